@@ -1,0 +1,1 @@
+"""The thin shell: parse options, call the core, render, choose the exit code."""

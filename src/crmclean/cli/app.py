@@ -1,0 +1,75 @@
+"""The typer app and its single error boundary.
+
+Only here is CrmcleanError turned into a one-line message on stderr and a documented exit code.
+Tracebacks appear only with --debug; locals are never shown (they hold personal data).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from crmclean import __version__
+from crmclean.errors import CrmcleanError
+
+_state = {"debug": False}
+
+
+def stderr_console() -> Console:
+    """Messages go to stderr; no colour when stderr is not a terminal or NO_COLOR is set."""
+    return Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ, soft_wrap=True)
+
+
+def stdout_console() -> Console:
+    return Console(highlight=False, no_color="NO_COLOR" in os.environ, soft_wrap=True)
+
+
+class ErrorBoundaryGroup(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CrmcleanError as exc:
+            if _state["debug"] or "--debug" in sys.argv:
+                traceback.print_exc()
+            console = stderr_console()
+            for line in str(exc).splitlines() or [exc.message]:
+                console.print(f"crmclean: error: {line}", markup=False)
+            raise typer.Exit(int(exc.exit_code)) from None
+
+
+app = typer.Typer(
+    name="crmclean",
+    cls=ErrorBoundaryGroup,
+    help="Make customer master data trustworthy: rules, standardisation, matching, golden records.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"crmclean {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show a traceback on errors (may contain data).")
+    ] = False,
+) -> None:
+    """crmclean: trustworthy customer master data."""
+    _state["debug"] = debug

@@ -1,0 +1,14 @@
+"""Entry point: registers every command module with the app."""
+
+from __future__ import annotations
+
+from crmclean.cli import rules_cmd  # noqa: F401  (registers commands)
+from crmclean.cli.app import app
+
+
+def run() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,36 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    junit = "junit"
+
+
+class ProfileFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+InputArg = Annotated[
+    Path, typer.Argument(help="Customer data: CSV, Parquet or NDJSON.", show_default=False)
+]
+RulesOpt = Annotated[
+    Path, typer.Option("--rules", "-r", help="The YAML rule file.", show_default=False)
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Folder to write outputs into (atomically).")
+]
+ShowValuesOpt = Annotated[
+    bool,
+    typer.Option("--show-values", help="Show personal values unmasked in reports and output."),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr (for cron).")]

@@ -1,0 +1,194 @@
+"""Load a rule file: YAML with positions -> extends/vars -> pydantic models, errors all at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from crmclean.config.models import RuleFile
+from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
+from crmclean.core.registry import did_you_mean
+from crmclean.errors import ConfigError, ConfigIssue
+
+
+@dataclass(frozen=True)
+class LoadedRules:
+    """A validated rule file and where it came from."""
+
+    rules: RuleFile
+    path: Path
+    files: tuple[str, ...]
+    digest: str  # sha256 of the merged, substituted content: what the run actually used
+    located: Located
+
+    def where(self, path: Path_) -> str:
+        """`file:line:col` of a YAML path, for errors raised after loading (missing columns...)."""
+        pos = self.located.where(path)
+        if pos is None:
+            return str(self.path)
+        return f"{pos[0]}:{pos[1]}:{pos[2]}"
+
+    def issue(self, path: Path_, problem: str, hint: str | None = None) -> ConfigIssue:
+        pos = self.located.where(path)
+        file, line, col = pos if pos else (str(self.path), None, None)
+        return ConfigIssue(file, line, col, _fmt(path), problem, hint)
+
+
+def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> LoadedRules:
+    path = Path(path)
+    located = read_with_extends(path)
+    substitute_vars(located, environ)
+    try:
+        rules = RuleFile.model_validate(located.data)
+    except ValidationError as exc:
+        raise ConfigError(_issues(exc, located, path)) from None
+    digest = hashlib.sha256(
+        json.dumps(located.data, sort_keys=True, default=str).encode()
+    ).hexdigest()
+    return LoadedRules(rules, path, tuple(located.files), digest, located)
+
+
+def _fmt(path: Path_) -> str:
+    from crmclean.config.yaml_source import format_path
+
+    return format_path(path)
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> Path_:
+    """Follow pydantic's loc through the data, dropping union tags and validator names."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str):
+            # a union tag such as 'pattern' is skipped; a missing key is named under its parent
+            if part.isidentifier() and not _is_tag(node, part):
+                out.append(part)
+                node = None
+    return tuple(out)
+
+
+def _is_tag(node: dict[str, Any], part: str) -> bool:
+    tag = node.get("type")
+    return isinstance(tag, str) and (part == tag or part.startswith(tag))
+
+
+def _issues(exc: ValidationError, located: Located, path: Path) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    seen: set[tuple[str, str]] = set()
+    for err in exc.errors(include_url=False):
+        ypath = _data_path(located.data, tuple(err["loc"]))
+        pos = located.where(ypath)
+        file, line, col = pos if pos else (str(path), None, None)
+        problem, hint = _describe(err, located.data, ypath)
+        key = (_fmt(ypath), problem)
+        if key in seen:  # unions repeat one problem per member
+            continue
+        seen.add(key)
+        issues.append(ConfigIssue(file, line, col, _fmt(ypath), problem, hint))
+    return sorted(issues, key=lambda i: (i.file, i.line or 0, i.col or 0))
+
+
+def _describe(err: Any, data: Any, ypath: Path_) -> tuple[str, str | None]:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(data, ypath[:-1])
+        name = str(ypath[-1]) if ypath else ""
+        close = did_you_mean(name, allowed)
+        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+        if hint is None and allowed:
+            hint = "allowed: " + ", ".join(allowed)
+        return f"unknown key {name!r}", hint
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = str(ctx.get("tag", ""))
+        expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
+        expected = [t for t in expected if t]
+        if kind == "union_tag_not_found":
+            return "needs a 'type'", "one of: " + ", ".join(expected)
+        close = did_you_mean(tag, expected)
+        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+        return f"unknown type {tag!r}", hint or ("known: " + ", ".join(expected))
+    if kind == "literal_error" and ypath and ypath[-1] == "type":
+        tag = str(err.get("input", ""))
+        expected = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
+        close = did_you_mean(tag, expected)
+        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+        return f"unknown type {tag!r}", hint or ("known: " + ", ".join(expected))
+    if kind == "missing":
+        return "is required", None
+    message = str(err["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return message[:1].lower() + message[1:], None
+
+
+def _allowed_keys(data: Any, parent: Path_) -> list[str]:
+    """Field names of the model that validates the mapping at `parent` (for 'did you mean')."""
+    model: Any = RuleFile
+    node = data
+    for part in parent:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+        model = _child_type(model, part, node)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return sorted(f.alias or n for n, f in model.model_fields.items())
+    return []
+
+
+def _child_type(model: Any, part: str | int, node: Any) -> Any:
+    model = _pick(model, node)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        field = model.model_fields.get(str(part))
+        return _pick(field.annotation, node) if field else None
+    origin = typing.get_origin(model)
+    args = typing.get_args(model)
+    if origin in (list, tuple) and args:
+        return _pick(args[0], node)
+    if origin is dict and len(args) == 2:
+        return _pick(args[1], node)
+    return None
+
+
+def _pick(tp: Any, node: Any) -> Any:
+    """Unwrap Optional/Annotated/unions, choosing the union member whose `type` tag matches."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            tag = node.get("type") if isinstance(node, dict) else None
+            chosen = None
+            for member in members:
+                inner = _pick(member, node)
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    field = inner.model_fields.get("type")
+                    if tag is None or (field and tag in typing.get_args(field.annotation)):
+                        chosen = inner
+                        if tag is not None:
+                            break
+                elif chosen is None and typing.get_origin(inner) in (list, dict):
+                    chosen = inner
+            return chosen
+        return tp

@@ -1,0 +1,83 @@
+"""The error hierarchy and the exit codes every command uses.
+
+Only the CLI entry point catches CrmcleanError; everything below raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    DATA_FAILED = 1  # data failed an error-severity rule (or --fail-on warn)
+    USAGE = 2  # bad command line or rule file
+    UNREADABLE = 3  # input or output could not be read or written
+
+
+class CrmcleanError(Exception):
+    """Base of every error the CLI turns into a one-line message and an exit code."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class UsageError(CrmcleanError):
+    exit_code = ExitCode.USAGE
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One problem in a rule file, located as precisely as we can."""
+
+    file: str
+    line: int | None
+    col: int | None
+    path: str
+    problem: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.col is not None:
+                where += f":{self.col}"
+        text = f"{where} {self.path}: {self.problem}" if self.path else f"{where}: {self.problem}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+class ConfigError(CrmcleanError):
+    """All problems of a rule file at once, one per line."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+class InputError(CrmcleanError):
+    """An input file is missing, unreadable or malformed (exit 3)."""
+
+    exit_code = ExitCode.UNREADABLE
+
+
+class OutputError(CrmcleanError):
+    """An output could not be written (exit 3)."""
+
+    exit_code = ExitCode.UNREADABLE
+
+
+class DataFailed(CrmcleanError):
+    """Data failed a rule: raised only where a command has nothing more to say."""
+
+    exit_code = ExitCode.DATA_FAILED

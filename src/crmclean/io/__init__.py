@@ -1,0 +1,1 @@
+"""Readers and atomic writers: the only code that touches the file system."""

@@ -96,7 +96,8 @@ def test_extends_deep_merges_and_keeps_positions(tmp_path: Path) -> None:
     team = write(
         tmp_path,
         "team.yaml",
-        "extends: base.yaml\ndataset:\n  default_region: GB\ncolumns:\n  email: {required: false}\n",
+        "extends: base.yaml\ndataset:\n  default_region: GB\n"
+        "columns:\n  email: {required: false}\n",
     )
     loaded = load_rules(team)
     assert loaded.rules.dataset.id_column == "customer_id"

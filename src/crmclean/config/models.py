@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from crmclean.core.checks import CheckUnion
 from crmclean.core.spec import Spec
 from crmclean.core.standardise import StepUnion
+from crmclean.core.standardise.derive import DeriveSpec
 
 ColumnType = Literal[
     "string",
@@ -74,3 +75,6 @@ class RuleFile(Spec):
     dataset: DatasetSpec = Field(default_factory=DatasetSpec)
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     checks: list[CheckUnion] = Field(default_factory=list)
+    derive: dict[str, DeriveSpec] = Field(
+        default_factory=dict, description="New columns (matching keys) built from cleaned ones"
+    )

@@ -1,0 +1,199 @@
+"""Key steps for `derive:` columns: ASCII folding, phonetic codes, initials, prefixes.
+
+Key steps make matching and blocking keys. They are not idempotent (the Soundex of a Soundex
+code is another code), so they are allowed under `derive:` only, never under `standardise:`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import polars as pl
+from pydantic import Field
+
+from crmclean.core.standardise import phonetic
+from crmclean.core.standardise.base import (
+    StepContext,
+    StepResult,
+    StepSpec,
+    column_values,
+    expr_step,
+    map_unique,
+    register_key,
+)
+
+_FOLD_ALWAYS = {
+    "ß": "ss",
+    "ẞ": "SS",
+    "æ": "ae",
+    "Æ": "AE",
+    "œ": "oe",
+    "Œ": "OE",
+    "ø": "o",
+    "Ø": "O",
+    "đ": "d",
+    "Đ": "D",
+    "ð": "d",
+    "Ð": "D",
+    "ł": "l",
+    "Ł": "L",
+    "þ": "th",
+    "Þ": "TH",
+    "ı": "i",
+}
+_UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+
+
+class AsciiStep(StepSpec):
+    """Fold to ASCII: ß->ss, ü->ue (or u), accents stripped (NFKD), other non-ASCII dropped."""
+
+    type: Literal["ascii"] = "ascii"
+    umlauts: Literal["expand", "strip"] = Field(
+        "expand", description="German umlauts: 'expand' ü->ue, 'strip' ü->u"
+    )
+
+
+class PhoneticStep(StepSpec):
+    type: Literal["soundex", "metaphone", "nysiis", "cologne"]
+
+
+class SoundexStep(PhoneticStep):
+    """American Soundex (R163), per word joined by spaces."""
+
+    type: Literal["soundex"] = "soundex"
+
+
+class MetaphoneStep(PhoneticStep):
+    """Metaphone code (upper case)."""
+
+    type: Literal["metaphone"] = "metaphone"
+
+
+class NysiisStep(PhoneticStep):
+    """NYSIIS code."""
+
+    type: Literal["nysiis"] = "nysiis"
+
+
+class CologneStep(PhoneticStep):
+    """Kölner Phonetik (German names: Meier, Mayr and Maier all give 67)."""
+
+    type: Literal["cologne"] = "cologne"
+
+
+class InitialStep(StepSpec):
+    """The first letter or digit, upper case."""
+
+    type: Literal["initial"] = "initial"
+
+
+class PrefixStep(StepSpec):
+    """The first `n` characters."""
+
+    type: Literal["prefix"] = "prefix"
+    n: int = Field(3, ge=1, le=100)
+
+
+class AlnumStep(StepSpec):
+    """Lower case letters and digits only ("SW1A 1AA" -> "sw1a1aa")."""
+
+    type: Literal["alnum"] = "alnum"
+
+
+class DigitsStep(StepSpec):
+    """Digits only."""
+
+    type: Literal["digits"] = "digits"
+
+
+class SortedTokensStep(StepSpec):
+    """Words sorted alphabetically ("Smith John" and "John Smith" agree)."""
+
+    type: Literal["sorted_tokens"] = "sorted_tokens"
+
+
+def ascii_expr(value: pl.Expr, umlauts: str = "expand") -> pl.Expr:
+    table = dict(_FOLD_ALWAYS)
+    if umlauts == "expand":
+        table |= _UMLAUTS
+    folded = value.str.replace_many(list(table), list(table.values()))
+    stripped = folded.str.normalize("NFKD").str.replace_all(r"\p{M}", "")
+    return stripped.str.replace_all(r"[^\x00-\x7F]", "")
+
+
+_PHONETIC: dict[str, Callable[[str], str]] = {
+    "soundex": phonetic.soundex,
+    "metaphone": phonetic.metaphone,
+    "nysiis": phonetic.nysiis,
+    "cologne": phonetic.cologne,
+}
+
+
+def _per_word(code: Callable[[str], str]) -> Callable[[str], str | None]:
+    """Code each word and join with spaces: "van der Berg" keeps one code per part."""
+
+    def apply(value: str) -> str | None:
+        codes = [c for c in (code(w) for w in value.replace("-", " ").split()) if c]
+        return " ".join(codes) or None
+
+    return apply
+
+
+def _phonetic(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
+    values, distinct = map_unique(column_values(frame, ctx), _per_word(_PHONETIC[spec.type]))
+    return StepResult(values, unique_inputs=distinct)
+
+
+def _empty_to_null(value: pl.Expr) -> pl.Expr:
+    return pl.when(value == "").then(pl.lit(None, dtype=pl.String)).otherwise(value)
+
+
+def _col(ctx: StepContext) -> pl.Expr:
+    return pl.col(ctx.column).cast(pl.String)
+
+
+_ALNUM = r"[^\p{L}\p{N}]"
+
+register_key("ascii", AsciiStep, "fold to ASCII (ß->ss, ü->ue, accents stripped)")(
+    expr_step(lambda spec, ctx: ascii_expr(_col(ctx), spec.umlauts))  # type: ignore[attr-defined]
+)
+for _name, _spec, _summary in (
+    ("soundex", SoundexStep, "Soundex code per word"),
+    ("metaphone", MetaphoneStep, "Metaphone code per word"),
+    ("nysiis", NysiisStep, "NYSIIS code per word"),
+    ("cologne", CologneStep, "Cologne phonetic (Kölner Phonetik) per word"),
+):
+    _aliases = ["koelner", "kolner_phonetik"] if _name == "cologne" else None
+    register_key(_name, _spec, _summary, aliases=_aliases)(_phonetic)
+register_key("initial", InitialStep, "first letter or digit, upper case")(
+    expr_step(
+        lambda spec, ctx: _empty_to_null(
+            _col(ctx).str.replace_all(_ALNUM, "").str.slice(0, 1).str.to_uppercase()
+        )
+    )
+)
+register_key("prefix", PrefixStep, "first n characters", aliases=["first_n"])(
+    expr_step(lambda spec, ctx: _empty_to_null(_col(ctx).str.slice(0, spec.n)))  # type: ignore[attr-defined]
+)
+register_key("alnum", AlnumStep, "lower-case letters and digits only")(
+    expr_step(
+        lambda spec, ctx: _empty_to_null(_col(ctx).str.to_lowercase().str.replace_all(_ALNUM, ""))
+    )
+)
+register_key("digits", DigitsStep, "digits only")(
+    expr_step(lambda spec, ctx: _empty_to_null(_col(ctx).str.replace_all(r"\D", "")))
+)
+register_key("sorted_tokens", SortedTokensStep, "words sorted alphabetically")(
+    expr_step(
+        lambda spec, ctx: _empty_to_null(
+            _col(ctx)
+            .str.split(" ")
+            .list.eval(pl.element().filter(pl.element() != ""))
+            .list.sort()
+            .list.join(" ")
+        )
+    )
+)
+
+__all__ = ["ascii_expr"]

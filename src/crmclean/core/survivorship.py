@@ -1,0 +1,356 @@
+"""Golden records and lineage: per golden record and column, which member's value survives.
+
+Every (golden record, column) group is ranked with one sort over the whole frame (no loop over
+clusters): the implicit first key prefers a filled value, then each strategy of the column's
+ordered list adds a key, and `record_id` breaks remaining ties so reruns agree. Column groups
+under `keep_together` are ranked as one unit, so their values always come from one record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import polars as pl
+from pydantic import BeforeValidator, Field, model_validator
+
+from crmclean.core.spec import Spec
+from crmclean.core.survivorship_strategies import (
+    Candidates,
+    FirstNonNullSpec,
+    MostCompleteSpec,
+    MostFrequentSpec,
+    StrategySpec,
+    StrategyUnion,
+    ValidOnlySpec,
+    needed_columns,
+    sort_key,
+    strategies,
+)
+
+RECORD_ID = "record_id"
+LINEAGE_SCHEMA = pl.Schema(
+    {
+        "golden_id": pl.String(),
+        "column": pl.String(),
+        "record_id": pl.String(),
+        "source_system": pl.String(),
+        "strategy": pl.String(),
+    }
+)
+ONLY_RECORD = "only_record"  # the golden record has one member
+ONLY_VALUE = "only_value"  # the members had one distinct value
+TIE_BREAK = "tie_break"  # every strategy tied; the smallest record_id won
+NO_VALUE = "no_value"  # no member had a value
+
+
+def _default_strategies() -> list[StrategySpec]:
+    return [ValidOnlySpec(), MostCompleteSpec(), MostFrequentSpec(), FirstNonNullSpec()]
+
+
+def _group_shorthand(value: Any) -> Any:
+    return {"columns": value} if isinstance(value, list) else value
+
+
+class KeepTogetherSpec(Spec):
+    """Columns that must come from one source record (an address is never mixed)."""
+
+    columns: list[str] = Field(min_length=2)
+    strategies: list[StrategyUnion] | None = Field(
+        None, description="Ordered strategies for the group; the default list if unset"
+    )
+
+
+class SurvivorshipSpec(Spec):
+    """The `survivorship:` section: ordered strategies per column, with a default."""
+
+    source_column: str | None = Field(None, description="dataset.source_column if unset")
+    updated_column: str | None = Field(None, description="dataset.updated_column if unset")
+    default: list[StrategyUnion] = Field(default_factory=_default_strategies)
+    columns: dict[str, list[StrategyUnion]] = Field(default_factory=dict)
+    keep_together: dict[str, Annotated[KeepTogetherSpec, BeforeValidator(_group_shorthand)]] = (
+        Field(default_factory=dict)
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Columns not carried into golden records"
+    )
+
+    @model_validator(mode="after")
+    def _one_rule_per_column(self) -> SurvivorshipSpec:
+        owner: dict[str, str] = {}
+        for name, group in self.keep_together.items():
+            for column in group.columns:
+                if column in owner:
+                    raise ValueError(
+                        f"column {column!r} is in keep_together groups {owner[column]!r} "
+                        f"and {name!r}; a column can belong to one group"
+                    )
+                owner[column] = name
+                if column in self.columns:
+                    raise ValueError(
+                        f"column {column!r} has its own strategies and is in keep_together "
+                        f"group {name!r}; give the strategies to the group instead"
+                    )
+        return self
+
+
+@dataclass(frozen=True)
+class SetupProblem:
+    """A survivorship setting that does not fit the data; the CLI turns it into a ConfigIssue."""
+
+    path: tuple[str | int, ...]
+    problem: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One ranking unit: a single column, or a keep_together group."""
+
+    name: str
+    columns: list[str]
+    strategies: list[StrategySpec]
+    path: tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class GoldenResult:
+    golden: pl.DataFrame  # golden_id first, then one column per surviving column
+    lineage: pl.DataFrame  # LINEAGE_SCHEMA: one row per golden cell
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The spec with dataset defaults resolved."""
+
+    spec: SurvivorshipSpec
+    source_column: str | None
+    updated_column: str | None
+
+    @classmethod
+    def of(
+        cls,
+        spec: SurvivorshipSpec | None,
+        source_column: str | None = None,
+        updated_column: str | None = None,
+    ) -> Settings:
+        spec = spec or SurvivorshipSpec()
+        return cls(spec, spec.source_column or source_column, spec.updated_column or updated_column)
+
+
+def golden_columns(settings: Settings, columns: list[str]) -> list[str]:
+    skip = {RECORD_ID, settings.source_column, *settings.spec.exclude}
+    return [c for c in columns if c not in skip]
+
+
+def targets(settings: Settings, columns: list[str]) -> list[Target]:
+    spec = settings.spec
+    grouped = {c for g in spec.keep_together.values() for c in g.columns}
+    out = [
+        Target(name, g.columns, list(g.strategies or spec.default), ("keep_together", name))
+        for name, g in spec.keep_together.items()
+    ]
+    for column in golden_columns(settings, columns):
+        if column not in grouped:
+            path: tuple[str | int, ...] = (
+                ("columns", column) if column in spec.columns else ("default",)
+            )
+            out.append(Target(column, [column], list(spec.columns.get(column, spec.default)), path))
+    return out
+
+
+def check_setup(settings: Settings, columns: list[str]) -> list[SetupProblem]:
+    """Every survivorship setting that names a column the data lacks, all at once."""
+    have = set(columns)
+    problems: list[SetupProblem] = []
+    spec = settings.spec
+    for column in spec.columns:
+        if column not in have:
+            problems.append(SetupProblem(("survivorship", "columns", column), "no such column"))
+    for name, group in spec.keep_together.items():
+        for i, column in enumerate(group.columns):
+            if column not in have:
+                path = ("survivorship", "keep_together", name, "columns", i)
+                problems.append(SetupProblem(path, f"no such column {column!r}"))
+    candidates = _candidates(settings, "golden_id", [])
+    for target in targets(settings, columns):
+        for i, strategy in enumerate(target.strategies):
+            for column in needed_columns(strategy, candidates):
+                if column not in have:
+                    problems.append(
+                        SetupProblem(
+                            ("survivorship", *target.path, i),
+                            f"strategy {strategy.type!r} needs column {column!r}",
+                            "set dataset.source_column / dataset.updated_column, or name "
+                            "the column in the strategy",
+                        )
+                    )
+    return list({(p.path, p.problem): p for p in problems}.values())
+
+
+def _candidates(settings: Settings, key: str, columns: list[str]) -> Candidates:
+    filled = pl.sum_horizontal([pl.col(c).is_not_null() for c in columns]) if columns else pl.lit(0)
+    if len(columns) == 1:
+        value = pl.col(columns[0])
+    else:
+        value = pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator="\x1f")
+    return Candidates(
+        group=key,
+        value=value,
+        filled=filled,
+        completeness=pl.col("__complete"),
+        invalid=pl.col("__invalid"),
+        row=pl.col("__row"),
+        source_column=settings.source_column,
+        updated_column=settings.updated_column,
+    )
+
+
+def build_golden(
+    records: pl.DataFrame,
+    members: pl.DataFrame,
+    spec: SurvivorshipSpec | None = None,
+    *,
+    invalid: pl.DataFrame | None = None,
+    source_column: str | None = None,
+    updated_column: str | None = None,
+    key: str = "golden_id",
+) -> GoldenResult:
+    """Golden records from `records` (record_id + data) grouped by `members` (record_id, key).
+
+    `invalid` lists cells (record_id, column) that failed error-severity checks; `valid_only`
+    ranks them last. Records without a member row are not part of any golden record.
+    """
+    settings = Settings.of(spec, source_column, updated_column)
+    columns = golden_columns(settings, records.columns)
+    invalid = (
+        invalid
+        if invalid is not None
+        else pl.DataFrame(schema={RECORD_ID: pl.String, "column": pl.String})
+    )
+    candidates = (
+        records.with_row_index("__row")
+        .with_columns(
+            pl.sum_horizontal([pl.col(c).is_not_null() for c in columns]).alias("__complete")
+            if columns
+            else pl.lit(0).alias("__complete")
+        )
+        .join(members.select(RECORD_ID, key), on=RECORD_ID, how="inner")
+        .with_columns(pl.len().over(key).alias("__size"))
+    )
+    single = candidates.filter(pl.col("__size") == 1)
+    multi = candidates.filter(pl.col("__size") > 1)
+    src = (
+        pl.col(settings.source_column).cast(pl.String)
+        if settings.source_column
+        else pl.lit(None, pl.String)
+    )
+
+    golden_parts = [single.select(key, *columns)]
+    lineage_parts = [
+        single.select(
+            pl.col(key).cast(pl.String).alias("golden_id"),
+            pl.lit(c).alias("column"),
+            pl.when(pl.col(c).is_not_null()).then(pl.col(RECORD_ID)).alias("record_id"),
+            pl.when(pl.col(c).is_not_null()).then(src).alias("source_system"),
+            pl.when(pl.col(c).is_not_null())
+            .then(pl.lit(ONLY_RECORD))
+            .otherwise(pl.lit(NO_VALUE))
+            .alias("strategy"),
+        )
+        for c in columns
+    ]
+    if multi.height:
+        winners = multi.select(key).unique(maintain_order=True).sort(key)
+        for target in targets(settings, records.columns):
+            chosen, lineage = _rank(multi, target, settings, invalid, key, src)
+            winners = winners.join(chosen, on=key, how="left")
+            lineage_parts.append(lineage)
+        golden_parts.append(winners.select(key, *columns))
+    golden = pl.concat(golden_parts, how="vertical_relaxed").sort(key)
+    lineage = pl.concat([part.cast(LINEAGE_SCHEMA) for part in lineage_parts], how="vertical").sort(
+        "golden_id", "column"
+    )
+    return GoldenResult(
+        golden.rename({key: "golden_id"}) if key != "golden_id" else golden, lineage
+    )
+
+
+def _rank(
+    multi: pl.DataFrame,
+    target: Target,
+    settings: Settings,
+    invalid: pl.DataFrame,
+    key: str,
+    src: pl.Expr,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The winning member per golden record for one target, and its lineage rows."""
+    cands = _candidates(settings, key, target.columns)
+    bad = (
+        invalid.filter(pl.col("column").is_in(target.columns))
+        .select(pl.col(RECORD_ID).cast(pl.String))
+        .unique()
+        .with_columns(pl.lit(True).alias("__invalid"))
+    )
+    frame = multi.join(bad, on=RECORD_ID, how="left").with_columns(
+        pl.col("__invalid").fill_null(False)
+    )
+    names = ["__k0", *[f"__k{i + 1}" for i in range(len(target.strategies))], RECORD_ID]
+    labels = [ONLY_VALUE, *[s.type for s in target.strategies], TIE_BREAK]
+    keys = [(cands.filled > 0).alias("__k0")]
+    descending = [True]
+    for i, strategy in enumerate(target.strategies):
+        sk = sort_key(strategy, cands)
+        keys.append(sk.expr.alias(f"__k{i + 1}"))
+        descending.append(sk.descending)
+    # Lineage names the strategy that chose the value: compare the winner with the best
+    # candidate holding a *different* value, so two members agreeing is not a "tie".
+    distinct_value = pl.struct([pl.col(c) for c in target.columns]).alias("__value")
+    ranked = (
+        frame.with_columns(keys)
+        .sort([key, *names], descending=[False, *descending, False], nulls_last=True)
+        .filter(pl.struct(pl.col(key), distinct_value).is_first_distinct())
+        .with_columns(pl.col(key).is_first_distinct().alias("__winner"))
+    )
+    decided: pl.Expr = pl.lit(TIE_BREAK)
+    for name, label in reversed(list(zip(names[:-1], labels[:-1], strict=True))):
+        differs = pl.col(name).ne_missing(pl.col(name).shift(-1))
+        decided = pl.when(differs).then(pl.lit(label)).otherwise(decided)
+    alone = pl.col(key).ne_missing(pl.col(key).shift(-1))  # no other distinct value
+    winners = ranked.with_columns(
+        pl.when(~pl.col("__k0"))
+        .then(pl.lit(NO_VALUE))
+        .when(alone)
+        .then(pl.lit(ONLY_VALUE))
+        .otherwise(decided)
+        .alias("__strategy")
+    ).filter(pl.col("__winner"))
+    chosen = winners.select(key, *target.columns)
+    has = pl.col("__k0")
+    lineage = pl.concat(
+        [
+            winners.select(
+                pl.col(key).cast(pl.String).alias("golden_id"),
+                pl.lit(column).alias("column"),
+                pl.when(has).then(pl.col(RECORD_ID)).alias("record_id"),
+                pl.when(has).then(src).alias("source_system"),
+                pl.col("__strategy").alias("strategy"),
+            )
+            for column in target.columns
+        ]
+    )
+    return chosen, lineage
+
+
+__all__ = [
+    "LINEAGE_SCHEMA",
+    "GoldenResult",
+    "KeepTogetherSpec",
+    "Settings",
+    "SetupProblem",
+    "SurvivorshipSpec",
+    "build_golden",
+    "check_setup",
+    "strategies",
+    "targets",
+]

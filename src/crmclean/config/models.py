@@ -12,6 +12,7 @@ from crmclean.core.checks import CheckUnion
 from crmclean.core.spec import Spec
 from crmclean.core.standardise import StepUnion
 from crmclean.core.standardise.derive import DeriveSpec
+from crmclean.core.survivorship import SurvivorshipSpec
 
 ColumnType = Literal[
     "string",
@@ -77,4 +78,7 @@ class RuleFile(Spec):
     checks: list[CheckUnion] = Field(default_factory=list)
     derive: dict[str, DeriveSpec] = Field(
         default_factory=dict, description="New columns (matching keys) built from cleaned ones"
+    )
+    survivorship: SurvivorshipSpec | None = Field(
+        None, description="Golden records: which member's value survives, per column"
     )

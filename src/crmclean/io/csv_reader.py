@@ -1,0 +1,192 @@
+"""CSV into an all-String polars frame, with problems reported at their line number.
+
+polars parses; it cannot tell a short row from one whose last fields are empty, so when the
+last column has empty cells the csv module counts the fields of every record (in C, no Python
+loop per row) and ragged rows are reported with their physical line. Line numbers are only ever
+computed on the error path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import polars as pl
+
+from crmclean.errors import InputError
+from crmclean.io.sniff import (
+    DELIMITER_NAMES,
+    SAMPLE_BYTES,
+    Encoding,
+    check_text,
+    detect_encoding,
+    guess_single_byte,
+    header_names,
+    sniff_delimiter,
+)
+
+Locate = Callable[[int], str]  # frame row index -> "path:line"
+
+
+@dataclass(frozen=True)
+class CsvSource:
+    path: Path
+    encoding: Encoding
+    delimiter: str
+    names: list[str]
+
+    def open(self) -> IO[str]:
+        # newline="" lets the csv module see line breaks inside quoted fields as data
+        return open(self.path, encoding=self.encoding.name, newline="")
+
+    def record_lines(self, index: int) -> tuple[int, int]:
+        """First and last physical line of record `index` (0 = header). Error path only."""
+        with self.open() as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            start = 1
+            for position, _ in enumerate(reader):
+                if position == index:
+                    return start, reader.line_num
+                start = reader.line_num + 1
+        return start, start
+
+    def field_counts(self) -> np.ndarray:
+        """Fields per record, header first; 0 for a blank line. C speed: map/len/array."""
+        with self.open() as handle:
+            counts = array("q", map(len, csv.reader(handle, delimiter=self.delimiter)))
+        return np.frombuffer(counts, dtype=np.int64)
+
+
+def read_csv(
+    path: Path, head: bytes, encoding: str | None, delimiter: str | None
+) -> tuple[pl.DataFrame, CsvSource, Locate]:
+    """Parse a CSV file into String columns named by its (validated) header."""
+    enc = detect_encoding(path, head, encoding)
+    text = head.decode(enc.name, errors="replace")
+    check_text(path, text)
+    if not text.strip():
+        raise InputError(f"{path}: is empty (only blank lines)", "export the data again")
+    chosen = delimiter or sniff_delimiter(text, path.suffix)
+    src = CsvSource(path, enc, chosen, header_names(path, text, chosen))
+    frame, src = _parse(src, head, given_encoding=encoding is not None)
+    frame, kept = _drop_blank_and_ragged(frame, src)
+    if frame.height == 0:
+        raise InputError(f"{path}: has a header but no data rows", "export the data again")
+
+    def locate(row: int) -> str:
+        record = int(kept[row]) + 1 if kept is not None else row + 1
+        return f"{path}:{src.record_lines(record)[0]}"
+
+    return frame, src, locate
+
+
+def _parse(src: CsvSource, head: bytes, given_encoding: bool) -> tuple[pl.DataFrame, CsvSource]:
+    try:
+        return _polars_read(src), src
+    except pl.exceptions.ComputeError as exc:
+        message = str(exc)
+    if "utf-8" in message or "utf8" in message:
+        src = _utf8_fallback(src, head, given_encoding)
+        return _polars_read(src), src
+    counts = src.field_counts()
+    _raise_if_ragged(src, counts)
+    raise InputError(
+        f"{src.path}: cannot be parsed as {_dialect(src)} CSV: {message.splitlines()[0]}",
+        "check for stray or unclosed double quotes",
+    )
+
+
+def _polars_read(src: CsvSource) -> pl.DataFrame:
+    source: Path | io.BytesIO = src.path
+    if not src.encoding.fits_polars:
+        # polars reads UTF-8 only: transcode in memory (single-byte files are small enough)
+        data = src.path.read_bytes().decode(src.encoding.name, errors="strict")
+        source = io.BytesIO(data.encode("utf-8"))
+    frame = pl.read_csv(
+        source,
+        separator=src.delimiter,
+        has_header=True,
+        infer_schema=False,
+        empty_string_is_null=False,  # keep "" apart from null until blank lines are known
+        truncate_ragged_lines=False,
+        raise_if_empty=False,
+        encoding="utf8",
+    )
+    frame.columns = src.names
+    return frame
+
+
+def _utf8_fallback(src: CsvSource, head: bytes, given_encoding: bool) -> CsvSource:
+    """Invalid UTF-8 after the sample: an ASCII-only sample means the file is single-byte."""
+    raw = src.path.read_bytes()
+    try:
+        raw.decode(src.encoding.name)
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - raw.rfind(b"\n", 0, exc.start)
+        byte = raw[exc.start : exc.start + 1].hex()
+        if given_encoding or not head.isascii():
+            raise InputError(
+                f"{src.path}:{line}:{column}: byte 0x{byte} is not valid {src.encoding.name} "
+                "(the file mixes encodings)",
+                "re-save the whole file as UTF-8",
+            ) from None
+        name = guess_single_byte(raw[max(0, exc.start - SAMPLE_BYTES // 8) :])
+        return CsvSource(src.path, Encoding(name, False), src.delimiter, src.names)
+    return src
+
+
+def _drop_blank_and_ragged(
+    frame: pl.DataFrame, src: CsvSource
+) -> tuple[pl.DataFrame, np.ndarray | None]:
+    """Blank lines are not records; a record with the wrong number of fields is an error."""
+    last = src.names[-1]
+    if frame.height == 0 or not frame.select((pl.col(last) == "").any()).item():
+        return _nulls_for_empty(frame), None  # a short row always leaves the last column empty
+    counts = src.field_counts()
+    _raise_if_ragged(src, counts)
+    records = counts[1:]
+    if len(records) != frame.height:
+        raise InputError(
+            f"{src.path}: rows could not be counted consistently (polars read {frame.height}, "
+            f"the csv module {len(records)})",
+            "check quoting and line endings (mixed \\r and \\n?)",
+        )
+    kept = np.flatnonzero(records > 0)
+    if len(kept) < frame.height:
+        frame = frame.filter(pl.Series(records > 0))
+    return _nulls_for_empty(frame), kept
+
+
+def _raise_if_ragged(src: CsvSource, counts: np.ndarray) -> None:
+    width = len(src.names)
+    records = counts[1:]
+    bad = np.flatnonzero((records != width) & (records > 0))
+    if len(bad) == 0:
+        return
+    first = int(bad[0]) + 1
+    start, end = src.record_lines(first)
+    more = f"; {len(bad) - 1} more such rows" if len(bad) > 1 else ""
+    quote_hint = (
+        f" (the record runs from line {start} to {end}: an unclosed quote?)" if end > start else ""
+    )
+    raise InputError(
+        f"{src.path}:{start}: has {int(records[first - 1])} field(s), the header has {width} "
+        f"({_dialect(src)}){quote_hint}{more}",
+        f"fix the row, or quote values that contain {src.delimiter!r}",
+    )
+
+
+def _dialect(src: CsvSource) -> str:
+    return f"{DELIMITER_NAMES.get(src.delimiter, repr(src.delimiter))}-separated"
+
+
+def _nulls_for_empty(frame: pl.DataFrame) -> pl.DataFrame:
+    """An empty field is a missing value."""
+    return frame.with_columns(pl.col(pl.String).replace("", None))

@@ -1,0 +1,250 @@
+"""Load a customer table (CSV, Parquet, NDJSON, JSON, Excel) into the frame every step expects:
+a String `record_id` first, every other column String unless typed, plus facts about the file.
+
+Problems become one-line InputErrors (exit 3) naming the file, the line and what to do.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmclean.errors import InputError
+from crmclean.io.csv_reader import read_csv
+from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
+
+RECORD_ID = "record_id"
+_TRUE = ["true", "t", "yes", "y", "1", "ja", "wahr"]
+_FALSE = ["false", "f", "no", "n", "0", "nein", "falsch"]
+
+
+@dataclass(frozen=True)
+class ReadInfo:
+    """What was read, for summaries and the HTML report (the fingerprint pins the exact file)."""
+
+    path: Path
+    format: str  # csv, parquet, ndjson, json, excel
+    encoding: str | None  # text formats only
+    delimiter: str | None  # CSV only
+    rows: int
+    columns: tuple[str, ...]  # as in the file, without record_id
+    size_bytes: int
+    sha256: str
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["path"] = str(self.path)
+        out["columns"] = list(self.columns)
+        return out
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    frame: pl.DataFrame
+    info: ReadInfo
+
+
+Locate = Callable[[int], str]
+
+
+def read_table(
+    path: Path,
+    *,
+    id_column: str | None = None,
+    types: Mapping[str, str] | None = None,
+    required_columns: Sequence[str] = (),
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> ReadResult:
+    """Read a table; `types` maps column -> rule-file type (integer, decimal, boolean cast)."""
+    path = Path(path)
+    size = _check_file(path)
+    head = _head(path)
+    fmt = detect_format(path, head)
+    used_encoding: str | None = None
+    used_delimiter: str | None = None
+    if fmt == "csv":
+        frame, src, locate = read_csv(path, head, encoding, delimiter)
+        used_encoding, used_delimiter = src.encoding.name, src.delimiter
+    else:
+        frame, locate = _read_other(path, fmt)
+    columns = tuple(frame.columns)
+    needed = [*required_columns, *([id_column] if id_column else [])]
+    check_required_columns(path, columns, needed)
+    frame = _with_record_id(path, frame, id_column, locate)
+    frame = _apply_types(path, frame, types or {}, locate)
+    info = ReadInfo(
+        path, fmt, used_encoding, used_delimiter, frame.height, columns, size, _sha256(path)
+    )
+    return ReadResult(frame, info)
+
+
+def read_reference_values(path: Path, column: str) -> list[str]:
+    """Distinct non-null values of one column of a reference file, in file order."""
+    frame = read_table(path, required_columns=[column]).frame
+    return [str(v) for v in frame.get_column(column).drop_nulls().unique(maintain_order=True)]
+
+
+def check_required_columns(path: Path, columns: Sequence[str], needed: Sequence[str]) -> None:
+    """Every missing column at once, each with the closest names the file does have."""
+    missing = [name for name in dict.fromkeys(needed) if name not in columns]
+    if not missing:
+        return
+    parts = []
+    for name in missing:
+        lowered = {c.lower(): c for c in columns}
+        close = difflib.get_close_matches(name, list(columns), n=2, cutoff=0.6)
+        if name.lower() in lowered and lowered[name.lower()] not in close:
+            close.insert(0, lowered[name.lower()])
+        suggestion = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        parts.append(f"{name!r}{suggestion}")
+    raise InputError(
+        f"{path}: lacks column(s) the rules need: {', '.join(parts)}",
+        "rename the column in the file or in the rule file; the file has: " + ", ".join(columns),
+    )
+
+
+def _check_file(path: Path) -> int:
+    if not path.exists():
+        raise InputError(f"{path}: file not found", f"check the path (working folder {Path.cwd()})")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a file", "name the data file inside it")
+    try:
+        size = path.stat().st_size
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be opened: {exc.strerror}", "check permissions") from None
+    if size == 0:
+        raise InputError(f"{path}: is empty (0 bytes)", "export the data again")
+    return size
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(SAMPLE_BYTES)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _read_other(path: Path, fmt: str) -> tuple[pl.DataFrame, Locate]:
+    """Parquet, NDJSON, JSON and Excel; every column turned into String."""
+    try:
+        if fmt == "parquet":
+            frame = pl.read_parquet(path)
+        elif fmt == "ndjson":
+            frame = pl.read_ndjson(path, infer_schema_length=None)
+        elif fmt == "json":
+            frame = pl.read_json(path, infer_schema_length=None)
+        else:
+            frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0, raise_if_empty=False)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise InputError(
+            f"{path}: cannot be read as {fmt}: {_first_line(exc)}", _fix_hint(fmt)
+        ) from None
+    except ImportError as exc:
+        raise InputError(f"{path}: {fmt} support is not installed: {exc}", "save as CSV") from None
+    if frame.width == 0 or frame.height == 0:
+        raise InputError(f"{path}: has no data rows", "export the data again")
+    check_names(path, [str(c).strip() for c in frame.columns])
+    frame.columns = [str(c).strip() for c in frame.columns]
+
+    def locate(row: int) -> str:
+        return f"{path}:{row + 1}" if fmt == "ndjson" else f"{path} row {row + 1}"
+
+    return _as_strings(path, frame), locate
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _fix_hint(fmt: str) -> str:
+    if fmt == "ndjson":
+        return "each line must be one JSON object; check the line the message names"
+    return "re-export the file; it may be truncated or in another format"
+
+
+def _as_strings(path: Path, frame: pl.DataFrame) -> pl.DataFrame:
+    nested = [n for n, t in frame.schema.items() if isinstance(t, pl.Struct | pl.List | pl.Array)]
+    if nested:
+        raise InputError(
+            f"{path}: column(s) {', '.join(map(repr, nested))} hold nested values",
+            "flatten them into plain columns first",
+        )
+    return frame.with_columns(pl.all().cast(pl.String))
+
+
+def _with_record_id(
+    path: Path, frame: pl.DataFrame, id_column: str | None, locate: Locate
+) -> pl.DataFrame:
+    if RECORD_ID in frame.columns and id_column != RECORD_ID:
+        raise InputError(
+            f"{path}: already has a column named {RECORD_ID!r}",
+            f"set dataset.id_column: {RECORD_ID} in the rule file, or rename the column",
+        )
+    if id_column is None:
+        ids = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).cast(pl.String)
+    else:
+        ids = pl.col(id_column).cast(pl.String).str.strip_chars()
+        missing = frame.select(ids.is_null() | (ids == "")).to_series()
+        if missing.any():
+            first = int(missing.arg_max() or 0)
+            raise InputError(
+                f"{locate(first)}: id column {id_column!r} is empty "
+                f"({missing.sum()} row(s) without an id)",
+                "every record needs an id; fill it in or drop dataset.id_column",
+            )
+    rest = [c for c in frame.columns if c != RECORD_ID]
+    return frame.select(ids.alias(RECORD_ID), *rest)
+
+
+def _apply_types(
+    path: Path, frame: pl.DataFrame, types: Mapping[str, str], locate: Locate
+) -> pl.DataFrame:
+    """Cast integer, decimal and boolean columns; every other rule-file type stays String."""
+    casts = {name: kind for name, kind in types.items() if _cast_expr(name, kind) is not None}
+    check_required_columns(path, frame.columns, list(casts))
+    for name, kind in casts.items():
+        expr = _cast_expr(name, kind)
+        assert expr is not None
+        casted = frame.select(expr).to_series()
+        bad = casted.is_null() & frame.get_column(name).is_not_null()
+        if bad.any():
+            first = int(bad.arg_max() or 0)
+            value = frame.get_column(name)[first]
+            raise InputError(
+                f"{locate(first)}: column {name!r} value {value!r} is not {_article(kind)} "
+                f"({bad.sum()} such value(s))",
+                "fix the values, or declare the column as type: string and add a check",
+            )
+        frame = frame.with_columns(casted)
+    return frame
+
+
+def _cast_expr(name: str, kind: str) -> pl.Expr | None:
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    if kind == "integer":
+        return text.cast(pl.Int64, strict=False).alias(name)
+    if kind == "decimal":
+        comma = text.str.replace(",", ".", literal=True)  # 1,5 from a European export
+        dotted = pl.when(text.str.contains(".", literal=True)).then(text).otherwise(comma)
+        return dotted.cast(pl.Float64, strict=False).alias(name)
+    if kind == "boolean":
+        lowered = text.str.to_lowercase()
+        truth = pl.when(lowered.is_in(_TRUE)).then(pl.lit(True))
+        return truth.when(lowered.is_in(_FALSE)).then(pl.lit(False)).alias(name)
+    return None
+
+
+def _article(kind: str) -> str:
+    return {"integer": "an integer", "decimal": "a decimal number"}.get(kind, "a yes/no value")

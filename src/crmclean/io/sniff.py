@@ -1,0 +1,197 @@
+"""Guess what a file is before parsing it: format from name and magic bytes, text encoding,
+CSV delimiter and header. Works on a bounded sample, so a huge file costs no more than a small one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from crmclean.errors import InputError
+
+SAMPLE_BYTES = 4 * 1024 * 1024  # large enough that rare umlauts usually show up in it
+SNIFF_RECORDS = 50
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+# Python's csv module refuses fields over 128 KiB; a CRM export with a 100 MB note is legal CSV.
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".tab": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".json": "json",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+    ".ods": "excel",
+}
+_BINARY_MAGIC = {
+    b"PAR1": "parquet",
+    b"PK\x03\x04": "excel",  # xlsx/ods are zip files
+    b"\xd0\xcf\x11\xe0": "excel",  # legacy .xls (OLE2)
+}
+
+
+def detect_format(path: Path, head: bytes) -> str:
+    """The format to read: binary magic wins over the extension, text formats go by extension."""
+    by_magic = next((fmt for magic, fmt in _BINARY_MAGIC.items() if head.startswith(magic)), None)
+    by_name = _EXTENSIONS.get(path.suffix.lower())
+    if by_name in ("parquet", "excel") and by_magic != by_name:
+        kind = "Parquet" if by_name == "parquet" else "Excel"
+        raise InputError(
+            f"{path}: is not a {kind} file ({_describe_head(head)})",
+            "re-export it, or give it the extension of what it really is (.csv, .ndjson)",
+        )
+    if by_magic is not None:
+        return by_magic
+    if by_name is not None:
+        return by_name
+    return "ndjson" if head.lstrip()[:1] == b"{" else "csv"
+
+
+def _describe_head(head: bytes) -> str:
+    text = head[:40].decode("utf-8", errors="replace")
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    if text and printable / len(text) > 0.9:
+        first = text.splitlines()[0] if text.splitlines() else text
+        return f"it starts like text: {first[:30]!r}"
+    return "its first bytes are not the format's signature"
+
+
+@dataclass(frozen=True)
+class Encoding:
+    name: str  # Python codec name as reported to the user
+    fits_polars: bool  # polars reads it natively (UTF-8, with or without BOM)
+
+
+def detect_encoding(path: Path, sample: bytes, given: str | None = None) -> Encoding:
+    """UTF-8 (with or without BOM), UTF-16 by BOM, else the best single-byte guess."""
+    if given:
+        try:
+            name = codecs.lookup(given).name
+        except LookupError:
+            raise InputError(
+                f"{path}: unknown encoding {given!r}", "try utf-8, utf-8-sig or cp1252"
+            ) from None
+        return Encoding(name, name in ("utf-8", "utf-8-sig"))
+    if sample.startswith(codecs.BOM_UTF8):
+        return Encoding("utf-8-sig", True)
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Encoding("utf-16", False)
+    nul = sample.find(b"\x00")
+    if nul >= 0:
+        line = sample.count(b"\n", 0, nul) + 1
+        raise InputError(
+            f"{path}: looks like a binary file, not text (NUL byte at line {line})",
+            "export the data as CSV, Parquet or NDJSON",
+        )
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        return Encoding("utf-8", True)
+    except UnicodeDecodeError:
+        return Encoding(guess_single_byte(sample), False)
+
+
+def guess_single_byte(sample: bytes) -> str:
+    """cp1252 (Windows Western) unless charset-normalizer finds another codec clearly better."""
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(
+        sample[: 256 * 1024],
+        cp_isolation=["cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman"],
+    )
+    # a match lists every codec that decodes the sample identically (could_be_from_charset)
+    chaos = {codecs.lookup(c).name: m.chaos for m in matches for c in m.could_be_from_charset}
+    best = min(chaos, key=lambda name: chaos[name]) if chaos else "cp1252"
+    # short samples rarely tell cp1252 from its neighbours; Western European data is the norm
+    name = "cp1252" if chaos.get("cp1252", 1.0) <= chaos.get(best, 0.0) + 0.02 else best
+    if name == "cp1252" and any(b in sample for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")):
+        name = "iso8859-1"  # bytes cp1252 leaves undefined; latin-1 decodes everything
+    return name
+
+
+def check_text(path: Path, text: str) -> None:
+    """Refuse binary garbage that happened to decode: real tables have few control characters."""
+    if not text:
+        return
+    control = sum(
+        1 for ch in text[:65536] if ch not in "\r\n\t" and unicodedata.category(ch) == "Cc"
+    )
+    if control / min(len(text), 65536) > 0.01:
+        raise InputError(
+            f"{path}: looks like binary data, not text ({control} control characters "
+            "in the first 64 KiB)",
+            "export the data as CSV, Parquet or NDJSON",
+        )
+
+
+def sample_records(text: str, delimiter: str, limit: int = SNIFF_RECORDS) -> list[list[str]]:
+    """The first complete records of a sample (the last, possibly cut, line is dropped)."""
+    cut = text.rfind("\n")
+    body = text[: cut + 1] if 0 <= cut < len(text) - 1 else text
+    reader = csv.reader(body.splitlines(keepends=True), delimiter=delimiter)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            if record:
+                records.append(record)
+            if len(records) >= limit:
+                break
+    except csv.Error:
+        pass  # a sample cut inside a quoted field: what we have is enough to judge
+    return records
+
+
+def sniff_delimiter(text: str, suffix: str = "") -> str:
+    """The candidate giving the most fields, consistently from record to record."""
+    preferred = "\t" if suffix.lower() in (".tsv", ".tab") else ","
+    best: tuple[float, int, bool] = (0.0, 1, True)
+    chosen = preferred
+    for delimiter in DELIMITERS:
+        records = sample_records(text, delimiter)
+        if not records or len(records[0]) < 2:
+            continue
+        width = len(records[0])
+        consistency = sum(len(r) == width for r in records) / len(records)
+        score = (round(consistency, 2), width, delimiter == preferred)
+        if score > best:
+            best, chosen = score, delimiter
+    return chosen
+
+
+def header_names(path: Path, text: str, delimiter: str) -> list[str]:
+    """Column names from the first record, stripped; blank or duplicate names are errors."""
+    records = sample_records(text, delimiter, limit=1)
+    if not records:
+        raise InputError(f"{path}: has no header row", "the first line must name the columns")
+    names = [name.strip().lstrip("\ufeff").strip() for name in records[0]]
+    check_names(path, names)
+    return names
+
+
+def check_names(path: Path, names: list[str]) -> None:
+    blank = [str(i + 1) for i, name in enumerate(names) if not name]
+    if blank:
+        raise InputError(
+            f"{path}: column {', '.join(blank)} of the header has no name",
+            "give every column a name in the first line (a trailing delimiter adds an empty one)",
+        )
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise InputError(
+                f"{path}: column name {name!r} appears twice "
+                f"(columns {seen[name] + 1} and {i + 1})",
+                "rename one of them",
+            )
+        seen[name] = i

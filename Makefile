@@ -36,8 +36,19 @@ test-slow: $(STAMP)
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+# Peers (Splink, GoldenMatch) are installed only in their own .bench-venv, never in .venv.
+# `make bench BENCH_ARGS=--quick` runs 10k only; see benchmarks/README.md.
+BENCH_VENV  := .bench-venv
+BENCH_STAMP := $(BENCH_VENV)/.installed-peers
+
+$(BENCH_STAMP): benchmarks/peers/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV) || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -r benchmarks/peers/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

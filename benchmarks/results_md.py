@@ -1,0 +1,123 @@
+"""Render benchmarks/results.json as benchmarks/RESULTS.md (tables per size, machine facts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOISE = (
+    "The machine has 2 cores shared with other engineers' test runs while these numbers were "
+    "taken, so wall times are noisy (the load average at the start of each size is shown); "
+    "compare tools within one table, not across runs."
+)
+
+METHOD = """\
+## How each tool is run
+
+- **crmclean**: each command as its own process, `crmclean <command> customers.parquet
+  --rules rules/company.yaml --out <dir>` (`profile` without rules). `dedupe` and `run` are
+  scored from the clusters (or crosswalk) they write.
+- **Splink 5 (DuckDB)**: `benchmarks/peers/run_splink.py`, following the Splink DuckDB
+  tutorials: light cleaning in SQL (case, blanks, digits-only phones, parsed dates of birth),
+  the library's named comparisons (`NameComparison` with term-frequency adjustments,
+  `DateOfBirthComparison`, `EmailComparison`, Levenshtein/Jaro-Winkler levels), prior from
+  deterministic rules (recall 0.7), u by random sampling (1e7 pairs), m by EM on two blocking
+  rules, predict, connected components at match probability 0.95 (the tutorial value).
+- **GoldenMatch**: `benchmarks/peers/run_goldenmatch.py` with `benchmarks/peers/goldenmatch.yaml`,
+  the documented YAML template (standardisation, exact e-mail matchkey, weighted Jaro-Winkler
+  name matchkey at 0.85, adaptive blocking on postcode) mapped onto the customer columns.
+- Peers live only in `.bench-venv` (`benchmarks/peers/requirements.txt`), never in crmclean's
+  dependencies. Every matcher is scored by `benchmarks/evaluate.py` against the synthetic truth:
+  pairwise precision/recall/F1 over record pairs and B-cubed F1 over records; a record a tool did
+  not return counts as a singleton. Wall time and peak RSS are those of the tool's own process
+  (`os.wait4`), including reading the input and writing the output.
+"""
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _tool_row(tool: dict[str, Any]) -> str:
+    scores = tool.get("scores") or {}
+    status = (
+        tool["status"]
+        if tool["status"] != "ok"
+        else ("ok" if tool.get("exit_code") == 0 else f"ok (exit {tool.get('exit_code')})")
+    )
+    cells = [
+        f"`{tool['tool']}`",
+        status,
+        _num(tool.get("wall_s"), 1),
+        _num(tool.get("peak_rss_mb"), 0),
+        _num(scores.get("pairwise_precision")),
+        _num(scores.get("pairwise_recall")),
+        _num(scores.get("pairwise_f1")),
+        _num(scores.get("bcubed_f1")),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _verdict(tools: list[dict[str, Any]]) -> list[str]:
+    by_name = {t["tool"]: t for t in tools}
+    ours = by_name.get("crmclean dedupe")
+    if not ours or ours["status"] != "ok" or not ours.get("scores"):
+        return ["- crmclean dedupe produced no scored clusters in this run, so no comparison."]
+    lines = []
+    f1 = ours["scores"]["pairwise_f1"]
+    for peer in ("splink", "goldenmatch"):
+        other = by_name.get(peer)
+        if other and other.get("scores"):
+            theirs = other["scores"]["pairwise_f1"]
+            mark = "met" if f1 >= theirs else "NOT met"
+            lines.append(f"- F1 >= {peer}: {mark} ({f1:.3f} vs {theirs:.3f}).")
+    splink = by_name.get("splink")
+    if splink and splink.get("wall_s") and ours.get("wall_s"):
+        speedup = splink["wall_s"] / ours["wall_s"]
+        mark = "met" if speedup >= 2 else "NOT met"
+        lines.append(f"- At least 2x faster than Splink end to end: {mark} ({speedup:.1f}x).")
+    return lines
+
+
+def _size_section(entry: dict[str, Any]) -> list[str]:
+    load = ", ".join(f"{x:.1f}" for x in entry.get("load_average_at_start", []))
+    lines = [
+        f"## {entry['size']} rows ({entry['rows']:,} records, {entry['entities']:,} entities)",
+        "",
+        f"Run {entry['date']}, seed {entry['seed']}, per-tool budget {entry['budget_s']:.0f} s, "
+        f"load average at start {load}. Reproduce: `{entry['command']}`.",
+        "",
+        "| tool | status | wall s | peak MB | pairwise P | pairwise R | pairwise F1 | B-cubed F1 |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [_tool_row(t) for t in entry["tools"]]
+    lines += ["", *_verdict(entry["tools"])]
+    problems = [t for t in entry["tools"] if t.get("error")]
+    if problems:
+        lines += ["", "Failures, budget overruns and skips:", ""]
+        lines += [f"- `{t['tool']}` ({t['status']}): {t['error']}" for t in problems]
+    return [*lines, ""]
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    machine = results["machine"]
+    versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items())
+    lines = [
+        "# crmclean benchmark results",
+        "",
+        "Written by `make bench` (`benchmarks/run_all.py`); do not edit by hand.",
+        "",
+        f"Machine: {machine['nproc']} cores ({machine['cpu']}), "
+        f"{machine['memory_gib']} GiB memory, "
+        f"{machine['os']}; crmclean at commit {machine['git_commit']}. Versions: {versions}.",
+        "",
+        NOISE,
+        "",
+        "Reproduce everything: `make bench` (creates `.bench-venv`, installs the peers, "
+        "runs `benchmarks/run_all.py`); one size: "
+        "`.venv/bin/python benchmarks/run_all.py --sizes 100k`.",
+        "",
+    ]
+    order = ["10k", "100k", "1M"]
+    for label in sorted(results["sizes"], key=lambda s: order.index(s) if s in order else 99):
+        lines += _size_section(results["sizes"][label])
+    return "\n".join([*lines, METHOD])

@@ -1,0 +1,158 @@
+"""Write outputs so a reader never sees half a run: everything goes into a temp folder beside
+`--out` and is swapped into place at the end. Writers never touch input files.
+
+Crash windows of the swap (POSIX rename is atomic, a swap of two folders is two renames):
+  1. after the old `out` is renamed aside and before the new folder is renamed in: `out` is
+     missing; both `.<name>.old-*` (previous run) and `.<name>.tmp-*` (this run, complete) exist
+     beside it and either can be renamed back by hand;
+  2. after the swap, before the old folder is deleted: `out` is complete and a stale
+     `.<name>.old-*` folder is left over, safe to delete.
+A crash while writing leaves only a `.<name>.tmp-*` folder; the previous `out` is untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmclean.core.spreadsheet import is_e164, neutralise, neutralise_text
+from crmclean.errors import OutputError
+
+# Written into every output folder: an existing folder is only replaced if crmclean made it.
+MARKER = ".crmclean-output"
+
+
+@contextmanager
+def atomic_output_dir(out: Path, protect: Sequence[Path] = ()) -> Iterator[Path]:
+    """Yield a temp folder beside `out`; on success it replaces `out`, on error it is removed.
+
+    `protect` lists inputs that must survive: an `out` containing one of them is refused.
+    """
+    out = Path(out).absolute()
+    _check_target(out, protect)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()  # not mkdtemp: its 0700 mode would leak into the published folder
+        (tmp / MARKER).write_text("written by crmclean; replaced as a whole on the next run\n")
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _swap_into_place(tmp, out)
+
+
+def _check_target(out: Path, protect: Sequence[Path]) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is a file, not a folder", "choose another --out")
+    for path in protect:
+        inside = Path(path).absolute()
+        if inside == out or out in inside.parents:
+            raise OutputError(
+                f"{out}: holds the input {path}; replacing the folder would delete it",
+                "choose an --out folder that does not contain the input",
+            )
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise OutputError(
+            f"{out}: is a folder crmclean did not write and it is not empty",
+            "choose a new --out folder or empty this one (it would be replaced as a whole)",
+        )
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    aside = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+    try:
+        if out.exists():
+            os.rename(out, aside)
+        try:
+            os.rename(tmp, out)
+        except OSError:
+            if aside.exists():
+                os.rename(aside, out)  # put the previous run back
+            raise
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"{out}: cannot replace the output folder: {exc.strerror}") from None
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    _write(lambda: frame.write_parquet(path), path)
+
+
+def write_csv(frame: pl.DataFrame, path: Path, spreadsheet_safe: bool = True) -> None:
+    """UTF-8 CSV; with spreadsheet_safe, formula-like cells are neutralised and E.164 quoted."""
+    if not spreadsheet_safe:
+        _write(lambda: frame.write_csv(path), path)
+        return
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    # polars quotes whole columns or nothing: quote cell by cell ourselves, vectorised
+    safe = frame.with_columns(_quoted(neutralise(pl.col(name))).alias(name) for name in text)
+    header = ",".join(_quote_text(name) for name in frame.columns)
+    _write(lambda: _write_prequoted(safe, header, path), path)
+
+
+def _quoted(value: pl.Expr) -> pl.Expr:
+    special = value.str.contains(r'[",\r\n]') | is_e164(value)
+    escaped = pl.lit('"') + value.str.replace_all('"', '""', literal=True) + pl.lit('"')
+    return pl.when(special).then(escaped).otherwise(value)
+
+
+def _quote_text(value: str) -> str:
+    value = neutralise_text(value)
+    if any(ch in value for ch in '",\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _write_prequoted(frame: pl.DataFrame, header: str, path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(header + "\n")
+        frame.write_csv(handle, include_header=False, quote_style="never")
+
+
+def write_json(obj: Any, path: Path) -> None:
+    """Stable JSON: sorted keys, two-space indent, UTF-8, newline at the end."""
+    text = json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False, default=_plain)
+    _write(lambda: path.write_text(text + "\n", encoding="utf-8"), path)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value) if isinstance(value, set | frozenset) else list(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _write(action: Callable[[], object], path: Path) -> None:
+    try:
+        action()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise OutputError(f"{path}: cannot write: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return (str(exc).splitlines() or [type(exc).__name__])[0]

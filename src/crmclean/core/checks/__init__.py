@@ -1,11 +1,30 @@
 """Check types. Importing this package registers every built-in check."""
 
-from crmclean.core.checks import not_null  # noqa: F401  (registers)
+from crmclean.core.checks import (  # noqa: F401  (each module registers its check type)
+    allowed_values,
+    completeness,
+    country_valid,
+    date_valid,
+    email_valid,
+    expression,
+    freshness,
+    length,
+    not_in_future,
+    not_null,
+    pattern,
+    phone_valid,
+    postcode_valid,
+    range,
+    row_count,
+    unique,
+)
 from crmclean.core.checks.base import (
     VIOLATIONS_SCHEMA,
     CheckContext,
     CheckSpec,
     CheckType,
+    ColumnCheckSpec,
+    Need,
     checks,
     empty_violations,
     row_violations,
@@ -20,6 +39,8 @@ __all__ = [
     "CheckSpec",
     "CheckType",
     "CheckUnion",
+    "ColumnCheckSpec",
+    "Need",
     "checks",
     "empty_violations",
     "row_violations",

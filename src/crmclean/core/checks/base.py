@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import polars as pl
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 
 from crmclean.core.registry import Registry
 from crmclean.core.spec import Spec
 
 Severity = Literal["error", "warn", "info"]
+Scope = Literal["values", "rows", "dataset"]
 RECORD_ID = "record_id"  # every loaded frame carries the stable record id as a string column
 
 VIOLATIONS_SCHEMA: dict[str, pl.DataType] = {
@@ -31,6 +32,23 @@ VIOLATIONS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def parse_sql(text: str) -> pl.Expr:
+    """A SQL boolean expression as a polars expression; never Python eval."""
+    try:
+        return pl.sql_expr(text)
+    except Exception as exc:  # polars raises several SQL error types; all mean "does not parse"
+        raise ValueError(f"SQL expression {text!r} does not parse: {_first_line(exc)}") from None
+
+
+def sql_columns(text: str) -> list[str]:
+    """Column names a SQL expression reads."""
+    return list(dict.fromkeys(parse_sql(text).meta.root_names()))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class CheckSpec(Spec):
     """Fields every check shares."""
 
@@ -40,7 +58,11 @@ class CheckSpec(Spec):
     threshold: float = Field(
         0.0, ge=0.0, le=1.0, description="Share of checked rows allowed to violate (0.01 = 1%)"
     )
-    when: str | None = Field(None, description="SQL filter: only rows where it holds are checked")
+    when: str | None = Field(
+        None,
+        validation_alias=AliasChoices("when", "where"),
+        description="SQL filter (alias `where`): only rows where it holds are checked",
+    )
     message: str | None = None
     description: str | None = None
 
@@ -48,20 +70,55 @@ class CheckSpec(Spec):
     @classmethod
     def _percent(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().endswith("%"):
-            return float(value.strip()[:-1]) / 100.0
+            try:
+                return float(value.strip()[:-1]) / 100.0
+            except ValueError:
+                raise ValueError(f"threshold {value!r} is not a number or a percentage") from None
         return value
+
+    @field_validator("when")
+    @classmethod
+    def _parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_sql(value)
+        return value
+
+
+class ColumnCheckSpec(CheckSpec):
+    """A check of one column: the column it is declared under, or `column:` at dataset level."""
+
+    column: str | None = Field(None, description="Column to check (implied under columns:)")
 
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a check needs besides its spec and the frame; built by the pipeline."""
+    """What a check needs besides its spec and the frame; built by the validation core."""
 
     rule_id: str
     column: str | None = None  # the column the check is declared under, if any
     country_column: str | None = None
     default_region: str = "DE"
+    date_order: str = "dmy"
     reference: Mapping[str, Sequence[str]] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class Need(NamedTuple):
+    """A column a check reads, and the spec field naming it (None: the column it sits under).
+
+    `at` points elsewhere in the rule file when a dataset setting names the column.
+    """
+
+    field: str | None
+    column: str
+    at: tuple[str | int, ...] | None = None
+
+
+def country_need(ctx: CheckContext) -> list[Need]:
+    """The dataset's country column, when a check reads it per row."""
+    if ctx.country_column is None:
+        return []
+    return [Need(None, ctx.country_column, ("dataset", "country_column"))]
 
 
 @dataclass(frozen=True)
@@ -69,10 +126,39 @@ class CheckType:
     name: str
     spec: type[CheckSpec]
     run: Callable[[CheckSpec, pl.DataFrame, CheckContext], pl.DataFrame]
-    needs: Callable[[CheckSpec, CheckContext], list[str]]
+    needs: Callable[[CheckSpec, CheckContext], list[Need]]
+    # what "checked rows" counts: present values of the column, all rows, or the dataset once
+    scope: Scope = "values"
 
 
 checks: Registry[CheckType] = Registry("check type")
+
+
+def target(spec: CheckSpec, ctx: CheckContext) -> str | None:
+    """The column a column check looks at."""
+    return getattr(spec, "column", None) or ctx.column
+
+
+def column_needs(spec: CheckSpec, ctx: CheckContext) -> list[Need]:
+    """Needs of a one-column check; an empty column name is reported by the validation core."""
+    own = getattr(spec, "column", None)
+    if own:
+        return [Need("column", own)]
+    return [Need(None, ctx.column)] if ctx.column else []
+
+
+def present(column: str) -> pl.Expr:
+    """True where the column holds a value (not null, not blank)."""
+    value = pl.col(column)
+    return value.is_not_null() & (value.cast(pl.String).str.strip_chars() != "")
+
+
+def map_unique(values: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """Apply a slow function once per distinct value and spread the result back to every row."""
+    distinct = values.drop_nulls().unique()
+    keys = pl.DataFrame({"key": distinct, "out": fn(distinct)})
+    joined = pl.DataFrame({"key": values}).join(keys, on="key", how="left", maintain_order="left")
+    return joined.get_column("out").alias(values.name)
 
 
 def empty_violations() -> pl.DataFrame:
@@ -94,11 +180,32 @@ def row_violations(
     value_expr = value if value is not None else (pl.col(column) if column else pl.lit(None))
     message_expr = pl.lit(message) if isinstance(message, str) else message
     return frame.filter(failed.fill_null(False)).select(
-        pl.lit(ctx.rule_id).alias("rule_id"),
-        pl.lit(check).alias("check"),
+        pl.lit(ctx.rule_id, dtype=pl.String).alias("rule_id"),
+        pl.lit(check, dtype=pl.String).alias("check"),
         pl.lit(column, dtype=pl.String).alias("column"),
         pl.col(RECORD_ID).cast(pl.String).alias("record_id"),
         value_expr.cast(pl.String).alias("value"),
         message_expr.cast(pl.String).alias("message"),
-        pl.lit(severity).alias("severity"),
+        pl.lit(severity, dtype=pl.String).alias("severity"),
     )
+
+
+def dataset_violation(
+    ctx: CheckContext,
+    check: str,
+    severity: str,
+    message: str,
+    value: str | None = None,
+    column: str | None = None,
+) -> pl.DataFrame:
+    """One violation about the dataset as a whole (record_id null)."""
+    row = {
+        "rule_id": ctx.rule_id,
+        "check": check,
+        "column": column or ctx.column,
+        "record_id": None,
+        "value": value,
+        "message": message,
+        "severity": severity,
+    }
+    return pl.DataFrame([row], schema=VIOLATIONS_SCHEMA)

@@ -6,35 +6,39 @@ from typing import Literal
 
 import polars as pl
 
-from crmclean.core.checks.base import CheckContext, CheckSpec, CheckType, checks, row_violations
+from crmclean.core.checks.base import (
+    CheckContext,
+    CheckSpec,
+    CheckType,
+    ColumnCheckSpec,
+    checks,
+    column_needs,
+    present,
+    row_violations,
+    target,
+)
 
 
-class NotNullCheck(CheckSpec):
+class NotNullCheck(ColumnCheckSpec):
     type: Literal["not_null"] = "not_null"
-    column: str | None = None
-
-
-def _needs(spec: CheckSpec, ctx: CheckContext) -> list[str]:
-    assert isinstance(spec, NotNullCheck)
-    column = spec.column or ctx.column
-    return [column] if column else []
 
 
 def _run(spec: CheckSpec, frame: pl.DataFrame, ctx: CheckContext) -> pl.DataFrame:
-    assert isinstance(spec, NotNullCheck)
-    column = spec.column or ctx.column
+    column = target(spec, ctx)
     assert column is not None
-    value = pl.col(column)
-    failed = value.is_null() | (value.cast(pl.String).str.strip_chars() == "")
     return row_violations(
         frame,
         ctx,
         "not_null",
         spec.severity,
-        failed,
+        ~present(column),
         spec.message or "missing value",
         column=column,
     )
 
 
-checks.add("not_null", CheckType("not_null", NotNullCheck, _run, _needs), aliases=["required"])
+checks.add(
+    "not_null",
+    CheckType("not_null", NotNullCheck, _run, column_needs, scope="rows"),
+    aliases=["required"],
+)

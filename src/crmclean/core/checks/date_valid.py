@@ -1,0 +1,106 @@
+"""date_valid (alias date): values must be dates in one of the accepted formats.
+
+Also home of the date parser the other temporal checks share. Dates repeat a lot (birthdays,
+import days), so parsing runs once per distinct value.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+import polars as pl
+from pydantic import Field
+
+from crmclean.core.checks.base import (
+    CheckContext,
+    CheckSpec,
+    CheckType,
+    ColumnCheckSpec,
+    checks,
+    column_needs,
+    map_unique,
+    present,
+    row_violations,
+    target,
+)
+
+ISO_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%#z",
+    "%Y-%m-%d %H:%M:%S%#z",
+)
+SLASH_FORMAT = {"dmy": "%d/%m/%Y", "mdy": "%m/%d/%Y", "ymd": "%Y/%m/%d"}
+
+
+def default_formats(date_order: str) -> list[str]:
+    """ISO dates and timestamps, dd.mm.yyyy, and the slash form the dataset's date order implies."""
+    return [*ISO_FORMATS, "%d.%m.%Y", SLASH_FORMAT.get(date_order, "%d/%m/%Y")]
+
+
+def _parse_distinct(values: pl.Series, formats: list[str]) -> pl.Series:
+    attempts = []
+    for fmt in formats:
+        parsed = values.str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us")
+        if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
+            parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        attempts.append(parsed)
+    return pl.select(pl.coalesce(attempts)).to_series()
+
+
+def parse_datetimes(values: pl.Series, formats: list[str]) -> pl.Series:
+    """Naive UTC datetimes (null where no format fits); typed columns pass through."""
+    if values.dtype == pl.Date:
+        return values.cast(pl.Datetime("us"))
+    if isinstance(values.dtype, pl.Datetime):
+        if values.dtype.time_zone is not None:
+            values = values.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return values.cast(pl.Datetime("us"))
+    return map_unique(values.cast(pl.String), lambda v: _parse_distinct(v, formats))
+
+
+def naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+class DateValidCheck(ColumnCheckSpec):
+    type: Literal["date_valid"] = "date_valid"
+    formats: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="strftime formats; default ISO, dd.mm.yyyy and the date_order slash form",
+    )
+
+
+def formats_of(spec: DateValidCheck | None, ctx: CheckContext) -> list[str]:
+    if spec is not None and spec.formats:
+        return list(spec.formats)
+    return default_formats(ctx.date_order)
+
+
+def _run(spec: CheckSpec, frame: pl.DataFrame, ctx: CheckContext) -> pl.DataFrame:
+    assert isinstance(spec, DateValidCheck)
+    column = target(spec, ctx)
+    assert column is not None
+    parsed = parse_datetimes(frame.get_column(column), formats_of(spec, ctx))
+    work = frame.with_columns(parsed.alias("__parsed"))
+    return row_violations(
+        work,
+        ctx,
+        "date_valid",
+        spec.severity,
+        present(column) & pl.col("__parsed").is_null(),
+        spec.message or "not a valid date",
+        column=column,
+    )
+
+
+checks.add(
+    "date_valid", CheckType("date_valid", DateValidCheck, _run, column_needs), aliases=["date"]
+)

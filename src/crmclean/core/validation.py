@@ -1,0 +1,265 @@
+"""Run a rule file's checks over a frame: per-rule results, the violations frame and a score.
+
+Pure: the shell reads the data and reference files, calls setup_problems() to turn rule-file
+mistakes into located errors before any data is touched, then validate().
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+from crmclean.core.checks import VIOLATIONS_SCHEMA, CheckContext, checks
+from crmclean.core.checks.allowed_values import AllowedValuesCheck, reference_key
+from crmclean.core.checks.base import RECORD_ID, parse_sql, present, sql_columns, target
+from crmclean.core.rule_plan import Environment, PlannedRule, YamlPath, context, plan
+
+if TYPE_CHECKING:
+    from crmclean.config.models import RuleFile
+
+Problem = tuple[YamlPath, str, str | None]  # (yaml path, problem, hint)
+Status = Literal["pass", "warn", "fail"]
+FailOn = Literal["error", "warn"]
+
+# Score weights: an error-severity rule counts three times a warning; info rules are not scored.
+SCORE_WEIGHTS = {"error": 3.0, "warn": 1.0, "info": 0.0}
+
+
+class RuleSetupError(Exception):
+    """The rule file does not fit the data; carries every problem with its YAML path."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(p[1] for p in problems))
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    check: str
+    column: str | None
+    severity: str
+    checked: int  # rows (or values, or 1 for the dataset) the rule looked at
+    violations: int
+    share: float  # violations / checked
+    threshold: float
+    status: Status
+    description: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    results: list[RuleResult]
+    violations: pl.DataFrame  # VIOLATIONS_SCHEMA, every violating row of every rule
+    rows: int
+    score: float  # 0..100, see score()
+
+    def counts(self) -> dict[str, int]:
+        statuses = [r.status for r in self.results]
+        return {s: statuses.count(s) for s in ("pass", "warn", "fail")}
+
+    def exit_code(self, fail_on: FailOn = "error") -> int:
+        """1 when an error rule failed its threshold (or any warning, with fail_on="warn")."""
+        failing = {"fail", "warn"} if fail_on == "warn" else {"fail"}
+        return 1 if any(r.status in failing for r in self.results) else 0
+
+
+def reference_requests(rules: RuleFile) -> list[tuple[YamlPath, str, str, str]]:
+    """(yaml path, file, column, key) for every values_from the shell must read."""
+    out = []
+    for rule in plan(rules):
+        spec = rule.spec
+        if isinstance(spec, AllowedValuesCheck) and spec.values_from and spec.column:
+            key = reference_key(spec.values_from, spec.column)
+            out.append(((*rule.path, "values_from"), spec.values_from, spec.column, key))
+    return out
+
+
+def setup_problems(
+    rules: RuleFile, columns: Iterable[str] | Mapping[str, pl.DataType]
+) -> list[Problem]:
+    """Every way the rule file does not fit data with these columns, all at once."""
+    schema = _schema(columns)
+    env = Environment()
+    problems: list[Problem] = []
+    seen_ids: dict[str, YamlPath] = {}
+    for rule in plan(rules):
+        if rule.explicit_id and rule.rule_id in seen_ids:
+            problems.append(
+                ((*rule.path, "id"), f"rule id {rule.rule_id!r} is used twice", "ids are unique")
+            )
+        seen_ids.setdefault(rule.rule_id, rule.path)
+        problems.extend(_rule_problems(rule, context(rules, rule, env), schema))
+    return list(dict.fromkeys(problems))  # a shared setting (country_column) is named once
+
+
+def _schema(columns: Iterable[str] | Mapping[str, pl.DataType]) -> dict[str, pl.DataType]:
+    if isinstance(columns, Mapping):
+        return dict(columns)
+    return {name: pl.String() for name in columns}
+
+
+def _rule_problems(
+    rule: PlannedRule, ctx: CheckContext, schema: Mapping[str, pl.DataType]
+) -> list[Problem]:
+    check = checks.get(rule.check)
+    problems: list[Problem] = []
+    if check.scope != "dataset" or rule.check == "freshness":
+        if check.scope == "values" and target(rule.spec, ctx) is None and _one_column(rule):
+            problems.append((rule.path, f"{rule.check} at dataset level needs column:", None))
+    for need in check.needs(rule.spec, ctx):
+        if need.column not in schema:
+            where = need.at or _field_path(rule, need.field)
+            problems.append((where, _missing(need.column), _close(need.column, schema)))
+    if rule.spec.when is not None:
+        for name in sql_columns(rule.spec.when):
+            if name not in schema:
+                problems.append(((*rule.path, "when"), _missing(name), _close(name, schema)))
+    if not problems:
+        problems.extend(_dry_run(rule, schema))
+    return problems
+
+
+def _one_column(rule: PlannedRule) -> bool:
+    return (
+        "column" in type(rule.spec).model_fields or "target_column" in type(rule.spec).model_fields
+    )
+
+
+def _field_path(rule: PlannedRule, field: str | None) -> YamlPath:
+    if field is None:
+        return ("columns", rule.column) if rule.column else rule.path
+    parts: list[str | int] = []
+    for name, index in re.findall(r"([A-Za-z_]+)(?:\[(\d+)\])?", field):
+        parts.append(name)
+        if index:
+            parts.append(int(index))
+    return (*rule.path, *parts)
+
+
+def _missing(column: str) -> str:
+    return f"column {column!r} is not in the data"
+
+
+def _close(column: str, schema: Mapping[str, pl.DataType]) -> str:
+    close = difflib.get_close_matches(column, list(schema), n=2, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return "the data has: " + ", ".join(c for c in schema if c != RECORD_ID)
+
+
+def _dry_run(rule: PlannedRule, schema: Mapping[str, pl.DataType]) -> list[Problem]:
+    """SQL that parses may still not type-check against the data (e.g. a string < a number)."""
+    empty = pl.DataFrame(schema=dict(schema))
+    sources = [("when", rule.spec.when)]
+    if rule.check == "expression":
+        sources.append(("expr", getattr(rule.spec, "expr", None)))
+    problems: list[Problem] = []
+    for key, text in sources:
+        if text is None:
+            continue
+        try:
+            empty.lazy().filter(parse_sql(text)).collect()
+        except Exception as exc:  # polars reports type errors under several classes
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            problems.append(((*rule.path, key), f"{text!r} cannot run: {reason}", None))
+    return problems
+
+
+def normalise_nulls(frame: pl.DataFrame, null_tokens: Sequence[str]) -> pl.DataFrame:
+    """Placeholders such as 'n/a' count as missing for every check."""
+    tokens = pl.Series([t.strip().lower() for t in null_tokens], dtype=pl.String).implode()
+    text_columns = [n for n, t in frame.schema.items() if t == pl.String and n != RECORD_ID]
+    return frame.with_columns(
+        pl.when(pl.col(n).str.strip_chars().str.to_lowercase().is_in(tokens))
+        .then(None)
+        .otherwise(pl.col(n))
+        .alias(n)
+        for n in text_columns
+    )
+
+
+def validate(
+    frame: pl.DataFrame,
+    rules: RuleFile,
+    *,
+    reference: Mapping[str, Sequence[str]] | None = None,
+    now: datetime | None = None,
+) -> ValidationResult:
+    problems = setup_problems(rules, frame.schema)
+    if problems:
+        raise RuleSetupError(problems)
+    env = Environment(reference or {}, now or datetime.now(UTC))
+    data = normalise_nulls(frame, rules.dataset.null_tokens)
+    results: list[RuleResult] = []
+    found: list[pl.DataFrame] = []
+    for rule in plan(rules):
+        result, violations = _run_rule(rule, context(rules, rule, env), data)
+        results.append(result)
+        found.append(violations)
+    violations = pl.concat(found) if found else pl.DataFrame(schema=VIOLATIONS_SCHEMA)
+    return ValidationResult(results, violations, frame.height, score(results))
+
+
+def _run_rule(
+    rule: PlannedRule, ctx: CheckContext, data: pl.DataFrame
+) -> tuple[RuleResult, pl.DataFrame]:
+    check = checks.get(rule.check)
+    spec = rule.spec
+    scoped = data.filter(parse_sql(spec.when).fill_null(False)) if spec.when else data
+    violations = check.run(spec, scoped, ctx).cast(VIOLATIONS_SCHEMA)  # type: ignore[arg-type]
+    column = target(spec, ctx)
+    if check.scope == "dataset":
+        checked = 1
+    elif check.scope == "values" and column is not None:
+        checked = int(scoped.select(present(column).sum()).item())
+    else:
+        checked = scoped.height
+    count = violations.height
+    share = count / checked if checked else 0.0
+    result = RuleResult(
+        rule_id=rule.rule_id,
+        check=rule.check,
+        column=violations.get_column("column")[0] if count else _shown_column(rule, column),
+        severity=spec.severity,
+        checked=checked,
+        violations=count,
+        share=share,
+        threshold=spec.threshold,
+        status=_status(spec.severity, share, spec.threshold, count),
+        description=spec.description,
+    )
+    return result, violations
+
+
+def _shown_column(rule: PlannedRule, column: str | None) -> str | None:
+    columns = getattr(rule.spec, "columns", None)
+    return ", ".join(columns) if columns else column
+
+
+def _status(severity: str, share: float, threshold: float, count: int) -> Status:
+    if count == 0 or share <= threshold or severity == "info":
+        return "pass"
+    return "fail" if severity == "error" else "warn"
+
+
+def score(results: Sequence[RuleResult]) -> float:
+    """100 x the weighted mean of (1 - share) over rules that checked something.
+
+    Weights: error 3, warn 1, info 0. A rule with 2% violating rows contributes 98 points of its
+    weight, so the score says how clean the data is, not only whether thresholds held.
+    """
+    weighted = [(SCORE_WEIGHTS[r.severity], r.share) for r in results if r.checked]
+    total = sum(w for w, _ in weighted)
+    if total == 0:
+        return 100.0
+    return round(100.0 * sum(w * (1.0 - min(s, 1.0)) for w, s in weighted) / total, 1)

@@ -9,6 +9,7 @@ import phonenumbers
 from pydantic import Field, field_validator
 
 from crmclean.core.checks import CheckUnion
+from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.spec import Spec
 from crmclean.core.standardise import StepUnion
 from crmclean.core.standardise.derive import DeriveSpec
@@ -81,4 +82,7 @@ class RuleFile(Spec):
     )
     survivorship: SurvivorshipSpec | None = Field(
         None, description="Golden records: which member's value survives, per column"
+    )
+    matching: MatchingSpec | None = Field(
+        None, description="Duplicate matching: blocking, comparisons, thresholds, clustering"
     )

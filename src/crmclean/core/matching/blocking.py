@@ -1,0 +1,142 @@
+"""Blocking: candidate pairs are records that agree exactly on every column of some rule.
+
+The pairs of all rules are united, each pair once, attributed to the first rule that finds it;
+`_rules` keeps a bitmask of every rule that holds (training needs it). Blocks so large that they
+would dominate (a placeholder phone, an empty-looking e-mail) are skipped and reported, and a
+rule that would still generate too many pairs is refused before a single pair is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from crmclean.core.matching.spec import BlockingRule
+from crmclean.errors import UsageError
+
+
+@dataclass(frozen=True)
+class BlockingRuleStats:
+    rule: str
+    blocks: int  # blocks with two or more records
+    pairs: int  # pairs this rule generates (before the union)
+    new_pairs: int  # pairs first found by this rule
+    largest_block: int
+    top_block_share: float  # share of this rule's pairs inside its largest block
+    skipped_blocks: int  # blocks above max_block_size
+    skipped_pairs: int
+    skipped_examples: list[tuple[str, int]] = field(default_factory=list)  # key, records
+
+
+@dataclass(frozen=True)
+class BlockingResult:
+    pairs: pl.DataFrame  # row_l, row_r (UInt32, row_l < row_r), _rule (UInt8), _rules (UInt32)
+    rules: list[BlockingRuleStats]
+
+
+class BlockingTooLarge(UsageError):
+    """A blocking rule would generate more pairs than allowed."""
+
+
+def _pair_count(size: pl.Expr) -> pl.Expr:
+    return (size.cast(pl.Int64) * (size.cast(pl.Int64) - 1) // 2).sum()
+
+
+def _blocks(frame: pl.DataFrame, rule: BlockingRule) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records with a complete key (`_row`, `_block`) and the block sizes (`_block`, `_n`, key)."""
+    key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in rule.columns]
+    keyed = frame.select(pl.int_range(frame.height, dtype=pl.UInt32).alias("_row"), *key)
+    complete = pl.all_horizontal(pl.col(c).is_not_null() & (pl.col(c) != "") for c in rule.columns)
+    keyed = keyed.filter(complete)
+    sizes = (
+        keyed.group_by(rule.columns)
+        .agg(pl.len().alias("_n"))
+        .filter(pl.col("_n") >= 2)
+        .sort(rule.columns)
+        .with_row_index("_block")
+    )
+    members = keyed.join(sizes.select("_block", *rule.columns), on=rule.columns, how="inner")
+    return members.select("_row", "_block"), sizes
+
+
+def _rule_pairs(members: pl.DataFrame) -> pl.DataFrame:
+    joined = members.join(members, on="_block", suffix="_r")
+    return joined.filter(pl.col("_row") < pl.col("_row_r")).select(
+        pl.col("_row").alias("row_l"), pl.col("_row_r").alias("row_r")
+    )
+
+
+def block(
+    frame: pl.DataFrame,
+    rules: list[BlockingRule],
+    *,
+    max_pairs_per_rule: int,
+    max_block_size: int,
+    force: bool = False,
+) -> BlockingResult:
+    """Candidate pairs of `frame` (sorted by record_id) under the union of `rules`."""
+    found: list[pl.DataFrame] = []
+    stats: list[dict[str, object]] = []
+    for index, rule in enumerate(rules):
+        members, sizes = _blocks(frame, rule)
+        kept = sizes.filter(pl.col("_n") <= max_block_size)
+        over = sizes.filter(pl.col("_n") > max_block_size).sort("_n", descending=True)
+        pairs_total = int(kept.select(_pair_count(pl.col("_n"))).item() or 0)
+        limit = rule.max_pairs or max_pairs_per_rule
+        if pairs_total > limit and not force:
+            largest = int(kept.get_column("_n").max() or 0)  # type: ignore[arg-type]
+            raise BlockingTooLarge(
+                f"blocking rule {rule.label} would generate {pairs_total:,} pairs "
+                f"(limit {limit:,}; largest block {largest:,} records)",
+                hint="add a column to the rule, lower max_block_size, raise "
+                "matching.max_pairs_per_rule, or pass --force",
+            )
+        members = members.join(kept.select("_block"), on="_block", how="semi")
+        pairs = _rule_pairs(members).with_columns(pl.lit(index, dtype=pl.UInt8).alias("_rule"))
+        found.append(pairs)
+        largest_pairs = int(kept.select((pl.col("_n") * (pl.col("_n") - 1) // 2).max()).item() or 0)
+        examples = [
+            ("|".join(str(v) for v in row[:-1]), int(row[-1]))
+            for row in over.head(3).select(*rule.columns, "_n").iter_rows()
+        ]
+        stats.append(
+            {
+                "rule": rule.label,
+                "blocks": kept.height,
+                "pairs": pairs.height,
+                "largest_block": int(kept.get_column("_n").max() or 0),  # type: ignore[arg-type]
+                "top_block_share": largest_pairs / pairs.height if pairs.height else 0.0,
+                "skipped_blocks": over.height,
+                "skipped_pairs": int(over.select(_pair_count(pl.col("_n"))).item() or 0),
+                "skipped_examples": examples,
+            }
+        )
+    united = _unite(found)
+    firsts = united.get_column("_rule").value_counts(name="_n")
+    new = dict(
+        zip(firsts.get_column("_rule").to_list(), firsts.get_column("_n").to_list(), strict=True)
+    )
+    result = [
+        BlockingRuleStats(new_pairs=int(new.get(i, 0)), **s)  # type: ignore[arg-type]
+        for i, s in enumerate(stats)
+    ]
+    return BlockingResult(united, result)
+
+
+def _unite(found: list[pl.DataFrame]) -> pl.DataFrame:
+    """Each pair once, ordered by (row_l, row_r): its first rule and the bitmask of all rules."""
+    if not found:
+        return pl.DataFrame(
+            schema={"row_l": pl.UInt32, "row_r": pl.UInt32, "_rule": pl.UInt8, "_rules": pl.UInt32}
+        )
+    stacked = pl.concat(found, how="vertical")
+    bits = {index: 1 << index for index in range(len(found))}
+    return (
+        stacked.group_by("row_l", "row_r")
+        .agg(
+            pl.col("_rule").min().alias("_rule"),
+            pl.col("_rule").replace_strict(bits, return_dtype=pl.UInt32).sum().alias("_rules"),
+        )
+        .sort("row_l", "row_r")
+    )

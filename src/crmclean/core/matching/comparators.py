@@ -1,0 +1,358 @@
+"""Comparison levels and string metrics, each registered by name.
+
+A level spec describes one rung of a comparison (exact, jaro_winkler >= 0.92, date within 30 days
+...); its builder returns a vectorised test over the unique value pairs of a comparison.
+Builders never loop over pairs: metrics go through `rapidfuzz.process.cpdist` (all cores), the
+rest through polars expressions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jellyfish
+import numpy as np
+import polars as pl
+from pydantic import Field, model_validator
+from rapidfuzz import distance, fuzz, process
+
+from crmclean.core.matching.nicknames import resolve_nicknames
+from crmclean.core.registry import Registry
+from crmclean.core.spec import Spec, tagged_union
+
+BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+# --- metrics -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A rapidfuzz scorer; `distance` metrics match at or below the threshold."""
+
+    name: str
+    scorer: Callable[..., Any]
+    kind: Literal["similarity", "distance"]
+    scale: str  # what the threshold means, for docs and errors
+
+
+metrics: Registry[Metric] = Registry("string metric")
+metrics.add(
+    "jaro_winkler",
+    Metric("jaro_winkler", distance.JaroWinkler.normalized_similarity, "similarity", "0..1"),
+    aliases=["jw"],
+)
+metrics.add("jaro", Metric("jaro", distance.Jaro.normalized_similarity, "similarity", "0..1"))
+metrics.add(
+    "levenshtein",
+    Metric("levenshtein", distance.Levenshtein.distance, "distance", "edits"),
+    aliases=["edit_distance"],
+)
+metrics.add(
+    "damerau_levenshtein",
+    Metric("damerau_levenshtein", distance.DamerauLevenshtein.distance, "distance", "edits"),
+    aliases=["damerau"],
+)
+metrics.add(
+    "token_set_ratio", Metric("token_set_ratio", fuzz.token_set_ratio, "similarity", "0..100")
+)
+metrics.add(
+    "token_sort_ratio", Metric("token_sort_ratio", fuzz.token_sort_ratio, "similarity", "0..100")
+)
+metrics.add("partial_ratio", Metric("partial_ratio", fuzz.partial_ratio, "similarity", "0..100"))
+metrics.add("ratio", Metric("ratio", fuzz.ratio, "similarity", "0..100"))
+
+
+def metric_scores(metric: str, left: pl.Series, right: pl.Series) -> FloatArray:
+    """The metric over aligned value pairs (nulls compare as empty strings)."""
+    entry = metrics.get(metric)
+    a = left.cast(pl.String).fill_null("").to_list()
+    b = right.cast(pl.String).fill_null("").to_list()
+    if not a:
+        return np.zeros(0, dtype=np.float64)
+    dtype = np.int32 if entry.kind == "distance" else np.float32
+    scores = process.cpdist(a, b, scorer=entry.scorer, workers=-1, dtype=dtype)
+    return np.asarray(scores, dtype=np.float64).reshape(-1)
+
+
+# --- the values a level sees -------------------------------------------------------------------
+
+
+@dataclass
+class PairValues:
+    """The unique value pairs of one comparison: row i of `left` meets row i of `right`."""
+
+    left: pl.DataFrame
+    right: pl.DataFrame
+    _cache: dict[tuple[str, str], FloatArray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return self.left.height
+
+    def sides(self, column: str) -> tuple[pl.Series, pl.Series]:
+        return self.left.get_column(column), self.right.get_column(column)
+
+    def score(self, metric: str, column: str) -> FloatArray:
+        """Metric scores, computed once per (metric, column) however many levels use them."""
+        key = (metrics.canonical(metric), column)
+        if key not in self._cache:
+            self._cache[key] = metric_scores(key[0], *self.sides(column))
+        return self._cache[key]
+
+
+Matcher = Callable[[PairValues], BoolArray]
+
+
+def _mask(expr_result: pl.Series) -> BoolArray:
+    return expr_result.fill_null(False).to_numpy().astype(np.bool_, copy=False)
+
+
+# --- level specs -------------------------------------------------------------------------------
+
+
+class LevelSpec(Spec):
+    """Fields every comparison level shares."""
+
+    type: str
+    label: str | None = Field(None, description="Shown in explanations; a default is derived")
+    column: str | None = Field(None, description="Compare this column instead of the field's")
+    m_probability: float | None = Field(None, gt=0, le=1, description="Fix m instead of EM")
+    u_probability: float | None = Field(None, gt=0, le=1, description="Fix u instead of sampling")
+
+    def describe(self) -> str:
+        return self.type
+
+
+@dataclass(frozen=True)
+class Comparator:
+    name: str
+    spec: type[LevelSpec]
+    build: Callable[[Any, str], Matcher]  # (spec, column) -> test over unique value pairs
+
+
+comparators: Registry[Comparator] = Registry("comparison level")
+
+
+class NullLevel(LevelSpec):
+    """Either side is missing: the comparison says nothing (Bayes factor 1)."""
+
+    type: Literal["null"] = "null"
+
+
+class ExactLevel(LevelSpec):
+    type: Literal["exact"] = "exact"
+    case_sensitive: bool = False
+
+    def describe(self) -> str:
+        return "exact" if self.column is None else f"exact {self.column}"
+
+
+class SimilarityLevel(LevelSpec):
+    type: Literal["similarity"] = "similarity"
+    metric: str = "jaro_winkler"
+    threshold: float
+
+    @model_validator(mode="after")
+    def _known_metric(self) -> SimilarityLevel:
+        if self.metric not in metrics:
+            metrics.canonical(self.metric)  # raises with "did you mean"
+        return self
+
+    def describe(self) -> str:
+        entry = metrics.get(self.metric)
+        op = "<=" if entry.kind == "distance" else ">="
+        return f"{entry.name} {op} {self.threshold:g}"
+
+
+class DateWithinLevel(LevelSpec):
+    type: Literal["date_within"] = "date_within"
+    days: int = Field(ge=0)
+
+    def describe(self) -> str:
+        return f"within {self.days} days"
+
+
+class DateSwappedLevel(LevelSpec):
+    """Same year, day and month swapped (03/04 against 04/03): a typical typing mistake."""
+
+    type: Literal["date_swapped"] = "date_swapped"
+
+    def describe(self) -> str:
+        return "day/month swapped"
+
+
+class NumericDifferenceLevel(LevelSpec):
+    type: Literal["numeric_difference"] = "numeric_difference"
+    max_difference: float = Field(ge=0)
+    relative: bool = Field(False, description="Difference as a share of the larger value")
+
+    def describe(self) -> str:
+        unit = " (relative)" if self.relative else ""
+        return f"difference <= {self.max_difference:g}{unit}"
+
+
+class PhoneticLevel(LevelSpec):
+    type: Literal["phonetic"] = "phonetic"
+    algorithm: Literal["metaphone", "soundex", "nysiis", "match_rating"] = "metaphone"
+
+    def describe(self) -> str:
+        return f"same {self.algorithm}"
+
+
+class NicknameLevel(LevelSpec):
+    """Equal after resolving nicknames (Bill = William, Sepp = Josef)."""
+
+    type: Literal["nickname"] = "nickname"
+
+    def describe(self) -> str:
+        return "same name or nickname"
+
+
+class ElseLevel(LevelSpec):
+    type: Literal["else"] = "else"
+
+    def describe(self) -> str:
+        return "else (disagree)"
+
+
+def _build_null(spec: NullLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = values.sides(column)
+        return _mask(left.is_null() | right.is_null())
+
+    return test
+
+
+def _build_exact(spec: ExactLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = values.sides(column)
+        left, right = left.cast(pl.String), right.cast(pl.String)
+        if not spec.case_sensitive:
+            left, right = left.str.to_lowercase(), right.str.to_lowercase()
+        return _mask(left == right)
+
+    return test
+
+
+def _build_similarity(spec: SimilarityLevel, column: str) -> Matcher:
+    kind = metrics.get(spec.metric).kind
+
+    def test(values: PairValues) -> BoolArray:
+        scores = values.score(spec.metric, column)
+        return scores <= spec.threshold if kind == "distance" else scores >= spec.threshold
+
+    return test
+
+
+def _dates(series: pl.Series) -> pl.Series:
+    if series.dtype == pl.Date:
+        return series
+    if series.dtype == pl.Datetime:
+        return series.dt.date()
+    return series.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+def _build_date_within(spec: DateWithinLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = (_dates(s) for s in values.sides(column))
+        gap = (left - right).dt.total_days().abs()
+        return _mask(gap <= spec.days)
+
+    return test
+
+
+def _build_date_swapped(spec: DateSwappedLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = (_dates(s) for s in values.sides(column))
+        swapped = (
+            (left.dt.year() == right.dt.year())
+            & (left.dt.month() == right.dt.day())
+            & (left.dt.day() == right.dt.month())
+            & (left.dt.day() != left.dt.month())
+        )
+        return _mask(swapped)
+
+    return test
+
+
+def _build_numeric(spec: NumericDifferenceLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = (s.cast(pl.Float64, strict=False) for s in values.sides(column))
+        gap = (left - right).abs()
+        if spec.relative:
+            larger = pl.DataFrame({"a": left.abs(), "b": right.abs()}).max_horizontal()
+            gap = gap / larger.replace(0.0, None)
+            gap = gap.fill_null(0.0)  # both zero: no difference
+        return _mask(gap <= spec.max_difference)
+
+    return test
+
+
+_PHONETIC: dict[str, Callable[[str], str]] = {
+    "metaphone": jellyfish.metaphone,
+    "soundex": jellyfish.soundex,
+    "nysiis": jellyfish.nysiis,
+    "match_rating": jellyfish.match_rating_codex,
+}
+
+
+def phonetic_codes(series: pl.Series, algorithm: str) -> pl.Series:
+    """Phonetic code of each value, computed once per distinct value (jellyfish is per string)."""
+    text = series.cast(pl.String)
+    distinct = text.drop_nulls().unique()
+    encode = _PHONETIC[algorithm]
+    codes = [encode(v) if v.strip() else "" for v in distinct.to_list()]
+    return text.replace_strict(distinct, pl.Series(codes, dtype=pl.String), default=None)
+
+
+def _build_phonetic(spec: PhoneticLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = values.sides(column)
+        codes_l = phonetic_codes(left, spec.algorithm)
+        codes_r = phonetic_codes(right, spec.algorithm)
+        return _mask((codes_l == codes_r) & (codes_l.str.len_chars() > 0))
+
+    return test
+
+
+def _build_nickname(spec: NicknameLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = values.sides(column)
+        return _mask(resolve_nicknames(left) == resolve_nicknames(right))
+
+    return test
+
+
+def _build_else(spec: ElseLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        return np.ones(len(values), dtype=np.bool_)
+
+    return test
+
+
+def _register(
+    name: str, spec: type[LevelSpec], build: Callable[..., Matcher], aliases: list[str]
+) -> None:
+    comparators.add(name, Comparator(name, spec, build), aliases=aliases)
+
+
+_register("null", NullLevel, _build_null, ["is_null"])
+_register("exact", ExactLevel, _build_exact, ["exact_match"])
+_register("similarity", SimilarityLevel, _build_similarity, ["fuzzy"])
+_register("date_within", DateWithinLevel, _build_date_within, ["date_difference"])
+_register("date_swapped", DateSwappedLevel, _build_date_swapped, ["day_month_swapped"])
+_register("numeric_difference", NumericDifferenceLevel, _build_numeric, ["numeric"])
+_register("phonetic", PhoneticLevel, _build_phonetic, ["sounds_like"])
+_register("nickname", NicknameLevel, _build_nickname, ["nicknames"])
+_register("else", ElseLevel, _build_else, ["otherwise"])
+
+LevelUnion = tagged_union(comparators, lambda entry: entry.spec)
+
+
+def build_level(spec: LevelSpec, column: str) -> Matcher:
+    """The vectorised test of a level over the unique value pairs of its comparison."""
+    entry = comparators.get(spec.type)
+    return entry.build(spec, spec.column or column)

@@ -1,0 +1,167 @@
+"""Comparing: one `gamma_<comparison>` level index per candidate pair and comparison.
+
+Pairs refer to records by position (`row_l`, `row_r`) in a frame sorted by record_id. Each
+comparison is evaluated once per UNIQUE pair of values (typically far fewer than pairs), then
+joined back by code, so a common surname pair costs one metric call however often it occurs.
+
+Level indices follow Splink: -1 is the null level, 0 the last level (else), and the first listed
+level has the highest index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from crmclean.core.matching.comparators import (
+    ElseLevel,
+    LevelSpec,
+    NullLevel,
+    PairValues,
+    build_level,
+)
+from crmclean.core.matching.spec import ComparisonSpec
+
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of a comparison as scoring and explanations see it."""
+
+    gamma: int
+    label: str
+    spec: LevelSpec
+
+    @property
+    def is_null(self) -> bool:
+        return self.gamma == -1
+
+
+def comparison_levels(comparison: ComparisonSpec) -> list[Level]:
+    """The levels with their gamma index: the null level (-1) first, else (0) last."""
+    specs = list(comparison.levels)
+    null = specs.pop(0) if specs and specs[0].type == "null" else NullLevel()
+    if not specs or specs[-1].type != "else":
+        specs.append(ElseLevel())
+    top = len(specs) - 1
+    levels = [Level(-1, null.label or "null (either side missing)", null)]
+    for position, spec in enumerate(specs):
+        levels.append(Level(top - position, spec.label or spec.describe(), spec))
+    return levels
+
+
+def used_columns(comparison: ComparisonSpec) -> list[str]:
+    columns = [comparison.column]
+    for level in comparison.levels:
+        if level.column and level.column not in columns:
+            columns.append(level.column)
+    return columns
+
+
+def exact_level(comparison: ComparisonSpec) -> Level | None:
+    """The level a term-frequency adjustment applies to: the first plain `exact` level."""
+    for level in comparison_levels(comparison):
+        if level.spec.type == "exact" and level.spec.column is None:
+            return level
+    return None
+
+
+def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
+        pl.when(pl.col(c).str.strip_chars().str.len_chars() > 0).then(pl.col(c)).alias(c)
+        for c, dtype in frame.schema.items()
+        if dtype == pl.String
+    )
+
+
+def value_codes(frame: pl.DataFrame, columns: list[str]) -> tuple[pl.DataFrame, IntArray]:
+    """The distinct value combinations (in first-seen order) and each record's code into them."""
+    values = _blank_to_null(frame.select(columns))
+    distinct = values.unique(maintain_order=True).with_row_index("_code")
+    codes = values.join(distinct, on=columns, how="left", nulls_equal=True, maintain_order="left")
+    return distinct.drop("_code"), codes.get_column("_code").to_numpy().astype(np.int64)
+
+
+def unique_pairs(
+    codes: IntArray, row_l: IntArray, row_r: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Unordered unique code pairs (lo, hi) and, per pair, its index into them."""
+    a, b = codes[row_l], codes[row_r]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    key = (lo.astype(np.uint64) << np.uint64(32)) | hi.astype(np.uint64)
+    keys, inverse = np.unique(key, return_inverse=True)
+    u_lo = (keys >> np.uint64(32)).astype(np.int64)
+    u_hi = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return u_lo, u_hi, inverse.astype(np.int64)
+
+
+def level_of_values(
+    comparison: ComparisonSpec, left: pl.DataFrame, right: pl.DataFrame
+) -> IntArray:
+    """The gamma of each aligned value pair: the first level that holds, -1 when a side is null."""
+    levels = comparison_levels(comparison)
+    values = PairValues(left, right)
+    gamma = np.full(left.height, np.iinfo(np.int64).min, dtype=np.int64)
+    for level in levels:
+        unset = gamma == np.iinfo(np.int64).min
+        if not unset.any():
+            break
+        column = comparison.column if level.is_null else level.spec.column or comparison.column
+        holds = build_level(level.spec, column)(values)
+        gamma[unset & holds] = level.gamma
+    gamma[gamma == np.iinfo(np.int64).min] = 0
+    return gamma
+
+
+def term_frequencies(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Share of the non-null records holding each (lower-cased) value: `_value, _tf`."""
+    values = _blank_to_null(frame.select(column)).get_column(column).cast(pl.String)
+    values = values.str.to_lowercase().drop_nulls()
+    total = max(values.len(), 1)
+    return (
+        values.alias("_value")
+        .value_counts(name="_n")
+        .select("_value", (pl.col("_n") / total).alias("_tf"))
+    )
+
+
+def compare(
+    frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[ComparisonSpec]
+) -> pl.DataFrame:
+    """Add `gamma_<name>` (Int8) per comparison, and `tf_<name>` for term-frequency ones.
+
+    `frame` is sorted by record_id; `pairs` holds `row_l`, `row_r` positions into it.
+    """
+    row_l = pairs.get_column("row_l").to_numpy().astype(np.int64)
+    row_r = pairs.get_column("row_r").to_numpy().astype(np.int64)
+    columns: list[pl.Series] = []
+    for comparison in comparisons:
+        distinct, codes = value_codes(frame, used_columns(comparison))
+        u_lo, u_hi, inverse = unique_pairs(codes, row_l, row_r)
+        left, right = distinct[u_lo], distinct[u_hi]
+        gamma = level_of_values(comparison, left, right)
+        columns.append(pl.Series(f"gamma_{comparison.name}", gamma[inverse], dtype=pl.Int8))
+        if comparison.term_frequency:
+            columns.append(_tf_column(frame, comparison, left, gamma).gather(inverse))
+    return pairs.with_columns(columns)
+
+
+def _tf_column(
+    frame: pl.DataFrame, comparison: ComparisonSpec, left: pl.DataFrame, gamma: IntArray
+) -> pl.Series:
+    """Per unique value pair: the value's frequency when the pair is at the exact level."""
+    name = f"tf_{comparison.name}"
+    exact = exact_level(comparison)
+    if exact is None:
+        return pl.Series(name, [None] * left.height, dtype=pl.Float64)
+    tf = term_frequencies(frame, comparison.column)
+    keyed = (
+        left.select(pl.col(comparison.column).cast(pl.String).str.to_lowercase().alias("_value"))
+        .with_columns(pl.Series("_exact", gamma == exact.gamma))
+        .join(tf, on="_value", how="left", maintain_order="left")
+    )
+    return keyed.select(pl.when(pl.col("_exact")).then(pl.col("_tf")).alias(name)).get_column(name)

@@ -1,0 +1,388 @@
+"""Fellegi-Sunter scoring, trained without labels.
+
+u (how often a level occurs between two random records) comes from random record pairs; m (how
+often it occurs between two records of one customer) from expectation-maximisation on the
+blocked pairs, one session per blocking rule, ignoring the comparisons the rule itself fixes
+(pairs blocked on e-mail agree on e-mail whether they match or not); the prior from the expected
+number of matches among the blocked pairs. EM runs on the distinct gamma patterns with their
+counts, so its cost does not grow with the number of pairs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from crmclean.core.matching.comparing import compare, comparison_levels, exact_level, used_columns
+from crmclean.core.matching.spec import BlockingRule, ComparisonSpec, MatchingSpec
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+_SUFFIXES = ("_key", "_metaphone", "_soundex", "_nysiis", "_initial", "_iso", "_norm", "_e164")
+_M_FLOOR = 1e-6  # an m of zero would veto a match on one typo forever
+_PSEUDO_COUNT = 0.5  # keeps u of a level never seen among random pairs above zero
+
+
+@dataclass(frozen=True)
+class LevelParams:
+    gamma: int
+    label: str
+    m: float
+    u: float
+
+    @property
+    def bayes_factor(self) -> float:
+        return math.log2(self.m / self.u)
+
+
+@dataclass(frozen=True)
+class ComparisonParams:
+    name: str
+    column: str
+    levels: tuple[LevelParams, ...]  # non-null levels, highest gamma first
+    tf_gamma: int | None = None  # the exact level adjusted by term frequency, if any
+    tf_minimum_u: float = 1e-5
+
+    def level(self, gamma: int) -> LevelParams | None:
+        return next((lv for lv in self.levels if lv.gamma == gamma), None)
+
+
+@dataclass(frozen=True)
+class MatchModel:
+    prior: float  # probability that two random records are the same customer
+    comparisons: tuple[ComparisonParams, ...]
+    fingerprint: str
+    training: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def prior_weight(self) -> float:
+        return math.log2(self.prior / (1.0 - self.prior))
+
+
+def fingerprint(spec: MatchingSpec) -> str:
+    """What a trained model depends on: the comparisons and their levels (not thresholds)."""
+    document = [c.model_dump(mode="json") for c in spec.comparisons]
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# --- u from random pairs -----------------------------------------------------------------------
+
+
+def random_pairs(n_records: int, n_pairs: int, seed: int) -> pl.DataFrame:
+    """Distinct-record pairs drawn uniformly (with replacement), reproducible from the seed."""
+    if n_records < 2:
+        return pl.DataFrame(schema={"row_l": pl.UInt32, "row_r": pl.UInt32})
+    n_pairs = min(n_pairs, n_records * (n_records - 1) // 2 * 4)
+    rng = np.random.default_rng(seed)
+    left = rng.integers(0, n_records, n_pairs)
+    right = rng.integers(0, n_records - 1, n_pairs)
+    right = right + (right >= left)
+    return pl.DataFrame({"row_l": left.astype(np.uint32), "row_r": right.astype(np.uint32)})
+
+
+def _level_counts(gammas: pl.Series) -> dict[int, int]:
+    counts = gammas.filter(gammas >= 0).value_counts(name="_n")
+    return dict(
+        zip(
+            counts.get_column(gammas.name).to_list(), counts.get_column("_n").to_list(), strict=True
+        )
+    )
+
+
+def estimate_u(frame: pl.DataFrame, spec: MatchingSpec, seed: int) -> dict[str, dict[int, float]]:
+    sample = compare(
+        frame, random_pairs(frame.height, spec.training.u_sample_pairs, seed), spec.comparisons
+    )
+    result: dict[str, dict[int, float]] = {}
+    for comparison in spec.comparisons:
+        counts = _level_counts(sample.get_column(f"gamma_{comparison.name}"))
+        gammas = [lv.gamma for lv in comparison_levels(comparison) if not lv.is_null]
+        total = sum(counts.values()) + _PSEUDO_COUNT * len(gammas)
+        result[comparison.name] = {g: (counts.get(g, 0) + _PSEUDO_COUNT) / total for g in gammas}
+    return result
+
+
+# --- m by expectation-maximisation -------------------------------------------------------------
+
+
+@dataclass
+class _Session:
+    rule: str
+    pairs: int
+    free: list[str]
+    prior: float = 0.0
+    iterations: int = 0
+    m: dict[str, dict[int, float]] = field(default_factory=dict)
+
+
+def _stem(column: str) -> str:
+    for suffix in _SUFFIXES:
+        if column.endswith(suffix):
+            return column[: -len(suffix)]
+    return column
+
+
+def fixed_by_rule(comparison: ComparisonSpec, rule: BlockingRule) -> bool:
+    """Does blocking on `rule` decide this comparison (so training must leave it out)?"""
+    related = {_stem(c) for c in used_columns(comparison)} | set(comparison.blocked_by)
+    return any(c in comparison.blocked_by or _stem(c) in related for c in rule.columns)
+
+
+def _initial_m(gammas: list[int]) -> dict[int, float]:
+    weights = {g: 4.0**g for g in gammas}
+    total = sum(weights.values())
+    return {g: w / total for g, w in weights.items()}
+
+
+def run_em(
+    patterns: pl.DataFrame,
+    comparisons: list[ComparisonSpec],
+    u: dict[str, dict[int, float]],
+    m: dict[str, dict[int, float]],
+    prior: float,
+    *,
+    estimate_m: bool,
+    max_iterations: int,
+    tolerance: float,
+) -> tuple[dict[str, dict[int, float]], float, int]:
+    """EM over distinct gamma patterns (`gamma_<name>` columns and a count `_n`).
+
+    Returns m (unchanged when estimate_m is False), the prior within these pairs, iterations.
+    """
+    weights = patterns.get_column("_n").to_numpy().astype(np.float64)
+    grids = {
+        c.name: patterns.get_column(f"gamma_{c.name}").to_numpy().astype(np.int64)
+        for c in comparisons
+    }
+    fixed_m = {
+        c.name: {
+            lv.gamma: lv.spec.m_probability for lv in comparison_levels(c) if lv.spec.m_probability
+        }
+        for c in comparisons
+    }
+    m = {name: dict(levels) for name, levels in m.items()}
+    iteration = 0
+    for iteration in range(1, max_iterations + 1):  # noqa: B007  (iterations, not rows)
+        log_match = np.full(weights.shape, math.log(prior))
+        log_non = np.full(weights.shape, math.log1p(-prior))
+        for c in comparisons:
+            g = grids[c.name]
+            size = max(u[c.name]) + 1
+            lm = np.zeros(size + 1)
+            lu = np.zeros(size + 1)
+            for gamma, value in m[c.name].items():
+                lm[gamma] = math.log(max(value, 1e-12))
+                lu[gamma] = math.log(u[c.name][gamma])
+            index = np.where(g >= 0, g, size)  # the null level reads 0 from the spare slot
+            log_match += lm[index]
+            log_non += lu[index]
+        posterior = 1.0 / (1.0 + np.exp(np.clip(log_non - log_match, -700, 700)))
+        expected = weights * posterior
+        new_prior = float(expected.sum() / weights.sum())
+        change = abs(new_prior - prior)
+        prior = min(max(new_prior, 1e-9), 1 - 1e-9)
+        if estimate_m:
+            for c in comparisons:
+                g = grids[c.name]
+                valid = g >= 0
+                totals = np.bincount(
+                    g[valid], weights=expected[valid], minlength=max(u[c.name]) + 1
+                )
+                new_m = _normalise(totals, m[c.name], fixed_m[c.name])
+                change = max(change, *(abs(new_m[k] - m[c.name][k]) for k in new_m))
+                m[c.name] = new_m
+        if change < tolerance:
+            break
+    return m, prior, iteration
+
+
+def _normalise(
+    totals: Any, previous: dict[int, float], fixed: Mapping[int, float | None]
+) -> dict[int, float]:
+    free = [g for g in previous if not fixed.get(g)]
+    budget = 1.0 - sum(v for v in fixed.values() if v)
+    mass = float(sum(totals[g] for g in free))
+    out: dict[int, float] = {g: float(v) for g, v in fixed.items() if v}
+    for g in free:
+        share = totals[g] / mass if mass > 0 else 1.0 / len(free)
+        out[g] = max(float(share) * budget, _M_FLOOR)
+    return out
+
+
+def _patterns(pairs: pl.DataFrame, comparisons: list[ComparisonSpec]) -> pl.DataFrame:
+    columns = [f"gamma_{c.name}" for c in comparisons]
+    return pairs.group_by(columns).agg(pl.len().alias("_n")).sort(columns)
+
+
+def _sample(pairs: pl.DataFrame, limit: int, seed: int) -> pl.DataFrame:
+    if pairs.height <= limit:
+        return pairs
+    rng = np.random.default_rng(seed)
+    keep = np.sort(rng.choice(pairs.height, size=limit, replace=False))
+    return pairs[keep]
+
+
+def train(frame: pl.DataFrame, pairs: pl.DataFrame, spec: MatchingSpec, *, seed: int) -> MatchModel:
+    """Estimate u, m and the prior from the data alone; levels with fixed m/u keep them."""
+    training = spec.training
+    u = estimate_u(frame, spec, seed)
+    for c in spec.comparisons:
+        for lv in comparison_levels(c):
+            if not lv.is_null and lv.spec.u_probability:
+                u[c.name][lv.gamma] = lv.spec.u_probability
+    gammas = {
+        c.name: [lv.gamma for lv in comparison_levels(c) if not lv.is_null]
+        for c in spec.comparisons
+    }
+    sessions: list[_Session] = []
+    wanted = training.blocking or [b.label for b in spec.blocking]
+    for index, rule in enumerate(spec.blocking):
+        if rule.label not in wanted:
+            continue
+        in_rule = pairs.filter((pl.col("_rules") & (1 << index)) != 0)
+        free = [c for c in spec.comparisons if not fixed_by_rule(c, rule)]
+        if in_rule.height == 0 or not free:
+            continue
+        sample = _sample(in_rule, training.em_max_pairs, seed + index)
+        session = _Session(rule.label, sample.height, [c.name for c in free])
+        m0 = {c.name: _initial_m(gammas[c.name]) for c in free}
+        session.m, session.prior, session.iterations = run_em(
+            _patterns(sample, free),
+            free,
+            u,
+            m0,
+            0.3,
+            estimate_m=True,
+            max_iterations=training.em_max_iterations,
+            tolerance=training.em_tolerance,
+        )
+        sessions.append(session)
+    m = _combine(spec.comparisons, sessions, gammas)
+    missing = [c for c in spec.comparisons if c.name not in m]
+    if missing:  # fixed by every rule: learn them on all pairs together
+        sample = _sample(pairs, training.em_max_pairs, seed)
+        m0 = {c.name: m.get(c.name) or _initial_m(gammas[c.name]) for c in spec.comparisons}
+        learnt, _, _ = run_em(
+            _patterns(sample, spec.comparisons),
+            spec.comparisons,
+            u,
+            m0,
+            0.3,
+            estimate_m=True,
+            max_iterations=training.em_max_iterations,
+            tolerance=training.em_tolerance,
+        )
+        m.update({c.name: learnt[c.name] for c in missing})
+    prior, blocked_prior = _prior(frame.height, pairs, spec, u, m, seed)
+    params = tuple(_params(c, m[c.name], u[c.name]) for c in spec.comparisons)
+    stats = {
+        "seed": seed,
+        "records": frame.height,
+        "blocked_pairs": pairs.height,
+        "u_sample_pairs": min(
+            training.u_sample_pairs, max(frame.height * (frame.height - 1) * 2, 0)
+        ),
+        "prior_within_blocked_pairs": blocked_prior,
+        "sessions": [
+            {
+                "rule": s.rule,
+                "pairs": s.pairs,
+                "free": s.free,
+                "prior": s.prior,
+                "iterations": s.iterations,
+            }
+            for s in sessions
+        ],
+    }
+    return MatchModel(prior, params, fingerprint(spec), stats)
+
+
+def _combine(
+    comparisons: list[ComparisonSpec], sessions: list[_Session], gammas: dict[str, list[int]]
+) -> dict[str, dict[int, float]]:
+    """Average each comparison's m over the sessions that estimated it, weighted by matches."""
+    out: dict[str, dict[int, float]] = {}
+    for c in comparisons:
+        used = [s for s in sessions if c.name in s.m]
+        weight = sum(s.prior * s.pairs for s in used)
+        if not used or weight <= 0:
+            continue
+        out[c.name] = {
+            g: sum(s.prior * s.pairs * s.m[c.name][g] for s in used) / weight
+            for g in gammas[c.name]
+        }
+    return out
+
+
+def _prior(
+    n_records: int,
+    pairs: pl.DataFrame,
+    spec: MatchingSpec,
+    u: dict[str, dict[int, float]],
+    m: dict[str, dict[int, float]],
+    seed: int,
+) -> tuple[float, float]:
+    """Expected matches among the blocked pairs (m, u fixed) over all possible record pairs."""
+    all_pairs = n_records * (n_records - 1) / 2
+    if spec.training.prior is not None:
+        return spec.training.prior, 0.0
+    if pairs.height == 0 or all_pairs <= 0:
+        return 1e-6, 0.0
+    sample = _sample(pairs, spec.training.em_max_pairs, seed)
+    _, blocked_prior, _ = run_em(
+        _patterns(sample, spec.comparisons),
+        spec.comparisons,
+        u,
+        m,
+        0.1,
+        estimate_m=False,
+        max_iterations=spec.training.em_max_iterations,
+        tolerance=spec.training.em_tolerance,
+    )
+    prior = blocked_prior * pairs.height / all_pairs
+    return min(max(prior, 1e-12), 0.5), blocked_prior
+
+
+def _params(c: ComparisonSpec, m: dict[int, float], u: dict[int, float]) -> ComparisonParams:
+    levels = tuple(
+        LevelParams(lv.gamma, lv.label, m[lv.gamma], u[lv.gamma])
+        for lv in comparison_levels(c)
+        if not lv.is_null
+    )
+    exact = exact_level(c) if c.term_frequency else None
+    return ComparisonParams(
+        c.name, c.column, levels, exact.gamma if exact else None, c.tf_minimum_u
+    )
+
+
+# --- scoring -----------------------------------------------------------------------------------
+
+
+def score(pairs: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
+    """Add `bf_<name>` (log2 Bayes factor), `match_weight` and `match_probability`."""
+    bfs: list[pl.Expr] = []
+    for c in model.comparisons:
+        gamma = pl.col(f"gamma_{c.name}")
+        mapping = {lv.gamma: lv.bayes_factor for lv in c.levels}
+        bf = gamma.replace_strict(mapping, default=0.0, return_dtype=pl.Float64)
+        tf_column = f"tf_{c.name}"
+        if c.tf_gamma is not None and tf_column in pairs.columns:
+            exact = c.level(c.tf_gamma)
+            assert exact is not None
+            tf = pl.max_horizontal(pl.col(tf_column), pl.lit(c.tf_minimum_u))
+            adjust = (pl.lit(exact.u) / tf).log(2)
+            bf = pl.when(gamma == c.tf_gamma).then(bf + adjust.fill_null(0.0)).otherwise(bf)
+        bfs.append(bf.alias(f"bf_{c.name}"))
+    scored = pairs.with_columns(bfs)
+    weight = pl.lit(model.prior_weight) + pl.sum_horizontal(
+        f"bf_{c.name}" for c in model.comparisons
+    )
+    return scored.with_columns(weight.alias("match_weight")).with_columns(
+        (1.0 / (1.0 + pl.lit(2.0).pow(-pl.col("match_weight")))).alias("match_probability")
+    )

@@ -26,9 +26,10 @@ METHOD = """\
   the documented YAML template (standardisation, exact e-mail matchkey, weighted Jaro-Winkler
   name matchkey at 0.85, adaptive blocking on postcode) mapped onto the customer columns.
 - Peers live only in `.bench-venv` (`benchmarks/peers/requirements.txt`), never in crmclean's
-  dependencies. Every matcher is scored by `benchmarks/evaluate.py` against the synthetic truth:
-  pairwise precision/recall/F1 over record pairs and B-cubed F1 over records; a record a tool did
-  not return counts as a singleton. Wall time and peak RSS are those of the tool's own process
+  dependencies. Every matcher is scored by `benchmarks/evaluate.py` (crmclean's own
+  `core.matching.evaluation`) against the synthetic truth: pairwise precision/recall/F1 over
+  record pairs and B-cubed F1 over records; a record a tool did not return counts as a
+  singleton. Wall time and peak RSS are those of the tool's own process
   (`os.wait4`), including reading the input and writing the output.
 """
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from crmclean.cli import rules_cmd  # noqa: F401  (registers commands)
+from crmclean.cli import (
+    report_cmd,  # noqa: F401  (registers commands)
+    rules_cmd,  # noqa: F401  (registers commands)
+    validate_cmd,  # noqa: F401  (registers commands)
+)
 from crmclean.cli.app import app
 
 

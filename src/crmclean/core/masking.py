@@ -61,6 +61,10 @@ def mask_value(value: str | None, kind: MaskKind | None = None) -> str | None:
     return mask_series(pl.Series([value], dtype=pl.String), chosen).item()  # type: ignore[no-any-return]
 
 
+# Checks whose violation value is a figure about the record (a share, a row count), not its data.
+FIGURE_CHECKS = ("completeness", "row_count")
+
+
 def mask_violations(violations: pl.DataFrame, pii: Mapping[str, MaskKind]) -> pl.DataFrame:
     """Mask the `value` of violations whose column is personal (composite keys included)."""
     if not pii or violations.is_empty():
@@ -72,7 +76,10 @@ def mask_violations(violations: pl.DataFrame, pii: Mapping[str, MaskKind]) -> pl
         part_of = column.str.contains(rf"(^|, ){_escape(name)}(, |$)") & ~own
         out = pl.when(own).then(mask_expr(pl.col("value"), kind)).otherwise(out)
         out = pl.when(part_of).then(mask_expr(pl.col("value"), "text")).otherwise(out)
-    return violations.with_columns(out.alias("value"))
+    figure = pl.col("check").is_in(FIGURE_CHECKS)
+    return violations.with_columns(
+        pl.when(figure).then(pl.col("value")).otherwise(out).alias("value")
+    )
 
 
 def _escape(name: str) -> str:

@@ -25,7 +25,7 @@ class CompletenessCheck(CheckSpec):
 
     @field_validator("min", mode="before")
     @classmethod
-    def _percent(cls, value: object) -> object:
+    def _min_percent(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().endswith("%"):
             try:
                 return float(value.strip()[:-1]) / 100.0

@@ -1,0 +1,63 @@
+"""The validate summary for people: a rich table on a terminal, aligned plain text otherwise."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from crmclean.core.validation import RuleResult, ValidationResult
+
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red"}
+HEADERS = ("rule", "check", "column", "severity", "checked", "violations", "share", "threshold")
+
+
+def _cells(rule: RuleResult) -> list[str]:
+    return [
+        rule.rule_id,
+        rule.check,
+        rule.column or "-",
+        rule.severity,
+        f"{rule.checked:,}",
+        f"{rule.violations:,}",
+        f"{rule.share:.2%}",
+        f"{rule.threshold:.2%}",
+    ]
+
+
+def summary_line(result: ValidationResult) -> str:
+    counts = result.counts()
+    return (
+        f"score {result.score:.1f}/100 - {result.rows:,} rows, {len(result.results)} rules: "
+        f"{counts['pass']} passed, {counts['warn']} warned, {counts['fail']} failed; "
+        f"{result.violations.height:,} violations"
+    )
+
+
+def render(result: ValidationResult, console: Console) -> None:
+    if console.is_terminal:
+        _rich(result, console)
+    else:
+        _plain(result, console)
+
+
+def _rich(result: ValidationResult, console: Console) -> None:
+    table = Table(title="crmclean validate", title_justify="left")
+    for header in (*HEADERS, "status"):
+        table.add_column(header, justify="right" if header in HEADERS[4:] else "left")
+    for rule in result.results:
+        status = f"[{_STYLE[rule.status]}]{rule.status}[/]"
+        table.add_row(*(c.replace("[", r"\[") for c in _cells(rule)), status)
+    console.print(table)
+    console.print(summary_line(result), markup=False)
+
+
+def _plain(result: ValidationResult, console: Console) -> None:
+    rows = [[*HEADERS, "status"]] + [[*_cells(r), r.status] for r in result.results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [
+            cell.rjust(width) if 4 <= i < 8 else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        console.print("  ".join(cells).rstrip(), markup=False, highlight=False)
+    console.print(summary_line(result), markup=False)

@@ -37,6 +37,7 @@ STATS_SCHEMA: dict[str, pl.DataType] = {
     "changed": pl.Int64(),
     "failed": pl.Int64(),
     "unique_inputs": pl.Int64(),
+    "slow_inputs": pl.Int64(),
     "seconds": pl.Float64(),
 }
 
@@ -199,6 +200,7 @@ def _apply(
             "changed": int(changed.sum()),
             "failed": int(errors.is_not_null().sum()),
             "unique_inputs": result.unique_inputs,
+            "slow_inputs": result.slow_inputs,
             "seconds": seconds,
         }
     )

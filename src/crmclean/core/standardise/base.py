@@ -50,13 +50,15 @@ class StepResult:
 
     `errors` (String) names why a value could not be standardised; `outputs` are other columns
     the step fills (an extension, a split first name), written only where they are not null.
-    `unique_inputs` is how many distinct values a slow parser saw (for the unique-value ratio).
+    `unique_inputs` is how many distinct values a slow parser saw (for the unique-value ratio),
+    `slow_inputs` how many of them a vectorised fast path could not answer.
     """
 
     values: pl.Series
     errors: pl.Series | None = None
     outputs: Mapping[str, pl.Series] = field(default_factory=dict)
     unique_inputs: int | None = None
+    slow_inputs: int | None = None  # of those, how many the slow library parsed (no fast path)
 
 
 StepFn = Callable[[StepSpec, pl.DataFrame, StepContext], StepResult]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from crmclean.cli import (
+    dedupe_cmd,  # noqa: F401  (registers commands)
+    evaluate_cmd,  # noqa: F401  (registers commands)
+    explain_cmd,  # noqa: F401  (registers commands)
+    profile_cmd,  # noqa: F401  (registers commands)
     report_cmd,  # noqa: F401  (registers commands)
     rules_cmd,  # noqa: F401  (registers commands)
     validate_cmd,  # noqa: F401  (registers commands)

@@ -1,0 +1,52 @@
+"""`crmclean evaluate CLUSTERS --truth TRUTH`: pairwise and B-cubed precision, recall and F1.
+
+Exit 0, or 1 when `--min-f1` is given and pairwise F1 falls below it; 3 unreadable input.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmclean.cli.app import app, stdout_console
+from crmclean.core.matching.evaluation import evaluate
+from crmclean.errors import DataFailed, InputError
+from crmclean.io.readers import read_table
+from crmclean.report.matching_console import print_evaluation
+
+
+@app.command("evaluate")
+def evaluate_command(
+    clusters_path: Annotated[
+        Path, typer.Argument(help="clusters.parquet (record_id, cluster_id) of a dedupe run.")
+    ],
+    truth: Annotated[
+        Path, typer.Option("--truth", help="Known entities: record_id, entity_id (CSV/Parquet).")
+    ],
+    truth_id: Annotated[
+        str, typer.Option("--truth-id", help="Column of the truth file holding the record id.")
+    ] = "record_id",
+    min_f1: Annotated[
+        float | None, typer.Option("--min-f1", help="Exit 1 when pairwise F1 is below this.")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+) -> None:
+    """Score clusters against the truth: pairwise and B-cubed precision, recall and F1."""
+    clusters = read_table(
+        clusters_path, id_column="record_id", required_columns=["cluster_id"]
+    ).frame
+    clusters = clusters.select("record_id", "cluster_id")
+    truth_frame = read_table(truth, id_column=truth_id, required_columns=["entity_id"]).frame
+    if "entity_id" not in truth_frame.columns:
+        raise InputError(f"{truth}: no entity_id column")
+    result = evaluate(clusters, truth_frame.select("record_id", "entity_id")).to_dict()
+    if output_format == "json":
+        typer.echo(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        print_evaluation(stdout_console(), result)
+    f1 = result["pairwise"]["f1"]  # type: ignore[index]
+    if min_f1 is not None and f1 < min_f1:
+        raise DataFailed(f"pairwise F1 {f1:.4f} is below --min-f1 {min_f1}")

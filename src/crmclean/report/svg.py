@@ -204,6 +204,7 @@ def stacked_bar(
     width: int = 640,
     bar_height: int = 18,
     normalise: bool = True,
+    show_totals: bool = True,
 ) -> str:
     """One horizontal bar per label split into series parts, with a legend underneath.
 
@@ -217,7 +218,8 @@ def stacked_bar(
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
     biggest = max(totals, default=0.0) or 1.0
     gap = 6
-    legend_rows = (len(series) + 3) // 4
+    legend = _legend_layout([name for name, _ in series], gutter, width)
+    legend_rows = 1 + max((row for _, _, row in legend), default=0)
     height = len(labels) * (bar_height + gap) + gap + 20 * legend_rows + 6
     out = _open(width, height, title)
     for i, label in enumerate(labels):
@@ -239,18 +241,32 @@ def stacked_bar(
                 f"<title>{_e(f'{label} / {name}: {_fmt(values[i])} ({share:.1%})')}</title></rect>"
             )
             x += w
-        out.append(
-            f'<text x="{_n(x + 4)}" y="{_n(y + bar_height / 2 + 4)}">{_e(_fmt(totals[i]))}</text>'
-        )
+        if show_totals:
+            out.append(
+                f'<text x="{_n(x + 4)}" y="{_n(y + bar_height / 2 + 4)}">'
+                f"{_e(_fmt(totals[i]))}</text>"
+            )
     legend_y = gap + len(labels) * (bar_height + gap) + 8
-    for k, (name, _) in enumerate(series):
-        lx = gutter + (k % 4) * (plot / 4)
-        ly = legend_y + (k // 4) * 20
+    for k, (shown, lx, row) in enumerate(legend):
+        ly = legend_y + 20 * row
         out.append(
             f'<rect x="{_n(lx)}" y="{_n(ly)}" width="12" height="12" '
             f'fill="{_e(colours[k % len(colours)])}"/>'
-            f'<text x="{_n(lx + 16)}" y="{_n(ly + 10)}">'
-            f"{_e(_truncate(name, int(plot / 4 / _CHAR_PX) - 3))}</text>"
+            f'<text x="{_n(lx + 16)}" y="{_n(ly + 10)}">{_e(shown)}</text>'
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def _legend_layout(names: Sequence[str], left: float, width: float) -> list[tuple[str, float, int]]:
+    """(shown name, x, row) per legend item, wrapping to a new row when the line is full."""
+    out: list[tuple[str, float, int]] = []
+    x, row = left, 0
+    for name in names:
+        shown = _truncate(name, 40)
+        item_w = 16 + _CHAR_PX * len(shown) + 18
+        if x + item_w > width and x > left:
+            x, row = left, row + 1
+        out.append((shown, x, row))
+        x += item_w
+    return out

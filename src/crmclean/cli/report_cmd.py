@@ -1,0 +1,32 @@
+"""`crmclean report OUT_DIR`: (re)build report.html and report.json from a run's outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmclean.cli.app import app, stderr_console
+from crmclean.cli.options import QuietOpt, ShowValuesOpt
+from crmclean.report.html import build_report
+
+
+@app.command("report")
+def report(
+    out_dir: Annotated[
+        Path,
+        typer.Argument(help="The --out folder of a `validate` or `run`.", show_default=False),
+    ],
+    show_values: ShowValuesOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Build one self-contained HTML report (and report.json) from the outputs of a run.
+
+    The page opens offline and prints; personal values are masked unless --show-values.
+    The path of the HTML file is printed on stdout.
+    """
+    path = build_report(out_dir, show_values=show_values)
+    if not quiet:
+        stderr_console().print(f"report written: {path}", markup=False)
+    typer.echo(str(path))

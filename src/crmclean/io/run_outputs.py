@@ -1,0 +1,124 @@
+"""Load the outputs folder of a run (`--out`) for the report: summaries as dicts, tables as scans.
+
+Tables are lazy parquet scans whose schema has been read here, so a report of a 1M-row run only
+ever collects aggregates and a few capped rows; the report never sees per-row data in full.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmclean.core.masking import MaskKind, kind_for
+from crmclean.errors import ConfigError, CrmcleanError, InputError, OutputError
+
+# Files the report itself writes; never read back as inputs.
+REPORT_FILES = frozenset({"report.json", "report.html"})
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """What a run left in its outputs folder, keyed by file stem (`validate`, `pairs`, ...)."""
+
+    folder: Path
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tables: dict[str, pl.LazyFrame] = field(default_factory=dict)
+    schemas: dict[str, pl.Schema] = field(default_factory=dict)
+    # `pii: true` columns and how to mask each (crmclean.core.masking kinds); None: the run did
+    # not say, so the report masks every value.
+    pii: dict[str, MaskKind] | None = None
+
+    @property
+    def pii_columns(self) -> frozenset[str] | None:
+        return None if self.pii is None else frozenset(self.pii)
+
+    def summary(self, name: str) -> dict[str, Any] | None:
+        return self.summaries.get(name)
+
+    def table(self, name: str) -> pl.LazyFrame | None:
+        return self.tables.get(name)
+
+    def has(self, name: str) -> bool:
+        return name in self.summaries or name in self.tables
+
+
+def load_run_outputs(folder: Path) -> RunOutputs:
+    """Read every `*.json` summary and scan every `*.parquet` table of an outputs folder."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder of run outputs", "pass the --out folder of a run")
+    summaries: dict[str, dict[str, Any]] = {}
+    tables: dict[str, pl.LazyFrame] = {}
+    schemas: dict[str, pl.Schema] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name in REPORT_FILES or not path.is_file():
+            continue
+        if path.suffix == ".json":
+            summaries[path.stem] = _read_json(path)
+        elif path.suffix == ".parquet":
+            try:
+                schemas[path.stem] = pl.Schema(pl.read_parquet_schema(path))
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                raise InputError(f"{path}: not a readable parquet file ({exc})") from None
+            tables[path.stem] = pl.scan_parquet(path)
+    if not summaries and not tables:
+        raise InputError(
+            f"{folder}: holds no run outputs (no *.json or *.parquet)",
+            "run `crmclean validate` or `crmclean run` with --out first",
+        )
+    return RunOutputs(folder, summaries, tables, schemas, _pii(summaries, folder))
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not readable JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object at the top level")
+    return data
+
+
+def _pii(summaries: dict[str, dict[str, Any]], folder: Path) -> dict[str, MaskKind] | None:
+    """The `pii: true` columns: from a summary (`pii` map or `pii_columns` list), else from the
+    run's rule file if it is still there."""
+    for summary in summaries.values():
+        listed = summary.get("pii")
+        if isinstance(listed, dict):
+            return {str(c): kind_for(str(c), str(k)) for c, k in listed.items()}
+        listed = summary.get("pii_columns")
+        if isinstance(listed, list):
+            return {str(c): kind_for(str(c)) for c in listed}
+    for summary in summaries.values():
+        rule_file = summary.get("rule_file") or summary.get("rules")
+        if isinstance(rule_file, str) and rule_file:
+            candidates = [Path(rule_file), folder / rule_file, folder.parent / rule_file]
+            for candidate in candidates:
+                if candidate.is_file():
+                    return _pii_from_rules(candidate)
+    return None
+
+
+def _pii_from_rules(path: Path) -> dict[str, MaskKind] | None:
+    from crmclean.config import load_rules
+
+    try:
+        rules = load_rules(path).rules
+    except (ConfigError, CrmcleanError):
+        return None  # the file changed since the run: fall back to masking everything
+    return {name: kind_for(name, spec.type) for name, spec in rules.columns.items() if spec.pii}
+
+
+def write_report_file(path: Path, text: str) -> None:
+    """Write one report file atomically (temp file beside it, then rename): `crmclean report`
+    rebuilds report.html inside an existing outputs folder, and a reader never sees half."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None

@@ -1,0 +1,352 @@
+"""Assemble the report model from a run's outputs: summary, rule results, columns, standardisation.
+
+Only aggregates and a few capped example rows are collected from the tables, so the cost and the
+size of a report do not grow with the number of records. Matching and golden-record figures live
+in figures_matching.py.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from crmclean import __version__
+from crmclean.core.validation import SCORE_WEIGHTS
+from crmclean.errors import ExitCode
+from crmclean.io.run_outputs import RunOutputs
+from crmclean.report.figures_matching import golden_section, matching_section, review_section
+from crmclean.report.report_model import (
+    ColumnProfile,
+    ReportModel,
+    RuleResult,
+    Standardisation,
+    StepChanges,
+    Summary,
+)
+from crmclean.report.value_mask import Masker, make_masker
+
+EXAMPLES_PER_RULE = 3
+MAX_RULES = 200  # a report lists at most this many rules (the worst first)
+SCORE_METHOD = (
+    "100 × the weighted mean of (1 − share of checked rows violating the rule) over the rules; "
+    "weights: error {error:g}, warn {warn:g}, info {info:g}. 100 means no rule found a violation."
+).format(**SCORE_WEIGHTS)
+EXIT_MEANING = {
+    ExitCode.OK: "ok",
+    ExitCode.DATA_FAILED: "data failed a rule",
+    ExitCode.USAGE: "usage or rule-file error",
+    ExitCode.UNREADABLE: "unreadable input or output",
+}
+SUMMARY_ORDER = ("manifest", "run", "golden", "dedupe", "clean", "validate")
+
+
+def first(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
+    """The first of keys present (not None) in mapping; dotted keys look into nested dicts."""
+    if not mapping:
+        return None
+    for key in keys:
+        value: Any = mapping
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is not None:
+            return value
+    return None
+
+
+def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportModel:
+    mask = make_masker(outputs.pii, show_values)
+    rows = _rows(outputs)
+    rules = rule_results(outputs, rows, mask)
+    notes = []
+    if outputs.pii is None and not show_values:
+        notes.append("The run did not record which columns hold personal data: all values masked.")
+    return ReportModel(
+        summary=summary(outputs, rows, rules),
+        rules=rules,
+        columns=column_profile(outputs, rows),
+        standardisation=standardisation(outputs),
+        matching=matching_section(outputs, mask),
+        golden=golden_section(outputs),
+        review=review_section(outputs),
+        values_shown=show_values,
+        notes=notes,
+    )
+
+
+def _merged_summaries(outputs: RunOutputs) -> list[dict[str, Any]]:
+    return [s for name in SUMMARY_ORDER if (s := outputs.summary(name)) is not None]
+
+
+def _lookup(outputs: RunOutputs, *keys: str) -> Any:
+    for mapping in _merged_summaries(outputs):
+        value = first(mapping, *keys)
+        if value is not None:
+            return value
+    return None
+
+
+def _count(frame: pl.LazyFrame) -> int:
+    return int(frame.select(pl.len()).collect().item())
+
+
+def _rows(outputs: RunOutputs) -> int | None:
+    value = _lookup(outputs, "rows", "summary.rows", "records", "input_rows", "n_rows")
+    if isinstance(value, int | float):
+        return int(value)
+    for name in ("clusters", "clean"):
+        table = outputs.table(name)
+        if table is not None:
+            return _count(table)
+    return None
+
+
+def _command(outputs: RunOutputs) -> str:
+    command = _lookup(outputs, "command")
+    if isinstance(command, str):
+        return command
+    if outputs.has("manifest") or outputs.has("golden"):
+        return "run"
+    for name in ("dedupe", "clean", "validate"):
+        if outputs.has(name):
+            return name
+    return "unknown"
+
+
+def summary(outputs: RunOutputs, rows: int | None, rules: list[RuleResult] | None) -> Summary:
+    exit_status = _lookup(outputs, "exit_code", "exit_status", "summary.exit_code")
+    exit_status = int(exit_status) if isinstance(exit_status, int | float) else None
+    score_value = _lookup(outputs, "score.value", "score", "summary.score", "quality_score")
+    method = _lookup(outputs, "score.method", "score_method", "summary.score_method")
+    score: float | None
+    if isinstance(score_value, int | float):
+        score = round(float(score_value), 1)
+        method = method if isinstance(method, str) else SCORE_METHOD
+    else:
+        score, method = computed_score(rules), SCORE_METHOD
+    meaning = EXIT_MEANING.get(ExitCode(exit_status)) if exit_status in set(ExitCode) else None
+    files = sorted(
+        [f"{name}.json" for name in outputs.summaries]
+        + [f"{name}.parquet" for name in outputs.tables]
+    )
+    version = _lookup(outputs, "version", "crmclean_version")
+    return Summary(
+        command=_command(outputs),
+        input=_str_or_none(_lookup(outputs, "input.path", "input", "input_path", "summary.input")),
+        rows=rows,
+        rule_file=_str_or_none(_lookup(outputs, "rule_file", "rules", "summary.rule_file")),
+        version=str(version) if isinstance(version, str) else __version__,
+        started_at=_str_or_none(_lookup(outputs, "started_at", "started", "time", "timestamp")),
+        finished_at=_str_or_none(_lookup(outputs, "finished_at", "finished", "ended_at")),
+        exit_status=exit_status,
+        exit_meaning=meaning,
+        score=score,
+        score_method=str(method),
+        outputs=files,
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def computed_score(rules: list[RuleResult] | None) -> float | None:
+    """The validate step's score (core.validation.score), for folders whose summary lacks it."""
+    if rules is None:
+        return None
+    weighted = [(SCORE_WEIGHTS.get(r.severity, 1.0), r.share) for r in rules if r.checked != 0]
+    total = sum(w for w, _ in weighted)
+    if total == 0:
+        return 100.0
+    return round(100.0 * sum(w * (1.0 - min(s, 1.0)) for w, s in weighted) / total, 1)
+
+
+def _status(severity: str, share: float, threshold: float | None) -> str:
+    if share == 0 or share <= (threshold or 0.0) or severity == "info":
+        return "pass"
+    return "fail" if severity == "error" else "warn"
+
+
+def rule_results(outputs: RunOutputs, rows: int | None, mask: Masker) -> list[RuleResult] | None:
+    """Per-rule results: validate.json's when it lists them, else counted from violations."""
+    listed = first(outputs.summary("validate"), "rules", "results", "summary.rules")
+    violations = outputs.table("violations")
+    if not isinstance(listed, list) and violations is None:
+        return None
+    examples = _examples(violations, mask) if violations is not None else {}
+    results: list[RuleResult] = []
+    if isinstance(listed, list):
+        for item in listed:
+            if isinstance(item, dict):
+                results.append(_rule_from_summary(item, rows, examples))
+    elif violations is not None:
+        counts = (
+            violations.group_by("rule_id")
+            .agg(
+                pl.col("check").first(),
+                pl.col("column").first(),
+                pl.col("severity").first(),
+                pl.len().alias("violations"),
+            )
+            .sort("rule_id")
+            .collect()
+        )
+        for row in counts.iter_rows(named=True):
+            share = row["violations"] / rows if rows else 0.0
+            severity = str(row["severity"] or "error")
+            results.append(
+                RuleResult(
+                    rule_id=str(row["rule_id"]),
+                    check=row["check"],
+                    column=row["column"],
+                    severity=severity,
+                    status=_status(severity, share, None),
+                    checked=rows,
+                    violations=int(row["violations"]),
+                    share=round(share, 6),
+                    threshold=None,
+                    description=None,
+                    examples=examples.get(str(row["rule_id"]), []),
+                )
+            )
+    order = {"fail": 0, "warn": 1, "pass": 2}
+    results.sort(key=lambda r: (order.get(r.status, 3), -r.share, r.rule_id))
+    return results[:MAX_RULES]
+
+
+def _rule_from_summary(
+    item: dict[str, Any], rows: int | None, examples: dict[str, list[str]]
+) -> RuleResult:
+    rule_id = str(first(item, "rule_id", "id", "rule") or "?")
+    severity = str(first(item, "severity") or "error")
+    violations = first(item, "violations", "failed", "failures", "count", "n_violations")
+    violations = int(violations) if isinstance(violations, int | float) else 0
+    checked = first(item, "checked", "rows", "n_checked")
+    checked = int(checked) if isinstance(checked, int | float) else None
+    denominator = checked if checked else rows
+    share = first(item, "share", "failed_share", "violation_share", "ratio")
+    if not isinstance(share, int | float):
+        share = violations / denominator if denominator else 0.0
+    threshold = first(item, "threshold")
+    threshold = float(threshold) if isinstance(threshold, int | float) else None
+    status = first(item, "status", "outcome")
+    if not isinstance(status, str) or status not in {"pass", "warn", "fail"}:
+        passed = first(item, "passed", "ok")
+        if isinstance(passed, bool):
+            status = "pass" if passed else ("fail" if severity == "error" else "warn")
+        else:
+            status = _status(severity, float(share), threshold)
+    return RuleResult(
+        rule_id=rule_id,
+        check=_str_or_none(first(item, "check", "type")),
+        column=_str_or_none(first(item, "column")),
+        severity=severity,
+        status=status,
+        checked=checked,
+        violations=violations,
+        share=round(float(share), 6),
+        threshold=threshold,
+        description=_str_or_none(first(item, "description")),
+        examples=examples.get(rule_id, []),
+    )
+
+
+def _examples(violations: pl.LazyFrame, mask: Masker) -> dict[str, list[str]]:
+    """A few distinct violating values per rule, masked as on the console."""
+    sample = (
+        violations.filter(pl.col("value").is_not_null())
+        .select("rule_id", "column", "value")
+        .unique(subset=["rule_id", "value"], keep="first", maintain_order=True)
+        .group_by("rule_id", maintain_order=True)
+        .head(EXAMPLES_PER_RULE)
+        .collect()
+    )
+    out: dict[str, list[str]] = {}
+    for row in sample.iter_rows(named=True):
+        out.setdefault(str(row["rule_id"]), []).append(mask(row["column"], row["value"]) or "")
+    return out
+
+
+def column_profile(outputs: RunOutputs, rows: int | None) -> list[ColumnProfile] | None:
+    """Completeness and validity per column: from validate.json's profile or the tables."""
+    listed = first(outputs.summary("validate"), "columns", "profile", "column_profile")
+    records = outputs.table("clean")
+    violations = outputs.table("violations")
+    pii = outputs.pii_columns or frozenset()
+    completeness: dict[str, float | None] = {}
+    if isinstance(listed, dict):
+        listed = [{"column": k, **v} for k, v in listed.items() if isinstance(v, dict)]
+    if isinstance(listed, list):
+        for item in listed:
+            if isinstance(item, dict) and isinstance(item.get("column"), str):
+                value = first(item, "completeness", "filled", "non_null_share")
+                completeness[item["column"]] = (
+                    float(value) if isinstance(value, int | float) else None
+                )
+    elif records is not None:
+        names = [c for c in outputs.schemas["clean"].names() if c != "record_id"]
+        n = _count(records)
+        nulls = records.select(pl.col(names).null_count()).collect().row(0) if names else ()
+        completeness = {c: (1 - k / n if n else None) for c, k in zip(names, nulls, strict=True)}
+    flagged: dict[str, int] = {}
+    if violations is not None:
+        per_column = (
+            violations.filter(pl.col("column").is_not_null())
+            .with_columns(pl.col("column").str.split(", "))  # composite keys flag each part
+            .explode("column")
+            .group_by("column")
+            .agg(pl.col("record_id").n_unique().alias("n"))
+            .collect()
+        )
+        flagged = {str(c): int(n) for c, n in per_column.iter_rows()}
+    names = list(dict.fromkeys([*completeness, *sorted(flagged)]))
+    if not names:
+        return None
+    return [
+        ColumnProfile(
+            column=name,
+            pii=name in pii,
+            completeness=_round(completeness.get(name)),
+            validity=_round(1 - flagged.get(name, 0) / rows) if rows else None,
+            violations=flagged.get(name, 0),
+        )
+        for name in names
+    ]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, 6)
+
+
+def standardisation(outputs: RunOutputs) -> Standardisation | None:
+    changes = outputs.table("changes")
+    if changes is None:
+        return None
+    has_error = "error" in outputs.schemas["changes"].names()
+    is_error = pl.col("error").is_not_null() if has_error else pl.lit(False)
+    per_step = (
+        changes.group_by("step")
+        .agg(
+            (~is_error).sum().alias("changed"),
+            is_error.sum().alias("errors"),
+            pl.col("column").unique().sort().head(20).alias("columns"),
+        )
+        .sort(["changed", "step"], descending=[True, False])
+        .collect()
+    )
+    totals = changes.select(
+        (~is_error).sum().alias("changed"),
+        is_error.sum().alias("errors"),
+        pl.col("record_id").filter(~is_error).n_unique().alias("records"),
+    ).collect()
+    return Standardisation(
+        values_changed=int(totals["changed"][0]),
+        records_changed=int(totals["records"][0]),
+        errors=int(totals["errors"][0]),
+        steps=[
+            StepChanges(str(r["step"]), int(r["changed"]), int(r["errors"]), list(r["columns"]))
+            for r in per_step.iter_rows(named=True)
+        ],
+    )

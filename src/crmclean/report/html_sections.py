@@ -1,0 +1,412 @@
+"""One function per report section: model part -> HTML fragment (empty when the part is absent).
+
+Every figure goes through `num()`, which tags it with its path in report.json, so a test can
+check that the page shows exactly what the JSON says. Every other text goes through `esc()`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+
+from crmclean.report import svg
+from crmclean.report.report_model import (
+    ClusterView,
+    ColumnProfile,
+    ExamplePair,
+    Golden,
+    Matching,
+    ReportModel,
+    Review,
+    RuleResult,
+    Standardisation,
+)
+
+
+def esc(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def num(path: str, value: int | float | None, kind: str = "int") -> str:
+    """A figure tagged with its report.json path; kind: int, pct (a share), float, score."""
+    if value is None:
+        return f'<span class="num na" data-field="{esc(path)}" data-value="null">–</span>'
+    if kind == "pct":
+        shown = f"{value:.2%}" if 0 < value < 0.0001 or 0.9999 < value < 1 else f"{value:.1%}"
+    elif kind == "float":
+        shown = f"{value:,.2f}"
+    elif kind == "score":
+        shown = f"{value:.1f}"
+    else:
+        shown = f"{int(value):,}"
+    return (
+        f'<span class="num" data-field="{esc(path)}" data-value="{esc(json.dumps(value))}">'
+        f"{esc(shown)}</span>"
+    )
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
+    """rows hold ready HTML fragments (escaped or from num())."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{esc(cls)}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def section(anchor: str, title: str, body: str) -> str:
+    return f'<section id="{esc(anchor)}"><h2>{esc(title)}</h2>{body}</section>'
+
+
+def figure(chart: str, caption: str) -> str:
+    return f"<figure>{chart}<figcaption>{esc(caption)}</figcaption></figure>"
+
+
+def _dl(items: Sequence[tuple[str, str]]) -> str:
+    return (
+        '<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
+    )
+
+
+def summary_section(model: ReportModel) -> str:
+    s = model.summary
+    status = (
+        f"{num('summary.exit_status', s.exit_status)} {esc(s.exit_meaning or '')}"
+        if s.exit_status is not None
+        else "not recorded"
+    )
+    facts = [
+        ("Command", esc(s.command)),
+        ("Input", esc(s.input or "not recorded")),
+        ("Rows", num("summary.rows", s.rows)),
+        ("Rule file", esc(s.rule_file or "not recorded")),
+        ("crmclean version", esc(s.version)),
+        ("Started", esc(s.started_at or "not recorded")),
+        ("Finished", esc(s.finished_at or "not recorded")),
+        ("Exit status", status),
+        ("Built from", esc(", ".join(s.outputs))),
+    ]
+    if s.score is None:
+        score = ""
+    else:
+        band = "good" if s.score >= 90 else "fair" if s.score >= 70 else "poor"
+        score = (
+            f'<div class="score {band}"><div class="big">{num("summary.score", s.score, "score")}'
+            f"<small>/100</small></div><div>Data-quality score</div>"
+            f'<p class="method">{esc(s.score_method)}</p></div>'
+        )
+    notes = "".join(f'<p class="note">{esc(n)}</p>' for n in model.notes)
+    masked = (
+        '<p class="note">Personal values are shown unmasked (--show-values). '
+        "Handle this file as personal data.</p>"
+        if model.values_shown
+        else '<p class="muted">Values of personal-data columns are masked.</p>'
+    )
+    return section(
+        "summary", "Run summary", f'<div class="summary">{score}{_dl(facts)}</div>{notes}{masked}'
+    )
+
+
+def _badge(status: str) -> str:
+    return f'<span class="badge {esc(status)}">{esc(status)}</span>'
+
+
+def rules_section(rules: list[RuleResult] | None) -> str:
+    if rules is None:
+        return ""
+    if not rules:
+        return section("rules", "Rule results", "<p>No rules were checked.</p>")
+    counts = {k: sum(r.status == k for r in rules) for k in ("pass", "warn", "fail")}
+    tally = " · ".join(f"{_badge(k)} {v}" for k, v in counts.items())
+    chart = svg.bar_chart(
+        [r.rule_id for r in rules],
+        [r.share * 100 for r in rules],
+        title="Share of rows violating each rule (%)",
+        colours=[svg.STATUS_COLOURS.get(r.status, svg.PALETTE[0]) for r in rules],
+        value_format=lambda v: f"{v:.1f}%",
+    )
+    rows = [
+        [
+            _badge(r.status),
+            esc(r.rule_id),
+            esc(r.check or ""),
+            esc(r.column or "(dataset)"),
+            esc(r.severity),
+            num(f"rules.{i}.violations", r.violations),
+            num(f"rules.{i}.share", r.share, "pct"),
+            num(f"rules.{i}.threshold", r.threshold, "pct") if r.threshold else "0",
+            '<span class="examples">'
+            + ", ".join(f"<code>{esc(v)}</code>" for v in r.examples)
+            + "</span>",
+        ]
+        for i, r in enumerate(rules)
+    ]
+    body = (
+        f"<p>{tally}</p>"
+        + figure(chart, "Share of checked rows each rule flagged; colour = status.")
+        + table(
+            [
+                "Status",
+                "Rule",
+                "Check",
+                "Column",
+                "Severity",
+                "Violations",
+                "Share",
+                "Allowed",
+                "Examples",
+            ],
+            rows,
+            "rules",
+        )
+    )
+    return section("rules", "Rule results", body)
+
+
+def columns_section(columns: list[ColumnProfile] | None) -> str:
+    if not columns:
+        return ""
+    labels = [c.column for c in columns]
+    chart = svg.stacked_bar(
+        labels,
+        [
+            ("valid", [c.validity or 0.0 for c in columns]),
+            (
+                "flagged by a rule",
+                [1 - (c.validity if c.validity is not None else 1.0) for c in columns],
+            ),
+        ],
+        title="Validity per column",
+        colours=[svg.STATUS_COLOURS["pass"], svg.STATUS_COLOURS["fail"]],
+        show_totals=False,
+    )
+    complete = svg.bar_chart(
+        labels,
+        [(c.completeness or 0.0) * 100 for c in columns],
+        title="Completeness per column (%)",
+        value_format=lambda v: f"{v:.1f}%",
+        max_value=100,
+    )
+    rows = [
+        [
+            esc(c.column) + (' <span class="tag">PII</span>' if c.pii else ""),
+            num(f"columns.{i}.completeness", c.completeness, "pct"),
+            num(f"columns.{i}.validity", c.validity, "pct"),
+            num(f"columns.{i}.violations", c.violations),
+        ]
+        for i, c in enumerate(columns)
+    ]
+    has_completeness = any(c.completeness is not None for c in columns)
+    body = (
+        '<div class="grid">'
+        + (figure(complete, "Share of non-empty values.") if has_completeness else "")
+        + figure(chart, "Share of rows no rule flagged in the column.")
+        + "</div>"
+        + table(["Column", "Completeness", "Validity", "Rows flagged"], rows)
+    )
+    return section("columns", "Column profile", body)
+
+
+def standardisation_section(part: Standardisation | None) -> str:
+    if part is None:
+        return ""
+    chart = svg.stacked_bar(
+        [s.step for s in part.steps],
+        [("changed", [s.changed for s in part.steps]), ("error", [s.errors for s in part.steps])],
+        title="Values changed per standardisation step",
+        colours=[svg.PALETTE[0], svg.STATUS_COLOURS["fail"]],
+        normalise=False,
+    )
+    rows = [
+        [
+            esc(s.step),
+            num(f"standardisation.steps.{i}.changed", s.changed),
+            num(f"standardisation.steps.{i}.errors", s.errors),
+            esc(", ".join(s.columns)),
+        ]
+        for i, s in enumerate(part.steps)
+    ]
+    body = (
+        f"<p>{num('standardisation.values_changed', part.values_changed)} values changed in "
+        f"{num('standardisation.records_changed', part.records_changed)} records; "
+        f"{num('standardisation.errors', part.errors)} values could not be standardised.</p>"
+        + (figure(chart, "Changed values and errors per step.") if part.steps else "")
+        + table(["Step", "Changed", "Errors", "Columns"], rows)
+    )
+    return section("standardisation", "Standardisation", body)
+
+
+def _cluster(view: ClusterView, i: int) -> str:
+    head = "".join(f"<th>{esc(r)}</th>" for r in view.record_ids)
+    body = "".join(
+        f"<tr><th>{esc(col)}</th>"
+        + "".join(
+            f"<td>{esc(v) if v is not None else '<span class=muted>–</span>'}</td>" for v in vals
+        )
+        + "</tr>"
+        for col, vals in zip(view.columns, view.values, strict=True)
+    )
+    more = view.size - len(view.record_ids)
+    extra = f" (first {len(view.record_ids)} shown, {more:,} more)" if more > 0 else ""
+    return (
+        f'<div class="cluster"><h4>Cluster {esc(view.cluster_id)}: '
+        f"{num(f'matching.largest_clusters.{i}.size', view.size)} records{esc(extra)}</h4>"
+        f'<div class="scroll"><table class="side"><thead><tr><th>record_id</th>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div></div>"
+    )
+
+
+def _pair(pair: ExamplePair, i: int) -> str:
+    chart = svg.bar_chart(
+        [
+            c.comparison + (f" (level {c.level})" if c.level is not None else "")
+            for c in pair.contributions
+        ],
+        [c.match_weight for c in pair.contributions],
+        title=f"Match weight contributions: {pair.record_id_l} vs {pair.record_id_r}",
+        value_format=lambda v: f"{v:+.2f}",
+    )
+    p = f"matching.example_pairs.{i}"
+    return (
+        f"<h4>{esc(pair.why.capitalize())}: {esc(pair.record_id_l)} vs {esc(pair.record_id_r)}, "
+        f"match weight {num(p + '.match_weight', pair.match_weight, 'float')}, probability "
+        f"{num(p + '.match_probability', pair.match_probability, 'pct')}</h4>"
+        + figure(
+            chart, "log2 Bayes factor per comparison; bars left of zero count against a match."
+        )
+    )
+
+
+def matching_section(part: Matching | None) -> str:
+    if part is None:
+        return ""
+    body = [
+        f"<p>{num('matching.pairs', part.pairs)} candidate pairs scored; "
+        f"{num('matching.records', part.records)} records in "
+        f"{num('matching.clusters', part.clusters)} clusters; "
+        f"{num('matching.records_in_duplicate_clusters', part.records_in_duplicate_clusters)} "
+        "records "
+        "share a cluster with another record.</p>"
+    ]
+    if part.pairs_per_blocking_rule:
+        rows = [
+            [
+                f"<code>{esc(c.label)}</code>",
+                num(f"matching.pairs_per_blocking_rule.{i}.count", c.count),
+            ]
+            for i, c in enumerate(part.pairs_per_blocking_rule)
+        ]
+        body.append("<h3>Pairs per blocking rule</h3>" + table(["Blocking rule", "Pairs"], rows))
+    h = part.weight_histogram
+    if h.counts:
+        chart = svg.histogram(
+            h.edges,
+            h.counts,
+            title="Match weight of candidate pairs",
+            thresholds=[(t.name, t.match_weight) for t in part.thresholds],
+            x_label="match weight (log2 Bayes factor)",
+            y_label="pairs",
+        )
+        marks = "; ".join(
+            f"{esc(t.name)} at weight "
+            f"{num(f'matching.thresholds.{i}.match_weight', t.match_weight, 'float')} (probability "
+            f"{num(f'matching.thresholds.{i}.match_probability', t.match_probability, 'pct')})"
+            for i, t in enumerate(part.thresholds)
+        )
+        body.append(
+            "<h3>Match weights</h3>"
+            + figure(chart, "Dashed lines: thresholds.")
+            + (f"<p>{marks}</p>" if marks else "")
+        )
+    if part.cluster_sizes:
+        chart = svg.bar_chart(
+            [f"size {c.label}" for c in part.cluster_sizes],
+            [c.count for c in part.cluster_sizes],
+            title="Clusters by size",
+        )
+        body.append(
+            "<h3>Cluster sizes</h3>"
+            + figure(chart, "Number of clusters of each size (1 = no duplicate found).")
+        )
+    if part.largest_clusters:
+        body.append(
+            "<h3>Largest clusters</h3>"
+            + "".join(_cluster(v, i) for i, v in enumerate(part.largest_clusters))
+        )
+    if part.example_pairs:
+        body.append(
+            "<h3>Why pairs matched</h3>"
+            + "".join(_pair(p, i) for i, p in enumerate(part.example_pairs))
+        )
+    return section("matching", "Matching", "".join(body))
+
+
+def golden_section(part: Golden | None) -> str:
+    if part is None:
+        return ""
+    body = [
+        f"<p>{num('golden.golden_records', part.golden_records)} golden records from "
+        f"{num('golden.source_records', part.source_records)} source records; "
+        f"{num('golden.merged_records', part.merged_records)} golden records merge several.</p>"
+    ]
+    if part.survivorship_sources:
+        names = list(dict.fromkeys(c.label for s in part.survivorship_sources for c in s.sources))
+        series = [
+            (
+                name,
+                [
+                    float(next((c.count for c in s.sources if c.label == name), 0))
+                    for s in part.survivorship_sources
+                ],
+            )
+            for name in names
+        ]
+        chart = svg.stacked_bar(
+            [s.column for s in part.survivorship_sources],
+            series,
+            title="Survivorship sources per column",
+        )
+        rows = [
+            [
+                esc(s.column),
+                ", ".join(
+                    esc(c.label)
+                    + " "
+                    + num(f"golden.survivorship_sources.{i}.sources.{k}.count", c.count)
+                    for k, c in enumerate(s.sources)
+                ),
+            ]
+            for i, s in enumerate(part.survivorship_sources)
+        ]
+        body.append(
+            "<h3>Which source won</h3>"
+            + figure(chart, "Share of golden values taken from each source system.")
+            + table(["Column", "Values per source"], rows)
+        )
+    if part.strategies:
+        rows = [
+            [esc(c.label), num(f"golden.strategies.{i}.count", c.count)]
+            for i, c in enumerate(part.strategies)
+        ]
+        body.append(
+            "<h3>Survivorship strategies</h3>" + table(["Column: strategy", "Values"], rows)
+        )
+    if part.changes_since_previous is not None:
+        rows = [
+            [esc(c.label), num(f"golden.changes_since_previous.{i}.count", c.count)]
+            for i, c in enumerate(part.changes_since_previous)
+        ]
+        body.append(
+            "<h3>Changes since the previous run</h3>" + table(["Change", "Golden records"], rows)
+        )
+    return section("golden", "Golden records", "".join(body))
+
+
+def review_section(part: Review | None) -> str:
+    if part is None:
+        return ""
+    return section(
+        "review",
+        "Review queue",
+        f"<p>{num('review.pairs', part.pairs)} pairs wait for a data steward's decision "
+        "(between the review and match thresholds).</p>",
+    )

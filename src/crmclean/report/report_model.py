@@ -1,0 +1,167 @@
+"""The report model: every figure the HTML report shows, as plain data.
+
+report.json is this model serialised and report.html is rendered from it alone, so what CI reads
+and what a person sees cannot drift apart. A section whose inputs are absent is None and is left
+out of both. Built from the outputs folder by `report.figures.build_model`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+MODEL_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Summary:
+    command: str  # "validate", "run", ... the command that wrote the folder
+    input: str | None
+    rows: int | None
+    rule_file: str | None
+    version: str
+    started_at: str | None
+    finished_at: str | None
+    exit_status: int | None
+    exit_meaning: str | None
+    score: float | None
+    score_method: str
+    outputs: list[str]  # the files the report was built from
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule_id: str
+    check: str | None
+    column: str | None
+    severity: str
+    status: str  # pass | warn | fail
+    checked: int | None  # rows (or values, or 1 for a dataset-wide rule) the rule looked at
+    violations: int
+    share: float  # violations / checked
+    threshold: float | None
+    description: str | None
+    examples: list[str]  # a few violating values, masked unless --show-values
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    column: str
+    pii: bool
+    completeness: float | None  # share of non-null values
+    validity: float | None  # share of rows no rule flagged in this column
+    violations: int
+
+
+@dataclass(frozen=True)
+class StepChanges:
+    step: str
+    changed: int  # values changed without error
+    errors: int  # values the step could not standardise
+    columns: list[str]
+
+
+@dataclass(frozen=True)
+class Standardisation:
+    values_changed: int
+    records_changed: int
+    errors: int
+    steps: list[StepChanges]
+
+
+@dataclass(frozen=True)
+class Count:
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Histogram:
+    edges: list[float]
+    counts: list[int]
+
+
+@dataclass(frozen=True)
+class Threshold:
+    name: str
+    match_weight: float
+    match_probability: float
+
+
+@dataclass(frozen=True)
+class ClusterView:
+    cluster_id: str
+    size: int
+    record_ids: list[str]  # members shown (capped)
+    columns: list[str]
+    values: list[list[str | None]]  # one row per column, one value per member shown (masked)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    comparison: str
+    level: int | None  # gamma: comparison level index, -1 = null level
+    match_weight: float  # the level's log2 Bayes factor
+
+
+@dataclass(frozen=True)
+class ExamplePair:
+    why: str  # "strongest match", "closest to the match threshold", ...
+    record_id_l: str
+    record_id_r: str
+    match_weight: float
+    match_probability: float | None
+    contributions: list[Contribution]
+
+
+@dataclass(frozen=True)
+class Matching:
+    pairs: int
+    pairs_per_blocking_rule: list[Count]
+    weight_histogram: Histogram
+    thresholds: list[Threshold]
+    records: int | None
+    clusters: int | None
+    records_in_duplicate_clusters: int | None
+    cluster_sizes: list[Count]  # label = cluster size, count = clusters of that size
+    largest_clusters: list[ClusterView]
+    example_pairs: list[ExamplePair]
+
+
+@dataclass(frozen=True)
+class SourceShare:
+    column: str
+    sources: list[Count]  # how many golden values each source system supplied
+
+
+@dataclass(frozen=True)
+class Golden:
+    golden_records: int
+    source_records: int | None
+    merged_records: int | None  # golden records built from more than one source record
+    survivorship_sources: list[SourceShare]
+    strategies: list[Count]  # label = "column: strategy"
+    changes_since_previous: list[Count] | None
+
+
+@dataclass(frozen=True)
+class Review:
+    pairs: int
+
+
+@dataclass(frozen=True)
+class ReportModel:
+    summary: Summary
+    rules: list[RuleResult] | None = None
+    columns: list[ColumnProfile] | None = None
+    standardisation: Standardisation | None = None
+    matching: Matching | None = None
+    golden: Golden | None = None
+    review: Review | None = None
+    values_shown: bool = False
+    model_version: int = MODEL_VERSION
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

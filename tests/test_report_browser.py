@@ -1,0 +1,163 @@
+"""The HTML report as a person sees it: rendered by headless Chromium, offline.
+
+Chromium is installed by `make chromium` (CI runs it before `make test`). A missing browser
+fails this test; set CRMCLEAN_SKIP_BROWSER=1 to skip it knowingly on a machine without one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crmclean.report.html import build_report
+from report_data import write_full_run, write_validate_run
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+def _chromium() -> str:
+    if os.environ.get("CRMCLEAN_SKIP_BROWSER") == "1":
+        pytest.skip("CRMCLEAN_SKIP_BROWSER=1")
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail("chromium is not installed: run `make chromium` (or CRMCLEAN_SKIP_BROWSER=1)")
+
+
+def screenshot(html_file: Path, png: Path, size: tuple[int, int] = (1280, 2000)) -> Path:
+    """Render html_file with headless Chromium into png."""
+    browser = _chromium()
+    profile = png.parent / f"{png.stem}-profile"
+    command = [
+        browser,
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={profile}",
+        f"--screenshot={png}",
+        f"--window-size={size[0]},{size[1]}",
+        html_file.resolve().as_uri(),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    assert png.is_file(), "chromium wrote no screenshot"
+    return png
+
+
+def _unfilter(raw: bytes, height: int, stride: int, bpp: int) -> np.ndarray:
+    """Undo PNG's per-row filters; None/Sub/Up in numpy, Average/Paeth row by row."""
+    out = np.zeros((height, stride), dtype=np.uint8)
+    prev = np.zeros(stride, dtype=np.int32)
+    pos = 0
+    for y in range(height):
+        kind, line = raw[pos], np.frombuffer(raw, np.uint8, stride, pos + 1).astype(np.int32)
+        pos += stride + 1
+        if kind == 0:
+            row = line
+        elif kind == 1:  # Sub: a running sum per channel
+            row = (np.cumsum(line.reshape(-1, bpp), axis=0) % 256).reshape(-1)
+        elif kind == 2:  # Up
+            row = (line + prev) % 256
+        else:
+            cur = [0] * stride
+            src, up = line.tolist(), prev.tolist()
+            for i in range(stride):
+                a = cur[i - bpp] if i >= bpp else 0
+                b = up[i]
+                if kind == 3:
+                    cur[i] = (src[i] + (a + b) // 2) % 256
+                else:
+                    c = up[i - bpp] if i >= bpp else 0
+                    p = a + b - c
+                    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                    pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                    cur[i] = (src[i] + pred) % 256
+            row = np.array(cur, dtype=np.int32)
+        out[y] = row
+        prev = row
+    return out
+
+
+def decode_png(path: Path) -> np.ndarray:
+    """An 8-bit RGB(A) PNG as a (height, width, channels) array, with the stdlib and numpy."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, b"", (0, 0, 0, 0)
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, chunk = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", chunk[:10])
+            header = (width, height, depth, colour)
+        elif kind == b"IDAT":
+            idat += chunk
+    width, height, depth, colour = header
+    assert depth == 8 and colour in (2, 6), f"unsupported PNG: depth {depth}, colour {colour}"
+    channels = 3 if colour == 2 else 4
+    pixels = _unfilter(zlib.decompress(idat), height, width * channels, channels)
+    return pixels.reshape(height, width, channels)[:, :, :3]
+
+
+class _Attributes(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attributes: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.attributes += [(tag, name, value or "") for name, value in attrs]
+
+
+def test_no_attribute_points_outside_the_file(tmp_path: Path) -> None:
+    page = build_report(write_full_run(tmp_path / "out")).read_text(encoding="utf-8")
+    parser = _Attributes()
+    parser.feed(page)
+    for tag, name, value in parser.attributes:
+        assert "http" not in value.lower(), (tag, name, value)
+        assert "//" not in value or name == "content", (tag, name, value)
+        if name in {"src", "href", "action", "srcset", "poster", "data"}:
+            assert value.startswith("#"), (tag, name, value)
+    tags = {tag for tag, _, _ in parser.attributes}
+    assert not tags & {"script", "link", "img", "iframe", "object", "embed"}
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+
+
+def _has_colour(pixels: np.ndarray, hex_colour: str, at_least: int = 200) -> bool:
+    rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
+    close = np.abs(pixels.astype(np.int16) - rgb).max(axis=2) <= 6
+    return int(close.sum()) >= at_least
+
+
+def test_full_report_renders_with_charts_in_chromium(tmp_path: Path) -> None:
+    html_file = build_report(write_full_run(tmp_path / "out"))
+    pixels = decode_png(screenshot(html_file, tmp_path / "report.png"))
+    assert pixels.shape == (2000, 1280, 3)
+    grey = pixels.mean(axis=2)
+    assert grey.std() > 20, "the page looks blank"
+    assert (grey < 128).mean() > 0.01, "hardly any dark pixels: no text rendered"
+    # The rule chart's failing bar and the header band are drawn.
+    assert _has_colour(pixels, "#D55E00"), "no failing-rule bar in the screenshot"
+    assert _has_colour(pixels, "#1D2329", at_least=5000), "no header band"
+
+
+def test_validate_only_report_renders(tmp_path: Path) -> None:
+    html_file = build_report(write_validate_run(tmp_path / "out"))
+    pixels = decode_png(screenshot(html_file, tmp_path / "report.png", (1280, 900)))
+    assert pixels.mean(axis=2).std() > 20
+    assert _has_colour(pixels, "#D55E00")

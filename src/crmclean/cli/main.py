@@ -9,6 +9,7 @@ from crmclean.cli import (
     profile_cmd,  # noqa: F401  (registers commands)
     report_cmd,  # noqa: F401  (registers commands)
     rules_cmd,  # noqa: F401  (registers commands)
+    run_cmd,  # noqa: F401  (registers commands)
     validate_cmd,  # noqa: F401  (registers commands)
 )
 from crmclean.cli.app import app

@@ -1,0 +1,78 @@
+"""`crmclean profile INPUT`: what is in a file, column by column, and rules to start from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmclean.cli.app import app, stdout_console
+from crmclean.cli.options import InputArg, ProfileFormat, ShowValuesOpt
+from crmclean.config import load_rules
+from crmclean.core.profile import profile_frame
+from crmclean.errors import UsageError
+from crmclean.io.readers import read_table
+from crmclean.report.profile_console import profile_json, render_profile
+
+DELIMITER_WORDS = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+
+
+@app.command("profile")
+def profile(
+    input_path: InputArg,
+    rules: Annotated[
+        Path | None,
+        typer.Option(
+            "--rules",
+            "-r",
+            help="Rule file: its id column, its pii columns (masked) and the columns it needs.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        ProfileFormat, typer.Option("--format", "-f", help="table for people, json for tools.")
+    ] = ProfileFormat.table,
+    show_values: ShowValuesOpt = False,
+    top: Annotated[
+        int, typer.Option("--top", min=1, max=100, help="How many top values per column.")
+    ] = 5,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            help="Text encoding of a CSV file (detected if not given).", show_default=False
+        ),
+    ] = None,
+    delimiter: Annotated[
+        str | None,
+        typer.Option(
+            help="CSV delimiter: , ; | or tab (detected if not given).", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Profile a table: nulls, distinct values, lengths, value shapes, top values, what each
+    column looks like (email, phone, date, postcode...), and suggested rules as YAML."""
+    loaded = load_rules(rules) if rules is not None else None
+    columns = loaded.rules.columns if loaded else {}
+    result = read_table(
+        input_path,
+        id_column=loaded.rules.dataset.id_column if loaded else None,
+        required_columns=list(columns),
+        encoding=encoding,
+        delimiter=_delimiter(delimiter),
+    )
+    pii = frozenset(name for name, spec in columns.items() if spec.pii) if loaded else None
+    found = profile_frame(result.frame, top=top, pii_columns=pii, show_values=show_values)
+    if output_format is ProfileFormat.json:
+        typer.echo(profile_json(result.info, found))
+    else:
+        render_profile(stdout_console(), result.info, found)
+
+
+def _delimiter(given: str | None) -> str | None:
+    if given is None:
+        return None
+    chosen = DELIMITER_WORDS.get(given.lower(), given)
+    if len(chosen) != 1:
+        raise UsageError(f"--delimiter {given!r}: must be one character", "try , ; | or tab")
+    return chosen

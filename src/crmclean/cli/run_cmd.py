@@ -1,0 +1,291 @@
+"""`crmclean run INPUT --rules FILE --out DIR`: validate, clean, dedupe and build golden records in
+one command, for stewards and for cron. Outputs appear all at once or not at all."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from crmclean import __version__
+from crmclean.cli.app import app, stderr_console
+from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.run_inputs import (
+    JsonLog,
+    check_setup,
+    read_decisions,
+    read_previous,
+    remove_leftovers,
+)
+from crmclean.config import load_rules
+from crmclean.config.loader import LoadedRules
+from crmclean.core.matching import model_to_dict
+from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
+from crmclean.io.lock import output_lock
+from crmclean.io.readers import read_reference_values, read_table
+from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.report.run_console import StepProgress, run_summary, where_lines
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warn = "warn"
+
+
+@app.command("run")
+def run(
+    input_path: InputArg,
+    rules: RulesOpt,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Folder for the outputs; replaced as a whole."),
+    ],
+    previous: Annotated[
+        Path | None,
+        typer.Option(help="The previous run's --out folder: golden ids stay stable."),
+    ] = None,
+    quarantine: Annotated[
+        bool,
+        typer.Option(help="Set rows failing error-severity checks aside instead of matching."),
+    ] = False,
+    seed: Annotated[int | None, typer.Option(help="Seed for training (the rule file's)")] = None,
+    retrain: Annotated[
+        bool, typer.Option(help="Train a new match model even if --previous has one.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option(help="Run blocking rules that exceed their pair limit.")
+    ] = False,
+    fail_on: Annotated[FailOn, typer.Option(help="Exit 1 on failed rules of this level.")] = (
+        FailOn.error
+    ),
+    log_json: Annotated[
+        Path | None, typer.Option(help="Append structured JSON log lines to this file.")
+    ] = None,
+    report: Annotated[bool, typer.Option(help="Build report.html in the outputs.")] = True,
+    show_values: ShowValuesOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Validate, clean, deduplicate and build golden records in one run.
+
+    Writes golden.parquet (+ .csv), crosswalk, lineage, review, changes-since-previous and
+    manifest.json into --out atomically; a second run on the same --out waits for nobody: it
+    stops with a message. Exit codes: 0 ok, 1 an error-severity rule failed, 2 usage or rule
+    file, 3 unreadable input or output.
+    """
+    started_at = datetime.now(UTC)
+    log = JsonLog(log_json)
+    console = stderr_console()
+    try:
+        log.event("run_started", input=str(input_path), rules=str(rules), out=str(out))
+        loaded = load_rules(rules)
+        with output_lock(out) as lock:
+            if lock.stale_holder:
+                log.event("stale_lock_taken_over", holder=lock.stale_holder)
+            remove_leftovers(out)
+            code = _run_locked(
+                input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
+                report, show_values, quiet, log, started_at,
+            )  # fmt: skip
+    except Exception as exc:
+        log.event("run_failed", level="error", error=str(exc), kind=type(exc).__name__)
+        raise
+    finally:
+        log.close()
+    if not quiet:
+        console.print(f"crmclean run: exit {code}", markup=False)
+    raise typer.Exit(code)
+
+
+def _run_locked(
+    input_path: Path,
+    loaded: LoadedRules,
+    out: Path,
+    previous_dir: Path | None,
+    quarantine: bool,
+    seed: int | None,
+    retrain: bool,
+    force: bool,
+    fail_on: FailOn,
+    report: bool,
+    show_values: bool,
+    quiet: bool,
+    log: JsonLog,
+    started_at: datetime,
+) -> int:
+    console = stderr_console()
+    rules = loaded.rules
+    progress = StepProgress(console) if not quiet else None
+    timings: dict[str, float] = {}
+    with progress.running() if progress else _nothing():
+        _step(progress, log, "read")
+        mark = time.perf_counter()
+        types = {name: spec.type for name, spec in rules.columns.items()}
+        read = read_table(input_path, id_column=rules.dataset.id_column, types=types)
+        check_setup(loaded, read.frame)
+        previous = read_previous(previous_dir, rules, retrain) if previous_dir else None
+        decisions_path, decisions = read_decisions(loaded)
+        reference = {
+            key: read_reference_values(loaded.path.parent / file, column)
+            for _, file, column, key in _reference_requests(loaded)
+        }
+        timings["read"] = round(time.perf_counter() - mark, 3)
+        log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
+
+        options = RunOptions(
+            seed=seed,
+            quarantine=quarantine,
+            previous=previous.run if previous else None,
+            decisions=decisions,
+            model=previous.model if previous else None,
+            reference=reference,
+            force=force,
+        )
+        result = run_pipeline(
+            read.frame, rules, options, on_step=lambda name: _step(progress, log, name)
+        )
+        timings.update(result.timings)
+        code = result.validation.exit_code(fail_on.value)
+
+        _step(progress, log, "write")
+        mark = time.perf_counter()
+        protect = [input_path, loaded.path, *([decisions_path] if decisions_path else [])]
+        with atomic_output_dir(out, protect=protect) as tmp:
+            files = _write_outputs(tmp, result)
+            manifest = _manifest(
+                loaded, read.info.to_dict(), result, previous_dir, seed, code, started_at
+            )
+            manifest["decisions_file"] = str(decisions_path) if decisions_path else None
+            manifest["quarantine_enabled"] = quarantine
+            timings["write"] = round(time.perf_counter() - mark, 3)
+            manifest["steps"] = timings
+            manifest["outputs"] = sorted([*files, "manifest.json"])
+            write_json(manifest, tmp / "manifest.json")
+            report_path = _build_report(tmp, out, show_values) if report else None
+    log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
+    if not quiet:
+        console.print(run_summary(manifest, out))
+        for line in where_lines(out, report_path, manifest["outputs"]):
+            console.print(line, markup=False)
+    return code
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
+    log.event("step_started", step=name)
+    if progress:
+        progress.step(name)
+
+
+def _reference_requests(loaded: LoadedRules) -> list[tuple[Any, str, str, str]]:
+    from crmclean.core.validation import reference_requests
+
+    return reference_requests(loaded.rules)
+
+
+def _write_outputs(tmp: Path, result: RunResult) -> list[str]:
+    golden = result.golden
+    tables: dict[str, pl.DataFrame] = {
+        "golden": golden.golden,
+        "crosswalk": golden.crosswalk,
+        "lineage": golden.lineage,
+        "review": result.review,
+        "changes-since-previous": golden.changes,
+        "quarantine": result.quarantine,
+        "violations": result.validation.violations,
+        "clean": result.cleaning.frame,
+        "changes": result.cleaning.changes,
+    }
+    if result.dedupe is not None:
+        tables["pairs"] = result.dedupe.pairs
+        tables["clusters"] = result.dedupe.clusters
+    for name, frame in tables.items():
+        write_parquet(frame, tmp / f"{name}.parquet")
+    write_csv(golden.golden, tmp / "golden.csv")
+    files = [f"{name}.parquet" for name in tables] + ["golden.csv"]
+    validation = result.validation
+    write_json(
+        {
+            "command": "validate",
+            "rows": validation.rows,
+            "score": validation.score,
+            "counts": validation.counts(),
+            "rules": [r.to_dict() for r in validation.results],
+        },
+        tmp / "validate.json",
+    )
+    files.append("validate.json")
+    if result.dedupe is not None:
+        write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
+        write_json({"command": "dedupe", **result.dedupe.stats}, tmp / "dedupe.json")
+        files += ["model.json", "dedupe.json"]
+    return files
+
+
+def _manifest(
+    loaded: LoadedRules,
+    input_info: dict[str, Any],
+    result: RunResult,
+    previous_dir: Path | None,
+    seed: int | None,
+    code: int,
+    started_at: datetime,
+) -> dict[str, Any]:
+    rules = loaded.rules
+    counts = result.counts()
+    changes = result.golden.changes.group_by("change").len().sort("change")
+    matching = rules.matching
+    return {
+        "command": "run",
+        "crmclean_version": __version__,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rule_file": str(loaded.path),
+        "rule_files": list(loaded.files),
+        "rule_file_sha256": loaded.digest,
+        "inputs": [input_info],
+        "previous": str(previous_dir) if previous_dir else None,
+        "seed": seed if seed is not None else (matching.training.seed if matching else None),
+        "rows": counts,
+        "rows_add_up": counts["input"] == counts["matched"] + counts["quarantined"],
+        "changes_since_previous": dict(changes.iter_rows()),
+        "golden_ids": result.golden.id_state.to_dict(),
+        "thresholds": (
+            {
+                "review_threshold": matching.thresholds.review,
+                "auto_merge_threshold": matching.thresholds.auto_merge,
+            }
+            if matching
+            else {}
+        ),
+        "pii_columns": sorted(name for name, spec in rules.columns.items() if spec.pii),
+        "exit_code": code,
+        "exit_status": "ok" if code == 0 else "data failed",
+    }
+
+
+def _build_report(tmp: Path, out: Path, show_values: bool) -> Path | None:
+    try:
+        from crmclean.report.html import build_report
+    except ImportError:  # pragma: no cover - the report is optional
+        return None
+    built = build_report(tmp, show_values=show_values)
+    return out / built.name
+
+
+def load_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a run's outputs (for `review` and tests)."""
+    data: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return data

@@ -152,3 +152,22 @@ def map_unique_pairs(
     out = values.replace_strict(out_map, default=None, return_dtype=pl.String)
     err = values.replace_strict(err_map, default=None, return_dtype=pl.String)
     return out.alias(values.name), err.alias("error"), len(distinct)
+
+
+def map_unique_columns(
+    values: pl.Series,
+    fn: Callable[[str], tuple[str | None, ...]],
+    names: tuple[str, ...],
+) -> tuple[pl.DataFrame, int]:
+    """Apply `fn` (one value -> one tuple) to each distinct non-null value; a frame with one
+    column per name, aligned with `values` (all null where the value is null)."""
+    distinct = values.drop_nulls().unique().to_list()
+    answers = [fn(v) for v in distinct]
+    columns = {
+        name: pl.Series(name, [a[i] for a in answers], dtype=pl.String)
+        for i, name in enumerate(names)
+    }
+    table = pl.DataFrame({"__value": pl.Series(distinct, dtype=pl.String), **columns})
+    keyed = values.cast(pl.String).alias("__value").to_frame()
+    joined = keyed.join(table, on="__value", how="left", maintain_order="left")
+    return joined.select(names), len(distinct)

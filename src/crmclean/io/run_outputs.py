@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import polars as pl
 
@@ -88,7 +88,7 @@ def _pii(summaries: dict[str, dict[str, Any]], folder: Path) -> dict[str, MaskKi
     for summary in summaries.values():
         listed = summary.get("pii")
         if isinstance(listed, dict):
-            return {str(c): kind_for(str(c), str(k)) for c, k in listed.items()}
+            return {str(c): _kind(str(c), k) for c, k in listed.items()}
         listed = summary.get("pii_columns")
         if isinstance(listed, list):
             return {str(c): kind_for(str(c)) for c in listed}
@@ -100,6 +100,13 @@ def _pii(summaries: dict[str, dict[str, Any]], folder: Path) -> dict[str, MaskKi
                 if candidate.is_file():
                     return _pii_from_rules(candidate)
     return None
+
+
+def _kind(column: str, kind: object) -> MaskKind:
+    """A summary's mask kind, checked; a rule-file type is mapped as the console maps it."""
+    if kind in get_args(MaskKind):
+        return kind  # type: ignore[return-value]
+    return kind_for(column, str(kind))
 
 
 def _pii_from_rules(path: Path) -> dict[str, MaskKind] | None:

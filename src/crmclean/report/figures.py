@@ -44,13 +44,19 @@ SUMMARY_ORDER = ("manifest", "run", "golden", "dedupe", "clean", "validate")
 
 
 def first(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
-    """The first of keys present (not None) in mapping; dotted keys look into nested dicts."""
+    """The first of keys present (not None) in mapping; dotted keys look into nested dicts and
+    lists (`inputs.0.path`)."""
     if not mapping:
         return None
     for key in keys:
         value: Any = mapping
         for part in key.split("."):
-            value = value.get(part) if isinstance(value, Mapping) else None
+            if isinstance(value, Mapping):
+                value = value.get(part)
+            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+                value = value[int(part)]
+            else:
+                value = None
         if value is not None:
             return value
     return None
@@ -66,7 +72,7 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
     return ReportModel(
         summary=summary(outputs, rows, rules),
         rules=rules,
-        columns=column_profile(outputs, rows),
+        columns=column_profile(outputs, rows, rules),
         standardisation=standardisation(outputs),
         matching=matching_section(outputs, mask),
         golden=golden_section(outputs),
@@ -80,11 +86,14 @@ def _merged_summaries(outputs: RunOutputs) -> list[dict[str, Any]]:
     return [s for name in SUMMARY_ORDER if (s := outputs.summary(name)) is not None]
 
 
-def _lookup(outputs: RunOutputs, *keys: str) -> Any:
+def _lookup(outputs: RunOutputs, *keys: str, kind: type | tuple[type, ...] = object) -> Any:
+    """The first value of one of keys, in the summaries of the run's later steps first, that
+    is an instance of kind (a run's manifest says `rows: {input: ...}`, validate.json `rows: 9`)."""
     for mapping in _merged_summaries(outputs):
-        value = first(mapping, *keys)
-        if value is not None:
-            return value
+        for key in keys:
+            value = first(mapping, key)
+            if isinstance(value, kind) and not isinstance(value, bool):
+                return value
     return None
 
 
@@ -93,8 +102,8 @@ def _count(frame: pl.LazyFrame) -> int:
 
 
 def _rows(outputs: RunOutputs) -> int | None:
-    value = _lookup(outputs, "rows", "summary.rows", "records", "input_rows", "n_rows")
-    if isinstance(value, int | float):
+    value = _lookup(outputs, "rows.input", "rows", "summary.rows", "records", kind=(int, float))
+    if value is not None:
         return int(value)
     for name in ("clusters", "clean"):
         table = outputs.table(name)
@@ -104,9 +113,9 @@ def _rows(outputs: RunOutputs) -> int | None:
 
 
 def _command(outputs: RunOutputs) -> str:
-    command = _lookup(outputs, "command")
-    if isinstance(command, str):
-        return command
+    command = _lookup(outputs, "command", kind=str)
+    if command is not None:
+        return str(command)
     if outputs.has("manifest") or outputs.has("golden"):
         return "run"
     for name in ("dedupe", "clean", "validate"):
@@ -116,10 +125,9 @@ def _command(outputs: RunOutputs) -> str:
 
 
 def summary(outputs: RunOutputs, rows: int | None, rules: list[RuleResult] | None) -> Summary:
-    exit_status = _lookup(outputs, "exit_code", "exit_status", "summary.exit_code")
-    exit_status = int(exit_status) if isinstance(exit_status, int | float) else None
-    score_value = _lookup(outputs, "score.value", "score", "summary.score", "quality_score")
-    method = _lookup(outputs, "score.method", "score_method", "summary.score_method")
+    exit_status = _lookup(outputs, "exit_code", "summary.exit_code", "exit_status", kind=int)
+    score_value = _lookup(outputs, "score", "summary.score", kind=(int, float))
+    method = _lookup(outputs, "score_method", "summary.score_method", kind=str)
     score: float | None
     if isinstance(score_value, int | float):
         score = round(float(score_value), 1)
@@ -131,15 +139,15 @@ def summary(outputs: RunOutputs, rows: int | None, rules: list[RuleResult] | Non
         [f"{name}.json" for name in outputs.summaries]
         + [f"{name}.parquet" for name in outputs.tables]
     )
-    version = _lookup(outputs, "version", "crmclean_version")
+    version = _lookup(outputs, "crmclean_version", kind=str)
     return Summary(
         command=_command(outputs),
-        input=_str_or_none(_lookup(outputs, "input.path", "input", "input_path", "summary.input")),
+        input=_lookup(outputs, "inputs.0.path", "input.path", "input", kind=str),
         rows=rows,
-        rule_file=_str_or_none(_lookup(outputs, "rule_file", "rules", "summary.rule_file")),
-        version=str(version) if isinstance(version, str) else __version__,
-        started_at=_str_or_none(_lookup(outputs, "started_at", "started", "time", "timestamp")),
-        finished_at=_str_or_none(_lookup(outputs, "finished_at", "finished", "ended_at")),
+        rule_file=_lookup(outputs, "rule_file", kind=str),
+        version=version or __version__,
+        started_at=_lookup(outputs, "started_at", kind=str),
+        finished_at=_lookup(outputs, "finished_at", kind=str),
         exit_status=exit_status,
         exit_meaning=meaning,
         score=score,
@@ -269,7 +277,9 @@ def _examples(violations: pl.LazyFrame, mask: Masker) -> dict[str, list[str]]:
     return out
 
 
-def column_profile(outputs: RunOutputs, rows: int | None) -> list[ColumnProfile] | None:
+def column_profile(
+    outputs: RunOutputs, rows: int | None, rules: list[RuleResult] | None
+) -> list[ColumnProfile] | None:
     """Completeness and validity per column: from validate.json's profile or the tables."""
     listed = first(outputs.summary("validate"), "columns", "profile", "column_profile")
     records = outputs.table("clean")
@@ -301,7 +311,8 @@ def column_profile(outputs: RunOutputs, rows: int | None) -> list[ColumnProfile]
             .collect()
         )
         flagged = {str(c): int(n) for c, n in per_column.iter_rows()}
-    names = list(dict.fromkeys([*completeness, *sorted(flagged)]))
+    checked = [part for r in rules or [] if r.column for part in r.column.split(", ")]
+    names = list(dict.fromkeys([*completeness, *checked, *sorted(flagged)]))
     if not names:
         return None
     return [

@@ -47,16 +47,21 @@ def thresholds(outputs: RunOutputs) -> list[Threshold]:
     `_weight`; both are reported.
     """
     found: dict[str, tuple[float, bool]] = {}
-    for name in ("dedupe", "model", "run", "manifest"):
+    for name in ("dedupe", "model", "manifest", "run"):
         summary = outputs.summary(name) or {}
-        for source in (summary, summary.get("thresholds"), summary.get("matching")):
+        nested = summary.get("matching")
+        for source, any_key in (
+            (summary, False),
+            (summary.get("thresholds"), True),
+            (nested.get("thresholds") if isinstance(nested, dict) else None, True),
+        ):
             if not isinstance(source, dict):
                 continue
             for key, value in source.items():
                 if not isinstance(value, int | float) or isinstance(value, bool):
                     continue
                 match = _THRESHOLD_KEY.match(key)
-                label = match["name"] if match else (key if source is not summary else None)
+                label = match["name"] if match else (key if any_key else None)
                 if label and label not in found:
                     as_weight = bool(match and match["weight"]) or not 0 < value < 1
                     found[label] = (float(value), as_weight)

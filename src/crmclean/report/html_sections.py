@@ -23,6 +23,8 @@ from crmclean.report.report_model import (
     Standardisation,
 )
 
+MAX_CHARTED_RULES = 30
+
 
 def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
@@ -117,13 +119,16 @@ def rules_section(rules: list[RuleResult] | None) -> str:
         return section("rules", "Rule results", "<p>No rules were checked.</p>")
     counts = {k: sum(r.status == k for r in rules) for k in ("pass", "warn", "fail")}
     tally = " · ".join(f"{_badge(k)} {v}" for k, v in counts.items())
+    flagged = [r for r in rules if r.violations > 0][:MAX_CHARTED_RULES]
     chart = svg.bar_chart(
-        [r.rule_id for r in rules],
-        [r.share * 100 for r in rules],
-        title="Share of rows violating each rule (%)",
-        colours=[svg.STATUS_COLOURS.get(r.status, svg.PALETTE[0]) for r in rules],
+        [r.rule_id for r in flagged],
+        [r.share * 100 for r in flagged],
+        title="Share of checked rows violating each rule (%)",
+        colours=[svg.STATUS_COLOURS.get(r.status, svg.PALETTE[0]) for r in flagged],
         value_format=lambda v: f"{v:.1f}%",
     )
+    clean = len(rules) - sum(r.violations > 0 for r in rules)
+    caption = f"Rules that found violations; colour = status. {clean} rule(s) found none."
     rows = [
         [
             _badge(r.status),
@@ -142,7 +147,7 @@ def rules_section(rules: list[RuleResult] | None) -> str:
     ]
     body = (
         f"<p>{tally}</p>"
-        + figure(chart, "Share of checked rows each rule flagged; colour = status.")
+        + (figure(chart, caption) if flagged else "<p>No rule found a violation.</p>")
         + table(
             [
                 "Status",
@@ -229,8 +234,12 @@ def standardisation_section(part: Standardisation | None) -> str:
         f"<p>{num('standardisation.values_changed', part.values_changed)} values changed in "
         f"{num('standardisation.records_changed', part.records_changed)} records; "
         f"{num('standardisation.errors', part.errors)} values could not be standardised.</p>"
-        + (figure(chart, "Changed values and errors per step.") if part.steps else "")
-        + table(["Step", "Changed", "Errors", "Columns"], rows)
+        + (
+            figure(chart, "Changed values and errors per step.")
+            + table(["Step", "Changed", "Errors", "Columns"], rows)
+            if part.steps
+            else ""
+        )
     )
     return section("standardisation", "Standardisation", body)
 

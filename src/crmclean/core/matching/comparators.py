@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from rapidfuzz import distance, fuzz, process
 
 from crmclean.core.matching.nicknames import resolve_nicknames
-from crmclean.core.registry import Registry
+from crmclean.core.registry import Registry, did_you_mean
 from crmclean.core.spec import Spec, tagged_union
 
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
@@ -158,7 +158,11 @@ class SimilarityLevel(LevelSpec):
     @model_validator(mode="after")
     def _known_metric(self) -> SimilarityLevel:
         if self.metric not in metrics:
-            metrics.canonical(self.metric)  # raises with "did you mean"
+            close = did_you_mean(self.metric, metrics.names() + sorted(metrics.aliases()))
+            hint = (
+                f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(metrics.names())
+            )
+            raise ValueError(f"unknown metric {self.metric!r} ({hint})")
         return self
 
     def describe(self) -> str:

@@ -1,0 +1,157 @@
+"""Fellegi-Sunter: EM recovers known m from unlabelled patterns; scores, TF, model IO."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
+from crmclean.core.matching.scoring import (
+    ComparisonParams,
+    LevelParams,
+    MatchModel,
+    fingerprint,
+    run_em,
+    score,
+)
+from crmclean.core.matching.spec import ComparisonSpec, MatchingSpec
+
+SPEC = MatchingSpec.model_validate(
+    {
+        "blocking": [["a"]],
+        "comparisons": [
+            {
+                "name": "x",
+                "column": "x",
+                "levels": ["exact", {"type": "similarity", "threshold": 0.9}, "else"],
+            },
+            {"name": "y", "column": "y", "levels": ["exact", "else"]},
+            {"name": "z", "column": "z", "levels": ["exact", "else"]},
+        ],
+    }
+)
+
+
+def _simulate(
+    n: int, prior: float, m: dict[str, list[float]], u: dict[str, list[float]], seed: int
+) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    match = rng.random(n) < prior
+    columns = {}
+    for name in m:
+        levels = len(m[name])
+        draw_m = rng.choice(levels, size=n, p=m[name][::-1])  # probabilities listed by gamma desc
+        draw_u = rng.choice(levels, size=n, p=u[name][::-1])
+        columns[f"gamma_{name}"] = np.where(match, draw_m, draw_u)
+    frame = pl.DataFrame(columns).with_columns(pl.all().cast(pl.Int8))
+    return frame.group_by(frame.columns).agg(pl.len().alias("_n")).sort(frame.columns)
+
+
+def test_em_recovers_m_and_prior_without_labels() -> None:
+    # listed from the highest gamma down: exact, similar, else
+    true_m = {"x": [0.8, 0.15, 0.05], "y": [0.9, 0.1], "z": [0.85, 0.15]}
+    true_u = {"x": [0.01, 0.04, 0.95], "y": [0.05, 0.95], "z": [0.1, 0.9]}
+    patterns = _simulate(200_000, 0.2, true_m, true_u, seed=1)
+    u = {k: {len(v) - 1 - i: p for i, p in enumerate(v)} for k, v in true_u.items()}
+    m0 = {k: {g: 1 / len(v) for g in range(len(v))} for k, v in true_m.items()}
+    m0 = {"x": {2: 0.6, 1: 0.3, 0: 0.1}, "y": {1: 0.7, 0: 0.3}, "z": {1: 0.7, 0: 0.3}}
+    m, prior, iterations = run_em(
+        patterns,
+        list(SPEC.comparisons),
+        u,
+        m0,
+        0.5,
+        estimate_m=True,
+        max_iterations=200,
+        tolerance=1e-7,
+    )
+    assert prior == pytest.approx(0.2, abs=0.01)
+    for name, values in true_m.items():
+        for i, expected in enumerate(values):
+            assert m[name][len(values) - 1 - i] == pytest.approx(expected, abs=0.02)
+    assert iterations < 200
+
+
+def _model(tf: bool = False) -> MatchModel:
+    levels = (
+        LevelParams(2, "exact", 0.9, 0.01),
+        LevelParams(1, "similar", 0.08, 0.04),
+        LevelParams(0, "else", 0.02, 0.95),
+    )
+    return MatchModel(
+        1e-3,
+        (ComparisonParams("x", "x", levels, tf_gamma=2 if tf else None),),
+        fingerprint(SPEC),
+    )
+
+
+def test_score_adds_bayes_factors_and_prior() -> None:
+    pairs = pl.DataFrame({"gamma_x": [2, 1, 0, -1]}, schema={"gamma_x": pl.Int8})
+    scored = score(pairs, _model())
+    bf = scored["bf_x"].to_list()
+    assert bf == pytest.approx([math.log2(90), math.log2(2), math.log2(0.02 / 0.95), 0.0])
+    prior = math.log2(1e-3 / (1 - 1e-3))
+    assert scored["match_weight"].to_list() == pytest.approx([prior + b for b in bf])
+    p = scored["match_probability"].to_list()
+    assert p[-1] == pytest.approx(1e-3)
+    assert p == sorted(p, reverse=True) or p[0] > p[1] > p[2]
+
+
+def test_term_frequency_makes_common_values_weigh_less() -> None:
+    pairs = pl.DataFrame(
+        {"gamma_x": [2, 2, 1], "tf_x": [0.2, 0.0001, None]},
+        schema={"gamma_x": pl.Int8, "tf_x": pl.Float64},
+    )
+    bf = score(pairs, _model(tf=True))["bf_x"].to_list()
+    assert bf[0] == pytest.approx(math.log2(0.9 / 0.2))  # common: m / tf
+    assert bf[1] == pytest.approx(math.log2(0.9 / 0.0001))
+    assert bf[2] == pytest.approx(math.log2(2))  # not the exact level: unchanged
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(-1, 2), min_size=1, max_size=30), st.floats(1e-9, 0.5))
+def test_probabilities_stay_in_unit_interval(gammas: list[int], prior: float) -> None:
+    model = MatchModel(prior, _model().comparisons, "f")
+    scored = score(pl.DataFrame({"gamma_x": gammas}, schema={"gamma_x": pl.Int8}), model)
+    p = scored["match_probability"]
+    assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_model_round_trip_and_fingerprint_guard() -> None:
+    model = _model(tf=True)
+    again = model_from_dict(model_to_dict(model), SPEC)
+    assert again.comparisons == model.comparisons and again.prior == model.prior
+    other = MatchingSpec.model_validate(
+        {
+            **SPEC.model_dump(),
+            "comparisons": [{"name": "x", "column": "x", "levels": ["exact", "else"]}],
+        }
+    )
+    with pytest.raises(ModelMismatch, match="other comparisons"):
+        model_from_dict(model_to_dict(model), other)
+    with pytest.raises(ModelMismatch, match="not a crmclean match model"):
+        model_from_dict({"hello": 1}, SPEC)
+    broken = model_to_dict(model)
+    broken["comparisons"][0]["levels"][0]["m"] = 0
+    with pytest.raises(ModelMismatch, match="outside"):
+        model_from_dict(broken, SPEC)
+
+
+def test_fingerprint_ignores_thresholds_but_not_levels() -> None:
+    moved = MatchingSpec.model_validate(
+        {**SPEC.model_dump(), "thresholds": {"auto_merge": 0.99, "review": 0.2}}
+    )
+    assert fingerprint(moved) == fingerprint(SPEC)
+    changed = ComparisonSpec(name="y", column="y", levels=["exact", {"type": "phonetic"}, "else"])
+    other = MatchingSpec.model_validate(
+        {
+            **SPEC.model_dump(),
+            "comparisons": [SPEC.comparisons[0].model_dump(), changed.model_dump()],
+        }
+    )
+    assert fingerprint(other) != fingerprint(SPEC)

@@ -5,7 +5,7 @@ validates `derive:` steps, which may also use the key steps (phonetic codes, ini
 """
 
 from crmclean.core.spec import tagged_union
-from crmclean.core.standardise import country, email, keys, names, phone, text  # noqa: F401
+from crmclean.core.standardise import country, dates, email, keys, names, phone, text  # noqa: F401
 from crmclean.core.standardise.base import (
     Standardiser,
     StepContext,

@@ -10,6 +10,7 @@ from crmclean.cli import (
     report_cmd,  # noqa: F401  (registers commands)
     rules_cmd,  # noqa: F401  (registers commands)
     run_cmd,  # noqa: F401  (registers commands)
+    synth_cmd,  # noqa: F401  (registers commands)
     validate_cmd,  # noqa: F401  (registers commands)
 )
 from crmclean.cli.app import app

@@ -1,0 +1,78 @@
+"""`crmclean synth`: write a synthetic customer file with known duplicates (and the truth)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+
+from crmclean.cli.app import app, stderr_console
+from crmclean.cli.options import QuietOpt
+from crmclean.core.synth import DEFAULT_DUP_SHARE, SynthResult, generate_detailed
+from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+
+
+class SynthFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+    both = "both"
+
+
+@app.command("synth")
+def synth(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write into (replaced atomically).")
+    ],
+    rows: Annotated[int, typer.Option("--rows", "-n", min=1, help="Number of records.")] = 5000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, byte-identical output.")] = 7,
+    output_format: Annotated[
+        SynthFormat, typer.Option("--format", "-f", help="customers as csv, parquet or both.")
+    ] = SynthFormat.csv,
+    dup_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of customers that have 1..max-dups duplicates."),
+    ] = DEFAULT_DUP_SHARE,
+    max_dups: Annotated[
+        int, typer.Option(min=1, max=20, help="Most duplicates one customer can have.")
+    ] = 4,
+    quiet: QuietOpt = False,
+) -> None:
+    """Generate customer master data with planted duplicates, hard non-duplicates and bad
+    values: customers.csv/.parquet, truth.csv (record_id, entity_id) and synth.json."""
+    result = generate_detailed(rows, seed, dup_share=dup_share, max_dups=max_dups)
+    with atomic_output_dir(out) as folder:
+        if output_format in (SynthFormat.csv, SynthFormat.both):
+            # Raw values on purpose: this file is input for crmclean, not for a spreadsheet.
+            write_csv(result.customers, folder / "customers.csv", spreadsheet_safe=False)
+        if output_format in (SynthFormat.parquet, SynthFormat.both):
+            write_parquet(result.customers, folder / "customers.parquet")
+        write_csv(result.truth, folder / "truth.csv", spreadsheet_safe=False)
+        write_json(summary(result, seed), folder / "synth.json")
+    if not quiet:
+        stats = summary(result, seed)
+        stderr_console().print(
+            f"wrote {stats['records']:,} records of {stats['entities']:,} customers "
+            f"({stats['records_in_duplicate_groups']:,} in duplicate groups, "
+            f"{stats['defects']:,} planted bad values) to {out}",
+            markup=False,
+        )
+
+
+def summary(result: SynthResult, seed: int) -> dict[str, Any]:
+    """What was generated, for synth.json and the console line."""
+    entities = result.entities
+    kinds = entities.group_by("kind").len().sort("kind")
+    defects = result.defects.group_by("kind").len().sort("kind")
+    return {
+        "seed": seed,
+        "records": result.customers.height,
+        "entities": entities.height,
+        "entities_with_duplicates": entities.filter(pl.col("records") > 1).height,
+        "records_in_duplicate_groups": int(entities.filter(pl.col("records") > 1)["records"].sum()),
+        "entity_kinds": dict(zip(kinds["kind"].to_list(), kinds["len"].to_list(), strict=True)),
+        "defects": result.defects.height,
+        "defect_kinds": dict(zip(defects["kind"].to_list(), defects["len"].to_list(), strict=True)),
+    }

@@ -1,0 +1,198 @@
+"""Corruptions of rendered strings: typos, transliteration, abbreviations, case, blanks, gaps.
+
+Same contract as synth_corrupt: (frame, mask, rng, tables) -> frame, whole-column expressions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from crmclean.core.synth_corrupt import Noise, when_rows
+from crmclean.core.synth_render import per_row
+from crmclean.core.synth_tables import (
+    STREET_ABBREVIATIONS,
+    TRANSLIT_EXPAND,
+    TRANSLIT_STRIP,
+    Tables,
+)
+
+_KEYBOARD = {
+    "q": "wa", "w": "qes", "e": "wrd", "r": "etf", "t": "ryg", "y": "tuh", "u": "yij", "i": "uok",
+    "o": "ipl", "p": "ol", "a": "qsz", "s": "adwx", "d": "sfer", "f": "dgrt", "g": "fhty",
+    "h": "gjyu", "j": "hkui", "k": "jlio", "l": "kop", "z": "asx", "x": "zcs", "c": "xvd",
+    "v": "cbf", "b": "vng", "n": "bmh", "m": "nj",
+}  # fmt: skip
+_LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+LEGAL_FORM_VARIANTS = {
+    "GmbH & Co. KG": "GmbH u. Co. KG",
+    "GmbH": "Gmbh",
+    "Limited": "Ltd.",
+    "Ltd": "Limited",
+    "Inc.": "Inc",
+    "B.V.": "BV",
+    "S.r.l.": "Srl",
+    "S.L.": "SL",
+    " & ": " und ",
+}
+# Columns a typo can land in, and how often.
+TYPO_COLUMNS = (
+    ("first_name", 0.3),
+    ("last_name", 0.3),
+    ("street", 0.15),
+    ("city", 0.1),
+    ("email", 0.15),
+)
+NAME_LIKE = ("first_name", "last_name", "street", "city")
+
+
+def _pick_column(
+    rng: np.random.Generator, n: int, weights: tuple[tuple[str, float], ...]
+) -> np.ndarray:
+    p = np.array([w for _, w in weights])
+    return rng.choice(len(weights), size=n, p=p / p.sum())
+
+
+def _typo(column: str, rng: np.random.Generator, n: int) -> pl.Expr:
+    """Insert, delete, substitute (a keyboard neighbour) or transpose one character."""
+    s = pl.col(column)
+    length = s.str.len_chars()
+    pos = (per_row(rng.random(n), "_u") * (length - 1).clip(0)).floor().cast(pl.Int64)
+    op = per_row(rng.integers(0, 4, n), "_op")
+    pick = per_row(rng.integers(0, 4, n), "_k")
+    here = s.str.slice(pos, 1)
+    near = here.str.to_lowercase().replace_strict(_KEYBOARD, default="e")
+    neighbour = near.str.slice(pick % near.str.len_chars(), 1)
+    head, rest = s.str.slice(0, pos), s.str.slice(pos + 1)
+    return (
+        pl.when(op == 0)
+        .then(
+            pl.concat_str(head, per_row(_LETTERS[rng.integers(0, 26, n)], "_c"), s.str.slice(pos))
+        )
+        .when(op == 1)
+        .then(pl.concat_str(head, rest))
+        .when(op == 2)
+        .then(pl.concat_str(head, neighbour, rest))
+        .otherwise(pl.concat_str(head, s.str.slice(pos + 1, 1), here, s.str.slice(pos + 2)))
+    )
+
+
+def typo(
+    frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
+) -> pl.DataFrame:
+    where = _pick_column(rng, frame.height, TYPO_COLUMNS)
+    return frame.with_columns(
+        when_rows(mask & (where == k), _typo(name, rng, frame.height), name)
+        for k, (name, _) in enumerate(TYPO_COLUMNS)
+    )
+
+
+def transliterate(
+    frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
+) -> pl.DataFrame:
+    """Müller -> Mueller or Muller, Søren -> Soeren, Ñúñez -> Nunez: whole record, one style."""
+    expand = per_row(rng.random(frame.height) < 0.6, "_expand")
+    return frame.with_columns(
+        when_rows(
+            mask,
+            pl.when(expand)
+            .then(pl.col(c).str.replace_many(TRANSLIT_EXPAND))
+            .otherwise(pl.col(c).str.replace_many(TRANSLIT_STRIP)),
+            c,
+        )
+        for c in NAME_LIKE
+    )
+
+
+def abbreviate(
+    frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
+) -> pl.DataFrame:
+    """Straße -> Str., Street -> St, GmbH & Co. KG -> GmbH u. Co. KG."""
+    return frame.with_columns(
+        when_rows(mask, pl.col("street").str.replace_many(STREET_ABBREVIATIONS), "street"),
+        when_rows(mask, pl.col("company").str.replace_many(LEGAL_FORM_VARIANTS), "company"),
+    )
+
+
+def case(
+    frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
+) -> pl.DataFrame:
+    """One field in UPPER or lower case (old mainframe exports, hasty typing)."""
+    where = rng.integers(0, len(NAME_LIKE), frame.height)
+    upper = per_row(rng.random(frame.height) < 0.6, "_upper")
+    return frame.with_columns(
+        when_rows(
+            mask & (where == k),
+            pl.when(upper)
+            .then(pl.col(c).str.to_uppercase())
+            .otherwise(pl.col(c).str.to_lowercase()),
+            c,
+        )
+        for k, c in enumerate(NAME_LIKE)
+    )
+
+
+def whitespace(
+    frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
+) -> pl.DataFrame:
+    """Leading or trailing blanks, or a doubled blank inside a field."""
+    where = rng.integers(0, len(NAME_LIKE), frame.height)
+    how = per_row(rng.integers(0, 3, frame.height), "_how")
+    exprs = []
+    for k, c in enumerate(NAME_LIKE):
+        s = pl.col(c)
+        padded = (
+            pl.when(how == 0)
+            .then(pl.concat_str(pl.lit(" "), s))
+            .when(how == 1)
+            .then(pl.concat_str(s, pl.lit("  ")))
+            .otherwise(s.str.replace(" ", "  ", literal=True))
+        )
+        exprs.append(when_rows(mask & (where == k), padded, c))
+    return frame.with_columns(exprs)
+
+
+def swap_names(
+    frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
+) -> pl.DataFrame:
+    """First and last name entered the wrong way round."""
+    return frame.with_columns(
+        when_rows(mask, pl.col("last_name"), "first_name"),
+        when_rows(mask, pl.col("first_name"), "last_name"),
+    )
+
+
+MISSABLE = (
+    ("email", 0.2),
+    ("phone", 0.2),
+    ("date_of_birth", 0.2),
+    ("salutation", 0.1),
+    ("street", 0.1),
+    ("postcode", 0.08),
+    ("company", 0.07),
+    ("city", 0.05),
+)
+
+
+def missing(
+    frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
+) -> pl.DataFrame:
+    """One or two fields left empty."""
+    n = frame.height
+    first, second = _pick_column(rng, n, MISSABLE), _pick_column(rng, n, MISSABLE)
+    two = rng.random(n) < 0.3
+    return frame.with_columns(
+        when_rows(mask & ((first == k) | (two & (second == k))), pl.lit(None, pl.String), c)
+        for k, (c, _) in enumerate(MISSABLE)
+    )
+
+
+TEXT_NOISE = (
+    Noise("transliterate", transliterate, 0.25, 0.03),
+    Noise("abbreviate", abbreviate, 0.3, 0.08),
+    Noise("typo", typo, 0.5, 0.02),
+    Noise("case", case, 0.15, 0.03),
+    Noise("whitespace", whitespace, 0.15, 0.03),
+    Noise("swap_names", swap_names, 0.04, 0.004),
+    Noise("missing", missing, 0.25, 0.12),
+)

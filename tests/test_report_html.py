@@ -182,3 +182,32 @@ def test_report_files_are_not_read_back_as_inputs(tmp_path: Path) -> None:
     build_report(folder)
     _, document = _build(folder)
     assert "report.json" not in document["summary"]["outputs"]
+
+
+def test_report_of_a_real_run_and_validate(tmp_path: Path, monkeypatch: Any) -> None:
+    """End to end with the real producers: `crmclean run` writes the report itself; `crmclean
+    report` rebuilds it from a `validate --out` folder."""
+    import polars as pl
+
+    from run_fixtures import write_case
+
+    data, rules = write_case(tmp_path, 40)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", "out", "-q"])
+    assert result.exit_code in (0, 1), result.output
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    document = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert _parse(page).sections == ALL_SECTIONS
+    for field, value, _ in _parse(page).figures:
+        assert json.loads(value) == _at(document, field), field
+    emails = pl.read_csv(data)["email"].drop_nulls().to_list()
+    assert not [e for e in emails if "@" in e and e in page]
+    assert document["summary"]["rows"] == pl.read_csv(data).height
+
+    result = runner.invoke(app, ["validate", str(data), "--rules", str(rules), "--out", "v"])
+    assert result.exit_code in (0, 1), result.output
+    result = runner.invoke(app, ["report", "v", "-q"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "v" / "report.html").read_text(encoding="utf-8")
+    assert _parse(page).sections == ["summary", "rules", "columns"]
+    assert not [e for e in emails if "@" in e and e in page]

@@ -36,6 +36,18 @@ MAX_SOURCES = 7  # more source systems are summed into "other"
 _THRESHOLD_KEY = re.compile(r"^(?P<name>\w+?)_threshold(?P<weight>_weight)?$")
 
 
+def first_int(outputs: RunOutputs, *keys: str) -> int | None:
+    """An integer from dedupe.json (`key` or `stats.key`)."""
+    summary = outputs.summary("dedupe") or {}
+    for key in keys:
+        value: Any = summary
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
 def _count(frame: pl.LazyFrame) -> int:
     return int(frame.select(pl.len()).collect().item())
 
@@ -252,7 +264,9 @@ def matching_section(outputs: RunOutputs, mask: Masker) -> Matching | None:
         records = _count(clusters)
         n_clusters, in_duplicates, sizes, largest = _cluster_sizes(clusters)
         views = _cluster_views(outputs, clusters, largest, mask)
+    candidates = first_int(outputs, "candidate_pairs", "stats.candidate_pairs")
     return Matching(
+        candidate_pairs=candidates,
         pairs=n_pairs,
         pairs_per_blocking_rule=per_rule,
         weight_histogram=histogram,

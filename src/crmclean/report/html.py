@@ -77,6 +77,7 @@ svg.chart{max-width:100%;height:auto;display:block}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
 .scroll{overflow-x:auto}
 table.side th:first-child{background:var(--bg);white-space:nowrap}
+td.differs{background:#fff3d6}
 .cluster{margin-bottom:14px}
 footer{color:var(--muted);font-size:12px;max-width:1180px;margin:0 auto;padding:0 24px 24px}
 @media print{

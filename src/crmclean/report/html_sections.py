@@ -247,11 +247,7 @@ def standardisation_section(part: Standardisation | None) -> str:
 def _cluster(view: ClusterView, i: int) -> str:
     head = "".join(f"<th>{esc(r)}</th>" for r in view.record_ids)
     body = "".join(
-        f"<tr><th>{esc(col)}</th>"
-        + "".join(
-            f"<td>{esc(v) if v is not None else '<span class=muted>–</span>'}</td>" for v in vals
-        )
-        + "</tr>"
+        f"<tr><th>{esc(col)}</th>" + "".join(_member_cell(v, vals[0]) for v in vals) + "</tr>"
         for col, vals in zip(view.columns, view.values, strict=True)
     )
     more = view.size - len(view.record_ids)
@@ -262,6 +258,14 @@ def _cluster(view: ClusterView, i: int) -> str:
         f'<div class="scroll"><table class="side"><thead><tr><th>record_id</th>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div></div>"
     )
+
+
+def _member_cell(value: str | None, first: str | None) -> str:
+    """A member's value; marked when it differs from the first member's (what the steward
+    compares)."""
+    if value is None:
+        return '<td class="muted">–</td>'
+    return f'<td class="differs">{esc(value)}</td>' if value != first else f"<td>{esc(value)}</td>"
 
 
 def _pair(pair: ExamplePair, i: int) -> str:
@@ -288,8 +292,14 @@ def _pair(pair: ExamplePair, i: int) -> str:
 def matching_section(part: Matching | None) -> str:
     if part is None:
         return ""
+    compared = (
+        f"{num('matching.candidate_pairs', part.candidate_pairs)} candidate pairs compared; "
+        if part.candidate_pairs is not None
+        else ""
+    )
     body = [
-        f"<p>{num('matching.pairs', part.pairs)} candidate pairs scored; "
+        f"<p>{compared}{num('matching.pairs', part.pairs)} pairs at or above the review "
+        "threshold; "
         f"{num('matching.records', part.records)} records in "
         f"{num('matching.clusters', part.clusters)} clusters; "
         f"{num('matching.records_in_duplicate_clusters', part.records_in_duplicate_clusters)} "
@@ -323,7 +333,7 @@ def matching_section(part: Matching | None) -> str:
         )
         body.append(
             "<h3>Match weights</h3>"
-            + figure(chart, "Dashed lines: thresholds.")
+            + figure(chart, "Pairs kept, by match weight; dashed lines: thresholds.")
             + (f"<p>{marks}</p>" if marks else "")
         )
     if part.cluster_sizes:
@@ -416,6 +426,6 @@ def review_section(part: Review | None) -> str:
     return section(
         "review",
         "Review queue",
-        f"<p>{num('review.pairs', part.pairs)} pairs wait for a data steward's decision "
-        "(between the review and match thresholds).</p>",
+        f"<p>{num('review.pairs', part.pairs)} pairs wait in the review queue for a data "
+        "steward's decision (review.parquet).</p>",
     )

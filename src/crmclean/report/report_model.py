@@ -117,7 +117,8 @@ class ExamplePair:
 
 @dataclass(frozen=True)
 class Matching:
-    pairs: int
+    candidate_pairs: int | None  # pairs the blocking rules produced and compared
+    pairs: int  # pairs written to pairs.parquet (at or above the review threshold)
     pairs_per_blocking_rule: list[Count]
     weight_histogram: Histogram
     thresholds: list[Threshold]

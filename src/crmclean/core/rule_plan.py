@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from crmclean.core.checks import CheckContext, CheckSpec, checks
+from crmclean.core.checks.base import declared_column
 from crmclean.core.checks.not_null import NotNullCheck
 from crmclean.core.checks.unique import UniqueCheck
 
@@ -58,7 +59,7 @@ def _rule(spec: CheckSpec, column: str | None, path: YamlPath) -> PlannedRule:
     check = checks.canonical(spec.type)
     if spec.id:
         return PlannedRule(spec.id, check, spec, column, path, explicit_id=True)
-    subject = column or getattr(spec, "column", None) or getattr(spec, "target_column", None)
+    subject = column or declared_column(spec)
     rule_id = f"{subject}.{check}" if subject else check
     return PlannedRule(rule_id, check, spec, column, path)
 

@@ -134,9 +134,17 @@ class CheckType:
 checks: Registry[CheckType] = Registry("check type")
 
 
+def declared_column(spec: CheckSpec) -> str | None:
+    """The column a check names itself (`target_column` where `column` means something else)."""
+    fields = type(spec).model_fields
+    name = "target_column" if "target_column" in fields else "column"
+    value = getattr(spec, name, None)
+    return value if isinstance(value, str) else None
+
+
 def target(spec: CheckSpec, ctx: CheckContext) -> str | None:
     """The column a column check looks at."""
-    return getattr(spec, "column", None) or ctx.column
+    return declared_column(spec) or ctx.column
 
 
 def column_needs(spec: CheckSpec, ctx: CheckContext) -> list[Need]:

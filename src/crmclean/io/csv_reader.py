@@ -56,6 +56,20 @@ class CsvSource:
                 start = reader.line_num + 1
         return start, start
 
+    def quote_problem(self) -> tuple[int, str]:
+        """Where strict CSV quoting first breaks, and how. Error path only."""
+        with self.open() as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
+            start = 1
+            try:
+                for _ in reader:
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                if reader.line_num > start:
+                    return start, f"the quoted field starting here never closes ({exc})"
+                return start, str(exc)
+        return start, "malformed quoting"
+
     def field_counts(self) -> np.ndarray:
         """Fields per record, header first; 0 for a blank line. C speed: map/len/array."""
         with self.open() as handle:
@@ -94,10 +108,10 @@ def _parse(src: CsvSource, head: bytes, given_encoding: bool) -> tuple[pl.DataFr
     if "utf-8" in message or "utf8" in message:
         src = _utf8_fallback(src, head, given_encoding)
         return _polars_read(src), src
-    counts = src.field_counts()
-    _raise_if_ragged(src, counts)
+    _raise_if_ragged(src, src.field_counts())
+    line, problem = src.quote_problem()
     raise InputError(
-        f"{src.path}: cannot be parsed as {_dialect(src)} CSV: {message.splitlines()[0]}",
+        f"{src.path}:{line}: cannot be parsed as {_dialect(src)} CSV: {problem}",
         "check for stray or unclosed double quotes",
     )
 
@@ -150,8 +164,12 @@ def _drop_blank_and_ragged(
     if frame.height == 0 or not frame.select((pl.col(last) == "").any()).item():
         return _nulls_for_empty(frame), None  # a short row always leaves the last column empty
     counts = src.field_counts()
-    _raise_if_ragged(src, counts)
     records = counts[1:]
+    if len(records) == frame.height and len(src.names) > 1:
+        # a line of spaces is blank too, not a one-field record
+        spaces = frame.select(pl.col(src.names[0]).str.strip_chars() == "").to_series()
+        records = np.where((records == 1) & spaces.to_numpy(), 0, records)
+    _raise_if_ragged(src, np.concatenate([counts[:1], records]))
     if len(records) != frame.height:
         raise InputError(
             f"{src.path}: rows could not be counted consistently (polars read {frame.height}, "

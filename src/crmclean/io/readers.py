@@ -165,7 +165,9 @@ def _read_other(path: Path, fmt: str) -> tuple[pl.DataFrame, Locate]:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    """The library's reason, cut short: it may quote data, and errors must stay one line."""
+    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return line if len(line) <= 120 else line[:119] + "…"
 
 
 def _fix_hint(fmt: str) -> str:

@@ -5,7 +5,17 @@ validates `derive:` steps, which may also use the key steps (phonetic codes, ini
 """
 
 from crmclean.core.spec import tagged_union
-from crmclean.core.standardise import country, dates, email, keys, names, phone, text  # noqa: F401
+from crmclean.core.standardise import (  # noqa: F401  (registers)
+    address,
+    country,
+    dates,
+    email,
+    keys,
+    names,
+    phone,
+    postcode,
+    text,
+)
 from crmclean.core.standardise.base import (
     Standardiser,
     StepContext,

@@ -37,7 +37,7 @@ def parse_sql(text: str) -> pl.Expr:
     try:
         return pl.sql_expr(text)
     except Exception as exc:  # polars raises several SQL error types; all mean "does not parse"
-        raise ValueError(f"SQL expression {text!r} does not parse: {_first_line(exc)}") from None
+        raise ValueError(f"{text!r} is not a valid SQL expression: {_first_line(exc)}") from None
 
 
 def sql_columns(text: str) -> list[str]:

@@ -12,12 +12,10 @@ from pathlib import Path
 
 from crmclean.io.run_outputs import load_run_outputs, write_report_file
 from crmclean.report.figures import build_model
+from crmclean.report.html_matching import golden_section, matching_section, review_section
 from crmclean.report.html_sections import (
     columns_section,
     esc,
-    golden_section,
-    matching_section,
-    review_section,
     rules_section,
     standardisation_section,
     summary_section,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 STATUS_COLOURS = {"pass": "#009E73", "warn": "#E69F00", "fail": "#D55E00"}
 _FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:12px"
-_CHAR_PX = 6.6  # average glyph width at 12px, to size the label gutter without measuring text
+_CHAR_PX = 7.2  # generous glyph width at 12px: sizes label gutters without measuring text
 
 
 def _e(text: object) -> str:

@@ -119,12 +119,14 @@ def profile_frame(
                 masked=masked,
             )
         )
-    rules = suggest_rules(columns, text.height)
-    return Profile(text.height, sample.height, columns, rules)
+    rules = suggest_rules(columns, frame.height)
+    return Profile(frame.height, min(sample_rows, frame.height), columns, rules)
 
 
 def _stats(text: pl.DataFrame, names: list[str]) -> dict[str, Any]:
     """Nulls, distinct values and lengths of every column in one select."""
+    if not names:
+        return {}
     exprs = []
     for name in names:
         col = pl.col(name)

@@ -28,6 +28,7 @@ from crmclean.io.sniff import (
     detect_encoding,
     guess_single_byte,
     header_names,
+    mixed_encoding,
     sniff_delimiter,
 )
 
@@ -142,15 +143,8 @@ def _utf8_fallback(src: CsvSource, head: bytes, given_encoding: bool) -> CsvSour
     try:
         raw.decode(src.encoding.name)
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - raw.rfind(b"\n", 0, exc.start)
-        byte = raw[exc.start : exc.start + 1].hex()
         if given_encoding or not head.isascii():
-            raise InputError(
-                f"{src.path}:{line}:{column}: byte 0x{byte} is not valid {src.encoding.name} "
-                "(the file mixes encodings)",
-                "re-save the whole file as UTF-8",
-            ) from None
+            raise mixed_encoding(src.path, raw, exc.start, src.encoding.name) from None
         name = guess_single_byte(raw[max(0, exc.start - SAMPLE_BYTES // 8) :])
         return CsvSource(src.path, Encoding(name, False), src.delimiter, src.names)
     return src

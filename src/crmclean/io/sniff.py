@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +99,25 @@ def detect_encoding(path: Path, sample: bytes, given: str | None = None) -> Enco
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
         return Encoding("utf-8", True)
-    except UnicodeDecodeError:
+    except UnicodeDecodeError as exc:
+        if _UTF8_MULTIBYTE.search(sample):  # real UTF-8 beside bytes that are not: mixed
+            raise mixed_encoding(path, sample, exc.start, "utf-8") from None
         return Encoding(guess_single_byte(sample), False)
+
+
+# A UTF-8 encoded non-ASCII character; in genuine cp1252 text such byte pairs are mojibake.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def mixed_encoding(path: Path, data: bytes, start: int, name: str) -> InputError:
+    """The error for a byte that is not valid in the file's encoding, at its line and column."""
+    line = data.count(b"\n", 0, start) + 1
+    column = start - data.rfind(b"\n", 0, start)
+    return InputError(
+        f"{path}:{line}:{column}: byte 0x{data[start : start + 1].hex()} is not valid {name} "
+        "(the file mixes encodings)",
+        "re-save the whole file as UTF-8",
+    )
 
 
 def guess_single_byte(sample: bytes) -> str:

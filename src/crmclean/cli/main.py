@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crmclean.cli import (
+    clean_cmd,  # noqa: F401  (registers commands)
     dedupe_cmd,  # noqa: F401  (registers commands)
     evaluate_cmd,  # noqa: F401  (registers commands)
     explain_cmd,  # noqa: F401  (registers commands)

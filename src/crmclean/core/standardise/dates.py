@@ -18,7 +18,7 @@ from crmclean.core.standardise.base import StepContext, StepResult, StepSpec, re
 from crmclean.core.standardise.country import region_expr
 
 Order = Literal["dmy", "mdy", "ymd"]
-_NUMERIC = r"^(\d{1,2})([./-])(\d{1,2})[./-](\d{4})$"
+_NUMERIC = r"^(\d{1,2})([./-])(\d{1,2})[./-](\d{4}|\d{2})$"
 _ISO_TIME = (
     r"^(\d{4}-\d{1,2}-\d{1,2})[T ](\d{1,2}:\d{2}(?::\d{2})?)(?:\.\d+)?(Z|[+-]\d{2}:?\d{2})?$"
 )
@@ -36,6 +36,9 @@ class DateStep(StepSpec):
     excel_serials: bool = Field(True, description="Read 5-digit numbers as Excel day serials")
     min_year: int = Field(1850, description="Earlier years are impossible dates")
     max_year: int = Field(2100, description="Later years are impossible dates")
+    century_pivot: int = Field(
+        30, ge=0, le=99, description="Two-digit years up to this are 20yy, later ones 19yy"
+    )
 
 
 class DatetimeStep(DateStep):
@@ -44,9 +47,16 @@ class DatetimeStep(DateStep):
     type: Literal["datetime"] = "datetime"  # type: ignore[assignment]
 
 
-def _day_first(text: pl.Expr, sep_ok: pl.Expr, day_first: pl.Expr) -> pl.Expr:
+def _day_first(text: pl.Expr, sep_ok: pl.Expr, day_first: pl.Expr, pivot: int) -> pl.Expr:
     parts = text.str.extract_groups(_NUMERIC)
     a, b, year = parts.struct.field("1"), parts.struct.field("3"), parts.struct.field("4")
+    short = year.str.len_chars() == 2
+    century = (
+        pl.when(year.cast(pl.Int32, strict=False) <= pivot)
+        .then(pl.lit("20"))
+        .otherwise(pl.lit("19"))
+    )
+    year = pl.when(short).then(century + year).otherwise(year)
     day_first = day_first | (parts.struct.field("2") == ".")  # dotted dates are always d.m.y
     dmy = pl.concat_str(year, pl.lit("-"), b, pl.lit("-"), a)
     mdy = pl.concat_str(year, pl.lit("-"), a, pl.lit("-"), b)
@@ -73,14 +83,15 @@ def _day_first_expr(spec: DateStep, ctx: StepContext) -> pl.Expr:
 def parse_date(text: pl.Expr, spec: DateStep, ctx: StepContext) -> tuple[pl.Expr, pl.Expr]:
     """(the Date, whether the text had a date shape) for stripped text."""
     numeric = text.str.contains(_NUMERIC)
+    year_first = text.str.contains(r"^\d{4}[-/]")
     words = text.str.replace_all(r"[.,]", " ").str.replace_all(r"\s+", " ")
     serial = text.str.contains(r"^\d{5}(?:\.\d+)?$") & pl.lit(spec.excel_serials)
     days = text.str.extract(r"^(\d{5})", 1).cast(pl.Int64, strict=False)
     candidates = [
-        _strp(text, "%Y-%m-%d"),
-        _strp(text, "%Y/%m/%d"),
+        pl.when(year_first).then(_strp(text, "%Y-%m-%d")),
+        pl.when(year_first).then(_strp(text, "%Y/%m/%d")),
         pl.when(text.str.contains(r"^\d{8}$")).then(_strp(text, "%Y%m%d")),
-        _day_first(text, numeric, _day_first_expr(spec, ctx)),
+        _day_first(text, numeric, _day_first_expr(spec, ctx), spec.century_pivot),
         _strp(words, "%d %B %Y"),
         _strp(words, "%d %b %Y"),
         _strp(words, "%B %d %Y"),

@@ -38,6 +38,8 @@ SALUTATIONS = {
     "mademoiselle": "Mlle", "sr": "Sr.", "señor": "Sr.", "senor": "Sr.", "sra": "Sra.",
     "señora": "Sra.", "senora": "Sra.", "srta": "Srta.", "sig": "Sig.", "signor": "Sig.",
     "signore": "Sig.", "sigra": "Sig.ra", "sig.ra": "Sig.ra", "signora": "Sig.ra",
+    "dhr": "Dhr.", "de heer": "Dhr.", "heer": "Dhr.", "mevr": "Mevr.", "mevrouw": "Mevr.",
+    "mw": "Mevr.", "don": "Don", "doña": "Doña", "dona": "Doña", "fru": "Fru", "sra.": "Sra.",
 }  # fmt: skip
 TITLES = {
     "dr": "Dr", "doctor": "Dr", "doktor": "Dr", "prof": "Prof", "professor": "Prof",

@@ -60,15 +60,29 @@ class PhoneStep(StepSpec):
         return value.upper() if isinstance(value, str) else value
 
 
-def _format_one(number: str, region: str, form: str) -> tuple[str | None, str | None, str | None]:
-    """(formatted number, extension, error) for one distinct input."""
+def _parse_valid(number: str, region: str) -> tuple[phonenumbers.PhoneNumber | None, str | None]:
+    """The parsed valid number, or None and why not."""
     try:
         parsed = phonenumbers.parse(number, None if region == _GLOBAL else region)
     except phonenumbers.NumberParseException as exc:
-        return None, None, f"not a phone number: {exc._msg}"
+        return None, f"not a phone number: {exc._msg}"
     if not phonenumbers.is_valid_number(parsed):
         where = "" if region == _GLOBAL else f" for region {region}"
-        return None, None, f"not a valid phone number{where}"
+        return None, f"not a valid phone number{where}"
+    return parsed, None
+
+
+def _format_one(number: str, region: str, form: str) -> tuple[str | None, str | None, str | None]:
+    """(formatted number, extension, error) for one distinct input.
+
+    "00" is the international prefix almost everywhere, so "001 617..." in a US row (whose own
+    prefix is 011) is tried as "+1 617..." before it is called invalid.
+    """
+    parsed, error = _parse_valid(number, region)
+    if parsed is None and number.startswith("00"):
+        parsed = _parse_valid("+" + number[2:], _GLOBAL)[0]
+    if parsed is None:
+        return None, None, error
     extension = parsed.extension or None
     parsed.extension = None
     own = phonenumbers.region_code_for_number(parsed)

@@ -1,0 +1,104 @@
+"""`crmclean clean INPUT --rules R --out DIR`: standardise customer data by the rule file.
+
+Writes clean.parquet (+ clean.csv with --csv), changes.parquet and clean.json into --out,
+atomically; --dry-run shows what would change and writes nothing.
+Exit codes: 0 done, 2 usage or rule-file error, 3 unreadable input or unwritable output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import polars as pl
+import typer
+from rich.console import Console
+
+from crmclean.cli.app import app, stdout_console
+from crmclean.cli.options import InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.config import load_rules
+from crmclean.config.loader import LoadedRules
+from crmclean.core.cleaning import CleanResult, clean, setup_problems
+from crmclean.core.masking import MaskKind, kind_for
+from crmclean.errors import ConfigError, UsageError
+from crmclean.io.readers import read_table
+from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.report import clean_console
+
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Also write clean.csv (spreadsheet-safe).")]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change, with examples; write nothing.")
+]
+
+
+@app.command("clean")
+def clean_command(
+    input_path: InputArg,
+    rules: RulesOpt,
+    out: OutOpt = None,
+    csv: CsvOpt = False,
+    dry_run: DryRunOpt = False,
+    show_values: ShowValuesOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Standardise columns by their `standardise:` steps and add the `derive:` columns."""
+    if out is None and not dry_run:
+        raise UsageError("clean needs --out DIR (or --dry-run to only look)")
+    started = datetime.now(UTC)
+    loaded = load_rules(rules)
+    data = read_table(input_path, id_column=loaded.rules.dataset.id_column)
+    _check_setup(loaded, data.frame.columns)
+    result = clean(data.frame, loaded.rules)
+    facts = {
+        "input": data.info.to_dict(),
+        "rule_file": str(rules),
+        "rules_sha256": loaded.digest,
+        "started_at": started.isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
+        "dry_run": dry_run,
+    }
+    document = clean_console.summary_document(result, facts)
+    pii = pii_kinds(loaded)
+    changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
+    if not dry_run and out is not None:
+        _write(out, result, changes, document, csv, protect=[input_path])
+    if not quiet:
+        shown = clean_console.examples(changes) if dry_run else None
+        clean_console.render(document, shown, _console(), dry_run)
+
+
+def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
+    return {n: kind_for(n, c.type) for n, c in loaded.rules.columns.items() if c.pii}
+
+
+def _check_setup(loaded: LoadedRules, columns: list[str]) -> None:
+    problems = setup_problems(loaded.rules, columns)
+    if problems:
+        raise ConfigError([loaded.issue(p.path, p.problem, p.hint) for p in problems])
+
+
+def _write(
+    out: Path,
+    result: CleanResult,
+    changes: pl.DataFrame,
+    document: dict[str, Any],
+    csv: bool,
+    protect: list[Path],
+) -> None:
+    with atomic_output_dir(out, protect=protect) as folder:
+        write_parquet(result.frame, folder / "clean.parquet")
+        if csv:
+            write_csv(result.frame, folder / "clean.csv")
+        write_parquet(changes, folder / "changes.parquet")
+        write_json(document, folder / "clean.json")
+
+
+def _console() -> Console:
+    if not sys.stdout.isatty() and "FORCE_COLOR" not in os.environ:
+        return Console(
+            file=sys.stdout, highlight=False, no_color=True, force_terminal=False, soft_wrap=True
+        )
+    return stdout_console()

@@ -38,6 +38,7 @@ class Environment:
 
     reference: Mapping[str, Sequence[str]] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    memo: dict[object, object] = field(default_factory=dict)
 
 
 def plan(rules: RuleFile) -> list[PlannedRule]:
@@ -89,4 +90,6 @@ def context(rules: RuleFile, rule: PlannedRule, env: Environment) -> CheckContex
         date_order=dataset.date_order,
         reference=env.reference,
         now=env.now,
+        scope=rule.spec.when,
+        memo=env.memo,
     )

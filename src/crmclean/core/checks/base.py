@@ -101,6 +101,9 @@ class CheckContext:
     date_order: str = "dmy"
     reference: Mapping[str, Sequence[str]] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    scope: str | None = None  # the rule's `when:` filter, part of every memo key
+    # Results several checks of one run share (parsed timestamps); owned by the run.
+    memo: dict[object, object] = field(default_factory=dict, compare=False)
 
 
 class Need(NamedTuple):

@@ -43,13 +43,20 @@ def default_formats(date_order: str) -> list[str]:
 
 
 def _parse_distinct(values: pl.Series, formats: list[str]) -> pl.Series:
-    attempts = []
+    """Try the formats in order, each only on the values no earlier format could read."""
+    out = pl.Series(values.name, [None] * values.len(), dtype=pl.Datetime("us"))
+    todo = pl.DataFrame({"i": pl.int_range(values.len(), eager=True), "v": values})
+    todo = todo.with_columns(pl.col("v").str.strip_chars()).drop_nulls("v")
     for fmt in formats:
-        parsed = values.str.strip_chars().str.to_datetime(fmt, strict=False, time_unit="us")
+        if todo.is_empty():
+            break
+        parsed = todo.get_column("v").str.to_datetime(fmt, strict=False, time_unit="us")
         if isinstance(parsed.dtype, pl.Datetime) and parsed.dtype.time_zone is not None:
             parsed = parsed.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-        attempts.append(parsed)
-    return pl.select(pl.coalesce(attempts)).to_series()
+        hit = parsed.is_not_null()
+        out = out.scatter(todo.get_column("i").filter(hit), parsed.filter(hit))
+        todo = todo.filter(~hit)
+    return out
 
 
 def parse_datetimes(values: pl.Series, formats: list[str]) -> pl.Series:
@@ -61,6 +68,19 @@ def parse_datetimes(values: pl.Series, formats: list[str]) -> pl.Series:
             values = values.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         return values.cast(pl.Datetime("us"))
     return map_unique(values.cast(pl.String), lambda v: _parse_distinct(v, formats))
+
+
+def parsed_column(
+    frame: pl.DataFrame, column: str, formats: list[str], ctx: CheckContext
+) -> pl.Series:
+    """parse_datetimes of a frame column, remembered for the run: several temporal checks
+    (date_valid, not_in_future, range, freshness) usually read the same timestamps."""
+    key = ("datetimes", column, tuple(formats), ctx.scope, frame.height)
+    if key not in ctx.memo:
+        ctx.memo[key] = parse_datetimes(frame.get_column(column), formats)
+    cached = ctx.memo[key]
+    assert isinstance(cached, pl.Series)
+    return cached
 
 
 def naive_utc(moment: datetime) -> datetime:
@@ -88,7 +108,7 @@ def _run(spec: CheckSpec, frame: pl.DataFrame, ctx: CheckContext) -> pl.DataFram
     assert isinstance(spec, DateValidCheck)
     column = target(spec, ctx)
     assert column is not None
-    parsed = parse_datetimes(frame.get_column(column), formats_of(spec, ctx))
+    parsed = parsed_column(frame, column, formats_of(spec, ctx), ctx)
     work = frame.with_columns(parsed.alias("__parsed"))
     return row_violations(
         work,

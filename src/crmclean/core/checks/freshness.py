@@ -20,7 +20,7 @@ from crmclean.core.checks.base import (
     empty_violations,
     target,
 )
-from crmclean.core.checks.date_valid import default_formats, naive_utc, parse_datetimes
+from crmclean.core.checks.date_valid import default_formats, naive_utc, parsed_column
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
@@ -53,7 +53,7 @@ def _run(spec: CheckSpec, frame: pl.DataFrame, ctx: CheckContext) -> pl.DataFram
     column = target(spec, ctx)
     assert column is not None
     formats = list(spec.formats) if spec.formats else default_formats(ctx.date_order)
-    newest = parse_datetimes(frame.get_column(column), formats).max()
+    newest = parsed_column(frame, column, formats, ctx).max()
     if not isinstance(newest, datetime):
         problem, shown = "no readable timestamps", None
     else:

@@ -18,7 +18,7 @@ from crmclean.core.checks.base import (
     row_violations,
     target,
 )
-from crmclean.core.checks.date_valid import default_formats, naive_utc, parse_datetimes
+from crmclean.core.checks.date_valid import default_formats, naive_utc, parsed_column
 
 
 class NotInFutureCheck(ColumnCheckSpec):
@@ -31,7 +31,7 @@ def _run(spec: CheckSpec, frame: pl.DataFrame, ctx: CheckContext) -> pl.DataFram
     column = target(spec, ctx)
     assert column is not None
     formats = list(spec.formats) if spec.formats else default_formats(ctx.date_order)
-    parsed = parse_datetimes(frame.get_column(column), formats)
+    parsed = parsed_column(frame, column, formats, ctx)
     now = naive_utc(ctx.now)
     return row_violations(
         frame.with_columns(parsed.alias("__parsed")),

@@ -19,7 +19,7 @@ from crmclean.core.checks.base import (
     row_violations,
     target,
 )
-from crmclean.core.checks.date_valid import default_formats, parse_datetimes
+from crmclean.core.checks.date_valid import default_formats, parsed_column
 
 Bound = float | date | None
 
@@ -55,7 +55,7 @@ def _as_datetime(bound: Bound) -> object:
 def _values(spec: RangeCheck, frame: pl.DataFrame, column: str, ctx: CheckContext) -> pl.Series:
     series = frame.get_column(column)
     if spec.on_dates:
-        return parse_datetimes(series, default_formats(ctx.date_order))
+        return parsed_column(frame, column, default_formats(ctx.date_order), ctx)
     if series.dtype.is_numeric():
         return series.cast(pl.Float64)
     return series.cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)

@@ -19,6 +19,7 @@ from crmclean.core.profile_rules import suggest_rules
 
 RECORD_ID = "record_id"
 SHAPE_MAX = 24  # longer shapes (free text) are cut: they identify no format anyway
+SHAPE_SAMPLE_ROWS = 20_000  # shapes cost several unicode regexes per distinct value
 TYPE_SHARE = 0.9  # share of sampled values that must look like a type to call the column so
 HINT_SHARE = 0.8  # ... when the column's name already suggests the type
 
@@ -74,7 +75,8 @@ class ColumnProfile:
 @dataclass(frozen=True)
 class Profile:
     rows: int
-    sampled_rows: int
+    sampled_rows: int  # rows the semantic types were judged on
+    shape_rows: int  # rows the value shapes were counted on
     columns: list[ColumnProfile]
     suggested_rules: dict[str, Any] = field(default_factory=dict)
 
@@ -94,25 +96,27 @@ def profile_frame(
     """Profile every column but record_id. `pii_columns` None: personal columns are guessed."""
     names = [c for c in frame.columns if c != RECORD_ID]
     text = frame.select(pl.col(names).cast(pl.String))
-    sample = text.sample(sample_rows, seed=seed) if text.height > sample_rows else text
+    sample = _sample(text, sample_rows, seed)
+    shape_sample = _sample(sample, min(sample_rows, SHAPE_SAMPLE_ROWS), seed)
     stats = _stats(text, names)
+    counted = _value_counts(text, names, top)
     types = _semantic_types(sample, names)
     columns = []
     for name in names:  # a loop over columns; each step inside is vectorised
         semantic, share = types[name]
         pii = _is_pii(name, semantic) if pii_columns is None else name in pii_columns
         masked = pii and not show_values
-        top_values = _top_values(text, name, top, masked, semantic)
+        distinct, top_counts = counted[name]
         columns.append(
             ColumnProfile(
                 name=name,
                 nulls=stats[f"{name}\x00nulls"],
                 null_share=_share(stats[f"{name}\x00nulls"], text.height),
-                distinct=stats[f"{name}\x00distinct"],
+                distinct=distinct,
                 min_length=stats[f"{name}\x00min"],
                 max_length=stats[f"{name}\x00max"],
-                top_values=top_values,
-                shapes=_shapes(sample, name, top),
+                top_values=_top_values(top_counts, name, text.height, masked, semantic),
+                shapes=_shapes(shape_sample, name, top),
                 semantic_type=semantic,
                 type_share=share,
                 pii=pii,
@@ -120,23 +124,50 @@ def profile_frame(
             )
         )
     rules = suggest_rules(columns, frame.height)
-    return Profile(frame.height, min(sample_rows, frame.height), columns, rules)
+    return Profile(frame.height, sample.height, shape_sample.height, columns, rules)
+
+
+def _sample(frame: pl.DataFrame, rows: int, seed: int) -> pl.DataFrame:
+    return frame.sample(rows, seed=seed) if frame.height > rows else frame
 
 
 def _stats(text: pl.DataFrame, names: list[str]) -> dict[str, Any]:
-    """Nulls, distinct values and lengths of every column in one select."""
+    """Nulls and lengths of every column in one select."""
     if not names:
         return {}
     exprs = []
     for name in names:
-        col = pl.col(name)
+        length = pl.col(name).str.len_chars()
         exprs += [
-            col.null_count().alias(f"{name}\x00nulls"),
-            col.drop_nulls().n_unique().alias(f"{name}\x00distinct"),
-            col.str.len_chars().min().alias(f"{name}\x00min"),
-            col.str.len_chars().max().alias(f"{name}\x00max"),
+            pl.col(name).null_count().alias(f"{name}\x00nulls"),
+            length.min().alias(f"{name}\x00min"),
+            length.max().alias(f"{name}\x00max"),
         ]
     return text.select(exprs).row(0, named=True)
+
+
+def _value_counts(
+    text: pl.DataFrame, names: list[str], top: int
+) -> dict[str, tuple[int, pl.DataFrame]]:
+    """Per column: the number of distinct values and the `top` commonest (ties by value).
+
+    One group-by per column, run in parallel; top_k avoids sorting a million distinct ids.
+    """
+    queries = [
+        text.lazy()
+        .select(pl.col(name).drop_nulls())
+        .group_by(name)
+        .agg(pl.len().alias("count"))
+        .with_columns(pl.len().alias("distinct"))
+        .top_k(top, by=["count", name], reverse=[False, True])
+        .sort(["count", name], descending=[True, False])
+        for name in names
+    ]
+    results = pl.collect_all(queries)
+    return {
+        name: (int(found.get_column("distinct")[0]) if found.height else 0, found)
+        for name, found in zip(names, results, strict=True)
+    }
 
 
 def _share(part: int, whole: int) -> float:
@@ -144,20 +175,13 @@ def _share(part: int, whole: int) -> float:
 
 
 def _top_values(
-    text: pl.DataFrame, name: str, top: int, masked: bool, semantic: str | None
+    counts: pl.DataFrame, name: str, rows: int, masked: bool, semantic: str | None
 ) -> list[ValueCount]:
-    counts = (
-        text.get_column(name)
-        .drop_nulls()
-        .value_counts(name="count")
-        .sort(["count", name], descending=[True, False])
-        .head(top)
-    )
     values = counts.get_column(name)
     if masked:
         values = mask_series(values, kind_for(name, semantic or "string"))
     return [
-        ValueCount(value, int(count), _share(int(count), text.height))
+        ValueCount(value, int(count), _share(int(count), rows))
         for value, count in zip(values.to_list(), counts.get_column("count").to_list(), strict=True)
     ]
 

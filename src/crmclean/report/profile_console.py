@@ -54,7 +54,10 @@ def _heading(info: ReadInfo, profile: Profile) -> str:
     if info.delimiter:
         parts.append(f"delimiter {info.delimiter!r}")
     if profile.sampled_rows < profile.rows:
-        parts.append(f"shapes and types from a sample of {profile.sampled_rows:,} rows")
+        parts.append(
+            f"types judged on {profile.sampled_rows:,} sampled rows, "
+            f"shapes on {profile.shape_rows:,}"
+        )
     return ", ".join(parts)
 
 

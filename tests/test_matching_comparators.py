@@ -26,11 +26,19 @@ def _tables() -> list[tuple[str, Any, dict[str, Any]]]:
     return out
 
 
-def _holds(level: Any, left: list[Any], right: list[Any]) -> list[bool]:
+def _holds(
+    level: Any,
+    left: list[Any],
+    right: list[Any],
+    left_other: list[Any] | None = None,
+    right_other: list[Any] | None = None,
+) -> list[bool]:
     spec = ComparisonSpec(name="t", column="v", levels=[level]).levels[0]
+    schema = {"v": pl.String, "w": pl.String}
+    none = [None] * len(left)
     values = PairValues(
-        pl.DataFrame({"v": left}, schema={"v": pl.String}),
-        pl.DataFrame({"v": right}, schema={"v": pl.String}),
+        pl.DataFrame({"v": left, "w": left_other or none}, schema=schema),
+        pl.DataFrame({"v": right, "w": right_other or none}, schema=schema),
     )
     return [bool(x) for x in build_level(spec, "v")(values)]
 
@@ -39,7 +47,8 @@ def _holds(level: Any, left: list[Any], right: list[Any]) -> list[bool]:
     ("case_id", "level", "case"), _tables(), ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_case_table(case_id: str, level: Any, case: dict[str, Any]) -> None:
-    assert _holds(level, [case["left"]], [case["right"]]) == [case["holds"]]
+    others = ([case["left_other"]], [case["right_other"]]) if "left_other" in case else (None, None)
+    assert _holds(level, [case["left"]], [case["right"]], *others) == [case["holds"]]
     if "score" in case:
         metric = level["metric"]
         score = metric_scores(metric, pl.Series([case["left"]]), pl.Series([case["right"]]))[0]
@@ -91,6 +100,7 @@ LEVELS: list[Any] = [
     {"type": "similarity", "metric": "token_set_ratio", "threshold": 80},
     {"type": "phonetic"},
     {"type": "nickname"},
+    {"type": "swapped", "other": "w"},
 ]
 
 
@@ -99,5 +109,8 @@ LEVELS: list[Any] = [
 def test_levels_are_symmetric(pairs: list[tuple[str | None, str | None]]) -> None:
     left = [a for a, _ in pairs]
     right = [b for _, b in pairs]
+    others = list(reversed(left))
+    others_r = list(reversed(right))
     for level in LEVELS:
-        assert _holds(level, left, right) == _holds(level, right, left), level
+        forward = _holds(level, left, right, others, others_r)
+        assert forward == _holds(level, right, left, others_r, others), level

@@ -35,7 +35,8 @@ def _pairs(result_pairs: pl.DataFrame) -> set[tuple[int, int]]:
 def test_blocking_unites_rules_each_pair_once() -> None:
     rules = [BlockingRule(columns=["email"]), BlockingRule(columns=["last", "pc"])]
     result = block(_frame(), rules, max_pairs_per_rule=100, max_block_size=100)
-    # email (trimmed, lower-cased; null and empty never block): (0,1) (2,5); last+pc: (0,1) (2,5) (3,4)
+    # email (trimmed, lower-cased; null and empty never block): (0,1) (2,5);
+    # last+pc: (0,1) (2,5) (3,4)
     assert _pairs(result.pairs) == {(0, 1), (2, 5), (3, 4)}
     assert result.pairs.height == 3
     assert (result.pairs["row_l"] < result.pairs["row_r"]).all()

@@ -43,9 +43,9 @@ def _simulate(
     rng = np.random.default_rng(seed)
     match = rng.random(n) < prior
     columns = {}
-    for name in m:
-        levels = len(m[name])
-        draw_m = rng.choice(levels, size=n, p=m[name][::-1])  # probabilities listed by gamma desc
+    for name, m_values in m.items():
+        levels = len(m_values)
+        draw_m = rng.choice(levels, size=n, p=m_values[::-1])  # listed by gamma, highest first
         draw_u = rng.choice(levels, size=n, p=u[name][::-1])
         columns[f"gamma_{name}"] = np.where(match, draw_m, draw_u)
     frame = pl.DataFrame(columns).with_columns(pl.all().cast(pl.Int8))

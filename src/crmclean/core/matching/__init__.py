@@ -62,9 +62,11 @@ def column_problems(
             path: YamlPath = ("matching", "comparisons", i, "column")
             out.append((path, f"no column {comparison.column!r} in the data", hint))
         for j, level in enumerate(comparison.levels):
-            if level.column and level.column not in known:
-                path = ("matching", "comparisons", i, "levels", j, "column")
-                out.append((path, f"no column {level.column!r} in the data", hint))
+            for key in ("column", "other"):
+                extra = getattr(level, key, None)
+                if extra and extra not in known:
+                    path = ("matching", "comparisons", i, "levels", j, key)
+                    out.append((path, f"no column {extra!r} in the data", hint))
     return out
 
 

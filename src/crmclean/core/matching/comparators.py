@@ -83,10 +83,15 @@ def metric_scores(metric: str, left: pl.Series, right: pl.Series) -> FloatArray:
 
 @dataclass
 class PairValues:
-    """The unique value pairs of one comparison: row i of `left` meets row i of `right`."""
+    """The unique value pairs of one comparison: row i of `left` meets row i of `right`.
+
+    `active` marks the pairs no earlier level has claimed; metrics are computed only there
+    (most blocked pairs stop at the exact level) and at most once per (metric, column).
+    """
 
     left: pl.DataFrame
     right: pl.DataFrame
+    active: BoolArray | None = None
     _cache: dict[tuple[str, str], FloatArray] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -96,11 +101,22 @@ class PairValues:
         return self.left.get_column(column), self.right.get_column(column)
 
     def score(self, metric: str, column: str) -> FloatArray:
-        """Metric scores, computed once per (metric, column) however many levels use them."""
+        """Metric scores where active (NaN elsewhere), computed once per (metric, column)."""
         key = (metrics.canonical(metric), column)
-        if key not in self._cache:
-            self._cache[key] = metric_scores(key[0], *self.sides(column))
-        return self._cache[key]
+        scores = self._cache.get(key)
+        if scores is None:
+            scores = np.full(len(self), np.nan)
+            self._cache[key] = scores
+        need = np.isnan(scores)
+        if self.active is not None:
+            need &= self.active
+        if need.any():
+            index = pl.Series(np.flatnonzero(need))
+            left, right = self.sides(column)
+            scores[index.to_numpy()] = metric_scores(
+                key[0], left.gather(index), right.gather(index)
+            )
+        return scores
 
 
 Matcher = Callable[[PairValues], BoolArray]
@@ -215,6 +231,25 @@ class NicknameLevel(LevelSpec):
         return "same name or nickname"
 
 
+class SwappedLevel(LevelSpec):
+    """The field and another are swapped between the records (first and last name): each side's
+    value is similar to the other side's value of the `other` column."""
+
+    type: Literal["swapped"] = "swapped"
+    other: str = Field(description="The column the values may have been swapped with")
+    metric: str = "jaro_winkler"
+    threshold: float = 0.9
+
+    @model_validator(mode="after")
+    def _known_metric(self) -> SwappedLevel:
+        if self.metric not in metrics:
+            raise ValueError(f"unknown metric {self.metric!r}")
+        return self
+
+    def describe(self) -> str:
+        return f"swapped with {self.other}"
+
+
 class ElseLevel(LevelSpec):
     type: Literal["else"] = "else"
 
@@ -245,8 +280,9 @@ def _build_similarity(spec: SimilarityLevel, column: str) -> Matcher:
     kind = metrics.get(spec.metric).kind
 
     def test(values: PairValues) -> BoolArray:
-        scores = values.score(spec.metric, column)
-        return scores <= spec.threshold if kind == "distance" else scores >= spec.threshold
+        with np.errstate(invalid="ignore"):  # NaN where an earlier level already decided
+            scores = values.score(spec.metric, column)
+            return scores <= spec.threshold if kind == "distance" else scores >= spec.threshold
 
     return test
 
@@ -330,6 +366,36 @@ def _build_nickname(spec: NicknameLevel, column: str) -> Matcher:
     return test
 
 
+def _build_swapped(spec: SwappedLevel, column: str) -> Matcher:
+    kind = metrics.get(spec.metric).kind
+
+    def test(values: PairValues) -> BoolArray:
+        here_l, here_r = values.sides(column)
+        other_l, other_r = values.sides(spec.other)
+        # Only pairs whose values start like the other column's on the other side can be
+        # swapped; the metric then runs on those alone.
+        plausible = _mask(
+            (here_l.str.slice(0, 1) == other_r.str.slice(0, 1))
+            | (other_l.str.slice(0, 1) == here_r.str.slice(0, 1))
+        )
+        if values.active is not None:
+            plausible &= values.active
+        index = pl.Series(np.flatnonzero(plausible))
+        a = metric_scores(spec.metric, here_l.gather(index), other_r.gather(index))
+        b = metric_scores(spec.metric, other_l.gather(index), here_r.gather(index))
+        if kind == "distance":
+            holds = (a <= spec.threshold) & (b <= spec.threshold)
+        else:
+            holds = (a >= spec.threshold) & (b >= spec.threshold)
+        out = np.zeros(len(values), dtype=np.bool_)
+        out[index.to_numpy()] = holds & _mask(
+            other_l.gather(index).is_not_null() & other_r.gather(index).is_not_null()
+        )
+        return out
+
+    return test
+
+
 def _build_else(spec: ElseLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
         return np.ones(len(values), dtype=np.bool_)
@@ -351,6 +417,7 @@ _register("date_swapped", DateSwappedLevel, _build_date_swapped, ["day_month_swa
 _register("numeric_difference", NumericDifferenceLevel, _build_numeric, ["numeric"])
 _register("phonetic", PhoneticLevel, _build_phonetic, ["sounds_like"])
 _register("nickname", NicknameLevel, _build_nickname, ["nicknames"])
+_register("swapped", SwappedLevel, _build_swapped, ["transposed"])
 _register("else", ElseLevel, _build_else, ["otherwise"])
 
 LevelUnion = tagged_union(comparators, lambda entry: entry.spec)

@@ -57,8 +57,9 @@ def comparison_levels(comparison: ComparisonSpec) -> list[Level]:
 def used_columns(comparison: ComparisonSpec) -> list[str]:
     columns = [comparison.column]
     for level in comparison.levels:
-        if level.column and level.column not in columns:
-            columns.append(level.column)
+        for extra in (level.column, getattr(level, "other", None)):
+            if extra and extra not in columns:
+                columns.append(extra)
     return columns
 
 
@@ -111,6 +112,7 @@ def level_of_values(
         if not unset.any():
             break
         column = comparison.column if level.is_null else level.spec.column or comparison.column
+        values.active = unset
         holds = build_level(level.spec, column)(values)
         gamma[unset & holds] = level.gamma
     gamma[gamma == np.iinfo(np.int64).min] = 0

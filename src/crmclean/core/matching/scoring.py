@@ -150,11 +150,17 @@ def run_em(
     estimate_m: bool,
     max_iterations: int,
     tolerance: float,
+    estimate_u: bool = True,
 ) -> tuple[dict[str, dict[int, float]], float, int]:
     """EM over distinct gamma patterns (`gamma_<name>` columns and a count `_n`).
 
     Returns m (unchanged when estimate_m is False), the prior within these pairs, iterations.
+    With `estimate_u` the non-match class learns its own level shares among these pairs
+    (starting from `u`): blocked non-matches are not random pairs (households share an
+    address), and forcing them into random-pair u would push them into the match class and
+    spoil m. Scoring still uses the random-pair u.
     """
+    u = {name: dict(levels) for name, levels in u.items()}
     weights = patterns.get_column("_n").to_numpy().astype(np.float64)
     grids = {
         c.name: patterns.get_column(f"gamma_{c.name}").to_numpy().astype(np.int64)
@@ -197,6 +203,15 @@ def run_em(
                 new_m = _normalise(totals, m[c.name], fixed_m[c.name])
                 change = max(change, *(abs(new_m[k] - m[c.name][k]) for k in new_m))
                 m[c.name] = new_m
+        if estimate_u:
+            unexpected = weights - expected
+            for c in comparisons:
+                g = grids[c.name]
+                valid = g >= 0
+                totals = np.bincount(
+                    g[valid], weights=unexpected[valid], minlength=max(u[c.name]) + 1
+                )
+                u[c.name] = _normalise(totals, u[c.name], {})
         if change < tolerance:
             break
     return m, prior, iteration

@@ -87,7 +87,7 @@ class TrainingSpec(Spec):
 
     seed: int = 42
     u_sample_pairs: int = Field(
-        2_000_000, gt=0, description="Random record pairs sampled to estimate u probabilities"
+        300_000, gt=0, description="Random record pairs sampled to estimate u probabilities"
     )
     em_max_pairs: int = Field(
         1_000_000, gt=0, description="Blocked pairs sampled per training session"

@@ -45,6 +45,7 @@ def frame_of(name: str, values: Sequence[str | None]) -> pl.DataFrame:
     [
         ("contact", ["a@b.de", "x.y@z.com", "q@w.org"], "email"),
         ("signup", ["2024-01-31", "2023-12-01", "2024-02-29T10:00:00"], "date"),
+        ("x", ["2024-01-31 08:00", "2023-12-01T23:59:59Z", "2024-02-29T10:00:00"], "datetime"),
         ("signup", ["31.01.2024", "1.12.2023", "29/02/24"], "date"),
         ("flag", ["yes", "no", "Ja", "FALSE"], "boolean"),
         ("contact", ["+49 30 123456", "+1 212 555 0100", "0049 89 1234567"], "phone"),

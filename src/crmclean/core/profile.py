@@ -8,6 +8,7 @@ a regex over a million e-mail addresses tells nothing a hundred thousand would n
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ NAME_HINTS: dict[str, str] = {
     "country": r"country|land|nation",
     "date": r"date|datum|birth|geburt|_at$|_on$",
 }
+TIME_OF_DAY = r"[T ]\d{1,2}:\d{2}"  # a date column where most values carry one is a datetime
 LOOSE: dict[str, str] = {
     "phone": r"^\+?[0-9][0-9 ()./-]{4,22}[0-9]$",
     "postcode": r"(?i)^[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]$",
@@ -224,7 +226,7 @@ def _semantic_types(sample: pl.DataFrame, names: list[str]) -> dict[str, tuple[s
     exprs = []
     for name in names:
         value = pl.col(name).str.strip_chars()
-        kinds = {**PATTERNS, **{f"loose_{k}": v for k, v in LOOSE.items()}}
+        kinds = {**PATTERNS, **{f"loose_{k}": v for k, v in LOOSE.items()}, "time": TIME_OF_DAY}
         exprs += [value.str.contains(p).mean().alias(f"{name}\x00{k}") for k, p in kinds.items()]
         is_country = value.str.to_lowercase().is_in(countries.implode())
         exprs.append(is_country.mean().alias(f"{name}\x00country"))
@@ -236,15 +238,25 @@ def _pick_type(name: str, row: dict[str, Any]) -> tuple[str | None, float]:
     def share(kind: str) -> float:
         return float(row.get(f"{name}\x00{kind}") or 0.0)
 
+    kind, found = _by_name(name, share) or _by_values(share)
+    if kind == "date" and share("time") >= 0.5:
+        kind = "datetime"
+    return kind, round(found, 4)
+
+
+def _by_name(name: str, share: Callable[[str], float]) -> tuple[str, float] | None:
     lowered = name.lower()
     for kind, hint in NAME_HINTS.items():
-        if re.search(hint, lowered):
-            best = max(share(kind), share(f"loose_{kind}"))
-            if best >= HINT_SHARE:
-                return kind, round(best, 4)
+        best = max(share(kind), share(f"loose_{kind}"))
+        if re.search(hint, lowered) and best >= HINT_SHARE:
+            return kind, best
+    return None
+
+
+def _by_values(share: Callable[[str], float]) -> tuple[str | None, float]:
     for kind in [*PATTERNS, "country"]:
         if share(kind) >= TYPE_SHARE:
-            return kind, round(share(kind), 4)
+            return kind, share(kind)
     return None, 0.0
 
 

@@ -23,9 +23,10 @@ TYPE_CHECKS = {
     "postcode": "postcode_valid",
     "country": "country_valid",
     "date": "date_valid",
+    "datetime": "date_valid",
 }
 MAX_ALLOWED_VALUES = 12  # more distinct values than this is not a code list
-NO_UNIQUE = ("boolean", "country", "date", "decimal")
+NO_UNIQUE = ("boolean", "country", "date", "datetime", "decimal")
 
 
 def suggest_rules(columns: list[ColumnProfile], rows: int) -> dict[str, Any]:

@@ -210,3 +210,23 @@ def test_unreadable_folders_are_input_errors(tmp_path: Path) -> None:
     (tmp_path / "pairs.parquet").write_text("not parquet")
     with pytest.raises(InputError, match="not a readable parquet"):
         load_run_outputs(tmp_path)
+
+
+def test_pii_list_is_typed_by_the_rule_file(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\ncolumns:\n  contact:\n    type: email\n    pii: true\n")
+    folder = write_validate_run(tmp_path / "out", pii_columns=["contact", "name"])
+    summary = json.loads((folder / "validate.json").read_text())
+    summary["rule_file"] = str(rules)
+    (folder / "validate.json").write_text(json.dumps(summary))
+    assert load_run_outputs(folder).pii == {"contact": "email", "name": "text"}
+
+
+def test_quarantined_rows_come_from_the_manifest(tmp_path: Path) -> None:
+    folder = write_full_run(tmp_path)
+    assert _model(folder).summary.quarantined is None
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["rows"] = {"input": ROWS, "matched": ROWS - 2, "quarantined": 2}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    model = _model(folder)
+    assert (model.summary.rows, model.summary.quarantined) == (ROWS, 2)

@@ -83,20 +83,29 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _pii(summaries: dict[str, dict[str, Any]], folder: Path) -> dict[str, MaskKind] | None:
-    """The `pii: true` columns: from a summary (`pii` map or `pii_columns` list), else from the
-    run's rule file if it is still there."""
+    """The `pii: true` columns and their mask kinds: a summary's `pii` map; else its
+    `pii_columns` list, typed by the run's rule file when it is still readable (else by name,
+    as the console does for untyped columns); else the rule file alone."""
     for summary in summaries.values():
         listed = summary.get("pii")
         if isinstance(listed, dict):
             return {str(c): _kind(str(c), k) for c, k in listed.items()}
+    from_rules = _rule_file_pii(summaries, folder)
+    for summary in summaries.values():
         listed = summary.get("pii_columns")
         if isinstance(listed, list):
-            return {str(c): kind_for(str(c)) for c in listed}
+            kinds = from_rules or {}
+            return {str(c): kinds.get(str(c)) or kind_for(str(c)) for c in listed}
+    return from_rules
+
+
+def _rule_file_pii(
+    summaries: dict[str, dict[str, Any]], folder: Path
+) -> dict[str, MaskKind] | None:
     for summary in summaries.values():
-        rule_file = summary.get("rule_file") or summary.get("rules")
+        rule_file = summary.get("rule_file")
         if isinstance(rule_file, str) and rule_file:
-            candidates = [Path(rule_file), folder / rule_file, folder.parent / rule_file]
-            for candidate in candidates:
+            for candidate in (Path(rule_file), folder / rule_file, folder.parent / rule_file):
                 if candidate.is_file():
                     return _pii_from_rules(candidate)
     return None

@@ -112,6 +112,14 @@ def _rows(outputs: RunOutputs) -> int | None:
     return None
 
 
+def _quarantined(outputs: RunOutputs) -> int | None:
+    value = _lookup(outputs, "rows.quarantined", kind=int)
+    if value is not None:
+        return int(value)
+    table = outputs.table("quarantine")
+    return _count(table) if table is not None else None
+
+
 def _command(outputs: RunOutputs) -> str:
     command = _lookup(outputs, "command", kind=str)
     if command is not None:
@@ -144,6 +152,7 @@ def summary(outputs: RunOutputs, rows: int | None, rules: list[RuleResult] | Non
         command=_command(outputs),
         input=_lookup(outputs, "inputs.0.path", "input.path", "input", kind=str),
         rows=rows,
+        quarantined=_quarantined(outputs),
         rule_file=_lookup(outputs, "rule_file", kind=str),
         version=version or __version__,
         started_at=_lookup(outputs, "started_at", kind=str),

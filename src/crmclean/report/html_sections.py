@@ -76,6 +76,11 @@ def summary_section(model: ReportModel) -> str:
         ("Command", esc(s.command)),
         ("Input", esc(s.input or "not recorded")),
         ("Rows", num("summary.rows", s.rows)),
+        *(
+            [("Quarantined rows", num("summary.quarantined", s.quarantined))]
+            if s.quarantined is not None
+            else []
+        ),
         ("Rule file", esc(s.rule_file or "not recorded")),
         ("crmclean version", esc(s.version)),
         ("Started", esc(s.started_at or "not recorded")),

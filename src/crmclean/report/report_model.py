@@ -19,6 +19,7 @@ class Summary:
     command: str  # "validate", "run", ... the command that wrote the folder
     input: str | None
     rows: int | None
+    quarantined: int | None  # rows set aside by `run --quarantine` (not matched)
     rule_file: str | None
     version: str
     started_at: str | None

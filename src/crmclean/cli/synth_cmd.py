@@ -41,7 +41,8 @@ def synth(
     quiet: QuietOpt = False,
 ) -> None:
     """Generate customer master data with planted duplicates, hard non-duplicates and bad
-    values: customers.csv/.parquet, truth.csv (record_id, entity_id) and synth.json."""
+    values: customers.csv/.parquet, truth.csv (record_id, entity_id), entities.csv (which
+    entities are hard non-duplicates of which), defects.csv (planted bad values), synth.json."""
     result = generate_detailed(rows, seed, dup_share=dup_share, max_dups=max_dups)
     with atomic_output_dir(out) as folder:
         if output_format in (SynthFormat.csv, SynthFormat.both):
@@ -50,6 +51,8 @@ def synth(
         if output_format in (SynthFormat.parquet, SynthFormat.both):
             write_parquet(result.customers, folder / "customers.parquet")
         write_csv(result.truth, folder / "truth.csv", spreadsheet_safe=False)
+        write_csv(result.entities, folder / "entities.csv", spreadsheet_safe=False)
+        write_csv(result.defects, folder / "defects.csv", spreadsheet_safe=False)
         write_json(summary(result, seed), folder / "synth.json")
     if not quiet:
         stats = summary(result, seed)

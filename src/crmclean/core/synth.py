@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from crmclean.core.synth_bad import add_bad_values
-from crmclean.core.synth_corrupt import PART_NOISE, apply_all, choose
+from crmclean.core.synth_corrupt import PART_NOISE, apply_all, choose, update_rows
 from crmclean.core.synth_entities import derive_hard_cases, draw_people, entity_frame
 from crmclean.core.synth_render import (
     PHONE_STYLE_SHARES,
@@ -26,7 +26,7 @@ from crmclean.core.synth_render import (
     dob_styles,
     email_expr,
     per_row,
-    phone_expr,
+    phones,
     street_expr,
     timestamps,
 )
@@ -51,6 +51,7 @@ CUSTOMER_COLUMNS = (
     "created_at",
     "updated_at",
 )
+_NOT_CONTENT = ("customer_id", "source_system", "created_at", "updated_at")
 DEFAULT_DUP_SHARE = 1 / 3
 DEFAULT_HARD_SHARE = 0.08
 DEFAULT_BAD_SHARE = 0.03
@@ -112,7 +113,12 @@ def generate_detailed(
     dups = plan_duplicates(rows, dup_share, max_dups, rng)
     columns = draw_people(len(dups), rng, t)
     derive_hard_cases(columns, hard_share, rng, t)
-    entities = entity_frame(columns, t).with_columns(email=email_expr(), company=company_expr())
+    entities = (
+        entity_frame(columns, t)
+        .lazy()
+        .with_columns(email=email_expr(), company=company_expr())
+        .collect()
+    )
     row_entity = np.repeat(np.arange(len(dups)), 1 + dups)
     is_dup = np.ones(rows, dtype=bool)
     is_dup[np.concatenate([[0], np.cumsum(1 + dups)[:-1]])] = False
@@ -122,6 +128,7 @@ def generate_detailed(
     masks = choose(TEXT_NOISE, is_dup, rng)
     _at_least_one_change(masks, is_dup, rng)
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
+    frame = _no_verbatim_copies(frame, is_dup, rng)
     frame, defects = add_bad_values(frame, bad_share, rng)
     return _shuffle(frame, defects, entities, rng)
 
@@ -178,17 +185,22 @@ def _render(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         "",
     )
     salutation = _salutations(country_i, frame["female"].to_numpy(), rng)
-    return frame.with_columns(
-        source_system=per_row(source, "source_system"),
-        salutation=salutation,
-        street=street_expr(),
-        phone=phone_expr(per_row(phone_style, "_style"), per_row(extension, "_ext")),
-        date_of_birth=dob_expr(per_row(dob_styles(iso, rng), "_dob_style")),
-        country=country_expr(
-            per_row(rng.random(n) < 0.1, "_alias"), per_row(rng.integers(0, 50, n), "_a")
-        ),
-        created_at=created,
-        updated_at=updated,
+    # lazy: common subexpressions (calling codes, date parts) are computed once
+    return (
+        frame.lazy()
+        .with_columns(
+            source_system=per_row(source, "source_system"),
+            salutation=salutation,
+            street=street_expr(),
+            phone=phones(frame, phone_style, extension),
+            date_of_birth=dob_expr(per_row(dob_styles(iso, rng), "_dob_style")),
+            country=country_expr(
+                per_row(rng.random(n) < 0.1, "_alias"), per_row(rng.integers(0, 50, n), "_a")
+            ),
+            created_at=created,
+            updated_at=updated,
+        )
+        .collect()
     )
 
 
@@ -213,6 +225,23 @@ def _at_least_one_change(
     masks[typo] |= untouched
 
 
+def _no_verbatim_copies(
+    frame: pl.DataFrame, is_dup: np.ndarray, rng: np.random.Generator
+) -> pl.DataFrame:
+    """Noise that changed nothing (no umlaut to transliterate ...) can leave a duplicate equal to
+    its original; such a duplicate gets one extra letter in its last name."""
+    content = [c for c in CUSTOMER_COLUMNS if c not in _NOT_CONTENT]
+    copies = frame.select(*content, "entity").is_duplicated().to_numpy() & is_dup
+
+    def extra_letter(n: int) -> dict[str, pl.Expr]:
+        name = pl.col("last_name")
+        at = (per_row(rng.random(n), "_at") * name.str.len_chars()).cast(pl.Int64)
+        letter = per_row(np.array(list("aeilnorst"))[rng.integers(0, 9, n)], "_letter")
+        return {"last_name": pl.concat_str(name.str.slice(0, at), letter, name.str.slice(at))}
+
+    return update_rows(frame, copies, extra_letter)
+
+
 def _shuffle(
     frame: pl.DataFrame, defects: pl.DataFrame, entities: pl.DataFrame, rng: np.random.Generator
 ) -> SynthResult:
@@ -223,7 +252,8 @@ def _shuffle(
     position[order] = np.arange(n)
     ids = pl.Series("customer_id", np.arange(1, n + 1)).cast(pl.String).str.zfill(8)
     ids = ("C" + ids).alias("customer_id")
-    shuffled = frame[order].with_columns(customer_id=ids)
+    kept = [c for c in CUSTOMER_COLUMNS if c != "customer_id"]
+    shuffled = frame.select(*kept, "entity")[order].with_columns(customer_id=ids)
     entity_id = ("E" + (shuffled["entity"] + 1).cast(pl.String).str.zfill(8)).alias("entity_id")
     customers = shuffled.select(CUSTOMER_COLUMNS)
     truth = pl.DataFrame({"record_id": ids, "entity_id": entity_id})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from crmclean.core.synth_corrupt import update_rows
 from crmclean.core.synth_render import per_row
 
 NA_TOKENS = ("N/A", "n/a", "-", "NULL", "null", "none", "unknown", "?", "xxx", "k.A.", "", " ")
@@ -20,7 +21,7 @@ def _email(s: pl.Expr) -> list[tuple[str, pl.Expr]]:
     return [
         ("invalid_email", s.str.replace("@", " at ", literal=True)),
         ("invalid_email", s.str.replace("@", "@@", literal=True)),
-        ("invalid_email", s.str.replace(r"\.[A-Za-z]+$", "")),
+        ("invalid_email", s.str.replace(r"\.[^@]*$", "")),
         ("invalid_email", pl.concat_str(s.str.slice(0, 2), pl.lit(" "), s.str.slice(2))),
         ("invalid_email", s.str.replace(r"\.([A-Za-z]+)$", ",$1")),
         ("invalid_email", s.str.replace(r"^[^@]*", "")),
@@ -53,7 +54,7 @@ def _postcode(s: pl.Expr) -> list[tuple[str, pl.Expr]]:
 
 def _phone(s: pl.Expr) -> list[tuple[str, pl.Expr]]:
     return [
-        ("letters_in_phone", s.str.replace("0", "O", literal=True)),
+        ("letters_in_phone", s.str.replace(r"\d(\d)$", "O$1")),
         ("letters_in_phone", pl.concat_str(s, pl.lit(" (after 6pm)"))),
         ("letters_in_phone", pl.concat_str(pl.lit("Tel "), s, pl.lit(" oder mobil"))),
         ("short_phone", s.str.slice(0, 5)),
@@ -63,17 +64,29 @@ def _phone(s: pl.Expr) -> list[tuple[str, pl.Expr]]:
 BAD_COLUMNS = {"email": _email, "date_of_birth": _dob, "postcode": _postcode, "phone": _phone}
 
 
-def _column_defects(
-    frame: pl.DataFrame, column: str, share: float, rng: np.random.Generator
-) -> tuple[pl.Expr, np.ndarray, np.ndarray, list[str]]:
-    variants = BAD_COLUMNS[column](pl.col(column))
-    n = frame.height
-    hit = (rng.random(n) < share) & frame[column].is_not_null().to_numpy()
-    which = rng.integers(0, len(variants), n)
-    planted = pl.col(column)
-    for k, (_, expr) in enumerate(variants):
-        planted = pl.when(per_row(hit & (which == k), "_bad")).then(expr).otherwise(planted)
-    return planted.alias(column), hit, which, [k for k, _ in variants]
+def _plant(
+    frame: pl.DataFrame, column: str, hit: np.ndarray, which: np.ndarray, exprs: list[pl.Expr]
+) -> pl.DataFrame:
+    """Replace the hit values by variant which[row] of exprs, evaluated on the hit rows only."""
+
+    def planted(n: int) -> dict[str, pl.Expr]:
+        chosen = per_row(which[hit], "_which")
+        value = pl.col(column)
+        for k, expr in enumerate(exprs):
+            value = pl.when(chosen == k).then(expr).otherwise(value)
+        return {column: value}
+
+    return update_rows(frame, hit, planted)
+
+
+def _log(rows: np.ndarray, column: str, kinds: pl.Series) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "row": pl.Series(rows, dtype=pl.Int64),
+            "column": pl.repeat(column, len(rows), dtype=pl.String, eager=True),
+            "kind": kinds.cast(pl.String),
+        }
+    )
 
 
 def add_bad_values(
@@ -83,29 +96,22 @@ def add_bad_values(
 
     defects has one row per planted value: row (position in frame), column, kind.
     """
-    exprs, logs = [], []
-    for column in BAD_COLUMNS:
-        expr, hit, which, kinds = _column_defects(frame, column, share, rng)
-        exprs.append(expr)
-        rows = np.flatnonzero(hit)
-        logs.append(
-            pl.DataFrame(
-                {"row": rows, "column": column, "kind": pl.Series(kinds).gather(which[rows])}
-            )
-        )
-    frame = frame.with_columns(exprs)
-    na_exprs = []
     n = frame.height
-    token = pl.Series(NA_TOKENS)
+    logs = []
+    for column, variants_of in BAD_COLUMNS.items():
+        variants = variants_of(pl.col(column))
+        hit = (rng.random(n) < share) & frame[column].is_not_null().to_numpy()
+        which = rng.integers(0, len(variants), n)
+        frame = _plant(frame, column, hit, which, [expr for _, expr in variants])
+        rows = np.flatnonzero(hit)
+        kinds = pl.Series([kind for kind, _ in variants]).gather(which[rows])
+        logs.append(_log(rows, column, kinds))
+    tokens = [pl.lit(token) for token in NA_TOKENS]
     for column in NA_COLUMNS:
         hit = rng.random(n) < share / 4
-        picks = token.gather(rng.integers(0, len(NA_TOKENS), n))
-        na_exprs.append(
-            pl.when(per_row(hit, "_na")).then(pl.lit(picks)).otherwise(pl.col(column)).alias(column)
-        )
+        frame = _plant(frame, column, hit, rng.integers(0, len(tokens), n), tokens)
         rows = np.flatnonzero(hit)
-        logs.append(pl.DataFrame({"row": rows, "column": column, "kind": "na_token"}))
-    frame = frame.with_columns(na_exprs)
-    defects = pl.concat(logs).with_columns(pl.col("row").cast(pl.Int64))
+        logs.append(_log(rows, column, pl.repeat("na_token", len(rows), eager=True)))
+    defects = pl.concat(logs)
     # A value hit twice keeps the later (N/A) defect only.
     return frame, defects.unique(["row", "column"], keep="last", maintain_order=True)

@@ -36,6 +36,21 @@ def _scatter(
     return frame.with_columns(columns)
 
 
+def update_rows(
+    frame: pl.DataFrame, mask: np.ndarray, make: Callable[[int], dict[str, pl.Expr]]
+) -> pl.DataFrame:
+    """Evaluate make(n_hit)'s expressions on the hit rows only and write them back there.
+
+    Cheaper than a whole-column when/then when few rows are hit and the expression is costly;
+    random inputs inside `make` must have one value per hit row.
+    """
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return frame
+    new = frame[idx].select(**make(len(idx)))
+    return _scatter(frame, idx, {name: new[name] for name in new.columns})
+
+
 def moved(
     frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
 ) -> pl.DataFrame:
@@ -117,11 +132,9 @@ def email_variant(
     frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
 ) -> pl.DataFrame:
     """Upper case, dots dropped from the local part, or the same local part at another provider."""
-    n = frame.height
-    how = per_row(rng.integers(0, 4, n), "_how")
-    provider = t.providers.rows["domain"].gather(
-        t.providers.pick(frame["country_i"].to_numpy(), rng)
-    )
+    country = frame["country_i"].to_numpy()[mask]
+    provider = t.providers.rows["domain"].gather(t.providers.pick(country, rng))
+    how = per_row(rng.integers(0, 4, len(country)), "_how")
     email = pl.col("email")
     local, domain = email.str.extract(r"^([^@]*)@"), email.str.extract(r"@(.*)$")
     new = (
@@ -131,9 +144,9 @@ def email_variant(
         .then(pl.concat_str(local.str.slice(0, 1).str.to_uppercase(), email.str.slice(1)))
         .when(how == 2)
         .then(pl.concat_str(local.str.replace_all(".", "", literal=True), pl.lit("@"), domain))
-        .otherwise(pl.concat_str(local, pl.lit("@"), per_row(provider.to_numpy(), "_provider")))
+        .otherwise(pl.concat_str(local, pl.lit("@"), pl.lit(provider)))
     )
-    return frame.with_columns(when_rows(mask, new, "email"))
+    return update_rows(frame, mask, lambda _: {"email": new})
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def draw_people(n: int, rng: np.random.Generator, t: Tables) -> Columns:
         "mob_local": fill_templates(t.mobiles.rows["local"], mobile, rng),
         "landline": rng.random(n) < 0.4,
         "dob": _draw_dob(rng, n),
-        "email_first": first,
+        "email_first": first.copy(),  # its own array: shared e-mails overwrite it
         "email_style": rng.integers(0, 8, n),
         "provider": t.providers.pick(country, rng, skew=1.5),
         "email_num": rng.integers(1, 100, n),
@@ -115,7 +115,11 @@ def _household(c: Columns, to: np.ndarray, base: np.ndarray, rng: np.random.Gene
     """Partner or grown-up child at the same address; often the same landline, sometimes e-mail."""
     n = len(to)
     child = (rng.random(n) < 0.35) & (c["dob"][base] < _LATEST_DOB - int(30 * _DAY))
-    offset = np.where(child, rng.uniform(22, 34, n), rng.normal(0, 3.5, n))
+    partner = rng.normal(0, 3.5, n)
+    # Partners of the youngest customers are older than them, not born after 2007.
+    young = c["dob"][base] > _LATEST_DOB - int(6 * _DAY)
+    partner = np.where(young, -np.abs(partner), partner)
+    offset = np.where(child, rng.uniform(22, 34, n), partner)
     c["dob"][to] = _shift_years(c["dob"][base], offset)
     share_phone = rng.random(n) < 0.6
     c["landline"][to] = share_phone
@@ -130,8 +134,8 @@ def _jr_sr(c: Columns, to: np.ndarray, base: np.ndarray, rng: np.random.Generato
     """Same name and address, born a generation apart (junior or senior of the base)."""
     n = len(to)
     gap = rng.uniform(25, 35, n)
-    older_base = c["dob"][base] < int((1978 - _EPOCH_YEAR) * _DAY)
-    c["dob"][to] = _shift_years(c["dob"][base], np.where(older_base, gap, -gap))
+    junior_fits = c["dob"][base] + (gap * _DAY).astype(np.int64) <= _LATEST_DOB
+    c["dob"][to] = _shift_years(c["dob"][base], np.where(junior_fits, gap, -gap))
     share_phone = rng.random(n) < 0.5
     c["landline"][to] = share_phone
     c["landline"][base[share_phone]] = True

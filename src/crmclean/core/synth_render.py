@@ -113,45 +113,62 @@ def street_expr() -> pl.Expr:
     )
 
 
-# Phone styles and their shares; the trunk '(0)' style falls back to plain international.
-PHONE_STYLE_SHARES = (0.22, 0.18, 0.07, 0.13, 0.10, 0.07, 0.08, 0.05, 0.04, 0.06)
+def by_case(parts: pl.DataFrame, case: np.ndarray, branches: tuple[pl.Expr, ...]) -> pl.Series:
+    """Branch k evaluated on the rows whose case is k only: a when/then chain would evaluate
+    every branch on every row."""
+    out = pl.repeat(None, parts.height, dtype=pl.String, eager=True)
+    for k, expr in enumerate(branches):
+        idx = np.flatnonzero(case == k)
+        if len(idx):
+            out.scatter(idx, parts[idx].select(expr).to_series())
+    return out
 
 
-def phone_expr(style: pl.Expr, extension: pl.Expr) -> pl.Expr:
-    """One number in ten national and international spellings, sometimes with an extension."""
-    cc = pl.col("iso").replace_strict(dict(zip(COUNTRIES, CALLING_CODES, strict=True)))
-    trunk = pl.col("iso").replace_strict(dict(zip(COUNTRIES, TRUNK_PREFIXES, strict=True)))
-    landline = pl.col("landline")
-    area = pl.when(landline).then(pl.col("land_area")).otherwise(pl.col("mob_prefix"))
-    local = pl.when(landline).then(pl.col("land_local")).otherwise(pl.col("mob_local"))
-    half = local.str.len_chars() // 2
-    l1, l2 = local.str.slice(0, half), local.str.slice(half)
-    national = pl.concat_str(trunk, area)
-    s = style
-    text = (
-        pl.when(s == 0)
-        .then(pl.concat_str(pl.lit("+"), cc, area, local))
-        .when((s == 1) | ((s == 7) & (trunk == "")))
-        .then(pl.concat_str(pl.lit("+"), cc, pl.lit(" "), area, pl.lit(" "), local))
-        .when(s == 2)
-        .then(pl.concat_str(pl.lit("00"), cc, pl.lit(" "), area, pl.lit(" "), local))
-        .when(s == 3)
-        .then(pl.concat_str(national, local))
-        .when(s == 4)
-        .then(pl.concat_str(national, pl.lit(" "), l1, pl.lit(" "), l2))
-        .when(s == 5)
-        .then(pl.concat_str(national, pl.lit("-"), local))
-        .when(s == 6)
-        .then(pl.concat_str(pl.lit("("), national, pl.lit(") "), l1, pl.lit("-"), l2))
-        .when(s == 7)
-        .then(pl.concat_str(pl.lit("+"), cc, pl.lit(" ("), trunk, pl.lit(")"), area, local))
-        .when(s == 8)
-        .then(pl.concat_str(national, pl.lit("/"), local))
-        .otherwise(
-            pl.concat_str(pl.lit("+"), cc, pl.lit("-"), area, pl.lit("-"), l1, pl.lit("-"), l2)
-        )
+def _phone_styles() -> tuple[pl.Expr, ...]:
+    cc, trunk, area, local = pl.col("cc"), pl.col("trunk"), pl.col("area"), pl.col("local")
+    l1, l2, national = pl.col("l1"), pl.col("l2"), pl.concat_str(trunk, area)
+    plus, blank = pl.lit("+"), pl.lit(" ")
+    return (
+        pl.concat_str(plus, cc, area, local),
+        pl.concat_str(plus, cc, blank, area, blank, local),
+        pl.concat_str(pl.lit("00"), cc, blank, area, blank, local),
+        pl.concat_str(national, local),
+        pl.concat_str(national, blank, l1, blank, l2),
+        pl.concat_str(national, pl.lit("-"), local),
+        pl.concat_str(pl.lit("("), national, pl.lit(") "), l1, pl.lit("-"), l2),
+        pl.concat_str(plus, cc, pl.lit(" ("), trunk, pl.lit(")"), area, local),
+        pl.concat_str(national, pl.lit("/"), local),
+        pl.concat_str(plus, cc, pl.lit("-"), area, pl.lit("-"), l1, pl.lit("-"), l2),
     )
-    return pl.concat_str(text, pl.when(landline).then(extension).otherwise(pl.lit("")))
+
+
+PHONE_STYLE_SHARES = (0.22, 0.18, 0.07, 0.13, 0.10, 0.07, 0.08, 0.05, 0.04, 0.06)
+_TRUNK_STYLE, _PLAIN_INTERNATIONAL = 7, 1
+
+
+def phones(frame: pl.DataFrame, style: np.ndarray, extension: np.ndarray) -> pl.Series:
+    """One number in ten national and international spellings (E.164, 0049 ..., (089) ...,
+    +49 (0)89 ...), landlines sometimes with an extension."""
+    landline = pl.col("landline")
+    local = pl.when(landline).then(pl.col("land_local")).otherwise(pl.col("mob_local"))
+    half = pl.col("local").str.len_chars() // 2
+    parts = (
+        frame.lazy()
+        .select(
+            "landline",
+            cc=pl.col("iso").replace_strict(dict(zip(COUNTRIES, CALLING_CODES, strict=True))),
+            trunk=pl.col("iso").replace_strict(dict(zip(COUNTRIES, TRUNK_PREFIXES, strict=True))),
+            area=pl.when(landline).then(pl.col("land_area")).otherwise(pl.col("mob_prefix")),
+            local=local,
+        )
+        .with_columns(l1=pl.col("local").str.slice(0, half), l2=pl.col("local").str.slice(half))
+        .collect()
+    )
+    # Countries without a trunk prefix have no '+49 (0)89' spelling.
+    no_trunk = (parts["trunk"] == "").to_numpy()
+    style = np.where((style == _TRUNK_STYLE) & no_trunk, _PLAIN_INTERNATIONAL, style)
+    text = by_case(parts, style, _phone_styles())
+    return text + pl.Series(np.where(parts["landline"].to_numpy(), extension, ""))
 
 
 def dob_expr(style: pl.Expr) -> pl.Expr:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_corrupt import Noise, when_rows
+from crmclean.core.synth_corrupt import Noise, update_rows, when_rows
 from crmclean.core.synth_render import per_row
 from crmclean.core.synth_tables import (
     STREET_ABBREVIATIONS,
@@ -81,27 +81,30 @@ def typo(
     frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
 ) -> pl.DataFrame:
     where = _pick_column(rng, frame.height, TYPO_COLUMNS)
-    return frame.with_columns(
-        when_rows(mask & (where == k), _typo(name, rng, frame.height), name)
-        for k, (name, _) in enumerate(TYPO_COLUMNS)
-    )
+    for k, (name, _) in enumerate(TYPO_COLUMNS):
+
+        def typed(n: int, name: str = name) -> dict[str, pl.Expr]:
+            return {name: _typo(name, rng, n)}
+
+        frame = update_rows(frame, mask & (where == k), typed)
+    return frame
 
 
 def transliterate(
     frame: pl.DataFrame, mask: np.ndarray, rng: np.random.Generator, t: Tables
 ) -> pl.DataFrame:
     """Müller -> Mueller or Muller, Søren -> Soeren, Ñúñez -> Nunez: whole record, one style."""
-    expand = per_row(rng.random(frame.height) < 0.6, "_expand")
-    return frame.with_columns(
-        when_rows(
-            mask,
-            pl.when(expand)
+
+    def spelled(n: int) -> dict[str, pl.Expr]:
+        expand = per_row(rng.random(n) < 0.6, "_expand")
+        return {
+            c: pl.when(expand)
             .then(pl.col(c).str.replace_many(TRANSLIT_EXPAND))
-            .otherwise(pl.col(c).str.replace_many(TRANSLIT_STRIP)),
-            c,
-        )
-        for c in NAME_LIKE
-    )
+            .otherwise(pl.col(c).str.replace_many(TRANSLIT_STRIP))
+            for c in NAME_LIKE
+        }
+
+    return update_rows(frame, mask, spelled)
 
 
 def abbreviate(
@@ -119,17 +122,15 @@ def case(
 ) -> pl.DataFrame:
     """One field in UPPER or lower case (old mainframe exports, hasty typing)."""
     where = rng.integers(0, len(NAME_LIKE), frame.height)
-    upper = per_row(rng.random(frame.height) < 0.6, "_upper")
-    return frame.with_columns(
-        when_rows(
-            mask & (where == k),
-            pl.when(upper)
-            .then(pl.col(c).str.to_uppercase())
-            .otherwise(pl.col(c).str.to_lowercase()),
-            c,
-        )
-        for k, c in enumerate(NAME_LIKE)
-    )
+    for k, c in enumerate(NAME_LIKE):
+
+        def cased(n: int, c: str = c) -> dict[str, pl.Expr]:
+            upper = per_row(rng.random(n) < 0.6, "_upper")
+            s = pl.col(c)
+            return {c: pl.when(upper).then(s.str.to_uppercase()).otherwise(s.str.to_lowercase())}
+
+        frame = update_rows(frame, mask & (where == k), cased)
+    return frame
 
 
 def whitespace(
@@ -137,19 +138,20 @@ def whitespace(
 ) -> pl.DataFrame:
     """Leading or trailing blanks, or a doubled blank inside a field."""
     where = rng.integers(0, len(NAME_LIKE), frame.height)
-    how = per_row(rng.integers(0, 3, frame.height), "_how")
-    exprs = []
     for k, c in enumerate(NAME_LIKE):
-        s = pl.col(c)
-        padded = (
-            pl.when(how == 0)
-            .then(pl.concat_str(pl.lit(" "), s))
-            .when(how == 1)
-            .then(pl.concat_str(s, pl.lit("  ")))
-            .otherwise(s.str.replace(" ", "  ", literal=True))
-        )
-        exprs.append(when_rows(mask & (where == k), padded, c))
-    return frame.with_columns(exprs)
+
+        def padded(n: int, c: str = c) -> dict[str, pl.Expr]:
+            how, s = per_row(rng.integers(0, 3, n), "_how"), pl.col(c)
+            return {
+                c: pl.when(how == 0)
+                .then(pl.concat_str(pl.lit(" "), s))
+                .when(how == 1)
+                .then(pl.concat_str(s, pl.lit("  ")))
+                .otherwise(s.str.replace(" ", "  ", literal=True))
+            }
+
+        frame = update_rows(frame, mask & (where == k), padded)
+    return frame
 
 
 def swap_names(

@@ -7,6 +7,7 @@ fails this test; set CRMCLEAN_SKIP_BROWSER=1 to skip it knowingly on a machine w
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -43,21 +44,23 @@ def _chromium() -> str:
     pytest.fail("chromium is not installed: run `make chromium` (or CRMCLEAN_SKIP_BROWSER=1)")
 
 
-def screenshot(html_file: Path, png: Path, size: tuple[int, int] = (1280, 2000)) -> Path:
-    """Render html_file with headless Chromium into png."""
-    browser = _chromium()
-    profile = png.parent / f"{png.stem}-profile"
+def _render(html_file: Path, target: Path, *flags: str) -> Path:
+    """Run headless Chromium on html_file with flags that write target."""
     command = [
-        browser,
+        _chromium(),
         *CHROMIUM_FLAGS,
-        f"--user-data-dir={profile}",
-        f"--screenshot={png}",
-        f"--window-size={size[0]},{size[1]}",
+        f"--user-data-dir={target.parent / (target.stem + '-profile')}",
+        *flags,
         html_file.resolve().as_uri(),
     ]
     subprocess.run(command, check=True, capture_output=True, timeout=120)
-    assert png.is_file(), "chromium wrote no screenshot"
-    return png
+    assert target.is_file(), f"chromium wrote no {target.name}"
+    return target
+
+
+def screenshot(html_file: Path, png: Path, size: tuple[int, int] = (1280, 2000)) -> Path:
+    """Render html_file with headless Chromium into png."""
+    return _render(html_file, png, f"--screenshot={png}", f"--window-size={size[0]},{size[1]}")
 
 
 def _unfilter(raw: bytes, height: int, stride: int, bpp: int) -> np.ndarray:
@@ -161,3 +164,16 @@ def test_validate_only_report_renders(tmp_path: Path) -> None:
     pixels = decode_png(screenshot(html_file, tmp_path / "report.png", (1280, 900)))
     assert pixels.mean(axis=2).std() > 20
     assert _has_colour(pixels, "#D55E00")
+
+
+def test_full_report_prints_on_several_pages(tmp_path: Path) -> None:
+    html_file = build_report(write_full_run(tmp_path / "out"))
+    pdf = _render(
+        html_file,
+        tmp_path / "report.pdf",
+        f"--print-to-pdf={tmp_path / 'report.pdf'}",
+        "--no-pdf-header-footer",
+    ).read_bytes()
+    assert pdf.startswith(b"%PDF")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert 2 <= pages <= 20, pages

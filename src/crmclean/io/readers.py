@@ -146,7 +146,7 @@ def _read_other(path: Path, fmt: str) -> tuple[pl.DataFrame, Locate]:
         elif fmt == "json":
             frame = pl.read_json(path, infer_schema_length=None)
         else:
-            frame = pl.read_excel(path, sheet_id=1, infer_schema_length=0, raise_if_empty=False)
+            frame = _read_excel(path)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise InputError(
             f"{path}: cannot be read as {fmt}: {_first_line(exc)}", _fix_hint(fmt)
@@ -155,13 +155,30 @@ def _read_other(path: Path, fmt: str) -> tuple[pl.DataFrame, Locate]:
         raise InputError(f"{path}: {fmt} support is not installed: {exc}", "save as CSV") from None
     if frame.width == 0 or frame.height == 0:
         raise InputError(f"{path}: has no data rows", "export the data again")
-    check_names(path, [str(c).strip() for c in frame.columns])
-    frame.columns = [str(c).strip() for c in frame.columns]
+    names = [str(c).strip() for c in frame.columns]
+    check_names(path, names)
+    frame.columns = names
+    first_data_row = 2 if fmt == "excel" else 1  # the sheet's header is row 1
 
     def locate(row: int) -> str:
-        return f"{path}:{row + 1}" if fmt == "ndjson" else f"{path} row {row + 1}"
+        where = "" if fmt == "ndjson" else " row "
+        return f"{path}{where or ':'}{row + first_data_row}"
 
     return _as_strings(path, frame), locate
+
+
+def _read_excel(path: Path) -> pl.DataFrame:
+    """The first sheet; header cells read by hand, as the engine renames duplicates silently."""
+    sheet = pl.read_excel(
+        path, sheet_id=1, has_header=False, infer_schema_length=0, raise_if_empty=False
+    )
+    if sheet.height == 0:
+        return sheet
+    header = [str(v).strip() if v is not None else "" for v in sheet.row(0)]
+    check_names(path, header)
+    body = sheet.slice(1)
+    body.columns = header
+    return body
 
 
 def _first_line(exc: BaseException) -> str:

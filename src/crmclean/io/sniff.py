@@ -48,9 +48,9 @@ def detect_format(path: Path, head: bytes) -> str:
     by_magic = next((fmt for magic, fmt in _BINARY_MAGIC.items() if head.startswith(magic)), None)
     by_name = _EXTENSIONS.get(path.suffix.lower())
     if by_name in ("parquet", "excel") and by_magic != by_name:
-        kind = "Parquet" if by_name == "parquet" else "Excel"
+        kind = "a Parquet" if by_name == "parquet" else "an Excel"
         raise InputError(
-            f"{path}: is not a {kind} file ({_describe_head(head)})",
+            f"{path}: is not {kind} file ({_describe_head(head)})",
             "re-export it, or give it the extension of what it really is (.csv, .ndjson)",
         )
     if by_magic is not None:
@@ -202,7 +202,7 @@ def check_names(path: Path, names: list[str]) -> None:
     if blank:
         raise InputError(
             f"{path}: column {', '.join(blank)} of the header has no name",
-            "give every column a name in the first line (a trailing delimiter adds an empty one)",
+            "name every column in the header row (in CSV a trailing delimiter adds an empty one)",
         )
     seen: dict[str, int] = {}
     for i, name in enumerate(names):

@@ -191,8 +191,13 @@ def test_report_does_not_grow_with_rows(tmp_path: Path) -> None:
     pl.DataFrame(
         {"record_id_l": ids, "record_id_r": ids, "match_weight": weights, "blocking_rule": "b"}
     ).write_parquet(folder / "pairs.parquet")
-    m = _model(folder).matching
+    model = _model(folder)
+    m = model.matching
     assert m is not None
+    assert model.rules is None  # a dedupe-only folder: no rule results, so no validity claimed
+    assert [(c.column, c.completeness, c.validity) for c in model.columns or []] == [
+        ("name", 1.0, None)
+    ]
     assert len(m.largest_clusters) == 5 and all(len(c.record_ids) == 6 for c in m.largest_clusters)
     assert len(m.weight_histogram.counts) == 40 and sum(m.weight_histogram.counts) == n
     assert len(m.example_pairs) == 2  # no thresholds: strongest and weakest

@@ -320,6 +320,7 @@ def column_profile(
             .collect()
         )
         flagged = {str(c): int(n) for c, n in per_column.iter_rows()}
+    validated = rules is not None  # without rule results, nothing says a value is valid
     checked = [part for r in rules or [] if r.column for part in r.column.split(", ")]
     names = list(dict.fromkeys([*completeness, *checked, *sorted(flagged)]))
     if not names:
@@ -329,7 +330,7 @@ def column_profile(
             column=name,
             pii=name in pii,
             completeness=_round(completeness.get(name)),
-            validity=_round(1 - flagged.get(name, 0) / rows) if rows else None,
+            validity=_round(1 - flagged.get(name, 0) / rows) if rows and validated else None,
             violations=flagged.get(name, 0),
         )
         for name in names

@@ -202,10 +202,11 @@ def columns_section(columns: list[ColumnProfile] | None) -> str:
         for i, c in enumerate(columns)
     ]
     has_completeness = any(c.completeness is not None for c in columns)
+    has_validity = any(c.validity is not None for c in columns)
     body = (
         '<div class="grid">'
         + (figure(complete, "Share of non-empty values.") if has_completeness else "")
-        + figure(chart, "Share of rows no rule flagged in the column.")
+        + (figure(chart, "Share of rows no rule flagged in the column.") if has_validity else "")
         + "</div>"
         + table(["Column", "Completeness", "Validity", "Rows flagged"], rows)
     )

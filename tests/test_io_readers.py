@@ -301,3 +301,20 @@ def test_huge_unclosed_field_is_reported(tmp_path: Path) -> None:
 def test_stray_quote_inside_quoted_field(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", 'a,b\n1,2\n3,"x"y"\n')
     assert f"{path}:3: cannot be parsed as comma-separated CSV" in error_of(path)
+
+
+def test_lone_carriage_return_inside_a_field(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", "a,b\n1,x\ry\n2,\n")  # the empty cell makes the csv pass run
+    assert read_table(path).frame.get_column("b").to_list() == ["x\ry", None]
+
+
+def test_old_mac_line_endings(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", "a;b\r1;2\r3;\r")
+    assert read_table(path).frame.rows() == [("1", "1", "2"), ("2", "3", None)]
+
+
+def test_byte_undefined_in_the_guessed_codepage(tmp_path: Path) -> None:
+    data = "id,city\n1,Köln\n".encode("cp1252") + b"x" * 10 + b"2,\x81\n"
+    path = write(tmp_path / "c.csv", data)
+    message = error_of(path, encoding="cp1252")
+    assert f"{path}:3:13: byte 0x81 is not valid cp1252 (the file mixes encodings)" in message

@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import methodcaller
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import polars as pl
@@ -41,14 +42,22 @@ class CsvSource:
     encoding: Encoding
     delimiter: str
     names: list[str]
+    eol: str = "\n"  # "\r" for old Mac exports
 
-    def open(self) -> IO[str]:
-        # newline="" lets the csv module see line breaks inside quoted fields as data
-        return open(self.path, encoding=self.encoding.name, newline="")
+    @contextmanager
+    def lines(self) -> Iterator[Iterator[str]]:
+        """The file's lines as polars sees them: split at `eol` only, the other break removed.
+
+        polars keeps a lone CR inside an unquoted field; the csv module would end the record
+        there. Removing it (C-level map, no Python per line) keeps both counting the same rows.
+        """
+        other = "\r" if self.eol == "\n" else "\n"
+        with open(self.path, encoding=self.encoding.name, newline=self.eol) as handle:
+            yield map(methodcaller("replace", other, ""), handle)
 
     def record_lines(self, index: int) -> tuple[int, int]:
         """First and last physical line of record `index` (0 = header). Error path only."""
-        with self.open() as handle:
+        with self.lines() as handle:
             reader = csv.reader(handle, delimiter=self.delimiter)
             start = 1
             for position, _ in enumerate(reader):
@@ -59,7 +68,7 @@ class CsvSource:
 
     def quote_problem(self) -> tuple[int, str]:
         """Where strict CSV quoting first breaks, and how. Error path only."""
-        with self.open() as handle:
+        with self.lines() as handle:
             reader = csv.reader(handle, delimiter=self.delimiter, strict=True)
             start = 1
             try:
@@ -73,7 +82,7 @@ class CsvSource:
 
     def field_counts(self) -> np.ndarray:
         """Fields per record, header first; 0 for a blank line. C speed: map/len/array."""
-        with self.open() as handle:
+        with self.lines() as handle:
             counts = array("q", map(len, csv.reader(handle, delimiter=self.delimiter)))
         return np.frombuffer(counts, dtype=np.int64)
 
@@ -88,7 +97,8 @@ def read_csv(
     if not text.strip():
         raise InputError(f"{path}: is empty (only blank lines)", "export the data again")
     chosen = delimiter or sniff_delimiter(text, path.suffix)
-    src = CsvSource(path, enc, chosen, header_names(path, text, chosen))
+    eol = "\r" if "\r" in text and "\n" not in text else "\n"
+    src = CsvSource(path, enc, chosen, header_names(path, text, chosen), eol)
     frame, src = _parse(src, head, given_encoding=encoding is not None)
     frame, kept = _drop_blank_and_ragged(frame, src)
     if frame.height == 0:
@@ -121,8 +131,7 @@ def _polars_read(src: CsvSource) -> pl.DataFrame:
     source: Path | io.BytesIO = src.path
     if not src.encoding.fits_polars:
         # polars reads UTF-8 only: transcode in memory (single-byte files are small enough)
-        data = src.path.read_bytes().decode(src.encoding.name, errors="strict")
-        source = io.BytesIO(data.encode("utf-8"))
+        source = io.BytesIO(_transcoded(src))
     frame = pl.read_csv(
         source,
         separator=src.delimiter,
@@ -132,9 +141,21 @@ def _polars_read(src: CsvSource) -> pl.DataFrame:
         truncate_ragged_lines=False,
         raise_if_empty=False,
         encoding="utf8",
+        eol_char=src.eol,
     )
     frame.columns = src.names
     return frame
+
+
+def _transcoded(src: CsvSource) -> bytes:
+    """The file as UTF-8. Peak memory: the file twice (bytes and text), then text and UTF-8."""
+    raw = src.path.read_bytes()
+    try:
+        text = raw.decode(src.encoding.name)
+    except UnicodeDecodeError as exc:
+        raise mixed_encoding(src.path, raw, exc.start, src.encoding.name) from None
+    del raw
+    return text.encode("utf-8")
 
 
 def _utf8_fallback(src: CsvSource, head: bytes, given_encoding: bool) -> CsvSource:
@@ -146,7 +167,7 @@ def _utf8_fallback(src: CsvSource, head: bytes, given_encoding: bool) -> CsvSour
         if given_encoding or not head.isascii():
             raise mixed_encoding(src.path, raw, exc.start, src.encoding.name) from None
         name = guess_single_byte(raw[max(0, exc.start - SAMPLE_BYTES // 8) :])
-        return CsvSource(src.path, Encoding(name, False), src.delimiter, src.names)
+        return CsvSource(src.path, Encoding(name, False), src.delimiter, src.names, src.eol)
     return src
 
 

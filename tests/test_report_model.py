@@ -235,3 +235,14 @@ def test_quarantined_rows_come_from_the_manifest(tmp_path: Path) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest))
     model = _model(folder)
     assert (model.summary.rows, model.summary.quarantined) == (ROWS, 2)
+
+
+def test_profile_follows_the_input_files_columns(tmp_path: Path) -> None:
+    folder = write_full_run(tmp_path)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["inputs"] = [{"path": "in.csv", "columns": ["city", "name", "email"]}]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    model = _model(folder)
+    assert model.summary.input == "in.csv"
+    # source_system is in clean.parquet but not in the input (a derived column): left out
+    assert [c.column for c in model.columns or []] == ["city", "name", "email"]

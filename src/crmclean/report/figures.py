@@ -323,6 +323,10 @@ def column_profile(
     validated = rules is not None  # without rule results, nothing says a value is valid
     checked = [part for r in rules or [] if r.column for part in r.column.split(", ")]
     names = list(dict.fromkeys([*completeness, *checked, *sorted(flagged)]))
+    read = _lookup(outputs, "inputs.0.columns", "input.columns", kind=list)
+    if read:  # the input file's columns first, in its order; derived match keys left out
+        mentioned = {*checked, *flagged}
+        names = [str(c) for c in read] + [n for n in names if n in mentioned and n not in read]
     if not names:
         return None
     return [

@@ -145,24 +145,20 @@ def rules_section(rules: list[RuleResult] | None) -> str:
             + "</span>",
         ]
         for i, r in enumerate(rules)
+        if r.violations > 0
     ]
+    quiet = [r.rule_id for r in rules if r.violations == 0]
+    headers = ["Status", "Rule", "Check", "Column", "Severity", "Violations", "Share"]
     body = (
         f"<p>{tally}</p>"
         + (figure(chart, caption) if flagged else "<p>No rule found a violation.</p>")
-        + table(
-            [
-                "Status",
-                "Rule",
-                "Check",
-                "Column",
-                "Severity",
-                "Violations",
-                "Share",
-                "Allowed",
-                "Examples",
-            ],
-            rows,
-            "rules",
+        + (table([*headers, "Allowed", "Examples"], rows, "rules") if rows else "")
+        + (
+            f'<p class="muted">{len(quiet)} rule(s) found no violation: '
+            + ", ".join(f"<code>{esc(q)}</code>" for q in quiet)
+            + "</p>"
+            if quiet
+            else ""
         )
     )
     return section("rules", "Rule results", body)

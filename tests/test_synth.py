@@ -216,6 +216,25 @@ def test_planted_bad_values_are_there_and_really_bad(
     assert impossible.str.contains(r"(31\.02|02-30|-13-)").all()
 
 
+def test_every_planted_defect_changed_the_value(result: SynthResult) -> None:
+    # bad_share only decides which draws plant a defect: without it the data is the same.
+    clean = generate_detailed(ROWS, seed=11, bad_share=0.0)
+    assert clean.defects.height == 0
+    values = {}
+    for name, frame in (("bad", result.customers), ("clean", clean.customers)):
+        values[name] = frame.unpivot(index="customer_id", variable_name="column").rename(
+            {"value": name}
+        )
+    compared = result.defects.join(
+        values["bad"], left_on=["record_id", "column"], right_on=["customer_id", "column"]
+    ).join(values["clean"], left_on=["record_id", "column"], right_on=["customer_id", "column"])
+    assert compared.height == result.defects.height
+    changed = compared.filter(pl.col("bad").ne_missing(pl.col("clean")))
+    assert changed.height == compared.height, compared.filter(pl.col("bad") == pl.col("clean"))
+    untouched = result.customers.drop("customer_id").equals(clean.customers.drop("customer_id"))
+    assert not untouched
+
+
 def test_good_phones_parse_for_many_countries(result: SynthResult, records: pl.DataFrame) -> None:
     bad = result.defects.filter(pl.col("column") == "phone")["record_id"]
     good = records.filter(

@@ -46,7 +46,7 @@ def _postcode(s: pl.Expr) -> list[tuple[str, pl.Expr]]:
     return [
         ("malformed_postcode", s.str.slice(0, s.str.len_chars() - 1)),
         ("malformed_postcode", pl.concat_str(s, pl.lit("7"))),
-        ("malformed_postcode", s.str.replace("0", "O", literal=True)),
+        ("malformed_postcode", s.str.replace(r"\d", "O")),
         ("malformed_postcode", pl.lit("00000")),
         ("malformed_postcode", s.str.replace(" ", "", literal=True).str.slice(0, 3)),
     ]

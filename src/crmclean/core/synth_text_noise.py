@@ -53,9 +53,8 @@ def _pick_column(
     return rng.choice(len(weights), size=n, p=p / p.sum())
 
 
-def _typo(column: str, rng: np.random.Generator, n: int) -> pl.Expr:
+def _typo(s: pl.Expr, rng: np.random.Generator, n: int) -> pl.Expr:
     """Insert, delete, substitute (a keyboard neighbour) or transpose one character."""
-    s = pl.col(column)
     length = s.str.len_chars()
     pos = (per_row(rng.random(n), "_u") * (length - 1).clip(0)).floor().cast(pl.Int64)
     op = per_row(rng.integers(0, 4, n), "_op")
@@ -84,7 +83,11 @@ def typo(
     for k, (name, _) in enumerate(TYPO_COLUMNS):
 
         def typed(n: int, name: str = name) -> dict[str, pl.Expr]:
-            return {name: _typo(name, rng, n)}
+            if name != "email":
+                return {name: _typo(pl.col(name), rng, n)}
+            # Typos stay in the local part: an address without '@' is a planted defect's job.
+            local, domain = pl.col(name).str.extract(r"^(.*)@"), pl.col(name).str.extract(r"(@.*)$")
+            return {name: pl.concat_str(_typo(local, rng, n), domain)}
 
         frame = update_rows(frame, mask & (where == k), typed)
     return frame

@@ -184,13 +184,13 @@ def test_blank_column_name(tmp_path: Path) -> None:
 def test_short_row_named_by_line(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", 'a,b,c\n1,"two\nlines",3\n\n4,5\n6,7,8\n')
     message = error_of(path)
-    assert message.startswith(f"{path}:5: has 2 field(s), the header has 3 (comma-separated)")
+    assert message.startswith(f"{path}:5: has 2 field(s), the header has 3, comma-separated")
 
 
 def test_long_row_named_by_line_with_count(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", "a;b\n1;2\n3;4;5\n6;7\n8;9;10;11\n")
     message = error_of(path)
-    assert f"{path}:3: has 3 field(s), the header has 2 (semicolon-separated)" in message
+    assert f"{path}:3: has 3 field(s), the header has 2, semicolon-separated" in message
     assert "1 more such rows" in message
 
 
@@ -245,7 +245,7 @@ def test_missing_required_columns_all_listed_with_suggestions(tmp_path: Path) ->
 def test_null_id_is_an_error_with_line(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", 'id,note\n1,"a\nb"\n \n2,x\n,y\n')
     message = error_of(path, id_column="id")
-    assert message.startswith(f"{path}:6: id column 'id' is empty (1 row(s) without an id)")
+    assert message.startswith(f"{path}:6: id column 'id' is empty, 1 row(s) without an id")
 
 
 def test_existing_record_id_column_needs_id_column(tmp_path: Path) -> None:

@@ -76,7 +76,7 @@ class CsvSource:
                     start = reader.line_num + 1
             except csv.Error as exc:
                 if reader.line_num > start:
-                    return start, f"the quoted field starting here never closes ({exc})"
+                    return start, "the quoted field starting here never closes"
                 return start, str(exc)
         return start, "malformed quoting"
 
@@ -189,7 +189,7 @@ def _drop_blank_and_ragged(
         raise InputError(
             f"{src.path}: rows could not be counted consistently (polars read {frame.height}, "
             f"the csv module {len(records)})",
-            "check quoting and line endings (mixed \\r and \\n?)",
+            "check quoting and line endings: mixed CR and LF?",
         )
     kept = np.flatnonzero(records > 0)
     if len(kept) < frame.height:
@@ -207,11 +207,11 @@ def _raise_if_ragged(src: CsvSource, counts: np.ndarray) -> None:
     start, end = src.record_lines(first)
     more = f"; {len(bad) - 1} more such rows" if len(bad) > 1 else ""
     quote_hint = (
-        f" (the record runs from line {start} to {end}: an unclosed quote?)" if end > start else ""
+        f"; the record runs from line {start} to {end}: an unclosed quote?" if end > start else ""
     )
     raise InputError(
-        f"{src.path}:{start}: has {int(records[first - 1])} field(s), the header has {width} "
-        f"({_dialect(src)}){quote_hint}{more}",
+        f"{src.path}:{start}: has {int(records[first - 1])} field(s), the header has {width}, "
+        f"{_dialect(src)}{quote_hint}{more}",
         f"fix the row, or quote values that contain {src.delimiter!r}",
     )
 

@@ -112,7 +112,9 @@ def check_required_columns(path: Path, columns: Sequence[str], needed: Sequence[
 
 def _check_file(path: Path) -> int:
     if not path.exists():
-        raise InputError(f"{path}: file not found", f"check the path (working folder {Path.cwd()})")
+        raise InputError(
+            f"{path}: file not found", f"check the path; the working folder is {Path.cwd()}"
+        )
     if path.is_dir():
         raise InputError(f"{path}: is a directory, not a file", "name the data file inside it")
     try:
@@ -219,8 +221,8 @@ def _with_record_id(
         if missing.any():
             first = int(missing.arg_max() or 0)
             raise InputError(
-                f"{locate(first)}: id column {id_column!r} is empty "
-                f"({missing.sum()} row(s) without an id)",
+                f"{locate(first)}: id column {id_column!r} is empty, "
+                f"{missing.sum()} row(s) without an id",
                 "every record needs an id; fill it in or drop dataset.id_column",
             )
     rest = [c for c in frame.columns if c != RECORD_ID]
@@ -242,8 +244,8 @@ def _apply_types(
             first = int(bad.arg_max() or 0)
             value = frame.get_column(name)[first]
             raise InputError(
-                f"{locate(first)}: column {name!r} value {value!r} is not {_article(kind)} "
-                f"({bad.sum()} such value(s))",
+                f"{locate(first)}: column {name!r} value {value!r} is not {_article(kind)}, "
+                f"{bad.sum()} such value(s)",
                 "fix the values, or declare the column as type: string and add a check",
             )
         frame = frame.with_columns(casted)

@@ -51,7 +51,7 @@ def detect_format(path: Path, head: bytes) -> str:
         kind = "a Parquet" if by_name == "parquet" else "an Excel"
         raise InputError(
             f"{path}: is not {kind} file ({_describe_head(head)})",
-            "re-export it, or give it the extension of what it really is (.csv, .ndjson)",
+            "re-export it, or rename it to what it really is: .csv, .ndjson",
         )
     if by_magic is not None:
         return by_magic
@@ -202,7 +202,7 @@ def check_names(path: Path, names: list[str]) -> None:
     if blank:
         raise InputError(
             f"{path}: column {', '.join(blank)} of the header has no name",
-            "name every column in the header row (in CSV a trailing delimiter adds an empty one)",
+            "name every column in the header row; in CSV a trailing delimiter adds an empty one",
         )
     seen: dict[str, int] = {}
     for i, name in enumerate(names):

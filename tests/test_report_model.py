@@ -246,3 +246,21 @@ def test_profile_follows_the_input_files_columns(tmp_path: Path) -> None:
     assert model.summary.input == "in.csv"
     # source_system is in clean.parquet but not in the input (a derived column): left out
     assert [c.column for c in model.columns or []] == ["city", "name", "email"]
+
+
+def test_violations_written_masked_are_not_masked_again(tmp_path: Path) -> None:
+    folder = write_validate_run(tmp_path)
+    summary = json.loads((folder / "validate.json").read_text())
+    summary["values_masked"] = True
+    (folder / "validate.json").write_text(json.dumps(summary))
+    pl.DataFrame(
+        {"rule_id": ["phone.phone_valid"], "check": ["phone_valid"], "column": ["phone"],
+         "record_id": ["1"], "value": ["017 *** **96"], "message": ["bad"], "severity": ["warn"]}
+    ).write_parquet(folder / "violations.parquet")  # fmt: skip
+    summary["pii_columns"] = ["phone"]
+    (folder / "validate.json").write_text(json.dumps(summary))
+    model = _model(folder)
+    assert {r.rule_id: r.examples for r in model.rules or []} == {
+        "phone.phone_valid": ["017 *** **96"]  # masked again it would read "***"
+    }
+    assert any("written masked" in n for n in _model(folder, show_values=True).notes)

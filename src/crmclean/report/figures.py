@@ -65,10 +65,15 @@ def first(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
 def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportModel:
     mask = make_masker(outputs.pii, show_values)
     rows = _rows(outputs)
-    rules = rule_results(outputs, rows, mask)
+    # `validate --out` writes violations already masked as on the console (values_masked):
+    # masking them again would change some (a masked phone is no longer a phone).
+    written_masked = first(outputs.summary("validate"), "values_masked") is True
+    rules = rule_results(outputs, rows, _shown_as_written if written_masked else mask)
     notes = []
     if outputs.pii is None and not show_values:
         notes.append("The run did not record which columns hold personal data: all values masked.")
+    if written_masked and show_values:
+        notes.append("violations.parquet was written masked: its example values stay masked.")
     return ReportModel(
         summary=summary(outputs, rows, rules),
         rules=rules,
@@ -80,6 +85,10 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
         values_shown=show_values,
         notes=notes,
     )
+
+
+def _shown_as_written(column: str | None, value: str | None) -> str | None:
+    return value
 
 
 def _merged_summaries(outputs: RunOutputs) -> list[dict[str, Any]]:

@@ -211,3 +211,19 @@ def test_report_of_a_real_run_and_validate(tmp_path: Path, monkeypatch: Any) -> 
     page = (tmp_path / "v" / "report.html").read_text(encoding="utf-8")
     assert _parse(page).sections == ["summary", "rules", "columns"]
     assert not [e for e in emails if "@" in e and e in page]
+
+
+def test_empty_tables_give_a_report_not_a_crash(tmp_path: Path) -> None:
+    import polars as pl
+
+    folder = write_full_run(tmp_path / "out")
+    for table in folder.glob("*.parquet"):
+        pl.read_parquet(table).head(0).write_parquet(table)
+    page, document = _build(folder)
+    assert document["matching"]["pairs"] == 0
+    assert document["matching"]["weight_histogram"]["counts"] == []
+    assert document["matching"]["largest_clusters"] == []
+    assert document["golden"]["golden_records"] == 0
+    assert document["standardisation"]["steps"] == []
+    for field, value, _ in _parse(page).figures:
+        assert json.loads(value) == _at(document, field), field

@@ -78,3 +78,9 @@ def test_null_id_names_the_sheet_row(tmp_path: Path) -> None:
     path = write_xlsx(tmp_path / "k.xlsx", [["id", "n"], ["1", "a"], ["", "b"]])
     with pytest.raises(InputError, match=r"k.xlsx row 3: id column 'id' is empty"):
         read_table(path, id_column="id")
+
+
+def test_zip_that_is_no_workbook(tmp_path: Path) -> None:
+    (tmp_path / "k.csv").write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(InputError, match=re.escape("k.csv: cannot be read as excel")):
+        read_table(tmp_path / "k.csv")

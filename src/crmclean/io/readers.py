@@ -149,12 +149,12 @@ def _read_other(path: Path, fmt: str) -> tuple[pl.DataFrame, Locate]:
             frame = pl.read_json(path, infer_schema_length=None)
         else:
             frame = _read_excel(path)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except ImportError as exc:
+        raise InputError(f"{path}: {fmt} support is not installed: {exc}", "save as CSV") from None
+    except Exception as exc:  # engines raise their own types (fastexcel: CalamineError)
         raise InputError(
             f"{path}: cannot be read as {fmt}: {_first_line(exc)}", _fix_hint(fmt)
         ) from None
-    except ImportError as exc:
-        raise InputError(f"{path}: {fmt} support is not installed: {exc}", "save as CSV") from None
     if frame.width == 0 or frame.height == 0:
         raise InputError(f"{path}: has no data rows", "export the data again")
     names = [str(c).strip() for c in frame.columns]

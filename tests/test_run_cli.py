@@ -1,0 +1,181 @@
+"""`crmclean run`: outputs, counts that add up, idempotence, stable ids, exit codes, logs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from crmclean.cli.main import app
+from crmclean.io.lock import output_lock
+from run_fixtures import customers, write_case
+
+runner = CliRunner()
+TABLES = ["golden", "crosswalk", "lineage", "review", "changes-since-previous", "quarantine"]
+
+
+def run(*args: str | Path) -> tuple[int, str]:
+    result = runner.invoke(app, ["run", *map(str, args)])
+    return result.exit_code, result.stderr
+
+
+def manifest(out: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads((out / "manifest.json").read_text())
+    return data
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    folder = tmp_path_factory.mktemp("run")
+    data, rules = write_case(folder)
+    out = folder / "out"
+    code, err = run(data, "--rules", rules, "--out", out, "--quiet")
+    assert code == 0, err
+    return data, rules, out
+
+
+def test_outputs_and_counts_add_up(case: tuple[Path, Path, Path]) -> None:
+    data, _, out = case
+    for name in TABLES:
+        assert (out / f"{name}.parquet").is_file(), name
+    assert (out / "golden.csv").is_file() and (out / "report.html").is_file()
+    golden = pl.read_parquet(out / "golden.parquet")
+    crosswalk = pl.read_parquet(out / "crosswalk.parquet")
+    lineage = pl.read_parquet(out / "lineage.parquet")
+    assert golden.columns[0] == "golden_id" and golden["golden_id"].is_unique().all()
+    assert crosswalk.columns == ["record_id", "golden_id", "match_probability", "how"]
+    source = pl.read_csv(data)
+    # no input row silently dropped: every record id is in the crosswalk exactly once
+    assert sorted(crosswalk["record_id"]) == sorted(source["customer_id"])
+    assert set(crosswalk["golden_id"]) == set(golden["golden_id"])
+    assert set(lineage["golden_id"]) == set(golden["golden_id"])
+    assert lineage.height == golden.height * (golden.width - 1)
+    m = manifest(out)
+    rows = m["rows"]
+    assert isinstance(rows, dict)
+    assert rows["input"] == source.height == rows["matched"] + rows["quarantined"]
+    assert m["rows_add_up"] is True
+    assert rows["golden"] == golden.height < source.height  # duplicates were merged
+    assert m["golden_ids"] == {"high_water_mark": golden.height, "prefix": "G"}
+    for key in ("crmclean_version", "rule_file_sha256", "inputs", "seed", "steps", "exit_code"):
+        assert key in m
+    assert m["inputs"][0]["sha256"]  # type: ignore[index]
+    assert set(m["steps"]) >= {"read", "clean", "validate", "dedupe", "golden", "write"}  # type: ignore[arg-type]
+
+
+def test_idempotent_rerun_gives_identical_outputs(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    data, rules, out = case
+    again = tmp_path / "again"
+    assert run(data, "--rules", rules, "--out", again, "--quiet")[0] == 0
+    for name in [*TABLES, "pairs", "clusters", "clean", "violations"]:
+        assert_frame_equal(
+            pl.read_parquet(out / f"{name}.parquet"), pl.read_parquet(again / f"{name}.parquet")
+        )
+    assert (out / "golden.csv").read_bytes() == (again / "golden.csv").read_bytes()
+
+
+def test_previous_keeps_ids_and_lists_changes(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    data, rules, out = case
+    same = tmp_path / "same"
+    assert run(data, "--rules", rules, "--out", same, "--previous", out, "--quiet")[0] == 0
+    assert_frame_equal(
+        pl.read_parquet(out / "crosswalk.parquet").select("record_id", "golden_id"),
+        pl.read_parquet(same / "crosswalk.parquet").select("record_id", "golden_id"),
+    )
+    assert pl.read_parquet(same / "changes-since-previous.parquet").height == 0
+
+    # the next night: two records gone, a new customer arrives
+    frame = customers()
+    night2 = tmp_path / "night2.csv"
+    extra = frame.tail(1).with_columns(
+        pl.lit("C99999").alias("customer_id"),
+        pl.lit("zora.neu@example.com").alias("email"),
+        pl.lit("Zora").alias("first_name"),
+        pl.lit("Neu").alias("last_name"),
+    )
+    pl.concat([frame.slice(2), extra]).write_csv(night2)
+    nxt = tmp_path / "next"
+    assert run(night2, "--rules", rules, "--out", nxt, "--previous", out, "--quiet")[0] == 0
+    before = pl.read_parquet(out / "crosswalk.parquet").select("record_id", "golden_id")
+    after = pl.read_parquet(nxt / "crosswalk.parquet").select("record_id", "golden_id")
+    kept = before.join(after, on="record_id", suffix="_now")
+    moved = kept.filter(pl.col("golden_id") != pl.col("golden_id_now"))
+    assert moved.height == 0
+    mark = manifest(out)["golden_ids"]["high_water_mark"]  # type: ignore[index]
+    new_id = after.filter(pl.col("record_id") == "C99999")["golden_id"].item()
+    assert int(new_id[1:]) == mark + 1
+    changes = pl.read_parquet(nxt / "changes-since-previous.parquet")
+    assert (new_id, "created") in set(changes.select("golden_id", "change").iter_rows())
+
+
+def test_quarantine_sets_failing_rows_aside_and_exit_code_1(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path, threshold="0%")
+    out = tmp_path / "out"
+    code, _ = run(data, "--rules", rules, "--out", out, "--quarantine", "--quiet")
+    assert code == 1  # email_valid is an error rule with no tolerance
+    held = pl.read_parquet(out / "quarantine.parquet")
+    assert held.height > 0 and (held["email"] == "not-an-email").all()
+    assert held.columns[-1] == "quarantine_rules"
+    crosswalk = pl.read_parquet(out / "crosswalk.parquet")
+    assert not set(held["record_id"]) & set(crosswalk["record_id"])
+    rows = manifest(out)["rows"]
+    assert rows["input"] == rows["matched"] + rows["quarantined"] == 109  # type: ignore[index]
+    assert manifest(out)["exit_code"] == 1
+
+
+def test_rule_file_errors_exit_2_and_bad_input_exit_3(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(rules.read_text().replace("[city, updated_at]", "[town, updated_at]"))
+    code, err = run(data, "--rules", broken, "--out", tmp_path / "o1")
+    assert code == 2
+    assert "broken.yaml:" in err and "keep_together" in err and "town" in err
+    code, err = run(tmp_path / "missing.csv", "--rules", rules, "--out", tmp_path / "o2")
+    assert code == 3 and "missing.csv" in err
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+
+
+def test_second_run_on_same_out_is_refused_with_a_message(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    with output_lock(out):
+        code, err = run(data, "--rules", rules, "--out", out)
+    assert code == 3
+    assert "another crmclean run" in err and "is writing to" in err
+    assert not out.exists()
+
+
+def test_log_json_and_quiet(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    log = tmp_path / "run.log"
+    code, err = run(data, "--rules", rules, "--out", tmp_path / "out", "--quiet", "--log-json", log)
+    assert code == 0 and err == ""
+    events = [json.loads(line) for line in log.read_text().splitlines()]
+    names = [e["event"] for e in events]
+    assert names[0] == "run_started" and names[-1] == "run_finished"
+    assert {"clean", "validate", "dedupe", "golden", "write"} <= {e.get("step") for e in events}
+    assert all({"ts", "level", "event"} <= set(e) for e in events)
+    # a failure is logged too
+    code, _ = run(
+        tmp_path / "nope.csv", "--rules", rules, "--out", tmp_path / "o", "--log-json", log
+    )
+    assert code == 3
+    last = json.loads(log.read_text().splitlines()[-1])
+    assert last["event"] == "run_failed" and last["level"] == "error"
+
+
+def test_summary_says_where_outputs_are(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    code, err = run(data, "--rules", rules, "--out", out)
+    assert code == 0
+    assert f"report:  {out}/report.html" in err
+    assert "golden records" in err and f"crmclean review {out}" in err

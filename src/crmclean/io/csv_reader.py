@@ -114,11 +114,11 @@ def read_csv(
 def _parse(src: CsvSource, head: bytes, given_encoding: bool) -> tuple[pl.DataFrame, CsvSource]:
     try:
         return _polars_read(src), src
-    except pl.exceptions.ComputeError as exc:
+    except pl.exceptions.PolarsError as exc:
         message = str(exc)
-    if "utf-8" in message or "utf8" in message:
-        src = _utf8_fallback(src, head, given_encoding)
-        return _polars_read(src), src
+    if ("utf-8" in message or "utf8" in message) and src.encoding.fits_polars:
+        # transcoded input is valid UTF-8, so this recursion ends after one step
+        return _parse(_utf8_fallback(src, head, given_encoding), head, given_encoding)
     _raise_if_ragged(src, src.field_counts())
     line, problem = src.quote_problem()
     raise InputError(

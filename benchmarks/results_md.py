@@ -14,8 +14,8 @@ METHOD = """\
 ## How each tool is run
 
 - **crmclean**: each command as its own process, `crmclean <command> customers.parquet
-  --rules rules/company.yaml --out <dir>` (`profile` without rules). `dedupe` and `run` are
-  scored from the clusters (or crosswalk) they write.
+  --rules rules/company.yaml --out <dir>` (`profile` writes `--format json` to stdout instead
+  of a folder). `dedupe` and `run` are scored from the clusters (or crosswalk) they write.
 - **Splink 5 (DuckDB)**: `benchmarks/peers/run_splink.py`, following the Splink DuckDB
   tutorials: light cleaning in SQL (case, blanks, digits-only phones, parsed dates of birth),
   the library's named comparisons (`NameComparison` with term-frequency adjustments,
@@ -92,6 +92,12 @@ def _size_section(entry: dict[str, Any]) -> list[str]:
     ]
     lines += [_tool_row(t) for t in entry["tools"]]
     lines += ["", *_verdict(entry["tools"])]
+    stages = [t for t in entry["tools"] if t.get("detail", {}).get("stages")]
+    if stages:
+        lines += ["", "Where the peers spent their time (seconds, from their own clocks):", ""]
+        for t in stages:
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in t["detail"]["stages"].items())
+            lines.append(f"- `{t['tool']}`: {parts}.")
     problems = [t for t in entry["tools"] if t.get("error")]
     if problems:
         lines += ["", "Failures, budget overruns and skips:", ""]

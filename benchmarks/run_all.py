@@ -151,8 +151,10 @@ def crmclean_commands() -> list[str]:
 
 def crmclean_argv(command: str, folder: Path, out: Path, rules: Path | None) -> list[str]:
     argv = [str(ROOT / ".venv" / "bin" / "crmclean"), command, str(folder / "customers.parquet")]
-    if rules is not None and command != "profile":
+    if rules is not None:
         argv += ["--rules", str(rules)]
+    if command == "profile":  # profile writes no folder: its JSON report goes to the log
+        return [*argv, "--format", "json"]
     return [*argv, "--out", str(out)]
 
 

@@ -39,7 +39,10 @@ def main() -> None:
     clock.lap("dedupe")
 
     # Cluster members are 0-based input row numbers; rows in no cluster stay singletons.
-    ids = table.column(args.id_column).cast(pa.string()).to_pylist()
+    if args.id_column == "__row_number__":  # truth ids are 1-based row numbers
+        ids = [str(i + 1) for i in range(table.num_rows)]
+    else:
+        ids = table.column(args.id_column).cast(pa.string()).to_pylist()
     cluster_of = list(ids)
     for cluster_id, cluster in result.clusters.items():
         label = f"gm{cluster_id}"

@@ -16,26 +16,37 @@ from pathlib import Path
 
 from _measure import Stopwatch, emit, peak_rss_mb
 
-# The light cleaning a user of the tutorials writes in SQL before linking: case and
-# whitespace, digits-only phones (last 9 digits, so +49/0 prefixes agree), postcodes
-# without blanks, dates of birth parsed from the usual written forms.
+# The light cleaning a user of the tutorials writes in SQL before linking: placeholder
+# values ("n/a", "NULL", "-") to null, case and whitespace, digits-only phones (last 9
+# digits, so +49/0049/0 prefixes agree), postcodes without blanks, dates of birth parsed
+# from the usual written forms (day first, then month first), and the forename-surname
+# concatenation the tutorials add for term frequencies.
+PLACEHOLDER_MACRO = """
+create or replace macro present(x) as
+    case when lower(trim(x)) in ('', 'null', 'none', 'n/a', 'na', '-', '?', 'xxx', 'k.a.',
+                                 'unknown', 'unbekannt')
+         then null else trim(x) end
+"""
+
 PREPARE_SQL = """
 select
-    cast({id_column} as varchar) as record_id,
-    nullif(lower(trim(first_name)), '') as first_name,
-    nullif(lower(trim(last_name)), '') as last_name,
-    nullif(lower(trim(company)), '') as company,
-    nullif(lower(trim(email)), '') as email,
-    nullif(right(regexp_replace(phone, '[^0-9]', '', 'g'), 9), '') as phone,
-    nullif(regexp_replace(lower(trim(street)), '\\s+', ' ', 'g'), '') as street,
-    nullif(upper(regexp_replace(postcode, '\\s', '', 'g')), '') as postcode,
-    nullif(lower(trim(city)), '') as city,
+    {record_id} as record_id,
+    lower(present(first_name)) as first_name,
+    lower(present(last_name)) as last_name,
+    lower(present(first_name)) || ' ' || lower(present(last_name)) as first_name_surname_concat,
+    lower(present(company)) as company,
+    lower(present(email)) as email,
+    nullif(right(regexp_replace(present(phone), '[^0-9]', '', 'g'), 9), '') as phone,
+    nullif(regexp_replace(lower(present(street)), '\\s+', ' ', 'g'), '') as street,
+    nullif(upper(regexp_replace(present(postcode), '\\s', '', 'g')), '') as postcode,
+    lower(present(city)) as city,
     cast(coalesce(
-        try_strptime(trim(date_of_birth), '%Y-%m-%d'),
-        try_strptime(trim(date_of_birth), '%d.%m.%Y'),
-        try_strptime(trim(date_of_birth), '%d/%m/%Y'),
-        try_strptime(trim(date_of_birth), '%Y/%m/%d'),
-        try_strptime(trim(date_of_birth), '%Y%m%d')
+        try_strptime(present(date_of_birth), '%Y-%m-%d'),
+        try_strptime(present(date_of_birth), '%d.%m.%Y'),
+        try_strptime(present(date_of_birth), '%d/%m/%Y'),
+        try_strptime(present(date_of_birth), '%m/%d/%Y'),
+        try_strptime(present(date_of_birth), '%Y/%m/%d'),
+        try_strptime(present(date_of_birth), '%Y%m%d')
     ) as date) as dob
 from read_parquet('{path}')
 """
@@ -52,8 +63,11 @@ def build_settings(block_on, cl, settings_creator):  # type: ignore[no-untyped-d
         block_on("substr(first_name,1,3)", "substr(last_name,1,3)", "city"),
     ]
     comparisons = [
-        cl.NameComparison("first_name").configure(term_frequency_adjustments=True),
-        cl.NameComparison("last_name").configure(term_frequency_adjustments=True),
+        cl.ForenameSurnameComparison(
+            "first_name",
+            "last_name",
+            forename_surname_concat_col_name="first_name_surname_concat",
+        ),
         cl.DateOfBirthComparison("dob", input_is_string=False),
         cl.EmailComparison("email"),
         cl.LevenshteinAtThresholds("phone", [1, 2]),
@@ -90,7 +104,13 @@ def main() -> None:
 
     clock.lap("import")
     con = duckdb.connect()
-    prepared = con.sql(PREPARE_SQL.format(id_column=args.id_column, path=args.input))
+    con.sql(PLACEHOLDER_MACRO)
+    record_id = (
+        "cast(row_number() over () as varchar)"  # truth ids are 1-based row numbers
+        if args.id_column == "__row_number__"
+        else f"cast({args.id_column} as varchar)"
+    )
+    prepared = con.sql(PREPARE_SQL.format(record_id=record_id, path=args.input))
     db_api = DuckDBAPI(connection=con)
     records = db_api.register(prepared)
     linker = Linker(

@@ -130,7 +130,8 @@ def generate_detailed(
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
     frame = _no_verbatim_copies(frame, is_dup, rng)
     frame, defects = add_bad_values(frame, bad_share, rng)
-    return _shuffle(frame, defects, entities, rng)
+    summary = _entity_summary(entities, 1 + dups)
+    return _shuffle(frame, defects, summary, rng)
 
 
 def _check(rows: int, dup_share: float, max_dups: int, hard_share: float, bad_share: float) -> None:
@@ -260,16 +261,18 @@ def _shuffle(
     defects = defects.select(
         record_id=ids.gather(position[defects["row"].to_numpy()]), column="column", kind="kind"
     ).sort("record_id", "column")
-    return SynthResult(customers, truth, _entity_summary(entities, truth), defects)
+    return SynthResult(customers, truth, entities, defects)
 
 
-def _entity_summary(entities: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:
+def _entity_summary(entities: pl.DataFrame, records: np.ndarray) -> pl.DataFrame:
+    """entity_id, kind, related_entity_id, records (how many records the entity has)."""
+
     def as_id(column: str) -> pl.Expr:
         return "E" + (pl.col(column) + 1).cast(pl.String).str.zfill(8)
 
-    records = truth.group_by("entity_id").len("records")
-    return (
-        entities.select(entity_id=as_id("entity"), kind="kind", related_entity_id=as_id("related"))
-        .join(records, on="entity_id", how="left", maintain_order="left")
-        .with_columns(pl.col("records").cast(pl.Int64))
+    return entities.select(
+        entity_id=as_id("entity"),
+        kind="kind",
+        related_entity_id=as_id("related"),
+        records=pl.Series(records, dtype=pl.Int64),
     )

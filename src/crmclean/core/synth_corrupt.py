@@ -47,7 +47,9 @@ def update_rows(
     idx = np.flatnonzero(mask)
     if len(idx) == 0:
         return frame
-    new = frame[idx].select(**make(len(idx)))
+    exprs = make(len(idx))
+    needed = sorted({name for expr in exprs.values() for name in expr.meta.root_names()})
+    new = frame.select(needed or frame.columns[:1])[idx].select(**exprs)
     return _scatter(frame, idx, {name: new[name] for name in new.columns})
 
 

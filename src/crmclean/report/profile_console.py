@@ -62,19 +62,20 @@ def _heading(info: ReadInfo, profile: Profile) -> str:
 
 
 def _cells(column: ColumnProfile) -> list[str]:
+    """One row per column; lists go one item per line so narrow terminals stay readable."""
     looks = column.semantic_type or "text"
     if column.semantic_type and column.type_share < 1.0:
-        looks += f" ({column.type_share:.0%})"
+        looks += f" {column.type_share:.0%}"
     if column.pii:
-        looks += " [pii]"
-    length = (
-        "-"
-        if column.min_length is None
-        else f"{column.min_length}"
-        + (f"-{column.max_length}" * (column.max_length != column.min_length))
-    )
-    shapes = ", ".join(s.value or "" for s in column.shapes[:SHOWN_SHAPES])
-    values = ", ".join(f"{_cut(v.value)} ({v.count:,})" for v in column.top_values)
+        looks += "\npii, masked" if column.masked else "\npii"
+    if column.min_length is None:
+        length = "-"
+    elif column.min_length == column.max_length:
+        length = str(column.min_length)
+    else:
+        length = f"{column.min_length}-{column.max_length}"
+    shapes = "\n".join(s.value or "" for s in column.shapes[:SHOWN_SHAPES])
+    values = "\n".join(f"{_cut(v.value)} ({v.count:,})" for v in column.top_values)
     return [
         column.name,
         looks,
@@ -82,7 +83,7 @@ def _cells(column: ColumnProfile) -> list[str]:
         f"{column.distinct:,}",
         length,
         shapes,
-        values + (" (masked)" if column.masked and values else ""),
+        values,
     ]
 
 

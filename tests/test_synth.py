@@ -8,6 +8,8 @@ from pathlib import Path
 import phonenumbers
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
@@ -54,6 +56,18 @@ def test_row_count_is_exact_and_ids_are_unique(rows: int) -> None:
     assert customers["customer_id"].n_unique() == rows
     assert customers["customer_id"].str.contains(r"^C\d{8}$").all()
     assert customers["customer_id"].to_list() == sorted(customers["customer_id"].to_list())
+
+
+@settings(max_examples=12, deadline=None)
+@given(rows=st.integers(1, 400), seed=st.integers(0, 2**32 - 1), dup_share=st.floats(0, 1))
+def test_any_size_and_seed_keeps_the_contract(rows: int, seed: int, dup_share: float) -> None:
+    result = generate_detailed(rows, seed, dup_share=dup_share)
+    assert result.customers.height == rows == result.truth.height
+    assert result.customers.columns == list(CUSTOMER_COLUMNS)
+    assert result.customers["customer_id"].n_unique() == rows
+    assert result.entities["records"].sum() == rows
+    assert set(result.truth["entity_id"]) <= set(result.entities["entity_id"])
+    assert result.defects["record_id"].is_in(result.customers["customer_id"].implode()).all()
 
 
 def test_same_seed_same_data_other_seed_other_data() -> None:
@@ -252,7 +266,8 @@ def test_good_phones_parse_for_many_countries(result: SynthResult, records: pl.D
 
 def test_phones_come_in_many_spellings(records: pl.DataFrame) -> None:
     phone = records["phone"].drop_nulls()
-    for pattern in [r"^\+\d+$", r"^00\d", r"^0\d", r"^\(", r"\(0\)", r"ext|x\d", r" ", r"-"]:
+    spellings = [r"^\+\d+$", r"^00\d", r"^0\d", r"^\(", r"\(0\)", r"ext|x\d", r"-", r"/"]
+    for pattern in [*spellings, r"^\d\d \d\d \d\d \d\d"]:
         assert phone.str.contains(pattern).any(), pattern
 
 

@@ -139,11 +139,16 @@ def _phone_styles() -> tuple[pl.Expr, ...]:
         pl.concat_str(plus, cc, pl.lit(" ("), trunk, pl.lit(")"), area, local),
         pl.concat_str(national, pl.lit("/"), local),
         pl.concat_str(plus, cc, pl.lit("-"), area, pl.lit("-"), l1, pl.lit("-"), l2),
+        # French and Danish habit: the national number in pairs, '06 12 34 56 78'.
+        pl.concat_str(
+            [pl.concat_str(national, local).str.slice(i, 2) for i in range(0, 12, 2)],
+            separator=" ",
+        ).str.strip_chars(),
     )
 
 
 PHONE_STYLE_SHARES = (0.22, 0.18, 0.07, 0.13, 0.10, 0.07, 0.08, 0.05, 0.04, 0.06)
-_TRUNK_STYLE, _PLAIN_INTERNATIONAL = 7, 1
+_SPACED_STYLE, _TRUNK_STYLE, _PLAIN_INTERNATIONAL, _PAIRS_STYLE = 4, 7, 1, 10
 
 
 def phones(frame: pl.DataFrame, style: np.ndarray, extension: np.ndarray) -> pl.Series:
@@ -167,6 +172,8 @@ def phones(frame: pl.DataFrame, style: np.ndarray, extension: np.ndarray) -> pl.
     # Countries without a trunk prefix have no '+49 (0)89' spelling.
     no_trunk = (parts["trunk"] == "").to_numpy()
     style = np.where((style == _TRUNK_STYLE) & no_trunk, _PLAIN_INTERNATIONAL, style)
+    in_pairs = np.isin(frame["iso"].to_numpy(), ["FR", "DK"])
+    style = np.where((style == _SPACED_STYLE) & in_pairs, _PAIRS_STYLE, style)
     text = by_case(parts, style, _phone_styles())
     return text + pl.Series(np.where(parts["landline"].to_numpy(), extension, ""))
 

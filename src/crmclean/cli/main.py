@@ -9,6 +9,7 @@ from crmclean.cli import (
     explain_cmd,  # noqa: F401  (registers commands)
     profile_cmd,  # noqa: F401  (registers commands)
     report_cmd,  # noqa: F401  (registers commands)
+    review_cmd,  # noqa: F401  (registers commands)
     rules_cmd,  # noqa: F401  (registers commands)
     run_cmd,  # noqa: F401  (registers commands)
     synth_cmd,  # noqa: F401  (registers commands)

@@ -66,8 +66,9 @@ def pair_view(
     total: int,
     mask: Masker,
     decided: int = 0,
+    levels: Mapping[str, Mapping[int, str]] | None = None,
 ) -> RenderableType:
-    """One pair, rendered for the terminal."""
+    """One pair, rendered for the terminal; `levels` names each comparison's gamma levels."""
     columns = list(pair)
     probability = pair.get("match_probability")
     weight = pair.get("match_weight")
@@ -80,6 +81,8 @@ def pair_view(
         head.append(f"   match weight {weight:+.2f}")
     if pair.get("blocking_rule"):
         head.append(f"   found by {pair['blocking_rule']}")
+    if pair.get("reason") and pair.get("reason") != "review band":
+        head.append(f"\nwhy here: {pair['reason']} (the clustering cut this merge-level link)")
 
     records = Table(show_header=True, header_style="bold", expand=False)
     records.add_column("field")
@@ -105,7 +108,13 @@ def pair_view(
     for name in comparison_names(columns):
         gamma = pair.get(f"gamma_{name}")
         bf = pair.get(f"bf_{name}")
-        level = "null" if gamma == -1 else str(gamma) if gamma is not None else "—"
+        named = (levels or {}).get(name, {})
+        if gamma is None:
+            level = "—"
+        elif gamma == -1:
+            level = "missing on one side"
+        else:
+            level = named.get(int(gamma), str(gamma))
         evidence.add_row(name, level, _evidence(float(bf) if bf is not None else None))
     return Group(head, records, evidence, Text(KEYS_HELP, style="bold"))
 

@@ -1,0 +1,315 @@
+"""`crmclean review OUT`: a steward decides the borderline pairs of a run, in the terminal or in
+a spreadsheet. Every decision is appended to the rule file's decisions file at once (flushed and
+fsynced, so Ctrl-C loses nothing) and the next `crmclean run` honours it."""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import os
+import sys
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import polars as pl
+import typer
+
+from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.options import ShowValuesOpt
+from crmclean.cli.run_inputs import decisions_path
+from crmclean.config import load_rules
+from crmclean.config.loader import LoadedRules
+from crmclean.core.masking import MaskKind, kind_for, mask_expr
+from crmclean.core.matching import decisions as decisions_
+from crmclean.errors import InputError, OutputError, UsageError
+from crmclean.io.readers import read_table
+from crmclean.io.writers import write_csv
+from crmclean.report.review_console import pair_view, session_summary, value_columns
+from crmclean.report.value_mask import make_masker
+
+PAIR = ["record_id_l", "record_id_r"]
+ANSWERS = {
+    "y": "match",
+    "yes": "match",
+    "match": "match",
+    "n": "no_match",
+    "no": "no_match",
+    "no_match": "no_match",
+}
+
+
+class ReviewFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+
+
+class DecisionsLog:
+    """Appends decision rows; undo removes this session's last row (only if still the last)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = path.open("a+", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot open the decisions file: {exc.strerror}") from None
+        if self._handle.tell() == 0:
+            self._write_line(decisions_.DECISION_COLUMNS)
+
+    def _write_line(self, values: list[str]) -> tuple[int, int]:
+        before = self._handle.seek(0, os.SEEK_END)
+        csv.writer(self._handle, lineterminator="\n").writerow(values)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        return before, self._handle.tell()
+
+    def append(self, row: dict[str, str]) -> tuple[int, int]:
+        return self._write_line([row[c] for c in decisions_.DECISION_COLUMNS])
+
+    def undo(self, span: tuple[int, int]) -> bool:
+        before, after = span
+        if self._handle.seek(0, os.SEEK_END) != after:
+            return False  # someone appended since: leave their rows alone
+        self._handle.truncate(before)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        return True
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _loaded_rules(out: Path, rules: Path | None, manifest: dict[str, Any]) -> LoadedRules:
+    if rules is None:
+        named = manifest.get("rule_file")
+        if not isinstance(named, str):
+            raise UsageError(f"{out}: the manifest names no rule file", "pass --rules")
+        candidates = [Path(named), out / named, out.parent / named]
+        rules = next((c for c in candidates if c.is_file()), Path(named))
+    return load_rules(rules)
+
+
+def _read_outputs(out: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
+    import json
+
+    try:
+        queue = pl.read_parquet(out / "review.parquet")
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        raise InputError(
+            f"{out}: not the outputs of `crmclean run` ({exc})", "pass the --out folder of a run"
+        ) from None
+    return queue, manifest
+
+
+def _pending(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
+    if not path.is_file() or path.stat().st_size == 0:
+        return queue
+    decided = read_table(path).frame.drop("record_id")
+    if decided.height == 0:
+        return queue
+    return queue.join(decisions_.normalise(decided).select(PAIR), on=PAIR, how="anti")
+
+
+@app.command("review")
+def review(
+    out: Annotated[Path, typer.Argument(help="The --out folder of a run.", show_default=False)],
+    rules: Annotated[
+        Path | None, typer.Option("--rules", "-r", help="Rule file (default: the run's).")
+    ] = None,
+    output_format: Annotated[
+        ReviewFormat, typer.Option("--format", help="table: review here; csv: export queue.")
+    ] = ReviewFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="With --format csv: write here, not stdout.")
+    ] = None,
+    import_file: Annotated[
+        Path | None,
+        typer.Option("--import", help="Read decisions (match/no_match or y/n) from a CSV."),
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Your name in the decisions file.")] = None,
+    show_values: ShowValuesOpt = False,
+) -> None:
+    """Decide the pairs in the review band: y match, n no match, s skip, u undo, q quit.
+
+    Decisions go to the rule file's `matching.decisions` file as they are made; the next
+    `crmclean run` honours them. Personal values are masked unless --show-values.
+    """
+    queue, manifest = _read_outputs(out)
+    loaded = _loaded_rules(out, rules, manifest)
+    path = decisions_path(loaded)
+    if path is None:
+        raise UsageError(
+            f"{loaded.path}: matching.decisions is not set",
+            "add `decisions: decisions.csv` under matching:",
+        )
+    steward = by or _user()
+    if import_file is not None:
+        _import(import_file, path, steward)
+        return
+    pending = _pending(queue, path)
+    pii = {
+        name: kind_for(name, spec.type) for name, spec in loaded.rules.columns.items() if spec.pii
+    }
+    if output_format is ReviewFormat.csv:
+        _export(pending, output, pii, show_values)
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "review needs a terminal", "export with --format csv and read back with --import"
+        )
+    _session(pending, path, steward, make_masker(pii, show_values), _level_names(out))
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in a bare container
+        return "steward"
+
+
+def _level_names(out: Path) -> dict[str, dict[int, str]]:
+    """Comparison -> gamma -> label from the run's model.json ("exact", "jaro_winkler >= 0.9")."""
+    import json
+
+    try:
+        model = json.loads((out / "model.json").read_text(encoding="utf-8"))
+        return {
+            str(c["name"]): {int(lv["gamma"]): str(lv["label"]) for lv in c["levels"]}
+            for c in model["comparisons"]
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}  # no model (no matching section) or an older format: show level numbers
+
+
+def _session(
+    pending: pl.DataFrame,
+    path: Path,
+    steward: str,
+    mask: Any,
+    levels: dict[str, dict[int, str]],
+) -> None:
+    console = stdout_console()
+    rows = pending.to_dicts()  # one steward's sitting: hundreds of pairs, not the data
+    log = DecisionsLog(path)
+    history: list[tuple[int, str, tuple[int, int] | None]] = []
+    counts = {"match": 0, "no_match": 0, "skipped": 0}
+    index = 0
+    try:
+        while index < len(rows):
+            pair = rows[index]
+            decided = counts["match"] + counts["no_match"]
+            console.rule()
+            view = pair_view(
+                pair, index=index, total=len(rows), mask=mask, decided=decided, levels=levels
+            )
+            console.print(view)
+            key = click.getchar().lower()
+            if key in ("y", "n"):
+                decision = ANSWERS[key]
+                row = decisions_.decision_row(
+                    str(pair["record_id_l"]), str(pair["record_id_r"]), decision, decided_by=steward
+                )
+                history.append((index, decision, log.append(row)))
+                counts[decision] += 1
+                index += 1
+            elif key == "s":
+                history.append((index, "skipped", None))
+                counts["skipped"] += 1
+                index += 1
+            elif key == "u":
+                index = _undo(history, counts, log, index, console)
+            elif key == "q":
+                break
+    except (KeyboardInterrupt, EOFError):
+        console.print("\ninterrupted; every decision made is saved", markup=False)
+    finally:
+        log.close()
+    remaining = len(rows) - counts["match"] - counts["no_match"] - counts["skipped"]
+    stderr_console().print(session_summary(counts, str(path), remaining), markup=False)
+
+
+def _undo(
+    history: list[tuple[int, str, tuple[int, int] | None]],
+    counts: dict[str, int],
+    log: DecisionsLog,
+    index: int,
+    console: Any,
+) -> int:
+    """Step back to the previous pair, taking its decision out of the file."""
+    if not history:
+        console.print("nothing to undo", markup=False)
+        return index
+    previous, what, span = history[-1]
+    if span is not None and not log.undo(span):
+        console.print("the decisions file changed since; the decision stays", markup=False)
+        return index
+    history.pop()
+    counts[what] -= 1
+    return previous
+
+
+def _import(source: Path, path: Path, steward: str) -> None:
+    """Append the decisions filled in a spreadsheet export; blank decisions are skipped."""
+    frame = read_table(source).frame
+    missing = [c for c in [*PAIR, "decision"] if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{source}: lacks column(s) {', '.join(missing)}",
+            "import the file `crmclean review --format csv` exported, with decisions filled in",
+        )
+    answer = pl.col("decision").cast(pl.String).str.strip_chars().str.to_lowercase()
+    rows = frame.select(*PAIR, answer.alias("answer")).filter(
+        pl.col("answer").is_not_null() & (pl.col("answer") != "")
+    )
+    unknown = rows.filter(~pl.col("answer").is_in(list(ANSWERS)))
+    if unknown.height:
+        sample = ", ".join(sorted(set(unknown.get_column("answer").head(5).to_list())))
+        raise InputError(
+            f"{source}: {unknown.height} decision(s) are not match/no_match/y/n ({sample})",
+            "use match or no_match (y or n) and leave undecided rows blank",
+        )
+    log = DecisionsLog(path)
+    try:
+        for left, right, answer_text in rows.iter_rows():  # a steward's sheet, not the data
+            ids = (str(left).lstrip("'"), str(right).lstrip("'"))
+            row = decisions_.decision_row(*ids, ANSWERS[answer_text], decided_by=steward)
+            log.append(row)
+    finally:
+        log.close()
+    stderr_console().print(
+        f"imported {rows.height} decision(s) into {path}; "
+        f"{frame.height - rows.height} row(s) left undecided",
+        markup=False,
+    )
+
+
+def _export(
+    pending: pl.DataFrame, output: Path | None, pii: dict[str, MaskKind], show_values: bool
+) -> None:
+    """The queue as a spreadsheet-safe CSV with an empty `decision` column to fill in."""
+    shown = [c for c in value_columns(pending.columns) if c not in ("golden_id",)]
+    masked = pending.select(
+        *PAIR,
+        pl.col("match_probability").round(4),
+        *([pl.col("reason")] if "reason" in pending.columns else []),
+        *[
+            pl.col(f"{c}_{side}")
+            if show_values or c not in pii
+            else mask_expr(pl.col(f"{c}_{side}"), pii[c]).alias(f"{c}_{side}")
+            for c in shown
+            for side in ("l", "r")
+        ],
+        pl.lit("", pl.String).alias("decision"),
+    )
+    if output is not None:
+        write_csv(masked, output)
+        stderr_console().print(f"review queue ({masked.height} pairs) written: {output}")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "review.csv"
+        write_csv(masked, target)
+        typer.echo(target.read_text(encoding="utf-8"), nl=False)

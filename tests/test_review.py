@@ -1,0 +1,166 @@
+"""`crmclean review`: the terminal session under a pseudo-terminal, CSV export and import, and
+decisions honoured by the next run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from crmclean.cli.main import app
+from run_fixtures import write_case
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def case(tmp_path: Path) -> tuple[Path, Path, Path]:
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_parquet(out / "review.parquet").height >= 4
+    return data, rules, out
+
+
+def spawn(out: Path, *args: str) -> pexpect.spawn:
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "crmclean.cli.main", "review", str(out), *args],
+        cwd=str(out.parent),
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "140"},
+        encoding="utf-8",
+        codec_errors="replace",  # ^C echoed into the middle of a box-drawing character
+        timeout=60,
+        dimensions=(60, 140),
+    )
+
+
+def decisions(folder: Path) -> list[dict[str, str]]:
+    text = (folder / "decisions.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def queue(out: Path) -> list[tuple[str, str]]:
+    frame = pl.read_parquet(out / "review.parquet")
+    return list(frame.select("record_id_l", "record_id_r").iter_rows())
+
+
+def test_keys_decide_skip_undo_and_quit(case: tuple[Path, Path, Path]) -> None:
+    _, _, out = case
+    pairs = queue(out)
+    child = spawn(out, "--by", "anna")
+    child.expect("Pair 1 of")
+    child.expect("weight")  # the per-comparison evidence is shown
+    child.send("y")
+    child.expect("Pair 2 of")
+    child.send("n")
+    child.expect("Pair 3 of")
+    assert [d["decision"] for d in decisions(out.parent)] == ["match", "no_match"]
+    child.send("u")  # takes the no_match back out of the file
+    child.expect("Pair 2 of")
+    assert [d["decision"] for d in decisions(out.parent)] == ["match"]
+    child.send("s")
+    child.expect("Pair 3 of")
+    child.send("q")
+    child.expect("1 match, 1 skipped")
+    child.expect(pexpect.EOF)
+    saved = decisions(out.parent)
+    assert [(d["record_id_l"], d["record_id_r"]) for d in saved] == [pairs[0]]
+    assert saved[0]["decided_by"] == "anna" and saved[0]["decided_at"].endswith("Z")
+
+
+def test_ctrl_c_loses_no_decision_and_next_run_honours_it(
+    case: tuple[Path, Path, Path],
+) -> None:
+    data, rules, out = case
+    first, second = queue(out)[:2]
+    child = spawn(out)
+    child.expect("Pair 1 of")
+    child.send("y")
+    child.expect("Pair 2 of")
+    child.send("n")
+    child.expect("Pair 3 of")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    assert [d["decision"] for d in decisions(out.parent)] == ["match", "no_match"]
+
+    again = out.parent / "again"
+    result = runner.invoke(
+        app, ["run", str(data), "--rules", str(rules), "--out", str(again), "-q"]
+    )
+    assert result.exit_code == 0, result.stderr
+    crosswalk = pl.read_parquet(again / "crosswalk.parquet")
+    gid = dict(crosswalk.select("record_id", "golden_id").iter_rows())
+    how = dict(crosswalk.select("record_id", "how").iter_rows())
+    assert gid[first[0]] == gid[first[1]] and how[first[0]] == "steward"
+    assert gid[second[0]] != gid[second[1]]
+    assert first not in queue(again) and second not in queue(again)
+    # the session resumes where the steward left off
+    child = spawn(again)
+    child.expect(f"Pair 1 of {len(queue(again))}")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_csv_export_is_spreadsheet_safe_and_import_reads_it_back(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, _, out = case
+    frame = pl.read_parquet(out / "review.parquet")
+    evil = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit('=HYPERLINK("http://x")'))
+        .otherwise(pl.col("city_l"))
+        .alias("city_l"),
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit("+4930123456"))
+        .otherwise(pl.col("source_system_r"))
+        .alias("source_system_r"),
+    )
+    evil.write_parquet(out / "review.parquet")
+    result = runner.invoke(app, ["review", str(out), "--format", "csv"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("record_id_l,record_id_r,match_probability")
+    assert lines[0].endswith(",decision")
+    assert "'=HYPERLINK" in lines[1] and '"+4930123456"' in lines[1]
+    assert "@example.com" in result.stdout and ".becker" not in result.stdout  # e-mails masked
+
+    sheet = tmp_path / "sheet.csv"
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    rows[0]["decision"] = "y"
+    rows[1]["decision"] = "no_match"
+    with sheet.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet), "--by", "bob"])
+    assert result.exit_code == 0, result.stderr
+    saved = decisions(out.parent)
+    assert [(d["decision"], d["decided_by"]) for d in saved] == [
+        ("match", "bob"),
+        ("no_match", "bob"),
+    ]
+    # imported pairs leave the queue
+    result = runner.invoke(app, ["review", str(out), "--format", "csv"])
+    assert len(result.stdout.splitlines()) == len(lines) - 2
+
+
+def test_bad_import_and_no_terminal(case: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    _, _, out = case
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("record_id_l,record_id_r,decision\nC00001,C00002,maybe\n")
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet)])
+    assert result.exit_code == 3 and "maybe" in result.stderr
+    result = runner.invoke(app, ["review", str(out)])
+    assert result.exit_code == 2 and "needs a terminal" in result.stderr
+    result = runner.invoke(app, ["review", str(tmp_path)])
+    assert result.exit_code == 3 and "not the outputs" in result.stderr

@@ -84,7 +84,8 @@ def _size_section(entry: dict[str, Any]) -> list[str]:
     lines = [
         f"## {entry['size']} rows ({entry['rows']:,} records, {entry['entities']:,} entities)",
         "",
-        f"Run {entry['date']}, seed {entry['seed']}, per-tool budget {entry['budget_s']:.0f} s, "
+        f"Run {entry['date']}, seed {entry['seed']}, per-tool budget {entry['budget_s']:.0f} s "
+        f"and {entry.get('mem_limit_gb', '-')} GB, "
         f"load average at start {load}. Reproduce: `{entry['command']}`.",
         "",
         "| tool | status | wall s | peak MB | pairwise P | pairwise R | pairwise F1 | B-cubed F1 |",

@@ -61,22 +61,42 @@ class Outcome:
     scores: dict[str, Any] | None = None
 
 
-def run_measured(argv: list[str], log_stem: Path, budget_s: float) -> Outcome:
-    """Run one process alone; its own wall clock and peak RSS, stdout/stderr kept as logs."""
+def _rss_mb(pid: int) -> float:
+    """Current resident memory of a running process (0 once it has gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0 kB")
+    return int(line.split()[1]) / 1024
+
+
+def run_measured(argv: list[str], log_stem: Path, budget_s: float, mem_limit_mb: float) -> Outcome:
+    """Run one process alone; its own wall clock and peak RSS, stdout/stderr kept as logs.
+
+    Past the time budget or the memory limit (the machine is shared) it is stopped and
+    recorded as such.
+    """
     log_stem.parent.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_stem.with_suffix(".out"), log_stem.with_suffix(".err")
     command = " ".join(argv)
+    stopped: str | None = None
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, start_new_session=True)
-        over_budget = False
+        polls = 0
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            if time.perf_counter() - start > budget_s and not over_budget:
-                over_budget = True
-                os.killpg(proc.pid, signal.SIGKILL)
+            polls += 1
+            if stopped is None and time.perf_counter() - start > budget_s:
+                stopped = f"stopped after the {budget_s:.0f} s time budget"
+            elif stopped is None and polls % 10 == 0 and _rss_mb(proc.pid) > mem_limit_mb:
+                stopped = f"stopped above the {mem_limit_mb:.0f} MB memory limit"
+            if stopped is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
             time.sleep(0.05)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -88,9 +108,9 @@ def run_measured(argv: list[str], log_stem: Path, budget_s: float) -> Outcome:
         exit_code=proc.returncode,
         command=command,
     )
-    if over_budget:
+    if stopped is not None:
         outcome.status = "over_budget"
-        outcome.error = f"stopped after the {budget_s:.0f} s budget"
+        outcome.error = stopped
     lines = out_path.read_text(errors="replace").strip().splitlines()
     if lines and lines[-1].startswith("{"):
         with contextlib.suppress(json.JSONDecodeError):
@@ -209,7 +229,9 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
         out = out_root / f"crmclean-{command}"
         argv = crmclean_argv(command, folder, out, args.rules)
         print(f"[{label}] {name} ...", file=sys.stderr, flush=True)
-        outcome = run_measured(argv, out_root / "logs" / f"crmclean-{command}", budget)
+        outcome = run_measured(
+            argv, out_root / "logs" / f"crmclean-{command}", budget, args.mem_limit_gb * 1024
+        )
         outcome.tool = name
         if command in ("dedupe", "run") and outcome.status == "ok":
             clusters = find_clusters(out)
@@ -235,11 +257,21 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
             id_column,
         ]
         print(f"[{label}] {peer} ...", file=sys.stderr, flush=True)
-        outcome = run_measured(argv, out_root / "logs" / peer, budget)
+        outcome = run_measured(argv, out_root / "logs" / peer, budget, args.mem_limit_gb * 1024)
         outcome.tool = peer
         if outcome.status == "ok":
             outcome.scores = evaluate(pl.read_parquet(clusters_path), truth).as_dict()
         outcomes.append(outcome)
+
+    if args.area_benches:  # the other engineers' per-area scripts, with their own budgets
+        for script in sorted(HERE.glob("bench_*.py")):
+            print(f"[{label}] {script.name} ...", file=sys.stderr, flush=True)
+            argv = [sys.executable, str(script), "--rows", str(rows)]
+            outcome = run_measured(
+                argv, out_root / "logs" / script.stem, budget, args.mem_limit_gb * 1024
+            )
+            outcome.tool = f"benchmarks/{script.name}"
+            outcomes.append(outcome)
 
     return {
         "size": label,
@@ -248,6 +280,7 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
         "entities": truth["entity_id"].n_unique(),
         "generate_s": gen_s,
         "budget_s": budget,
+        "mem_limit_gb": args.mem_limit_gb,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "command": " ".join(["python", "benchmarks/run_all.py", *sys.argv[1:]]),
         "load_average_at_start": os.getloadavg(),
@@ -313,7 +346,15 @@ def parse_args() -> argparse.Namespace:
         help="comma list: crmclean (all its commands), 'crmclean dedupe', splink, goldenmatch",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--area-benches",
+        action="store_true",
+        help="also run benchmarks/bench_*.py --rows N (exit 1 there means over its own budget)",
+    )
     parser.add_argument("--budget-s", type=float, help="per-tool time budget (default by size)")
+    parser.add_argument(
+        "--mem-limit-gb", type=float, default=14, help="stop a tool whose RSS passes this"
+    )
     parser.add_argument("--rules", type=Path, default=ROOT / "rules" / "company.yaml")
     parser.add_argument(
         "--bench-python", type=Path, default=ROOT / ".bench-venv" / "bin" / "python"

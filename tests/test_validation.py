@@ -98,6 +98,9 @@ def test_setup_problems_list_every_missing_column_with_paths() -> None:
                 {"type": "expression", "expr": "created <= updated"},
                 {"type": "not_null", "column": "emial", "when": "nope = 1"},
                 {"type": "length", "max": 2},
+                {"type": "freshness", "max_age": "1d"},
+                {"type": "allowed_values", "values": ["a"]},
+                {"type": "unique", "columns": ["email"]},
             ],
         }
     )
@@ -109,6 +112,10 @@ def test_setup_problems_list_every_missing_column_with_paths() -> None:
     assert ("checks", 1, "column") in paths
     assert ("checks", 1, "when") in paths
     assert ("checks", 2) in paths  # a dataset-level length check must name its column
+    assert ("checks", 3) in paths
+    messages = {p[0]: p[1] for p in problems}
+    assert messages[("checks", 4)] == "allowed_values in the dataset-wide list needs target_column:"
+    assert ("checks", 5) not in paths  # unique names its columns
     hints = {p[0]: p[2] for p in problems}
     assert hints[("checks", 1, "column")] == "did you mean 'email'?"
     with pytest.raises(RuleSetupError):

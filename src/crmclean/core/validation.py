@@ -113,9 +113,9 @@ def _rule_problems(
 ) -> list[Problem]:
     check = checks.get(rule.check)
     problems: list[Problem] = []
-    if check.scope != "dataset" or rule.check == "freshness":
-        if check.scope == "values" and target(rule.spec, ctx) is None and _one_column(rule):
-            problems.append((rule.path, f"{rule.check} at dataset level needs column:", None))
+    field = _column_field(rule)
+    if field and target(rule.spec, ctx) is None and not getattr(rule.spec, "columns", None):
+        problems.append((rule.path, f"{rule.check} in the dataset-wide list needs {field}:", None))
     for need in check.needs(rule.spec, ctx):
         if need.column not in schema:
             where = need.at or _field_path(rule, need.field)
@@ -129,10 +129,13 @@ def _rule_problems(
     return problems
 
 
-def _one_column(rule: PlannedRule) -> bool:
-    return (
-        "column" in type(rule.spec).model_fields or "target_column" in type(rule.spec).model_fields
-    )
+def _column_field(rule: PlannedRule) -> str | None:
+    """The spec field that names the checked column, if the check has one."""
+    fields = type(rule.spec).model_fields
+    for name in ("target_column", "column"):
+        if name in fields:
+            return name
+    return None
 
 
 def _field_path(rule: PlannedRule, field: str | None) -> YamlPath:

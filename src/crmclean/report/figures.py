@@ -360,7 +360,7 @@ def standardisation(outputs: RunOutputs) -> Standardisation | None:
         return None
     has_error = "error" in outputs.schemas["changes"].names()
     is_error = pl.col("error").is_not_null() if has_error else pl.lit(False)
-    per_step = (
+    per_step_query = (
         changes.group_by("step")
         .agg(
             (~is_error).sum().alias("changed"),
@@ -368,13 +368,13 @@ def standardisation(outputs: RunOutputs) -> Standardisation | None:
             pl.col("column").unique().sort().head(20).alias("columns"),
         )
         .sort(["changed", "step"], descending=[True, False])
-        .collect()
     )
-    totals = changes.select(
+    totals_query = changes.select(
         (~is_error).sum().alias("changed"),
         is_error.sum().alias("errors"),
         pl.col("record_id").filter(~is_error).n_unique().alias("records"),
-    ).collect()
+    )
+    per_step, totals = pl.collect_all([per_step_query, totals_query])
     return Standardisation(
         values_changed=int(totals["changed"][0]),
         records_changed=int(totals["records"][0]),

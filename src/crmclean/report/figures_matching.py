@@ -129,22 +129,26 @@ def _example_pairs(outputs: RunOutputs, marks: list[Threshold]) -> list[ExampleP
         + [f"gamma_{c}" for c in comparisons]
         if c in names
     ]
+    # top_k/bottom_k are linear, a sort is not; ties fall to the smaller record ids.
+    scored = pairs.select(wanted).filter(pl.col("match_weight").is_not_null())
+    ids = ["record_id_l", "record_id_r"]
+
+    def lowest(key: pl.Expr) -> pl.LazyFrame:
+        return scored.with_columns(key.alias("_key")).bottom_k(1, by=["_key", *ids])
+
     picks: list[tuple[str, pl.LazyFrame]] = [
-        ("strongest match", pairs.sort("match_weight", descending=True, nulls_last=True)),
+        ("strongest match", lowest(-pl.col("match_weight"))),
     ]
     match = next((t for t in reversed(marks) if t.name == "match"), marks[-1] if marks else None)
     if match is not None:
-        picks.append(
-            (
-                f"closest to the {match.name} threshold",
-                pairs.sort((pl.col("match_weight") - match.match_weight).abs(), nulls_last=True),
-            )
-        )
-    picks.append(("weakest pair compared", pairs.sort("match_weight", nulls_last=True)))
+        distance = (pl.col("match_weight") - match.match_weight).abs()
+        picks.append((f"closest to the {match.name} threshold", lowest(distance)))
+    picks.append(("weakest pair compared", lowest(pl.col("match_weight"))))
     out: list[ExamplePair] = []
     seen: set[tuple[str, str]] = set()
-    for why, ordered in picks:
-        rows = ordered.select(wanted).head(1).collect().rows(named=True)
+    found = pl.collect_all([frame for _, frame in picks])  # one scan of the pairs for all picks
+    for (why, _), frame in zip(picks, found, strict=True):
+        rows = frame.rows(named=True)
         if not rows or (rows[0]["record_id_l"], rows[0]["record_id_r"]) in seen:
             continue
         row = rows[0]
@@ -177,12 +181,12 @@ def _example(why: str, row: dict[str, Any], comparisons: list[str]) -> ExamplePa
 
 
 def _cluster_sizes(clusters: pl.LazyFrame) -> tuple[int, int, list[Count], pl.DataFrame]:
-    sizes = clusters.group_by("cluster_id").len("size")
+    sizes = clusters.group_by("cluster_id").len("size").collect()  # one scan, then in memory
     stats = sizes.select(
         pl.len().alias("clusters"),
         pl.col("size").filter(pl.col("size") > 1).sum().alias("in_duplicates"),
-    ).collect()
-    distribution = sizes.group_by("size").len("clusters").sort("size").collect()
+    )
+    distribution = sizes.group_by("size").len("clusters").sort("size")
     rows = [(int(s), int(n)) for s, n in distribution.iter_rows()]
     if len(rows) > MAX_CLUSTER_SIZE_ROWS:
         head, tail = rows[: MAX_CLUSTER_SIZE_ROWS - 1], rows[MAX_CLUSTER_SIZE_ROWS - 1 :]
@@ -192,9 +196,10 @@ def _cluster_sizes(clusters: pl.LazyFrame) -> tuple[int, int, list[Count], pl.Da
         counts = [Count(str(s), n) for s, n in rows]
     largest = (
         sizes.filter(pl.col("size") > 1)
-        .sort(["size", "cluster_id"], descending=[True, False])
-        .head(LARGEST_CLUSTERS)
-        .collect()
+        .with_columns((-pl.col("size").cast(pl.Int64)).alias("_key"))
+        .bottom_k(LARGEST_CLUSTERS, by=["_key", "cluster_id"])
+        .sort(["_key", "cluster_id"])
+        .drop("_key")
     )
     return int(stats["clusters"][0]), int(stats["in_duplicates"][0] or 0), counts, largest
 

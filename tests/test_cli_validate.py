@@ -208,6 +208,10 @@ BAD_RULES = {
         "checks:\n  - type: expression\n    expr: emial IS NOT NULL\n",
         ":3:5 checks[0].expr: column 'emial' is not in the data (did you mean 'email'?)",
     ),
+    "expression failing on a value": (
+        "checks:\n  - type: expression\n    expr: CAST(customer_id AS INTEGER) > 0\n",
+        ":3:5 checks[0].expr: fails on the data: conversion from `str` to `i32` failed",
+    ),
     "check on a missing column": (
         "columns:\n  e_mail:\n    checks: [email_valid]\n",
         ":2:3 columns.e_mail: column 'e_mail' is not in the data (did you mean 'email'?)",

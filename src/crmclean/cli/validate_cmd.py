@@ -23,7 +23,13 @@ from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, S
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, kind_for, mask_violations
-from crmclean.core.validation import ValidationResult, reference_requests, setup_problems, validate
+from crmclean.core.validation import (
+    RuleSetupError,
+    ValidationResult,
+    reference_requests,
+    setup_problems,
+    validate,
+)
 from crmclean.errors import ConfigError, InputError
 from crmclean.io.readers import read_reference_values, read_table
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
@@ -58,7 +64,11 @@ def validate_command(
     loaded = load_rules(rules)
     data = read_table(input_path, id_column=loaded.rules.dataset.id_column)
     _check_setup(loaded, data.frame.columns)
-    result = validate(data.frame, loaded.rules, reference=_references(loaded), now=started)
+    try:
+        result = validate(data.frame, loaded.rules, reference=_references(loaded), now=started)
+    except RuleSetupError as exc:
+        issues = [loaded.issue(p, problem, hint) for p, problem, hint in exc.problems]
+        raise ConfigError(issues) from None
     facts = json_report.RunFacts(
         input=data.info.to_dict(),
         rule_file=str(rules),

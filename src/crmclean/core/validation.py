@@ -206,11 +206,23 @@ def validate(
     results: list[RuleResult] = []
     found: list[pl.DataFrame] = []
     for rule in plan(rules):
-        result, violations = _run_rule(rule, context(rules, rule, env), data)
+        try:
+            result, violations = _run_rule(rule, context(rules, rule, env), data)
+        except pl.exceptions.PolarsError as exc:
+            # Only SQL written in the rule file can fail on values (a strict CAST of "abc").
+            if rule.spec.when is None and rule.check != "expression":
+                raise
+            raise RuleSetupError([_sql_failure(rule, exc)]) from None
         results.append(result)
         found.append(violations)
     violations = pl.concat(found) if found else pl.DataFrame(schema=VIOLATIONS_SCHEMA)
     return ValidationResult(results, violations, frame.height, score(results))
+
+
+def _sql_failure(rule: PlannedRule, exc: Exception) -> Problem:
+    key = "expr" if rule.check == "expression" else "when"
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return ((*rule.path, key), f"fails on the data: {reason}", "TRY_CAST returns null instead")
 
 
 def _run_rule(

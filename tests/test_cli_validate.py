@@ -212,6 +212,11 @@ BAD_RULES = {
         "checks:\n  - type: expression\n    expr: CAST(customer_id AS INTEGER) > 0\n",
         ":3:5 checks[0].expr: fails on the data: conversion from `str` to `i32` failed",
     ),
+    "values_from file that does not exist": (
+        "columns:\n  country:\n    checks:\n      - type: allowed_values\n"
+        "        values_from: nope.csv\n        column: code\n",
+        ":5:9 columns.country.checks[0].values_from: cannot use nope.csv: ",
+    ),
     "check on a missing column": (
         "columns:\n  e_mail:\n    checks: [email_valid]\n",
         ":2:3 columns.e_mail: column 'e_mail' is not in the data (did you mean 'email'?)",

@@ -264,3 +264,12 @@ def test_violations_written_masked_are_not_masked_again(tmp_path: Path) -> None:
         "phone.phone_valid": ["017 *** **96"]  # masked again it would read "***"
     }
     assert any("written masked" in n for n in _model(folder, show_values=True).notes)
+
+
+def test_a_table_without_the_contracts_columns_is_an_input_error(tmp_path: Path) -> None:
+    folder = write_full_run(tmp_path)
+    pl.read_parquet(folder / "pairs.parquet").drop("match_weight").write_parquet(
+        folder / "pairs.parquet"
+    )
+    with pytest.raises(InputError, match=r"pairs\.parquet: lacks the column"):
+        load_run_outputs(folder)

@@ -18,6 +18,17 @@ from crmclean.errors import ConfigError, CrmcleanError, InputError, OutputError
 
 # Files the report itself writes; never read back as inputs.
 REPORT_FILES = frozenset({"report.json", "report.html"})
+# Columns the report reads from each table (docs/architecture.md): checked when the folder is
+# loaded, so a table from another tool or version fails with its name, not a polars traceback.
+NEEDED_COLUMNS = {
+    "violations": ("rule_id", "column", "record_id", "value"),
+    "changes": ("record_id", "column", "step"),
+    "pairs": ("record_id_l", "record_id_r", "match_weight"),
+    "clusters": ("record_id", "cluster_id"),
+    "clean": ("record_id",),
+    "crosswalk": ("golden_id",),
+    "lineage": ("column",),
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,12 @@ def load_run_outputs(folder: Path) -> RunOutputs:
                 schemas[path.stem] = pl.Schema(pl.read_parquet_schema(path))
             except (OSError, pl.exceptions.PolarsError) as exc:
                 raise InputError(f"{path}: not a readable parquet file ({exc})") from None
+            missing = [c for c in NEEDED_COLUMNS.get(path.stem, ()) if c not in schemas[path.stem]]
+            if missing:
+                raise InputError(
+                    f"{path}: lacks the column(s) {', '.join(missing)}",
+                    "was it written by this version of crmclean?",
+                )
             tables[path.stem] = pl.scan_parquet(path)
     if not summaries and not tables:
         raise InputError(

@@ -13,7 +13,13 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
-from crmclean.core.standardise.base import StepContext, StepResult, StepSpec, register
+from crmclean.core.standardise.base import (
+    StepContext,
+    StepResult,
+    StepSpec,
+    on_distinct,
+    register,
+)
 from crmclean.core.standardise.country import region_expr
 
 Language = Literal["en", "de", "fr", "es", "it"]
@@ -122,21 +128,31 @@ def _escape_dollar(text: str) -> str:
     return text.replace("$", "$$")
 
 
-def _street_expr(spec: StreetStep, ctx: StepContext, value: pl.Expr) -> pl.Expr:
+def _abbreviate(spec: StreetStep, distinct: pl.DataFrame) -> pl.DataFrame:
+    """Distinct (value, region) rows with `out`: one staged column per language."""
     languages = spec.languages or LANGUAGES
-    region = region_expr(ctx)
-    out = value
+    staged = distinct.with_columns(pl.col("value").alias("out"))
     for language, countries in languages.items():
-        changed = _prefix_rules(language, spec.style, _suffix_rules(language, spec.style, out))
-        out = pl.when(region.is_in(list(countries))).then(changed).otherwise(out)
-    return out
+        changed = _prefix_rules(
+            language, spec.style, _suffix_rules(language, spec.style, pl.col("out"))
+        )
+        staged = staged.with_columns(
+            pl.when(pl.col("region").is_in(list(countries)))
+            .then(changed)
+            .otherwise("out")
+            .alias("out")
+        )
+    return staged
 
 
 @register("street", StreetStep, "street-type words abbreviated or written out by country")
 def _street(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     assert isinstance(spec, StreetStep)
-    value = pl.col(ctx.column).cast(pl.String)
-    return StepResult(frame.select(_street_expr(spec, ctx, value).alias(ctx.column)).to_series())
+    keys = frame.select(
+        pl.col(ctx.column).cast(pl.String).alias("value"), region_expr(ctx).alias("region")
+    )
+    out = on_distinct(keys, lambda distinct: _abbreviate(spec, distinct))
+    return StepResult(out.get_column("out").alias(ctx.column))
 
 
 _NUMBER = r"\d+\s?[A-Za-z]?(?:\s?[-/]\s?\d+\s?[A-Za-z]?)?"

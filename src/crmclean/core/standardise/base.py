@@ -171,3 +171,16 @@ def map_unique_columns(
     keyed = values.cast(pl.String).alias("__value").to_frame()
     joined = keyed.join(table, on="__value", how="left", maintain_order="left")
     return joined.select(names), len(distinct)
+
+
+def on_distinct(
+    keys: pl.DataFrame, compute: Callable[[pl.DataFrame], pl.DataFrame]
+) -> pl.DataFrame:
+    """Run `compute` once per distinct row of `keys` and join its columns back in row order.
+
+    `compute` gets the distinct rows and returns them with its answer columns added. Values
+    repeat a lot in customer data (dates of birth, postcodes, streets), so this is the cheap way
+    to run a chain of regular expressions.
+    """
+    answers = compute(keys.unique())
+    return keys.join(answers, on=keys.columns, how="left", maintain_order="left", nulls_equal=True)

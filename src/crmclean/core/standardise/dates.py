@@ -14,7 +14,13 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
-from crmclean.core.standardise.base import StepContext, StepResult, StepSpec, register
+from crmclean.core.standardise.base import (
+    StepContext,
+    StepResult,
+    StepSpec,
+    on_distinct,
+    register,
+)
 from crmclean.core.standardise.country import region_expr
 
 Order = Literal["dmy", "mdy", "ymd"]
@@ -47,26 +53,6 @@ class DatetimeStep(DateStep):
     type: Literal["datetime"] = "datetime"  # type: ignore[assignment]
 
 
-def _day_first(text: pl.Expr, sep_ok: pl.Expr, day_first: pl.Expr, pivot: int) -> pl.Expr:
-    parts = text.str.extract_groups(_NUMERIC)
-    a, b, year = parts.struct.field("1"), parts.struct.field("3"), parts.struct.field("4")
-    short = year.str.len_chars() == 2
-    century = (
-        pl.when(year.cast(pl.Int32, strict=False) <= pivot)
-        .then(pl.lit("20"))
-        .otherwise(pl.lit("19"))
-    )
-    year = pl.when(short).then(century + year).otherwise(year)
-    day_first = day_first | (parts.struct.field("2") == ".")  # dotted dates are always d.m.y
-    dmy = pl.concat_str(year, pl.lit("-"), b, pl.lit("-"), a)
-    mdy = pl.concat_str(year, pl.lit("-"), a, pl.lit("-"), b)
-    first = pl.when(day_first).then(dmy).otherwise(mdy)
-    second = pl.when(day_first).then(mdy).otherwise(dmy)
-    iso = "%Y-%m-%d"
-    parsed = pl.coalesce(_strp(first, iso), _strp(second, iso))
-    return pl.when(sep_ok).then(parsed)
-
-
 def _strp(text: pl.Expr, fmt: str) -> pl.Expr:
     return text.str.strptime(pl.Date, fmt, strict=False, exact=True)
 
@@ -80,45 +66,99 @@ def _day_first_expr(spec: DateStep, ctx: StepContext) -> pl.Expr:
     return country.replace_strict(orders, default=default != "mdy", return_dtype=pl.Boolean)
 
 
-def parse_date(text: pl.Expr, spec: DateStep, ctx: StepContext) -> tuple[pl.Expr, pl.Expr]:
-    """(the Date, whether the text had a date shape) for stripped text."""
-    numeric = text.str.contains(_NUMERIC)
-    year_first = text.str.contains(r"^\d{4}[-/]")
-    words = text.str.replace_all(r"[.,]", " ").str.replace_all(r"\s+", " ")
-    serial = text.str.contains(r"^\d{5}(?:\.\d+)?$") & pl.lit(spec.excel_serials)
-    days = text.str.extract(r"^(\d{5})", 1).cast(pl.Int64, strict=False)
-    candidates = [
-        pl.when(year_first).then(_strp(text, "%Y-%m-%d")),
-        pl.when(year_first).then(_strp(text, "%Y/%m/%d")),
-        pl.when(text.str.contains(r"^\d{8}$")).then(_strp(text, "%Y%m%d")),
-        _day_first(text, numeric, _day_first_expr(spec, ctx), spec.century_pivot),
+def parse_dates(frame: pl.DataFrame, spec: DateStep, text: str = "text") -> pl.DataFrame:
+    """Add `parsed` (Date, null unless a real date in range) and `shaped` (the text looks like a
+    date) to a frame of stripped `text` and a boolean `day_first`. Intermediate columns are
+    staged so that every regular expression runs once per row."""
+    t = pl.col(text)
+    staged = frame.with_columns(
+        t.str.extract_groups(_NUMERIC).struct.rename_fields(["_a", "_sep", "_b", "_y"]).alias("_n"),
+        t.str.replace_all(r"[.,]", " ").str.replace_all(r"\s+", " ").alias("_words"),
+        t.str.contains(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$").alias("_year_first"),
+        (t.str.contains(r"^\d{5}(?:\.\d+)?$") & pl.lit(spec.excel_serials)).alias("_serial"),
+    ).unnest("_n")
+    short = pl.col("_y").str.len_chars() == 2
+    century = pl.when(pl.col("_y").cast(pl.Int32, strict=False) <= spec.century_pivot)
+    year = pl.when(short).then(century.then(pl.lit("20")).otherwise(pl.lit("19")) + pl.col("_y"))
+    staged = staged.with_columns(
+        year.otherwise(pl.col("_y")).alias("_y"),
+        (pl.col("day_first") | (pl.col("_sep") == ".")).alias("_dmy"),
+    )
+    dmy = pl.concat_str("_y", pl.lit("-"), "_b", pl.lit("-"), "_a")
+    mdy = pl.concat_str("_y", pl.lit("-"), "_a", pl.lit("-"), "_b")
+    staged = staged.with_columns(
+        pl.when("_dmy").then(dmy).otherwise(mdy).alias("_first"),
+        pl.when("_dmy").then(mdy).otherwise(dmy).alias("_second"),
+    )
+    words = pl.col("_words")
+    days = t.str.extract(r"^(\d{5})", 1).cast(pl.Int64, strict=False)
+    parsed = pl.coalesce(
+        pl.when("_year_first").then(_strp(t.str.replace_all("/", "-"), "%Y-%m-%d")),
+        pl.when(t.str.contains(r"^\d{8}$")).then(_strp(t, "%Y%m%d")),
+        _strp(pl.col("_first"), "%Y-%m-%d"),
+        _strp(pl.col("_second"), "%Y-%m-%d"),
         _strp(words, "%d %B %Y"),
         _strp(words, "%d %b %Y"),
         _strp(words, "%B %d %Y"),
         _strp(words, "%b %d %Y"),
-        pl.when(serial).then(pl.date(1899, 12, 30) + pl.duration(days=days)),
-    ]
+        pl.when("_serial").then(pl.date(1899, 12, 30) + pl.duration(days=days)),
+    )
     shaped = (
-        text.str.contains(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}$")
-        | text.str.contains(r"^\d{8}$")
-        | numeric
-        | serial
+        pl.col("_year_first")
+        | t.str.contains(r"^\d{8}$")
+        | pl.col("_a").is_not_null()
+        | pl.col("_serial")
         | words.str.contains(r"^(?:\d{1,2} [A-Za-z]{3,}|[A-Za-z]{3,} \d{1,2}) \d{4}$")
     )
-    parsed = pl.coalesce(candidates)
-    year = parsed.dt.year()
-    in_range = (year >= spec.min_year) & (year <= spec.max_year)
-    return pl.when(in_range).then(parsed), shaped | parsed.is_not_null()
+    staged = staged.with_columns(parsed.alias("parsed"), shaped.alias("shaped"))
+    year_ok = pl.col("parsed").dt.year().is_between(spec.min_year, spec.max_year)
+    return staged.with_columns(
+        pl.when(year_ok).then("parsed").alias("parsed"),
+        (pl.col("shaped") | pl.col("parsed").is_not_null()).alias("shaped"),
+    ).select(*frame.columns, "parsed", "shaped")
 
 
-def _time_parts(text: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(date text, hh:mm:ss, offset) of a timestamp; the date text alone when it has no time."""
-    iso = text.str.extract_groups(_ISO_TIME)
-    german = text.str.extract_groups(_GERMAN_TIME)
-    date_text = pl.coalesce(iso.struct.field("1"), german.struct.field("1"), text)
-    clock = pl.coalesce(iso.struct.field("2"), german.struct.field("2"))
-    clock = pl.when(clock.str.count_matches(":") == 1).then(clock + ":00").otherwise(clock)
-    return date_text, clock.fill_null("00:00:00"), iso.struct.field("3")
+def _result(out: pl.DataFrame, column: str) -> StepResult:
+    """From distinct rows joined back: `value`, `out` (formatted or null), `shaped`."""
+    value, formatted = pl.col("value"), pl.col("out")
+    present = value.str.strip_chars().fill_null("") != ""
+    impossible = present & formatted.is_null() & pl.col("shaped")
+    unknown = present & formatted.is_null() & ~pl.col("shaped")
+    result = out.select(
+        pl.when(formatted.is_not_null())
+        .then(formatted)
+        .when(unknown)
+        .then(value)
+        .when(present)
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(value)
+        .alias(column),
+        pl.when(impossible)
+        .then(pl.lit("impossible date"))
+        .when(unknown)
+        .then(pl.lit("unrecognised date format"))
+        .alias("error"),
+    )
+    return StepResult(result.get_column(column), result.get_column("error"))
+
+
+def _keys(frame: pl.DataFrame, spec: DateStep, ctx: StepContext) -> pl.DataFrame:
+    value = pl.col(ctx.column).cast(pl.String)
+    return frame.select(value.alias("value"), _day_first_expr(spec, ctx).alias("day_first"))
+
+
+@register("date", DateStep, "dates -> ISO yyyy-mm-dd")
+def _date(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
+    assert isinstance(spec, DateStep)
+
+    def compute(distinct: pl.DataFrame) -> pl.DataFrame:
+        texts = distinct.with_columns(pl.col("value").str.strip_chars().alias("text"))
+        parsed = parse_dates(texts, spec)
+        return parsed.select(
+            "value", "day_first", pl.col("parsed").dt.strftime("%Y-%m-%d").alias("out"), "shaped"
+        )
+
+    return _result(on_distinct(_keys(frame, spec, ctx), compute), ctx.column)
 
 
 def _offset_seconds(offset: pl.Expr) -> pl.Expr:
@@ -129,46 +169,39 @@ def _offset_seconds(offset: pl.Expr) -> pl.Expr:
     return (sign * (hours * 3600 + minutes * 60)).fill_null(0)
 
 
-def _date_result(
-    frame: pl.DataFrame, ctx: StepContext, out: pl.Expr, shaped: pl.Expr
-) -> StepResult:
-    value = pl.col(ctx.column).cast(pl.String)
-    present = value.str.strip_chars().fill_null("") != ""
-    impossible = present & out.is_null() & shaped
-    unknown = present & out.is_null() & ~shaped
-    result = frame.select(
-        pl.when(out.is_not_null())
-        .then(out)
-        .when(unknown)
-        .then(value)
-        .when(present)
-        .then(pl.lit(None, dtype=pl.String))
-        .otherwise(value)
-        .alias(ctx.column),
-        pl.when(impossible)
-        .then(pl.lit("impossible date"))
-        .when(unknown)
-        .then(pl.lit("unrecognised date format"))
-        .alias("error"),
+def _split_timestamps(distinct: pl.DataFrame) -> pl.DataFrame:
+    """Add `text` (the date part), `clock` (hh:mm:ss, midnight if none) and `offset`."""
+    t = pl.col("value").str.strip_chars()
+    staged = distinct.with_columns(
+        t.str.extract_groups(_ISO_TIME).struct.rename_fields(["_d1", "_c1", "offset"]).alias("_i"),
+        t.str.extract_groups(_GERMAN_TIME).struct.rename_fields(["_d2", "_c2"]).alias("_g"),
+        t.alias("_t"),
+    ).unnest("_i", "_g")
+    clock = pl.coalesce("_c1", "_c2")
+    staged = staged.with_columns(
+        pl.coalesce("_d1", "_d2", "_t").alias("text"), clock.alias("clock")
+    ).with_columns(
+        pl.when(pl.col("clock").str.count_matches(":") == 1)
+        .then(pl.col("clock") + ":00")
+        .otherwise(pl.col("clock"))
+        .fill_null("00:00:00")
+        .alias("clock")
     )
-    return StepResult(result.get_column(ctx.column), result.get_column("error"))
-
-
-@register("date", DateStep, "dates -> ISO yyyy-mm-dd")
-def _date(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    assert isinstance(spec, DateStep)
-    text = pl.col(ctx.column).cast(pl.String).str.strip_chars()
-    parsed, shaped = parse_date(text, spec, ctx)
-    return _date_result(frame, ctx, parsed.dt.strftime("%Y-%m-%d"), shaped)
+    return staged.select(*distinct.columns, "text", "clock", "offset")
 
 
 @register("datetime", DatetimeStep, "timestamps -> ISO yyyy-mm-ddThh:mm:ss", aliases=["timestamp"])
 def _datetime(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     assert isinstance(spec, DatetimeStep)
-    text = pl.col(ctx.column).cast(pl.String).str.strip_chars()
-    date_text, clock, offset = _time_parts(text)
-    day, shaped = parse_date(date_text, spec, ctx)
-    clock_time = clock.str.strptime(pl.Time, "%H:%M:%S", strict=False)
-    moment = day.dt.combine(clock_time) - pl.duration(seconds=_offset_seconds(offset))
-    out = moment.dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return _date_result(frame, ctx, out, shaped)
+
+    def compute(distinct: pl.DataFrame) -> pl.DataFrame:
+        parsed = parse_dates(_split_timestamps(distinct), spec)
+        clock = pl.col("clock").str.strptime(pl.Time, "%H:%M:%S", strict=False)
+        moment = pl.col("parsed").dt.combine(clock) - pl.duration(
+            seconds=_offset_seconds(pl.col("offset"))
+        )
+        return parsed.select(
+            "value", "day_first", moment.dt.strftime("%Y-%m-%dT%H:%M:%S").alias("out"), "shaped"
+        )
+
+    return _result(on_distinct(_keys(frame, spec, ctx), compute), ctx.column)

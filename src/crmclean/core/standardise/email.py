@@ -105,22 +105,29 @@ def _email(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     return StepResult(values, joined["error"], unique_inputs=distinct, slow_inputs=slow_n)
 
 
-def key_expr(value: pl.Expr, spec: EmailKeyStep) -> pl.Expr:
-    """The e-mail match key of a (normalised) address; null when it has no '@'."""
-    parts = value.str.strip_chars().str.to_lowercase().str.extract_groups(r"^(.+)@([^@]+)$")
-    local, domain = parts.struct.field("1"), parts.struct.field("2")
+def email_keys(frame: pl.DataFrame, column: str, spec: EmailKeyStep) -> pl.Series:
+    """The e-mail match key of (normalised) addresses; null when there is no '@'. Staged."""
+    parts = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
+    staged = frame.select(
+        parts.str.extract_groups(r"^(.+)@([^@]+)$").struct.rename_fields(["local", "domain"])
+    ).unnest(column)
+    local, domain = pl.col("local"), pl.col("domain")
     if spec.provider_rules:
         gmail = domain.is_in(list(_GMAIL))
-        local = pl.when(gmail).then(local.str.replace_all(".", "", literal=True)).otherwise(local)
-        domain = pl.when(gmail).then(pl.lit("gmail.com")).otherwise(domain)
+        staged = staged.with_columns(
+            pl.when(gmail).then(local.str.replace_all(".", "", literal=True)).otherwise(local),
+            pl.when(gmail).then(pl.lit("gmail.com")).otherwise(domain).alias("domain"),
+        )
     if spec.plus_tags != "none":
         untagged = local.str.replace(r"\+.*$", "")
         strip = pl.lit(True) if spec.plus_tags == "all" else domain.is_in(list(_PLUS_PROVIDERS))
-        local = pl.when(strip & (untagged != "")).then(untagged).otherwise(local)
-    return pl.concat_str(local, pl.lit("@"), domain)
+        staged = staged.with_columns(
+            pl.when(strip & (untagged != "")).then(untagged).otherwise(local).alias("local")
+        )
+    return staged.select(pl.concat_str(local, pl.lit("@"), domain).alias(column)).to_series()
 
 
 @register_key("email_key", EmailKeyStep, "e-mail match key (case-folded, provider rules)")
 def _email_key(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     assert isinstance(spec, EmailKeyStep)
-    return StepResult(frame.select(key_expr(pl.col(ctx.column).cast(pl.String), spec)).to_series())
+    return StepResult(email_keys(frame, ctx.column, spec))

@@ -11,7 +11,13 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
-from crmclean.core.standardise.base import StepContext, StepResult, StepSpec, register
+from crmclean.core.standardise.base import (
+    StepContext,
+    StepResult,
+    StepSpec,
+    on_distinct,
+    register,
+)
 from crmclean.core.standardise.country import region_expr
 
 
@@ -76,20 +82,31 @@ def compact_expr(value: pl.Expr) -> pl.Expr:
 @register("postcode", PostcodeStep, "postcodes formatted by country", aliases=["zip"])
 def _postcode(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     assert isinstance(spec, PostcodeStep)
-    region_ctx = StepContext(
-        ctx.column, ctx.country_column, spec.default_region or ctx.default_region
-    )
-    region = region_expr(region_ctx, spec.country_column)
-    value = pl.col(ctx.column).cast(pl.String)
-    compact = compact_expr(value)
-    by_country = rules(compact)
+    default = spec.default_region or ctx.default_region
+    region = region_expr(StepContext(ctx.column, ctx.country_column, default), spec.country_column)
+    keys = frame.select(pl.col(ctx.column).cast(pl.String).alias("value"), region.alias("region"))
+    out = on_distinct(keys, _format)
+    return StepResult(out.get_column("out").alias(ctx.column), out.get_column("error"))
+
+
+def _format(distinct: pl.DataFrame) -> pl.DataFrame:
+    """Distinct (value, region) rows with `out` and `error`; each rule reads staged columns."""
+    value, region = pl.col("value"), pl.col("region")
+    staged = distinct.with_columns(compact_expr(value).alias("compact"))
+    by_country = rules(pl.col("compact"))
     formatted: pl.Expr = value.str.strip_chars().str.to_uppercase().str.replace_all(r"\s+", " ")
-    known = region.is_in(list(by_country))
     for country, expr in by_country.items():
         formatted = pl.when(region == country).then(expr).otherwise(formatted)
-    bad = value.is_not_null() & known & formatted.is_null() & (value.str.strip_chars() != "")
-    result = frame.select(
-        pl.when(bad).then(value).otherwise(formatted).alias(ctx.column),
+    staged = staged.with_columns(formatted.alias("formatted"))
+    bad = (
+        value.is_not_null()
+        & region.is_in(list(by_country))
+        & pl.col("formatted").is_null()
+        & (value.str.strip_chars() != "")
+    )
+    return staged.select(
+        "value",
+        "region",
+        pl.when(bad).then(value).otherwise(pl.col("formatted")).alias("out"),
         pl.when(bad).then(pl.lit("not a valid postcode for ") + region).alias("error"),
     )
-    return StepResult(result.get_column(ctx.column), result.get_column("error"))

@@ -62,8 +62,10 @@ def column_problems(
             path: YamlPath = ("matching", "comparisons", i, "column")
             out.append((path, f"no column {comparison.column!r} in the data", hint))
         for j, level in enumerate(comparison.levels):
-            for key in ("column", "other"):
-                extra = getattr(level, key, None)
+            named = [("column", level.column), ("other", getattr(level, "other", None))]
+            named += [("requires_equal", c) for c in level.requires_equal]
+            named += [("columns", c) for c in getattr(level, "columns", [])]
+            for key, extra in named:
                 if extra and extra not in known:
                     path = ("matching", "comparisons", i, "levels", j, key)
                     out.append((path, f"no column {extra!r} in the data", hint))

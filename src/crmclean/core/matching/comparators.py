@@ -137,9 +137,20 @@ class LevelSpec(Spec):
     column: str | None = Field(None, description="Compare this column instead of the field's")
     m_probability: float | None = Field(None, gt=0, le=1, description="Fix m instead of EM")
     u_probability: float | None = Field(None, gt=0, le=1, description="Fix u instead of sampling")
+    requires_equal: list[str] = Field(
+        default_factory=list,
+        description="The level holds only where these columns are equal too (street + postcode)",
+    )
 
     def describe(self) -> str:
         return self.type
+
+    @property
+    def label_or_default(self) -> str:
+        text = self.label or self.describe()
+        if self.requires_equal and not self.label:
+            text += " and same " + ", ".join(self.requires_equal)
+        return text
 
 
 @dataclass(frozen=True)
@@ -153,9 +164,14 @@ comparators: Registry[Comparator] = Registry("comparison level")
 
 
 class NullLevel(LevelSpec):
-    """Either side is missing: the comparison says nothing (Bayes factor 1)."""
+    """Either side is missing: the comparison says nothing (Bayes factor 1).
+
+    A comparison over several columns names them in `columns`: it is null only when every one
+    of them is missing on a side.
+    """
 
     type: Literal["null"] = "null"
+    columns: list[str] = Field(default_factory=list)
 
 
 class ExactLevel(LevelSpec):
@@ -258,9 +274,14 @@ class ElseLevel(LevelSpec):
 
 
 def _build_null(spec: NullLevel, column: str) -> Matcher:
+    columns = spec.columns or [column]
+
     def test(values: PairValues) -> BoolArray:
-        left, right = values.sides(column)
-        return _mask(left.is_null() | right.is_null())
+        missing = np.ones(len(values), dtype=np.bool_)
+        for name in columns:
+            left, right = values.sides(name)
+            missing &= _mask(left.is_null() | right.is_null())
+        return missing
 
     return test
 
@@ -426,4 +447,15 @@ LevelUnion = tagged_union(comparators, lambda entry: entry.spec)
 def build_level(spec: LevelSpec, column: str) -> Matcher:
     """The vectorised test of a level over the unique value pairs of its comparison."""
     entry = comparators.get(spec.type)
-    return entry.build(spec, spec.column or column)
+    test = entry.build(spec, spec.column or column)
+    if not spec.requires_equal:
+        return test
+    also = [_build_exact(ExactLevel(), c) for c in spec.requires_equal]
+
+    def combined(values: PairValues) -> BoolArray:
+        holds = test(values)
+        for equal in also:
+            holds = holds & equal(values)
+        return holds
+
+    return combined

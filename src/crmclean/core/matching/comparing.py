@@ -50,14 +50,15 @@ def comparison_levels(comparison: ComparisonSpec) -> list[Level]:
     top = len(specs) - 1
     levels = [Level(-1, null.label or "null (either side missing)", null)]
     for position, spec in enumerate(specs):
-        levels.append(Level(top - position, spec.label or spec.describe(), spec))
+        levels.append(Level(top - position, spec.label_or_default, spec))
     return levels
 
 
 def used_columns(comparison: ComparisonSpec) -> list[str]:
     columns = [comparison.column]
     for level in comparison.levels:
-        for extra in (level.column, getattr(level, "other", None)):
+        extras = (level.column, getattr(level, "other", None), *getattr(level, "columns", []))
+        for extra in (*extras, *level.requires_equal):
             if extra and extra not in columns:
                 columns.append(extra)
     return columns

@@ -25,7 +25,7 @@ from crmclean.core.matching.spec import BlockingRule, ComparisonSpec, MatchingSp
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 _SUFFIXES = ("_key", "_metaphone", "_soundex", "_nysiis", "_initial", "_iso", "_norm", "_e164")
-_M_FLOOR = 1e-6  # an m of zero would veto a match on one typo forever
+_M_FLOOR = 1e-4  # an m of zero would veto a match on one typo forever
 _PSEUDO_COUNT = 0.5  # keeps u of a level never seen among random pairs above zero
 
 
@@ -104,8 +104,36 @@ def estimate_u(frame: pl.DataFrame, spec: MatchingSpec, seed: int) -> dict[str, 
         counts = _level_counts(sample.get_column(f"gamma_{comparison.name}"))
         gammas = [lv.gamma for lv in comparison_levels(comparison) if not lv.is_null]
         total = sum(counts.values()) + _PSEUDO_COUNT * len(gammas)
-        result[comparison.name] = {g: (counts.get(g, 0) + _PSEUDO_COUNT) / total for g in gammas}
+        u = {g: (counts.get(g, 0) + _PSEUDO_COUNT) / total for g in gammas}
+        result[comparison.name] = _with_exact_u(frame, comparison, u)
     return result
+
+
+def _with_exact_u(
+    frame: pl.DataFrame, comparison: ComparisonSpec, sampled: dict[int, float]
+) -> dict[int, float]:
+    """Replace the sampled u of a leading exact level by its exact value from value counts.
+
+    Rare agreements (an e-mail shared by two records in a million) are seldom seen in a sample;
+    the share of record pairs agreeing is sum n_v (n_v - 1) / (n (n - 1)) over the values.
+    """
+    first = next(lv for lv in comparison_levels(comparison) if not lv.is_null)
+    if first.spec.type != "exact" or first.spec.u_probability or len(sampled) < 2:
+        return sampled
+    columns = [first.spec.column or comparison.column, *first.spec.requires_equal]
+    key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in columns]
+    complete = pl.all_horizontal(c.is_not_null() & (c != "") for c in key)
+    values = frame.select(key).filter(
+        frame.select(complete).to_series() & frame.get_column(comparison.column).is_not_null()
+    )
+    n = values.height
+    if n < 2:
+        return sampled
+    counts = values.group_by(columns).agg(pl.len().alias("_n")).get_column("_n").cast(pl.Float64)
+    exact = float((counts * (counts - 1)).sum()) / (n * (n - 1.0))
+    exact = max(exact, 1.0 / (n * (n - 1.0)))
+    rest = 1.0 - sampled[first.gamma]
+    return {g: exact if g == first.gamma else u * (1.0 - exact) / rest for g, u in sampled.items()}
 
 
 # --- m by expectation-maximisation -------------------------------------------------------------

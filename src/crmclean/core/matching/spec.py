@@ -14,8 +14,12 @@ from crmclean.core.spec import Spec
 
 
 def _null_level(value: Any) -> Any:
-    # `- null` in YAML is None; it means the null level, not "no level".
-    return "null" if value is None else value
+    # `- null` (and `type: null`) in YAML is None; it means the null level, not "no level".
+    if value is None:
+        return "null"
+    if isinstance(value, dict) and "type" in value and value["type"] is None:
+        return {**value, "type": "null"}
+    return value
 
 
 Level = Annotated[LevelUnion, BeforeValidator(_null_level)]

@@ -92,7 +92,7 @@ def profile_frame(
     top: int = 5,
     pii_columns: frozenset[str] | None = None,
     show_values: bool = False,
-    sample_rows: int = 100_000,
+    sample_rows: int = 50_000,
     seed: int = 0,
 ) -> Profile:
     """Profile every column but record_id. `pii_columns` None: personal columns are guessed."""

@@ -227,3 +227,11 @@ def test_empty_tables_give_a_report_not_a_crash(tmp_path: Path) -> None:
     assert document["standardisation"]["steps"] == []
     for field, value, _ in _parse(page).figures:
         assert json.loads(value) == _at(document, field), field
+
+
+def test_shares_near_0_or_1_are_not_rounded_to_it() -> None:
+    from crmclean.report.html_sections import _percent
+
+    assert [_percent(x) for x in (0, 1, 0.5, 0.123456)] == ["0.0%", "100.0%", "50.0%", "12.3%"]
+    assert _percent(0.9999) == "99.99%"
+    assert _percent(0.00002) == "0.002%"

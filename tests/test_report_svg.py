@@ -90,3 +90,12 @@ def test_empty_charts_are_still_valid() -> None:
     _parse(svg.bar_chart([], [], title="empty"))
     _parse(svg.histogram([0, 1], [0], title="empty"))
     _parse(svg.stacked_bar([], [], title="empty"))
+
+
+def test_histogram_ticks_are_round_numbers() -> None:
+    assert svg._ticks(0, 46) == [0, 10, 20, 30, 40]
+    assert svg._ticks(-2, 8) == [-2, 0, 2, 4, 6, 8]
+    assert svg._ticks(0.3, 0.37) == [0.3, 0.32, 0.34, 0.36]
+    chart = svg.histogram([0, 23, 46], [1, 2], title="h", thresholds=[("auto", 13.28764)])
+    assert ">40<" in chart and ">9.2<" not in chart
+    assert "auto = 13.29" in chart

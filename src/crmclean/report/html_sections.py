@@ -31,7 +31,7 @@ def num(path: str, value: int | float | None, kind: str = "int") -> str:
     if value is None:
         return f'<span class="num na" data-field="{esc(path)}" data-value="null">–</span>'
     if kind == "pct":
-        shown = f"{value:.2%}" if 0 < value < 0.0001 or 0.9999 < value < 1 else f"{value:.1%}"
+        shown = _percent(value)
     elif kind == "float":
         shown = f"{value:,.2f}"
     elif kind == "score":
@@ -42,6 +42,16 @@ def num(path: str, value: int | float | None, kind: str = "int") -> str:
         f'<span class="num" data-field="{esc(path)}" data-value="{esc(json.dumps(value))}">'
         f"{esc(shown)}</span>"
     )
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage with one decimal, more when that would round a share that is not
+    0 or 1 to 0.0% or 100.0% (99.99% is not 100%)."""
+    for decimals in (1, 2, 3, 4):
+        shown = f"{share:.{decimals}%}"
+        if not (0 < share < 1) or float(shown[:-1]) not in (0.0, 100.0):
+            return shown
+    return shown
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:

@@ -9,6 +9,7 @@ identical inputs. Every piece of text is escaped: labels can be customer data.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Sequence
 
 # A colour-blind-safe palette (Okabe-Ito), readable in greyscale print too.
@@ -60,6 +61,17 @@ def _nice_max(value: float) -> float:
         if step * magnitude >= value:
             return step * magnitude
     return 10.0 * magnitude
+
+
+def _ticks(lo: float, hi: float, most: int = 7) -> list[float]:
+    """Round tick values (steps of 1, 2, 2.5 or 5 x 10^k) inside [lo, hi], at most `most`."""
+    span = hi - lo
+    if span <= 0:
+        return [lo]
+    step = _nice_max(span / (most - 1))
+    first = math.ceil(lo / step) * step
+    count = math.floor((hi - first) / step + 1e-9) + 1
+    return [round(first + i * step, 10) for i in range(count)]
 
 
 def bar_chart(
@@ -167,11 +179,12 @@ def histogram(
         f'<line x1="{_n(left)}" y1="{_n(axis_y)}" x2="{_n(left + plot_w)}" y2="{_n(axis_y)}" '
         f'stroke="#555" stroke-width="1"/>'
     )
-    for k in range(6):  # x ticks
-        v = lo + span * k / 5
+    for v in _ticks(lo, hi):
         out.append(
-            f'<text x="{_n(sx(v))}" y="{_n(axis_y + 14)}" text-anchor="middle">'
-            f"{_e(_fmt(round(v, 2)))}</text>"
+            f'<line x1="{_n(sx(v))}" y1="{_n(axis_y)}" x2="{_n(sx(v))}" y2="{_n(axis_y + 4)}" '
+            f'stroke="#555" stroke-width="1"/>'
+            f'<text x="{_n(sx(v))}" y="{_n(axis_y + 16)}" text-anchor="middle">'
+            f"{_e(_fmt(v))}</text>"
         )
     if x_label:
         out.append(
@@ -189,7 +202,7 @@ def histogram(
             f'<line x1="{_n(x)}" y1="{_n(top - 4)}" x2="{_n(x)}" y2="{_n(axis_y)}" '
             f'stroke="{colour}" stroke-width="2" stroke-dasharray="5 3"/>'
             f'<text x="{_n(label_x)}" y="{_n(top - 8 + 12 * (i % 2))}" text-anchor="{anchor}" '
-            f'fill="{colour}">{_e(f"{name} = {value:g}")}</text>'
+            f'fill="{colour}">{_e(f"{name} = {round(value, 2):g}")}</text>'
         )
     out.append("</svg>")
     return "".join(out)

@@ -64,7 +64,9 @@ def regions(frame: pl.DataFrame, spec: PhoneValidCheck, ctx: CheckContext) -> pl
     if ctx.country_column is None:
         return default
     alpha2 = to_alpha2(frame.get_column(ctx.country_column))
-    return alpha2.fill_null(ctx.default_region).alias("region")
+    # Countries without a numbering plan of their own (AQ, BV) read like rows without a country.
+    known = alpha2.is_in(sorted(phonenumbers.SUPPORTED_REGIONS))
+    return alpha2.zip_with(known, default).fill_null(ctx.default_region).alias("region")
 
 
 # Below this many distinct numbers the library alone is quicker than building the fast path.

@@ -1,6 +1,7 @@
 """postcode_valid (alias postcode): the postcode fits its row's country.
 
-Rows whose country has no pattern here are not judged (a wrong country is country_valid's job).
+Rows whose country has no pattern here, or is no country we know, are not judged (a wrong
+country is country_valid's job); rows without a country are read in the default region.
 """
 
 from __future__ import annotations
@@ -61,8 +62,11 @@ def _needs(spec: CheckSpec, ctx: CheckContext) -> list[Need]:
 def _countries(frame: pl.DataFrame, spec: PostcodeValidCheck, ctx: CheckContext) -> pl.Series:
     fixed = spec.country.upper() if spec.country else None
     if fixed is None and ctx.country_column is not None:
-        alpha2 = to_alpha2(frame.get_column(ctx.country_column))
-        return alpha2.fill_null(ctx.default_region).alias("__country")
+        given = frame.get_column(ctx.country_column)
+        # A missing country means the default region; a country we cannot read is not judged.
+        missing = given.is_null() | (given.cast(pl.String).str.strip_chars() == "")
+        default = pl.Series([ctx.default_region] * frame.height, dtype=pl.String)
+        return default.zip_with(missing, to_alpha2(given)).alias("__country")
     return pl.Series("__country", [fixed or ctx.default_region] * frame.height, dtype=pl.String)
 
 

@@ -273,3 +273,16 @@ def test_a_table_without_the_contracts_columns_is_an_input_error(tmp_path: Path)
     )
     with pytest.raises(InputError, match=r"pairs\.parquet: lacks the column"):
         load_run_outputs(folder)
+
+
+def test_info_rules_do_not_lower_validity(tmp_path: Path) -> None:
+    folder = write_validate_run(tmp_path)
+    frame = pl.read_parquet(folder / "violations.parquet")
+    frame.with_columns(
+        pl.when(pl.col("column") == "city")
+        .then(pl.lit("info"))
+        .otherwise("severity")
+        .alias("severity")
+    ).write_parquet(folder / "violations.parquet")
+    columns = {c.column: c for c in _model(folder).columns or []}
+    assert columns["city"].validity == 1.0 and columns["email"].validity == 0.7

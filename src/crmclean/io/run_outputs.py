@@ -21,7 +21,7 @@ REPORT_FILES = frozenset({"report.json", "report.html"})
 # Columns the report reads from each table (docs/architecture.md): checked when the folder is
 # loaded, so a table from another tool or version fails with its name, not a polars traceback.
 NEEDED_COLUMNS = {
-    "violations": ("rule_id", "column", "record_id", "value"),
+    "violations": ("rule_id", "column", "record_id", "value", "severity"),
     "changes": ("record_id", "column", "step"),
     "pairs": ("record_id_l", "record_id_r", "match_weight"),
     "clusters": ("record_id", "cluster_id"),

@@ -321,7 +321,8 @@ def column_profile(
     flagged: dict[str, int] = {}
     if violations is not None:
         per_column = (
-            violations.filter(pl.col("column").is_not_null())
+            # info rules describe, they do not judge: they count neither in the score nor here
+            violations.filter(pl.col("column").is_not_null() & (pl.col("severity") != "info"))
             .with_columns(pl.col("column").str.split(", "))  # composite keys flag each part
             .explode("column")
             .group_by("column")

@@ -212,7 +212,11 @@ def columns_section(columns: list[ColumnProfile] | None) -> str:
     body = (
         '<div class="grid">'
         + (figure(complete, "Share of non-empty values.") if has_completeness else "")
-        + (figure(chart, "Share of rows no rule flagged in the column.") if has_validity else "")
+        + (
+            figure(chart, "Share of rows no error or warn rule flagged in the column.")
+            if has_validity
+            else ""
+        )
         + "</div>"
         + table(["Column", "Completeness", "Validity", "Rows flagged"], rows)
     )

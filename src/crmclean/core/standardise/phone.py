@@ -118,7 +118,10 @@ def _phone(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     rows = frame.select(
         value.alias("value"),
         key.alias("key"),
-        pl.when(key.str.starts_with("+")).then(pl.lit(_GLOBAL)).otherwise(region).alias("region"),
+        pl.when(key.str.starts_with("+") & (spec.format != "NATIONAL"))
+        .then(pl.lit(_GLOBAL))
+        .otherwise(region)
+        .alias("region"),
         split.struct.field("2").alias("typed_extension"),
     )
     distinct = rows.filter(pl.col("key").is_not_null()).select("key", "region").unique()

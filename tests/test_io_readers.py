@@ -104,13 +104,13 @@ def test_record_id_from_id_column_duplicates_allowed(tmp_path: Path) -> None:
 
 
 def test_types_cast_integer_decimal_boolean(tmp_path: Path) -> None:
-    path = write(tmp_path / "c.csv", "n;x;ok;plz\n1;1,5;ja;01067\n-2;2.25;false;\n")
+    path = write(tmp_path / "c.csv", "n;x;ok;plz\n1;1,5;ja;01067\n-2;2.25;false;\nn/a; ;-;x\n")
     types = {"n": "integer", "x": "decimal", "ok": "boolean", "plz": "postcode"}
     frame = read_table(path, types=types).frame
-    assert frame.schema["n"] == pl.Int64 and frame.get_column("n").to_list() == [1, -2]
-    assert frame.get_column("x").to_list() == [1.5, 2.25]
-    assert frame.get_column("ok").to_list() == [True, False]
-    assert frame.get_column("plz").to_list() == ["01067", None]
+    assert frame.schema["n"] == pl.Int64 and frame.get_column("n").to_list() == [1, -2, None]
+    assert frame.get_column("x").to_list() == [1.5, 2.25, None]  # null tokens are missing
+    assert frame.get_column("ok").to_list() == [True, False, None]
+    assert frame.get_column("plz").to_list() == ["01067", None, "x"]
 
 
 def test_parquet_ndjson_json_read_as_strings(tmp_path: Path) -> None:

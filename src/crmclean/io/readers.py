@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from crmclean.config.models import DEFAULT_NULL_TOKENS
 from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
 from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
@@ -239,7 +240,7 @@ def _apply_types(
         expr = _cast_expr(name, kind)
         assert expr is not None
         casted = frame.select(expr).to_series()
-        bad = casted.is_null() & frame.get_column(name).is_not_null()
+        bad = casted.is_null() & ~frame.select(_is_missing(pl.col(name))).to_series()
         if bad.any():
             first = int(bad.arg_max() or 0)
             value = frame.get_column(name)[first]
@@ -252,8 +253,15 @@ def _apply_types(
     return frame
 
 
+def _is_missing(value: pl.Expr) -> pl.Expr:
+    """Null, blank or a null token such as n/a: missing, not a bad number."""
+    text = value.cast(pl.String).str.strip_chars().str.to_lowercase()
+    return value.is_null() | text.is_in(DEFAULT_NULL_TOKENS)
+
+
 def _cast_expr(name: str, kind: str) -> pl.Expr | None:
-    text = pl.col(name).cast(pl.String).str.strip_chars()
+    col = pl.col(name)
+    text = pl.when(_is_missing(col)).then(None).otherwise(col.cast(pl.String).str.strip_chars())
     if kind == "integer":
         return text.cast(pl.Int64, strict=False).alias(name)
     if kind == "decimal":

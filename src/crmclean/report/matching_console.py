@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -32,7 +33,7 @@ def print_dedupe(console: Console, summary: dict[str, Any]) -> None:
             sizes = ", ".join(str(n) for _, n in rule["skipped_examples"])
             skipped = f"{rule['skipped_blocks']} ({sizes})"
         rules.add_row(
-            rule["rule"],
+            escape(rule["rule"]),
             _num(rule["pairs"]),
             _num(rule["new_pairs"]),
             _num(rule["blocks"]),
@@ -68,17 +69,16 @@ def print_dedupe(console: Console, summary: dict[str, Any]) -> None:
 
 
 def print_explain(console: Console, explanation: dict[str, Any]) -> None:
-    table = Table(
-        title=f"{explanation['record_id_l']} vs {explanation['record_id_r']}", title_justify="left"
-    )
+    title = escape(f"{explanation['record_id_l']} vs {explanation['record_id_r']}")
+    table = Table(title=title, title_justify="left")
     for name in ("comparison", "left", "right", "level", "bayes factor (log2)"):
         table.add_column(name, justify="right" if name.startswith("bayes") else "left")
     for row in explanation["comparisons"]:
         table.add_row(
             row["name"],
-            _num(row["left"]),
-            _num(row["right"]),
-            f"{row['level']} (γ={row['gamma']})",
+            escape(_num(row["left"])),
+            escape(_num(row["right"])),
+            escape(f"{row['level']} (γ={row['gamma']})"),
             f"{row['bayes_factor']:+.2f}",
         )
     table.add_row("prior", "", "", "", f"{explanation['prior_weight']:+.2f}")

@@ -74,6 +74,11 @@ def fingerprint(spec: MatchingSpec) -> str:
 # --- u from random pairs -----------------------------------------------------------------------
 
 
+def u_sample_size(n_records: int, cap: int) -> int:
+    """Ten random partners per record suffice for small data; large data takes the cap."""
+    return min(cap, max(50_000, 10 * n_records), max(n_records * (n_records - 1) * 2, 0))
+
+
 def random_pairs(n_records: int, n_pairs: int, seed: int) -> pl.DataFrame:
     """Distinct-record pairs drawn uniformly (with replacement), reproducible from the seed."""
     if n_records < 2:
@@ -96,9 +101,8 @@ def _level_counts(gammas: pl.Series) -> dict[int, int]:
 
 
 def estimate_u(frame: pl.DataFrame, spec: MatchingSpec, seed: int) -> dict[str, dict[int, float]]:
-    sample = compare(
-        frame, random_pairs(frame.height, spec.training.u_sample_pairs, seed), spec.comparisons
-    )
+    n_pairs = u_sample_size(frame.height, spec.training.u_sample_pairs)
+    sample = compare(frame, random_pairs(frame.height, n_pairs, seed), spec.comparisons)
     result: dict[str, dict[int, float]] = {}
     for comparison in spec.comparisons:
         counts = _level_counts(sample.get_column(f"gamma_{comparison.name}"))
@@ -328,9 +332,7 @@ def train(frame: pl.DataFrame, pairs: pl.DataFrame, spec: MatchingSpec, *, seed:
         "seed": seed,
         "records": frame.height,
         "blocked_pairs": pairs.height,
-        "u_sample_pairs": min(
-            training.u_sample_pairs, max(frame.height * (frame.height - 1) * 2, 0)
-        ),
+        "u_sample_pairs": u_sample_size(frame.height, training.u_sample_pairs),
         "prior_within_blocked_pairs": blocked_prior,
         "sessions": [
             {

@@ -71,7 +71,9 @@ def load_cleaned(input_path: Path, rules: RuleFile) -> pl.DataFrame:
 
 def pii_kinds(rules: RuleFile) -> dict[str, str]:
     """`pii: true` columns and how to mask them; derived keys inherit it from their sources."""
-    kinds = {name: kind_for(name, c.type) for name, c in rules.columns.items() if c.pii}
+    kinds: dict[str, str] = {
+        name: kind_for(name, c.type) for name, c in rules.columns.items() if c.pii
+    }
     for name, derived in rules.derive.items():
         inherited = [kinds[source] for source in derived.sources if source in kinds]
         if inherited:

@@ -1,0 +1,205 @@
+"""`crmclean dedupe | explain | evaluate` through the CLI: exit codes, outputs, contracts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from crmclean.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "customers.csv"
+TRUTH = ROOT / "sample_data" / "truth.csv"
+RULES = ROOT / "rules" / "company.yaml"
+runner = CliRunner()
+
+
+def _run(*args: object) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dedupe") / "out"
+    code, _, err = _run("dedupe", SAMPLE, "--rules", RULES, "--out", out, "--quiet")
+    assert code == 0, err
+    return out
+
+
+def test_outputs_follow_the_contracts(run_dir: Path) -> None:
+    pairs = pl.read_parquet(run_dir / "pairs.parquet")
+    clusters = pl.read_parquet(run_dir / "clusters.parquet")
+    summary = json.loads((run_dir / "dedupe.json").read_text())
+    names = [c["name"] for c in summary["matching"]["comparisons"]]
+    assert pairs.columns[:5] == [
+        "record_id_l",
+        "record_id_r",
+        "match_weight",
+        "match_probability",
+        "blocking_rule",
+    ]
+    for name in names:
+        assert pairs.schema[f"gamma_{name}"] == pl.Int8
+        assert pairs.schema[f"bf_{name}"] == pl.Float64
+    assert (pairs["record_id_l"] < pairs["record_id_r"]).all()
+    assert pairs.select(pl.struct("record_id_l", "record_id_r").is_unique().all()).item()
+    p = pairs["match_probability"]
+    assert ((p >= summary["thresholds"]["review"]) & (p <= 1)).all()
+    assert set(pairs["blocking_rule"].unique()) <= {r["rule"] for r in summary["blocking"]}
+    customers = pl.read_csv(SAMPLE, infer_schema=False)
+    assert clusters.columns == ["record_id", "cluster_id"]
+    assert clusters.height == customers.height
+    assert set(clusters["record_id"]) == set(customers["customer_id"])
+    # cluster ids are the smallest member id: deterministic and stable
+    smallest = clusters.group_by("cluster_id").agg(pl.col("record_id").min())
+    assert (smallest["cluster_id"] == smallest["record_id"]).all()
+    model = json.loads((run_dir / "model.json").read_text())
+    assert model["fingerprint"] == summary["fingerprint"] and 0 < model["prior"] < 1
+    assert summary["stats"]["comparisons_per_second"] > 0
+    assert [r["pairs"] > 0 for r in summary["blocking"]] == [True] * len(summary["blocking"])
+
+
+def test_accuracy_on_the_sample_data(run_dir: Path) -> None:
+    code, out, err = _run(
+        "evaluate", run_dir / "clusters.parquet", "--truth", TRUTH, "--format", "json"
+    )
+    assert code == 0, err
+    scores = json.loads(out)
+    # achieved 0.976 pairwise (P 0.989, R 0.964) without labels; the floor sits just below
+    assert scores["pairwise"]["f1"] >= 0.965
+    assert scores["pairwise"]["precision"] >= 0.975
+    assert scores["bcubed"]["f1"] >= 0.985
+    code, _, err = _run(
+        "evaluate", run_dir / "clusters.parquet", "--truth", TRUTH, "--min-f1", "0.9999"
+    )
+    assert code == 1 and "below --min-f1" in err
+
+
+def test_same_input_gives_byte_identical_outputs(run_dir: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert _run("dedupe", SAMPLE, "--rules", RULES, "--out", again, "-q")[0] == 0
+    for name in ("pairs.parquet", "clusters.parquet", "model.json", "review.parquet"):
+        assert (again / name).read_bytes() == (run_dir / name).read_bytes(), name
+
+
+def test_a_saved_model_scores_without_training(run_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scored"
+    code, _, err = _run(
+        "dedupe", SAMPLE, "--rules", RULES, "--out", out, "--model", run_dir / "model.json", "-q"
+    )
+    assert code == 0, err
+    assert json.loads((out / "dedupe.json").read_text())["stats"]["trained"] is False
+    assert (out / "clusters.parquet").read_bytes() == (run_dir / "clusters.parquet").read_bytes()
+
+
+def _rules_with(tmp_path: Path, matching_patch: str) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(f"extends: {RULES}\n{matching_patch}", encoding="utf-8")
+    return path
+
+
+def test_a_model_for_other_comparisons_is_refused(run_dir: Path, tmp_path: Path) -> None:
+    rules = _rules_with(
+        tmp_path,
+        "matching:\n  blocking: [[email_key]]\n"
+        "  comparisons:\n    - {name: email, column: email_key, levels: [exact, else]}\n",
+    )
+    code, _, err = _run(
+        "dedupe",
+        SAMPLE,
+        "--rules",
+        rules,
+        "--out",
+        tmp_path / "o",
+        "--model",
+        run_dir / "model.json",
+    )
+    assert code == 2
+    assert "trained for other comparisons" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_column_is_a_located_rule_error(tmp_path: Path) -> None:
+    rules = _rules_with(
+        tmp_path,
+        "matching:\n  blocking: [[email_key]]\n"
+        "  comparisons:\n    - {name: shoe, column: shoe_size, levels: [exact, else]}\n",
+    )
+    code, _, err = _run("dedupe", SAMPLE, "--rules", rules, "--out", tmp_path / "o")
+    assert code == 2
+    assert f"{rules}:" in err and "matching.comparisons[0].column" in err and "shoe_size" in err
+
+
+def test_a_too_large_blocking_rule_is_refused_unless_forced(tmp_path: Path) -> None:
+    rules = _rules_with(
+        tmp_path,
+        "matching:\n  blocking: [[country]]\n  max_pairs_per_rule: 1000\n"
+        "  max_block_size: 100000\n"
+        "  comparisons:\n    - {name: email, column: email_key, levels: [exact, else]}\n",
+    )
+    code, _, err = _run("dedupe", SAMPLE, "--rules", rules, "--out", tmp_path / "o")
+    assert code == 2 and "[country] would generate" in err and "--force" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_unreadable_input_exits_3(tmp_path: Path) -> None:
+    code, _, err = _run("dedupe", tmp_path / "nope.csv", "--rules", RULES, "--out", tmp_path / "o")
+    assert code == 3 and "nope.csv" in err
+
+
+def test_explain_matches_the_scored_pair(run_dir: Path) -> None:
+    pairs = pl.read_parquet(run_dir / "pairs.parquet").sort("match_weight").head(1)
+    a, b, weight = pairs.select("record_id_l", "record_id_r", "match_weight").row(0)
+    code, out, err = _run("explain", run_dir, b, a, "--format", "json")
+    assert code == 0, err
+    explanation = json.loads(out)
+    assert explanation["record_id_l"] == a and explanation["match_weight"] == pytest.approx(weight)
+    total = explanation["prior_weight"] + sum(c["bayes_factor"] for c in explanation["comparisons"])
+    assert total == pytest.approx(weight)
+    assert explanation["blocking_rules"] and explanation["verdict"]
+    first = next(c for c in explanation["comparisons"] if c["name"] == "first_name")
+    assert first["left"] is None or "*" in first["left"]  # personal values masked by default
+    code, out, _ = _run("explain", run_dir, a, b)
+    assert code == 0 and "verdict:" in out
+    assert _run("explain", run_dir, a, "NO-SUCH-ID")[0] == 3
+
+
+def test_decisions_are_honoured_against_the_model(run_dir: Path, tmp_path: Path) -> None:
+    clusters = pl.read_parquet(run_dir / "clusters.parquet")
+    pairs = pl.read_parquet(run_dir / "pairs.parquet")
+    merged = pairs.sort("match_weight", descending=True).row(0, named=True)
+    singles = clusters.group_by("cluster_id").len().filter(pl.col("len") == 1).head(2)
+    lone_a, lone_b = sorted(singles["cluster_id"].to_list())
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "record_id_l,record_id_r,decision,decided_by,decided_at,note\n"
+        f"{merged['record_id_r']},{merged['record_id_l']},no_match,anna,2026-11-23T14:00:00Z,\n"
+        f"{lone_a},{lone_b},match,anna,2026-11-23T14:01:00Z,same person\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "decided"
+    code, _, err = _run(
+        "dedupe",
+        SAMPLE,
+        "--rules",
+        RULES,
+        "--out",
+        out,
+        "--decisions",
+        decisions,
+        "--model",
+        run_dir / "model.json",
+        "-q",
+    )
+    assert code == 0, err
+    after = dict(pl.read_parquet(out / "clusters.parquet").iter_rows())
+    assert after[merged["record_id_l"]] != after[merged["record_id_r"]]
+    assert after[lone_a] == after[lone_b]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id_l,record_id_r,decision\na,b,perhaps\n", encoding="utf-8")
+    code, _, err = _run("dedupe", SAMPLE, "--rules", RULES, "--out", out, "--decisions", bad)
+    assert code == 2 and "match or no_match" in err

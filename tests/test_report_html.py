@@ -235,3 +235,10 @@ def test_shares_near_0_or_1_are_not_rounded_to_it() -> None:
     assert [_percent(x) for x in (0, 1, 0.5, 0.123456)] == ["0.0%", "100.0%", "50.0%", "12.3%"]
     assert _percent(0.9999) == "99.99%"
     assert _percent(0.00002) == "0.002%"
+
+
+def test_control_characters_in_data_are_replaced() -> None:
+    from crmclean.report.html_sections import esc
+
+    assert esc('a\x00b\x1b[31m<"') == "a\ufffdb\ufffd[31m&lt;&quot;"
+    assert esc("tab\tand\nnewline") == "tab\tand\nnewline"

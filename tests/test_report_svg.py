@@ -6,6 +6,8 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmclean.report import svg
 
@@ -99,3 +101,20 @@ def test_histogram_ticks_are_round_numbers() -> None:
     chart = svg.histogram([0, 23, 46], [1, 2], title="h", thresholds=[("auto", 13.28764)])
     assert ">40<" in chart and ">9.2<" not in chart
     assert "auto = 13.29" in chart
+
+
+@given(
+    labels=st.lists(st.text(max_size=30), min_size=1, max_size=5),
+    value=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+)
+@settings(max_examples=60, deadline=None)
+def test_any_text_gives_well_formed_charts(labels: list[str], value: float) -> None:
+    """Customer data can hold anything: markup, quotes, control characters."""
+    values = [value] * len(labels)
+    for chart in (
+        svg.bar_chart(labels, values, title=labels[0]),
+        svg.stacked_bar(labels, [(labels[0], [abs(v) for v in values])], title=labels[-1]),
+        svg.histogram([0, 1], [1], title=labels[0], thresholds=[(labels[-1], 0.5)]),
+    ):
+        root = _parse(chart)
+        assert all(child.tag in {"title", "text", "rect", "line"} for child in root)

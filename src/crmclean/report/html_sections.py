@@ -7,7 +7,6 @@ check that the page shows exactly what the JSON says. Every other text goes thro
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
 
@@ -23,7 +22,8 @@ MAX_CHARTED_RULES = 30
 
 
 def esc(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+    """Escaped text (customer data included); control characters become U+FFFD."""
+    return svg.escape("" if text is None else text)
 
 
 def num(path: str, value: int | float | None, kind: str = "int") -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable, Sequence
 
 # A colour-blind-safe palette (Okabe-Ito), readable in greyscale print too.
@@ -19,8 +20,15 @@ _FONT = "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-s
 _CHAR_PX = 7.2  # generous glyph width at 12px: sizes label gutters without measuring text
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def escape(text: object) -> str:
+    """Escaped text; control characters (no place in HTML or XML) become U+FFFD."""
+    return html.escape(_CONTROL.sub("\ufffd", str(text)), quote=True)
+
+
+_e = escape
 
 
 def _n(value: float) -> str:

@@ -185,7 +185,9 @@ def _render(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
         ),
         "",
     )
-    salutation = _salutations(country_i, frame["female"].to_numpy(), rng)
+    salutation = _salutations(
+        country_i, frame["female"].to_numpy(), frame["doctor"].to_numpy(), rng
+    )
     # lazy: common subexpressions (calling codes, date parts) are computed once
     return (
         frame.lazy()
@@ -205,13 +207,15 @@ def _render(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     )
 
 
-def _salutations(country: np.ndarray, female: np.ndarray, rng: np.random.Generator) -> pl.Series:
-    """Herr/Hr./Frau/Fr., Mr/Mrs/Ms, M./Mme ...; some German-speaking customers carry 'Dr.'."""
+def _salutations(
+    country: np.ndarray, female: np.ndarray, doctor: np.ndarray, rng: np.random.Generator
+) -> pl.Series:
+    """Herr/Hr./Frau/Fr., Mr/Mrs/Ms, M./Mme ...; doctors' 'Dr.' is in most of their records."""
     n = len(country)
     table = {c: (m[0], m[1], f[0], f[1]) for c, (m, f) in SALUTATIONS.items()}
     variant = (rng.random(n) < 0.25).astype(np.int64)
     text = by_country(table, country, female.astype(np.int64) * 2 + variant)
-    doctor = (rng.random(n) < 0.04) & (country < 3)
+    doctor = doctor & (rng.random(n) < 0.7)
     return pl.select(
         pl.when(pl.lit(doctor)).then(pl.lit(text) + " Dr.").otherwise(pl.lit(text))
     ).to_series()

@@ -68,6 +68,7 @@ def draw_people(n: int, rng: np.random.Generator, t: Tables) -> Columns:
         "mobile": mobile,
         "mob_local": fill_templates(t.mobiles.rows["local"], mobile, rng),
         "landline": rng.random(n) < 0.4,
+        "doctor": (rng.random(n) < 0.06) & (country < 3),  # 'Dr.' in German-speaking countries
         "dob": _draw_dob(rng, n),
         "email_first": first.copy(),  # its own array: shared e-mails overwrite it
         "email_style": rng.integers(0, 8, n),
@@ -149,6 +150,18 @@ def _twin(c: Columns, to: np.ndarray, base: np.ndarray, rng: np.random.Generator
     c["landline"][base[share_phone]] = True
 
 
+def _clustered(bases: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n picks from bases where 30 % repeat the previous pick: the same common name in one
+    town several times over (cluster sizes 1, 2, 3+ about 70/21/9 %)."""
+    if n == 0:
+        return bases[:0]
+    new_cluster = rng.random(n) >= 0.3
+    new_cluster[0] = True
+    heads = bases[rng.integers(0, len(bases), int(new_cluster.sum()))]
+    picked: np.ndarray = heads[np.cumsum(new_cluster) - 1]
+    return picked
+
+
 def derive_hard_cases(c: Columns, share: float, rng: np.random.Generator, t: Tables) -> None:
     """Turn `share` of the entities into hard non-duplicates of other (base) entities."""
     n = len(c["kind"])
@@ -157,9 +170,10 @@ def derive_hard_cases(c: Columns, share: float, rng: np.random.Generator, t: Tab
         return
     order = rng.permutation(n)
     derived, bases = order[:n_hard], order[n_hard:]
-    # Skewed choice of base: some entities get several namesakes or household members.
-    base = bases[(rng.random(n_hard) ** 2 * len(bases)).astype(np.int64)]
+    base = bases[rng.integers(0, len(bases), n_hard)]
     kind = 1 + rng.choice(len(_HARD_KIND_SHARES), size=n_hard, p=_HARD_KIND_SHARES)
+    namesakes = np.flatnonzero(kind == KINDS.index("namesake"))
+    base[namesakes] = _clustered(bases, len(namesakes), rng)
     c["kind"][derived] = kind
     c["related"][derived] = base
     for k, name in enumerate(KINDS[1:], start=1):
@@ -219,6 +233,7 @@ def entity_frame(c: Columns, t: Tables) -> pl.DataFrame:
             "mob_prefix": t.mobiles.rows["prefix"].gather(c["mobile"]),
             "mob_local": c["mob_local"],
             "landline": c["landline"],
+            "doctor": c["doctor"],
             "dob": pl.Series(c["dob"]).cast(pl.Int32).cast(pl.Date),
         }
     )

@@ -17,17 +17,14 @@ recorded with its error, never dropped.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import json
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +35,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from evaluate import evaluate  # noqa: E402
+from measure import Outcome, run_measured  # noqa: E402
 from results_md import render_markdown  # noqa: E402
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
@@ -46,80 +44,6 @@ DEFAULT_BUDGET_S = {"10k": 600, "100k": 1200, "1M": 1200}
 CRMCLEAN_COMMANDS = ["validate", "profile", "clean", "dedupe", "run"]
 PEERS = ["splink", "goldenmatch"]
 ID_ROW_NUMBER = "__row_number__"
-
-
-@dataclass
-class Outcome:
-    tool: str
-    status: str  # ok | failed | over_budget | skipped
-    wall_s: float | None = None
-    peak_rss_mb: float | None = None
-    exit_code: int | None = None
-    command: str = ""
-    error: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    scores: dict[str, Any] | None = None
-
-
-def _rss_mb(pid: int) -> float:
-    """Current resident memory of a running process (0 once it has gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    line = next((x for x in status.splitlines() if x.startswith("VmRSS:")), "VmRSS: 0 kB")
-    return int(line.split()[1]) / 1024
-
-
-def run_measured(argv: list[str], log_stem: Path, budget_s: float, mem_limit_mb: float) -> Outcome:
-    """Run one process alone; its own wall clock and peak RSS, stdout/stderr kept as logs.
-
-    Past the time budget or the memory limit (the machine is shared) it is stopped and
-    recorded as such.
-    """
-    log_stem.parent.mkdir(parents=True, exist_ok=True)
-    out_path, err_path = log_stem.with_suffix(".out"), log_stem.with_suffix(".err")
-    command = " ".join(argv)
-    stopped: str | None = None
-    with out_path.open("wb") as out, err_path.open("wb") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, cwd=ROOT, start_new_session=True)
-        polls = 0
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            polls += 1
-            if stopped is None and time.perf_counter() - start > budget_s:
-                stopped = f"stopped after the {budget_s:.0f} s time budget"
-            elif stopped is None and polls % 10 == 0 and _rss_mb(proc.pid) > mem_limit_mb:
-                stopped = f"stopped above the {mem_limit_mb:.0f} MB memory limit"
-            if stopped is not None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-            time.sleep(0.05)
-        wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    outcome = Outcome(
-        tool=log_stem.name,
-        status="ok",
-        wall_s=round(wall, 2),
-        peak_rss_mb=round(usage.ru_maxrss / 1024, 1),
-        exit_code=proc.returncode,
-        command=command,
-    )
-    if stopped is not None:
-        outcome.status = "over_budget"
-        outcome.error = stopped
-    lines = out_path.read_text(errors="replace").strip().splitlines()
-    if lines and lines[-1].startswith("{"):
-        with contextlib.suppress(json.JSONDecodeError):
-            outcome.detail = json.loads(lines[-1])
-    if outcome.status == "ok" and proc.returncode not in (0, 1):
-        outcome.status = "failed"
-        tail = err_path.read_text(errors="replace").strip().splitlines()[-8:]
-        outcome.error = f"exit {proc.returncode}: " + " | ".join(tail)
-    return outcome
 
 
 def generate_data(label: str, rows: int, seed: int, data_dir: Path) -> Path:
@@ -217,6 +141,11 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
     out_root = args.out_dir / label
     shutil.rmtree(out_root, ignore_errors=True)
     outcomes: list[Outcome] = []
+    limits: dict[str, Any] = {
+        "cwd": ROOT,
+        "budget_s": budget,
+        "mem_limit_mb": args.mem_limit_gb * 1024,
+    }
     available = crmclean_commands()
 
     for command in CRMCLEAN_COMMANDS:
@@ -229,8 +158,9 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
         out = out_root / f"crmclean-{command}"
         argv = crmclean_argv(command, folder, out, args.rules)
         print(f"[{label}] {name} ...", file=sys.stderr, flush=True)
+        # Exit 1 is "the data failed a rule" (validate, run), a result rather than a crash.
         outcome = run_measured(
-            argv, out_root / "logs" / f"crmclean-{command}", budget, args.mem_limit_gb * 1024
+            argv, out_root / "logs" / f"crmclean-{command}", ok_exit_codes=(0, 1), **limits
         )
         outcome.tool = name
         if command in ("dedupe", "run") and outcome.status == "ok":
@@ -257,7 +187,7 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
             id_column,
         ]
         print(f"[{label}] {peer} ...", file=sys.stderr, flush=True)
-        outcome = run_measured(argv, out_root / "logs" / peer, budget, args.mem_limit_gb * 1024)
+        outcome = run_measured(argv, out_root / "logs" / peer, **limits)
         outcome.tool = peer
         if outcome.status == "ok":
             outcome.scores = evaluate(pl.read_parquet(clusters_path), truth).as_dict()
@@ -268,7 +198,7 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
             print(f"[{label}] {script.name} ...", file=sys.stderr, flush=True)
             argv = [sys.executable, str(script), "--rows", str(rows)]
             outcome = run_measured(
-                argv, out_root / "logs" / script.stem, budget, args.mem_limit_gb * 1024
+                argv, out_root / "logs" / script.stem, ok_exit_codes=(0, 1), **limits
             )
             outcome.tool = f"benchmarks/{script.name}"
             outcomes.append(outcome)

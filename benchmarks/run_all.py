@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -46,9 +47,19 @@ PEERS = ["splink", "goldenmatch"]
 ID_ROW_NUMBER = "__row_number__"
 
 
+def synth_fingerprint() -> str:
+    """Hash of the generator's code and tables: cached data is reused only while it is current."""
+    core = ROOT / "src" / "crmclean" / "core"
+    digest = hashlib.sha256()
+    for path in sorted([*core.glob("synth*.py"), *(core / "data" / "synth").rglob("*")]):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def generate_data(label: str, rows: int, seed: int, data_dir: Path) -> Path:
-    """Synthetic customers and truth for one size, cached by size and seed."""
-    folder = data_dir / f"{label}-seed{seed}"
+    """Synthetic customers and truth for one size, cached by size, seed and generator version."""
+    folder = data_dir / f"{label}-seed{seed}-{synth_fingerprint()}"
     if (folder / "truth.parquet").exists():
         return folder
     from crmclean.core.synth import generate
@@ -207,6 +218,7 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
         "size": label,
         "rows": rows,
         "seed": args.seed,
+        "data": str(folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder),
         "entities": truth["entity_id"].n_unique(),
         "generate_s": gen_s,
         "budget_s": budget,

@@ -239,7 +239,11 @@ def build_golden(
         .with_columns(pl.len().over(key).alias("__size"))
     )
     single = candidates.filter(pl.col("__size") == 1)
-    multi = candidates.filter(pl.col("__size") > 1)
+    # ranking sorts on integer codes of the golden key and of record_id (same order as the
+    # strings, so ties still go to the smallest record_id) instead of on the strings themselves
+    multi = candidates.filter(pl.col("__size") > 1).with_columns(
+        pl.col(key).rank("dense").alias("__g"), pl.col(RECORD_ID).rank("ordinal").alias("__rid")
+    )
     src = (
         pl.col(settings.source_column).cast(pl.String)
         if settings.source_column
@@ -261,10 +265,10 @@ def build_golden(
         for c in columns
     ]
     if multi.height:
-        winners = multi.select(key).unique(maintain_order=True).sort(key)
+        winners = multi.select("__g", key).unique("__g").sort("__g")
         for target in targets(settings, records.columns):
             chosen, lineage = _rank(multi, target, settings, invalid, key, src)
-            winners = winners.join(chosen, on=key, how="left")
+            winners = winners.join(chosen, on="__g", how="left")
             lineage_parts.append(lineage)
         golden_parts.append(winners.select(key, *columns))
     golden = pl.concat(golden_parts, how="vertical_relaxed").sort(key)
@@ -285,17 +289,20 @@ def _rank(
     src: pl.Expr,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The winning member per golden record for one target, and its lineage rows."""
-    cands = _candidates(settings, key, target.columns)
+    cands = _candidates(settings, "__g", target.columns)
     bad = (
         invalid.filter(pl.col("column").is_in(target.columns))
         .select(pl.col(RECORD_ID).cast(pl.String))
         .unique()
         .with_columns(pl.lit(True).alias("__invalid"))
     )
-    frame = multi.join(bad, on=RECORD_ID, how="left").with_columns(
-        pl.col("__invalid").fill_null(False)
-    )
-    names = ["__k0", *[f"__k{i + 1}" for i in range(len(target.strategies))], RECORD_ID]
+    if bad.height:
+        frame = multi.join(bad, on=RECORD_ID, how="left").with_columns(
+            pl.col("__invalid").fill_null(False)
+        )
+    else:
+        frame = multi.with_columns(pl.lit(False).alias("__invalid"))
+    names = ["__k0", *[f"__k{i + 1}" for i in range(len(target.strategies))], "__rid"]
     labels = [ONLY_VALUE, *[s.type for s in target.strategies], TIE_BREAK]
     keys = [(cands.filled > 0).alias("__k0")]
     descending = [True]
@@ -308,15 +315,15 @@ def _rank(
     distinct_value = pl.struct([pl.col(c) for c in target.columns]).alias("__value")
     ranked = (
         frame.with_columns(keys)
-        .sort([key, *names], descending=[False, *descending, False], nulls_last=True)
-        .filter(pl.struct(pl.col(key), distinct_value).is_first_distinct())
-        .with_columns(pl.col(key).is_first_distinct().alias("__winner"))
+        .sort(["__g", *names], descending=[False, *descending, False], nulls_last=True)
+        .filter(pl.struct(pl.col("__g"), distinct_value).is_first_distinct())
+        .with_columns(pl.col("__g").is_first_distinct().alias("__winner"))
     )
     decided: pl.Expr = pl.lit(TIE_BREAK)
     for name, label in reversed(list(zip(names[:-1], labels[:-1], strict=True))):
         differs = pl.col(name).ne_missing(pl.col(name).shift(-1))
         decided = pl.when(differs).then(pl.lit(label)).otherwise(decided)
-    alone = pl.col(key).ne_missing(pl.col(key).shift(-1))  # no other distinct value
+    alone = pl.col("__g").ne_missing(pl.col("__g").shift(-1))  # no other distinct value
     winners = ranked.with_columns(
         pl.when(~pl.col("__k0"))
         .then(pl.lit(NO_VALUE))
@@ -325,7 +332,7 @@ def _rank(
         .otherwise(decided)
         .alias("__strategy")
     ).filter(pl.col("__winner"))
-    chosen = winners.select(key, *target.columns)
+    chosen = winners.select("__g", *target.columns)
     has = pl.col("__k0")
     lineage = pl.concat(
         [

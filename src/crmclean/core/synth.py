@@ -31,7 +31,7 @@ from crmclean.core.synth_render import (
     timestamps,
 )
 from crmclean.core.synth_tables import SALUTATIONS, by_country, tables
-from crmclean.core.synth_text_noise import TEXT_NOISE
+from crmclean.core.synth_text_noise import TEXT_NOISE, source_gaps
 from crmclean.errors import UsageError
 
 CUSTOMER_COLUMNS = (
@@ -128,6 +128,7 @@ def generate_detailed(
     masks = choose(TEXT_NOISE, is_dup, rng)
     _at_least_one_change(masks, is_dup, rng)
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
+    frame = source_gaps(frame, rng)
     frame = _no_verbatim_copies(frame, is_dup, rng)
     frame, defects = add_bad_values(frame, bad_share, rng)
     summary = _entity_summary(entities, 1 + dups)

@@ -199,5 +199,28 @@ TEXT_NOISE = (
     Noise("case", case, 0.15, 0.03),
     Noise("whitespace", whitespace, 0.15, 0.03),
     Noise("swap_names", swap_names, 0.04, 0.004),
-    Noise("missing", missing, 0.25, 0.12),
+    Noise("missing", missing, 0.25, 0.06),
 )
+
+
+# Fields each source system often leaves empty: a webshop rarely asks for the birthday,
+# an ERP keeps the billing contact without a private e-mail.
+SOURCE_GAPS: dict[str, dict[str, float]] = {
+    "crm": {"date_of_birth": 0.2, "phone": 0.08, "email": 0.05},
+    "erp": {"date_of_birth": 0.35, "email": 0.15, "salutation": 0.05},
+    "webshop": {"date_of_birth": 0.5, "salutation": 0.3, "phone": 0.25},
+}
+
+
+def source_gaps(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Empty the fields a record's source system tends not to capture."""
+    source = frame["source_system"].to_numpy()
+    columns = sorted({c for gaps in SOURCE_GAPS.values() for c in gaps})
+    exprs = []
+    for column in columns:
+        odds = np.zeros(frame.height)
+        for name, gaps in SOURCE_GAPS.items():
+            odds[source == name] = gaps.get(column, 0.0)
+        gap = rng.random(frame.height) < odds
+        exprs.append(when_rows(gap, pl.lit(None, pl.String), column))
+    return frame.with_columns(exprs)

@@ -27,7 +27,7 @@ GOOD = [
     "London,GB,02.03.1975,2024-02-01 09:00:00,2026-01-02 09:00:00",
 ]
 BAD = (
-    "C3,crm,Herr,=cmd,Meier,,jon@@example.com,+4930123456,Weg 2,1011,Bonn,XX,1990-01-01,"
+    "C3,crm,Herr,=cmd,Meier,,jon@@example.com,+4930123456,Weg 2,1011,Bonn,Germany,1990-01-01,"
     "2024-01-01,2024-01-01"
 )
 
@@ -178,7 +178,7 @@ def test_values_from_reads_a_csv_beside_the_rule_file(tmp_path: Path, data: Path
     )
     result = invoke(data, "-r", rules, "-f", "json", "--show-values")
     (rule,) = json.loads(result.stdout)["results"]  # type: ignore[attr-defined]
-    assert rule["samples"][0]["value"] == "XX"
+    assert rule["samples"][0]["value"] == "Germany"  # the reference lists codes only
 
 
 def error_lines(result: object) -> list[str]:

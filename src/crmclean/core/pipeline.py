@@ -79,35 +79,46 @@ def crosswalk(
     members: pl.DataFrame, pairs: pl.DataFrame | None, steward: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """record_id -> golden_id, with the best probability linking it inside its golden record
-    and how it joined: alone, by the model, or by a steward's `match` decision."""
+    and how it joined: alone, by the model, or by a steward's `match` decision (a must-link
+    pair need not have been scored at all)."""
     size = pl.len().over("golden_id")
     base = members.select(RECORD_ID, "golden_id")
-    if pairs is None or pairs.height == 0:
-        best = pl.DataFrame(
-            schema={RECORD_ID: pl.String, "match_probability": pl.Float64, "__steward": pl.Boolean}
+    links = [
+        pl.DataFrame(
+            schema={
+                "record_id_l": pl.String,
+                "record_id_r": pl.String,
+                "match_probability": pl.Float64,
+                "__s": pl.Boolean,
+            }
         )
-    else:
-        gid = base.rename({RECORD_ID: "__rid"})
-        edges = (
-            pairs.select(*PAIR_KEYS, "match_probability")
-            .join(gid.rename({"__rid": "record_id_l", "golden_id": "__gl"}), on="record_id_l")
-            .join(gid.rename({"__rid": "record_id_r", "golden_id": "__gr"}), on="record_id_r")
-            .filter(pl.col("__gl") == pl.col("__gr"))
+    ]
+    if pairs is not None and pairs.height:
+        links.append(
+            pairs.select(*PAIR_KEYS, "match_probability").with_columns(pl.lit(False).alias("__s"))
         )
-        if steward is not None and steward.height:
-            marked = steward.select(*PAIR_KEYS).unique().with_columns(pl.lit(True).alias("__s"))
-            edges = edges.join(marked, on=PAIR_KEYS, how="left")
-        else:
-            edges = edges.with_columns(pl.lit(None, pl.Boolean).alias("__s"))
-        ends = pl.concat(
-            [
-                edges.select(pl.col(side).alias(RECORD_ID), "match_probability", "__s")
-                for side in PAIR_KEYS
-            ]
+    if steward is not None and steward.height:
+        links.append(
+            steward.select(
+                *PAIR_KEYS, pl.lit(None, pl.Float64).alias("match_probability")
+            ).with_columns(pl.lit(True).alias("__s"))
         )
-        best = ends.group_by(RECORD_ID).agg(
-            pl.col("match_probability").max(), pl.col("__s").any().alias("__steward")
-        )
+    gid = base.rename({RECORD_ID: "__rid"})
+    edges = (
+        pl.concat(links, how="vertical_relaxed")
+        .join(gid.rename({"__rid": "record_id_l", "golden_id": "__gl"}), on="record_id_l")
+        .join(gid.rename({"__rid": "record_id_r", "golden_id": "__gr"}), on="record_id_r")
+        .filter(pl.col("__gl") == pl.col("__gr"))
+    )
+    ends = pl.concat(
+        [
+            edges.select(pl.col(side).alias(RECORD_ID), "match_probability", "__s")
+            for side in PAIR_KEYS
+        ]
+    )
+    best = ends.group_by(RECORD_ID).agg(
+        pl.col("match_probability").max(), pl.col("__s").any().alias("__steward")
+    )
     return (
         base.join(best, on=RECORD_ID, how="left")
         .with_columns(

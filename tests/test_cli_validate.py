@@ -159,6 +159,13 @@ def test_out_writes_violations_and_the_json_report(tmp_path: Path, data: Path) -
     assert report["summary"]["violations"] == 6
 
 
+def test_out_validate_json_is_the_json_printed(tmp_path: Path, data: Path, rules: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke(data, "-r", rules, "-f", "json", "--out", out)
+    written = (out / "validate.json").read_text(encoding="utf-8")
+    assert written == result.stdout  # type: ignore[attr-defined]
+
+
 def test_company_rules_fit_the_customer_columns(good: Path) -> None:
     result = invoke(good, "-r", REPO / "rules" / "company.yaml", "-f", "json")
     report = json.loads(result.stdout)  # type: ignore[attr-defined]

@@ -7,8 +7,6 @@ Exit codes: 0 passed (warnings allowed), 1 an error rule failed its threshold (o
 from __future__ import annotations
 
 import json
-import os
-import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -16,7 +14,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
@@ -136,19 +133,12 @@ def _render(
     quiet: bool,
 ) -> None:
     if output_format is Format.json:
-        typer.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+        # the same bytes write_json puts into validate.json
+        typer.echo(json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, default=str))
     elif output_format is Format.junit:
         typer.echo(junit.render(result, fail_on.value))
     elif not quiet:
-        validate_console.render(result, _console())
+        # rich knows whether stdout is a terminal; NO_COLOR is honoured by stdout_console
+        validate_console.render(result, stdout_console())
     if quiet and result.exit_code(fail_on.value):
         stderr_console().print("crmclean: " + validate_console.summary_line(result), markup=False)
-
-
-def _console() -> Console:
-    console = stdout_console()
-    if not sys.stdout.isatty() and "FORCE_COLOR" not in os.environ:
-        return Console(
-            file=sys.stdout, highlight=False, no_color=True, force_terminal=False, soft_wrap=True
-        )
-    return console

@@ -150,6 +150,8 @@ def _read_other(path: Path, fmt: str) -> tuple[pl.DataFrame, Locate]:
             frame = pl.read_json(path, infer_schema_length=None)
         else:
             frame = _read_excel(path)
+    except InputError:
+        raise  # our own diagnosis of the sheet's header
     except ImportError as exc:
         raise InputError(f"{path}: {fmt} support is not installed: {exc}", "save as CSV") from None
     except Exception as exc:  # engines raise their own types (fastexcel: CalamineError)

@@ -156,8 +156,9 @@ def _street(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult
 
 
 _NUMBER = r"\d+\s?[A-Za-z]?(?:\s?[-/]\s?\d+\s?[A-Za-z]?)?"
-_TRAILING = rf"^(.*\D)[\s,]+({_NUMBER})$"
-_LEADING = rf"^({_NUMBER}),?\s+(.*\D.*)$"
+# The street keeps a letter next to the cut, so a second split finds nothing (idempotent).
+_TRAILING = rf"^(.*\p{{L}}[^\s\d]*)[\s,]+({_NUMBER})$"
+_LEADING = rf"^({_NUMBER}),?\s+(\p{{L}}.*)$"
 _NUMBER_FIRST = ("GB", "US", "IE", "FR", "CA", "AU", "NZ")
 
 

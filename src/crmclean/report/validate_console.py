@@ -40,13 +40,29 @@ def render(result: ValidationResult, console: Console) -> None:
         _plain(result, console)
 
 
+# On a narrow terminal these go first: the rule id names the check, and thresholds are in the
+# rule file; the rest is what a steward acts on.
+_DROPPED_BELOW = ((130, ("check", "threshold", "severity")), (100, ("column",)))
+
+
 def _rich(result: ValidationResult, console: Console) -> None:
+    dropped = {h for width, headers in _DROPPED_BELOW if console.width < width for h in headers}
+    keep = [i for i, header in enumerate(HEADERS) if header not in dropped]
+    longest_id = max((len(r.rule_id) for r in result.results), default=4)
     table = Table(title="crmclean validate", title_justify="left")
-    for header in (*HEADERS, "status"):
-        table.add_column(header, justify="right" if header in HEADERS[4:] else "left")
+    for i in keep:
+        numeric = HEADERS[i] in HEADERS[4:]
+        table.add_column(
+            HEADERS[i],
+            justify="right" if numeric else "left",
+            overflow="fold",
+            min_width=min(longest_id, 36) if i == 0 else None,
+        )
+    table.add_column("status")
     for rule in result.results:
         status = f"[{_STYLE[rule.status]}]{rule.status}[/]"
-        table.add_row(*(c.replace("[", r"\[") for c in _cells(rule)), status)
+        cells = _cells(rule)
+        table.add_row(*(cells[i].replace("[", r"\[") for i in keep), status)
     console.print(table)
     console.print(summary_line(result), markup=False)
 

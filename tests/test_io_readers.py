@@ -126,6 +126,22 @@ def test_parquet_ndjson_json_read_as_strings(tmp_path: Path) -> None:
     assert read_table(tmp_path / "c.parquet").info.format == "parquet"
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "fmt"),
+    [
+        ("c.json", '{"id": 1}\n{"id": 2}\n', "ndjson"),
+        ("c.json", '[{"id": 1}, {"id": 2}]', "json"),
+        ("c.dat", '{"id": 1}\n{"id": 2}\n', "ndjson"),
+        ("c.dat", "id\n1\n2\n", "csv"),
+    ],
+)
+def test_json_flavour_and_unknown_extensions_by_content(
+    tmp_path: Path, name: str, text: str, fmt: str
+) -> None:
+    result = read_table(write(tmp_path / name, text))
+    assert (result.info.format, result.frame.get_column("id").to_list()) == (fmt, ["1", "2"])
+
+
 def test_info_fingerprint_and_input_untouched(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", "a,b\n1,2\n3,4\n")
     before = path.read_bytes()

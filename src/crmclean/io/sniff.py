@@ -55,9 +55,10 @@ def detect_format(path: Path, head: bytes) -> str:
         )
     if by_magic is not None:
         return by_magic
-    if by_name is not None:
-        return by_name
-    return "ndjson" if head.lstrip()[:1] == b"{" else "csv"
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if by_name in ("json", "ndjson", None) and first in (b"{", b"["):
+        return "json" if first == b"[" else "ndjson"  # a .json export is often one object a line
+    return by_name or "csv"
 
 
 def _describe_head(head: bytes) -> str:

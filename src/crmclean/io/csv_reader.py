@@ -130,7 +130,7 @@ def _parse(src: CsvSource, head: bytes, given_encoding: bool) -> tuple[pl.DataFr
 def _polars_read(src: CsvSource) -> pl.DataFrame:
     source: Path | io.BytesIO = src.path
     if not src.encoding.fits_polars:
-        # polars reads UTF-8 only: transcode in memory (single-byte files are small enough)
+        # polars reads UTF-8 only: transcode in memory (see _transcoded for the cost)
         source = io.BytesIO(_transcoded(src))
     frame = pl.read_csv(
         source,

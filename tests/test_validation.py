@@ -177,3 +177,19 @@ def test_mask_violations_masks_personal_columns_only() -> None:
     )
     masked = mask_violations(violations, {"email": "email", "phone": "phone"})
     assert masked.get_column("value").to_list() == ["j***@example.com", "Berlin", "c***", "50%"]
+
+
+def test_date_formats_reordered_by_hits_read_the_same_dates() -> None:
+    from crmclean.core.checks.date_valid import _parse_distinct, default_formats
+
+    forms = ["2020-01-{:02d}", "{:02d}.02.2021", "2022-03-{:02d}T10:00:00Z", "{:02d}/04/2023"]
+    values = [
+        f.format(day % 28 + 1) + ("" if i % 7 else "x")
+        for i, (f, day) in enumerate((forms[i % 4], i) for i in range(12_000))
+    ]
+    series = pl.Series(values, dtype=pl.String)
+    formats = default_formats("dmy")
+    whole = _parse_distinct(series, formats)  # large: formats tried most-hits first
+    pieces = pl.concat([_parse_distinct(series.slice(o, 5000), formats) for o in (0, 5000, 10000)])
+    assert whole.equals(pieces, null_equal=True)
+    assert whole.null_count() == sum(1 for i in range(12_000) if i % 7 == 0)

@@ -42,8 +42,25 @@ def default_formats(date_order: str) -> list[str]:
     return [*ISO_FORMATS, "%d.%m.%Y", SLASH_FORMAT.get(date_order, "%d/%m/%Y")]
 
 
+def _exclusive(formats: list[str]) -> bool:
+    """True when no string fits two of the formats, so their order cannot change a result:
+    the built-in ISO forms, dd.mm.yyyy and at most one slash form."""
+    slashes = [f for f in formats if f in SLASH_FORMAT.values()]
+    known = {*ISO_FORMATS, "%d.%m.%Y", *SLASH_FORMAT.values()}
+    return len(slashes) <= 1 and set(formats) <= known
+
+
+def _by_hits(values: pl.Series, formats: list[str], sample: int = 1_000) -> list[str]:
+    """The formats ordered by how many of a sample they read, most first."""
+    probe = values.head(sample).str.strip_chars()
+    hits = [probe.str.to_datetime(f, strict=False).is_not_null().sum() for f in formats]
+    return [f for _, f in sorted(zip(hits, formats, strict=True), key=lambda p: -p[0])]
+
+
 def _parse_distinct(values: pl.Series, formats: list[str]) -> pl.Series:
     """Try the formats in order, each only on the values no earlier format could read."""
+    if _exclusive(formats) and values.len() > 10_000:
+        formats = _by_hits(values, formats)  # most values are then read by the first attempt
     out = pl.Series(values.name, [None] * values.len(), dtype=pl.Datetime("us"))
     todo = pl.DataFrame({"i": pl.int_range(values.len(), eager=True), "v": values})
     todo = todo.with_columns(pl.col("v").str.strip_chars()).drop_nulls("v")

@@ -91,3 +91,18 @@ def test_json_report_doc_lists_every_field(tmp_path: Path) -> None:
         assert f"`results[].{key}`" in doc, key
     for key in report["summary"]:
         assert f"`summary.{key}`" in doc, key
+
+
+def test_every_yaml_example_in_the_docs_is_a_valid_rule_file() -> None:
+    import yaml
+
+    from crmclean.config.models import RuleFile
+
+    text = (REPO / "docs" / "validate.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    assert len(blocks) >= 15
+    for block in blocks:
+        data = yaml.safe_load(block)
+        if isinstance(data, list):  # a check list as written under a column
+            data = {"columns": {"value": {"checks": data}}}
+        RuleFile.model_validate(data)

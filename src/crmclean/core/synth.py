@@ -30,7 +30,7 @@ from crmclean.core.synth_render import (
     street_expr,
     timestamps,
 )
-from crmclean.core.synth_tables import SALUTATIONS, by_country, tables
+from crmclean.core.synth_tables import SALUTATIONS, Tables, by_country, tables
 from crmclean.core.synth_text_noise import TEXT_NOISE, source_gaps
 from crmclean.errors import UsageError
 
@@ -111,28 +111,43 @@ def generate_detailed(
     rng = np.random.default_rng(seed)
     t = tables()
     dups = plan_duplicates(rows, dup_share, max_dups, rng)
-    columns = draw_people(len(dups), rng, t)
-    derive_hard_cases(columns, hard_share, rng, t)
-    entities = (
-        entity_frame(columns, t)
-        .lazy()
-        .with_columns(email=email_expr(), company=company_expr())
-        .collect()
-    )
-    row_entity = np.repeat(np.arange(len(dups)), 1 + dups)
-    is_dup = np.ones(rows, dtype=bool)
-    is_dup[np.concatenate([[0], np.cumsum(1 + dups)[:-1]])] = False
-    frame = entities[row_entity]
-    frame = apply_all(frame, PART_NOISE, choose(PART_NOISE, is_dup, rng), rng, t)
-    frame = _render(frame, rng)
+    entities = _entities(len(dups), hard_share, rng, t)
+    summary = _entity_summary(entities, 1 + dups)
+    frame, is_dup = _records(entities, dups, rng, t)
+    del entities  # the parts are rendered; free them before the string noise
     masks = choose(TEXT_NOISE, is_dup, rng)
     _at_least_one_change(masks, is_dup, rng)
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
     frame = source_gaps(frame, rng)
     frame = _no_verbatim_copies(frame, is_dup, rng)
     frame, defects = add_bad_values(frame, bad_share, rng)
-    summary = _entity_summary(entities, 1 + dups)
     return _shuffle(frame, defects, summary, rng)
+
+
+def _entities(n: int, hard_share: float, rng: np.random.Generator, t: Tables) -> pl.DataFrame:
+    """The true customers: clean values and the parts their records are rendered from."""
+    columns = draw_people(n, rng, t)
+    derive_hard_cases(columns, hard_share, rng, t)
+    return (
+        entity_frame(columns, t)
+        .lazy()
+        .with_columns(email=email_expr(), company=company_expr())
+        .collect()
+    )
+
+
+def _records(
+    entities: pl.DataFrame, dups: np.ndarray, rng: np.random.Generator, t: Tables
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """One row per record (an entity's first record, then its duplicates), noise on the parts
+    applied and rendered to the customer columns; and which rows are duplicates."""
+    row_entity = np.repeat(np.arange(len(dups)), 1 + dups)
+    is_dup = np.ones(len(row_entity), dtype=bool)
+    is_dup[np.concatenate([[0], np.cumsum(1 + dups)[:-1]])] = False
+    frame = entities[row_entity]
+    frame = apply_all(frame, PART_NOISE, choose(PART_NOISE, is_dup, rng), rng, t)
+    # Only the rendered strings matter from here on; dropping the parts halves the memory.
+    return _render(frame, rng).select(*CUSTOMER_COLUMNS[1:], "entity"), is_dup
 
 
 def _check(rows: int, dup_share: float, max_dups: int, hard_share: float, bad_share: float) -> None:

@@ -13,7 +13,7 @@ from rich.table import Table
 from crmclean.core.cleaning import CleanResult
 from crmclean.core.masking import MaskKind, mask_expr
 
-STEP_HEADERS = ("column", "step", "changed", "failed", "unique")
+STEP_HEADERS = ("column", "step", "changed", "failed", "distinct")
 EXAMPLE_HEADERS = ("record_id", "column", "step", "before", "after", "error")
 
 
@@ -67,9 +67,18 @@ def mask_changes(changes: pl.DataFrame, pii: Mapping[str, MaskKind]) -> pl.DataF
     before, after = pl.col("before"), pl.col("after")
     for name, kind in pii.items():
         own = pl.col("column") == name
-        before = pl.when(own).then(mask_expr(pl.col("before"), kind)).otherwise(before)
-        after = pl.when(own).then(mask_expr(pl.col("after"), kind)).otherwise(after)
+        before = pl.when(own).then(_masked(pl.col("before"), kind)).otherwise(before)
+        after = pl.when(own).then(_masked(pl.col("after"), kind)).otherwise(after)
     return changes.with_columns(before.alias("before"), after.alias("after"))
+
+
+def _masked(value: pl.Expr, kind: MaskKind) -> pl.Expr:
+    """Masked, but a null stays null: "became null" is what a steward needs to see."""
+    return (
+        pl.when(value.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .otherwise(mask_expr(value, kind))
+    )
 
 
 def examples(changes: pl.DataFrame, per_step: int = 3) -> pl.DataFrame:
@@ -77,7 +86,16 @@ def examples(changes: pl.DataFrame, per_step: int = 3) -> pl.DataFrame:
     ordered = changes.with_columns(pl.col("error").is_null().alias("_ok")).sort(
         "column", "step", "_ok", maintain_order=True
     )
-    return ordered.group_by("column", "step", maintain_order=True).head(per_step).drop("_ok")
+    picked = ordered.group_by("column", "step", maintain_order=True).head(per_step)
+    return picked.select(*EXAMPLE_HEADERS)
+
+
+def _shown(value: object) -> str:
+    """A cell for people: null says so, and surrounding spaces are made visible by quotes."""
+    if value is None:
+        return "null"
+    text = str(value)
+    return repr(text) if text != text.strip() or text == "" else text
 
 
 def summary_line(document: Mapping[str, Any], dry_run: bool) -> str:
@@ -108,10 +126,8 @@ def render(
 ) -> None:
     """Steps table, examples (dry run), and the summary line."""
     steps = [_step_cells(s) for s in document["steps"]]
-    rows = [
-        [str(v) if v is not None else "" for v in r]
-        for r in (shown.rows() if shown is not None else [])
-    ]
+    table = shown.with_columns(pl.col("error").fill_null("")) if shown is not None else None
+    rows = [[_shown(v) for v in r] for r in (table.rows() if table is not None else [])]
     if console.is_terminal:
         _table(console, "crmclean clean" + (" (dry run)" if dry_run else ""), STEP_HEADERS, steps)
         if rows:
@@ -128,7 +144,7 @@ def _table(console: Console, title: str, headers: tuple[str, ...], rows: list[li
     table = Table(title=title, title_justify="left")
     for header in headers:
         table.add_column(
-            header, justify="right" if header in ("changed", "failed", "unique") else "left"
+            header, justify="right" if header in ("changed", "failed", "distinct") else "left"
         )
     for row in rows:
         table.add_row(*(c.replace("[", r"\[") for c in row))

@@ -112,7 +112,7 @@ def run_measured(
         wall_s=round(measured.get("wall_s", wall), 2),
         peak_rss_mb=round(measured["maxrss_kb"] / 1024 if measured else sampled_peak, 1),
         exit_code=measured.get("exit_code", proc.returncode),
-        command=" ".join(argv),
+        command=" ".join(argv).replace(f"{cwd}/", ""),
     )
     lines = out_path.read_text(errors="replace").strip().splitlines()
     if lines and lines[-1].startswith("{"):

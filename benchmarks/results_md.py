@@ -62,7 +62,7 @@ def _verdict(tools: list[dict[str, Any]]) -> list[str]:
     by_name = {t["tool"]: t for t in tools}
     ours = by_name.get("crmclean dedupe")
     if not ours or ours["status"] != "ok" or not ours.get("scores"):
-        return ["- crmclean dedupe produced no scored clusters in this run, so no comparison."]
+        return ["- No scored `crmclean dedupe` in this run, so no comparison with the peers."]
     lines = []
     f1 = ours["scores"]["pairwise_f1"]
     for peer in ("splink", "goldenmatch"):
@@ -86,7 +86,8 @@ def _size_section(entry: dict[str, Any]) -> list[str]:
         "",
         f"Run {entry['date']}, seed {entry['seed']}, per-tool budget {entry['budget_s']:.0f} s "
         f"and {entry.get('mem_limit_gb', '-')} GB, "
-        f"load average at start {load}. Reproduce: `{entry['command']}`.",
+        f"load average at start {load}; crmclean at {entry.get('git_commit', '?')}. "
+        f"Reproduce: `{entry['command']}`.",
         "",
         "| tool | status | wall s | peak MB | pairwise P | pairwise R | pairwise F1 | B-cubed F1 |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -116,7 +117,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
         f"Machine: {machine['nproc']} cores ({machine['cpu']}), "
         f"{machine['memory_gib']} GiB memory, "
-        f"{machine['os']}; crmclean at commit {machine['git_commit']}. Versions: {versions}.",
+        f"{machine['os']}. Versions: {versions}.",
         "",
         NOISE,
         "",
@@ -126,6 +127,14 @@ def render_markdown(results: dict[str, Any]) -> str:
         "",
     ]
     order = ["10k", "100k", "1M"]
-    for label in sorted(results["sizes"], key=lambda s: order.index(s) if s in order else 99):
-        lines += _size_section(results["sizes"][label])
+    for label in order:
+        if label in results["sizes"]:
+            lines += _size_section(results["sizes"][label])
+        else:
+            lines += [
+                f"## {label} rows: not run yet",
+                "",
+                f"Run `.venv/bin/python benchmarks/run_all.py --sizes {label}` to fill it in.",
+                "",
+            ]
     return "\n".join([*lines, METHOD])

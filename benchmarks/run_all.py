@@ -224,10 +224,25 @@ def run_size(label: str, args: argparse.Namespace, tools: list[str]) -> dict[str
         "budget_s": budget,
         "mem_limit_gb": args.mem_limit_gb,
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": " ".join(["python", "benchmarks/run_all.py", *sys.argv[1:]]),
+        "command": " ".join([".venv/bin/python", "benchmarks/run_all.py", *sys.argv[1:]]),
+        "git_commit": git_state(),
         "load_average_at_start": os.getloadavg(),
         "tools": [o.__dict__ for o in outcomes],
     }
+
+
+def git_state() -> str:
+    """The commit benchmarked, marked when src/ has uncommitted changes (work in progress)."""
+
+    def git(*argv: str) -> str:
+        return subprocess.run(
+            ["git", *argv], check=False, capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "src", "rules")
+    return git("rev-parse", "--short", "HEAD") + (
+        " + uncommitted changes in src/rules" if dirty else ""
+    )
 
 
 def machine_facts(bench_python: Path) -> dict[str, Any]:
@@ -261,19 +276,11 @@ def machine_facts(bench_python: Path) -> dict[str, Any]:
             ("splink", "goldenmatch", "duckdb"), got.stdout.split(), strict=False
         ):
             versions[name] = value
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        check=False,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
     return {
         "nproc": os.cpu_count(),
         "memory_gib": round(total_kib / 1024**2, 1),
         "cpu": cpu,
         "os": platform.platform(),
-        "git_commit": commit,
         "versions": versions,
     }
 

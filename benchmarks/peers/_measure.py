@@ -36,5 +36,5 @@ def peak_rss_mb() -> float:
 
 def emit(result: dict[str, Any]) -> None:
     """Print the result as the last line of stdout; run_all.py reads that line."""
-    sys.stdout.write(json.dumps(result, sort_keys=True) + "\n")
+    sys.stdout.write(json.dumps(result) + "\n")
     sys.stdout.flush()

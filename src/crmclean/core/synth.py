@@ -116,7 +116,7 @@ def generate_detailed(
     frame, is_dup = _records(entities, dups, rng, t)
     del entities  # the parts are rendered; free them before the string noise
     masks = choose(TEXT_NOISE, is_dup, rng)
-    _at_least_one_change(masks, is_dup, rng)
+    _at_least_one_change(masks, is_dup)
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
     frame = source_gaps(frame, rng)
     frame = _no_verbatim_copies(frame, is_dup, rng)
@@ -237,9 +237,7 @@ def _salutations(
     ).to_series()
 
 
-def _at_least_one_change(
-    masks: list[np.ndarray], is_dup: np.ndarray, rng: np.random.Generator
-) -> None:
+def _at_least_one_change(masks: list[np.ndarray], is_dup: np.ndarray) -> None:
     """A duplicate with no text noise drawn gets a typo, so no duplicate is a verbatim copy."""
     untouched = is_dup & ~np.logical_or.reduce(masks)
     typo = next(k for k, noise in enumerate(TEXT_NOISE) if noise.name == "typo")
@@ -264,7 +262,7 @@ def _no_verbatim_copies(
 
 
 def _shuffle(
-    frame: pl.DataFrame, defects: pl.DataFrame, entities: pl.DataFrame, rng: np.random.Generator
+    frame: pl.DataFrame, defects: pl.DataFrame, summary: pl.DataFrame, rng: np.random.Generator
 ) -> SynthResult:
     """Shuffle the rows (duplicates are not adjacent) and number them in the new order."""
     n = frame.height
@@ -281,7 +279,7 @@ def _shuffle(
     defects = defects.select(
         record_id=ids.gather(position[defects["row"].to_numpy()]), column="column", kind="kind"
     ).sort("record_id", "column")
-    return SynthResult(customers, truth, entities, defects)
+    return SynthResult(customers, truth, summary, defects)
 
 
 def _entity_summary(entities: pl.DataFrame, records: np.ndarray) -> pl.DataFrame:

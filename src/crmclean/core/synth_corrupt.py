@@ -1,7 +1,8 @@
 """The ways a duplicate record drifts from its twin: typos, nicknames, moves, reformatting ...
 
 Each corruption takes the row frame and a boolean mask of the rows it hits, and returns the
-frame with those rows changed, using whole-column polars expressions (no loop over rows).
+frame with those rows changed: polars expressions evaluated on the hit rows only (update_rows)
+or, where they are cheap, over whole columns (when_rows); never a Python loop over rows.
 Corruptions that act on parts (address, phone kind, birthday) run before the strings are
 rendered; the rest act on the rendered strings.
 """
@@ -22,6 +23,7 @@ Corrupt = Callable[[pl.DataFrame, np.ndarray, np.random.Generator, Tables], pl.D
 
 
 def when_rows(mask: np.ndarray, new: pl.Expr, column: str) -> pl.Expr:
+    """`column` replaced by `new` where mask is set."""
     return pl.when(per_row(mask, "_mask")).then(new).otherwise(pl.col(column)).alias(column)
 
 

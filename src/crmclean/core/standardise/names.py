@@ -22,6 +22,7 @@ from crmclean.core.standardise.base import (
     column_values,
     map_unique,
     map_unique_columns,
+    map_unique_pairs,
     register,
     register_key,
 )
@@ -136,7 +137,7 @@ def split_full_name(value: str, order: str) -> tuple[str | None, str | None]:
 
 
 def _token_key(token: str) -> str:
-    return token.lower().rstrip(".").replace("..", ".")
+    return " ".join(token.lower().rstrip(".").replace("..", ".").split())
 
 
 def extract_salutation(value: str, titles: bool = True) -> tuple[str | None, ...]:
@@ -202,22 +203,21 @@ def _extract(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResul
     return StepResult(parts["name"].alias(ctx.column), outputs=outputs, unique_inputs=distinct)
 
 
-def salutation_expr(value: pl.Expr) -> pl.Expr:
-    """Canonical salutation or title; null where the text is not one."""
-    key = value.str.strip_chars().str.to_lowercase().str.replace(r"\.+$", "")
-    return key.replace_strict(_CANONICAL, default=None, return_dtype=pl.String)
+def canonical_salutation(value: str) -> tuple[str | None, str | None]:
+    """("Herr Dr", None) for "hr. dr."; the value itself and a reason when a word is unknown."""
+    whole = _token_key(value.strip())
+    if whole in _CANONICAL:
+        return _CANONICAL[whole], None
+    words = [_token_key(w) for w in value.split()]
+    if words and all(w in _CANONICAL for w in words):
+        return " ".join(_CANONICAL[w] for w in words), None
+    return value, "unknown salutation"
 
 
 @register("salutation", SalutationStep, "salutation column -> canonical spelling")
 def _salutation(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    value = pl.col(ctx.column).cast(pl.String)
-    known = salutation_expr(value)
-    unknown = known.is_null() & value.is_not_null()
-    out = frame.select(
-        pl.when(unknown).then(value).otherwise(known).alias(ctx.column),
-        pl.when(unknown).then(pl.lit("unknown salutation")).alias("error"),
-    )
-    return StepResult(out.get_column(ctx.column), out.get_column("error"))
+    values, errors, distinct = map_unique_pairs(column_values(frame, ctx), canonical_salutation)
+    return StepResult(values.alias(ctx.column), errors, unique_inputs=distinct)
 
 
 def nickname_expr(value: pl.Expr) -> pl.Expr:

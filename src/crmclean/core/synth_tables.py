@@ -112,8 +112,8 @@ STREET_ABBREVIATIONS: dict[str, str] = {
     "Via ": "V. ",
     "Corso ": "C.so ",
     "Piazza ": "P.za ",
-    "vej": "vj.",
-    "gade": "g.",
+    "vej ": "v. ",
+    "gade ": "g. ",
 }
 
 

@@ -126,8 +126,10 @@ def render(
 ) -> None:
     """Steps table, examples (dry run), and the summary line."""
     steps = [_step_cells(s) for s in document["steps"]]
-    table = shown.with_columns(pl.col("error").fill_null("")) if shown is not None else None
-    rows = [[_shown(v) for v in r] for r in (table.rows() if table is not None else [])]
+    rows = [
+        [*(_shown(v) for v in r[:-1]), r[-1] or ""]  # the error column: empty when none
+        for r in (shown.rows() if shown is not None else [])
+    ]
     if console.is_terminal:
         _table(console, "crmclean clean" + (" (dry run)" if dry_run else ""), STEP_HEADERS, steps)
         if rows:

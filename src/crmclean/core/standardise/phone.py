@@ -29,6 +29,7 @@ _EXTENSION = (
     r"(?i)^(.*?\d.*?)[\s,;]*(?:ext\.?|extension|x|#|durchwahl|dw\.?|poste|interno)"
     r"\s*:?\s*(\d{1,7})$"
 )
+_NUMBER_RUN = r"(\+?\(?\d[\d\s\-./()\u00a0\u2010-\u2015]*\d|\+?\d)"
 _GLOBAL = "ZZ"  # the region of numbers written with "+": the row's region does not matter
 
 
@@ -113,7 +114,10 @@ def _phone(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     value = pl.col(ctx.column).cast(pl.String)
     split = value.str.extract_groups(_EXTENSION)
     number = pl.coalesce(split.struct.field("1"), value)
-    key = number.str.replace_all(_SEPARATORS, "")
+    # "Tel 0511 778 9054 oder mobil", "+41 22 7846760 (after 6pm)": the number is the first run
+    # of digits and separators; words around it would be read as vanity letters.
+    core = number.str.extract(_NUMBER_RUN, 1)
+    key = pl.coalesce(core, number).str.replace_all(_SEPARATORS, "")
     region = region_expr(row_ctx, spec.country_column)
     rows = frame.select(
         value.alias("value"),

@@ -51,7 +51,8 @@ CUSTOMER_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_NOT_CONTENT = ("customer_id", "source_system", "created_at", "updated_at")
+# Columns that say where and when a record was kept, not who the customer is.
+BOOKKEEPING_COLUMNS = ("customer_id", "source_system", "created_at", "updated_at")
 DEFAULT_DUP_SHARE = 1 / 3
 DEFAULT_HARD_SHARE = 0.08
 DEFAULT_BAD_SHARE = 0.03
@@ -119,8 +120,9 @@ def generate_detailed(
     _at_least_one_change(masks, is_dup)
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
     frame = source_gaps(frame, rng)
-    frame = _no_verbatim_copies(frame, is_dup, rng)
     frame, defects = add_bad_values(frame, bad_share, rng)
+    # Its own generator: how many copies need fixing must not shift the shuffle's draws.
+    frame = _no_verbatim_copies(frame, is_dup, np.random.default_rng(rng.integers(2**63)))
     return _shuffle(frame, defects, summary, rng)
 
 
@@ -204,12 +206,19 @@ def _render(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     salutation = _salutations(
         country_i, frame["female"].to_numpy(), frame["doctor"].to_numpy(), rng
     )
+    # Juniors and seniors in English-speaking countries sign as 'Smith Jr.' in some records.
+    generation = frame["generation"].to_numpy() * np.isin(iso, ["US", "GB"])
+    generation = np.where(rng.random(n) < 0.5, generation, 0)
     # lazy: common subexpressions (calling codes, date parts) are computed once
     return (
         frame.lazy()
         .with_columns(
             source_system=per_row(source, "source_system"),
             salutation=salutation,
+            last_name=pl.concat_str(
+                pl.col("last_name"),
+                per_row(np.array(["", " Jr.", " Sr."])[generation], "_generation"),
+            ),
             street=street_expr(),
             phone=phones(frame, phone_style, extension),
             date_of_birth=dob_expr(per_row(dob_styles(iso, rng), "_dob_style")),
@@ -247,9 +256,10 @@ def _at_least_one_change(masks: list[np.ndarray], is_dup: np.ndarray) -> None:
 def _no_verbatim_copies(
     frame: pl.DataFrame, is_dup: np.ndarray, rng: np.random.Generator
 ) -> pl.DataFrame:
-    """Noise that changed nothing (no umlaut to transliterate ...) can leave a duplicate equal to
-    its original; such a duplicate gets one extra letter in its last name."""
-    content = [c for c in CUSTOMER_COLUMNS if c not in _NOT_CONTENT]
+    """Noise that changed nothing (no umlaut to transliterate ...) or defects planted alike can
+    leave a duplicate equal to its original; such a duplicate gets one extra letter in its last
+    name."""
+    content = [c for c in CUSTOMER_COLUMNS if c not in BOOKKEEPING_COLUMNS]
     copies = frame.select(*content, "entity").is_duplicated().to_numpy() & is_dup
 
     def extra_letter(n: int) -> dict[str, pl.Expr]:

@@ -69,6 +69,7 @@ def draw_people(n: int, rng: np.random.Generator, t: Tables) -> Columns:
         "mob_local": fill_templates(t.mobiles.rows["local"], mobile, rng),
         "landline": rng.random(n) < 0.4,
         "doctor": (rng.random(n) < 0.06) & (country < 3),  # 'Dr.' in German-speaking countries
+        "generation": np.zeros(n, dtype=np.int64),  # 1 junior, 2 senior of a jr_sr pair
         "dob": _draw_dob(rng, n),
         "email_first": first.copy(),  # its own array: shared e-mails overwrite it
         "email_style": rng.integers(0, 8, n),
@@ -137,6 +138,8 @@ def _jr_sr(c: Columns, to: np.ndarray, base: np.ndarray, rng: np.random.Generato
     gap = rng.uniform(25, 35, n)
     junior_fits = c["dob"][base] + (gap * _DAY).astype(np.int64) <= _LATEST_DOB
     c["dob"][to] = _shift_years(c["dob"][base], np.where(junior_fits, gap, -gap))
+    c["generation"][to] = np.where(junior_fits, 1, 2)
+    c["generation"][base] = np.where(junior_fits, 2, 1)
     share_phone = rng.random(n) < 0.5
     c["landline"][to] = share_phone
     c["landline"][base[share_phone]] = True
@@ -234,6 +237,7 @@ def entity_frame(c: Columns, t: Tables) -> pl.DataFrame:
             "mob_local": c["mob_local"],
             "landline": c["landline"],
             "doctor": c["doctor"],
+            "generation": c["generation"],
             "dob": pl.Series(c["dob"]).cast(pl.Int32).cast(pl.Date),
         }
     )

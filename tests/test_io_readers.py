@@ -334,3 +334,13 @@ def test_byte_undefined_in_the_guessed_codepage(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", data)
     message = error_of(path, encoding="cp1252")
     assert f"{path}:3:13: byte 0x81 is not valid cp1252 (the file mixes encodings)" in message
+
+
+def test_short_row_found_without_the_csv_module(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", 'a|b|c\n"x|y"|2|\n\n  \n"p|q"|\n')
+    assert error_of(path).startswith(f"{path}:5: has 2 field(s), the header has 3, pipe-separated")
+
+
+def test_blank_and_space_lines_dropped_on_the_fast_path(tmp_path: Path) -> None:
+    frame = read_table(write(tmp_path / "c.csv", "a,b\n1,\n   \n\n2,x\n")).frame
+    assert frame.rows() == [("1", "1", None), ("2", "2", "x")]

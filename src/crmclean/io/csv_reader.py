@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -175,16 +176,16 @@ def _drop_blank_and_ragged(
     frame: pl.DataFrame, src: CsvSource
 ) -> tuple[pl.DataFrame, np.ndarray | None]:
     """Blank lines are not records; a record with the wrong number of fields is an error."""
-    last = src.names[-1]
-    if frame.height == 0 or not frame.select((pl.col(last) == "").any()).item():
-        return _nulls_for_empty(frame), None  # a short row always leaves the last column empty
-    counts = src.field_counts()
-    records = counts[1:]
-    if len(records) == frame.height and len(src.names) > 1:
-        # a line of spaces is blank too, not a one-field record
-        spaces = frame.select(pl.col(src.names[0]).str.strip_chars() == "").to_series()
-        records = np.where((records == 1) & spaces.to_numpy(), 0, records)
-    _raise_if_ragged(src, np.concatenate([counts[:1], records]))
+    if frame.height == 0:
+        return frame, None
+    # a short row always leaves the last column empty: only such rows need their fields counted
+    candidates = frame.select(pl.col(src.names[-1]) == "").to_series()
+    if not candidates.any():
+        return _nulls_for_empty(frame), None
+    records = _counts_by_line(src, frame, candidates)
+    if records is None:
+        records = _counts_by_csv_module(src, frame)
+    _raise_if_ragged(src, np.concatenate([[len(src.names)], records]))
     if len(records) != frame.height:
         raise InputError(
             f"{src.path}: rows could not be counted consistently (polars read {frame.height}, "
@@ -195,6 +196,57 @@ def _drop_blank_and_ragged(
     if len(kept) < frame.height:
         frame = frame.filter(pl.Series(records > 0))
     return _nulls_for_empty(frame), kept
+
+
+def _counts_by_line(
+    src: CsvSource, frame: pl.DataFrame, candidates: pl.Series
+) -> np.ndarray | None:
+    """Fields per record from the physical lines, vectorised, when each record is one line.
+
+    A line's quoted fields are cut out before its delimiters are counted. None when a field
+    holds a line break (records and lines differ) or the file is not read natively; the csv
+    module counts then.
+    """
+    if not src.encoding.fits_polars or any(src.eol in name for name in src.names):
+        return None
+    try:  # NUL never occurs in text, so every line is one field (the header's too)
+        lines = pl.read_csv(
+            src.path,
+            has_header=False,
+            separator="\x00",
+            quote_char=None,
+            infer_schema=False,
+            new_columns=["line"],
+            empty_string_is_null=False,
+            eol_char=src.eol,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if lines.width != 1 or lines.height != frame.height + 1:
+        return None  # a quoted line break adds a line: then records are not lines
+    line = pl.col("line")
+    delimiter = re.escape(src.delimiter)
+    unquoted = line.str.replace_all(f'(^|{delimiter})"(?:[^"]|"")*"', "${1}")
+    fields = unquoted.str.count_matches(src.delimiter, literal=True) + 1
+    counted = (
+        lines.slice(1)
+        .filter(candidates)
+        .select(pl.when(line.str.strip_chars() == "").then(0).otherwise(fields))
+    )
+    records = np.full(frame.height, len(src.names), dtype=np.int64)
+    records[candidates.to_numpy()] = counted.to_series().to_numpy()
+    return records
+
+
+def _counts_by_csv_module(src: CsvSource, frame: pl.DataFrame) -> np.ndarray:
+    """Fields per record from the csv module (quoted line breaks and all), blank lines as 0."""
+    records = src.field_counts()[1:]
+    if len(records) == frame.height and len(src.names) > 1:
+        # a line of spaces is blank too, not a one-field record (a lone "" is a field)
+        first = pl.col(src.names[0])
+        spaces = frame.select((first.str.strip_chars() == "") & (first != "")).to_series()
+        records = np.where((records == 1) & spaces.to_numpy(), 0, records)
+    return records
 
 
 def _raise_if_ragged(src: CsvSource, counts: np.ndarray) -> None:

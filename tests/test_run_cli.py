@@ -179,3 +179,21 @@ def test_summary_says_where_outputs_are(tmp_path: Path) -> None:
     assert code == 0
     assert f"report:  {out}/report.html" in err
     assert "golden records" in err and f"crmclean review {out}" in err
+
+
+def test_previous_may_be_the_out_folder_itself(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    assert run(data, "--rules", rules, "--out", out, "-q")[0] == 0
+    first = pl.read_parquet(out / "crosswalk.parquet").select("record_id", "golden_id")
+    assert run(data, "--rules", rules, "--out", out, "--previous", out, "-q")[0] == 0
+    assert_frame_equal(first, pl.read_parquet(out / "crosswalk.parquet").select(first.columns))
+    assert manifest(out)["previous"] == str(out)
+    assert pl.read_parquet(out / "changes-since-previous.parquet").height == 0
+
+
+def test_no_progress_or_colour_when_not_a_terminal(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    code, err = run(data, "--rules", rules, "--out", tmp_path / "out")
+    assert code == 0
+    assert "\x1b[" not in err and "dedupe ..." not in err

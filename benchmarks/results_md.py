@@ -84,7 +84,8 @@ def _size_section(entry: dict[str, Any]) -> list[str]:
     lines = [
         f"## {entry['size']} rows ({entry['rows']:,} records, {entry['entities']:,} entities)",
         "",
-        f"Run {entry['date']}, seed {entry['seed']}, per-tool budget {entry['budget_s']:.0f} s "
+        f"Run {entry['date']} on `{entry.get('data', '?')}` (seed {entry['seed']}; the suffix "
+        f"hashes the generator), per-tool budget {entry['budget_s']:.0f} s "
         f"and {entry.get('mem_limit_gb', '-')} GB, "
         f"load average at start {load}; crmclean at {entry.get('git_commit', '?')}. "
         f"Reproduce: `{entry['command']}`.",

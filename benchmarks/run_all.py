@@ -296,6 +296,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite RESULTS.md from results.json, run nothing",
+    )
+    parser.add_argument(
         "--area-benches",
         action="store_true",
         help="also run benchmarks/bench_*.py --rows N (exit 1 there means over its own budget)",
@@ -322,6 +327,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if args.render_only:
+        args.markdown.write_text(render_markdown(json.loads(args.results.read_text())))
+        return
     labels = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in labels if s not in SIZES]
     if unknown:

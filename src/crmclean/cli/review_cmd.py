@@ -193,18 +193,18 @@ def _session(
     levels: dict[str, dict[int, str]],
 ) -> None:
     console = stdout_console()
-    rows = pending.to_dicts()  # one steward's sitting: hundreds of pairs, not the data
+    total = pending.height  # pairs are fetched one at a time: the queue may be large
     log = DecisionsLog(path)
     history: list[tuple[int, str, tuple[int, int] | None]] = []
     counts = {"match": 0, "no_match": 0, "skipped": 0}
     index = 0
     try:
-        while index < len(rows):
-            pair = rows[index]
+        while index < total:
+            pair = pending.row(index, named=True)
             decided = counts["match"] + counts["no_match"]
             console.rule()
             view = pair_view(
-                pair, index=index, total=len(rows), mask=mask, decided=decided, levels=levels
+                pair, index=index, total=total, mask=mask, decided=decided, levels=levels
             )
             console.print(view)
             key = click.getchar().lower()
@@ -228,7 +228,7 @@ def _session(
         console.print("\ninterrupted; every decision made is saved", markup=False)
     finally:
         log.close()
-    remaining = len(rows) - counts["match"] - counts["no_match"] - counts["skipped"]
+    remaining = total - counts["match"] - counts["no_match"] - counts["skipped"]
     stderr_console().print(session_summary(counts, str(path), remaining), markup=False)
 
 

@@ -161,6 +161,20 @@ def _date(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     return _result(on_distinct(_keys(frame, spec, ctx), compute), ctx.column)
 
 
+# Most timestamps are already ISO without an offset: one strptime answers them.
+_PLAIN_ISO = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}Z?$"
+
+
+def _plain_iso(spec: DateStep) -> tuple[pl.Expr, pl.Expr]:
+    text = pl.concat_str(
+        pl.col("value").str.slice(0, 10), pl.lit("T"), pl.col("value").str.slice(11, 8)
+    )
+    moment = text.str.strptime(pl.Datetime, "%Y-%m-%dT%H:%M:%S", strict=False)
+    in_range = moment.dt.year().is_between(spec.min_year, spec.max_year)
+    out = pl.when(in_range).then(moment.dt.strftime("%Y-%m-%dT%H:%M:%S"))
+    return out.alias("out"), pl.lit(True).alias("shaped")
+
+
 def _offset_seconds(offset: pl.Expr) -> pl.Expr:
     parts = offset.str.extract_groups(r"^([+-])(\d{2}):?(\d{2})$")
     sign = pl.when(parts.struct.field("1") == "-").then(-1).otherwise(1)
@@ -195,13 +209,16 @@ def _datetime(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResu
     assert isinstance(spec, DatetimeStep)
 
     def compute(distinct: pl.DataFrame) -> pl.DataFrame:
-        parsed = parse_dates(_split_timestamps(distinct), spec)
+        plain = pl.col("value").str.contains(_PLAIN_ISO).fill_null(False)
+        fast = distinct.filter(plain).select("value", "day_first", *_plain_iso(spec))
+        parsed = parse_dates(_split_timestamps(distinct.filter(~plain)), spec)
         clock = pl.col("clock").str.strptime(pl.Time, "%H:%M:%S", strict=False)
         moment = pl.col("parsed").dt.combine(clock) - pl.duration(
             seconds=_offset_seconds(pl.col("offset"))
         )
-        return parsed.select(
+        slow = parsed.select(
             "value", "day_first", moment.dt.strftime("%Y-%m-%dT%H:%M:%S").alias("out"), "shaped"
         )
+        return pl.concat([fast, slow])
 
     return _result(on_distinct(_keys(frame, spec, ctx), compute), ctx.column)

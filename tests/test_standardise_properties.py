@@ -19,7 +19,7 @@ from polars.testing import assert_frame_equal
 
 from crmclean.config.models import RuleFile
 from crmclean.core.cleaning import clean
-from crmclean.core.standardise import standardisers
+from crmclean.core.standardise import key_steps, standardisers
 from crmclean.core.standardise.email import fast_normalise
 from crmclean.core.standardise.phone_fast import fast_e164
 
@@ -176,3 +176,19 @@ def test_email_fast_path_agrees_with_email_validator(values: list[str]) -> None:
     for value, answer in zip(values, fast.to_list(), strict=True):
         if answer is not None:
             assert answer == _library_email(value), value
+
+
+@pytest.mark.parametrize("name", key_steps.names())
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=frames)
+def test_derived_keys_are_stable_when_cleaning_again(name: str, rows: list[Any]) -> None:
+    step = {"type": name, **({"n": 3} if name == "prefix" else {})}
+    rules = RuleFile.model_validate(
+        {
+            "columns": {"value": {"standardise": ["trim", "null_tokens"]}},
+            "derive": {"key": {"from": ["value", "country"], "steps": [step]}},
+        }
+    )
+    once = clean(_frame(rows), rules)
+    assert once.frame.columns[-1] == "key"
+    assert_frame_equal(clean(once.frame, rules).frame, once.frame)

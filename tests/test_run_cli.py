@@ -197,3 +197,22 @@ def test_no_progress_or_colour_when_not_a_terminal(tmp_path: Path) -> None:
     code, err = run(data, "--rules", rules, "--out", tmp_path / "out")
     assert code == 0
     assert "\x1b[" not in err and "dedupe ..." not in err
+
+
+def test_a_failing_report_does_not_cost_the_nights_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import crmclean.report.html
+
+    def broken(*_args: object, **_kwargs: object) -> Path:
+        raise ValueError("chart exploded")
+
+    monkeypatch.setattr(crmclean.report.html, "build_report", broken)
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    log = tmp_path / "log.jsonl"
+    code, err = run(data, "--rules", rules, "--out", out, "--log-json", log)
+    assert code == 0
+    assert "report.html not built (ValueError: chart exploded)" in err
+    assert (out / "golden.parquet").is_file() and not (out / "report.html").exists()
+    assert "report_failed" in log.read_text()

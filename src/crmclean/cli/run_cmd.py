@@ -166,7 +166,7 @@ def _run_locked(
             manifest["steps"] = timings
             manifest["outputs"] = sorted([*files, "manifest.json"])
             write_json(manifest, tmp / "manifest.json")
-            report_path = _build_report(tmp, out, show_values) if report else None
+            report_path = _build_report(tmp, out, show_values, log) if report else None
     log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
     if not quiet:
         console.print(run_summary(manifest, out))
@@ -276,12 +276,24 @@ def _manifest(
     }
 
 
-def _build_report(tmp: Path, out: Path, show_values: bool) -> Path | None:
+def _build_report(tmp: Path, out: Path, show_values: bool, log: JsonLog) -> Path | None:
+    """report.html inside the temp folder, so it is swapped in with the data it describes.
+
+    The report is a view of the outputs, not one of them: if it cannot be built the night's
+    golden records are still published, and the failure is said on stderr and in the log.
+    """
+    from crmclean.report.html import build_report
+
     try:
-        from crmclean.report.html import build_report
-    except ImportError:  # pragma: no cover - the report is optional
+        built = build_report(tmp, show_values=show_values)
+    except Exception as exc:  # any report bug must not cost the night's data
+        log.event("report_failed", level="warning", error=str(exc), kind=type(exc).__name__)
+        stderr_console().print(
+            f"crmclean: warning: report.html not built ({type(exc).__name__}: {exc}); "
+            f"rebuild it later with `crmclean report {out}`",
+            markup=False,
+        )
         return None
-    built = build_report(tmp, show_values=show_values)
     return out / built.name
 
 

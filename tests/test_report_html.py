@@ -203,6 +203,9 @@ def test_report_of_a_real_run_and_validate(tmp_path: Path, monkeypatch: Any) -> 
     emails = pl.read_csv(data)["email"].drop_nulls().to_list()
     assert not [e for e in emails if "@" in e and e in page]
     assert document["summary"]["rows"] == pl.read_csv(data).height
+    biggest = document["matching"]["largest_clusters"][0]
+    assert "customer_id" not in biggest["columns"]  # the id column repeats the header row
+    assert "first_name" in biggest["columns"]
 
     result = runner.invoke(app, ["validate", str(data), "--rules", str(rules), "--out", "v"])
     assert result.exit_code in (0, 1), result.output

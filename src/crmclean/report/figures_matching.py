@@ -232,11 +232,13 @@ def _cluster_views(
     views = []
     for cluster_id, size in largest.iter_rows():
         ids_shown = members.filter(pl.col("cluster_id") == cluster_id)["record_id"].to_list()
-        table = [
-            [_show(mask, c, values.get(str(i), {}).get(c)) for i in ids_shown] for c in columns
-        ]
+        shown_ids = [str(i) for i in ids_shown]
+        rows = [(c, [_show(mask, c, values.get(i, {}).get(c)) for i in shown_ids]) for c in columns]
+        rows = [(c, v) for c, v in rows if v != shown_ids]  # the id column repeats the header
         views.append(
-            ClusterView(str(cluster_id), int(size), [str(i) for i in ids_shown], columns, table)
+            ClusterView(
+                str(cluster_id), int(size), shown_ids, [c for c, _ in rows], [v for _, v in rows]
+            )
         )
     return views
 

@@ -1,4 +1,4 @@
-"""Every standardiser and key step against its table in tests/cases/standardise/<family>.yaml.
+"""Every standardiser and key step against its table in tests/cases/standardise/<step>.yaml.
 
 A case has `input` (the column `value`), `expected`, optionally `row` (other columns), `step`
 and `dataset` (overriding the file's), `outputs` (other columns the step fills) and `error` (a

@@ -71,6 +71,17 @@ def parse_dates(frame: pl.DataFrame, spec: DateStep, text: str = "text") -> pl.D
     date) to a frame of stripped `text` and a boolean `day_first`. Intermediate columns are
     staged so that every regular expression runs once per row."""
     t = pl.col(text)
+    staged = _numeric_parts(frame, t, spec)
+    staged = staged.with_columns(_parsed(t).alias("parsed"), _shaped(t).alias("shaped"))
+    year_ok = pl.col("parsed").dt.year().is_between(spec.min_year, spec.max_year)
+    return staged.with_columns(
+        pl.when(year_ok).then("parsed").alias("parsed"),
+        (pl.col("shaped") | pl.col("parsed").is_not_null()).alias("shaped"),
+    ).select(*frame.columns, "parsed", "shaped")
+
+
+def _numeric_parts(frame: pl.DataFrame, t: pl.Expr, spec: DateStep) -> pl.DataFrame:
+    """Stage the parts of d.m.y / m/d/y texts as ISO strings in both orders, preferred first."""
     staged = frame.with_columns(
         t.str.extract_groups(_NUMERIC).struct.rename_fields(["_a", "_sep", "_b", "_y"]).alias("_n"),
         t.str.replace_all(r"[.,]", " ").str.replace_all(r"\s+", " ").alias("_words"),
@@ -82,17 +93,21 @@ def parse_dates(frame: pl.DataFrame, spec: DateStep, text: str = "text") -> pl.D
     year = pl.when(short).then(century.then(pl.lit("20")).otherwise(pl.lit("19")) + pl.col("_y"))
     staged = staged.with_columns(
         year.otherwise(pl.col("_y")).alias("_y"),
-        (pl.col("day_first") | (pl.col("_sep") == ".")).alias("_dmy"),
+        (pl.col("day_first") | (pl.col("_sep") == ".")).alias("_dmy"),  # d.m.y is day first
     )
     dmy = pl.concat_str("_y", pl.lit("-"), "_b", pl.lit("-"), "_a")
     mdy = pl.concat_str("_y", pl.lit("-"), "_a", pl.lit("-"), "_b")
-    staged = staged.with_columns(
+    return staged.with_columns(
         pl.when("_dmy").then(dmy).otherwise(mdy).alias("_first"),
         pl.when("_dmy").then(mdy).otherwise(dmy).alias("_second"),
     )
+
+
+def _parsed(t: pl.Expr) -> pl.Expr:
+    """The first format that reads the text as a real date (over the staged columns)."""
     words = pl.col("_words")
     days = t.str.extract(r"^(\d{5})", 1).cast(pl.Int64, strict=False)
-    parsed = pl.coalesce(
+    return pl.coalesce(
         pl.when("_year_first").then(_strp(t.str.replace_all("/", "-"), "%Y-%m-%d")),
         pl.when(t.str.contains(r"^\d{8}$")).then(_strp(t, "%Y%m%d")),
         _strp(pl.col("_first"), "%Y-%m-%d"),
@@ -103,19 +118,17 @@ def parse_dates(frame: pl.DataFrame, spec: DateStep, text: str = "text") -> pl.D
         _strp(words, "%b %d %Y"),
         pl.when("_serial").then(pl.date(1899, 12, 30) + pl.duration(days=days)),
     )
-    shaped = (
+
+
+def _shaped(t: pl.Expr) -> pl.Expr:
+    """Whether the text is written like a date at all (impossible dates are, "hello" is not)."""
+    return (
         pl.col("_year_first")
         | t.str.contains(r"^\d{8}$")
         | pl.col("_a").is_not_null()
         | pl.col("_serial")
-        | words.str.contains(r"^(?:\d{1,2} [A-Za-z]{3,}|[A-Za-z]{3,} \d{1,2}) \d{4}$")
+        | pl.col("_words").str.contains(r"^(?:\d{1,2} [A-Za-z]{3,}|[A-Za-z]{3,} \d{1,2}) \d{4}$")
     )
-    staged = staged.with_columns(parsed.alias("parsed"), shaped.alias("shaped"))
-    year_ok = pl.col("parsed").dt.year().is_between(spec.min_year, spec.max_year)
-    return staged.with_columns(
-        pl.when(year_ok).then("parsed").alias("parsed"),
-        (pl.col("shaped") | pl.col("parsed").is_not_null()).alias("shaped"),
-    ).select(*frame.columns, "parsed", "shaped")
 
 
 def _result(out: pl.DataFrame, column: str) -> StepResult:

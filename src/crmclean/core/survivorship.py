@@ -250,31 +250,52 @@ def build_golden(
         else pl.lit(None, pl.String)
     )
 
-    golden_parts = [single.select(key, *columns)]
-    lineage_parts = [
+    # one wide row per golden record: the values, and per column where it came from
+    filled = [pl.col(c).is_not_null() for c in columns]
+    parts = [
         single.select(
-            pl.col(key).cast(pl.String).alias("golden_id"),
-            pl.lit(c).alias("column"),
-            pl.when(pl.col(c).is_not_null()).then(pl.col(RECORD_ID)).alias("record_id"),
-            pl.when(pl.col(c).is_not_null()).then(src).alias("source_system"),
-            pl.when(pl.col(c).is_not_null())
-            .then(pl.lit(ONLY_RECORD))
-            .otherwise(pl.lit(NO_VALUE))
-            .alias("strategy"),
+            key,
+            *columns,
+            *[
+                pl.when(f).then(pl.col(RECORD_ID)).alias(f"__rid_{c}")
+                for c, f in zip(columns, filled, strict=True)
+            ],
+            *[
+                pl.when(f).then(src).alias(f"__src_{c}")
+                for c, f in zip(columns, filled, strict=True)
+            ],
+            *[
+                pl.when(f).then(pl.lit(ONLY_RECORD)).otherwise(pl.lit(NO_VALUE)).alias(f"__how_{c}")
+                for c, f in zip(columns, filled, strict=True)
+            ],
         )
-        for c in columns
     ]
     if multi.height:
-        winners = multi.select("__g", key).unique("__g").sort("__g")
+        winners = multi.select("__g", key).unique("__g")
         for target in targets(settings, records.columns):
-            chosen, lineage = _rank(multi, target, settings, invalid, key, src)
-            winners = winners.join(chosen, on="__g", how="left")
-            lineage_parts.append(lineage)
-        golden_parts.append(winners.select(key, *columns))
-    golden = pl.concat(golden_parts, how="vertical_relaxed").sort(key)
-    lineage = pl.concat([part.cast(LINEAGE_SCHEMA) for part in lineage_parts], how="vertical").sort(
-        "golden_id", "column"
+            winners = winners.join(
+                _rank(multi, target, settings, invalid, src), on="__g", how="left"
+            )
+        parts.append(winners.drop("__g"))
+    wide = pl.concat(parts, how="diagonal_relaxed").sort(key)
+    golden = wide.select(key, *columns)
+    # column by column (cheap), then into golden-record order by an integer position
+    n = len(columns)
+    lineage = pl.concat(
+        [
+            wide.select(
+                pl.col(key).cast(pl.String).alias("golden_id"),
+                pl.lit(c, pl.String).alias("column"),
+                pl.col(f"__rid_{c}").cast(pl.String).alias("record_id"),
+                pl.col(f"__src_{c}").cast(pl.String).alias("source_system"),
+                pl.col(f"__how_{c}").cast(pl.String).alias("strategy"),
+                (pl.int_range(pl.len(), dtype=pl.Int64) * n + i).alias("__pos"),
+            )
+            for i, c in enumerate(columns)
+        ]
+        or [pl.DataFrame(schema={**LINEAGE_SCHEMA, "__pos": pl.Int64})]
     )
+    lineage = lineage.sort("__pos").drop("__pos").cast(LINEAGE_SCHEMA)
     return GoldenResult(
         golden.rename({key: "golden_id"}) if key != "golden_id" else golden, lineage
     )
@@ -285,10 +306,10 @@ def _rank(
     target: Target,
     settings: Settings,
     invalid: pl.DataFrame,
-    key: str,
     src: pl.Expr,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The winning member per golden record for one target, and its lineage rows."""
+) -> pl.DataFrame:
+    """Per golden record (`__g`) the winning member's values of one target, and for each of its
+    columns the member, source system and deciding strategy (`__rid_`, `__src_`, `__how_`)."""
     cands = _candidates(settings, "__g", target.columns)
     bad = (
         invalid.filter(pl.col("column").is_in(target.columns))
@@ -302,6 +323,11 @@ def _rank(
         )
     else:
         frame = multi.with_columns(pl.lit(False).alias("__invalid"))
+    # carry only what ranking and lineage read through the sort, not every data column
+    wanted = {"__g", "__rid", RECORD_ID, "__row", "__complete", "__invalid", *target.columns}
+    wanted |= {c for st in target.strategies for c in needed_columns(st, cands)}
+    wanted |= {settings.source_column} if settings.source_column else set()
+    frame = frame.select([c for c in frame.columns if c in wanted])
     names = ["__k0", *[f"__k{i + 1}" for i in range(len(target.strategies))], "__rid"]
     labels = [ONLY_VALUE, *[s.type for s in target.strategies], TIE_BREAK]
     keys = [(cands.filled > 0).alias("__k0")]
@@ -332,21 +358,14 @@ def _rank(
         .otherwise(decided)
         .alias("__strategy")
     ).filter(pl.col("__winner"))
-    chosen = winners.select("__g", *target.columns)
     has = pl.col("__k0")
-    lineage = pl.concat(
-        [
-            winners.select(
-                pl.col(key).cast(pl.String).alias("golden_id"),
-                pl.lit(column).alias("column"),
-                pl.when(has).then(pl.col(RECORD_ID)).alias("record_id"),
-                pl.when(has).then(src).alias("source_system"),
-                pl.col("__strategy").alias("strategy"),
-            )
-            for column in target.columns
-        ]
+    return winners.select(
+        "__g",
+        *target.columns,
+        *[pl.when(has).then(pl.col(RECORD_ID)).alias(f"__rid_{c}") for c in target.columns],
+        *[pl.when(has).then(src).alias(f"__src_{c}") for c in target.columns],
+        *[pl.col("__strategy").alias(f"__how_{c}") for c in target.columns],
     )
-    return chosen, lineage
 
 
 __all__ = [

@@ -5,7 +5,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -277,21 +278,19 @@ def run_pipeline(
     """
     options = options or RunOptions()
     timings: dict[str, float] = {}
-    notify = on_step or (lambda _name: None)
 
-    def timed(name: str) -> Callable[[float], None]:
-        notify(name)
-        return lambda started: timings.__setitem__(name, round(time.perf_counter() - started, 3))
+    @contextmanager
+    def step(name: str) -> Iterator[None]:
+        if on_step is not None:
+            on_step(name)
+        started = time.perf_counter()
+        yield
+        timings[name] = round(time.perf_counter() - started, 3)
 
-    started = time.perf_counter()
-    done = timed("clean")
-    cleaning = clean(frame, rules)
-    done(started)
-
-    started = time.perf_counter()
-    done = timed("validate")
-    validation = validate(cleaning.frame, rules, reference=options.reference, now=options.now)
-    done(started)
+    with step("clean"):
+        cleaning = clean(frame, rules)
+    with step("validate"):
+        validation = validate(cleaning.frame, rules, reference=options.reference, now=options.now)
 
     kept = cleaning.frame
     quarantined = frame.clear().with_columns(pl.lit(None, pl.String).alias("quarantine_rules"))
@@ -301,25 +300,44 @@ def run_pipeline(
             held.select(RECORD_ID, "quarantine_rules"), on=RECORD_ID, maintain_order="left"
         )
 
-    started = time.perf_counter()
-    done = timed("dedupe")
     result: DedupeResult | None = None
-    if rules.matching is not None:
-        result = dedupe(
-            kept,
-            rules.matching,
-            model=options.model,
-            seed=options.seed,
-            decisions=options.decisions,
-            force=options.force,
-        )
-        clusters = result.clusters
-    else:
-        clusters = kept.select(RECORD_ID, pl.col(RECORD_ID).alias("cluster_id"))
-    done(started)
+    with step("dedupe"):
+        if rules.matching is not None:
+            result = dedupe(
+                kept,
+                rules.matching,
+                model=options.model,
+                seed=options.seed,
+                decisions=options.decisions,
+                force=options.force,
+            )
+            clusters = result.clusters
+        else:
+            clusters = kept.select(RECORD_ID, pl.col(RECORD_ID).alias("cluster_id"))
+    with step("golden"):
+        golden, review = _golden(kept, clusters, result, validation, rules, options)
+    return RunResult(
+        input_rows=frame.height,
+        cleaning=cleaning,
+        validation=validation,
+        dedupe=result,
+        quarantine=quarantined,
+        golden=golden,
+        review=review,
+        timings=timings,
+        exit_code=validation.exit_code(),
+    )
 
-    started = time.perf_counter()
-    done = timed("golden")
+
+def _golden(
+    kept: pl.DataFrame,
+    clusters: pl.DataFrame,
+    result: DedupeResult | None,
+    validation: ValidationResult,
+    rules: RuleFile,
+    options: RunOptions,
+) -> tuple[GoldenStep, pl.DataFrame]:
+    """Golden records and the review queue from the matched (non-quarantined) records."""
     # golden records carry the data, not the source id (kept by the crosswalk) or match keys
     skip = {rules.dataset.id_column, *rules.derive} - {RECORD_ID}
     records = kept.drop([c for c in kept.columns if c in skip])
@@ -347,15 +365,4 @@ def run_pipeline(
         decided=normalise_decisions(options.decisions) if options.decisions is not None else None,
         cut=result.review if result else None,
     )
-    done(started)
-    return RunResult(
-        input_rows=frame.height,
-        cleaning=cleaning,
-        validation=validation,
-        dedupe=result,
-        quarantine=quarantined,
-        golden=golden,
-        review=review,
-        timings=timings,
-        exit_code=validation.exit_code(),
-    )
+    return golden, review

@@ -164,3 +164,22 @@ def test_bad_import_and_no_terminal(case: tuple[Path, Path, Path], tmp_path: Pat
     assert result.exit_code == 2 and "needs a terminal" in result.stderr
     result = runner.invoke(app, ["review", str(tmp_path)])
     assert result.exit_code == 3 and "not the outputs" in result.stderr
+
+
+def test_import_appends_after_a_hand_edited_last_line(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, _, out = case
+    (out.parent / "decisions.csv").write_text(
+        "record_id_l,record_id_r,decision\nC00001,C00002,no_match", encoding="utf-8"
+    )
+    left, right = queue(out)[0]
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"record_id_l,record_id_r,decision\n{left},{right},match\n", encoding="utf-8")
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet), "--by", "cy"])
+    assert result.exit_code == 0, result.stderr
+    saved = decisions(out.parent)
+    assert [(d["record_id_l"], d["decision"]) for d in saved] == [
+        ("C00001", "no_match"),
+        (left, "match"),
+    ]

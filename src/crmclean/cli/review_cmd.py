@@ -58,6 +58,8 @@ class DecisionsLog:
             raise OutputError(f"{path}: cannot open the decisions file: {exc.strerror}") from None
         if self._handle.tell() == 0:
             self._write_line(decisions_.DECISION_COLUMNS)
+        elif not _ends_with_newline(path):  # edited by hand: do not glue a row onto the last
+            self._handle.write("\n")
 
     def _write_line(self, values: list[str]) -> tuple[int, int]:
         before = self._handle.seek(0, os.SEEK_END)
@@ -80,6 +82,12 @@ class DecisionsLog:
 
     def close(self) -> None:
         self._handle.close()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
 
 
 def _loaded_rules(out: Path, rules: Path | None, manifest: dict[str, Any]) -> LoadedRules:

@@ -210,3 +210,14 @@ def test_matching_spec_rejects_misordered_levels_and_unknown_training_rules() ->
     assert list(
         itertools.chain.from_iterable(r.columns for r in MatchingSpec.model_validate(base).blocking)
     ) == ["email"]
+
+
+def test_sparse_chains_are_split_but_dense_clusters_stay() -> None:
+    spec = ClusteringSpec(max_cluster_size=25, min_density=0.6, bridge_probability=0.99)
+    chain = _edges([(i, i + 1, 0.9995 if i % 2 else 0.99999) for i in range(4)])  # 5 records
+    clique = _edges([(a, b, 0.9995) for a, b in itertools.combinations(range(5, 10), 2)])
+    labels, cut, stats = cluster(10, pl.concat([chain, clique]), spec, 0.999)
+    assert np.bincount(labels[:5]).max() < 5  # the chain came apart ...
+    assert set(labels[5:].tolist()) == {5}  # ... the clique did not
+    assert stats["clusters_split"] >= 1
+    assert set(cut["reason"]) == {"cluster too large, chained or cannot-link"}

@@ -44,20 +44,24 @@ def _pair_count(size: pl.Expr) -> pl.Expr:
 
 
 def _blocks(frame: pl.DataFrame, rule: BlockingRule) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Records with a complete key (`_row`, `_block`) and the block sizes (`_block`, `_n`, key)."""
+    """Records with a complete key (`_row`, `_block`) and the blocks of two or more records
+    (`_block`, `_n`). A block is named by its first record's row; records are grouped by a
+    64-bit hash of the key (a collision could only add candidate pairs, never lose one)."""
     key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in rule.columns]
-    keyed = frame.select(pl.int_range(frame.height, dtype=pl.UInt32).alias("_row"), *key)
-    complete = pl.all_horizontal(pl.col(c).is_not_null() & (pl.col(c) != "") for c in rule.columns)
-    keyed = keyed.filter(complete)
+    complete = pl.all_horizontal(k.is_not_null() & (k != "") for k in key)
+    keyed = frame.select(
+        pl.int_range(frame.height, dtype=pl.UInt32).alias("_row"),
+        pl.concat_str(key, separator="\x1f").hash(seed=0).alias("_key"),
+        complete.alias("_complete"),
+    ).filter(pl.col("_complete"))
     sizes = (
-        keyed.group_by(rule.columns)
-        .agg(pl.len().alias("_n"))
+        keyed.group_by("_key")
+        .agg(pl.len().alias("_n"), pl.col("_row").min().alias("_block"))
         .filter(pl.col("_n") >= 2)
-        .sort(rule.columns)
-        .with_row_index("_block")
+        .sort("_block")
     )
-    members = keyed.join(sizes.select("_block", *rule.columns), on=rule.columns, how="inner")
-    return members.select("_row", "_block"), sizes
+    members = keyed.join(sizes.select("_key", "_block"), on="_key", how="inner")
+    return members.select("_row", "_block"), sizes.select("_block", "_n")
 
 
 def _rule_pairs(members: pl.DataFrame) -> pl.DataFrame:
@@ -96,9 +100,11 @@ def block(
         pairs = _rule_pairs(members).with_columns(pl.lit(index, dtype=pl.UInt8).alias("_rule"))
         found.append(pairs)
         largest_pairs = int(kept.select((pl.col("_n") * (pl.col("_n") - 1) // 2).max()).item() or 0)
+        top = over.head(3)
+        keys = frame.select(rule.columns)[top.get_column("_block")]
         examples = [
-            ("|".join(str(v) for v in row[:-1]), int(row[-1]))
-            for row in over.head(3).select(*rule.columns, "_n").iter_rows()
+            ("|".join(str(v) for v in values), int(n))
+            for values, n in zip(keys.iter_rows(), top.get_column("_n"), strict=True)
         ]
         stats.append(
             {
@@ -130,13 +136,23 @@ def _unite(found: list[pl.DataFrame]) -> pl.DataFrame:
         return pl.DataFrame(
             schema={"row_l": pl.UInt32, "row_r": pl.UInt32, "_rule": pl.UInt8, "_rules": pl.UInt32}
         )
-    stacked = pl.concat(found, how="vertical")
     bits = {index: 1 << index for index in range(len(found))}
+    shift = 2**32  # (row_l, row_r) packed into one UInt64 key: one fast hash group-by
+    stacked = pl.concat(found, how="vertical").select(
+        (pl.col("row_l").cast(pl.UInt64) * shift + pl.col("row_r").cast(pl.UInt64)).alias("_key"),
+        "_rule",
+    )
     return (
-        stacked.group_by("row_l", "row_r")
+        stacked.group_by("_key")
         .agg(
             pl.col("_rule").min().alias("_rule"),
             pl.col("_rule").replace_strict(bits, return_dtype=pl.UInt32).sum().alias("_rules"),
         )
-        .sort("row_l", "row_r")
+        .sort("_key")
+        .select(
+            (pl.col("_key") // shift).cast(pl.UInt32).alias("row_l"),
+            (pl.col("_key") % shift).cast(pl.UInt32).alias("row_r"),
+            "_rule",
+            "_rules",
+        )
     )

@@ -128,17 +128,28 @@ def _cut_weak_bridges(graph: _Graph, bridge_probability: float) -> None:
     graph.cut(mask, "weak bridge")
 
 
+def _sparse(graph: _Graph, labels: IntArray, min_density: float) -> np.ndarray[Any, Any]:
+    """Per record: is its cluster (4+ records) held by too few of its possible pairs? A chain
+    A-B-C-D-E of one-off links has density 0.4; five records of one customer nearly 1."""
+    sizes = np.bincount(labels, minlength=graph.n).astype(np.float64)
+    edges = np.bincount(labels[graph.left[graph.keep]], minlength=graph.n).astype(np.float64)
+    possible = sizes * (sizes - 1) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sparse = (sizes >= 4) & (edges < min_density * possible)
+    return sparse[labels]
+
+
 def _split_bad_clusters(
-    graph: _Graph, labels: IntArray, max_size: int, auto_merge: float, cannot: pl.DataFrame
+    graph: _Graph, labels: IntArray, spec: ClusteringSpec, auto_merge: float, cannot: pl.DataFrame
 ) -> tuple[IntArray, int, int]:
-    """Re-cluster oversized clusters and clusters holding a cannot-link pair at rising
-    thresholds; must-links (p = 2) stay. Returns labels, clusters split, decision conflicts."""
+    """Re-cluster oversized, sparse (chained) and cannot-link clusters at rising thresholds;
+    must-links (p = 2) stay. Returns labels, clusters split, decision conflicts."""
     bad_l = cannot.get_column("row_l").cast(pl.Int64).to_numpy()
     bad_r = cannot.get_column("row_r").cast(pl.Int64).to_numpy()
     roots = np.arange(graph.n)
     split = 0
     for threshold in [*_ladder(auto_merge), 1.5]:
-        bad = _sizes(labels) > max_size
+        bad = (_sizes(labels) > spec.max_cluster_size) | _sparse(graph, labels, spec.min_density)
         conflict = labels[bad_l] == labels[bad_r]
         bad[labels[bad_l[conflict]]] = True
         bad_clusters = np.unique(labels[bad & (labels == roots)])
@@ -146,7 +157,7 @@ def _split_bad_clusters(
             break
         split += int(bad_clusters.size)
         in_bad = np.isin(labels[graph.left], bad_clusters) & graph.keep & (graph.p < threshold)
-        graph.cut(in_bad, "cluster too large or cannot-link")
+        graph.cut(in_bad, "cluster too large, chained or cannot-link")
         labels = graph.labels()
     together = labels[bad_l] == labels[bad_r]
     conflicts = int(together.sum())
@@ -187,9 +198,7 @@ def cluster(
         if cannot_link is not None
         else pl.DataFrame(schema={"row_l": pl.Int64, "row_r": pl.Int64})
     )
-    labels, split, conflicts = _split_bad_clusters(
-        graph, graph.labels(), spec.max_cluster_size, auto_merge, cannot
-    )
+    labels, split, conflicts = _split_bad_clusters(graph, graph.labels(), spec, auto_merge, cannot)
     cut_mask = ~graph.keep & (graph.p <= 1.0)
     cut = pl.DataFrame(
         {

@@ -121,6 +121,12 @@ class ClusteringSpec(Spec):
     max_cluster_size: int = Field(
         25, ge=2, description="Larger clusters are split at rising thresholds and reported"
     )
+    min_density: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A cluster of 4+ records linked by fewer of its possible pairs is split",
+    )
     bridge_probability: float = Field(
         0.99,
         gt=0,

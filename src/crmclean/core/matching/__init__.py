@@ -14,7 +14,7 @@ import polars as pl
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge, block
 from crmclean.core.matching.clustering import REVIEW_SCHEMA, cluster
-from crmclean.core.matching.comparing import compare, used_columns
+from crmclean.core.matching.comparing import CodeCache, compare, used_columns
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.scoring import MatchModel, score, train
 from crmclean.core.matching.spec import MatchingSpec
@@ -134,12 +134,13 @@ def dedupe(
     )
     timings["block"] = time.perf_counter() - started
     mark = time.perf_counter()
-    compared = compare(prepared, blocked.pairs, spec.comparisons)
+    codes: CodeCache = {}  # value codes of `prepared`, shared by blocked and random pairs
+    compared = compare(prepared, blocked.pairs, spec.comparisons, codes)
     timings["compare"] = time.perf_counter() - mark
     mark = time.perf_counter()
     trained = model is None
     if model is None:
-        model = train(prepared, compared, spec, seed=seed)
+        model = train(prepared, compared, spec, seed=seed, cache=codes)
     timings["train"] = time.perf_counter() - mark
     mark = time.perf_counter()
     scored = score(compared, model)

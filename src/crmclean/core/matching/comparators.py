@@ -453,9 +453,15 @@ def build_level(spec: LevelSpec, column: str) -> Matcher:
     also = [_build_exact(ExactLevel(), c) for c in spec.requires_equal]
 
     def combined(values: PairValues) -> BoolArray:
-        holds = test(values)
-        for equal in also:
-            holds = holds & equal(values)
-        return holds
+        # the cheap equalities first: the level's own (metric) test runs only where they hold
+        equal = np.ones(len(values), dtype=np.bool_)
+        for check in also:
+            equal &= check(values)
+        outer = values.active
+        values.active = equal if outer is None else outer & equal
+        try:
+            return test(values) & equal
+        finally:
+            values.active = outer
 
     return combined

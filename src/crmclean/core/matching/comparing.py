@@ -132,18 +132,29 @@ def term_frequencies(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     )
 
 
+CodeCache = dict[tuple[str, ...], tuple[pl.DataFrame, IntArray]]
+
+
 def compare(
-    frame: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[ComparisonSpec]
+    frame: pl.DataFrame,
+    pairs: pl.DataFrame,
+    comparisons: list[ComparisonSpec],
+    cache: CodeCache | None = None,
 ) -> pl.DataFrame:
     """Add `gamma_<name>` (Int8) per comparison, and `tf_<name>` for term-frequency ones.
 
-    `frame` is sorted by record_id; `pairs` holds `row_l`, `row_r` positions into it.
+    `frame` is sorted by record_id; `pairs` holds `row_l`, `row_r` positions into it. `cache`
+    keeps the value codes of `frame` between calls on the same frame (blocked and random pairs).
     """
     row_l = pairs.get_column("row_l").to_numpy().astype(np.int64)
     row_r = pairs.get_column("row_r").to_numpy().astype(np.int64)
     columns: list[pl.Series] = []
+    cache = {} if cache is None else cache
     for comparison in comparisons:
-        distinct, codes = value_codes(frame, used_columns(comparison))
+        key = tuple(used_columns(comparison))
+        if key not in cache:
+            cache[key] = value_codes(frame, list(key))
+        distinct, codes = cache[key]
         u_lo, u_hi, inverse = unique_pairs(codes, row_l, row_r)
         left, right = distinct[u_lo], distinct[u_hi]
         gamma = level_of_values(comparison, left, right)

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmclean.core.matching.comparing import compare, comparison_levels, exact_level, used_columns
+from crmclean.core.matching.comparing import (
+    CodeCache,
+    compare,
+    comparison_levels,
+    exact_level,
+    used_columns,
+)
 from crmclean.core.matching.spec import BlockingRule, ComparisonSpec, MatchingSpec
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -100,9 +106,12 @@ def _level_counts(gammas: pl.Series) -> dict[int, int]:
     )
 
 
-def estimate_u(frame: pl.DataFrame, spec: MatchingSpec, seed: int) -> dict[str, dict[int, float]]:
+def estimate_u(
+    frame: pl.DataFrame, spec: MatchingSpec, seed: int, cache: CodeCache | None = None
+) -> dict[str, dict[int, float]]:
     n_pairs = u_sample_size(frame.height, spec.training.u_sample_pairs)
-    sample = compare(frame, random_pairs(frame.height, n_pairs, seed), spec.comparisons)
+    pairs = random_pairs(frame.height, n_pairs, seed)
+    sample = compare(frame, pairs, spec.comparisons, cache)
     result: dict[str, dict[int, float]] = {}
     for comparison in spec.comparisons:
         counts = _level_counts(sample.get_column(f"gamma_{comparison.name}"))
@@ -275,10 +284,17 @@ def _sample(pairs: pl.DataFrame, limit: int, seed: int) -> pl.DataFrame:
     return pairs[keep]
 
 
-def train(frame: pl.DataFrame, pairs: pl.DataFrame, spec: MatchingSpec, *, seed: int) -> MatchModel:
+def train(
+    frame: pl.DataFrame,
+    pairs: pl.DataFrame,
+    spec: MatchingSpec,
+    *,
+    seed: int,
+    cache: CodeCache | None = None,
+) -> MatchModel:
     """Estimate u, m and the prior from the data alone; levels with fixed m/u keep them."""
     training = spec.training
-    u = estimate_u(frame, spec, seed)
+    u = estimate_u(frame, spec, seed, cache)
     for c in spec.comparisons:
         for lv in comparison_levels(c):
             if not lv.is_null and lv.spec.u_probability:

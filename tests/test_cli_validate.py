@@ -147,7 +147,11 @@ def test_out_writes_violations_and_the_json_report(tmp_path: Path, data: Path) -
         "violations.parquet",
         "violations.csv",
         "validate.json",
+        "report.html",
+        "report.json",
     }
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "length" in html and "<svg" in html
     parquet = pl.read_parquet(out / "violations.parquet")
     assert parquet.height == 6
     with (out / "violations.csv").open(encoding="utf-8") as handle:

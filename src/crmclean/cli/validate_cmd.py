@@ -31,6 +31,7 @@ from crmclean.errors import ConfigError, InputError
 from crmclean.io.readers import read_reference_values, read_table
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console
+from crmclean.report.html import build_report
 
 
 class FailOn(StrEnum):
@@ -123,6 +124,7 @@ def _write_outputs(
         write_parquet(violations, folder / "violations.parquet")
         write_csv(violations, folder / "violations.csv")
         write_json(document, folder / "validate.json")
+        build_report(folder, show_values=show_values)
 
 
 def _render(

@@ -77,6 +77,7 @@ def build(
         "rule_files": list(facts.rule_files),
         "rule_file_sha256": facts.rules_sha256,
         "values_masked": not facts.show_values,
+        "pii": dict(sorted(pii.items())),
         "results": [
             {**r.to_dict(), "share": round(r.share, 6), "samples": shown.get(r.rule_id, [])}
             for r in result.results

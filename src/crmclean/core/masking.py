@@ -33,6 +33,10 @@ def kind_for(column: str, column_type: str = "string") -> MaskKind:
 def mask_expr(value: pl.Expr, kind: MaskKind = "text") -> pl.Expr:
     """The masked form of a String expression; nulls stay null."""
     text = value.cast(pl.String).str.strip_chars()
+    return pl.when(text.is_not_null()).then(_masked(text, kind))
+
+
+def _masked(text: pl.Expr, kind: MaskKind) -> pl.Expr:
     first = text.str.slice(0, 1)
     generic = pl.when(text == "").then(pl.lit("")).otherwise(first + "***")
     if kind == "email":

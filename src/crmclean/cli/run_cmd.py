@@ -54,7 +54,9 @@ def run(
         bool,
         typer.Option(help="Set rows failing error-severity checks aside instead of matching."),
     ] = False,
-    seed: Annotated[int | None, typer.Option(help="Seed for training (the rule file's)")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Training seed; matching.training.seed if unset.")
+    ] = None,
     retrain: Annotated[
         bool, typer.Option(help="Train a new match model even if --previous has one.")
     ] = False,
@@ -74,9 +76,9 @@ def run(
     """Validate, clean, deduplicate and build golden records in one run.
 
     Writes golden.parquet (+ .csv), crosswalk, lineage, review, changes-since-previous and
-    manifest.json into --out atomically; a second run on the same --out waits for nobody: it
-    stops with a message. Exit codes: 0 ok, 1 an error-severity rule failed, 2 usage or rule
-    file, 3 unreadable input or output.
+    manifest.json into --out atomically. One run at a time may write an --out folder; a
+    second one stops with a message. Exit codes: 0 ok, 1 an error-severity rule failed,
+    2 usage or rule file, 3 unreadable input or output (or --out is locked).
     """
     started_at = datetime.now(UTC)
     log = JsonLog(log_json)

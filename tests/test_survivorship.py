@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -9,6 +11,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from pydantic import ValidationError
 
+from crmclean.config import load_rules
 from crmclean.core.survivorship import (
     Settings,
     SurvivorshipSpec,
@@ -16,6 +19,7 @@ from crmclean.core.survivorship import (
     check_setup,
     strategies,
 )
+from crmclean.errors import ConfigError
 
 RECORDS = pl.DataFrame(
     {
@@ -220,3 +224,23 @@ def test_one_golden_row_per_cluster_and_values_come_from_members(rows: list) -> 
     best = members.join(records, on="record_id").group_by("golden_id").agg(pl.col("score").max())
     got = result.golden.select("golden_id", "score").join(best, on="golden_id")
     assert (got["score"] == got["score_right"]).all()
+
+
+def test_rule_file_errors_are_located(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "version: 1\n"
+        "survivorship:\n"
+        "  default: [valid_only, most_recnet]\n"
+        "  columns:\n"
+        "    email: [{source_priority: erp}]\n"
+        "  keep_together:\n"
+        "    address: [street]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_rules(rules)
+    text = str(caught.value)
+    assert f"{rules}:3:25 survivorship.default[1]: unknown type 'most_recnet'" in text
+    assert "did you mean 'most_recent'" in text
+    assert "survivorship.columns.email[0].source_priority: input should be a valid list" in text
+    assert "survivorship.keep_together.address: list should have at least 2 items" in text

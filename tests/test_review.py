@@ -183,3 +183,26 @@ def test_import_appends_after_a_hand_edited_last_line(
         ("C00001", "no_match"),
         (left, "match"),
     ]
+
+
+def test_no_decision_leaves_no_file_and_a_header_only_file_is_fine(
+    case: tuple[Path, Path, Path],
+) -> None:
+    data, rules, out = case
+    child = spawn(out)
+    child.expect("Pair 1 of")
+    child.send("y")
+    child.expect("Pair 2 of")
+    child.send("u")  # the only decision taken back: the file this session made goes too
+    child.expect("Pair 1 of")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert not (out.parent / "decisions.csv").exists()
+
+    (out.parent / "decisions.csv").write_text(
+        "record_id_l,record_id_r,decision,decided_by,decided_at,note\n", encoding="utf-8"
+    )
+    again = out.parent / "again"
+    result = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(again)])
+    assert result.exit_code == 0, result.stderr
+    assert len(queue(again)) == len(queue(out))

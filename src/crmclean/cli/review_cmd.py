@@ -19,7 +19,7 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import ShowValuesOpt
-from crmclean.cli.run_inputs import decisions_path
+from crmclean.cli.run_inputs import decisions_path, read_decisions_file
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, kind_for, mask_expr
@@ -47,29 +47,32 @@ class ReviewFormat(StrEnum):
 
 
 class DecisionsLog:
-    """Appends decision rows; undo removes this session's last row (only if still the last)."""
+    """Appends decision rows; undo removes this session's last row (only if still the last).
+
+    The header goes in with the first row, so a session that decides nothing (or undoes every
+    decision) leaves no header-only file behind for other readers to trip over.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._created = not path.exists()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = path.open("a+", encoding="utf-8", newline="")
         except OSError as exc:
             raise OutputError(f"{path}: cannot open the decisions file: {exc.strerror}") from None
-        if self._handle.tell() == 0:
-            self._write_line(decisions_.DECISION_COLUMNS)
-        elif not _ends_with_newline(path):  # edited by hand: do not glue a row onto the last
-            self._handle.write("\n")
+        if self._handle.tell() and not _ends_with_newline(path):
+            self._handle.write("\n")  # edited by hand: do not glue a row onto the last line
 
-    def _write_line(self, values: list[str]) -> tuple[int, int]:
+    def append(self, row: dict[str, str]) -> tuple[int, int]:
         before = self._handle.seek(0, os.SEEK_END)
-        csv.writer(self._handle, lineterminator="\n").writerow(values)
+        writer = csv.writer(self._handle, lineterminator="\n")
+        if before == 0:
+            writer.writerow(decisions_.DECISION_COLUMNS)
+        writer.writerow([row[c] for c in decisions_.DECISION_COLUMNS])
         self._handle.flush()
         os.fsync(self._handle.fileno())
         return before, self._handle.tell()
-
-    def append(self, row: dict[str, str]) -> tuple[int, int]:
-        return self._write_line([row[c] for c in decisions_.DECISION_COLUMNS])
 
     def undo(self, span: tuple[int, int]) -> bool:
         before, after = span
@@ -81,7 +84,10 @@ class DecisionsLog:
         return True
 
     def close(self) -> None:
+        empty = self._handle.seek(0, os.SEEK_END) == 0
         self._handle.close()
+        if empty and self._created:
+            self.path.unlink(missing_ok=True)
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -116,7 +122,7 @@ def _read_outputs(out: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
 def _pending(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
     if not path.is_file() or path.stat().st_size == 0:
         return queue
-    decided = read_table(path).frame.drop("record_id")
+    decided = read_decisions_file(path)
     if decided.height == 0:
         return queue
     return queue.join(decisions_.normalise(decided).select(PAIR), on=PAIR, how="anti")

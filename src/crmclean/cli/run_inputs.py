@@ -23,7 +23,6 @@ from crmclean.core.pipeline import PreviousRun
 from crmclean.core.survivorship import Settings
 from crmclean.core.survivorship import check_setup as survivorship_problems
 from crmclean.errors import ConfigError, ConfigIssue, InputError, OutputError
-from crmclean.io.readers import read_table
 
 RECORD_ID = "record_id"
 
@@ -139,13 +138,24 @@ def decisions_path(loaded: LoadedRules) -> Path | None:
 def read_decisions(loaded: LoadedRules) -> tuple[Path | None, pl.DataFrame | None]:
     """The steward decisions file named by `matching.decisions` (absent: no decisions yet)."""
     path = decisions_path(loaded)
-    if path is None or not path.is_file() or path.stat().st_size == 0:
+    if path is None or not path.is_file():
         return path, None
-    frame = read_table(path).frame.drop(RECORD_ID)
+    frame = read_decisions_file(path)
+    return path, frame if frame.height else None
+
+
+def read_decisions_file(path: Path) -> pl.DataFrame:
+    """The decisions log as text columns; an empty or header-only file is no decisions yet."""
+    if path.stat().st_size == 0:
+        return decisions_.empty()
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{path}: not a readable decisions file ({exc})") from None
     problems = decisions_.problems(frame)
     if problems:
         raise InputError(f"{path}: " + "; ".join(problems), "fix or remove the offending rows")
-    return path, frame
+    return frame
 
 
 def remove_leftovers(out: Path) -> None:

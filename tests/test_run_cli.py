@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 
+import pexpect
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -216,3 +219,20 @@ def test_a_failing_report_does_not_cost_the_nights_data(
     assert "report.html not built (ValueError: chart exploded)" in err
     assert (out / "golden.parquet").is_file() and not (out / "report.html").exists()
     assert "report_failed" in log.read_text()
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path, n_people=3000)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "crmclean.cli.main", "run", str(data), "--rules", str(rules), "--out", "out"],
+        cwd=str(tmp_path),
+        env={**os.environ, "NO_COLOR": "1"},
+        encoding="utf-8",
+        codec_errors="replace",
+        timeout=120,
+        dimensions=(30, 120),
+    )
+    child.expect(r"\d/6 steps")
+    child.expect("crmclean run -> out")
+    child.expect(pexpect.EOF)

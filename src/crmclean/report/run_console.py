@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 RUN_STEPS = ("read", "clean", "validate", "dedupe", "golden", "write")
@@ -16,13 +16,15 @@ EXIT_WORDS = {0: "ok", 1: "data failed an error-severity rule", 2: "usage", 3: "
 
 
 class StepProgress:
-    """One spinner line per step; a no-op unless the console is an interactive terminal."""
+    """A bar over the run's steps; a no-op unless the console is an interactive terminal."""
 
     def __init__(self, console: Console, steps: Sequence[str] = RUN_STEPS) -> None:
         self._enabled = console.is_terminal and not console.is_dumb_terminal
         self._progress = Progress(
             SpinnerColumn(),
-            TextColumn("{task.description}"),
+            TextColumn("{task.description:<12}"),
+            BarColumn(bar_width=30),
+            TextColumn("{task.completed}/{task.total} steps"),
             TimeElapsedColumn(),
             console=console,
             transient=True,

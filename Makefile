@@ -28,7 +28,8 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The HTML report's browser test needs Debian's chromium: `make test` installs it (as root) if absent.
+test: lint typecheck chromium
 	$(BIN)/pytest -n 2 -q
 
 # Heavier tests: large data and the HTML report in headless Chromium.
@@ -36,7 +37,8 @@ test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
 
 chromium:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "make: could not install chromium (needs root and apt); set CRMCLEAN_SKIP_BROWSER=1 to skip the browser test" >&2; exit 1; }
 
 # Peers (Splink, GoldenMatch) are installed only in their own .bench-venv, never in .venv.
 # `make bench BENCH_ARGS=--quick` runs 10k only; see benchmarks/README.md.

@@ -205,3 +205,15 @@ def test_decisions_are_honoured_against_the_model(run_dir: Path, tmp_path: Path)
     bad.write_text("record_id_l,record_id_r,decision\na,b,perhaps\n", encoding="utf-8")
     code, _, err = _run("dedupe", SAMPLE, "--rules", RULES, "--out", out, "--decisions", bad)
     assert code == 2 and "match or no_match" in err
+
+
+def test_a_configured_decisions_file_that_does_not_exist_yet_is_empty(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    rules = _rules_with(tmp_path, "matching:\n  decisions: decisions.csv\n")
+    out = tmp_path / "o"
+    code, _, err = _run(
+        "dedupe", SAMPLE, "--rules", rules, "--out", out, "--model", run_dir / "model.json", "-q"
+    )
+    assert code == 0, err
+    assert (out / "clusters.parquet").read_bytes() == (run_dir / "clusters.parquet").read_bytes()

@@ -145,9 +145,11 @@ def dedupe_command(
     if problems:
         raise ConfigError([loaded.issue(p, m, h) for p, m, h in problems])
     saved = read_model(model, spec) if model else None
-    decisions_path = decisions or (
-        (loaded.path.parent / spec.decisions) if spec.decisions else None
-    )
+    decisions_path = decisions
+    if decisions_path is None and spec.decisions:
+        configured = loaded.path.parent / spec.decisions
+        # no steward has decided anything yet: `crmclean review` creates the file
+        decisions_path = configured if configured.exists() else None
     decided = read_decisions(decisions_path) if decisions_path else None
     result = dedupe(frame, spec, model=saved, seed=seed, decisions=decided, force=force)
     document = summary(result, loaded, spec)

@@ -236,3 +236,15 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     child.expect(r"\d/6 steps")
     child.expect("crmclean run -> out")
     child.expect(pexpect.EOF)
+
+
+def test_explain_reads_a_run_folder(case: tuple[Path, Path, Path]) -> None:
+    _, _, out = case
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    assert pairs.height > 0
+    left, right = pairs.row(0, named=True)["record_id_l"], pairs.row(0, named=True)["record_id_r"]
+    result = runner.invoke(app, ["explain", str(out), left, right, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    explanation = json.loads(result.stdout)
+    assert {explanation["record_id_l"], explanation["record_id_r"]} == {left, right}
+    assert explanation["comparisons"]

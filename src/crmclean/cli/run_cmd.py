@@ -15,6 +15,7 @@ import typer
 
 from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
+from crmclean.cli.dedupe_cmd import summary as dedupe_summary
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.run_inputs import (
     JsonLog,
@@ -158,7 +159,7 @@ def _run_locked(
         mark = time.perf_counter()
         protect = [input_path, loaded.path, *([decisions_path] if decisions_path else [])]
         with atomic_output_dir(out, protect=protect) as tmp:
-            files = _write_outputs(tmp, result)
+            files = _write_outputs(tmp, result, loaded)
             manifest = _manifest(
                 loaded, read.info.to_dict(), result, previous_dir, seed, code, started_at
             )
@@ -197,7 +198,7 @@ def _reference_requests(loaded: LoadedRules) -> list[tuple[Any, str, str, str]]:
     return reference_requests(loaded.rules)
 
 
-def _write_outputs(tmp: Path, result: RunResult) -> list[str]:
+def _write_outputs(tmp: Path, result: RunResult, loaded: LoadedRules) -> list[str]:
     golden = result.golden
     tables: dict[str, pl.DataFrame] = {
         "golden": golden.golden,
@@ -229,9 +230,12 @@ def _write_outputs(tmp: Path, result: RunResult) -> list[str]:
         tmp / "validate.json",
     )
     files.append("validate.json")
-    if result.dedupe is not None:
+    if result.dedupe is not None and loaded.rules.matching is not None:
+        # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
-        write_json({"command": "dedupe", **result.dedupe.stats}, tmp / "dedupe.json")
+        write_json(
+            dedupe_summary(result.dedupe, loaded, loaded.rules.matching), tmp / "dedupe.json"
+        )
         files += ["model.json", "dedupe.json"]
     return files
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
@@ -44,3 +45,24 @@ def test_schema_is_json_schema_of_the_rule_file() -> None:
     assert schema["title"] == "crmclean rule file"
     assert {"dataset", "columns", "checks"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
+
+
+def test_an_unexpected_error_is_one_line_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crmclean.cli import rules_cmd
+
+    def boom(path: Path) -> None:
+        raise KeyError("matching")
+
+    monkeypatch.setattr(rules_cmd, "load_rules", boom)
+    result = runner.invoke(app, ["rules", "check", str(tmp_path / "r.yaml")])
+    assert result.exit_code == 3
+    assert "Traceback" not in result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("crmclean: error: unexpected KeyError") and "--debug" in line
+
+
+def test_usage_errors_keep_exit_2() -> None:
+    result = runner.invoke(app, ["rules", "check"])
+    assert result.exit_code == 2

@@ -14,9 +14,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from crmclean import __version__
-from crmclean.errors import CrmcleanError
+from crmclean.errors import CrmcleanError, ExitCode
 
 _state = {"debug": False}
 
@@ -41,6 +42,19 @@ class ErrorBoundaryGroup(TyperGroup):
             for line in str(exc).splitlines() or [exc.message]:
                 console.print(f"crmclean: error: {line}", markup=False)
             raise typer.Exit(int(exc.exit_code)) from None
+        except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            # A bug, or input we did not foresee: one line, no locals (they hold personal data).
+            if _state["debug"] or "--debug" in sys.argv:
+                traceback.print_exc()
+            stderr_console().print(
+                f"crmclean: error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
+                "(this is a crmclean bug or an input it does not understand; "
+                "rerun with --debug for the traceback and report it)",
+                markup=False,
+            )
+            raise typer.Exit(int(ExitCode.UNREADABLE)) from None
 
 
 app = typer.Typer(

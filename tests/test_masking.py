@@ -30,7 +30,13 @@ def test_nulls_stay_null_for_every_kind(kind: MaskKind) -> None:
     assert out[1] is not None
 
 
-@given(st.text(alphabet=st.characters(exclude_characters="*"), min_size=4, max_size=40))
+@given(
+    st.text(
+        alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="*"),
+        min_size=4,
+        max_size=40,
+    )
+)
 def test_masked_value_never_contains_the_whole_value(value: str) -> None:
     stripped = value.strip()
     kinds: list[MaskKind] = ["text", "phone", "date"]

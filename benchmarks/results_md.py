@@ -17,7 +17,8 @@ METHOD = """\
   --rules rules/company.yaml --out <dir>` (`profile` writes `--format json` to stdout instead
   of a folder). `dedupe` and `run` are scored from the clusters (or crosswalk) they write.
 - **Splink 5 (DuckDB)**: `benchmarks/peers/run_splink.py`, following the Splink DuckDB
-  tutorials: light cleaning in SQL (case, blanks, digits-only phones, parsed dates of birth),
+  tutorials: light cleaning in SQL (placeholders and the sentinels a column profile shows to
+  null, case, blanks, digits-only phones, parsed dates of birth),
   the library's named comparisons (`NameComparison` with term-frequency adjustments,
   `DateOfBirthComparison`, `EmailComparison`, Levenshtein/Jaro-Winkler levels), prior from
   deterministic rules (recall 0.7), u by random sampling (1e7 pairs), m by EM on two blocking

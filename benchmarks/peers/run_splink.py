@@ -16,11 +16,13 @@ from pathlib import Path
 
 from _measure import Stopwatch, emit, peak_rss_mb
 
-# The light cleaning a user of the tutorials writes in SQL before linking: placeholder
-# values ("n/a", "NULL", "-") to null, case and whitespace, digits-only phones (last 9
-# digits, so +49/0049/0 prefixes agree), postcodes without blanks, dates of birth parsed
-# from the usual written forms (day first, then month first), and the forename-surname
-# concatenation the tutorials add for term frequencies.
+# The light cleaning a user of the tutorials writes in SQL before linking, after a look at
+# profile_columns: placeholder values ("n/a", "NULL", "-") and sentinels the profile shows
+# at the top (1900-01-01 birthdays, 00000 postcodes, e-mails without a user part) to null;
+# case and whitespace; digits-only phones (last 9 digits, so +49/0049/0 prefixes agree);
+# postcodes without blanks; dates of birth parsed from the usual written forms (day first,
+# then month first); the forename-surname concatenation the tutorials add for term
+# frequencies.
 PLACEHOLDER_MACRO = """
 create or replace macro present(x) as
     case when lower(trim(x)) in ('', 'null', 'none', 'n/a', 'na', '-', '?', 'xxx', 'k.a.',
@@ -29,26 +31,35 @@ create or replace macro present(x) as
 """
 
 PREPARE_SQL = """
+with cleaned as (
+    select
+        {record_id} as record_id,
+        lower(present(first_name)) as first_name,
+        lower(present(last_name)) as last_name,
+        lower(present(company)) as company,
+        lower(present(email)) as email,
+        nullif(right(regexp_replace(present(phone), '[^0-9]', '', 'g'), 9), '') as phone,
+        nullif(regexp_replace(lower(present(street)), '\\s+', ' ', 'g'), '') as street,
+        nullif(upper(regexp_replace(present(postcode), '\\s', '', 'g')), '') as postcode,
+        lower(present(city)) as city,
+        cast(coalesce(
+            try_strptime(present(date_of_birth), '%Y-%m-%d'),
+            try_strptime(present(date_of_birth), '%d.%m.%Y'),
+            try_strptime(present(date_of_birth), '%d/%m/%Y'),
+            try_strptime(present(date_of_birth), '%m/%d/%Y'),
+            try_strptime(present(date_of_birth), '%Y/%m/%d'),
+            try_strptime(present(date_of_birth), '%Y%m%d')
+        ) as date) as dob
+    from read_parquet('{path}')
+)
 select
-    {record_id} as record_id,
-    lower(present(first_name)) as first_name,
-    lower(present(last_name)) as last_name,
-    lower(present(first_name)) || ' ' || lower(present(last_name)) as first_name_surname_concat,
-    lower(present(company)) as company,
-    lower(present(email)) as email,
-    nullif(right(regexp_replace(present(phone), '[^0-9]', '', 'g'), 9), '') as phone,
-    nullif(regexp_replace(lower(present(street)), '\\s+', ' ', 'g'), '') as street,
-    nullif(upper(regexp_replace(present(postcode), '\\s', '', 'g')), '') as postcode,
-    lower(present(city)) as city,
-    cast(coalesce(
-        try_strptime(present(date_of_birth), '%Y-%m-%d'),
-        try_strptime(present(date_of_birth), '%d.%m.%Y'),
-        try_strptime(present(date_of_birth), '%d/%m/%Y'),
-        try_strptime(present(date_of_birth), '%m/%d/%Y'),
-        try_strptime(present(date_of_birth), '%Y/%m/%d'),
-        try_strptime(present(date_of_birth), '%Y%m%d')
-    ) as date) as dob
-from read_parquet('{path}')
+    * replace (
+        case when regexp_matches(email, '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') then email end as email,
+        case when not regexp_matches(postcode, '^0+$') then postcode end as postcode,
+        case when dob > date '1900-01-01' then dob end as dob
+    ),
+    first_name || ' ' || last_name as first_name_surname_concat
+from cleaned
 """
 
 

@@ -119,8 +119,11 @@ def _prefix_rules(language: str, style: str, value: pl.Expr) -> pl.Expr:
     for full, abbr, other in _PREFIX_TYPES.get(language, []):
         target = abbr if style == "abbreviate" else full
         words = _alternatives(full, abbr, other)
-        pattern = rf"(?i)^(\d+\w*,?\s+)?(?:{words})(?:\.\s*|\s+)(\S)"
-        value = value.str.replace(pattern, "${1}" + _escape_dollar(target) + " ${2}")
+        # A dot glued to a lower-case letter is a contraction ("V.le" is Viale, not "V." + "le"),
+        # so "Via"/"V." must leave it alone or a second run would turn "V.le" into "V. le".
+        after = r"(?:(?:\.\s*|\s+)([^\s\p{Ll}])|(?:\.\s+|\s+)(\p{Ll}))"
+        pattern = rf"^(\d+\w*,?\s+)?(?i:{words}){after}"
+        value = value.str.replace(pattern, "${1}" + _escape_dollar(target) + " ${2}${3}")
     return value
 
 

@@ -75,6 +75,20 @@ def test_clean_writes_outputs(data: Path, tmp_path: Path) -> None:
     assert "3 rows: changed" in result.output
 
 
+def test_cleaning_the_cleaned_output_changes_nothing(data: Path, tmp_path: Path) -> None:
+    """clean.parquet carries `record_id` (the ids it was given): it can be cleaned again as is."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    runner.invoke(app, ["clean", str(data), "-r", str(COMPANY), "-o", str(first)])
+    result = runner.invoke(
+        app, ["clean", str(first / "clean.parquet"), "-r", str(COMPANY), "-o", str(second)]
+    )
+    assert result.exit_code == 0, result.output
+    cleaned = pl.read_parquet(first / "clean.parquet")
+    assert pl.read_parquet(second / "clean.parquet").equals(cleaned)
+    changes = pl.read_parquet(second / "changes.parquet")
+    assert changes.filter(pl.col("error").is_null()).is_empty(), changes
+
+
 def test_clean_masks_personal_values_in_changes(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     runner.invoke(app, ["clean", str(data), "--rules", str(COMPANY), "--out", str(out)])

@@ -270,6 +270,14 @@ def test_existing_record_id_column_needs_id_column(tmp_path: Path) -> None:
     assert read_table(path, id_column="record_id").frame.columns == ["record_id", "a"]
 
 
+def test_record_id_equal_to_the_id_column_is_crmclean_output(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", "record_id,id,a\nx,x,1\ny, y ,2\n")
+    frame = read_table(path, id_column="id").frame
+    assert frame.columns == ["record_id", "id", "a"] and frame["record_id"].to_list() == ["x", "y"]
+    other = write(tmp_path / "d.csv", "record_id,id,a\nx,x,1\ny,z,2\n")
+    assert "already has a column named 'record_id'" in error_of(other, id_column="id")
+
+
 def test_bad_integer_named_by_line(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", "n\n1\n2\nzwei\n")
     message = error_of(path, types={"n": "integer"})

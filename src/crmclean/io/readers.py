@@ -211,11 +211,6 @@ def _as_strings(path: Path, frame: pl.DataFrame) -> pl.DataFrame:
 def _with_record_id(
     path: Path, frame: pl.DataFrame, id_column: str | None, locate: Locate
 ) -> pl.DataFrame:
-    if RECORD_ID in frame.columns and id_column != RECORD_ID:
-        raise InputError(
-            f"{path}: already has a column named {RECORD_ID!r}",
-            f"set dataset.id_column: {RECORD_ID} in the rule file, or rename the column",
-        )
     if id_column is None:
         ids = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).cast(pl.String)
     else:
@@ -227,6 +222,14 @@ def _with_record_id(
                 f"{locate(first)}: id column {id_column!r} is empty, "
                 f"{missing.sum()} row(s) without an id",
                 "every record needs an id; fill it in or drop dataset.id_column",
+            )
+    if RECORD_ID in frame.columns and id_column != RECORD_ID:
+        # crmclean's own output (clean.parquet) carries the ids it was given: read it again as is.
+        own = frame.select(pl.col(RECORD_ID).cast(pl.String).eq_missing(ids).all()).item()
+        if not own:
+            raise InputError(
+                f"{path}: already has a column named {RECORD_ID!r}",
+                f"set dataset.id_column: {RECORD_ID} in the rule file, or rename the column",
             )
     rest = [c for c in frame.columns if c != RECORD_ID]
     return frame.select(ids.alias(RECORD_ID), *rest)

@@ -266,6 +266,20 @@ class SwappedLevel(LevelSpec):
         return f"swapped with {self.other}"
 
 
+class DifferentLevel(LevelSpec):
+    """Both sides hold a value and the values differ: real disagreement, unlike a missing value.
+
+    Splits what would be `else`: two records with different phone numbers are evidence against
+    a match that a record without a phone is not.
+    """
+
+    type: Literal["different"] = "different"
+    case_sensitive: bool = False
+
+    def describe(self) -> str:
+        return "different" if self.column is None else f"different {self.column}"
+
+
 class ElseLevel(LevelSpec):
     type: Literal["else"] = "else"
 
@@ -293,6 +307,17 @@ def _build_exact(spec: ExactLevel, column: str) -> Matcher:
         if not spec.case_sensitive:
             left, right = left.str.to_lowercase(), right.str.to_lowercase()
         return _mask(left == right)
+
+    return test
+
+
+def _build_different(spec: DifferentLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = values.sides(column)
+        left, right = left.cast(pl.String), right.cast(pl.String)
+        if not spec.case_sensitive:
+            left, right = left.str.to_lowercase(), right.str.to_lowercase()
+        return _mask(left != right)  # null on either side: null, so False
 
     return test
 
@@ -432,6 +457,7 @@ def _register(
 
 _register("null", NullLevel, _build_null, ["is_null"])
 _register("exact", ExactLevel, _build_exact, ["exact_match"])
+_register("different", DifferentLevel, _build_different, ["disagree"])
 _register("similarity", SimilarityLevel, _build_similarity, ["fuzzy"])
 _register("date_within", DateWithinLevel, _build_date_within, ["date_difference"])
 _register("date_swapped", DateSwappedLevel, _build_date_swapped, ["day_month_swapped"])

@@ -248,3 +248,23 @@ def test_explain_reads_a_run_folder(case: tuple[Path, Path, Path]) -> None:
     explanation = json.loads(result.stdout)
     assert {explanation["record_id_l"], explanation["record_id_r"]} == {left, right}
     assert explanation["comparisons"]
+
+
+def test_violations_and_changes_are_masked_unless_show_values(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """As `validate --out` and `clean --out` write them: personal values masked."""
+    data, rules, out = case
+    shown = tmp_path / "shown"
+    assert run(data, "--rules", rules, "--out", shown, "--quiet", "--show-values")[0] == 0
+    personal = ["first_name", "last_name", "email"]
+    source = pl.read_csv(data, infer_schema=False)
+    raw = {v for c in personal for v in source[c].drop_nulls()}
+    for folder, masked in ((out, True), (shown, False)):
+        changes = pl.read_parquet(folder / "changes.parquet")
+        changes = changes.filter(pl.col("column").is_in(personal))
+        violations = pl.read_parquet(folder / "violations.parquet")
+        values = set(changes["before"].drop_nulls()) | set(violations["value"].drop_nulls())
+        assert changes.height > 0
+        assert bool(values & raw) is not masked, folder
+        assert json.loads((folder / "validate.json").read_text())["values_masked"] is masked

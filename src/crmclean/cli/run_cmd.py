@@ -24,13 +24,16 @@ from crmclean.cli.run_inputs import (
     read_previous,
     remove_leftovers,
 )
+from crmclean.cli.validate_cmd import pii_kinds
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
+from crmclean.core.masking import mask_violations
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
 from crmclean.io.lock import output_lock
 from crmclean.io.readers import read_reference_values, read_table
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.report.clean_console import mask_changes
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
 
 
@@ -159,7 +162,7 @@ def _run_locked(
         mark = time.perf_counter()
         protect = [input_path, loaded.path, *([decisions_path] if decisions_path else [])]
         with atomic_output_dir(out, protect=protect) as tmp:
-            files = _write_outputs(tmp, result, loaded)
+            files = _write_outputs(tmp, result, loaded, show_values)
             manifest = _manifest(
                 loaded, read.info.to_dict(), result, previous_dir, seed, code, started_at
             )
@@ -198,8 +201,16 @@ def _reference_requests(loaded: LoadedRules) -> list[tuple[Any, str, str, str]]:
     return reference_requests(loaded.rules)
 
 
-def _write_outputs(tmp: Path, result: RunResult, loaded: LoadedRules) -> list[str]:
+def _write_outputs(
+    tmp: Path, result: RunResult, loaded: LoadedRules, show_values: bool
+) -> list[str]:
     golden = result.golden
+    # violations and changes are written masked, as `validate --out` and `clean --out` write them
+    pii = pii_kinds(loaded)
+    violations = result.validation.violations
+    changes = result.cleaning.changes
+    if not show_values:
+        violations, changes = mask_violations(violations, pii), mask_changes(changes, pii)
     tables: dict[str, pl.DataFrame] = {
         "golden": golden.golden,
         "crosswalk": golden.crosswalk,
@@ -207,9 +218,9 @@ def _write_outputs(tmp: Path, result: RunResult, loaded: LoadedRules) -> list[st
         "review": result.review,
         "changes-since-previous": golden.changes,
         "quarantine": result.quarantine,
-        "violations": result.validation.violations,
+        "violations": violations,
         "clean": result.cleaning.frame,
-        "changes": result.cleaning.changes,
+        "changes": changes,
     }
     if result.dedupe is not None:
         tables["pairs"] = result.dedupe.pairs
@@ -226,6 +237,7 @@ def _write_outputs(tmp: Path, result: RunResult, loaded: LoadedRules) -> list[st
             "score": validation.score,
             "counts": validation.counts(),
             "rules": [r.to_dict() for r in validation.results],
+            "values_masked": not show_values,
         },
         tmp / "validate.json",
     )

@@ -155,3 +155,68 @@ def test_fingerprint_ignores_thresholds_but_not_levels() -> None:
         }
     )
     assert fingerprint(other) != fingerprint(SPEC)
+
+
+def _conditional_model() -> MatchModel:
+    x = ComparisonParams(
+        "x",
+        "x",
+        (LevelParams(2, "exact", 0.9, 0.001), LevelParams(0, "else", 0.1, 0.999)),
+        tf_gamma=2,
+        given_gamma=2,
+        given_u={"y": {1: 0.6, 0: 0.4}},
+        tf_scale=0.5,
+    )
+    y = ComparisonParams(
+        "y", "y", (LevelParams(1, "exact", 0.8, 0.01), LevelParams(0, "else", 0.2, 0.99))
+    )
+    return MatchModel(1e-3, (x, y), fingerprint(SPEC))
+
+
+def test_conditional_u_weighs_the_listed_comparison_against_sharing_non_matches() -> None:
+    pairs = pl.DataFrame(
+        {"gamma_x": [2, 0, -1], "gamma_y": [1, 1, 1], "tf_x": [0.002, None, None]},
+        schema={"gamma_x": pl.Int8, "gamma_y": pl.Int8, "tf_x": pl.Float64},
+    )
+    scored = score(pairs, _conditional_model())
+    # x shared: y's agreement is judged against non-matches sharing x (0.6), not random (0.01)
+    assert scored["bf_y"].to_list() == pytest.approx(
+        [math.log2(0.8 / 0.6), math.log2(0.8 / 0.01), math.log2(0.8 / 0.01)]
+    )
+    # only the non-match share (tf_scale) of a value's frequency is chance agreement
+    assert scored["bf_x"][0] == pytest.approx(math.log2(0.9 / (0.002 * 0.5)))
+    again = model_from_dict(model_to_dict(_conditional_model()), SPEC)
+    assert again.comparisons == _conditional_model().comparisons
+
+
+def test_training_learns_conditional_u_from_the_session_on_the_field_alone() -> None:
+    spec = MatchingSpec.model_validate(
+        {
+            "blocking": [["email"], ["name"]],
+            "comparisons": [
+                {"name": "email", "column": "email", "levels": ["exact", "else"],
+                 "conditional_u": ["name"]},
+                {"name": "name", "column": "name", "levels": ["exact", "else"]},
+                {"name": "city", "column": "city", "levels": ["exact", "else"]},
+            ],
+        }
+    )  # fmt: skip
+    rng = np.random.default_rng(3)
+    n = 4000
+    person = rng.integers(0, 1500, n)
+    name = (person % 300).astype(str)  # five people per name
+    frame = pl.DataFrame(
+        {
+            "record_id": [f"r{i:05d}" for i in range(n)],
+            "email": [f"{v}@x" for v in name],  # made of the name alone: namesakes share it
+            "name": name,
+            "city": (person % 97).astype(str),
+        }
+    )
+    from crmclean.core.matching import dedupe
+
+    model = dedupe(frame, spec).model
+    email = next(c for c in model.comparisons if c.name == "email")
+    assert set(email.given_u) == {"name"} and email.given_gamma == 1
+    assert email.given_u["name"][1] > 0.5  # people sharing the address share the name
+    assert 0 < email.tf_scale < 1

@@ -39,6 +39,12 @@ def model_to_dict(model: MatchModel) -> dict[str, Any]:
                 "column": c.column,
                 "tf_gamma": c.tf_gamma,
                 "tf_minimum_u": c.tf_minimum_u,
+                "tf_scale": c.tf_scale,
+                "given_gamma": c.given_gamma,
+                "given_u": {
+                    name: {str(g): u for g, u in levels.items()}
+                    for name, levels in c.given_u.items()
+                },
                 "levels": [
                     {
                         "gamma": lv.gamma,
@@ -80,6 +86,12 @@ def model_from_dict(document: Any, spec: MatchingSpec) -> MatchModel:
                 ),
                 tf_gamma=None if c.get("tf_gamma") is None else int(c["tf_gamma"]),
                 tf_minimum_u=float(c.get("tf_minimum_u", 1e-5)),
+                given_gamma=None if c.get("given_gamma") is None else int(c["given_gamma"]),
+                given_u={
+                    str(name): {int(g): float(u) for g, u in levels.items()}
+                    for name, levels in (c.get("given_u") or {}).items()
+                },
+                tf_scale=float(c.get("tf_scale", 1.0)),
             )
             for c in document["comparisons"]
         )

@@ -54,6 +54,11 @@ class ComparisonParams:
     levels: tuple[LevelParams, ...]  # non-null levels, highest gamma first
     tf_gamma: int | None = None  # the exact level adjusted by term frequency, if any
     tf_minimum_u: float = 1e-5
+    # conditional_u: where this comparison is at `given_gamma`, the other comparisons' u per
+    # level among non-matching pairs that share this value (name -> gamma -> u)
+    given_gamma: int | None = None
+    given_u: Mapping[str, Mapping[int, float]] = field(default_factory=dict)
+    tf_scale: float = 1.0  # share of exact agreements that are non-matches (conditional_u)
 
     def level(self, gamma: int) -> LevelParams | None:
         return next((lv for lv in self.levels if lv.gamma == gamma), None)
@@ -160,6 +165,8 @@ class _Session:
     prior: float = 0.0
     iterations: int = 0
     m: dict[str, dict[int, float]] = field(default_factory=dict)
+    non_match: dict[str, dict[int, float]] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
 
 
 def _stem(column: str) -> str:
@@ -192,6 +199,7 @@ def run_em(
     max_iterations: int,
     tolerance: float,
     estimate_u: bool = True,
+    non_match: dict[str, dict[int, float]] | None = None,
 ) -> tuple[dict[str, dict[int, float]], float, int]:
     """EM over distinct gamma patterns (`gamma_<name>` columns and a count `_n`).
 
@@ -199,7 +207,8 @@ def run_em(
     With `estimate_u` the non-match class learns its own level shares among these pairs
     (starting from `u`): blocked non-matches are not random pairs (households share an
     address), and forcing them into random-pair u would push them into the match class and
-    spoil m. Scoring still uses the random-pair u.
+    spoil m. Scoring still uses the random-pair u (except conditional_u). `non_match`, when
+    given, receives those learnt non-match level shares.
     """
     u = {name: dict(levels) for name, levels in u.items()}
     weights = patterns.get_column("_n").to_numpy().astype(np.float64)
@@ -255,6 +264,8 @@ def run_em(
                 u[c.name] = _normalise(totals, u[c.name], {})
         if change < tolerance:
             break
+    if non_match is not None:
+        non_match.update(u)
     return m, prior, iteration
 
 
@@ -313,7 +324,7 @@ def train(
         if in_rule.height == 0 or not free:
             continue
         sample = _sample(in_rule, training.em_max_pairs, seed + index)
-        session = _Session(rule.label, sample.height, [c.name for c in free])
+        session = _Session(rule.label, sample.height, [c.name for c in free], columns=rule.columns)
         m0 = {c.name: _initial_m(gammas[c.name]) for c in free}
         session.m, session.prior, session.iterations = run_em(
             _patterns(sample, free),
@@ -324,6 +335,7 @@ def train(
             estimate_m=True,
             max_iterations=training.em_max_iterations,
             tolerance=training.em_tolerance,
+            non_match=session.non_match,
         )
         sessions.append(session)
     m = _combine(spec.comparisons, sessions, gammas)
@@ -343,7 +355,9 @@ def train(
         )
         m.update({c.name: learnt[c.name] for c in missing})
     prior, blocked_prior = _prior(frame.height, pairs, spec, u, m, seed)
-    params = tuple(_params(c, m[c.name], u[c.name]) for c in spec.comparisons)
+    params = tuple(
+        _params(c, m[c.name], u[c.name], *_given_u(c, sessions)) for c in spec.comparisons
+    )
     stats = {
         "seed": seed,
         "records": frame.height,
@@ -410,15 +424,61 @@ def _prior(
     return min(max(prior, 1e-12), 0.5), blocked_prior
 
 
-def _params(c: ComparisonSpec, m: dict[int, float], u: dict[int, float]) -> ComparisonParams:
+def _given_u(
+    c: ComparisonSpec, sessions: list[_Session]
+) -> tuple[dict[str, dict[int, float]], float]:
+    """For a conditional_u comparison: the listed comparisons' level shares among the blocked
+    non-matches of the session whose blocking rule holds this field alone (pairs sharing its
+    value), and the share of those pairs that are non-matches. Different people who share an
+    e-mail address mostly share the name it was made from: their name agreement is no news,
+    however rare random name agreement is. The u of exact agreement counted from values holds
+    every pair sharing a value, one customer's records included; only the non-match share of
+    it is chance agreement."""
+    if not c.conditional_u:
+        return {}, 1.0
+    related = {_stem(col) for col in used_columns(c)} | set(c.blocked_by)
+    for session in sessions:
+        alone = all(col in c.blocked_by or _stem(col) in related for col in session.columns)
+        if alone and session.non_match:
+            shares = {
+                name: {g: max(v, _M_FLOOR) for g, v in levels.items()}
+                for name, levels in session.non_match.items()
+                if name in set(c.conditional_u) - {c.name}
+            }
+            return shares, max(1.0 - session.prior, 1e-3)
+    return {}, 1.0
+
+
+def _params(
+    c: ComparisonSpec,
+    m: dict[int, float],
+    u: dict[int, float],
+    given_u: dict[str, dict[int, float]] | None = None,
+    scale: float = 1.0,
+) -> ComparisonParams:
+    given = exact_level(c) if given_u else None
+    if given is None:
+        scale = 1.0
     levels = tuple(
-        LevelParams(lv.gamma, lv.label, m[lv.gamma], u[lv.gamma])
+        LevelParams(
+            lv.gamma,
+            lv.label,
+            m[lv.gamma],
+            u[lv.gamma] * (scale if given and lv.gamma == given.gamma else 1.0),
+        )
         for lv in comparison_levels(c)
         if not lv.is_null
     )
     exact = exact_level(c) if c.term_frequency else None
     return ComparisonParams(
-        c.name, c.column, levels, exact.gamma if exact else None, c.tf_minimum_u
+        c.name,
+        c.column,
+        levels,
+        exact.gamma if exact else None,
+        c.tf_minimum_u,
+        given.gamma if given else None,
+        given_u or {},
+        scale,
     )
 
 
@@ -428,6 +488,7 @@ def _params(c: ComparisonSpec, m: dict[int, float], u: dict[int, float]) -> Comp
 def score(pairs: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
     """Add `bf_<name>` (log2 Bayes factor), `match_weight` and `match_probability`."""
     bfs: list[pl.Expr] = []
+    conditions = [c for c in model.comparisons if c.given_gamma is not None and c.given_u]
     for c in model.comparisons:
         gamma = pl.col(f"gamma_{c.name}")
         mapping = {lv.gamma: lv.bayes_factor for lv in c.levels}
@@ -436,9 +497,21 @@ def score(pairs: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
         if c.tf_gamma is not None and tf_column in pairs.columns:
             exact = c.level(c.tf_gamma)
             assert exact is not None
-            tf = pl.max_horizontal(pl.col(tf_column), pl.lit(c.tf_minimum_u))
+            tf = pl.max_horizontal(pl.col(tf_column), pl.lit(c.tf_minimum_u)) * c.tf_scale
             adjust = (pl.lit(exact.u) / tf).log(2)
             bf = pl.when(gamma == c.tf_gamma).then(bf + adjust.fill_null(0.0)).otherwise(bf)
+        for given in conditions:  # the first conditional comparison that agrees decides
+            shares = given.given_u.get(c.name)
+            if shares and given is not c:
+                conditional = {
+                    lv.gamma: math.log2(lv.m / shares[lv.gamma])
+                    for lv in c.levels
+                    if lv.gamma in shares
+                }
+                agree = pl.col(f"gamma_{given.name}") == given.given_gamma
+                cbf = gamma.replace_strict(conditional, default=0.0, return_dtype=pl.Float64)
+                bf = pl.when(agree).then(cbf).otherwise(bf)
+                break
         bfs.append(bf.alias(f"bf_{c.name}"))
     scored = pairs.with_columns(bfs)
     weight = pl.lit(model.prior_weight) + pl.sum_horizontal(

@@ -68,6 +68,13 @@ class ComparisonSpec(Spec):
         default_factory=list,
         description="Blocking columns derived from this field (training ignores it on them)",
     )
+    conditional_u: list[str] = Field(
+        default_factory=list,
+        description="Comparisons derived from the same facts (an e-mail address made of the "
+        "name): where this field agrees exactly, they are weighed against non-matching pairs "
+        "that share its value (learned in the training session of the blocking rule on this "
+        "field alone) instead of against random pairs",
+    )
 
     @field_validator("name")
     @classmethod

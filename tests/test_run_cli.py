@@ -268,3 +268,21 @@ def test_violations_and_changes_are_masked_unless_show_values(
         assert changes.height > 0
         assert bool(values & raw) is not masked, folder
         assert json.loads((folder / "validate.json").read_text())["values_masked"] is masked
+
+
+def test_cron_recipe_works_on_the_first_night(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """`--out out/ --previous out/` before any run: no previous, every golden record new."""
+    data, rules, _ = case
+    out = tmp_path / "out"
+    code, err = run(data, "--rules", rules, "--out", out, "--previous", out)
+    assert code == 0, err
+    assert "no previous run" in err and manifest(out)["previous"] is None
+    changes = pl.read_parquet(out / "changes-since-previous.parquet")
+    assert set(changes["change"]) == {"created"}
+    code, err = run(data, "--rules", rules, "--out", out, "--previous", out, "--quiet")
+    assert code == 0 and manifest(out)["previous"] == str(out)
+    assert pl.read_parquet(out / "changes-since-previous.parquet").is_empty()
+    missing = run(data, "--rules", rules, "--out", tmp_path / "o2", "--previous", tmp_path / "x")
+    assert missing[0] == 3 and "no crosswalk.parquet" in missing[1]

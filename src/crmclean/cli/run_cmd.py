@@ -134,6 +134,12 @@ def _run_locked(
         types = {name: spec.type for name, spec in rules.columns.items()}
         read = read_table(input_path, id_column=rules.dataset.id_column, types=types)
         check_setup(loaded, read.frame)
+        if previous_dir is not None and _first_night(previous_dir, out):
+            # the cron recipe (`--out out/ --previous out/`) must work on its very first night
+            log.event("no_previous_run", previous=str(previous_dir))
+            if not quiet:
+                console.print(f"no previous run in {out}: every golden record is new", markup=False)
+            previous_dir = None
         previous = read_previous(previous_dir, rules, retrain) if previous_dir else None
         decisions_path, decisions = read_decisions(loaded)
         reference = {
@@ -187,6 +193,12 @@ class _nothing:
 
     def __exit__(self, *args: object) -> None:
         return None
+
+
+def _first_night(previous_dir: Path, out: Path) -> bool:
+    """--previous is --out itself and no run has written it yet."""
+    same = previous_dir.resolve() == out.resolve()
+    return same and not (out / "crosswalk.parquet").exists()
 
 
 def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:

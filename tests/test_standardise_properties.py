@@ -38,6 +38,7 @@ EXAMPLES = [
     "31.02.2024", "03/04/2020", "45352", "2024-03-01T10:20:30+02:00", "1 March 2024",
     "sw1a1aa", "D-01067", "1234ab", "12 High Street", "Hauptstrasse 12a", "Calle Mayor, 12",
     "Deutschland", "U.S.A.", "Schweiz", "Mrs.", "Signora", "Straße", "Ω", "K.A.",
+    "Viale Europa 3", "V.le Europa 3", "Via Roma 1",
 ]  # fmt: skip
 COUNTRIES = ["DE", "GB", "UK", "US", "U.S.A.", "FR", "Italia", "ES", "NL", "CH", "JP", "xx", None]
 

@@ -220,3 +220,37 @@ def test_training_learns_conditional_u_from_the_session_on_the_field_alone() -> 
     assert set(email.given_u) == {"name"} and email.given_gamma == 1
     assert email.given_u["name"][1] > 0.5  # people sharing the address share the name
     assert 0 < email.tf_scale < 1
+
+
+def test_a_rare_later_exact_level_is_capped_by_its_value_count_share() -> None:
+    from crmclean.core.matching.scoring import estimate_u
+
+    spec = MatchingSpec.model_validate(
+        {
+            "blocking": [["phone"]],
+            "comparisons": [
+                {
+                    "name": "contact",
+                    "column": "street",
+                    "levels": [
+                        {"type": "null", "columns": ["street", "phone"]},
+                        "exact",
+                        {"type": "exact", "column": "phone"},
+                        "else",
+                    ],
+                }
+            ],
+            "training": {"u_sample_pairs": 1000},
+        }
+    )
+    n = 20_000
+    frame = pl.DataFrame(
+        {
+            "record_id": [f"r{i:05d}" for i in range(n)],
+            "street": [f"s{i}" for i in range(n)],
+            "phone": [f"p{i // 2}" for i in range(n)],  # pairs of records share a phone
+        }
+    )
+    u = estimate_u(frame, spec, seed=1)["contact"]
+    # sampled: never seen in 1000 pairs, the pseudo-count floor; counted: n/2 pairs of n(n-1)/2
+    assert u[1] == pytest.approx((n / 2) * 2 / (n * (n - 1.0)))

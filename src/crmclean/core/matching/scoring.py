@@ -123,8 +123,61 @@ def estimate_u(
         gammas = [lv.gamma for lv in comparison_levels(comparison) if not lv.is_null]
         total = sum(counts.values()) + _PSEUDO_COUNT * len(gammas)
         u = {g: (counts.get(g, 0) + _PSEUDO_COUNT) / total for g in gammas}
-        result[comparison.name] = _with_exact_u(frame, comparison, u)
+        result[comparison.name] = _with_equality_bounds(
+            frame, comparison, _with_exact_u(frame, comparison, u)
+        )
     return result
+
+
+def _agreement_share(frame: pl.DataFrame, columns: list[str], n: int) -> float | None:
+    """Share of the pairs among `n` records that are equal on every one of `columns` (both
+    sides present), from value counts: sum n_v (n_v - 1) / (n (n - 1)) over the values."""
+    if n < 2:
+        return None
+    key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in columns]
+    complete = pl.all_horizontal(c.is_not_null() & (c != "") for c in key)
+    counts = (
+        frame.select(key)
+        .filter(frame.select(complete).to_series())
+        .group_by(columns)
+        .agg(pl.len().alias("_n"))
+        .get_column("_n")
+        .cast(pl.Float64)
+    )
+    return max(float((counts * (counts - 1)).sum()), 1.0) / (n * (n - 1.0))
+
+
+def _with_equality_bounds(
+    frame: pl.DataFrame, comparison: ComparisonSpec, sampled: dict[int, float]
+) -> dict[int, float]:
+    """Cap a level's sampled u by the share of record pairs equal on the columns it requires
+    equal (its own column for `exact`, plus `requires_equal`): that share bounds it from above.
+
+    A rare level (same phone, same address) is seldom or never seen among the random pairs; its
+    sampled u then sits near the pseudo-count floor, which does not shrink as the data grows,
+    while the chance that two random records share a phone number does.
+    """
+    out = dict(sampled)
+    levels = comparison_levels(comparison)
+    null = levels[0].spec
+    present = [pl.col(c).is_not_null() for c in getattr(null, "columns", []) or [comparison.column]]
+    n = int(frame.select(pl.any_horizontal(present).sum()).item())  # u is among non-null pairs
+    shares: dict[tuple[str, ...], float | None] = {}
+    for level in levels[2:]:  # the leading level's u is exact already (_with_exact_u)
+        spec = level.spec
+        if spec.u_probability or level.gamma not in out:
+            continue
+        columns = list(spec.requires_equal)
+        if spec.type == "exact":
+            columns.insert(0, spec.column or comparison.column)
+        if not columns:
+            continue
+        if tuple(columns) not in shares:
+            shares[tuple(columns)] = _agreement_share(frame, columns, n)
+        bound = shares[tuple(columns)]
+        if bound is not None and bound < out[level.gamma]:
+            out[level.gamma] = bound
+    return out
 
 
 def _with_exact_u(

@@ -162,3 +162,10 @@ def test_bad_rules_exit_2_with_positions(
     assert result.exit_code == 2, result.output
     for text in expected:
         assert text in result.output, result.output
+
+
+def test_a_missing_required_column_is_a_located_rule_file_error(data: Path, tmp_path: Path) -> None:
+    rules = _rules(tmp_path, "columns:\n  loyalty_id:\n    required: true\n")
+    result = runner.invoke(app, ["clean", str(data), "--rules", str(rules), "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert f"{rules}:3:5 columns.loyalty_id.required: column 'loyalty_id'" in result.stderr

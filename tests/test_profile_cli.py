@@ -160,12 +160,15 @@ def test_bad_input_exit_3_one_line_no_traceback(
     assert "Traceback" not in result.output
 
 
-def test_missing_rule_columns_exit_3(tmp_path: Path) -> None:
+def test_missing_rule_columns_are_located_rule_file_errors_exit_2(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("columns:\n  e_mail: {}\n  phone: {}\n  plz: {}\n")
     result = runner.invoke(app, ["profile", str(customers(tmp_path)), "--rules", str(rules)])
-    assert result.exit_code == 3
-    assert "'e_mail' (did you mean 'email'?), 'phone'" in result.stderr
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert f"{rules}:2:3 columns.e_mail: column 'e_mail' is not in the data" in lines[0]
+    assert "did you mean 'email'?" in lines[0]
+    assert all(line.startswith("crmclean: error: ") for line in lines)
 
 
 def test_null_id_exit_3(tmp_path: Path) -> None:

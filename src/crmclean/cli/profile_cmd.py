@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +11,9 @@ import typer
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.options import InputArg, ProfileFormat, ShowValuesOpt
 from crmclean.config import load_rules
+from crmclean.config.loader import LoadedRules
 from crmclean.core.profile import profile_frame
-from crmclean.errors import UsageError
+from crmclean.errors import ConfigError, UsageError
 from crmclean.io.readers import read_table
 from crmclean.report.profile_console import profile_json, render_profile
 
@@ -57,16 +59,37 @@ def profile(
     result = read_table(
         input_path,
         id_column=loaded.rules.dataset.id_column if loaded else None,
-        required_columns=list(columns),
         encoding=encoding,
         delimiter=_delimiter(delimiter),
     )
+    if loaded is not None:
+        _check_rule_columns(loaded, result.frame.columns)
     pii = frozenset(name for name, spec in columns.items() if spec.pii) if loaded else None
     found = profile_frame(result.frame, top=top, pii_columns=pii, show_values=show_values)
     if output_format is ProfileFormat.json:
         typer.echo(profile_json(result.info, found))
     else:
         render_profile(stdout_console(), result.info, found)
+
+
+def _check_rule_columns(loaded: LoadedRules, present: list[str]) -> None:
+    """Rule-file columns the data lacks: a rule-file error (exit 2), as in validate and clean."""
+    issues = [
+        loaded.issue(
+            ("columns", name),
+            f"column {name!r} is not in the data",
+            _did_you_mean(name, present),
+        )
+        for name in loaded.rules.columns
+        if name not in present
+    ]
+    if issues:
+        raise ConfigError(issues)
+
+
+def _did_you_mean(name: str, present: list[str]) -> str | None:
+    close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else None
 
 
 def _delimiter(given: str | None) -> str | None:

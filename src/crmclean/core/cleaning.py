@@ -79,11 +79,11 @@ def setup_problems(rules: RuleFile, columns: list[str]) -> list[SetupProblem]:
             SetupProblem(("dataset", "country_column"), f"column {country!r} is not in the data")
         )
     for name, column in rules.columns.items():
-        if column.standardise and name not in present:
+        # a required column that is absent is as fatal here as in validate and run
+        if (column.standardise or column.required) and name not in present:
             hint = _close(name, present)
-            problems.append(
-                SetupProblem(("columns", name), f"column {name!r} is not in the data", hint)
-            )
+            at: Path_ = ("columns", name, "required") if column.required else ("columns", name)
+            problems.append(SetupProblem(at, f"column {name!r} is not in the data", hint))
     for name, spec in rules.derive.items():
         for source in spec.sources:
             if source not in present:

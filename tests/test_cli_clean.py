@@ -169,3 +169,19 @@ def test_a_missing_required_column_is_a_located_rule_file_error(data: Path, tmp_
     result = runner.invoke(app, ["clean", str(data), "--rules", str(rules), "--dry-run"])
     assert result.exit_code == 2, result.output
     assert f"{rules}:3:5 columns.loyalty_id.required: column 'loyalty_id'" in result.stderr
+
+
+def test_company_rules_on_the_sample_data_are_idempotent(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    rules = str(root / "rules" / "company.yaml")
+    first, second = tmp_path / "first", tmp_path / "second"
+    args = ["--rules", rules, "--show-values", "--quiet", "--out"]
+    source = str(root / "sample_data" / "customers.csv")
+    assert runner.invoke(app, ["clean", source, *args, str(first)]).exit_code == 0
+    result = runner.invoke(app, ["clean", str(first / "clean.parquet"), *args, str(second)])
+    assert result.exit_code == 0, result.output
+    changes = pl.read_parquet(second / "changes.parquet")
+    changed = changes.filter(pl.col("before").ne_missing(pl.col("after")))
+    assert changed.height == 0, changed.head(10)
+    # what failed the first time still fails, and says why
+    assert changes.filter(pl.col("error").is_null()).height == 0

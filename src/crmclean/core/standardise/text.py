@@ -90,8 +90,18 @@ register("trim", TrimStep, "strip leading/trailing whitespace", aliases=["strip"
 register("collapse_whitespace", CollapseWhitespaceStep, "runs of whitespace -> one space")(
     expr_step(lambda spec, ctx: _col(ctx).str.replace_all(r"\s+", " "))
 )
+# NFKC folds the ordinal indicators º and ª into o and a, which breaks Spanish and Italian
+# addresses ("9º", "Pº de Gracia"); they are kept by parking them in private-use characters.
+_ORDINALS = {"º": "\ue000", "ª": "\ue001"}
+
+
+def nfkc_expr(value: pl.Expr) -> pl.Expr:
+    parked = value.str.replace_many(list(_ORDINALS), list(_ORDINALS.values()))
+    return parked.str.normalize("NFKC").str.replace_many(list(_ORDINALS.values()), list(_ORDINALS))
+
+
 register("nfkc", NfkcStep, "Unicode NFKC normalisation", aliases=["unicode"])(
-    expr_step(lambda spec, ctx: _col(ctx).str.normalize("NFKC"))
+    expr_step(lambda spec, ctx: nfkc_expr(_col(ctx)))
 )
 register("remove_control", RemoveControlStep, "drop control/format characters")(
     expr_step(lambda spec, ctx: _col(ctx).str.replace_all(_CONTROL, ""))

@@ -157,9 +157,16 @@ def test_csv_export_is_spreadsheet_safe_and_import_reads_it_back(
 def test_bad_import_and_no_terminal(case: tuple[Path, Path, Path], tmp_path: Path) -> None:
     _, _, out = case
     sheet = tmp_path / "bad.csv"
-    sheet.write_text("record_id_l,record_id_r,decision\nC00001,C00002,maybe\n")
+    sheet.write_text(
+        "record_id_l,record_id_r,decision\nC00001,C00002,y\nC00001,C00003,\n"
+        "C00002,C00003, Maybe\nC00003,C00004,perhaps\n"
+    )
     result = runner.invoke(app, ["review", str(out), "--import", str(sheet)])
-    assert result.exit_code == 3 and "maybe" in result.stderr
+    # one line naming the file, the line and the value as written; nothing is imported
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert f"{sheet}:4: decision ' Maybe' is not match/no_match/y/n (and 1 more)" in result.stderr
+    assert not (out.parent / "decisions.csv").exists()
     result = runner.invoke(app, ["review", str(out)])
     assert result.exit_code == 2 and "needs a terminal" in result.stderr
     result = runner.invoke(app, ["review", str(tmp_path)])

@@ -268,7 +268,8 @@ def _undo(
 
 def _import(source: Path, path: Path, steward: str) -> None:
     """Append the decisions filled in a spreadsheet export; blank decisions are skipped."""
-    frame = read_table(source).frame
+    read = read_table(source)
+    frame = read.frame
     missing = [c for c in [*PAIR, "decision"] if c not in frame.columns]
     if missing:
         raise InputError(
@@ -276,16 +277,21 @@ def _import(source: Path, path: Path, steward: str) -> None:
             "import the file `crmclean review --format csv` exported, with decisions filled in",
         )
     answer = pl.col("decision").cast(pl.String).str.strip_chars().str.to_lowercase()
-    rows = frame.select(*PAIR, answer.alias("answer")).filter(
-        pl.col("answer").is_not_null() & (pl.col("answer") != "")
+    rows = (
+        frame.with_row_index("__row")
+        .select("__row", *PAIR, answer.alias("answer"), pl.col("decision").alias("written"))
+        .filter(pl.col("answer").is_not_null() & (pl.col("answer") != ""))
     )
     unknown = rows.filter(~pl.col("answer").is_in(list(ANSWERS)))
     if unknown.height:
-        sample = ", ".join(sorted(set(unknown.get_column("answer").head(5).to_list())))
-        raise InputError(
-            f"{source}: {unknown.height} decision(s) are not match/no_match/y/n ({sample})",
+        index, written = unknown.select("__row", "written").row(0)
+        where = read.locate(index) if read.locate else f"{source} row {index + 1}"
+        more = f" (and {unknown.height - 1} more)" if unknown.height > 1 else ""
+        raise UsageError(
+            f"{where}: decision {written!r} is not match/no_match/y/n{more}",
             "use match or no_match (y or n) and leave undecided rows blank",
         )
+    rows = rows.select(*PAIR, "answer")
     log = DecisionsLog(path)
     try:
         for left, right, answer_text in rows.iter_rows():  # a steward's sheet, not the data

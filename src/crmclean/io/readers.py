@@ -45,13 +45,15 @@ class ReadInfo:
         return out
 
 
+Locate = Callable[[int], str]
+
+
 @dataclass(frozen=True)
 class ReadResult:
     frame: pl.DataFrame
     info: ReadInfo
-
-
-Locate = Callable[[int], str]
+    # where a data row (0-based) stands in the file, "path:line" or "path row n", for messages
+    locate: Locate | None = None
 
 
 def read_table(
@@ -83,7 +85,7 @@ def read_table(
     info = ReadInfo(
         path, fmt, used_encoding, used_delimiter, frame.height, columns, size, _sha256(path)
     )
-    return ReadResult(frame, info)
+    return ReadResult(frame, info, locate)
 
 
 def read_reference_values(path: Path, column: str) -> list[str]:

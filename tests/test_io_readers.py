@@ -229,8 +229,20 @@ def test_binary_with_nul_bytes(tmp_path: Path) -> None:
 
 
 def test_binary_without_nul_bytes(tmp_path: Path) -> None:
-    garbage = bytes(range(1, 32)) * 400 + bytes(range(128, 256)) * 50
+    garbage = bytes(range(1, 32)) * 400
     assert "looks like binary data, not text" in error_of(write(tmp_path / "c.csv", garbage))
+
+
+def test_undecodable_single_bytes_are_named_with_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", b"a,b\n\x81\x8d\x9d,x\n" + bytes(range(128, 256)) * 50)
+    message = error_of(path)
+    assert "c.csv:2:1: byte 0x81 is neither UTF-8 nor Windows/ISO European text" in message
+
+
+def test_cp1250_text_is_still_read(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", "name,city\nDvořák,Plzeň\nŤoková,Žilina\n", "cp1250")
+    frame = read_table(path).frame
+    assert frame.get_column("name").to_list() == ["Dvořák", "Ťoková"]
 
 
 def test_parquet_that_is_text(tmp_path: Path) -> None:

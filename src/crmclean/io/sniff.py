@@ -103,6 +103,9 @@ def detect_encoding(path: Path, sample: bytes, given: str | None = None) -> Enco
     except UnicodeDecodeError as exc:
         if _UTF8_MULTIBYTE.search(sample):  # real UTF-8 beside bytes that are not: mixed
             raise mixed_encoding(path, sample, exc.start, "utf-8") from None
+        undefined = _NOT_WESTERN_TEXT.search(sample)
+        if undefined:  # no Windows or ISO Western export writes these: not text we can read
+            raise undecodable(path, sample, undefined.start()) from None
         return Encoding(guess_single_byte(sample), False)
 
 
@@ -121,21 +124,34 @@ def mixed_encoding(path: Path, data: bytes, start: int, name: str) -> InputError
     )
 
 
+# Bytes both Windows code pages we detect (cp1252, cp1250) leave undefined; in latin-1 they are
+# C1 control characters. No European export writes them: the file is not text we can read.
+_NOT_WESTERN_TEXT = re.compile(rb"[\x81\x90]")
+
+
+def undecodable(path: Path, data: bytes, start: int) -> InputError:
+    line = data.count(b"\n", 0, start) + 1
+    column = start - data.rfind(b"\n", 0, start)
+    return InputError(
+        f"{path}:{line}:{column}: byte 0x{data[start : start + 1].hex()} is neither UTF-8 nor "
+        "Windows/ISO European text (undecodable bytes)",
+        "re-save the file as UTF-8, or name its encoding with --encoding where offered",
+    )
+
+
 def guess_single_byte(sample: bytes) -> str:
     """cp1252 (Windows Western) unless charset-normalizer finds another codec clearly better."""
     from charset_normalizer import from_bytes
 
     matches = from_bytes(
         sample[: 256 * 1024],
-        cp_isolation=["cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman"],
+        cp_isolation=["cp1252", "latin_1", "iso8859_15", "cp1250"],
     )
     # a match lists every codec that decodes the sample identically (could_be_from_charset)
     chaos = {codecs.lookup(c).name: m.chaos for m in matches for c in m.could_be_from_charset}
     best = min(chaos, key=lambda name: chaos[name]) if chaos else "cp1252"
     # short samples rarely tell cp1252 from its neighbours; Western European data is the norm
     name = "cp1252" if chaos.get("cp1252", 1.0) <= chaos.get(best, 0.0) + 0.02 else best
-    if name == "cp1252" and any(b in sample for b in (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")):
-        name = "iso8859-1"  # bytes cp1252 leaves undefined; latin-1 decodes everything
     return name
 
 

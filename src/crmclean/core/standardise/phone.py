@@ -27,9 +27,10 @@ _FORMATS = {
 _SEPARATORS = r"[\s\-./()\u00a0\u2010-\u2015]"
 _EXTENSION = (
     r"(?i)^(.*?\d.*?)[\s,;]*(?:ext\.?|extension|x|#|durchwahl|dw\.?|poste|interno)"
-    r"\s*:?\s*(\d{1,7})$"
+    r"\s*[:=]?\s*(\d{1,7})$"
 )
 _NUMBER_RUN = r"(\+?\(?\d[\d\s\-./()\u00a0\u2010-\u2015]*\d|\+?\d)"
+EXTENSION_DROPPED = "extension dropped: E.164 cannot hold it; set extension_column to keep it"
 _GLOBAL = "ZZ"  # the region of numbers written with "+": the row's region does not matter
 
 
@@ -45,7 +46,9 @@ class PhoneStep(StepSpec):
         None, description="Column with each row's country; default: dataset.country_column"
     )
     extension_column: str | None = Field(
-        None, description="Column to put extensions in; without it they stay as ' ext. 123'"
+        None,
+        description="Column to put extensions in; without it E164 drops them (flagged) and the"
+        " other formats write ' ext. 123'",
     )
 
     @field_validator("default_region")
@@ -155,15 +158,22 @@ def _parse(distinct: pl.DataFrame, form: str) -> tuple[pl.DataFrame, int]:
 def _result(joined: pl.DataFrame, spec: PhoneStep, column: str, distinct: int) -> StepResult:
     extension = pl.coalesce("extension", "typed_extension")
     ok = pl.col("formatted").is_not_null()
-    if spec.extension_column is None:
+    formatted = pl.col("formatted")
+    error = pl.col("error")
+    if spec.extension_column is None and spec.format == "E164":
+        # E.164 has no way to write an extension: the number stays valid E.164, and the row is
+        # flagged so the extension is not lost without a word (changes keeps the original).
+        error = (
+            pl.when(ok & extension.is_not_null()).then(pl.lit(EXTENSION_DROPPED)).otherwise(error)
+        )
+    elif spec.extension_column is None:
+        # INTERNATIONAL and NATIONAL write it as phonenumbers does, " ext. 12", read back alike
         inline = pl.concat_str(pl.col("formatted"), pl.lit(" ext. "), extension)
         formatted = pl.coalesce(inline, pl.col("formatted"))
-    else:
-        formatted = pl.col("formatted")
     out = joined.select(
         pl.when(ok).then(formatted).otherwise(pl.col("value")).alias(column),
         pl.when(ok).then(extension).alias("extension"),
-        pl.col("error"),
+        error.alias("error"),
     )
     outputs = {}
     if spec.extension_column is not None:

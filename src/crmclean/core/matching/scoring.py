@@ -409,7 +409,7 @@ def train(
         m.update({c.name: learnt[c.name] for c in missing})
     prior, blocked_prior = _prior(frame.height, pairs, spec, u, m, seed)
     params = tuple(
-        _params(c, m[c.name], u[c.name], *_given_u(c, sessions)) for c in spec.comparisons
+        _params(c, m[c.name], u[c.name], *_given_u(c, sessions, u)) for c in spec.comparisons
     )
     stats = {
         "seed": seed,
@@ -478,7 +478,7 @@ def _prior(
 
 
 def _given_u(
-    c: ComparisonSpec, sessions: list[_Session]
+    c: ComparisonSpec, sessions: list[_Session], u: dict[str, dict[int, float]]
 ) -> tuple[dict[str, dict[int, float]], float]:
     """For a conditional_u comparison: the listed comparisons' level shares among the blocked
     non-matches of the session whose blocking rule holds this field alone (pairs sharing its
@@ -493,8 +493,11 @@ def _given_u(
     for session in sessions:
         alone = all(col in c.blocked_by or _stem(col) in related for col in session.columns)
         if alone and session.non_match:
+            # Fields made of the same facts agree more often, never less, than random pairs do:
+            # an agreement level keeps at least its random-pair u (a small session's non-match
+            # class can hold too few pairs to say).
             shares = {
-                name: {g: max(v, _M_FLOOR) for g, v in levels.items()}
+                name: {g: max(v, _M_FLOOR, u[name][g] if g > 0 else 0.0) for g, v in levels.items()}
                 for name, levels in session.non_match.items()
                 if name in set(c.conditional_u) - {c.name}
             }

@@ -221,3 +221,49 @@ def test_sparse_chains_are_split_but_dense_clusters_stay() -> None:
     assert set(labels[5:].tolist()) == {5}  # ... the clique did not
     assert stats["clusters_split"] >= 1
     assert set(cut["reason"]) == {"cluster too large, chained or cannot-link"}
+
+
+def _company_matching() -> MatchingSpec:
+    from pathlib import Path
+
+    from crmclean.config import load_rules
+
+    rules = load_rules(Path(__file__).resolve().parents[1] / "rules" / "company.yaml").rules
+    assert rules.matching is not None
+    return rules.matching
+
+
+def _tiny_customers(ids: list[str]) -> pl.DataFrame:
+    """A cleaned table with every column the company matching section reads."""
+    spec = _company_matching()
+    columns = sorted(
+        {c for rule in spec.blocking for c in rule.columns}
+        | {c for comparison in spec.comparisons for c in _used(comparison)}
+    )
+    return pl.DataFrame({"record_id": ids, **{c: ["x"] * len(ids) for c in columns}})
+
+
+def _used(comparison: object) -> list[str]:
+    from crmclean.core.matching.comparing import used_columns
+
+    return list(used_columns(comparison))  # type: ignore[arg-type]
+
+
+def test_a_tiny_input_with_no_candidate_pairs_trains_without_warnings() -> None:
+    import warnings
+
+    from crmclean.core.matching import dedupe
+
+    frame = _tiny_customers(["a"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = dedupe(frame, _company_matching())
+    assert result.clusters.get_column("record_id").to_list() == ["a"]
+
+
+def test_repeated_record_ids_are_named_in_the_error() -> None:
+    from crmclean.core.matching import dedupe
+    from crmclean.errors import InputError
+
+    with pytest.raises(InputError, match=r"1 ids repeat \(e\.g\. 'b'\)"):
+        dedupe(_tiny_customers(["a", "b", "b"]), _company_matching())

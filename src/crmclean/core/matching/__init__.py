@@ -88,8 +88,15 @@ def _prepare(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     prepared = frame.select(
         pl.col(RECORD_ID).cast(pl.String), *(pl.col(c) for c in sorted(needed - {RECORD_ID}))
     ).sort(RECORD_ID)
-    if prepared.get_column(RECORD_ID).is_duplicated().any():
-        raise InputError("record_id is not unique", hint="set dataset.id_column to a unique column")
+    ids = prepared.get_column(RECORD_ID)
+    repeated = ids.filter(ids.is_duplicated()).unique().sort()
+    if repeated.len():
+        examples = ", ".join(repr(v) for v in repeated.head(3).to_list())
+        raise InputError(
+            f"record ids are not unique: {repeated.len():,} ids repeat (e.g. {examples})",
+            hint="matching needs one record per id: fix the id column, or name a unique "
+            "column as dataset.id_column (the row number is used when none is named)",
+        )
     if prepared.get_column(RECORD_ID).null_count():
         raise InputError("record_id has empty values")
     return prepared

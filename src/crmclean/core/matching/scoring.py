@@ -277,6 +277,10 @@ def run_em(
     }
     m = {name: dict(levels) for name, levels in m.items()}
     iteration = 0
+    if weights.sum() <= 0:  # no candidate pairs (a tiny input): nothing to learn from
+        if non_match is not None:
+            non_match.update(u)
+        return m, prior, iteration
     for iteration in range(1, max_iterations + 1):  # noqa: B007  (iterations, not rows)
         log_match = np.full(weights.shape, math.log(prior))
         log_non = np.full(weights.shape, math.log1p(-prior))

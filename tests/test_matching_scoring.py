@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmclean.core.matching.em import run_em
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.scoring import (
     ComparisonParams,
     LevelParams,
     MatchModel,
     fingerprint,
-    run_em,
     score,
 )
 from crmclean.core.matching.spec import ComparisonSpec, MatchingSpec
@@ -223,7 +223,7 @@ def test_training_learns_conditional_u_from_the_session_on_the_field_alone() -> 
 
 
 def test_a_rare_later_exact_level_is_capped_by_its_value_count_share() -> None:
-    from crmclean.core.matching.scoring import estimate_u
+    from crmclean.core.matching.u_probabilities import estimate_u
 
     spec = MatchingSpec.model_validate(
         {

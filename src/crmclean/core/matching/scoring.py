@@ -22,17 +22,16 @@ import polars as pl
 
 from crmclean.core.matching.comparing import (
     CodeCache,
-    compare,
     comparison_levels,
     exact_level,
     used_columns,
 )
+from crmclean.core.matching.em import M_FLOOR, initial_m, run_em
 from crmclean.core.matching.spec import BlockingRule, ComparisonSpec, MatchingSpec
+from crmclean.core.matching.u_probabilities import estimate_u, u_sample_size
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 _SUFFIXES = ("_key", "_metaphone", "_soundex", "_nysiis", "_initial", "_iso", "_norm", "_e164")
-_M_FLOOR = 1e-4  # an m of zero would veto a match on one typo forever
-_PSEUDO_COUNT = 0.5  # keeps u of a level never seen among random pairs above zero
 
 
 @dataclass(frozen=True)
@@ -85,128 +84,6 @@ def fingerprint(spec: MatchingSpec) -> str:
 # --- u from random pairs -----------------------------------------------------------------------
 
 
-def u_sample_size(n_records: int, cap: int) -> int:
-    """Ten random partners per record suffice for small data; large data takes the cap."""
-    return min(cap, max(50_000, 10 * n_records), max(n_records * (n_records - 1) * 2, 0))
-
-
-def random_pairs(n_records: int, n_pairs: int, seed: int) -> pl.DataFrame:
-    """Distinct-record pairs drawn uniformly (with replacement), reproducible from the seed."""
-    if n_records < 2:
-        return pl.DataFrame(schema={"row_l": pl.UInt32, "row_r": pl.UInt32})
-    n_pairs = min(n_pairs, n_records * (n_records - 1) // 2 * 4)
-    rng = np.random.default_rng(seed)
-    left = rng.integers(0, n_records, n_pairs)
-    right = rng.integers(0, n_records - 1, n_pairs)
-    right = right + (right >= left)
-    return pl.DataFrame({"row_l": left.astype(np.uint32), "row_r": right.astype(np.uint32)})
-
-
-def _level_counts(gammas: pl.Series) -> dict[int, int]:
-    counts = gammas.filter(gammas >= 0).value_counts(name="_n")
-    return dict(
-        zip(
-            counts.get_column(gammas.name).to_list(), counts.get_column("_n").to_list(), strict=True
-        )
-    )
-
-
-def estimate_u(
-    frame: pl.DataFrame, spec: MatchingSpec, seed: int, cache: CodeCache | None = None
-) -> dict[str, dict[int, float]]:
-    n_pairs = u_sample_size(frame.height, spec.training.u_sample_pairs)
-    pairs = random_pairs(frame.height, n_pairs, seed)
-    sample = compare(frame, pairs, spec.comparisons, cache)
-    result: dict[str, dict[int, float]] = {}
-    for comparison in spec.comparisons:
-        counts = _level_counts(sample.get_column(f"gamma_{comparison.name}"))
-        gammas = [lv.gamma for lv in comparison_levels(comparison) if not lv.is_null]
-        total = sum(counts.values()) + _PSEUDO_COUNT * len(gammas)
-        u = {g: (counts.get(g, 0) + _PSEUDO_COUNT) / total for g in gammas}
-        result[comparison.name] = _with_equality_bounds(
-            frame, comparison, _with_exact_u(frame, comparison, u)
-        )
-    return result
-
-
-def _agreement_share(frame: pl.DataFrame, columns: list[str], n: int) -> float | None:
-    """Share of the pairs among `n` records that are equal on every one of `columns` (both
-    sides present), from value counts: sum n_v (n_v - 1) / (n (n - 1)) over the values."""
-    if n < 2:
-        return None
-    key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in columns]
-    complete = pl.all_horizontal(c.is_not_null() & (c != "") for c in key)
-    counts = (
-        frame.select(key)
-        .filter(frame.select(complete).to_series())
-        .group_by(columns)
-        .agg(pl.len().alias("_n"))
-        .get_column("_n")
-        .cast(pl.Float64)
-    )
-    return max(float((counts * (counts - 1)).sum()), 1.0) / (n * (n - 1.0))
-
-
-def _with_equality_bounds(
-    frame: pl.DataFrame, comparison: ComparisonSpec, sampled: dict[int, float]
-) -> dict[int, float]:
-    """Cap a level's sampled u by the share of record pairs equal on the columns it requires
-    equal (its own column for `exact`, plus `requires_equal`): that share bounds it from above.
-
-    A rare level (same phone, same address) is seldom or never seen among the random pairs; its
-    sampled u then sits near the pseudo-count floor, which does not shrink as the data grows,
-    while the chance that two random records share a phone number does.
-    """
-    out = dict(sampled)
-    levels = comparison_levels(comparison)
-    null = levels[0].spec
-    present = [pl.col(c).is_not_null() for c in getattr(null, "columns", []) or [comparison.column]]
-    n = int(frame.select(pl.any_horizontal(present).sum()).item())  # u is among non-null pairs
-    shares: dict[tuple[str, ...], float | None] = {}
-    for level in levels[2:]:  # the leading level's u is exact already (_with_exact_u)
-        spec = level.spec
-        if spec.u_probability or level.gamma not in out:
-            continue
-        columns = list(spec.requires_equal)
-        if spec.type == "exact":
-            columns.insert(0, spec.column or comparison.column)
-        if not columns:
-            continue
-        if tuple(columns) not in shares:
-            shares[tuple(columns)] = _agreement_share(frame, columns, n)
-        bound = shares[tuple(columns)]
-        if bound is not None and bound < out[level.gamma]:
-            out[level.gamma] = bound
-    return out
-
-
-def _with_exact_u(
-    frame: pl.DataFrame, comparison: ComparisonSpec, sampled: dict[int, float]
-) -> dict[int, float]:
-    """Replace the sampled u of a leading exact level by its exact value from value counts.
-
-    Rare agreements (an e-mail shared by two records in a million) are seldom seen in a sample;
-    the share of record pairs agreeing is sum n_v (n_v - 1) / (n (n - 1)) over the values.
-    """
-    first = next(lv for lv in comparison_levels(comparison) if not lv.is_null)
-    if first.spec.type != "exact" or first.spec.u_probability or len(sampled) < 2:
-        return sampled
-    columns = [first.spec.column or comparison.column, *first.spec.requires_equal]
-    key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in columns]
-    complete = pl.all_horizontal(c.is_not_null() & (c != "") for c in key)
-    values = frame.select(key).filter(
-        frame.select(complete).to_series() & frame.get_column(comparison.column).is_not_null()
-    )
-    n = values.height
-    if n < 2:
-        return sampled
-    counts = values.group_by(columns).agg(pl.len().alias("_n")).get_column("_n").cast(pl.Float64)
-    exact = float((counts * (counts - 1)).sum()) / (n * (n - 1.0))
-    exact = max(exact, 1.0 / (n * (n - 1.0)))
-    rest = 1.0 - sampled[first.gamma]
-    return {g: exact if g == first.gamma else u * (1.0 - exact) / rest for g, u in sampled.items()}
-
-
 # --- m by expectation-maximisation -------------------------------------------------------------
 
 
@@ -233,110 +110,6 @@ def fixed_by_rule(comparison: ComparisonSpec, rule: BlockingRule) -> bool:
     """Does blocking on `rule` decide this comparison (so training must leave it out)?"""
     related = {_stem(c) for c in used_columns(comparison)} | set(comparison.blocked_by)
     return any(c in comparison.blocked_by or _stem(c) in related for c in rule.columns)
-
-
-def _initial_m(gammas: list[int]) -> dict[int, float]:
-    weights = {g: 4.0**g for g in gammas}
-    total = sum(weights.values())
-    return {g: w / total for g, w in weights.items()}
-
-
-def run_em(
-    patterns: pl.DataFrame,
-    comparisons: list[ComparisonSpec],
-    u: dict[str, dict[int, float]],
-    m: dict[str, dict[int, float]],
-    prior: float,
-    *,
-    estimate_m: bool,
-    max_iterations: int,
-    tolerance: float,
-    estimate_u: bool = True,
-    non_match: dict[str, dict[int, float]] | None = None,
-) -> tuple[dict[str, dict[int, float]], float, int]:
-    """EM over distinct gamma patterns (`gamma_<name>` columns and a count `_n`).
-
-    Returns m (unchanged when estimate_m is False), the prior within these pairs, iterations.
-    With `estimate_u` the non-match class learns its own level shares among these pairs
-    (starting from `u`): blocked non-matches are not random pairs (households share an
-    address), and forcing them into random-pair u would push them into the match class and
-    spoil m. Scoring still uses the random-pair u (except conditional_u). `non_match`, when
-    given, receives those learnt non-match level shares.
-    """
-    u = {name: dict(levels) for name, levels in u.items()}
-    weights = patterns.get_column("_n").to_numpy().astype(np.float64)
-    grids = {
-        c.name: patterns.get_column(f"gamma_{c.name}").to_numpy().astype(np.int64)
-        for c in comparisons
-    }
-    fixed_m = {
-        c.name: {
-            lv.gamma: lv.spec.m_probability for lv in comparison_levels(c) if lv.spec.m_probability
-        }
-        for c in comparisons
-    }
-    m = {name: dict(levels) for name, levels in m.items()}
-    iteration = 0
-    if weights.sum() <= 0:  # no candidate pairs (a tiny input): nothing to learn from
-        if non_match is not None:
-            non_match.update(u)
-        return m, prior, iteration
-    for iteration in range(1, max_iterations + 1):  # noqa: B007  (iterations, not rows)
-        log_match = np.full(weights.shape, math.log(prior))
-        log_non = np.full(weights.shape, math.log1p(-prior))
-        for c in comparisons:
-            g = grids[c.name]
-            size = max(u[c.name]) + 1
-            lm = np.zeros(size + 1)
-            lu = np.zeros(size + 1)
-            for gamma, value in m[c.name].items():
-                lm[gamma] = math.log(max(value, 1e-12))
-                lu[gamma] = math.log(u[c.name][gamma])
-            index = np.where(g >= 0, g, size)  # the null level reads 0 from the spare slot
-            log_match += lm[index]
-            log_non += lu[index]
-        posterior = 1.0 / (1.0 + np.exp(np.clip(log_non - log_match, -700, 700)))
-        expected = weights * posterior
-        new_prior = float(expected.sum() / weights.sum())
-        change = abs(new_prior - prior)
-        prior = min(max(new_prior, 1e-9), 1 - 1e-9)
-        if estimate_m:
-            for c in comparisons:
-                g = grids[c.name]
-                valid = g >= 0
-                totals = np.bincount(
-                    g[valid], weights=expected[valid], minlength=max(u[c.name]) + 1
-                )
-                new_m = _normalise(totals, m[c.name], fixed_m[c.name])
-                change = max(change, *(abs(new_m[k] - m[c.name][k]) for k in new_m))
-                m[c.name] = new_m
-        if estimate_u:
-            unexpected = weights - expected
-            for c in comparisons:
-                g = grids[c.name]
-                valid = g >= 0
-                totals = np.bincount(
-                    g[valid], weights=unexpected[valid], minlength=max(u[c.name]) + 1
-                )
-                u[c.name] = _normalise(totals, u[c.name], {})
-        if change < tolerance:
-            break
-    if non_match is not None:
-        non_match.update(u)
-    return m, prior, iteration
-
-
-def _normalise(
-    totals: Any, previous: dict[int, float], fixed: Mapping[int, float | None]
-) -> dict[int, float]:
-    free = [g for g in previous if not fixed.get(g)]
-    budget = 1.0 - sum(v for v in fixed.values() if v)
-    mass = float(sum(totals[g] for g in free))
-    out: dict[int, float] = {g: float(v) for g, v in fixed.items() if v}
-    for g in free:
-        share = totals[g] / mass if mass > 0 else 1.0 / len(free)
-        out[g] = max(float(share) * budget, _M_FLOOR)
-    return out
 
 
 def _patterns(pairs: pl.DataFrame, comparisons: list[ComparisonSpec]) -> pl.DataFrame:
@@ -382,7 +155,7 @@ def train(
             continue
         sample = _sample(in_rule, training.em_max_pairs, seed + index)
         session = _Session(rule.label, sample.height, [c.name for c in free], columns=rule.columns)
-        m0 = {c.name: _initial_m(gammas[c.name]) for c in free}
+        m0 = {c.name: initial_m(gammas[c.name]) for c in free}
         session.m, session.prior, session.iterations = run_em(
             _patterns(sample, free),
             free,
@@ -399,7 +172,7 @@ def train(
     missing = [c for c in spec.comparisons if c.name not in m]
     if missing:  # fixed by every rule: learn them on all pairs together
         sample = _sample(pairs, training.em_max_pairs, seed)
-        m0 = {c.name: m.get(c.name) or _initial_m(gammas[c.name]) for c in spec.comparisons}
+        m0 = {c.name: m.get(c.name) or initial_m(gammas[c.name]) for c in spec.comparisons}
         learnt, _, _ = run_em(
             _patterns(sample, spec.comparisons),
             spec.comparisons,
@@ -501,7 +274,7 @@ def _given_u(
             # an agreement level keeps at least its random-pair u (a small session's non-match
             # class can hold too few pairs to say).
             shares = {
-                name: {g: max(v, _M_FLOOR, u[name][g] if g > 0 else 0.0) for g, v in levels.items()}
+                name: {g: max(v, M_FLOOR, u[name][g] if g > 0 else 0.0) for g, v in levels.items()}
                 for name, levels in session.non_match.items()
                 if name in set(c.conditional_u) - {c.name}
             }

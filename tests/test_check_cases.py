@@ -2,7 +2,8 @@
 
 A case gives `values` (one column named `value`) or `rows`, and `fail`: the 0-based rows that
 must be reported, or `dataset` for a dataset-level violation. `check`/`dataset` override the
-file's defaults; `level: dataset` puts the check under `checks:` instead of `columns.value`.
+file's defaults; `level: dataset` puts the check under `checks:` instead of `columns.value`;
+`standardise` gives `value` its standardise steps (for checks `on: standardised`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def _rules(table: dict[str, Any], case: dict[str, Any]) -> RuleFile:
     dataset = {**table.get("dataset", {}), **case.get("dataset", {})}
     if table.get("level") == "dataset":
         return RuleFile.model_validate({"dataset": dataset, "checks": [check]})
-    return RuleFile.model_validate({"dataset": dataset, "columns": {"value": {"checks": [check]}}})
+    column = {"checks": [check], "standardise": case.get("standardise", [])}
+    return RuleFile.model_validate({"dataset": dataset, "columns": {"value": column}})
 
 
 @pytest.mark.parametrize(("table", "case"), _cases())

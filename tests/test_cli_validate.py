@@ -228,6 +228,21 @@ BAD_RULES = {
         "        values_from: nope.csv\n        column: code\n",
         ":5:9 columns.country.checks[0].values_from: cannot use nope.csv: ",
     ),
+    "check on a column cleaning does not make": (
+        "columns:\n  phone:\n    standardise: [{type: phone, extension_column: phone_extension}]\n"
+        "checks:\n  - {type: not_null, column: phone_ext, on: standardised}\n",
+        ":5:22 checks[0].column: column 'phone_ext' is not in the data (did you mean "
+        "'phone_extension' or 'phone'?)",
+    ),
+    "standardised check whose steps cannot run": (
+        "columns:\n  fone: {standardise: [trim]}\n  email:\n"
+        "    checks: [{type: email_valid, on: standardised}]\n",
+        ":2:3 columns.fone: column 'fone' is not in the data (did you mean 'phone'?)",
+    ),
+    "unknown on value": (
+        "columns:\n  email:\n    checks:\n      - {type: email_valid, on: cleaned}\n",
+        ":4:29 columns.email.checks[0].on: input should be 'raw' or 'standardised'",
+    ),
     "check on a missing column": (
         "columns:\n  e_mail:\n    checks: [email_valid]\n",
         ":2:3 columns.e_mail: column 'e_mail' is not in the data (did you mean 'email'?)",
@@ -267,3 +282,43 @@ def test_missing_input_file_exit_3(tmp_path: Path, rules: Path) -> None:
 def test_bad_option_value_exit_2(data: Path, rules: Path) -> None:
     result = invoke(data, "-r", rules, "--format", "xml")
     assert result.exit_code == 2  # type: ignore[attr-defined]
+
+
+STANDARDISED = r"""
+dataset: {id_column: customer_id, country_column: country}
+columns:
+  phone:
+    standardise: [{type: phone, extension_column: phone_extension}]
+    checks:
+      - {type: pattern, pattern: '\+[1-9][0-9]{6,14}', id: e164_as_read}
+      - type: pattern
+        pattern: '\+[1-9][0-9]{6,14}'
+        id: e164_standardised
+        on: standardised
+checks:
+  - {type: not_null, column: phone_extension, on: standardised, severity: info}
+"""
+
+
+def test_checks_on_standardised_values(tmp_path: Path) -> None:
+    data = write(
+        tmp_path / "phones.csv",
+        "customer_id,phone,country\nC1,030 1234567,DE\nC2,+49 30 1234567 ext. 12,DE\n"
+        "C3,call me,DE\n",
+    )
+    rules = write(tmp_path / "rules.yaml", STANDARDISED)
+    result = invoke(data, "-r", rules, "-f", "json", "--show-values")
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    report = json.loads(result.stdout)  # type: ignore[attr-defined]
+    by_id = {r["rule_id"]: r for r in report["results"]}
+    samples = {k: [(s["record_id"], s["value"]) for s in r["samples"]] for k, r in by_id.items()}
+    assert samples["e164_as_read"] == [
+        ("C1", "030 1234567"),
+        ("C2", "+49 30 1234567 ext. 12"),
+        ("C3", "call me"),
+    ]
+    # the phone step's E.164 values pass; what it could not read keeps its text and fails
+    assert samples["e164_standardised"] == [("C3", "call me")]
+    # a column only the standardise steps fill can be checked
+    assert [r for r, _ in samples["phone_extension.not_null"]] == ["C1", "C3"]
+    assert by_id["phone_extension.not_null"]["checked"] == 3

@@ -30,6 +30,18 @@ def test_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
     assert len(loaded.digest) == 64
 
 
+def test_keys_are_the_words_written_not_yaml_11_booleans(tmp_path: Path) -> None:
+    text = (
+        "columns:\n  phone:\n    checks:\n      - {type: phone_valid, on: standardised}\n"
+        "  born:\n    standardise:\n      - {type: date, country_order: {NO: dmy, US: mdy}}\n"
+    )
+    loaded = load_rules(write(tmp_path, "r.yaml", text))
+    assert loaded.rules.columns["phone"].checks[0].on == "standardised"
+    step = loaded.rules.columns["born"].standardise[0]
+    assert step.country_order == {"NO": "dmy", "US": "mdy"}  # type: ignore[attr-defined]
+    assert len(loaded.digest) == 64  # hashing sorts the keys: all of them are text
+
+
 def test_unknown_key_points_at_line_and_suggests(tmp_path: Path) -> None:
     path = write(tmp_path, "r.yaml", "dataset:\n  id_colum: customer_id\n")
     [issue] = issues_of(path)

@@ -193,3 +193,42 @@ def test_date_formats_reordered_by_hits_read_the_same_dates() -> None:
     pieces = pl.concat([_parse_distinct(series.slice(o, 5000), formats) for o in (0, 5000, 10000)])
     assert whole.equals(pieces, null_equal=True)
     assert whole.null_count() == sum(1 for i in range(12_000) if i % 7 == 0)
+
+
+STAGED = {
+    "dataset": {"country_column": "country"},
+    "columns": {
+        "phone": {
+            "standardise": [{"type": "phone", "extension_column": "ext"}],
+            "checks": [
+                {"type": "pattern", "pattern": r"\+[0-9]+", "id": "raw"},
+                {"type": "pattern", "pattern": r"\+[0-9]+", "id": "std", "on": "standardised"},
+            ],
+        }
+    },
+    "checks": [{"type": "not_null", "column": "ext", "on": "standardised", "id": "ext"}],
+}
+
+
+def test_on_standardised_checks_the_cleaned_frame_and_run_checks_it_always() -> None:
+    from crmclean.core.pipeline import run_pipeline
+
+    data = frame(phone=["030 1234567", "+49 30 1234567 x 9", "call me"], country=["DE"] * 3)
+    result = validate(data, rules(STAGED), now=NOW)
+    ids = {
+        r.rule_id: result.violations.filter(pl.col("rule_id") == r.rule_id)["record_id"].to_list()
+        for r in result.results
+    }
+    assert ids == {"raw": ["1", "2", "3"], "std": ["3"], "ext": ["1", "3"]}
+    # a column only a standardise step makes (ext) fits a check that reads standardised values
+    assert setup_problems(rules(STAGED), data.columns) == []
+    # run judges cleaned values for every check, `on: raw` included
+    run = run_pipeline(data, rules(STAGED))
+    found = run.validation.violations
+    assert found.filter(pl.col("rule_id") == "raw")["record_id"].to_list() == ["3"]
+
+
+def test_standardised_checks_need_their_steps_to_fit() -> None:
+    spec = {**STAGED, "dataset": {"country_column": "land"}}
+    problems = setup_problems(rules(spec), ["record_id", "phone", "country"])
+    assert (("dataset", "country_column"), "column 'land' is not in the data", None) in problems

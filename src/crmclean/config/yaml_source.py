@@ -21,6 +21,18 @@ Path_ = tuple[str | int, ...]
 Position = tuple[str, int, int]  # file, line (1-based), column (1-based)
 
 _VAR = re.compile(r"\$\{(vars|env)\.([A-Za-z_][A-Za-z0-9_]*)\}")
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class RuleFileLoader(yaml.SafeLoader):
+    """The safe loader, but a key is the word written: YAML 1.1 reads the keys `on`, `yes` and
+    `NO` (Norway) as booleans, and a rule file's keys are names (`on: standardised`)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _BOOL:
+                key_node.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep)
 
 
 @dataclass
@@ -61,8 +73,8 @@ def _read_one(path: Path) -> Located:
             [ConfigIssue(name, None, None, "", f"cannot read rule file: {exc}")]
         ) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=RuleFileLoader)
+        data = yaml.load(text, Loader=RuleFileLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)

@@ -273,8 +273,8 @@ def run_pipeline(
 ) -> RunResult:
     """clean -> validate (the cleaned values) -> dedupe -> golden.
 
-    Checks run on cleaned values: those are the values matched and carried into golden
-    records, and a row is not quarantined for formatting that cleaning fixes.
+    Every check runs on cleaned values, whatever its `on:`: those are the values matched and
+    carried into golden records, and a row is not quarantined for formatting that cleaning fixes.
     """
     options = options or RunOptions()
     timings: dict[str, float] = {}
@@ -290,7 +290,14 @@ def run_pipeline(
     with step("clean"):
         cleaning = clean(frame, rules)
     with step("validate"):
-        validation = validate(cleaning.frame, rules, reference=options.reference, now=options.now)
+        # the cleaned frame stands for the raw one too: `on: raw` has no other values to read here
+        validation = validate(
+            cleaning.frame,
+            rules,
+            reference=options.reference,
+            now=options.now,
+            standardised=cleaning.frame,
+        )
 
     kept = cleaning.frame
     quarantined = frame.clear().with_columns(pl.lit(None, pl.String).alias("quarantine_rules"))

@@ -90,6 +90,13 @@ def context(rules: RuleFile, rule: PlannedRule, env: Environment) -> CheckContex
         date_order=dataset.date_order,
         reference=env.reference,
         now=env.now,
-        scope=rule.spec.when,
+        scope=_scope(rule.spec),
         memo=env.memo,
     )
+
+
+def _scope(spec: CheckSpec) -> str | None:
+    """The values and rows a rule reads: memoised results are shared only within one scope."""
+    if spec.on == "raw":
+        return spec.when
+    return f"standardised: {spec.when or ''}"

@@ -1,7 +1,8 @@
 """Run a rule file's checks over a frame: per-rule results, the violations frame and a score.
 
 Pure: the shell reads the data and reference files, calls setup_problems() to turn rule-file
-mistakes into located errors before any data is touched, then validate().
+mistakes into located errors before any data is touched, then validate(). Checks read the values
+as given, or with `on: standardised` the frame clean() makes of them.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
+from crmclean.core import cleaning
 from crmclean.core.checks import VIOLATIONS_SCHEMA, CheckContext, checks
 from crmclean.core.checks.allowed_values import AllowedValuesCheck, reference_key
-from crmclean.core.checks.base import RECORD_ID, parse_sql, present, sql_columns, target
+from crmclean.core.checks.base import RECORD_ID, Stage, parse_sql, present, sql_columns, target
 from crmclean.core.rule_plan import Environment, PlannedRule, YamlPath, context, plan
 
 if TYPE_CHECKING:
@@ -84,25 +86,51 @@ def reference_requests(rules: RuleFile) -> list[tuple[YamlPath, str, str, str]]:
     return out
 
 
+Columns = Iterable[str] | Mapping[str, pl.DataType]
+
+
 def setup_problems(
-    rules: RuleFile, columns: Iterable[str] | Mapping[str, pl.DataType]
+    rules: RuleFile, columns: Columns, standardised: Columns | None = None
 ) -> list[Problem]:
-    """Every way the rule file does not fit data with these columns, all at once."""
+    """Every way the rule file does not fit data with these columns, all at once.
+
+    Checks `on: standardised` are held against `standardised`, the columns of the cleaned frame
+    (found by cleaning no rows when not given), and need the standardise steps to fit too.
+    """
     schema = _schema(columns)
-    env = Environment()
+    planned = plan(rules)
     problems: list[Problem] = []
+    schemas: dict[Stage, dict[str, pl.DataType]] = {"raw": schema}
+    if standardised is not None:
+        schemas["standardised"] = _schema(standardised)
+    elif any(rule.spec.on == "standardised" for rule in planned):
+        schemas["standardised"], problems = standardised_schema(rules, schema)
+    env = Environment()
     seen_ids: dict[str, YamlPath] = {}
-    for rule in plan(rules):
+    for rule in planned:
         if rule.explicit_id and rule.rule_id in seen_ids:
             problems.append(
                 ((*rule.path, "id"), f"rule id {rule.rule_id!r} is used twice", "ids are unique")
             )
         seen_ids.setdefault(rule.rule_id, rule.path)
-        problems.extend(_rule_problems(rule, context(rules, rule, env), schema))
+        ctx = context(rules, rule, env)
+        problems.extend(_rule_problems(rule, ctx, schemas[rule.spec.on]))
     return list(dict.fromkeys(problems))  # a shared setting (country_column) is named once
 
 
-def _schema(columns: Iterable[str] | Mapping[str, pl.DataType]) -> dict[str, pl.DataType]:
+def standardised_schema(
+    rules: RuleFile, schema: Mapping[str, pl.DataType]
+) -> tuple[dict[str, pl.DataType], list[Problem]]:
+    """The columns clean() gives data of this schema (the columns steps fill and `derive:`
+    adds), and the problems that keep the standardise steps from running on it."""
+    found = cleaning.setup_problems(rules, list(schema))
+    if found:
+        guess = {**schema, **{name: pl.String() for name in rules.derive}}
+        return guess, [(p.path, p.problem, p.hint) for p in found]
+    return dict(cleaning.clean(pl.DataFrame(schema=dict(schema)), rules).frame.schema), []
+
+
+def _schema(columns: Columns) -> dict[str, pl.DataType]:
     if isinstance(columns, Mapping):
         return dict(columns)
     return {name: pl.String() for name in columns}
@@ -197,17 +225,29 @@ def validate(
     *,
     reference: Mapping[str, Sequence[str]] | None = None,
     now: datetime | None = None,
+    standardised: pl.DataFrame | None = None,
 ) -> ValidationResult:
-    problems = setup_problems(rules, frame.schema)
+    """Run every check: on `frame`, or with `on: standardised` on `standardised`, the frame
+    `clean(frame, rules)` gives; computed here, once, when a check needs it and it is not given.
+    """
+    planned = plan(rules)
+    cleaned_schema = standardised.schema if standardised is not None else None
+    problems = setup_problems(rules, frame.schema, cleaned_schema)
     if problems:
         raise RuleSetupError(problems)
     env = Environment(reference or {}, now or datetime.now(UTC))
-    data = normalise_nulls(frame, rules.dataset.null_tokens)
+    tokens = rules.dataset.null_tokens
+    data: dict[Stage, pl.DataFrame] = {"raw": normalise_nulls(frame, tokens)}
+    if any(rule.spec.on == "standardised" for rule in planned):
+        if standardised is None:
+            standardised = cleaning.clean(frame, rules).frame
+        same = standardised is frame
+        data["standardised"] = data["raw"] if same else normalise_nulls(standardised, tokens)
     results: list[RuleResult] = []
     found: list[pl.DataFrame] = []
-    for rule in plan(rules):
+    for rule in planned:
         try:
-            result, violations = _run_rule(rule, context(rules, rule, env), data)
+            result, violations = _run_rule(rule, context(rules, rule, env), data[rule.spec.on])
         except pl.exceptions.PolarsError as exc:
             # Only SQL written in the rule file can fail on values (a strict CAST of "abc").
             if rule.spec.when is None and rule.check != "expression":

@@ -19,6 +19,7 @@ from crmclean.core.spec import Spec
 
 Severity = Literal["error", "warn", "info"]
 Scope = Literal["values", "rows", "dataset"]
+Stage = Literal["raw", "standardised"]  # which values a check reads: as read, or as cleaned
 RECORD_ID = "record_id"  # every loaded frame carries the stable record id as a string column
 
 VIOLATIONS_SCHEMA: dict[str, pl.DataType] = {
@@ -65,6 +66,16 @@ class CheckSpec(Spec):
     )
     message: str | None = None
     description: str | None = None
+    on: Stage = Field(
+        "raw",
+        description="Values `validate` checks: as read (raw) or after the rule file's"
+        " standardise steps (standardised); `run` checks standardised values always",
+    )
+
+    @field_validator("on", mode="before")
+    @classmethod
+    def _spelling(cls, value: object) -> object:
+        return "standardised" if value == "standardized" else value
 
     @field_validator("threshold", mode="before")
     @classmethod
@@ -101,7 +112,7 @@ class CheckContext:
     date_order: str = "dmy"
     reference: Mapping[str, Sequence[str]] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    scope: str | None = None  # the rule's `when:` filter, part of every memo key
+    scope: str | None = None  # the rule's `on:` and `when:` (values and rows), in every memo key
     # Results several checks of one run share (parsed timestamps); owned by the run.
     memo: dict[object, object] = field(default_factory=dict, compare=False)
 

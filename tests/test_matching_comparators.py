@@ -11,7 +11,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmclean.core.matching.comparators import PairValues, build_level, metric_scores, metrics
+from crmclean.core.matching.comparators import PairValues, build_level
+from crmclean.core.matching.metrics import metric_scores, metrics
 from crmclean.core.matching.spec import ComparisonSpec
 
 CASES = Path(__file__).parent / "cases" / "comparators"

@@ -16,66 +16,14 @@ import jellyfish
 import numpy as np
 import polars as pl
 from pydantic import Field, model_validator
-from rapidfuzz import distance, fuzz, process
 
+from crmclean.core.matching.metrics import metric_scores, metrics
 from crmclean.core.matching.nicknames import resolve_nicknames
 from crmclean.core.registry import Registry, did_you_mean
 from crmclean.core.spec import Spec, tagged_union
 
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-
-
-# --- metrics -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A rapidfuzz scorer; `distance` metrics match at or below the threshold."""
-
-    name: str
-    scorer: Callable[..., Any]
-    kind: Literal["similarity", "distance"]
-    scale: str  # what the threshold means, for docs and errors
-
-
-metrics: Registry[Metric] = Registry("string metric")
-metrics.add(
-    "jaro_winkler",
-    Metric("jaro_winkler", distance.JaroWinkler.normalized_similarity, "similarity", "0..1"),
-    aliases=["jw"],
-)
-metrics.add("jaro", Metric("jaro", distance.Jaro.normalized_similarity, "similarity", "0..1"))
-metrics.add(
-    "levenshtein",
-    Metric("levenshtein", distance.Levenshtein.distance, "distance", "edits"),
-    aliases=["edit_distance"],
-)
-metrics.add(
-    "damerau_levenshtein",
-    Metric("damerau_levenshtein", distance.DamerauLevenshtein.distance, "distance", "edits"),
-    aliases=["damerau"],
-)
-metrics.add(
-    "token_set_ratio", Metric("token_set_ratio", fuzz.token_set_ratio, "similarity", "0..100")
-)
-metrics.add(
-    "token_sort_ratio", Metric("token_sort_ratio", fuzz.token_sort_ratio, "similarity", "0..100")
-)
-metrics.add("partial_ratio", Metric("partial_ratio", fuzz.partial_ratio, "similarity", "0..100"))
-metrics.add("ratio", Metric("ratio", fuzz.ratio, "similarity", "0..100"))
-
-
-def metric_scores(metric: str, left: pl.Series, right: pl.Series) -> FloatArray:
-    """The metric over aligned value pairs (nulls compare as empty strings)."""
-    entry = metrics.get(metric)
-    a = left.cast(pl.String).fill_null("").to_list()
-    b = right.cast(pl.String).fill_null("").to_list()
-    if not a:
-        return np.zeros(0, dtype=np.float64)
-    dtype = np.int32 if entry.kind == "distance" else np.float32
-    scores = process.cpdist(a, b, scorer=entry.scorer, workers=-1, dtype=dtype)
-    return np.asarray(scores, dtype=np.float64).reshape(-1)
 
 
 # --- the values a level sees -------------------------------------------------------------------

@@ -286,3 +286,16 @@ def test_cron_recipe_works_on_the_first_night(
     assert pl.read_parquet(out / "changes-since-previous.parquet").is_empty()
     missing = run(data, "--rules", rules, "--out", tmp_path / "o2", "--previous", tmp_path / "x")
     assert missing[0] == 3 and "no crosswalk.parquet" in missing[1]
+
+
+@pytest.mark.parametrize("command", ["run", "dedupe"])
+def test_repeated_record_ids_name_the_file_exit_3(tmp_path: Path, command: str) -> None:
+    root = Path(__file__).resolve().parents[1]
+    lines = (root / "sample_data" / "customers.csv").read_text(encoding="utf-8").splitlines()
+    data = tmp_path / "dup.csv"
+    data.write_text("\n".join([*lines[:4], lines[1]]) + "\n", encoding="utf-8")
+    rules = str(root / "rules" / "company.yaml")
+    result = runner.invoke(app, [command, str(data), "-r", rules, "-o", str(tmp_path / "out")])
+    assert result.exit_code == 3, result.output
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"crmclean: error: {data}: record ids are not unique: 1 ids repeat")

@@ -70,6 +70,13 @@ class InputError(CrmcleanError):
 
     exit_code = ExitCode.UNREADABLE
 
+    def about(self, path: object) -> InputError:
+        """The same error, naming the file it concerns (the core does not know file names)."""
+        name = str(path)
+        if self.message.startswith(name):
+            return self
+        return InputError(f"{name}: {self.message}", self.hint)
+
 
 class OutputError(CrmcleanError):
     """An output could not be written (exit 3)."""

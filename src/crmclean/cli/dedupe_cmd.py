@@ -151,7 +151,10 @@ def dedupe_command(
         # no steward has decided anything yet: `crmclean review` creates the file
         decisions_path = configured if configured.exists() else None
     decided = read_decisions(decisions_path) if decisions_path else None
-    result = dedupe(frame, spec, model=saved, seed=seed, decisions=decided, force=force)
+    try:
+        result = dedupe(frame, spec, model=saved, seed=seed, decisions=decided, force=force)
+    except InputError as exc:  # e.g. repeated record ids: name the file they are in
+        raise exc.about(input_path) from None
     document = summary(result, loaded, spec)
     with atomic_output_dir(out, protect=[input_path, rules]) as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")

@@ -30,6 +30,7 @@ from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import mask_violations
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
+from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
 from crmclean.io.readers import read_reference_values, read_table
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
@@ -158,9 +159,12 @@ def _run_locked(
             reference=reference,
             force=force,
         )
-        result = run_pipeline(
-            read.frame, rules, options, on_step=lambda name: _step(progress, log, name)
-        )
+        try:
+            result = run_pipeline(
+                read.frame, rules, options, on_step=lambda name: _step(progress, log, name)
+            )
+        except InputError as exc:  # e.g. repeated record ids: name the file they are in
+            raise exc.about(input_path) from None
         timings.update(result.timings)
         code = result.validation.exit_code(fail_on.value)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from crmclean.cli.options import InputArg, ProfileFormat, ShowValuesOpt
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.profile import profile_frame
+from crmclean.core.registry import did_you_mean_hint
 from crmclean.errors import ConfigError, UsageError
 from crmclean.io.readers import read_table
 from crmclean.report.profile_console import profile_json, render_profile
@@ -78,18 +78,13 @@ def _check_rule_columns(loaded: LoadedRules, present: list[str]) -> None:
         loaded.issue(
             ("columns", name),
             f"column {name!r} is not in the data",
-            _did_you_mean(name, present),
+            did_you_mean_hint(name, present),
         )
         for name in loaded.rules.columns
         if name not in present
     ]
     if issues:
         raise ConfigError(issues)
-
-
-def _did_you_mean(name: str, present: list[str]) -> str | None:
-    close = difflib.get_close_matches(name, present, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else None
 
 
 def _delimiter(given: str | None) -> str | None:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from crmclean.config.models import RuleFile
 from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
-from crmclean.core.registry import did_you_mean
+from crmclean.core.registry import did_you_mean_hint
 from crmclean.errors import ConfigError, ConfigIssue
 
 
@@ -108,8 +108,7 @@ def _describe(err: Any, data: Any, ypath: Path_) -> tuple[str, str | None]:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(data, ypath[:-1])
         name = str(ypath[-1]) if ypath else ""
-        close = did_you_mean(name, allowed)
-        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+        hint = did_you_mean_hint(name, allowed)
         if hint is None and allowed:
             hint = "allowed: " + ", ".join(allowed)
         return f"unknown key {name!r}", hint
@@ -119,14 +118,12 @@ def _describe(err: Any, data: Any, ypath: Path_) -> tuple[str, str | None]:
         expected = [t for t in expected if t]
         if kind == "union_tag_not_found":
             return "needs a 'type'", "one of: " + ", ".join(expected)
-        close = did_you_mean(tag, expected)
-        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+        hint = did_you_mean_hint(tag, expected)
         return f"unknown type {tag!r}", hint or ("known: " + ", ".join(expected))
     if kind == "literal_error" and ypath and ypath[-1] == "type":
         tag = str(err.get("input", ""))
         expected = re.findall(r"'([^']+)'", str(ctx.get("expected", "")))
-        close = did_you_mean(tag, expected)
-        hint = ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+        hint = did_you_mean_hint(tag, expected)
         return f"unknown type {tag!r}", hint or ("known: " + ", ".join(expected))
     if kind == "missing":
         return "is required", None

@@ -100,10 +100,9 @@ def _fmt(path: Path_) -> str:
 
 
 def _close(name: str, present: set[str]) -> str | None:
-    from crmclean.core.registry import did_you_mean
+    from crmclean.core.registry import did_you_mean_hint
 
-    close = did_you_mean(name, sorted(present))
-    return ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+    return did_you_mean_hint(name, sorted(present))
 
 
 def _uses_country(rules: RuleFile) -> bool:

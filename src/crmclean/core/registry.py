@@ -32,6 +32,12 @@ def did_you_mean(name: str, known: list[str]) -> list[str]:
     return difflib.get_close_matches(name, known, n=2, cutoff=0.6)
 
 
+def did_you_mean_hint(name: str, known: list[str]) -> str | None:
+    """`did you mean 'a' or 'b'?`, or None when nothing is close."""
+    close = did_you_mean(name, known)
+    return ("did you mean " + " or ".join(repr(c) for c in close) + "?") if close else None
+
+
 class Registry(Generic[T]):
     """Name -> entry, with aliases. Registering a name twice fails at import time."""
 

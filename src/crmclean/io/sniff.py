@@ -113,13 +113,21 @@ def detect_encoding(path: Path, sample: bytes, given: str | None = None) -> Enco
 _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 
 
-def mixed_encoding(path: Path, data: bytes, start: int, name: str) -> InputError:
-    """The error for a byte that is not valid in the file's encoding, at its line and column."""
+def _byte_error(path: Path, data: bytes, start: int, problem: str, hint: str) -> InputError:
+    """An error about the byte at `start`, located by its line and column."""
     line = data.count(b"\n", 0, start) + 1
     column = start - data.rfind(b"\n", 0, start)
-    return InputError(
-        f"{path}:{line}:{column}: byte 0x{data[start : start + 1].hex()} is not valid {name} "
-        "(the file mixes encodings)",
+    byte = data[start : start + 1].hex()
+    return InputError(f"{path}:{line}:{column}: byte 0x{byte} {problem}", hint)
+
+
+def mixed_encoding(path: Path, data: bytes, start: int, name: str) -> InputError:
+    """The error for a byte that is not valid in the file's encoding, at its line and column."""
+    return _byte_error(
+        path,
+        data,
+        start,
+        f"is not valid {name} (the file mixes encodings)",
         "re-save the whole file as UTF-8",
     )
 
@@ -130,11 +138,11 @@ _NOT_WESTERN_TEXT = re.compile(rb"[\x81\x90]")
 
 
 def undecodable(path: Path, data: bytes, start: int) -> InputError:
-    line = data.count(b"\n", 0, start) + 1
-    column = start - data.rfind(b"\n", 0, start)
-    return InputError(
-        f"{path}:{line}:{column}: byte 0x{data[start : start + 1].hex()} is neither UTF-8 nor "
-        "Windows/ISO European text (undecodable bytes)",
+    return _byte_error(
+        path,
+        data,
+        start,
+        "is neither UTF-8 nor Windows/ISO European text (undecodable bytes)",
         "re-save the file as UTF-8, or name its encoding with --encoding where offered",
     )
 

@@ -17,6 +17,7 @@ from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.dedupe_cmd import summary as dedupe_summary
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.rule_references import read_references
 from crmclean.cli.run_inputs import (
     JsonLog,
     check_setup,
@@ -32,7 +33,7 @@ from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
 from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
-from crmclean.io.readers import read_reference_values, read_table
+from crmclean.io.readers import read_table
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
@@ -143,10 +144,7 @@ def _run_locked(
             previous_dir = None
         previous = read_previous(previous_dir, rules, retrain) if previous_dir else None
         decisions_path, decisions = read_decisions(loaded)
-        reference = {
-            key: read_reference_values(loaded.path.parent / file, column)
-            for _, file, column, key in _reference_requests(loaded)
-        }
+        reference = read_references(loaded)
         timings["read"] = round(time.perf_counter() - mark, 3)
         log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
 
@@ -209,12 +207,6 @@ def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
     log.event("step_started", step=name)
     if progress:
         progress.step(name)
-
-
-def _reference_requests(loaded: LoadedRules) -> list[tuple[Any, str, str, str]]:
-    from crmclean.core.validation import reference_requests
-
-    return reference_requests(loaded.rules)
 
 
 def _write_outputs(

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.rule_references import read_references
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -28,7 +29,7 @@ from crmclean.core.validation import (
     validate,
 )
 from crmclean.errors import ConfigError, InputError
-from crmclean.io.readers import read_reference_values, read_table
+from crmclean.io.readers import read_table
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console
 from crmclean.report.html import build_report
@@ -63,7 +64,7 @@ def validate_command(
     data = read_table(input_path, id_column=loaded.rules.dataset.id_column)
     _check_setup(loaded, data.frame.columns)
     try:
-        result = validate(data.frame, loaded.rules, reference=_references(loaded), now=started)
+        result = validate(data.frame, loaded.rules, reference=read_references(loaded), now=started)
     except RuleSetupError as exc:
         issues = [loaded.issue(p, problem, hint) for p, problem, hint in exc.problems]
         raise ConfigError(issues) from None
@@ -93,22 +94,6 @@ def _check_setup(loaded: LoadedRules, columns: Sequence[str]) -> None:
     problems = setup_problems(loaded.rules, columns)
     if problems:
         raise ConfigError([loaded.issue(path, problem, hint) for path, problem, hint in problems])
-
-
-def _references(loaded: LoadedRules) -> dict[str, list[str]]:
-    """Read every values_from CSV, relative to the rule file that names it."""
-    values: dict[str, list[str]] = {}
-    issues = []
-    for yaml_path, file, column, key in reference_requests(loaded.rules):
-        where = loaded.located.where(yaml_path)
-        base = Path(where[0]).parent if where else loaded.path.parent
-        try:
-            values[key] = read_reference_values(base / file, column)
-        except InputError as exc:
-            issues.append(loaded.issue(yaml_path, f"cannot use {file}: {exc.message}", exc.hint))
-    if issues:
-        raise ConfigError(issues)
-    return values
 
 
 def _write_outputs(

@@ -18,6 +18,7 @@ import polars as pl
 from crmclean.config.models import DEFAULT_NULL_TOKENS
 from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
+from crmclean.io.named_files import REFERENCE_FILE, NamedFileProblem, resolve_named
 from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
 
 RECORD_ID = "record_id"
@@ -89,8 +90,26 @@ def read_table(
 
 
 def read_reference_values(path: Path, column: str) -> list[str]:
-    """Distinct non-null values of one column of a reference file, in file order."""
-    frame = read_table(path, required_columns=[column]).frame
+    """Distinct non-null values of one column of a reference file, in file order.
+
+    A rule file names it, so it must be a regular CSV/Parquet file of bounded size, and no
+    error quotes what it holds (its lines could be anything: `values_from: /etc/passwd`).
+    """
+    try:
+        resolved = resolve_named(Path.cwd(), str(path), REFERENCE_FILE)
+    except NamedFileProblem as exc:
+        raise InputError(exc.problem, exc.hint) from None
+    try:
+        frame = read_table(resolved).frame
+    except InputError:
+        raise InputError(
+            f"{path} cannot be read as a table", "save it as a CSV with a header row"
+        ) from None
+    if column not in frame.columns:
+        raise InputError(
+            f"{path} lacks column(s) the rules need: {column!r}",
+            "check the header row of the file and column: in the rule file",
+        )
     return [str(v) for v in frame.get_column(column).drop_nulls().unique(maintain_order=True)]
 
 

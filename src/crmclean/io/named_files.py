@@ -1,0 +1,113 @@
+"""Files a rule file names (`extends:`, `values_from:`): what they may be, and reading them safely.
+
+A name is relative to the folder of the rule file that writes it, or absolute. After following
+links it must be a regular file (never a device, FIFO, socket or folder) with a suffix of its
+kind and a bounded size. Nothing here ever quotes a file's content in an error.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What a rule file may name for one purpose."""
+
+    what: str  # "rule file", "reference file"
+    suffixes: tuple[str, ...]
+    max_bytes: int
+
+
+RULE_FILE = FileKind("rule file", (".yaml", ".yml"), 1 * MiB)
+REFERENCE_FILE = FileKind("reference file", (".csv", ".tsv", ".txt", ".parquet"), 64 * MiB)
+
+
+class NamedFileProblem(Exception):
+    """Why a named file is refused; `problem` and `hint` never hold the file's content."""
+
+    def __init__(self, problem: str, hint: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.hint = hint
+
+
+def resolve_named(base: Path, name: str, kind: FileKind) -> Path:
+    """The file `name` (relative to `base`) names, checked for its kind; raises NamedFileProblem."""
+    if "\x00" in name or not name.strip():
+        raise NamedFileProblem(f"{name!r} is not a file name")
+    target = (base / name).resolve()
+    if target.suffix.lower() not in kind.suffixes:
+        raise NamedFileProblem(
+            f"{name} is not a {kind.what} ({', '.join(kind.suffixes)})",
+            f"name a {' or '.join(kind.suffixes)} file",
+        )
+    check_regular(target, kind, name)
+    return target
+
+
+def check_regular(path: Path, kind: FileKind, shown: str | None = None) -> int:
+    """Size of `path` if it is a regular file within the kind's bound (stat, never open)."""
+    shown = shown or str(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise NamedFileProblem(f"{shown} not found", "check the path") from None
+    except OSError as exc:
+        raise NamedFileProblem(f"{shown} cannot be read: {exc.strerror}") from None
+    _check_stat(info, kind, shown)
+    return info.st_size
+
+
+def read_bounded_text(path: Path, kind: FileKind, shown: str | None = None) -> str:
+    """UTF-8 text of a regular file of at most kind.max_bytes.
+
+    Opened non-blocking and checked with fstat, so a FIFO or device swapped in after a stat
+    can neither hang the run nor feed it without end.
+    """
+    shown = shown or str(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    if not hasattr(os, "O_NONBLOCK"):  # Windows: no FIFOs to hang on, but stat first anyway
+        check_regular(path, kind, shown)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise NamedFileProblem(f"{shown} not found", "check the path") from None
+    except OSError as exc:
+        raise NamedFileProblem(f"{shown} cannot be read: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        _check_stat(os.fstat(handle.fileno()), kind, shown)
+        data = handle.read(kind.max_bytes + 1)
+    if len(data) > kind.max_bytes:
+        raise NamedFileProblem(*_too_big(kind, shown))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NamedFileProblem(
+            f"{shown} is not UTF-8 text (byte {exc.start})", "save it as UTF-8"
+        ) from None
+
+
+def _check_stat(info: os.stat_result, kind: FileKind, shown: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise NamedFileProblem(f"{shown} is a folder, not a {kind.what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise NamedFileProblem(
+            f"{shown} is not a regular file (a device, pipe or socket)",
+            f"name a {kind.what} on disk",
+        )
+    if info.st_size > kind.max_bytes:
+        raise NamedFileProblem(*_too_big(kind, shown))
+
+
+def _too_big(kind: FileKind, shown: str) -> tuple[str, str]:
+    return (
+        f"{shown} is larger than {kind.max_bytes // MiB} MiB, the limit for a {kind.what}",
+        "split it, or check that the right file is named",
+    )

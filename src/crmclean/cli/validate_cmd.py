@@ -16,19 +16,18 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
-from crmclean.cli.rule_references import read_references
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.rule_references import read_references
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, kind_for, mask_violations
 from crmclean.core.validation import (
     RuleSetupError,
     ValidationResult,
-    reference_requests,
     setup_problems,
     validate,
 )
-from crmclean.errors import ConfigError, InputError
+from crmclean.errors import ConfigError
 from crmclean.io.readers import read_table
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console

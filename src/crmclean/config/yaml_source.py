@@ -160,7 +160,11 @@ def _check_expanded_size(node: yaml.Node | None, name: str) -> None:
         if key in busy:
             mark = current.start_mark
             raise ConfigError(
-                [ConfigIssue(name, mark.line + 1, mark.column + 1, "", "YAML alias refers to itself")]
+                [
+                    ConfigIssue(
+                        name, mark.line + 1, mark.column + 1, "", "YAML alias refers to itself"
+                    )
+                ]
             )
         busy.add(key)
         stack.append((current, True))
@@ -245,8 +249,16 @@ def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located
     count[0] += 1
     if count[0] > MAX_FILES:
         raise ConfigError(
-            [ConfigIssue(str(path), None, None, "extends", f"extends reaches more than {MAX_FILES}"
-                         " rule files", "flatten the chain")]
+            [
+                ConfigIssue(
+                    str(path),
+                    None,
+                    None,
+                    "extends",
+                    f"extends reaches more than {MAX_FILES} rule files",
+                    "flatten the chain",
+                )
+            ]
         )
     own = _read_one(path)
     parents = own.data.pop("extends", None)
@@ -262,7 +274,7 @@ def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located
     for index, parent in enumerate(parent_list):
         at: Path_ = ("extends", index) if isinstance(parents, list) else ("extends",)
         try:
-            target = resolve_named(path.parent, parent, RULE_FILE)
+            resolve_named(path.parent, parent, RULE_FILE)  # kind, type and size, before reading
         except NamedFileProblem as exc:
             file, line, col = own.where(at) or (str(path), None, None)
             raise ConfigError(

@@ -43,7 +43,9 @@ def parse_sql(text: str) -> pl.Expr:
     try:
         checked = canonical_sql(text)
     except UnsafeSql as exc:
-        raise ValueError(f"{exc} (allowed functions: {', '.join(allowed_function_names())})") from None
+        raise ValueError(
+            f"{exc} (allowed functions: {', '.join(allowed_function_names())})"
+        ) from None
     try:
         return pl.sql_expr(checked)
     except Exception as exc:  # polars raises several SQL error types; all mean "does not parse"

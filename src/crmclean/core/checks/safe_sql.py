@@ -16,11 +16,12 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import SqlglotError
+from sqlglot.generators.postgres import PostgresGenerator
 
 MAX_SQL_CHARS = 4_000  # one condition in a rule file; a longer text is refused unparsed
 
 # Structure: columns, literals, logic, comparisons, arithmetic, CASE and CAST.
-_STRUCTURE: tuple[type[exp.Expression], ...] = (
+_STRUCTURE: tuple[type[exp.Expr], ...] = (
     exp.Column, exp.Identifier, exp.Literal, exp.Boolean, exp.Null, exp.Paren,
     exp.Neg, exp.Not, exp.And, exp.Or,
     exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.NullSafeEQ, exp.NullSafeNEQ,
@@ -30,7 +31,7 @@ _STRUCTURE: tuple[type[exp.Expression], ...] = (
 )  # fmt: skip
 
 # Scalar functions, by the name a rule file writes (sqlglot maps aliases onto these nodes).
-ALLOWED_FUNCTIONS: dict[type[exp.Expression], str] = {
+ALLOWED_FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.Lower: "lower", exp.Upper: "upper", exp.Length: "length", exp.Trim: "trim",
     exp.Substring: "substr", exp.Left: "left", exp.Right: "right", exp.Replace: "replace",
     exp.Reverse: "reverse", exp.Concat: "concat", exp.StrPosition: "strpos",
@@ -46,9 +47,9 @@ _EXTRACT_PARTS = {"YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND", "QUARTER",
 class _PolarsSql(Postgres):
     """Postgres syntax as polars reads it, keeping TRY_CAST (Postgres would write CAST)."""
 
-    class Generator(Postgres.Generator):
+    class Generator(PostgresGenerator):
         TRANSFORMS = {  # noqa: RUF012 - sqlglot's own convention for generator tables
-            **Postgres.Generator.TRANSFORMS,
+            **PostgresGenerator.TRANSFORMS,
             exp.TryCast: lambda self, e: self.cast_sql(e, safe_prefix="TRY_"),
         }
 
@@ -80,7 +81,7 @@ def canonical_sql(text: str) -> str:
     return out
 
 
-def _check_node(node: exp.Expression) -> None:
+def _check_node(node: exp.Expr) -> None:
     if isinstance(node, exp.Column):
         if any(node.args.get(part) is not None for part in ("table", "db", "catalog")):
             raise UnsafeSql(f"names {node.sql()!r}; refer to columns by their plain name")
@@ -92,7 +93,7 @@ def _check_node(node: exp.Expression) -> None:
             return
         raise UnsafeSql(f"{node.name!r} is not a column or value; quote a text 'like this'")
     if isinstance(node, exp.In) and any(node.args.get(k) for k in ("query", "unnest", "field")):
-        raise UnsafeSql("IN takes a list of values here, not a subquery")
+        raise UnsafeSql("a subquery (SELECT/FROM) is not allowed in an expression")
     if type(node) in ALLOWED_FUNCTIONS or isinstance(node, _STRUCTURE):
         return
     raise UnsafeSql(f"{_describe(node)} is not allowed in an expression")

@@ -377,3 +377,22 @@ def test_plain_words_and_codes_load_as_written(tmp_path: Path) -> None:
     (spec,) = column.checks
     assert spec.values == ["01067", 10115, "12:30", "NO"]  # type: ignore[union-attr]
     assert spec.case_sensitive is False  # type: ignore[union-attr]
+
+
+def test_decisions_named_by_the_rule_file_must_be_a_regular_csv(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[1]
+    rules = write(tmp_path / "company.yaml", (repo / "rules" / "company.yaml").read_text())
+    (tmp_path / "decisions.csv").symlink_to("/etc/passwd")
+    for command in ("run", "dedupe"):
+        started = time.perf_counter()
+        result = runner.invoke(
+            app,
+            [command, str(repo / "sample_data" / "customers.csv"), "-r", str(rules)]
+            + ["--out", str(tmp_path / command)],
+        )
+        assert time.perf_counter() - started < 60
+        assert result.exit_code == 3, result.output
+        assert "decisions.csv: " in stderr(result)
+        assert "is not a decisions file (.csv)" in stderr(result)
+        assert "root:" not in result.output
+        assert not (tmp_path / command).exists()

@@ -31,6 +31,7 @@ from crmclean.core.matching import (
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.errors import ConfigError, InputError, UsageError
+from crmclean.io.named_files import DECISIONS_FILE, checked_named_file
 from crmclean.io.readers import read_table
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.matching_console import print_dedupe
@@ -56,7 +57,7 @@ def read_model(path: Path, spec: MatchingSpec) -> MatchModel:
 
 
 def read_decisions(path: Path) -> pl.DataFrame:
-    frame = read_table(path).frame
+    frame = read_table(checked_named_file(path, DECISIONS_FILE)).frame
     problems = decisions_.problems(frame)
     if problems:
         raise UsageError(f"{path}: " + "; ".join(problems), hint="see docs/matching.md#decisions")

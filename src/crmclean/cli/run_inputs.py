@@ -23,6 +23,7 @@ from crmclean.core.pipeline import PreviousRun
 from crmclean.core.survivorship import Settings
 from crmclean.core.survivorship import check_setup as survivorship_problems
 from crmclean.errors import ConfigError, ConfigIssue, InputError, OutputError
+from crmclean.io.named_files import DECISIONS_FILE, checked_named_file
 
 RECORD_ID = "record_id"
 
@@ -146,6 +147,7 @@ def read_decisions(loaded: LoadedRules) -> tuple[Path | None, pl.DataFrame | Non
 
 def read_decisions_file(path: Path) -> pl.DataFrame:
     """The decisions log as text columns; an empty or header-only file is no decisions yet."""
+    checked_named_file(path, DECISIONS_FILE)
     if path.stat().st_size == 0:
         return decisions_.empty()
     try:

@@ -12,6 +12,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from crmclean.errors import InputError
+
 MiB = 1024 * 1024
 
 
@@ -26,6 +28,7 @@ class FileKind:
 
 RULE_FILE = FileKind("rule file", (".yaml", ".yml"), 1 * MiB)
 REFERENCE_FILE = FileKind("reference file", (".csv", ".tsv", ".txt", ".parquet"), 64 * MiB)
+DECISIONS_FILE = FileKind("decisions file", (".csv",), 256 * MiB)
 
 
 class NamedFileProblem(Exception):
@@ -111,3 +114,14 @@ def _too_big(kind: FileKind, shown: str) -> tuple[str, str]:
         f"{shown} is larger than {kind.max_bytes // MiB} MiB, the limit for a {kind.what}",
         "split it, or check that the right file is named",
     )
+
+
+def checked_named_file(path: Path, kind: FileKind) -> Path:
+    """`path` if it is a regular file of the kind within its bound; else an InputError (exit 3).
+
+    For files a rule file names that commands read with their own readers (decisions.csv).
+    """
+    try:
+        return resolve_named(Path.cwd(), str(path), kind)
+    except NamedFileProblem as exc:
+        raise InputError(f"{path}: {exc.problem}", exc.hint) from None

@@ -383,13 +383,11 @@ def test_decisions_named_by_the_rule_file_must_be_a_regular_csv(tmp_path: Path) 
     repo = Path(__file__).resolve().parents[1]
     rules = write(tmp_path / "company.yaml", (repo / "rules" / "company.yaml").read_text())
     (tmp_path / "decisions.csv").symlink_to("/etc/passwd")
+    data = str(repo / "sample_data" / "customers.csv")
     for command in ("run", "dedupe"):
         started = time.perf_counter()
-        result = runner.invoke(
-            app,
-            [command, str(repo / "sample_data" / "customers.csv"), "-r", str(rules)]
-            + ["--out", str(tmp_path / command)],
-        )
+        out = str(tmp_path / command)
+        result = runner.invoke(app, [command, data, "-r", str(rules), "--out", out])
         assert time.perf_counter() - started < 60
         assert result.exit_code == 3, result.output
         assert "decisions.csv: " in stderr(result)

@@ -3,13 +3,13 @@ host (issue 9, items 5-7). Think of the rule file's author as an attacker."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,42 +92,49 @@ def test_expression_cannot_read_files(tmp_path: Path, data: Path, secret: Path) 
             assert "not allowed" in err or "not a valid SQL" in err, err
 
 
-class _CountingHandler(http.server.BaseHTTPRequestHandler):
-    hits: list[str]  # set per server
-
-    def _answer(self) -> None:
-        self.hits.append(self.path)
-        body = b"a\nfrom-the-network\n"
+_SERVER = """
+import http.server, sys
+log = open(sys.argv[1], "a", buffering=1)
+class Handler(http.server.BaseHTTPRequestHandler):
+    def _answer(self):
+        log.write(self.command + " " + self.path + "\\n")
+        body = b"a\\nfrom-the-network\\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command == "GET":
             self.wfile.write(body)
-
     do_GET = do_HEAD = _answer
-
-    def log_message(self, format: str, *args: object) -> None:
-        return None
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
 
 
 @pytest.fixture
-def local_server() -> Iterator[tuple[str, list[str]]]:
-    hits: list[str] = []
-    handler = type("Handler", (_CountingHandler,), {"hits": hits})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def local_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """An HTTP server on 127.0.0.1 that logs every request it receives (in its own process:
+    polars holds the GIL while it fetches, so a server thread here could never answer)."""
+    log = tmp_path / "requests.log"
+    log.touch()
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVER, str(log)], stdout=subprocess.PIPE, text=True
+    )
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/customers.csv", hits
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        yield f"http://127.0.0.1:{port}/customers.csv", log
     finally:
-        server.shutdown()
-        server.server_close()
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_expression_makes_no_network_request(
-    tmp_path: Path, data: Path, local_server: tuple[str, list[str]]
+    tmp_path: Path, data: Path, local_server: tuple[str, Path]
 ) -> None:
-    url, hits = local_server
+    url, log = local_server
     for n, expr in enumerate(_sneaky_expressions(url)):
         rules = expression_rules(tmp_path / f"r{n}.yaml", expr)
         for result in (check(rules), validate(data, rules)):
@@ -139,7 +146,10 @@ def test_expression_makes_no_network_request(
         f"        when: \"a IN (SELECT a FROM read_csv('{url}'))\"\n",
     )
     assert validate(data, when).exit_code == 2  # type: ignore[attr-defined]
-    assert hits == []  # the server on 127.0.0.1 received zero requests
+    assert log.read_text() == ""  # the server on 127.0.0.1 received zero requests
+    with urllib.request.urlopen(url, timeout=10) as answer:  # and it does log what it gets
+        assert answer.read() == b"a\nfrom-the-network\n"
+    assert log.read_text() == "GET /customers.csv\n"
 
 
 def test_expression_refusal_names_only_the_offending_function(tmp_path: Path) -> None:

@@ -90,6 +90,7 @@ def test_expression_cannot_read_files(tmp_path: Path, data: Path, secret: Path) 
             assert SECRET not in result.output, expr  # type: ignore[attr-defined]
             assert err.startswith(f"crmclean: error: {rules}:4:5 checks[0].expr: "), err
             assert "not allowed" in err or "not a valid SQL" in err, err
+            assert len(err.splitlines()) == 1, err
 
 
 _SERVER = """
@@ -404,3 +405,23 @@ def test_decisions_named_by_the_rule_file_must_be_a_regular_csv(tmp_path: Path) 
         assert "is not a decisions file (.csv)" in stderr(result)
         assert "root:" not in result.output
         assert not (tmp_path / command).exists()
+
+
+def test_nothing_in_a_rule_file_runs_code(tmp_path: Path, data: Path) -> None:
+    marker = tmp_path / "pwned"
+    tag = f"!!python/object/apply:os.system ['touch {marker}']"
+    write(tmp_path / "base.yaml", f"vars:\n  x: {tag}\n")
+    attempts = {
+        "tag.yaml": f"vars:\n  x: {tag}\n",
+        "extends.yaml": "extends: base.yaml\n",
+        "eval.yaml": "checks:\n  - type: expression\n"
+        f"    expr: \"__import__('os').system('touch {marker}') = 0\"\n",
+        "when.yaml": "columns:\n  a:\n    checks:\n      - type: not_null\n"
+        f"        when: \"exec('open(\\\\'{marker}\\\\', \\\\'w\\\\')') IS NULL\"\n",
+    }
+    for name, text in attempts.items():
+        rules = write(tmp_path / name, text)
+        for result in (check(rules), validate(data, rules)):
+            assert result.exit_code == 2, (name, result.output)  # type: ignore[attr-defined]
+            assert len(stderr(result).splitlines()) == 1, result.output  # type: ignore[attr-defined]
+    assert not marker.exists()

@@ -10,6 +10,7 @@ past the check.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlglot
@@ -17,6 +18,10 @@ from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
 from sqlglot.errors import SqlglotError
 from sqlglot.generators.postgres import PostgresGenerator
+
+# sqlglot warns on stderr, quoting the text, when it falls back to a raw command; the refusal
+# below is the one message the user gets.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 MAX_SQL_CHARS = 4_000  # one condition in a rule file; a longer text is refused unparsed
 
@@ -104,6 +109,8 @@ def _describe(node: Any) -> str:
         return "a subquery (SELECT/FROM)"
     if isinstance(node, exp.Table):
         return "a table"
+    if isinstance(node, exp.Command | exp.Block):
+        return "a SQL statement"
     if isinstance(node, exp.Anonymous):
         return f"function {str(node.name).lower()!r}"
     if isinstance(node, exp.Func):

@@ -42,6 +42,17 @@ def stderr(result: object) -> str:
     return text
 
 
+@pytest.fixture(autouse=True)
+def _warm_cli(tmp_path: Path) -> None:
+    """Load every lazy import once, so that timed checks time the refusal, not the imports."""
+    assert (
+        check(
+            write(tmp_path / "warm.yaml", "checks: [{type: expression, expr: a > 1}]\n")
+        ).exit_code
+        == 0
+    )  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
     return write(tmp_path / "customers.csv", "id,a,country\n1,x,DE\n2,y,NO\n3,z,SE\n")
@@ -302,6 +313,23 @@ def test_billion_laughs_stays_within_bounded_memory(tmp_path: Path) -> None:
     )
     assert done.returncode == 2, done.stderr
     assert "YAML aliases expand" in done.stderr
+
+
+def test_deep_nesting_and_self_referring_aliases_are_refused(tmp_path: Path) -> None:
+    cases = {
+        "deep.yaml": ("vars:\n  x: " + "[" * 70 + "]" * 70 + "\n", "nests more than 64 levels"),
+        "deeper.yaml": (
+            "vars:\n  x: " + "[" * 100_000 + "]" * 100_000 + "\n",
+            "nests more than 64",
+        ),
+        "loop.yaml": ("vars:\n  x: &me [*me]\n", "YAML alias refers to itself"),
+    }
+    for name, (text, problem) in cases.items():
+        started = time.perf_counter()
+        result = check(write(tmp_path / name, text))
+        assert time.perf_counter() - started < 1.0
+        assert result.exit_code == 2  # type: ignore[attr-defined]
+        assert problem in stderr(result)
 
 
 def test_a_few_aliases_still_work(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ Position = tuple[str, int, int]  # file, line (1-based), column (1-based)
 _VAR = re.compile(r"\$\{(vars|env)\.([A-Za-z_][A-Za-z0-9_]*)\}")
 _BOOL = "tag:yaml.org,2002:bool"
 MAX_NODES = 100_000  # values in one rule file after aliases are expanded
+MAX_DEPTH = 64  # levels of nesting (a rule file needs about eight)
 MAX_FILES = 32  # rule files one load may read through extends:
 
 
@@ -35,6 +36,29 @@ class RuleFileLoader(yaml.SafeLoader):
     `true`/`false` are booleans and only plain decimals are integers (YAML 1.2's core schema,
     without leading zeros): everything else is the string written. Keys too: `on: standardised`.
     """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # refused at the first level too deep, before Python's own recursion limit is near
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise ConfigError(
+                    [
+                        ConfigIssue(
+                            mark.name,
+                            mark.line + 1,
+                            mark.column + 1,
+                            "",
+                            f"nests more than {MAX_DEPTH} levels deep",
+                        )
+                    ]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         for key_node, _ in node.value:
@@ -90,6 +114,7 @@ def _read_one(path: Path) -> Located:
     except NamedFileProblem as exc:
         raise ConfigError([ConfigIssue(name, None, None, "", exc.problem, exc.hint)]) from None
     loader = RuleFileLoader(text)
+    loader.name = name  # marks name the file (the depth refusal reads it)
     try:
         node = loader.get_single_node()
         _check_expanded_size(node, name)
@@ -124,13 +149,15 @@ def _no_quotes(text: str) -> str:
 
 
 def _check_expanded_size(node: yaml.Node | None, name: str) -> None:
-    """Refuse a document whose aliases expand past MAX_NODES ("billion laughs") or loop.
+    """Refuse a document whose aliases expand past MAX_NODES ("billion laughs"), that nests
+    deeper than MAX_DEPTH, or whose alias refers to itself.
 
     Counted on the node graph with one memo per node, so the check itself stays linear.
     """
     if node is None:
         return
     size: dict[int, int] = {}
+    depth: dict[int, int] = {}
     busy: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(node, False)]
     while stack:
@@ -140,35 +167,25 @@ def _check_expanded_size(node: yaml.Node | None, name: str) -> None:
         if done:
             busy.discard(key)
             size[key] = 1 + sum(size[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
             if size[key] > MAX_NODES:
-                mark = current.start_mark
-                raise ConfigError(
-                    [
-                        ConfigIssue(
-                            name,
-                            mark.line + 1,
-                            mark.column + 1,
-                            "",
-                            f"YAML aliases expand to more than {MAX_NODES:,} values",
-                            "write the values out, or use fewer aliases (*name)",
-                        )
-                    ]
-                )
+                _refuse(name, current, f"YAML aliases expand to more than {MAX_NODES:,} values",
+                        "write the values out, or use fewer aliases (*name)")  # fmt: skip
+            if depth[key] > MAX_DEPTH:
+                _refuse(name, current, f"nests more than {MAX_DEPTH} levels deep", None)
             continue
         if key in size:
             continue
         if key in busy:
-            mark = current.start_mark
-            raise ConfigError(
-                [
-                    ConfigIssue(
-                        name, mark.line + 1, mark.column + 1, "", "YAML alias refers to itself"
-                    )
-                ]
-            )
+            _refuse(name, current, "YAML alias refers to itself", None)
         busy.add(key)
         stack.append((current, True))
         stack.extend((c, False) for c in children if id(c) not in size)
+
+
+def _refuse(name: str, node: yaml.Node, problem: str, hint: str | None) -> None:
+    mark = node.start_mark
+    raise ConfigError([ConfigIssue(name, mark.line + 1, mark.column + 1, "", problem, hint)])
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

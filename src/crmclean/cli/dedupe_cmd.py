@@ -14,24 +14,22 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
-from crmclean.cli.options import InputArg, QuietOpt, RulesOpt
+from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, TableOrJson, TableOrJsonOpt
+from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.models import RuleFile
-from crmclean.core.cleaning import clean
 from crmclean.core.masking import kind_for
 from crmclean.core.matching import (
     DedupeResult,
     MatchingSpec,
-    column_problems,
-    dedupe,
     model_from_dict,
     model_to_dict,
 )
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.scoring import MatchModel
-from crmclean.errors import ConfigError, InputError, UsageError
-from crmclean.io.readers import read_table
+from crmclean.errors import ConfigError, InputError
+from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.matching_console import print_dedupe
 
@@ -56,17 +54,7 @@ def read_model(path: Path, spec: MatchingSpec) -> MatchModel:
 
 
 def read_decisions(path: Path) -> pl.DataFrame:
-    frame = read_table(path).frame
-    problems = decisions_.problems(frame)
-    if problems:
-        raise UsageError(f"{path}: " + "; ".join(problems), hint="see docs/matching.md#decisions")
-    return frame.select(decisions_.REQUIRED_COLUMNS)
-
-
-def load_cleaned(input_path: Path, rules: RuleFile) -> pl.DataFrame:
-    types = {name: c.type for name, c in rules.columns.items()}
-    frame = read_table(input_path, id_column=rules.dataset.id_column, types=types).frame
-    return clean(frame, rules).frame
+    return read_decisions_file(path).select(decisions_.REQUIRED_COLUMNS)
 
 
 def pii_kinds(rules: RuleFile) -> dict[str, str]:
@@ -130,20 +118,14 @@ def dedupe_command(
     force: Annotated[
         bool, typer.Option("--force", help="Run blocking rules above max_pairs_per_rule.")
     ] = False,
-    output_format: Annotated[
-        str, typer.Option("--format", help="table or json (the dedupe.json summary).")
-    ] = "table",
+    output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
 ) -> None:
     """Find duplicate customers: block, compare, train (or --model), score and cluster."""
-    if output_format not in ("table", "json"):
-        raise UsageError(f"--format must be table or json, not {output_format!r}")
     loaded = load_rules(rules)
+    prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
     spec = matching_spec(loaded)
-    frame = load_cleaned(input_path, loaded.rules)
-    problems = column_problems(frame.columns, spec)
-    if problems:
-        raise ConfigError([loaded.issue(p, m, h) for p, m, h in problems])
+    frame = prepared.plan.clean(prepared.frame).frame
     saved = read_model(model, spec) if model else None
     decisions_path = decisions
     if decisions_path is None and spec.decisions:
@@ -152,7 +134,7 @@ def dedupe_command(
         decisions_path = configured if configured.exists() else None
     decided = read_decisions(decisions_path) if decisions_path else None
     try:
-        result = dedupe(frame, spec, model=saved, seed=seed, decisions=decided, force=force)
+        result = prepared.plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise exc.about(input_path) from None
     document = summary(result, loaded, spec)
@@ -163,7 +145,7 @@ def dedupe_command(
         write_parquet(frame, folder / "clean.parquet")
         write_json(model_to_dict(result.model), folder / "model.json")
         write_json(document, folder / "dedupe.json")
-    if output_format == "json":
+    if output_format is TableOrJson.json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif not quiet:
         print_dedupe(stdout_console(), document)

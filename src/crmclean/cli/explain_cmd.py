@@ -15,7 +15,7 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stdout_console
-from crmclean.cli.options import ShowValuesOpt
+from crmclean.cli.options import ShowValuesOpt, TableOrJson, TableOrJsonOpt
 from crmclean.core.masking import MaskKind, mask_value
 from crmclean.core.matching import MatchingSpec, model_from_dict
 from crmclean.core.matching.explain import explain_pair, verdict
@@ -63,7 +63,7 @@ def explain_command(
     record_a: Annotated[str, typer.Argument(help="A record id.")],
     record_b: Annotated[str, typer.Argument(help="Another record id.")],
     show_values: ShowValuesOpt = False,
-    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output_format: TableOrJsonOpt = TableOrJson.table,
 ) -> None:
     """Explain a pair: values, comparison level and Bayes factor per field, and the verdict."""
     summary = _json(out / "dedupe.json")
@@ -88,7 +88,7 @@ def explain_command(
                 for side in ("left", "right"):
                     value = row[side]
                     row[side] = mask_value(None if value is None else str(value), kind)
-    if output_format == "json":
+    if output_format is TableOrJson.json:
         typer.echo(json.dumps(explanation, indent=2, sort_keys=True, default=str))
     else:
         print_explain(stdout_console(), explanation)

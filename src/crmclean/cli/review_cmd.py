@@ -19,12 +19,13 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import ShowValuesOpt
-from crmclean.cli.run_inputs import decisions_path, read_decisions_file
+from crmclean.cli.run_inputs import decisions_path
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, kind_for, mask_expr
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, OutputError, UsageError
+from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.readers import read_table
 from crmclean.io.writers import write_csv
 from crmclean.report.review_console import pair_view, session_summary, value_columns

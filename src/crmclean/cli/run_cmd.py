@@ -17,22 +17,16 @@ from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.dedupe_cmd import summary as dedupe_summary
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
-from crmclean.cli.run_inputs import (
-    JsonLog,
-    check_setup,
-    read_decisions,
-    read_previous,
-    remove_leftovers,
-)
+from crmclean.cli.rule_setup import prepare
+from crmclean.cli.run_inputs import JsonLog, read_decisions, read_previous, remove_leftovers
 from crmclean.cli.validate_cmd import pii_kinds
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import mask_violations
 from crmclean.core.matching import model_to_dict
-from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
+from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
-from crmclean.io.readers import read_reference_values, read_table
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
@@ -132,9 +126,8 @@ def _run_locked(
     with progress.running() if progress else _nothing():
         _step(progress, log, "read")
         mark = time.perf_counter()
-        types = {name: spec.type for name, spec in rules.columns.items()}
-        read = read_table(input_path, id_column=rules.dataset.id_column, types=types)
-        check_setup(loaded, read.frame)
+        prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
+        read = prepared.read
         if previous_dir is not None and _first_night(previous_dir, out):
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
             log.event("no_previous_run", previous=str(previous_dir))
@@ -143,10 +136,6 @@ def _run_locked(
             previous_dir = None
         previous = read_previous(previous_dir, rules, retrain) if previous_dir else None
         decisions_path, decisions = read_decisions(loaded)
-        reference = {
-            key: read_reference_values(loaded.path.parent / file, column)
-            for _, file, column, key in _reference_requests(loaded)
-        }
         timings["read"] = round(time.perf_counter() - mark, 3)
         log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
 
@@ -156,12 +145,12 @@ def _run_locked(
             previous=previous.run if previous else None,
             decisions=decisions,
             model=previous.model if previous else None,
-            reference=reference,
+            reference=prepared.reference,
             force=force,
         )
         try:
-            result = run_pipeline(
-                read.frame, rules, options, on_step=lambda name: _step(progress, log, name)
+            result = prepared.plan.run(
+                read.frame, options, on_step=lambda name: _step(progress, log, name)
             )
         except InputError as exc:  # e.g. repeated record ids: name the file they are in
             raise exc.about(input_path) from None
@@ -209,12 +198,6 @@ def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
     log.event("step_started", step=name)
     if progress:
         progress.step(name)
-
-
-def _reference_requests(loaded: LoadedRules) -> list[tuple[Any, str, str, str]]:
-    from crmclean.core.validation import reference_requests
-
-    return reference_requests(loaded.rules)
 
 
 def _write_outputs(

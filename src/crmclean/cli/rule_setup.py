@@ -65,6 +65,9 @@ def read_references(loaded: LoadedRules) -> tuple[dict[str, list[str]], list[Set
     for yaml_path, file, column, key in reference_requests(loaded.rules):
         where = loaded.located.where(yaml_path)
         path = (Path(where[0]).parent if where else loaded.path.parent) / file
+        if not path.exists():  # the rule file names a file that is not there: its mistake
+            problems.append(SetupProblem(yaml_path, f"cannot use {file}: file not found"))
+            continue
         try:
             frame = read_table(path).frame
         except InputError as exc:

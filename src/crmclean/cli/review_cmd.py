@@ -19,6 +19,7 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import ShowValuesOpt
+from crmclean.cli.review_import import refuse_pairs, run_record_ids
 from crmclean.cli.run_inputs import decisions_path
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -163,7 +164,7 @@ def review(
         )
     steward = by or _user()
     if import_file is not None:
-        _import(import_file, path, steward)
+        _import(import_file, path, steward, run_record_ids(out))
         return
     pending = _pending(queue, path)
     pii = {
@@ -267,7 +268,7 @@ def _undo(
     return previous
 
 
-def _import(source: Path, path: Path, steward: str) -> None:
+def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
     """Append the decisions filled in a spreadsheet export; blank decisions are skipped."""
     read = read_table(source)
     frame = read.frame
@@ -292,12 +293,15 @@ def _import(source: Path, path: Path, steward: str) -> None:
             f"{where}: decision {written!r} is not match/no_match/y/n{more}",
             "use match or no_match (y or n) and leave undecided rows blank",
         )
+    # the export guards ids against spreadsheet formulas with a leading '
+    ids = [pl.col(c).cast(pl.String).str.strip_chars().str.strip_prefix("'").alias(c) for c in PAIR]
+    rows = rows.with_columns(ids)
+    refuse_pairs(rows, known, lambda index: read.locate(index) if read.locate else None, source)
     rows = rows.select(*PAIR, "answer")
     log = DecisionsLog(path)
     try:
         for left, right, answer_text in rows.iter_rows():  # a steward's sheet, not the data
-            ids = (str(left).lstrip("'"), str(right).lstrip("'"))
-            row = decisions_.decision_row(*ids, ANSWERS[answer_text], decided_by=steward)
+            row = decisions_.decision_row(left, right, ANSWERS[answer_text], decided_by=steward)
             log.append(row)
     finally:
         log.close()

@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import polars as pl
 import typer
@@ -25,8 +25,10 @@ from crmclean.config.loader import LoadedRules
 from crmclean.core.cleaning import CleanResult
 from crmclean.core.masking import MaskKind, kind_for
 from crmclean.errors import UsageError
-from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.io.summary_files import write_summary
+from crmclean.io.writers import atomic_output_dir, write_csv, write_parquet
 from crmclean.report import clean_console
+from crmclean.summaries import CleanSummary
 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Also write clean.csv (spreadsheet-safe).")]
 DryRunOpt = Annotated[
@@ -66,7 +68,7 @@ def clean_command(
         _write(out, result, changes, document, csv, protect=[input_path])
     if not quiet:
         shown = clean_console.examples(changes) if dry_run else None
-        clean_console.render(document, shown, _console(), dry_run)
+        clean_console.render(document.to_dict(), shown, _console(), dry_run)
 
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
@@ -77,7 +79,7 @@ def _write(
     out: Path,
     result: CleanResult,
     changes: pl.DataFrame,
-    document: dict[str, Any],
+    document: CleanSummary,
     csv: bool,
     protect: list[Path],
 ) -> None:
@@ -86,7 +88,7 @@ def _write(
         if csv:
             write_csv(result.frame, folder / "clean.csv")
         write_parquet(changes, folder / "changes.parquet")
-        write_json(document, folder / "clean.json")
+        write_summary(folder, document)
 
 
 def _console() -> Console:

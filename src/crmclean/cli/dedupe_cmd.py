@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import polars as pl
 import typer
@@ -30,8 +30,10 @@ from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.errors import ConfigError, InputError
 from crmclean.io.decisions_file import read_decisions_file
+from crmclean.io.summary_files import write_summary
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.matching_console import print_dedupe
+from crmclean.summaries import DedupeSummary
 
 
 def matching_spec(loaded: LoadedRules) -> MatchingSpec:
@@ -69,7 +71,7 @@ def pii_kinds(rules: RuleFile) -> dict[str, str]:
     return kinds
 
 
-def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> dict[str, Any]:
+def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> DedupeSummary:
     warnings = [
         f"blocking rule {r.rule}: {r.skipped_blocks} block(s) above max_block_size "
         f"{spec.max_block_size} skipped ({r.skipped_pairs:,} pairs); largest "
@@ -83,22 +85,21 @@ def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> di
         for r in result.blocking
         if r.top_block_share > 0.2 and r.pairs > 10_000
     ]
-    return {
-        "command": "dedupe",
-        "rule_file": str(loaded.path),
-        "rules_digest": loaded.digest,
-        "thresholds": spec.thresholds.model_dump(),
-        "prior": result.model.prior,
-        "fingerprint": result.model.fingerprint,
-        "pii": pii_kinds(loaded.rules),
-        "matching": spec.model_dump(mode="json"),
-        "blocking": [
+    return DedupeSummary(
+        rule_file=str(loaded.path),
+        rules_digest=loaded.digest,
+        thresholds=spec.thresholds.model_dump(),
+        prior=result.model.prior,
+        fingerprint=result.model.fingerprint,
+        pii=pii_kinds(loaded.rules),
+        matching=spec.model_dump(mode="json"),
+        blocking=[
             {**r.__dict__, "skipped_examples": [[k, n] for k, n in r.skipped_examples]}
             for r in result.blocking
         ],
-        "stats": result.stats,
-        "warnings": warnings,
-    }
+        stats=result.stats,
+        warnings=warnings,
+    )
 
 
 @app.command("dedupe")
@@ -144,10 +145,10 @@ def dedupe_command(
         write_parquet(result.review, folder / "review.parquet")
         write_parquet(frame, folder / "clean.parquet")
         write_json(model_to_dict(result.model), folder / "model.json")
-        write_json(document, folder / "dedupe.json")
+        write_summary(folder, document)
     if output_format is TableOrJson.json:
-        typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
+        typer.echo(json.dumps(document.to_dict(), indent=2, sort_keys=True, default=str))
     elif not quiet:
-        print_dedupe(stdout_console(), document)
+        print_dedupe(stdout_console(), document.to_dict())
     if not quiet:
         stderr_console().print(f"wrote {out}", markup=False)

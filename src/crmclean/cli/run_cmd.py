@@ -27,9 +27,12 @@ from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
+from crmclean.io.summary_files import write_summary
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.report import json_report
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
+from crmclean.summaries import SCHEMA_VERSION
 
 
 class FailOn(StrEnum):
@@ -161,7 +164,12 @@ def _run_locked(
         mark = time.perf_counter()
         protect = [input_path, loaded.path, *([decisions_path] if decisions_path else [])]
         with atomic_output_dir(out, protect=protect) as tmp:
-            files = _write_outputs(tmp, result, loaded, show_values)
+            facts = json_report.RunFacts(
+                input=read.info.to_dict(), rule_file=str(loaded.path), rule_files=loaded.files,
+                rules_sha256=loaded.digest, started_at=started_at, finished_at=datetime.now(UTC),
+                fail_on=fail_on.value, show_values=show_values,
+            )  # fmt: skip
+            files = _write_outputs(tmp, result, loaded, facts)
             manifest = _manifest(
                 loaded, read.info.to_dict(), result, previous_dir, seed, code, started_at
             )
@@ -201,8 +209,9 @@ def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
 
 
 def _write_outputs(
-    tmp: Path, result: RunResult, loaded: LoadedRules, show_values: bool
+    tmp: Path, result: RunResult, loaded: LoadedRules, facts: json_report.RunFacts
 ) -> list[str]:
+    show_values = facts.show_values
     golden = result.golden
     # violations and changes are written masked, as `validate --out` and `clean --out` write them
     pii = pii_kinds(loaded)
@@ -228,26 +237,13 @@ def _write_outputs(
         write_parquet(frame, tmp / f"{name}.parquet")
     write_csv(golden.golden, tmp / "golden.csv")
     files = [f"{name}.parquet" for name in tables] + ["golden.csv"]
-    validation = result.validation
-    write_json(
-        {
-            "command": "validate",
-            "rows": validation.rows,
-            "score": validation.score,
-            "counts": validation.counts(),
-            "rules": [r.to_dict() for r in validation.results],
-            "values_masked": not show_values,
-        },
-        tmp / "validate.json",
-    )
-    files.append("validate.json")
+    # the same typed summary `validate --out` writes (crmclean.summaries.ValidateSummary)
+    files.append(write_summary(tmp, json_report.build(result.validation, facts, pii)))
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
-        write_json(
-            dedupe_summary(result.dedupe, loaded, loaded.rules.matching), tmp / "dedupe.json"
-        )
-        files += ["model.json", "dedupe.json"]
+        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching)
+        files += ["model.json", write_summary(tmp, summary)]
     return files
 
 
@@ -265,6 +261,7 @@ def _manifest(
     changes = result.golden.changes.group_by("change").len().sort("change")
     matching = rules.matching
     return {
+        "schema_version": SCHEMA_VERSION,  # read back as crmclean.summaries.RunManifest
         "command": "run",
         "crmclean_version": __version__,
         "started_at": started_at.isoformat(timespec="seconds"),

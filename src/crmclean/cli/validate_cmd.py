@@ -21,9 +21,11 @@ from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, kind_for, mask_violations
 from crmclean.core.validation import ValidationResult
-from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.io.summary_files import write_summary
+from crmclean.io.writers import atomic_output_dir, write_csv, write_parquet
 from crmclean.report import json_report, junit, validate_console
 from crmclean.report.html import build_report
+from crmclean.summaries import ValidateSummary
 
 
 class FailOn(StrEnum):
@@ -79,7 +81,7 @@ def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
 def _write_outputs(
     out: Path,
     result: ValidationResult,
-    document: dict[str, object],
+    document: ValidateSummary,
     pii: dict[str, MaskKind],
     show_values: bool,
     protect: list[Path],
@@ -88,20 +90,23 @@ def _write_outputs(
     with atomic_output_dir(out, protect=protect) as folder:
         write_parquet(violations, folder / "violations.parquet")
         write_csv(violations, folder / "violations.csv")
-        write_json(document, folder / "validate.json")
+        write_summary(folder, document)
         build_report(folder, show_values=show_values)
 
 
 def _render(
     result: ValidationResult,
-    document: dict[str, object],
+    document: ValidateSummary,
     output_format: Format,
     fail_on: FailOn,
     quiet: bool,
 ) -> None:
     if output_format is Format.json:
         # the same bytes write_json puts into validate.json
-        typer.echo(json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, default=str))
+        text = json.dumps(
+            document.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, default=str
+        )
+        typer.echo(text)
     elif output_format is Format.junit:
         typer.echo(junit.render(result, fail_on.value))
     elif not quiet:

@@ -28,9 +28,11 @@ from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, OutputError, UsageError
 from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.readers import read_table
+from crmclean.io.summary_files import read_summary
 from crmclean.io.writers import write_csv
 from crmclean.report.review_console import pair_view, session_summary, value_columns
 from crmclean.report.value_mask import make_masker
+from crmclean.summaries import RunManifest
 
 PAIR = ["record_id_l", "record_id_r"]
 ANSWERS = {
@@ -98,26 +100,24 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) == b"\n"
 
 
-def _loaded_rules(out: Path, rules: Path | None, manifest: dict[str, Any]) -> LoadedRules:
+def _loaded_rules(out: Path, rules: Path | None, manifest: RunManifest) -> LoadedRules:
     if rules is None:
-        named = manifest.get("rule_file")
-        if not isinstance(named, str):
-            raise UsageError(f"{out}: the manifest names no rule file", "pass --rules")
+        named = manifest.rule_file
         candidates = [Path(named), out / named, out.parent / named]
         rules = next((c for c in candidates if c.is_file()), Path(named))
     return load_rules(rules)
 
 
-def _read_outputs(out: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
-    import json
-
+def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     try:
         queue = pl.read_parquet(out / "review.parquet")
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_summary(out, RunManifest)
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise InputError(
             f"{out}: not the outputs of `crmclean run` ({exc})", "pass the --out folder of a run"
         ) from None
+    if manifest is None:
+        raise InputError(f"{out}: not the outputs of `crmclean run` (no manifest.json)")
     return queue, manifest
 
 

@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
@@ -25,10 +25,8 @@ from crmclean.config.loader import LoadedRules
 from crmclean.core.cleaning import CleanResult
 from crmclean.core.masking import MaskKind, kind_for
 from crmclean.errors import UsageError
-from crmclean.io.summary_files import write_summary
-from crmclean.io.writers import atomic_output_dir, write_csv, write_parquet
+from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import clean_console
-from crmclean.summaries import CleanSummary
 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Also write clean.csv (spreadsheet-safe).")]
 DryRunOpt = Annotated[
@@ -51,7 +49,7 @@ def clean_command(
         raise UsageError("clean needs --out DIR (or --dry-run to only look)")
     started = datetime.now(UTC)
     loaded = load_rules(rules)
-    data = prepare(loaded, input_path)
+    data = prepare(loaded, input_path)  # the one setup step: exit 2 if the rules do not fit
     result = data.plan.clean(data.frame)
     facts = {
         "input": data.read.info.to_dict(),
@@ -61,14 +59,14 @@ def clean_command(
         "finished_at": datetime.now(UTC).isoformat(),
         "dry_run": dry_run,
     }
-    document = clean_console.summary_document(result, facts)
+    document = clean_console.summary_document(result, facts).to_dict()  # a typed CleanSummary
     pii = pii_kinds(loaded)
     changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
     if not dry_run and out is not None:
         _write(out, result, changes, document, csv, protect=[input_path])
     if not quiet:
         shown = clean_console.examples(changes) if dry_run else None
-        clean_console.render(document.to_dict(), shown, _console(), dry_run)
+        clean_console.render(document, shown, _console(), dry_run)
 
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
@@ -79,7 +77,7 @@ def _write(
     out: Path,
     result: CleanResult,
     changes: pl.DataFrame,
-    document: CleanSummary,
+    document: dict[str, Any],
     csv: bool,
     protect: list[Path],
 ) -> None:
@@ -88,7 +86,7 @@ def _write(
         if csv:
             write_csv(result.frame, folder / "clean.csv")
         write_parquet(changes, folder / "changes.parquet")
-        write_summary(folder, document)
+        write_json(document, folder / "clean.json")
 
 
 def _console() -> Console:

@@ -30,7 +30,6 @@ from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.errors import ConfigError, InputError
 from crmclean.io.decisions_file import read_decisions_file
-from crmclean.io.summary_files import write_summary
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.matching_console import print_dedupe
 from crmclean.summaries import DedupeSummary
@@ -138,17 +137,17 @@ def dedupe_command(
         result = prepared.plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise exc.about(input_path) from None
-    document = summary(result, loaded, spec)
+    document = summary(result, loaded, spec).to_dict()  # a typed DedupeSummary
     with atomic_output_dir(out, protect=[input_path, rules]) as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")
         write_parquet(result.clusters, folder / "clusters.parquet")
         write_parquet(result.review, folder / "review.parquet")
         write_parquet(frame, folder / "clean.parquet")
         write_json(model_to_dict(result.model), folder / "model.json")
-        write_summary(folder, document)
+        write_json(document, folder / "dedupe.json")
     if output_format is TableOrJson.json:
-        typer.echo(json.dumps(document.to_dict(), indent=2, sort_keys=True, default=str))
+        typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif not quiet:
-        print_dedupe(stdout_console(), document.to_dict())
+        print_dedupe(stdout_console(), document)
     if not quiet:
         stderr_console().print(f"wrote {out}", markup=False)

@@ -242,8 +242,11 @@ def _write_outputs(
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
-        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching)
-        files += ["model.json", write_summary(tmp, summary)]
+        write_json(
+            dedupe_summary(result.dedupe, loaded, loaded.rules.matching).to_dict(),
+            tmp / "dedupe.json",
+        )
+        files += ["model.json", "dedupe.json"]
     return files
 
 

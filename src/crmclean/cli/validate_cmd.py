@@ -21,11 +21,9 @@ from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, kind_for, mask_violations
 from crmclean.core.validation import ValidationResult
-from crmclean.io.summary_files import write_summary
-from crmclean.io.writers import atomic_output_dir, write_csv, write_parquet
+from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console
 from crmclean.report.html import build_report
-from crmclean.summaries import ValidateSummary
 
 
 class FailOn(StrEnum):
@@ -54,7 +52,7 @@ def validate_command(
     """Check data against the rule file's checks; report per rule, write violations with --out."""
     started = datetime.now(UTC)
     loaded = load_rules(rules)
-    data = prepare(loaded, input_path)
+    data = prepare(loaded, input_path)  # the one setup step: exit 2 if the rules do not fit
     result = data.plan.validate(data.frame, reference=data.reference, now=started)
     facts = json_report.RunFacts(
         input=data.read.info.to_dict(),
@@ -67,7 +65,7 @@ def validate_command(
         show_values=show_values,
     )
     pii = pii_kinds(loaded)
-    document = json_report.build(result, facts, pii)
+    document = json_report.build(result, facts, pii).to_dict()  # a typed ValidateSummary
     if out is not None:
         _write_outputs(out, result, document, pii, show_values, protect=[input_path])
     _render(result, document, output_format, fail_on, quiet)
@@ -81,7 +79,7 @@ def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
 def _write_outputs(
     out: Path,
     result: ValidationResult,
-    document: ValidateSummary,
+    document: dict[str, object],
     pii: dict[str, MaskKind],
     show_values: bool,
     protect: list[Path],
@@ -90,23 +88,20 @@ def _write_outputs(
     with atomic_output_dir(out, protect=protect) as folder:
         write_parquet(violations, folder / "violations.parquet")
         write_csv(violations, folder / "violations.csv")
-        write_summary(folder, document)
+        write_json(document, folder / "validate.json")
         build_report(folder, show_values=show_values)
 
 
 def _render(
     result: ValidationResult,
-    document: ValidateSummary,
+    document: dict[str, object],
     output_format: Format,
     fail_on: FailOn,
     quiet: bool,
 ) -> None:
     if output_format is Format.json:
         # the same bytes write_json puts into validate.json
-        text = json.dumps(
-            document.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, default=str
-        )
-        typer.echo(text)
+        typer.echo(json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, default=str))
     elif output_format is Format.junit:
         typer.echo(junit.render(result, fail_on.value))
     elif not quiet:

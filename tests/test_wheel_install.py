@@ -29,6 +29,8 @@ pytestmark = pytest.mark.wheel
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 LOWER_BOUND = re.compile(r"^([A-Za-z0-9_.\-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)\s*(?:,.*)?$")
+# Dev tools must not be in the fresh virtualenv; click came in only with import-linter (typer
+# >= 0.26 vendors it), so a crmclean import of it fails here as it does for a pip user.
 DEV_ONLY = ("pytest", "mypy", "ruff", "importlinter", "hypothesis", "click")
 
 

@@ -22,6 +22,7 @@ from typer.exceptions import TyperException
 
 from crmclean import __version__
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
+from crmclean.io.interrupts import interrupt
 
 _state = {"debug": False}
 
@@ -85,10 +86,6 @@ def _traceback() -> None:
         traceback.print_exc()
 
 
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated()
-
-
 @contextlib.contextmanager
 def interrupts_raised() -> Iterator[None]:
     """Ctrl-C raises KeyboardInterrupt and SIGTERM raises Terminated while a command runs, so
@@ -97,8 +94,8 @@ def interrupts_raised() -> Iterator[None]:
         yield
         return
     previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, _raise_terminated),
+        signal.SIGINT: signal.signal(signal.SIGINT, interrupt),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt),
     }
     try:
         yield

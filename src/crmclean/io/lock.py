@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from crmclean.errors import OutputError
+from crmclean.io.interrupts import signals_deferred
 
 
 class OutputLocked(OutputError):
@@ -176,26 +177,30 @@ def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
-    fd = _acquire(path, out)
+    fd = -1
     try:
-        stale = _holder(fd)
-        info = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "command": command,
-            "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+        # a signal arriving while the file is made waits until `finally` will remove it
+        with signals_deferred():
+            fd = _acquire(path, out)
+            stale = _holder(fd)
+            _write_holder(fd, path, command)
+        yield Lock(path, stale)
+    finally:
+        if fd >= 0:
+            _release(fd, path)
+
+
+def _write_holder(fd: int, path: Path, command: str) -> None:
+    info = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "command": command,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    try:
         os.ftruncate(fd, 0)
         os.lseek(fd, 0, os.SEEK_SET)
         os.write(fd, json.dumps(info).encode("utf-8"))
         os.fsync(fd)
-    except OSError as exc:  # disk full, quota, read-only: leave no empty lock file behind
-        _release(fd, path)
+    except OSError as exc:  # disk full, quota, read-only: the caller removes the empty file
         raise OutputError(f"{path}: cannot write the lock file: {exc.strerror or exc}") from None
-    except BaseException:
-        _release(fd, path)
-        raise
-    try:
-        yield Lock(path, stale)
-    finally:
-        _release(fd, path)

@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -30,6 +28,7 @@ import polars as pl
 
 from crmclean.core.spreadsheet import is_e164, neutralise, neutralise_text
 from crmclean.errors import OutputError
+from crmclean.io.interrupts import signals_deferred
 from crmclean.io.lock import output_lock
 from crmclean.io.output_guard import guard_output
 from crmclean.io.run_folder import holds_run
@@ -59,20 +58,22 @@ def atomic_output_dir(
         if not locked:
             remove_leftovers(out)
         _check_target(out, command)
+        tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-            tmp.mkdir()  # not mkdtemp: its 0700 mode would leak into the published folder
-        except OSError as exc:
-            raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
-        try:
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                tmp.mkdir()  # not mkdtemp: its 0700 mode would leak into the published folder
+            except OSError as exc:
+                raise OutputError(
+                    f"{out}: cannot create the output folder: {exc.strerror}"
+                ) from None
             marker = tmp / MARKER
             _write(lambda: marker.write_text(f"written by crmclean {command}\n"), marker)
             yield tmp
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        with _signals_deferred():
+        with signals_deferred():
             _swap_into_place(tmp, out)
 
 
@@ -109,21 +110,6 @@ def remove_leftovers(out: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
     for path in parent.glob(f".{out.name}.tmp-*"):
         shutil.rmtree(path, ignore_errors=True)
-
-
-@contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait until both renames of the swap are done (POSIX)."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    previous = mask(signal.SIG_BLOCK, blocked)
-    try:
-        yield
-    finally:
-        mask(signal.SIG_SETMASK, previous)
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

@@ -195,3 +195,14 @@ def test_every_command_writing_a_folder_takes_the_lock(
     assert not out.exists()
     assert crmclean(command, *args, "--out", out)[0] == 0
     assert not (tmp_path / "out.lock").exists()
+
+
+def test_report_takes_the_lock_of_the_folder_it_rebuilds(
+    night1: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    out = copy_run(night1[2], tmp_path / "out")
+    with output_lock(out):
+        code, err = crmclean("report", out)
+    assert code == 3 and "is writing to" in err[-1], err
+    assert crmclean("report", out, "-q")[0] == 0
+    assert not (tmp_path / "out.lock").exists()

@@ -19,6 +19,7 @@ from rich.console import Console
 
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.options import InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -63,7 +64,7 @@ def clean_command(
     pii = pii_kinds(loaded)
     changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
     if not dry_run and out is not None:
-        _write(out, result, changes, document, csv, protect=[input_path])
+        _write(out, result, changes, document, csv, [input_path, *rule_file_inputs(loaded)])
     if not quiet:
         shown = clean_console.examples(changes) if dry_run else None
         clean_console.render(document, shown, _console(), dry_run)
@@ -81,7 +82,7 @@ def _write(
     csv: bool,
     protect: list[Path],
 ) -> None:
-    with atomic_output_dir(out, protect=protect) as folder:
+    with atomic_output_dir(out, protect, "clean") as folder:
         write_parquet(result.frame, folder / "clean.parquet")
         if csv:
             write_csv(result.frame, folder / "clean.csv")

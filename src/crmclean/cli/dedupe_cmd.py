@@ -15,6 +15,7 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, TableOrJson, TableOrJsonOpt
+from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -138,7 +139,8 @@ def dedupe_command(
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise exc.about(input_path) from None
     document = summary(result, loaded, spec).to_dict()  # a typed DedupeSummary
-    with atomic_output_dir(out, protect=[input_path, rules]) as folder:
+    protect = [input_path, *rule_file_inputs(loaded), model, decisions_path]
+    with atomic_output_dir(out, protect, "dedupe") as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")
         write_parquet(result.clusters, folder / "clusters.parquet")
         write_parquet(result.review, folder / "review.parquet")

@@ -17,8 +17,9 @@ from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.dedupe_cmd import summary as dedupe_summary
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
-from crmclean.cli.run_inputs import JsonLog, read_decisions, read_previous, remove_leftovers
+from crmclean.cli.run_inputs import JsonLog, read_decisions, read_previous
 from crmclean.cli.validate_cmd import pii_kinds
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -27,8 +28,15 @@ from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
+from crmclean.io.output_guard import guard_output
 from crmclean.io.summary_files import write_summary
-from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.io.writers import (
+    atomic_output_dir,
+    remove_leftovers,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 from crmclean.report import json_report
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
@@ -88,6 +96,8 @@ def run(
     try:
         log.event("run_started", input=str(input_path), rules=str(rules), out=str(out))
         loaded = load_rules(rules)
+        # refuse an --out holding anything this run reads, before any work (and again at write)
+        guard_output(out, [input_path, *rule_file_inputs(loaded), log_json], previous)
         with output_lock(out) as lock:
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
@@ -96,8 +106,10 @@ def run(
                 input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
                 report, show_values, quiet, log, started_at,
             )  # fmt: skip
-    except Exception as exc:
-        log.event("run_failed", level="error", error=str(exc), kind=type(exc).__name__)
+    except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
+        log.event(
+            "run_failed", level="error", error=str(exc) or "interrupted", kind=type(exc).__name__
+        )
         raise
     finally:
         log.close()
@@ -131,13 +143,12 @@ def _run_locked(
         mark = time.perf_counter()
         prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
         read = prepared.read
-        if previous_dir is not None and _first_night(previous_dir, out):
+        previous = read_previous(out, previous_dir, rules, retrain)
+        if previous_dir is not None and previous is None:
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
             log.event("no_previous_run", previous=str(previous_dir))
             if not quiet:
                 console.print(f"no previous run in {out}: every golden record is new", markup=False)
-            previous_dir = None
-        previous = read_previous(previous_dir, rules, retrain) if previous_dir else None
         decisions_path, decisions = read_decisions(loaded)
         timings["read"] = round(time.perf_counter() - mark, 3)
         log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
@@ -162,8 +173,8 @@ def _run_locked(
 
         _step(progress, log, "write")
         mark = time.perf_counter()
-        protect = [input_path, loaded.path, *([decisions_path] if decisions_path else [])]
-        with atomic_output_dir(out, protect=protect) as tmp:
+        protect = [input_path, *rule_file_inputs(loaded), decisions_path]
+        with atomic_output_dir(out, protect, "run", previous_dir, locked=True) as tmp:
             facts = json_report.RunFacts(
                 input=read.info.to_dict(), rule_file=str(loaded.path), rule_files=loaded.files,
                 rules_sha256=loaded.digest, started_at=started_at, finished_at=datetime.now(UTC),
@@ -171,7 +182,13 @@ def _run_locked(
             )  # fmt: skip
             files = _write_outputs(tmp, result, loaded, facts)
             manifest = _manifest(
-                loaded, read.info.to_dict(), result, previous_dir, seed, code, started_at
+                loaded,
+                read.info.to_dict(),
+                result,
+                previous.folder if previous else None,
+                seed,
+                code,
+                started_at,
             )
             manifest["decisions_file"] = str(decisions_path) if decisions_path else None
             manifest["quarantine_enabled"] = quarantine
@@ -194,12 +211,6 @@ class _nothing:
 
     def __exit__(self, *args: object) -> None:
         return None
-
-
-def _first_night(previous_dir: Path, out: Path) -> bool:
-    """--previous is --out itself and no run has written it yet."""
-    same = previous_dir.resolve() == out.resolve()
-    return same and not (out / "crosswalk.parquet").exists()
 
 
 def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:

@@ -44,7 +44,7 @@ def synth(
     values: customers.csv/.parquet, truth.csv (record_id, entity_id), entities.csv (which
     entities are hard non-duplicates of which), defects.csv (planted bad values), synth.json."""
     result = generate_detailed(rows, seed, dup_share=dup_share, max_dups=max_dups)
-    with atomic_output_dir(out) as folder:
+    with atomic_output_dir(out, command="synth") as folder:
         if output_format in (SynthFormat.csv, SynthFormat.both):
             # Raw values on purpose: this file is input for crmclean, not for a spreadsheet.
             write_csv(result.customers, folder / "customers.csv", spreadsheet_safe=False)

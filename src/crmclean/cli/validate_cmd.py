@@ -16,6 +16,7 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -67,7 +68,8 @@ def validate_command(
     pii = pii_kinds(loaded)
     document = json_report.build(result, facts, pii).to_dict()  # a typed ValidateSummary
     if out is not None:
-        _write_outputs(out, result, document, pii, show_values, protect=[input_path])
+        protect = [input_path, *rule_file_inputs(loaded)]
+        _write_outputs(out, result, document, pii, show_values, protect=protect)
     _render(result, document, output_format, fail_on, quiet)
     raise typer.Exit(result.exit_code(fail_on.value))
 
@@ -85,7 +87,7 @@ def _write_outputs(
     protect: list[Path],
 ) -> None:
     violations = result.violations if show_values else mask_violations(result.violations, pii)
-    with atomic_output_dir(out, protect=protect) as folder:
+    with atomic_output_dir(out, protect, "validate") as folder:
         write_parquet(violations, folder / "violations.parquet")
         write_csv(violations, folder / "violations.csv")
         write_json(document, folder / "validate.json")

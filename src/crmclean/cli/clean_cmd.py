@@ -20,12 +20,12 @@ from rich.console import Console
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.options import InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
+from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.cleaning import CleanResult, clean, setup_problems
+from crmclean.core.cleaning import CleanResult
 from crmclean.core.masking import MaskKind, kind_for
-from crmclean.errors import ConfigError, UsageError
-from crmclean.io.readers import read_table
+from crmclean.errors import UsageError
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import clean_console
 
@@ -50,18 +50,17 @@ def clean_command(
         raise UsageError("clean needs --out DIR (or --dry-run to only look)")
     started = datetime.now(UTC)
     loaded = load_rules(rules)
-    data = read_table(input_path, id_column=loaded.rules.dataset.id_column)
-    _check_setup(loaded, data.frame.columns)
-    result = clean(data.frame, loaded.rules)
+    data = prepare(loaded, input_path)  # the one setup step: exit 2 if the rules do not fit
+    result = data.plan.clean(data.frame)
     facts = {
-        "input": data.info.to_dict(),
+        "input": data.read.info.to_dict(),
         "rule_file": str(rules),
         "rules_sha256": loaded.digest,
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "dry_run": dry_run,
     }
-    document = clean_console.summary_document(result, facts)
+    document = clean_console.summary_document(result, facts).to_dict()  # a typed CleanSummary
     pii = pii_kinds(loaded)
     changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
     if not dry_run and out is not None:
@@ -73,12 +72,6 @@ def clean_command(
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
     return {n: kind_for(n, c.type) for n, c in loaded.rules.columns.items() if c.pii}
-
-
-def _check_setup(loaded: LoadedRules, columns: list[str]) -> None:
-    problems = setup_problems(loaded.rules, columns)
-    if problems:
-        raise ConfigError([loaded.issue(p.path, p.problem, p.hint) for p in problems])
 
 
 def _write(

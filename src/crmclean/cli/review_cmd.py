@@ -18,16 +18,20 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import ShowValuesOpt
-from crmclean.cli.run_inputs import decisions_path, read_decisions_file
+from crmclean.cli.review_import import refuse_pairs, run_record_ids
+from crmclean.cli.run_inputs import decisions_path
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, kind_for, mask_expr
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, OutputError, UsageError
+from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.readers import read_table
+from crmclean.io.summary_files import read_summary
 from crmclean.io.writers import write_csv
 from crmclean.report.review_console import pair_view, session_summary, value_columns
 from crmclean.report.value_mask import make_masker
+from crmclean.summaries import RunManifest
 
 PAIR = ["record_id_l", "record_id_r"]
 ANSWERS = {
@@ -95,26 +99,24 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) == b"\n"
 
 
-def _loaded_rules(out: Path, rules: Path | None, manifest: dict[str, Any]) -> LoadedRules:
+def _loaded_rules(out: Path, rules: Path | None, manifest: RunManifest) -> LoadedRules:
     if rules is None:
-        named = manifest.get("rule_file")
-        if not isinstance(named, str):
-            raise UsageError(f"{out}: the manifest names no rule file", "pass --rules")
+        named = manifest.rule_file
         candidates = [Path(named), out / named, out.parent / named]
         rules = next((c for c in candidates if c.is_file()), Path(named))
     return load_rules(rules)
 
 
-def _read_outputs(out: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
-    import json
-
+def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     try:
         queue = pl.read_parquet(out / "review.parquet")
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_summary(out, RunManifest)
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
         raise InputError(
             f"{out}: not the outputs of `crmclean run` ({exc})", "pass the --out folder of a run"
         ) from None
+    if manifest is None:
+        raise InputError(f"{out}: not the outputs of `crmclean run` (no manifest.json)")
     return queue, manifest
 
 
@@ -161,7 +163,7 @@ def review(
         )
     steward = by or _user()
     if import_file is not None:
-        _import(import_file, path, steward)
+        _import(import_file, path, steward, run_record_ids(out))
         return
     pending = _pending(queue, path)
     pii = {
@@ -265,7 +267,7 @@ def _undo(
     return previous
 
 
-def _import(source: Path, path: Path, steward: str) -> None:
+def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
     """Append the decisions filled in a spreadsheet export; blank decisions are skipped."""
     read = read_table(source)
     frame = read.frame
@@ -290,12 +292,15 @@ def _import(source: Path, path: Path, steward: str) -> None:
             f"{where}: decision {written!r} is not match/no_match/y/n{more}",
             "use match or no_match (y or n) and leave undecided rows blank",
         )
+    # the export guards ids against spreadsheet formulas with a leading '
+    ids = [pl.col(c).cast(pl.String).str.strip_chars().str.strip_prefix("'").alias(c) for c in PAIR]
+    rows = rows.with_columns(ids)
+    refuse_pairs(rows, known, lambda index: read.locate(index) if read.locate else None, source)
     rows = rows.select(*PAIR, "answer")
     log = DecisionsLog(path)
     try:
         for left, right, answer_text in rows.iter_rows():  # a steward's sheet, not the data
-            ids = (str(left).lstrip("'"), str(right).lstrip("'"))
-            row = decisions_.decision_row(*ids, ANSWERS[answer_text], decided_by=steward)
+            row = decisions_.decision_row(left, right, ANSWERS[answer_text], decided_by=steward)
             log.append(row)
     finally:
         log.close()

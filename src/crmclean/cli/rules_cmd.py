@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console
+from crmclean.cli.rule_setup import located
 from crmclean.config import load_rules
 from crmclean.config.models import RuleFile
+from crmclean.core.regexes import regex_problems
 
 rules_app = typer.Typer(help="Work with rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -23,6 +25,9 @@ def check(
     """Validate a rule file; every problem is listed as file:line:col path: problem (hint)."""
     loaded = load_rules(rule_file)
     rules = loaded.rules
+    problems = regex_problems(rules)  # what needs no data is checked here as at setup
+    if problems:
+        raise located(loaded, problems)
     n_checks = sum(len(c.checks) for c in rules.columns.values()) + len(rules.checks)
     stderr_console().print(
         f"{rule_file}: ok ({len(rules.columns)} columns, {n_checks} checks, "

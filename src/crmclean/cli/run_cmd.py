@@ -18,22 +18,18 @@ from crmclean.cli.app import app, stderr_console
 from crmclean.cli.dedupe_cmd import summary as dedupe_summary
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
-from crmclean.cli.run_inputs import (
-    JsonLog,
-    check_setup,
-    read_decisions,
-    read_previous,
-)
+from crmclean.cli.rule_setup import prepare
+from crmclean.cli.run_inputs import JsonLog, read_decisions, read_previous
 from crmclean.cli.validate_cmd import pii_kinds
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import mask_violations
 from crmclean.core.matching import model_to_dict
-from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
+from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
 from crmclean.io.output_guard import guard_output
-from crmclean.io.readers import read_reference_values, read_table
+from crmclean.io.summary_files import write_summary
 from crmclean.io.writers import (
     atomic_output_dir,
     remove_leftovers,
@@ -41,8 +37,10 @@ from crmclean.io.writers import (
     write_json,
     write_parquet,
 )
+from crmclean.report import json_report
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
+from crmclean.summaries import SCHEMA_VERSION
 
 
 class FailOn(StrEnum):
@@ -143,9 +141,8 @@ def _run_locked(
     with progress.running() if progress else _nothing():
         _step(progress, log, "read")
         mark = time.perf_counter()
-        types = {name: spec.type for name, spec in rules.columns.items()}
-        read = read_table(input_path, id_column=rules.dataset.id_column, types=types)
-        check_setup(loaded, read.frame)
+        prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
+        read = prepared.read
         previous = read_previous(out, previous_dir, rules, retrain)
         if previous_dir is not None and previous is None:
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
@@ -153,10 +150,6 @@ def _run_locked(
             if not quiet:
                 console.print(f"no previous run in {out}: every golden record is new", markup=False)
         decisions_path, decisions = read_decisions(loaded)
-        reference = {
-            key: read_reference_values(loaded.path.parent / file, column)
-            for _, file, column, key in _reference_requests(loaded)
-        }
         timings["read"] = round(time.perf_counter() - mark, 3)
         log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
 
@@ -166,12 +159,12 @@ def _run_locked(
             previous=previous.run if previous else None,
             decisions=decisions,
             model=previous.model if previous else None,
-            reference=reference,
+            reference=prepared.reference,
             force=force,
         )
         try:
-            result = run_pipeline(
-                read.frame, rules, options, on_step=lambda name: _step(progress, log, name)
+            result = prepared.plan.run(
+                read.frame, options, on_step=lambda name: _step(progress, log, name)
             )
         except InputError as exc:  # e.g. repeated record ids: name the file they are in
             raise exc.about(input_path) from None
@@ -182,7 +175,12 @@ def _run_locked(
         mark = time.perf_counter()
         protect = [input_path, *rule_file_inputs(loaded), decisions_path]
         with atomic_output_dir(out, protect, "run", previous_dir, locked=True) as tmp:
-            files = _write_outputs(tmp, result, loaded, show_values)
+            facts = json_report.RunFacts(
+                input=read.info.to_dict(), rule_file=str(loaded.path), rule_files=loaded.files,
+                rules_sha256=loaded.digest, started_at=started_at, finished_at=datetime.now(UTC),
+                fail_on=fail_on.value, show_values=show_values,
+            )  # fmt: skip
+            files = _write_outputs(tmp, result, loaded, facts)
             manifest = _manifest(
                 loaded,
                 read.info.to_dict(),
@@ -221,15 +219,10 @@ def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
         progress.step(name)
 
 
-def _reference_requests(loaded: LoadedRules) -> list[tuple[Any, str, str, str]]:
-    from crmclean.core.validation import reference_requests
-
-    return reference_requests(loaded.rules)
-
-
 def _write_outputs(
-    tmp: Path, result: RunResult, loaded: LoadedRules, show_values: bool
+    tmp: Path, result: RunResult, loaded: LoadedRules, facts: json_report.RunFacts
 ) -> list[str]:
+    show_values = facts.show_values
     golden = result.golden
     # violations and changes are written masked, as `validate --out` and `clean --out` write them
     pii = pii_kinds(loaded)
@@ -255,24 +248,14 @@ def _write_outputs(
         write_parquet(frame, tmp / f"{name}.parquet")
     write_csv(golden.golden, tmp / "golden.csv")
     files = [f"{name}.parquet" for name in tables] + ["golden.csv"]
-    validation = result.validation
-    write_json(
-        {
-            "command": "validate",
-            "rows": validation.rows,
-            "score": validation.score,
-            "counts": validation.counts(),
-            "rules": [r.to_dict() for r in validation.results],
-            "values_masked": not show_values,
-        },
-        tmp / "validate.json",
-    )
-    files.append("validate.json")
+    # the same typed summary `validate --out` writes (crmclean.summaries.ValidateSummary)
+    files.append(write_summary(tmp, json_report.build(result.validation, facts, pii)))
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
         write_json(
-            dedupe_summary(result.dedupe, loaded, loaded.rules.matching), tmp / "dedupe.json"
+            dedupe_summary(result.dedupe, loaded, loaded.rules.matching).to_dict(),
+            tmp / "dedupe.json",
         )
         files += ["model.json", "dedupe.json"]
     return files
@@ -292,6 +275,7 @@ def _manifest(
     changes = result.golden.changes.group_by("change").len().sort("change")
     matching = rules.matching
     return {
+        "schema_version": SCHEMA_VERSION,  # read back as crmclean.summaries.RunManifest
         "command": "run",
         "crmclean_version": __version__,
         "started_at": started_at.isoformat(timespec="seconds"),

@@ -15,14 +15,11 @@ import polars as pl
 
 from crmclean.config.loader import LoadedRules
 from crmclean.config.models import RuleFile
-from crmclean.core import cleaning, validation
 from crmclean.core.golden_ids import IdState
-from crmclean.core.matching import MatchModel, ModelMismatch, column_problems, model_from_dict
-from crmclean.core.matching import decisions as decisions_
+from crmclean.core.matching import MatchModel, ModelMismatch, model_from_dict
 from crmclean.core.pipeline import PreviousRun
-from crmclean.core.survivorship import Settings
-from crmclean.core.survivorship import check_setup as survivorship_problems
-from crmclean.errors import ConfigError, ConfigIssue, InputError, OutputError
+from crmclean.errors import InputError, OutputError
+from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.output_guard import resolved
 from crmclean.io.run_folder import holds_run, read_run_folder
 
@@ -63,35 +60,6 @@ class JsonLog:
             handle, self._handle = self._handle, None
             with contextlib.suppress(OSError):
                 handle.close()
-
-
-def check_setup(loaded: LoadedRules, frame: pl.DataFrame) -> None:
-    """Every way the rule file does not fit this data, all at once, before any work starts."""
-    rules = loaded.rules
-    columns = frame.columns
-    derived = [*columns, *[name for name in rules.derive if name not in columns]]
-    issues: list[ConfigIssue] = [
-        loaded.issue(p.path, p.problem, p.hint) for p in cleaning.setup_problems(rules, columns)
-    ]
-    schema = {**frame.schema, **{name: pl.String() for name in rules.derive}}
-    issues += [loaded.issue(p, m, h) for p, m, h in validation.setup_problems(rules, schema)]
-    if rules.matching is not None:
-        issues += [loaded.issue(p, m, h) for p, m, h in column_problems(derived, rules.matching)]
-    settings = Settings.of(
-        rules.survivorship, rules.dataset.source_column, rules.dataset.updated_column
-    )
-    issues += [
-        loaded.issue(p.path, p.problem, p.hint)
-        for p in survivorship_problems(settings, golden_columns(rules, columns))
-    ]
-    if issues:
-        raise ConfigError(list(dict.fromkeys(issues)))
-
-
-def golden_columns(rules: RuleFile, columns: list[str]) -> list[str]:
-    """Columns golden records are built from: the data without the id column and derived keys."""
-    skip = {rules.dataset.id_column, *rules.derive}
-    return [c for c in columns if c not in skip]
 
 
 @dataclass(frozen=True)
@@ -164,17 +132,3 @@ def read_decisions(loaded: LoadedRules) -> tuple[Path | None, pl.DataFrame | Non
         return path, None
     frame = read_decisions_file(path)
     return path, frame if frame.height else None
-
-
-def read_decisions_file(path: Path) -> pl.DataFrame:
-    """The decisions log as text columns; an empty or header-only file is no decisions yet."""
-    if path.stat().st_size == 0:
-        return decisions_.empty()
-    try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InputError(f"{path}: not a readable decisions file ({exc})") from None
-    problems = decisions_.problems(frame)
-    if problems:
-        raise InputError(f"{path}: " + "; ".join(problems), "fix or remove the offending rows")
-    return frame

@@ -7,7 +7,6 @@ Exit codes: 0 passed (warnings allowed), 1 an error rule failed its threshold (o
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -18,18 +17,11 @@ import typer
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
+from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, kind_for, mask_violations
-from crmclean.core.validation import (
-    RuleSetupError,
-    ValidationResult,
-    reference_requests,
-    setup_problems,
-    validate,
-)
-from crmclean.errors import ConfigError, InputError
-from crmclean.io.readers import read_reference_values, read_table
+from crmclean.core.validation import ValidationResult
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console
 from crmclean.report.html import build_report
@@ -61,15 +53,10 @@ def validate_command(
     """Check data against the rule file's checks; report per rule, write violations with --out."""
     started = datetime.now(UTC)
     loaded = load_rules(rules)
-    data = read_table(input_path, id_column=loaded.rules.dataset.id_column)
-    _check_setup(loaded, data.frame.columns)
-    try:
-        result = validate(data.frame, loaded.rules, reference=_references(loaded), now=started)
-    except RuleSetupError as exc:
-        issues = [loaded.issue(p, problem, hint) for p, problem, hint in exc.problems]
-        raise ConfigError(issues) from None
+    data = prepare(loaded, input_path)  # the one setup step: exit 2 if the rules do not fit
+    result = data.plan.validate(data.frame, reference=data.reference, now=started)
     facts = json_report.RunFacts(
-        input=data.info.to_dict(),
+        input=data.read.info.to_dict(),
         rule_file=str(rules),
         rule_files=loaded.files,
         rules_sha256=loaded.digest,
@@ -79,7 +66,7 @@ def validate_command(
         show_values=show_values,
     )
     pii = pii_kinds(loaded)
-    document = json_report.build(result, facts, pii)
+    document = json_report.build(result, facts, pii).to_dict()  # a typed ValidateSummary
     if out is not None:
         protect = [input_path, *rule_file_inputs(loaded)]
         _write_outputs(out, result, document, pii, show_values, protect=protect)
@@ -89,28 +76,6 @@ def validate_command(
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
     return {n: kind_for(n, c.type) for n, c in loaded.rules.columns.items() if c.pii}
-
-
-def _check_setup(loaded: LoadedRules, columns: Sequence[str]) -> None:
-    problems = setup_problems(loaded.rules, columns)
-    if problems:
-        raise ConfigError([loaded.issue(path, problem, hint) for path, problem, hint in problems])
-
-
-def _references(loaded: LoadedRules) -> dict[str, list[str]]:
-    """Read every values_from CSV, relative to the rule file that names it."""
-    values: dict[str, list[str]] = {}
-    issues = []
-    for yaml_path, file, column, key in reference_requests(loaded.rules):
-        where = loaded.located.where(yaml_path)
-        base = Path(where[0]).parent if where else loaded.path.parent
-        try:
-            values[key] = read_reference_values(base / file, column)
-        except InputError as exc:
-            issues.append(loaded.issue(yaml_path, f"cannot use {file}: {exc.message}", exc.hint))
-    if issues:
-        raise ConfigError(issues)
-    return values
 
 
 def _write_outputs(

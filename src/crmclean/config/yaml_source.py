@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from crmclean.errors import ConfigError, ConfigIssue
+from crmclean.errors import ConfigError, ConfigIssue, InputError
 
 Path_ = tuple[str | int, ...]
 Position = tuple[str, int, int]  # file, line (1-based), column (1-based)
@@ -68,10 +68,12 @@ def _read_one(path: Path) -> Located:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([ConfigIssue(name, None, None, "", "rule file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
         raise ConfigError(
             [ConfigIssue(name, None, None, "", f"cannot read rule file: {exc}")]
         ) from None
+    except OSError as exc:  # permissions, a folder: unreadable input, exit 3
+        raise InputError(f"{name}: cannot read the rule file: {exc.strerror or exc}") from None
     try:
         node = yaml.compose(text, Loader=RuleFileLoader)
         data = yaml.load(text, Loader=RuleFileLoader)

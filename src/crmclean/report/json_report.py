@@ -15,8 +15,9 @@ import polars as pl
 from crmclean import __version__
 from crmclean.core.masking import MaskKind, mask_violations
 from crmclean.core.validation import FailOn, ValidationResult
+from crmclean.summaries import RuleOutcome, ValidateSummary, ValidateTotals
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "1"  # crmclean.summaries.SCHEMA_VERSION
 SAMPLES_PER_RULE = 5
 SCORE_METHOD = (
     "100 x weighted mean of (1 - violating share) over rules that checked rows; "
@@ -63,40 +64,40 @@ def build(
     facts: RunFacts,
     pii: Mapping[str, MaskKind],
     per_rule: int = SAMPLES_PER_RULE,
-) -> dict[str, Any]:
+) -> ValidateSummary:
     shown = samples(result, pii, facts.show_values, per_rule)
     counts = result.counts()
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "command": "validate",
-        "crmclean_version": __version__,
-        "started_at": facts.started_at.isoformat(timespec="seconds"),
-        "finished_at": facts.finished_at.isoformat(timespec="seconds"),
-        "input": dict(facts.input),
-        "rule_file": facts.rule_file,
-        "rule_files": list(facts.rule_files),
-        "rule_file_sha256": facts.rules_sha256,
-        "values_masked": not facts.show_values,
-        "pii": dict(sorted(pii.items())),
-        "results": [
-            {**r.to_dict(), "share": round(r.share, 6), "samples": shown.get(r.rule_id, [])}
+    return ValidateSummary(
+        crmclean_version=__version__,
+        started_at=facts.started_at.isoformat(timespec="seconds"),
+        finished_at=facts.finished_at.isoformat(timespec="seconds"),
+        input=dict(facts.input),
+        rule_file=facts.rule_file,
+        rule_files=list(facts.rule_files),
+        rule_file_sha256=facts.rules_sha256,
+        values_masked=not facts.show_values,
+        pii=dict(sorted(pii.items())),
+        results=[
+            RuleOutcome.from_dict(
+                {**r.to_dict(), "share": round(r.share, 6), "samples": shown.get(r.rule_id, [])}
+            )
             for r in result.results
         ],
-        "summary": {
-            "rows": result.rows,
-            "rules": len(result.results),
-            "passed": counts["pass"],
-            "warned": counts["warn"],
-            "failed": counts["fail"],
-            "violations": result.violations.height,
-            "records_with_violations": _records(result.violations),
-            "status": overall_status(result),
-            "fail_on": facts.fail_on,
-            "exit_code": result.exit_code(facts.fail_on),
-        },
-        "score": result.score,
-        "score_method": SCORE_METHOD,
-    }
+        summary=ValidateTotals(
+            rows=result.rows,
+            rules=len(result.results),
+            passed=counts["pass"],
+            warned=counts["warn"],
+            failed=counts["fail"],
+            violations=result.violations.height,
+            records_with_violations=_records(result.violations),
+            status=overall_status(result),
+            fail_on=facts.fail_on,
+            exit_code=result.exit_code(facts.fail_on),
+        ),
+        score=result.score,
+        score_method=SCORE_METHOD,
+    )
 
 
 def _records(violations: pl.DataFrame) -> int:

@@ -32,6 +32,7 @@ from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.errors import ConfigError, InputError, UsageError
 from crmclean.io.readers import read_table
+from crmclean.io.regular_file import read_text
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.matching_console import print_dedupe
 
@@ -47,10 +48,8 @@ def matching_spec(loaded: LoadedRules) -> MatchingSpec:
 
 def read_model(path: Path, spec: MatchingSpec) -> MatchModel:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: model file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = json.loads(read_text(path, "model file"))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not a readable JSON model ({exc})") from None
     return model_from_dict(document, spec)
 

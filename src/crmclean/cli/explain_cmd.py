@@ -20,33 +20,33 @@ from crmclean.core.masking import MaskKind, mask_value
 from crmclean.core.matching import MatchingSpec, model_from_dict
 from crmclean.core.matching.explain import explain_pair, verdict
 from crmclean.errors import InputError
+from crmclean.io.regular_file import is_present, read_text
 from crmclean.report.matching_console import print_explain
 
 
 def _json(path: Path) -> Any:
+    _present(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: missing", hint="pass the --out folder of `crmclean dedupe`"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not readable JSON ({exc})") from None
 
 
+def _present(path: Path) -> None:
+    if not is_present(path):
+        raise InputError(f"{path}: missing", hint="pass the --out folder of `crmclean dedupe`")
+
+
 def _parquet(path: Path) -> pl.DataFrame:
+    _present(path)
     try:
         return pl.read_parquet(path)
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: missing", hint="pass the --out folder of `crmclean dedupe`"
-        ) from None
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({exc})") from None
 
 
 def _decision(path: Path | None, low: str, high: str) -> str | None:
-    if path is None or not path.is_file():
+    if path is None or not is_present(path, "decisions file"):
         return None
     from crmclean.cli.dedupe_cmd import read_decisions
     from crmclean.core.matching.decisions import normalise

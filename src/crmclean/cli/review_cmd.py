@@ -26,6 +26,7 @@ from crmclean.core.masking import MaskKind, kind_for, mask_expr
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, OutputError, UsageError
 from crmclean.io.readers import read_table
+from crmclean.io.regular_file import is_present, read_text, require_regular_file
 from crmclean.io.writers import write_csv
 from crmclean.report.review_console import pair_view, session_summary, value_columns
 from crmclean.report.value_mask import make_masker
@@ -110,17 +111,19 @@ def _read_outputs(out: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     import json
 
     try:
+        require_regular_file(out / "review.parquet", "review queue")
         queue = pl.read_parquet(out / "review.parquet")
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        manifest = json.loads(read_text(out / "manifest.json", "manifest"))
+    except (InputError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        reason = exc.message if isinstance(exc, InputError) else exc
         raise InputError(
-            f"{out}: not the outputs of `crmclean run` ({exc})", "pass the --out folder of a run"
+            f"{out}: not the outputs of `crmclean run` ({reason})", "pass the --out folder of a run"
         ) from None
     return queue, manifest
 
 
 def _pending(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
-    if not path.is_file() or path.stat().st_size == 0:
+    if not is_present(path, "decisions file") or path.stat().st_size == 0:
         return queue
     decided = read_decisions_file(path)
     if decided.height == 0:
@@ -161,6 +164,7 @@ def review(
             "add `decisions: decisions.csv` under matching:",
         )
     steward = by or _user()
+    is_present(path, "decisions file")  # a FIFO or device there would block the appends
     if import_file is not None:
         _import(import_file, path, steward)
         return
@@ -190,12 +194,12 @@ def _level_names(out: Path) -> dict[str, dict[int, str]]:
     import json
 
     try:
-        model = json.loads((out / "model.json").read_text(encoding="utf-8"))
+        model = json.loads(read_text(out / "model.json", "model file"))
         return {
             str(c["name"]): {int(lv["gamma"]): str(lv["label"]) for lv in c["levels"]}
             for c in model["comparisons"]
         }
-    except (OSError, ValueError, KeyError, TypeError):
+    except (InputError, ValueError, KeyError, TypeError):
         return {}  # no model (no matching section) or an older format: show level numbers
 
 

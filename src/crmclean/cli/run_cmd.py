@@ -33,6 +33,7 @@ from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
 from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
 from crmclean.io.readers import read_reference_values, read_table
+from crmclean.io.regular_file import read_text
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
@@ -333,5 +334,5 @@ def _build_report(tmp: Path, out: Path, show_values: bool, log: JsonLog) -> Path
 
 def load_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a run's outputs (for `review` and tests)."""
-    data: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(read_text(folder / "manifest.json", "manifest"))
     return data

@@ -23,6 +23,7 @@ from crmclean.core.pipeline import PreviousRun
 from crmclean.core.survivorship import Settings
 from crmclean.core.survivorship import check_setup as survivorship_problems
 from crmclean.errors import ConfigError, ConfigIssue, InputError, OutputError
+from crmclean.io.regular_file import is_present, read_text, require_regular_file
 
 RECORD_ID = "record_id"
 
@@ -95,7 +96,7 @@ class Previous:
 def read_previous(folder: Path, rules: RuleFile, retrain: bool) -> Previous:
     """The previous run's crosswalk, golden records, id high-water mark and match model."""
     crosswalk_path = folder / "crosswalk.parquet"
-    if not crosswalk_path.is_file():
+    if not is_present(crosswalk_path, "crosswalk"):
         raise InputError(
             f"{folder}: no crosswalk.parquet from a previous run",
             "pass the --out folder of an earlier `crmclean run`",
@@ -103,7 +104,7 @@ def read_previous(folder: Path, rules: RuleFile, retrain: bool) -> Previous:
     try:
         crosswalk = pl.read_parquet(crosswalk_path, columns=[RECORD_ID, "golden_id"])
         golden_path = folder / "golden.parquet"
-        golden = pl.read_parquet(golden_path) if golden_path.is_file() else None
+        golden = pl.read_parquet(golden_path) if is_present(golden_path) else None
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{folder}: previous outputs are not readable ({exc})") from None
     manifest = _json(folder / "manifest.json")
@@ -119,11 +120,11 @@ def read_previous(folder: Path, rules: RuleFile, retrain: bool) -> Previous:
 
 
 def _json(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
+    if not is_present(path):
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not readable JSON ({exc})") from None
     return data if isinstance(data, dict) else None
 
@@ -138,7 +139,7 @@ def decisions_path(loaded: LoadedRules) -> Path | None:
 def read_decisions(loaded: LoadedRules) -> tuple[Path | None, pl.DataFrame | None]:
     """The steward decisions file named by `matching.decisions` (absent: no decisions yet)."""
     path = decisions_path(loaded)
-    if path is None or not path.is_file():
+    if path is None or not is_present(path, "decisions file"):
         return path, None
     frame = read_decisions_file(path)
     return path, frame if frame.height else None
@@ -146,7 +147,7 @@ def read_decisions(loaded: LoadedRules) -> tuple[Path | None, pl.DataFrame | Non
 
 def read_decisions_file(path: Path) -> pl.DataFrame:
     """The decisions log as text columns; an empty or header-only file is no decisions yet."""
-    if path.stat().st_size == 0:
+    if require_regular_file(path, "decisions file").st_size == 0:
         return decisions_.empty()
     try:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8")

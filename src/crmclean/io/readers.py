@@ -18,6 +18,7 @@ import polars as pl
 from crmclean.config.models import DEFAULT_NULL_TOKENS
 from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
+from crmclean.io.regular_file import require_regular_file
 from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
 
 RECORD_ID = "record_id"
@@ -114,18 +115,8 @@ def check_required_columns(path: Path, columns: Sequence[str], needed: Sequence[
 
 
 def _check_file(path: Path) -> int:
-    if not path.exists():
-        raise InputError(
-            f"{path}: file not found", f"check the path; the working folder is {Path.cwd()}"
-        )
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a file", "name the data file inside it")
-    try:
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be opened: {exc.strerror}", "check permissions") from None
+    """A readable regular file with data: FIFOs, devices and stdin are refused before any open."""
+    size = require_regular_file(path).st_size
     if size == 0:
         raise InputError(f"{path}: is empty (0 bytes)", "export the data again")
     return size

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from crmclean import __version__
+from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode
 
 _state = {"debug": False}
@@ -49,7 +50,8 @@ class ErrorBoundaryGroup(TyperGroup):
             if _state["debug"] or "--debug" in sys.argv:
                 traceback.print_exc()
             stderr_console().print(
-                f"crmclean: error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
+                f"crmclean: error: unexpected {type(exc).__name__}: "
+                f"{redact_engine_message(str(exc))[:300]} "
                 "(this is a crmclean bug or an input it does not understand; "
                 "rerun with --debug for the traceback and report it)",
                 markup=False,

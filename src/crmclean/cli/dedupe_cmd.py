@@ -19,7 +19,7 @@ from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.models import RuleFile
 from crmclean.core.cleaning import clean
-from crmclean.core.masking import kind_for
+from crmclean.core.masking import MaskKind, personal_columns
 from crmclean.core.matching import (
     DedupeResult,
     MatchingSpec,
@@ -64,20 +64,15 @@ def read_decisions(path: Path) -> pl.DataFrame:
 
 def load_cleaned(input_path: Path, rules: RuleFile) -> pl.DataFrame:
     types = {name: c.type for name, c in rules.columns.items()}
-    frame = read_table(input_path, id_column=rules.dataset.id_column, types=types).frame
+    frame = read_table(
+        input_path, id_column=rules.dataset.id_column, types=types, personal=pii_kinds(rules)
+    ).frame
     return clean(frame, rules).frame
 
 
-def pii_kinds(rules: RuleFile) -> dict[str, str]:
-    """`pii: true` columns and how to mask them; derived keys inherit it from their sources."""
-    kinds: dict[str, str] = {
-        name: kind_for(name, c.type) for name, c in rules.columns.items() if c.pii
-    }
-    for name, derived in rules.derive.items():
-        inherited = [kinds[source] for source in derived.sources if source in kinds]
-        if inherited:
-            kinds[name] = inherited[0]
-    return kinds
+def pii_kinds(rules: RuleFile) -> dict[str, MaskKind]:
+    """Personal columns and how to mask them (crmclean.core.masking.personal_columns)."""
+    return personal_columns(rules)
 
 
 def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> dict[str, Any]:
@@ -154,7 +149,7 @@ def dedupe_command(
         result = dedupe(frame, spec, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise exc.about(input_path) from None
-    document = summary(result, loaded, spec)
+    document = loaded.scrub(summary(result, loaded, spec))
     with atomic_output_dir(out, protect=[input_path, rules]) as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")
         write_parquet(result.clusters, folder / "clusters.parquet")

@@ -22,7 +22,7 @@ from crmclean.cli.options import ShowValuesOpt
 from crmclean.cli.run_inputs import decisions_path, read_decisions_file
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import MaskKind, kind_for, mask_expr
+from crmclean.core.masking import MaskKind, mask_expr, personal_columns
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, OutputError, UsageError
 from crmclean.io.readers import read_table
@@ -169,9 +169,7 @@ def review(
         _import(import_file, path, steward)
         return
     pending = _pending(queue, path)
-    pii = {
-        name: kind_for(name, spec.type) for name, spec in loaded.rules.columns.items() if spec.pii
-    }
+    pii = personal_columns(loaded.rules)
     if output_format is ReviewFormat.csv:
         _export(pending, output, pii, show_values)
         return

@@ -27,7 +27,7 @@ from crmclean.cli.run_inputs import (
 from crmclean.cli.validate_cmd import pii_kinds
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import mask_violations
+from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
 from crmclean.errors import InputError
@@ -134,7 +134,10 @@ def _run_locked(
         _step(progress, log, "read")
         mark = time.perf_counter()
         types = {name: spec.type for name, spec in rules.columns.items()}
-        read = read_table(input_path, id_column=rules.dataset.id_column, types=types)
+        personal = {} if show_values else pii_kinds(loaded)
+        read = read_table(
+            input_path, id_column=rules.dataset.id_column, types=types, personal=personal
+        )
         check_setup(loaded, read.frame)
         if previous_dir is not None and _first_night(previous_dir, out):
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
@@ -182,7 +185,7 @@ def _run_locked(
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
             manifest["outputs"] = sorted([*files, "manifest.json"])
-            write_json(manifest, tmp / "manifest.json")
+            write_json(loaded.scrub(manifest), tmp / "manifest.json")
             report_path = _build_report(tmp, out, show_values, log) if report else None
     log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
     if not quiet:
@@ -228,6 +231,7 @@ def _write_outputs(
     changes = result.cleaning.changes
     if not show_values:
         violations, changes = mask_violations(violations, pii), mask_changes(changes, pii)
+    violations = loaded.scrub_violations(violations)
     tables: dict[str, pl.DataFrame] = {
         "golden": golden.golden,
         "crosswalk": golden.crosswalk,
@@ -248,23 +252,24 @@ def _write_outputs(
     files = [f"{name}.parquet" for name in tables] + ["golden.csv"]
     validation = result.validation
     write_json(
-        {
-            "command": "validate",
-            "rows": validation.rows,
-            "score": validation.score,
-            "counts": validation.counts(),
-            "rules": [r.to_dict() for r in validation.results],
-            "values_masked": not show_values,
-        },
+        loaded.scrub(
+            {
+                "command": "validate",
+                "rows": validation.rows,
+                "score": validation.score,
+                "counts": validation.counts(),
+                "rules": [r.to_dict() for r in validation.results],
+                "values_masked": not show_values,
+            }
+        ),
         tmp / "validate.json",
     )
     files.append("validate.json")
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
-        write_json(
-            dedupe_summary(result.dedupe, loaded, loaded.rules.matching), tmp / "dedupe.json"
-        )
+        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching)
+        write_json(loaded.scrub(summary), tmp / "dedupe.json")
         files += ["model.json", "dedupe.json"]
     return files
 
@@ -305,7 +310,7 @@ def _manifest(
             if matching
             else {}
         ),
-        "pii_columns": sorted(name for name, spec in rules.columns.items() if spec.pii),
+        "pii_columns": sorted(personal_columns(rules)),
         "exit_code": code,
         "exit_status": "ok" if code == 0 else "data failed",
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +20,7 @@ from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import MaskKind, kind_for, mask_violations
+from crmclean.core.masking import MaskKind, mask_violations, personal_columns
 from crmclean.core.validation import (
     RuleSetupError,
     ValidationResult,
@@ -78,7 +79,8 @@ def validate_command(
         show_values=show_values,
     )
     pii = pii_kinds(loaded)
-    document = json_report.build(result, facts, pii)
+    document = loaded.scrub(json_report.build(result, facts, pii))
+    result = replace(result, violations=loaded.scrub_violations(result.violations))
     if out is not None:
         _write_outputs(out, result, document, pii, show_values, protect=[input_path])
     _render(result, document, output_format, fail_on, quiet)
@@ -86,7 +88,7 @@ def validate_command(
 
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
-    return {n: kind_for(n, c.type) for n, c in loaded.rules.columns.items() if c.pii}
+    return personal_columns(loaded.rules)
 
 
 def _check_setup(loaded: LoadedRules, columns: Sequence[str]) -> None:

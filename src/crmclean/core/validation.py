@@ -20,6 +20,7 @@ from crmclean.core import cleaning
 from crmclean.core.checks import VIOLATIONS_SCHEMA, CheckContext, checks
 from crmclean.core.checks.allowed_values import AllowedValuesCheck, reference_key
 from crmclean.core.checks.base import RECORD_ID, Stage, parse_sql, present, sql_columns, target
+from crmclean.core.masking import redact_engine_message
 from crmclean.core.rule_plan import Environment, PlannedRule, YamlPath, context, plan
 
 if TYPE_CHECKING:
@@ -261,7 +262,7 @@ def validate(
 
 def _sql_failure(rule: PlannedRule, exc: Exception) -> Problem:
     key = "expr" if rule.check == "expression" else "when"
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    reason = redact_engine_message((str(exc).strip().splitlines() or [type(exc).__name__])[0])
     return ((*rule.path, key), f"fails on the data: {reason}", "TRY_CAST returns null instead")
 
 

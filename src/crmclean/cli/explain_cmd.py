@@ -16,7 +16,7 @@ import typer
 
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.options import ShowValuesOpt
-from crmclean.core.masking import MaskKind, mask_value
+from crmclean.core.masking import MaskKind, cap_value, mask_value
 from crmclean.core.matching import MatchingSpec, model_from_dict
 from crmclean.core.matching.explain import explain_pair, verdict
 from crmclean.errors import InputError
@@ -88,6 +88,10 @@ def explain_command(
                 for side in ("left", "right"):
                     value = row[side]
                     row[side] = mask_value(None if value is None else str(value), kind)
+    for row in explanation["comparisons"]:
+        for side in ("left", "right"):
+            if isinstance(row[side], str):
+                row[side] = cap_value(row[side])
     if output_format == "json":
         typer.echo(json.dumps(explanation, indent=2, sort_keys=True, default=str))
     else:

@@ -22,7 +22,7 @@ from crmclean.cli.options import ShowValuesOpt
 from crmclean.cli.run_inputs import decisions_path, read_decisions_file
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import MaskKind, mask_expr, personal_columns
+from crmclean.core.masking import MaskKind, cap_expr, mask_expr, personal_columns
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, OutputError, UsageError
 from crmclean.io.readers import read_table
@@ -319,9 +319,11 @@ def _export(
         pl.col("match_probability").round(4),
         *([pl.col("reason")] if "reason" in pending.columns else []),
         *[
-            pl.col(f"{c}_{side}")
-            if show_values or c not in pii
-            else mask_expr(pl.col(f"{c}_{side}"), pii[c]).alias(f"{c}_{side}")
+            cap_expr(
+                pl.col(f"{c}_{side}")
+                if show_values or c not in pii
+                else mask_expr(pl.col(f"{c}_{side}"), pii[c])
+            ).alias(f"{c}_{side}")
             for c in shown
             for side in ("l", "r")
         ],

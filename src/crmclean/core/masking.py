@@ -34,6 +34,27 @@ def kind_for(column: str, column_type: str = "string") -> MaskKind:
     return "text"
 
 
+# A value shown to a person (reports, console tables, messages, review) is cut to this many
+# characters, followed by "… (N chars)": a 10 MB CRM note must not be copied into report.html.
+# Violation and change files keep the whole value (masked per policy): they are data.
+SHOWN_CHARS = 200
+
+
+def cap_expr(value: pl.Expr, limit: int = SHOWN_CHARS) -> pl.Expr:
+    """A String expression cut to `limit` characters, with an ellipsis and the original length."""
+    text = value.cast(pl.String)
+    length = text.str.len_chars()
+    cut = pl.format("{}… ({} chars)", text.str.slice(0, limit), length)
+    return pl.when(length > limit).then(cut).otherwise(text)
+
+
+def cap_value(value: str | None, limit: int = SHOWN_CHARS) -> str | None:
+    """One value cut as cap_expr cuts a column."""
+    if value is None or len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value)} chars)"
+
+
 def personal_columns(rules: RuleFile) -> dict[str, MaskKind]:
     """Every column whose values are personal, and how to mask it: the one policy every command
     uses. `pii: true` columns; the columns their standardise steps fill (a phone's extension, a

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.core.checks.country_valid import country_keys
-from crmclean.core.masking import kind_for, mask_series
+from crmclean.core.masking import cap_expr, kind_for, mask_series
 from crmclean.core.profile_rules import suggest_rules
 
 RECORD_ID = "record_id"
@@ -220,6 +220,7 @@ def _top_values(
     values = counts.get_column(name)
     if masked:
         values = mask_series(values, kind_for(name, semantic or "string"))
+    values = pl.select(cap_expr(pl.lit(values))).to_series()
     return [
         ValueCount(value, int(count), _share(int(count), rows))
         for value, count in zip(values.to_list(), counts.get_column("count").to_list(), strict=True)

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.config.models import DEFAULT_NULL_TOKENS
-from crmclean.core.masking import MaskKind, mask_value, redact_engine_message
+from crmclean.core.masking import MaskKind, cap_value, mask_value, redact_engine_message
 from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
 from crmclean.io.regular_file import require_regular_file
@@ -254,6 +254,7 @@ def _apply_types(
             value = frame.get_column(name).cast(pl.String)[first]
             if name in personal:
                 value = mask_value(value, personal[name])
+            value = cap_value(value)
             raise InputError(
                 f"{locate(first)}: column {name!r} value {value!r} is not {_article(kind)}, "
                 f"{bad.sum()} such value(s)",

@@ -73,8 +73,9 @@ def test_batched_value_counts_equal_one_query_per_column() -> None:
 def test_tall_and_wide_paths_give_the_same_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = wide(30, 50).with_row_index("record_id").cast({"record_id": pl.String})
     wide_profile = profile_frame(frame, show_values=True)
-    # one column per chunk: the tall path (one query per column) for every column
+    # one column per chunk, and the tall path (one query per column) for the value counts
     monkeypatch.setattr(profile_module, "CHUNK_CELLS", 1)
+    monkeypatch.setattr(profile_module, "TALL_ROWS", 10)
     assert profile_frame(frame, show_values=True).to_dict() == wide_profile.to_dict()
 
 

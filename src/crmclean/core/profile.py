@@ -22,6 +22,7 @@ RECORD_ID = "record_id"
 SHAPE_MAX = 24  # longer shapes (free text) are cut: they identify no format anyway
 CHUNK_CELLS = 2_000_000  # cells per long frame when a wide table's value counts are batched
 QUERY_BATCH = 32  # tall tables: per-column queries run this many at a time
+TALL_ROWS = 100_000  # above this, value counts run per column (top_k, no sort of all values)
 SHAPE_SAMPLE_ROWS = 20_000  # shapes cost several unicode regexes per distinct value
 TYPE_SHARE = 0.9  # share of sampled values that must look like a type to call the column so
 HINT_SHARE = 0.8  # ... when the column's name already suggests the type
@@ -156,18 +157,17 @@ def _value_counts(
 ) -> dict[str, tuple[int, pl.DataFrame]]:
     """Per column: the number of distinct values and the `top` commonest (ties by value).
 
-    Tall frames: one group-by per column, a few at a time; top_k avoids sorting a million
-    distinct ids. Wide frames: columns in chunks of about CHUNK_CELLS cells, each chunk one long
-    (column, value) frame and one group-by, so 5,000 columns cost 5,000 x rows cells, not 5,000
-    concurrent queries (which grew past 13 GB).
+    Tall frames (over TALL_ROWS): one group-by per column, QUERY_BATCH at a time; top_k avoids
+    sorting a million distinct ids. Other frames: columns in chunks of about CHUNK_CELLS cells,
+    each chunk one long (column, value) frame and one group-by, so 5,000 columns cost 5,000 x
+    rows cells, not 5,000 concurrent queries (which grew past 13 GB).
     """
     out: dict[str, tuple[int, pl.DataFrame]] = {}
-    chunks = _chunks(names, text.height)
-    if all(len(chunk) == 1 for chunk in chunks):
+    if text.height > TALL_ROWS:
         for start in range(0, len(names), QUERY_BATCH):
             out.update(_counts_each(text, names[start : start + QUERY_BATCH], top))
         return out
-    for chunk in chunks:
+    for chunk in _chunks(names, text.height):
         out.update(_counts_long(text, chunk, top))
     return out
 

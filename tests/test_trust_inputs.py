@@ -177,3 +177,19 @@ def test_unreadable_input_by_mode_is_exit_3(case: tuple[Path, Path]) -> None:
     data, rules = case
     data.chmod(0)
     one_line_exit_3(crmclean("validate", data, "--rules", rules), "permission denied")
+
+
+def test_fifo_in_run_folder_is_refused_by_review_and_explain(
+    case: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data, rules = case
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(out)])
+    assert first.exit_code in (0, 1), first.stderr
+    pipe = fifo(rules.parent / "decisions.csv")  # where review appends decisions
+    one_line_exit_3(crmclean("review", out, "--format", "csv"), f"{pipe}: is a named pipe")
+    pipe.unlink()
+    (out / "clusters.parquet").unlink()
+    clusters = fifo(out / "clusters.parquet")
+    done = crmclean("explain", out, "C00001", "C00002")
+    one_line_exit_3(done, f"{clusters}: is a named pipe")

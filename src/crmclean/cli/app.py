@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from crmclean import __version__
+from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
 from crmclean.io.interrupts import interrupt
 
@@ -73,7 +74,8 @@ class ErrorBoundaryGroup(TyperGroup):
             # A bug, or input we did not foresee: one line, no locals (they hold personal data).
             _traceback()
             stderr_console().print(
-                f"crmclean: error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
+                f"crmclean: error: unexpected {type(exc).__name__}: "
+                f"{redact_engine_message(str(exc))[:300]} "
                 "(this is a crmclean bug or an input it does not understand; "
                 "rerun with --debug for the traceback and report it)",
                 markup=False,

@@ -24,7 +24,7 @@ from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.cleaning import CleanResult
-from crmclean.core.masking import MaskKind, kind_for
+from crmclean.core.masking import MaskKind, personal_columns
 from crmclean.errors import UsageError
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import clean_console
@@ -60,7 +60,8 @@ def clean_command(
         "finished_at": datetime.now(UTC).isoformat(),
         "dry_run": dry_run,
     }
-    document = clean_console.summary_document(result, facts).to_dict()  # a typed CleanSummary
+    # a typed CleanSummary, with the rule file's ${env.X} values put back as ${env.X}
+    document = loaded.scrub(clean_console.summary_document(result, facts).to_dict())
     pii = pii_kinds(loaded)
     changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
     if not dry_run and out is not None:
@@ -71,7 +72,7 @@ def clean_command(
 
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
-    return {n: kind_for(n, c.type) for n, c in loaded.rules.columns.items() if c.pii}
+    return personal_columns(loaded.rules)
 
 
 def _write(

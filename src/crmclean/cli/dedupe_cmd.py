@@ -20,7 +20,7 @@ from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.models import RuleFile
-from crmclean.core.masking import kind_for
+from crmclean.core.masking import MaskKind, personal_columns
 from crmclean.core.matching import (
     DedupeResult,
     MatchingSpec,
@@ -31,6 +31,7 @@ from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.errors import ConfigError, InputError
 from crmclean.io.decisions_file import read_decisions_file
+from crmclean.io.regular_file import read_text
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.matching_console import print_dedupe
 from crmclean.summaries import DedupeSummary
@@ -47,10 +48,8 @@ def matching_spec(loaded: LoadedRules) -> MatchingSpec:
 
 def read_model(path: Path, spec: MatchingSpec) -> MatchModel:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: model file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = json.loads(read_text(path, "model file"))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not a readable JSON model ({exc})") from None
     return model_from_dict(document, spec)
 
@@ -59,16 +58,9 @@ def read_decisions(path: Path) -> pl.DataFrame:
     return read_decisions_file(path).select(decisions_.REQUIRED_COLUMNS)
 
 
-def pii_kinds(rules: RuleFile) -> dict[str, str]:
-    """`pii: true` columns and how to mask them; derived keys inherit it from their sources."""
-    kinds: dict[str, str] = {
-        name: kind_for(name, c.type) for name, c in rules.columns.items() if c.pii
-    }
-    for name, derived in rules.derive.items():
-        inherited = [kinds[source] for source in derived.sources if source in kinds]
-        if inherited:
-            kinds[name] = inherited[0]
-    return kinds
+def pii_kinds(rules: RuleFile) -> dict[str, MaskKind]:
+    """Personal columns and how to mask them (crmclean.core.masking.personal_columns)."""
+    return personal_columns(rules)
 
 
 def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> DedupeSummary:
@@ -91,7 +83,7 @@ def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> De
         thresholds=spec.thresholds.model_dump(),
         prior=result.model.prior,
         fingerprint=result.model.fingerprint,
-        pii=pii_kinds(loaded.rules),
+        pii=dict(pii_kinds(loaded.rules)),
         matching=spec.model_dump(mode="json"),
         blocking=[
             {**r.__dict__, "skipped_examples": [[k, n] for k, n in r.skipped_examples]}
@@ -138,7 +130,8 @@ def dedupe_command(
         result = prepared.plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise exc.about(input_path) from None
-    document = summary(result, loaded, spec).to_dict()  # a typed DedupeSummary
+    # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}
+    document = loaded.scrub(summary(result, loaded, spec).to_dict())
     protect = [input_path, *rule_file_inputs(loaded), model, decisions_path]
     with atomic_output_dir(out, protect, "dedupe") as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")

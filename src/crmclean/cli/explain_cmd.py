@@ -16,10 +16,11 @@ import typer
 
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.options import ShowValuesOpt, TableOrJson, TableOrJsonOpt
-from crmclean.core.masking import MaskKind, mask_value
+from crmclean.core.masking import MaskKind, cap_value, mask_value
 from crmclean.core.matching import MatchingSpec, model_from_dict
 from crmclean.core.matching.explain import explain_pair, verdict
 from crmclean.errors import InputError
+from crmclean.io.regular_file import is_present, read_text
 from crmclean.io.summary_files import read_summary
 from crmclean.report.matching_console import print_explain
 from crmclean.summaries import DedupeSummary
@@ -28,25 +29,28 @@ DEDUPE_HINT = "pass the --out folder of `crmclean dedupe` or `crmclean run`"
 
 
 def _json(path: Path) -> Any:
+    _present(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing", hint=DEDUPE_HINT) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not readable JSON ({exc})") from None
 
 
+def _present(path: Path) -> None:
+    if not is_present(path):
+        raise InputError(f"{path}: missing", hint=DEDUPE_HINT)
+
+
 def _parquet(path: Path) -> pl.DataFrame:
+    _present(path)
     try:
         return pl.read_parquet(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: missing", hint=DEDUPE_HINT) from None
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({exc})") from None
 
 
 def _decision(path: Path | None, low: str, high: str) -> str | None:
-    if path is None or not path.is_file():
+    if path is None or not is_present(path, "decisions file"):
         return None
     from crmclean.cli.dedupe_cmd import read_decisions
     from crmclean.core.matching.decisions import normalise
@@ -90,6 +94,10 @@ def explain_command(
                 for side in ("left", "right"):
                     value = row[side]
                     row[side] = mask_value(None if value is None else str(value), kind)
+    for row in explanation["comparisons"]:
+        for side in ("left", "right"):
+            if isinstance(row[side], str):
+                row[side] = cap_value(row[side])
     if output_format is TableOrJson.json:
         typer.echo(json.dumps(explanation, indent=2, sort_keys=True, default=str))
     else:

@@ -11,6 +11,7 @@ from crmclean.cli.app import app, stdout_console
 from crmclean.cli.options import InputArg, ProfileFormat, ShowValuesOpt
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
+from crmclean.core.masking import personal_columns
 from crmclean.core.profile import profile_frame
 from crmclean.core.registry import did_you_mean_hint
 from crmclean.errors import ConfigError, UsageError
@@ -55,7 +56,6 @@ def profile(
     """Profile a table: nulls, distinct values, lengths, value shapes, top values, what each
     column looks like (email, phone, date, postcode...), and suggested rules as YAML."""
     loaded = load_rules(rules) if rules is not None else None
-    columns = loaded.rules.columns if loaded else {}
     result = read_table(
         input_path,
         id_column=loaded.rules.dataset.id_column if loaded else None,
@@ -64,7 +64,7 @@ def profile(
     )
     if loaded is not None:
         _check_rule_columns(loaded, result.frame.columns)
-    pii = frozenset(name for name, spec in columns.items() if spec.pii) if loaded else None
+    pii = frozenset(personal_columns(loaded.rules)) if loaded else None
     found = profile_frame(result.frame, top=top, pii_columns=pii, show_values=show_values)
     if output_format is ProfileFormat.json:
         typer.echo(profile_json(result.info, found))

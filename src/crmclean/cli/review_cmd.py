@@ -22,11 +22,12 @@ from crmclean.cli.review_import import refuse_pairs, run_record_ids
 from crmclean.cli.run_inputs import decisions_path
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import MaskKind, kind_for, mask_expr
+from crmclean.core.masking import MaskKind, cap_expr, mask_expr, personal_columns
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, OutputError, UsageError
 from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.readers import read_table
+from crmclean.io.regular_file import is_present, read_text, require_regular_file
 from crmclean.io.summary_files import read_summary
 from crmclean.io.writers import write_csv
 from crmclean.report.review_console import pair_view, session_summary, value_columns
@@ -109,11 +110,13 @@ def _loaded_rules(out: Path, rules: Path | None, manifest: RunManifest) -> Loade
 
 def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     try:
+        require_regular_file(out / "review.parquet", "review queue")
         queue = pl.read_parquet(out / "review.parquet")
         manifest = read_summary(out, RunManifest)
-    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+    except (InputError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        reason = exc.message if isinstance(exc, InputError) else exc
         raise InputError(
-            f"{out}: not the outputs of `crmclean run` ({exc})", "pass the --out folder of a run"
+            f"{out}: not the outputs of `crmclean run` ({reason})", "pass the --out folder of a run"
         ) from None
     if manifest is None:
         raise InputError(f"{out}: not the outputs of `crmclean run` (no manifest.json)")
@@ -121,7 +124,7 @@ def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
 
 
 def _pending(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
-    if not path.is_file() or path.stat().st_size == 0:
+    if not is_present(path, "decisions file") or path.stat().st_size == 0:
         return queue
     decided = read_decisions_file(path)
     if decided.height == 0:
@@ -162,13 +165,12 @@ def review(
             "add `decisions: decisions.csv` under matching:",
         )
     steward = by or _user()
+    is_present(path, "decisions file")  # a FIFO or device there would block the appends
     if import_file is not None:
         _import(import_file, path, steward, run_record_ids(out))
         return
     pending = _pending(queue, path)
-    pii = {
-        name: kind_for(name, spec.type) for name, spec in loaded.rules.columns.items() if spec.pii
-    }
+    pii = personal_columns(loaded.rules)
     if output_format is ReviewFormat.csv:
         _export(pending, output, pii, show_values)
         return
@@ -191,12 +193,12 @@ def _level_names(out: Path) -> dict[str, dict[int, str]]:
     import json
 
     try:
-        model = json.loads((out / "model.json").read_text(encoding="utf-8"))
+        model = json.loads(read_text(out / "model.json", "model file"))
         return {
             str(c["name"]): {int(lv["gamma"]): str(lv["label"]) for lv in c["levels"]}
             for c in model["comparisons"]
         }
-    except (OSError, ValueError, KeyError, TypeError):
+    except (InputError, ValueError, KeyError, TypeError):
         return {}  # no model (no matching section) or an older format: show level numbers
 
 
@@ -321,9 +323,11 @@ def _export(
         pl.col("match_probability").round(4),
         *([pl.col("reason")] if "reason" in pending.columns else []),
         *[
-            pl.col(f"{c}_{side}")
-            if show_values or c not in pii
-            else mask_expr(pl.col(f"{c}_{side}"), pii[c]).alias(f"{c}_{side}")
+            cap_expr(
+                pl.col(f"{c}_{side}")
+                if show_values or c not in pii
+                else mask_expr(pl.col(f"{c}_{side}"), pii[c])
+            ).alias(f"{c}_{side}")
             for c in shown
             for side in ("l", "r")
         ],

@@ -23,13 +23,13 @@ from crmclean.cli.run_inputs import JsonLog, read_decisions, read_previous
 from crmclean.cli.validate_cmd import pii_kinds
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import mask_violations
+from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
 from crmclean.io.output_guard import guard_output
-from crmclean.io.summary_files import write_summary
+from crmclean.io.regular_file import read_text
 from crmclean.io.writers import (
     atomic_output_dir,
     remove_leftovers,
@@ -195,7 +195,7 @@ def _run_locked(
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
             manifest["outputs"] = sorted([*files, "manifest.json"])
-            write_json(manifest, tmp / "manifest.json")
+            write_json(loaded.scrub(manifest), tmp / "manifest.json")
             report_path = _build_report(tmp, out, show_values, log) if report else None
     log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
     if not quiet:
@@ -230,6 +230,7 @@ def _write_outputs(
     changes = result.cleaning.changes
     if not show_values:
         violations, changes = mask_violations(violations, pii), mask_changes(changes, pii)
+    violations = loaded.scrub_violations(violations)
     tables: dict[str, pl.DataFrame] = {
         "golden": golden.golden,
         "crosswalk": golden.crosswalk,
@@ -248,15 +249,16 @@ def _write_outputs(
         write_parquet(frame, tmp / f"{name}.parquet")
     write_csv(golden.golden, tmp / "golden.csv")
     files = [f"{name}.parquet" for name in tables] + ["golden.csv"]
-    # the same typed summary `validate --out` writes (crmclean.summaries.ValidateSummary)
-    files.append(write_summary(tmp, json_report.build(result.validation, facts, pii)))
+    # the same typed summary `validate --out` writes (crmclean.summaries.ValidateSummary), with
+    # the rule file's ${env.X} values put back as ${env.X}
+    validate_summary = json_report.build(result.validation, facts, pii)
+    write_json(loaded.scrub(validate_summary.to_dict()), tmp / validate_summary.file)
+    files.append(validate_summary.file)
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
-        write_json(
-            dedupe_summary(result.dedupe, loaded, loaded.rules.matching).to_dict(),
-            tmp / "dedupe.json",
-        )
+        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching)
+        write_json(loaded.scrub(summary.to_dict()), tmp / "dedupe.json")
         files += ["model.json", "dedupe.json"]
     return files
 
@@ -298,7 +300,7 @@ def _manifest(
             if matching
             else {}
         ),
-        "pii_columns": sorted(name for name, spec in rules.columns.items() if spec.pii),
+        "pii_columns": sorted(personal_columns(rules)),
         "exit_code": code,
         "exit_status": "ok" if code == 0 else "data failed",
     }
@@ -327,5 +329,5 @@ def _build_report(tmp: Path, out: Path, show_values: bool, log: JsonLog) -> Path
 
 def load_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a run's outputs (for `review` and tests)."""
-    data: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(read_text(folder / "manifest.json", "manifest"))
     return data

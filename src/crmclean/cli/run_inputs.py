@@ -21,6 +21,7 @@ from crmclean.core.pipeline import PreviousRun
 from crmclean.errors import InputError, OutputError
 from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.output_guard import resolved
+from crmclean.io.regular_file import is_present, read_text
 from crmclean.io.run_folder import holds_run, read_run_folder
 
 RECORD_ID = "record_id"
@@ -109,11 +110,11 @@ def read_previous(
 
 
 def _json(path: Path) -> dict[str, Any] | None:
-    if not path.is_file():
+    if not is_present(path):
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not readable JSON ({exc})") from None
     return data if isinstance(data, dict) else None
 
@@ -128,7 +129,7 @@ def decisions_path(loaded: LoadedRules) -> Path | None:
 def read_decisions(loaded: LoadedRules) -> tuple[Path | None, pl.DataFrame | None]:
     """The steward decisions file named by `matching.decisions` (absent: no decisions yet)."""
     path = decisions_path(loaded)
-    if path is None or not path.is_file():
+    if path is None or not is_present(path, "decisions file"):
         return path, None
     frame = read_decisions_file(path)
     return path, frame if frame.height else None

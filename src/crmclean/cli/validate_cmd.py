@@ -7,6 +7,7 @@ Exit codes: 0 passed (warnings allowed), 1 an error rule failed its threshold (o
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -20,7 +21,7 @@ from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import MaskKind, kind_for, mask_violations
+from crmclean.core.masking import MaskKind, mask_violations, personal_columns
 from crmclean.core.validation import ValidationResult
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console
@@ -66,7 +67,9 @@ def validate_command(
         show_values=show_values,
     )
     pii = pii_kinds(loaded)
-    document = json_report.build(result, facts, pii).to_dict()  # a typed ValidateSummary
+    # a typed ValidateSummary, with the rule file's ${env.X} values put back as ${env.X}
+    document = loaded.scrub(json_report.build(result, facts, pii).to_dict())
+    result = replace(result, violations=loaded.scrub_violations(result.violations))
     if out is not None:
         protect = [input_path, *rule_file_inputs(loaded)]
         _write_outputs(out, result, document, pii, show_values, protect=protect)
@@ -75,7 +78,7 @@ def validate_command(
 
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
-    return {n: kind_for(n, c.type) for n, c in loaded.rules.columns.items() if c.pii}
+    return personal_columns(loaded.rules)
 
 
 def _write_outputs(

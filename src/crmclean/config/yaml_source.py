@@ -179,15 +179,21 @@ def read_with_extends(path: Path, _stack: tuple[Path, ...] = ()) -> Located:
     return _merge(merged, own)
 
 
-def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> None:
-    """Replace `${vars.X}` and `${env.X}` in every string, in place; all unknowns reported."""
+def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Replace `${vars.X}` and `${env.X}` in every string, in place; all unknowns reported.
+
+    Returns the environment variables used and their values (crmclean.config.env_values keeps
+    them out of every output)."""
     env = dict(os.environ if environ is None else environ)
     raw_vars = located.data.get("vars") or {}
     issues: list[ConfigIssue] = []
+    used: dict[str, str] = {}
 
     def lookup(kind: str, name: str, path: Path_) -> Any:
         table = raw_vars if kind == "vars" else env
         if isinstance(table, dict) and name in table:
+            if kind == "env":
+                used[name] = str(table[name])
             return table[name]
         file, line, col = located.where(path) or (located.files[-1], None, None)
         hint = "define it under vars:" if kind == "vars" else f"export {name}=... before the run"
@@ -213,3 +219,4 @@ def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> 
     located.data = sub(located.data, ())
     if issues:
         raise ConfigError(issues)
+    return used

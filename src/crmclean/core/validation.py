@@ -21,6 +21,7 @@ from crmclean.core.check_plan import Environment, PlannedRule, YamlPath, context
 from crmclean.core.checks import VIOLATIONS_SCHEMA, CheckContext, checks
 from crmclean.core.checks.allowed_values import AllowedValuesCheck, reference_key
 from crmclean.core.checks.base import RECORD_ID, Stage, parse_sql, present, sql_columns, target
+from crmclean.core.masking import redact_engine_message
 from crmclean.core.problems import RuleSetupError, SetupProblem, engine_reason
 
 if TYPE_CHECKING:
@@ -257,7 +258,7 @@ def validate(
 
 def _sql_failure(rule: PlannedRule, exc: Exception) -> Problem:
     key = "expr" if rule.check == "expression" else "when"
-    reason = engine_reason(exc)
+    reason = redact_engine_message(engine_reason(exc))
     return Problem(
         (*rule.path, key), f"fails on the data: {reason}", "TRY_CAST returns null instead"
     )

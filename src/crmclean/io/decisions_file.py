@@ -10,13 +10,15 @@ import polars as pl
 
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, UsageError
+from crmclean.io.regular_file import require_regular_file
 
 
 def read_decisions_file(path: Path) -> pl.DataFrame:
     """The decisions log as text columns; an empty or header-only file is no decisions yet."""
+    # a FIFO or device there is an error (exit 3), never a hang or "no decisions"
+    if require_regular_file(path, "decisions file").st_size == 0:
+        return decisions_.empty()
     try:
-        if path.stat().st_size == 0:
-            return decisions_.empty()
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the decisions file: {exc.strerror or exc}") from None

@@ -17,6 +17,7 @@ import polars as pl
 from crmclean.core.golden_ids import RECORD_ID, IdState
 from crmclean.core.run_integrity import run_problems
 from crmclean.errors import InputError
+from crmclean.io.regular_file import is_present
 
 MANIFEST = "manifest.json"
 # Files only `crmclean run` writes: one of them makes a folder a previous run.
@@ -51,7 +52,8 @@ def holds_run(folder: Path) -> bool:
 
 def read_run_folder(folder: Path) -> RunFolder:
     """The previous run in `folder`, complete and consistent; InputError (exit 3) otherwise."""
-    missing = [name for name in REQUIRED if not (folder / name).is_file()]
+    # a FIFO or device standing in for a file is named as such (exit 3), never read
+    missing = [name for name in REQUIRED if not is_present(folder / name, name)]
     if missing:
         raise _broken(folder, f"{', '.join(missing)} missing")
     manifest = _manifest(folder)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from crmclean.errors import InputError
+from crmclean.io.regular_file import is_present, read_text
 from crmclean.io.writers import write_json
 from crmclean.summaries import (
     CleanSummary,
@@ -42,11 +43,11 @@ def parse_summary(kind: Any, data: Mapping[str, Any], path: Path) -> Any:
 def read_summary(folder: Path, kind: type[S]) -> S | None:
     """The typed summary `kind` in `folder`, or None when the folder has none."""
     path = folder / kind.file  # type: ignore[attr-defined]
-    if not path.is_file():
+    if not is_present(path, "summary"):  # a FIFO or device there is an error, never a hang
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_text(path, "summary"))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not readable JSON ({exc})") from None
     return parse_summary(kind, data, path)  # type: ignore[no-any-return]
 

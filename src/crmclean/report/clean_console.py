@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crmclean.core.cleaning import CleanResult
-from crmclean.core.masking import MaskKind, mask_expr
+from crmclean.core.masking import MaskKind, cap_expr, mask_expr
 from crmclean.summaries import SCHEMA_VERSION, CleanSummary
 
 STEP_HEADERS = ("column", "step", "changed", "failed", "distinct")
@@ -97,7 +97,8 @@ def examples(changes: pl.DataFrame, per_step: int = 3) -> pl.DataFrame:
         "column", "step", "_ok", maintain_order=True
     )
     picked = ordered.group_by("column", "step", maintain_order=True).head(per_step)
-    return picked.select(*EXAMPLE_HEADERS)
+    shown = picked.with_columns(cap_expr(pl.col("before")), cap_expr(pl.col("after")))
+    return shown.select(*EXAMPLE_HEADERS)
 
 
 def _shown(value: object) -> str:

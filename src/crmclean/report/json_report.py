@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from crmclean import __version__
-from crmclean.core.masking import MaskKind, mask_violations
+from crmclean.core.masking import MaskKind, cap_expr, mask_violations
 from crmclean.core.validation import FailOn, ValidationResult
 from crmclean.summaries import RuleOutcome, ValidateSummary, ValidateTotals
 
@@ -47,7 +47,8 @@ def overall_status(result: ValidationResult) -> str:
 def samples(
     result: ValidationResult, pii: Mapping[str, MaskKind], show_values: bool, per_rule: int
 ) -> dict[str, list[dict[str, Any]]]:
-    """The first violations of each rule, personal values masked unless show_values."""
+    """The first violations of each rule, personal values masked unless show_values, every value
+    cut to SHOWN_CHARS (violations.parquet keeps the whole value)."""
     if result.violations.is_empty():
         return {}
     head = result.violations.group_by("rule_id", maintain_order=True).head(per_rule)
@@ -55,7 +56,8 @@ def samples(
         head = mask_violations(head, pii)
     out: dict[str, list[dict[str, Any]]] = {}
     for rule_id, group in head.partition_by("rule_id", as_dict=True).items():
-        out[str(rule_id[0])] = group.select("record_id", "value", "message").to_dicts()
+        shown = group.select("record_id", cap_expr(pl.col("value")), cap_expr(pl.col("message")))
+        out[str(rule_id[0])] = shown.to_dicts()
     return out
 
 

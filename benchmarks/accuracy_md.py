@@ -103,7 +103,12 @@ def accuracy_section(accuracy: dict[str, dict[str, Any]]) -> list[str]:
     lines = [INTRO, *accuracy_table(entries), ""]
     lines += [f"- run {d} at `{c}`: `{cmd}`" for d, c, cmd in runs]
     lines.append("")
-    lines += _breakdown("Recall by kind of difference (faker):", "by_kind", entries)
+    lines += _breakdown(
+        "Recall by kind of difference (own and own-world: the kinds drawn for a record, see "
+        "docs/synth.md; faker: the kinds that changed it, see `faker_set.DIFFERENCES`):",
+        "by_kind",
+        entries,
+    )
     lines += _breakdown("Recall by source system:", "by_source", entries)
     lines += _false_merges(entries)
     return lines

@@ -15,6 +15,7 @@ from crmclean.config import load_rules
 from crmclean.config.models import RuleFile
 from crmclean.core.profile import profile_frame
 from crmclean.core.rules_init import init_rules
+from crmclean.core.rules_init_matching import NothingToMatch
 from crmclean.errors import InputError
 from crmclean.io.readers import read_table
 from crmclean.io.text_files import write_new_text
@@ -70,7 +71,7 @@ def init(
     result = read_table(input_path)
     try:
         made = init_rules(result.frame, profile_frame(result.frame))
-    except ValueError as exc:  # no identifying column: nothing to match on
+    except NothingToMatch as exc:
         raise InputError(
             f"{input_path}: {exc}", "rules init needs names, e-mails or phones"
         ) from None

@@ -38,6 +38,10 @@ TIGHTEN = ["first_name_initial", "postcode_key", "city", "last_name_metaphone", 
 ROLE_KEYS = {"phone", "street", "city"}  # rule columns that are roles, not derived keys
 
 
+class NothingToMatch(ValueError):
+    """The data has no column that identifies a person (name, e-mail, phone, address)."""
+
+
 @dataclass(frozen=True)
 class BlockingEstimate:
     columns: list[str]  # as written in the rule file
@@ -54,7 +58,7 @@ def matching_section(
     kept = [e.columns for e in estimates if not e.decision.startswith("dropped")]
     comparisons = comparisons_for(roles)
     if not kept or not comparisons:
-        raise ValueError("no identifying columns to match on")
+        raise NothingToMatch("no identifying columns to match on")
     section: dict[str, Any] = {
         "blocking": kept,
         "max_pairs_per_rule": 20_000_000,

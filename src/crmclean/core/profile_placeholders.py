@@ -37,7 +37,8 @@ SHAPES: dict[str, str] = {
     r"unknown|unbekannt|inconnu|desconocido|sconosciuto|onbekend|none|null|nil|nan|"
     r"not available|not applicable|missing|empty|blank|void|tbd|tba|test|testing|dummy|"
     r"sample|asdf|qwerty|mustermann|musterfrau|max mustermann|john doe|jane doe|"
-    r"x+|y+|z+|a+|\?+|0|-+|\.+|/+|\*+|_+|#+)$",
+    # not a lone letter but x (an initial is a first name) and not 0 (a count of orders)
+    r"x+|y{2,}|z{2,}|a{3,}|\?+|-+|\.+|/+|\*+|_+|#+)$",
     "only punctuation": r"^[\p{P}\p{S}\s]+$",
     "digit run": r"(?:0123456|123456789|987654321)",
     "filler date": rf"^(?:{_FILLER_YEARS}[-/.]0?1[-/.]0?1|0?1[-/.]0?1[-/.]{_FILLER_YEARS}|"

@@ -33,6 +33,8 @@ CANDIDATES: list[list[str]] = [
     ["street", "postcode_key"],
     ["first_name_key", "last_name_key", "city"],
     ["first_name_key", "phone_key"],
+    ["first_name_key", "last_name_metaphone"],
+    ["last_name_key"],  # a full-name column alone; tightened when names repeat
 ]
 TIGHTEN = ["first_name_initial", "postcode_key", "city", "last_name_metaphone", "dob_iso"]
 ROLE_KEYS = {"phone", "street", "city"}  # rule columns that are roles, not derived keys

@@ -42,6 +42,9 @@ def messy(tmp_path: Path, rows: int = 800) -> Path:
                 "date_of_birth": f"19{40 + i % 60:02d}-{1 + i % 12:02d}-{1 + i % 28:02d}",
                 "postcode": f"{10000 + (i * 37) % 89999:05d}",
                 "company": ["  ", "n/a", "kein", "ACME GmbH", "Beta AG"][i % 5],
+                # legitimately frequent: an initial for a first name, no orders yet
+                "given": "A" if i % 50 == 0 else f"Name{i}",
+                "orders": "0" if i % 8 == 0 else str(i % 300),
             }
         )
     at = 0
@@ -85,6 +88,7 @@ def test_placeholders_are_flagged_and_suggested_as_null_tokens(tmp_path: Path) -
     assert found["city"]["top_values"][0]["count"] >= 400
     assert flagged["first_name"] == [] and flagged["city"] == []
     assert flagged["customer_id"] == [] and flagged["company"] == []
+    assert flagged["given"] == [] and flagged["orders"] == []
 
 
 def test_suggested_rules_carry_the_placeholders_and_load(tmp_path: Path) -> None:

@@ -114,8 +114,8 @@ def profile_frame(
     counted = _value_counts(text, names, top)
     types = _semantic_types(sample, names)
     masked_names = {n for n in names if not show_values and _pii(n, types[n][0], pii_columns)}
-    stamps = {n for n in names if types[n][0] == "datetime"}
-    placeholders = find_placeholders(text, names, masked_names, stamps)
+    measures = {n for n in names if types[n][0] in ("datetime", "integer", "decimal", "boolean")}
+    placeholders = find_placeholders(text, names, masked_names, measures)
     columns = []
     for name in names:  # a loop over columns; each step inside is vectorised
         semantic, share = types[name]

@@ -77,16 +77,17 @@ def as_missing(text: pl.DataFrame, null_tokens: Sequence[str]) -> pl.DataFrame:
 
 
 def find_placeholders(
-    text: pl.DataFrame, names: list[str], masked: set[str], timestamps: set[str]
+    text: pl.DataFrame, names: list[str], masked: set[str], measures: set[str]
 ) -> dict[str, list[Placeholder]]:
     """Per column the flagged values, commonest first. `masked`: columns shown masked;
-    `timestamps`: columns a system writes (a batch import shares one instant, no filler)."""
+    `measures`: numbers and timestamps, where one value may legitimately dominate (0 orders,
+    the instant of a batch import): only filler shapes are flagged there."""
     found: dict[str, list[Placeholder]] = {}
     for start in range(0, len(names), BATCH):
         batch = names[start : start + BATCH]
         results = pl.collect_all([_candidates(text.lazy(), name) for name in batch])
         for name, candidates in zip(batch, results, strict=True):
-            outliers = name not in timestamps
+            outliers = name not in measures
             found[name] = _flagged(candidates, text.height, name in masked, outliers)
     return found
 

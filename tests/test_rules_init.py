@@ -149,3 +149,27 @@ def test_a_file_without_identifying_columns_is_one_clear_error(tmp_path: Path) -
     assert result.exit_code == 3
     assert "no identifying columns to match on" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_month_first_dates_set_the_date_order(tmp_path: Path) -> None:
+    """12/25/1980 can only be month-first: the file says mdy, and 03/04/1980 is read so."""
+    rng = random.Random(5)
+    lines = ["kunden_nr,vorname,nachname,email,birthday"]
+    iso = {}
+    for i in range(120):
+        month, day, year = 1 + i % 12, 1 + rng.randrange(28), 1950 + i % 40
+        lines.append(f"K{i},Anna{i},Wolf{i},a{i}@web.de,{month:02d}/{day:02d}/{year}")
+        iso[f"K{i}"] = f"{year}-{month:02d}-{day:02d}"
+    path = tmp_path / "us.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    result = runner.invoke(app, ["rules", "init", str(path), "--out", str(rules)])
+    assert result.exit_code == 0, result.output
+    loaded = load_rules(rules).rules
+    assert loaded.dataset.date_order == "mdy"
+    out = tmp_path / "out"
+    ran = runner.invoke(app, ["clean", str(path), "--rules", str(rules), "--out", str(out)])
+    assert ran.exit_code in (0, 1), ran.output
+    cleaned = pl.read_parquet(out / "clean.parquet")
+    found = dict(zip(cleaned["record_id"].to_list(), cleaned["birthday"].to_list(), strict=True))
+    assert found == iso

@@ -18,7 +18,7 @@ from crmclean.core.rules_init import init_rules
 from crmclean.core.rules_init_matching import NothingToMatch
 from crmclean.errors import InputError
 from crmclean.io.readers import read_table
-from crmclean.io.text_files import write_new_text
+from crmclean.io.text_files import check_new_file, write_new_text
 from crmclean.report.rules_init_report import print_summary, rule_file_yaml
 
 rules_app = typer.Typer(help="Work with rule files.", no_args_is_help=True)
@@ -66,8 +66,8 @@ def init(
     """Write a complete starting rule file for INPUT: standardisation and checks per detected
     column type, placeholders as null tokens, matching keys, blocking rules within a budget of
     candidate pairs per record, comparisons and thresholds modelled on rules/company.yaml."""
-    if out is not None and out.exists() and not force:
-        write_new_text(out, "", force=False)  # refuses before the data is read
+    if out is not None:
+        check_new_file(out, force=force)  # before the data is read
     result = read_table(input_path)
     try:
         made = init_rules(result.frame, profile_frame(result.frame))

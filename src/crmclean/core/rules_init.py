@@ -65,7 +65,7 @@ STANDARDISE: dict[str, list[Any]] = {
     "source": ["trim", "null_tokens", "lower"],
 }
 TYPE_STEPS: dict[str, list[Any]] = {
-    "date": ["trim", "null_tokens", {"type": "date", "country_order": {"US": "mdy"}}],
+    "date": ["trim", "null_tokens", "date"],
     "datetime": ["trim", "null_tokens", "datetime"],
     "email": STANDARDISE["email"],
     "phone": STANDARDISE["phone"],
@@ -134,9 +134,11 @@ def init_rules(frame: pl.DataFrame, profile: Profile) -> RuleInit:
         and by_name[name].null_share > SPARSE
     }
     present = {role: name for role, name in roles.items() if role not in sparse}
+    dates = [c.name for c in profile.columns if c.semantic_type in ("date", "datetime")]
     document: dict[str, Any] = {
         "version": 1,
-        "dataset": _dataset(dataset_hint, roles, by_name),
+        "dataset": _dataset(dataset_hint, roles, by_name)
+        | {"date_order": _date_order(frame, dates)},
         "columns": _columns(profile, roles, id_column),
         "derive": _derive(present),
     }
@@ -167,6 +169,23 @@ def _dataset(
     return dataset
 
 
+# 25/12/1980 can only be day-first, 12/25/1980 only month-first; 03/04/1980 tells nothing.
+_DAY_FIRST = r"^\s*(?:1[3-9]|2[0-9]|3[01])/(?:0?[1-9]|1[0-2])/[0-9]{2,4}"
+_MONTH_FIRST = r"^\s*(?:0?[1-9]|1[0-2])/(?:1[3-9]|2[0-9]|3[01])/[0-9]{2,4}"
+
+
+def _date_order(frame: pl.DataFrame, columns: list[str]) -> str:
+    """mdy when slashed dates that can only be month-first outnumber day-first ones."""
+    if not columns:
+        return "dmy"
+    text = [pl.col(c).cast(pl.String) for c in columns]
+    counts = frame.select(
+        pl.sum_horizontal(v.str.contains(_DAY_FIRST).sum() for v in text).alias("dmy"),
+        pl.sum_horizontal(v.str.contains(_MONTH_FIRST).sum() for v in text).alias("mdy"),
+    ).row(0, named=True)
+    return "mdy" if (counts["mdy"] or 0) > (counts["dmy"] or 0) else "dmy"
+
+
 def _region(country: ColumnProfile | None) -> str:
     """The commonest country when it is an ISO code phonenumbers knows; DE otherwise."""
     for value in country.top_values if country else []:
@@ -190,6 +209,12 @@ def _columns(profile: Profile, roles: dict[str, str], id_column: str | None) -> 
             spec.update(required=True, unique=True, standardise=["trim"])
         elif role in STANDARDISE:
             spec["standardise"] = STANDARDISE[role]
+        elif kind == "date" and "country" in roles:  # US rows are month-first whatever the file
+            spec["standardise"] = [
+                "trim",
+                "null_tokens",
+                {"type": "date", "country_order": {"US": "mdy"}},
+            ]
         elif kind in TYPE_STEPS:
             spec["standardise"] = TYPE_STEPS[kind]
         else:

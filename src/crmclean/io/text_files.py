@@ -9,12 +9,17 @@ from pathlib import Path
 from crmclean.errors import OutputError, UsageError
 
 
-def write_new_text(path: Path, text: str, *, force: bool = False) -> None:
-    """Write `text` to `path` via a temp file beside it; an existing `path` needs `force`."""
+def check_new_file(path: Path, *, force: bool = False) -> None:
+    """Refuse a folder, and an existing file unless `force` (before any work is done)."""
     if path.is_dir():
         raise UsageError(f"{path}: is a folder", "give a file name such as rules.yaml")
     if path.exists() and not force:
         raise UsageError(f"{path}: already exists", "pass --force to replace it")
+
+
+def write_new_text(path: Path, text: str, *, force: bool = False) -> None:
+    """Write `text` to `path` via a temp file beside it; an existing `path` needs `force`."""
+    check_new_file(path, force=force)
     tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

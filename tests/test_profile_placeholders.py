@@ -118,3 +118,23 @@ def test_blanks_and_null_tokens_are_not_values(tmp_path: Path) -> None:
     company = columns(profile(str(messy(tmp_path)), "--rules", str(rules)))["company"]
     assert company["nulls"] == 480 and company["distinct"] == 2
     assert company["min_length"] == 7
+
+
+def test_an_ordinary_value_far_above_chance_stays_masked_and_unsuggested(tmp_path: Path) -> None:
+    """One shared real address (no filler shape) in a column of mostly different e-mails."""
+    lines = ["id,email,city"]
+    for i in range(600):
+        email = "info@mueller-bau.de" if i % 15 == 0 else f"p{i}@web.de"
+        lines.append(f"{i},{email},{['Berlin', 'Bonn', 'Ulm'][i % 3]}")
+    path = tmp_path / "shared.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    document = profile(str(path))
+    [found] = columns(document)["email"]["placeholders"]
+    assert found["value"] == "***" and found["count"] == 40 and found["suggested"] is False
+    assert found["reason"] == "far more frequent than chance"
+    assert "null_tokens" not in document["suggested_rules"].get("dataset", {})
+    assert columns(document)["city"]["placeholders"] == []
+    shown = profile(str(path), "--show-values")
+    [found] = columns(shown)["email"]["placeholders"]
+    assert found["value"] == "info@mueller-bau.de" and found["suggested"] is True
+    assert "info@mueller-bau.de" in shown["suggested_rules"]["dataset"]["null_tokens"]

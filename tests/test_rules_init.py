@@ -72,6 +72,8 @@ def test_generated_rules_run_end_to_end_and_match_well(tmp_path: Path, renamed: 
     assert document["derive"]["dob_iso"] == {"from": names["date_of_birth"]}
     blocking = [rule.columns for rule in loaded.matching.blocking]
     assert ["email_key"] in blocking and [names["phone"]] in blocking
+    # beside a first name, the last name alone only adds pairs other rules find
+    assert not any(rule[0] == "last_name_key" for rule in blocking)
     assert [c.name for c in loaded.matching.comparisons] == [
         "first_name",
         "last_name",
@@ -173,3 +175,24 @@ def test_month_first_dates_set_the_date_order(tmp_path: Path) -> None:
     cleaned = pl.read_parquet(out / "clean.parquet")
     found = dict(zip(cleaned["record_id"].to_list(), cleaned["birthday"].to_list(), strict=True))
     assert found == iso
+
+
+def test_a_name_and_email_file_blocks_on_the_name_too(tmp_path: Path) -> None:
+    """A newsletter export: one name column and an e-mail; a changed address must still meet."""
+    lines = ["name,email"] + [
+        f"Anna Wolf{i % 150},{'anna' if i < 150 else 'a.wolf'}{i % 150}@web.de" for i in range(300)
+    ]
+    path = tmp_path / "newsletter.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rules = tmp_path / "rules.yaml"
+    result = runner.invoke(app, ["rules", "init", str(path), "--out", str(rules)])
+    assert result.exit_code == 0, result.output
+    loaded = load_rules(rules).rules
+    assert loaded.matching is not None
+    assert [r.columns for r in loaded.matching.blocking] == [["email_key"], ["last_name_key"]]
+    assert [c.name for c in loaded.matching.comparisons] == ["last_name", "email"]
+    out = tmp_path / "out"
+    ran = runner.invoke(app, ["dedupe", str(path), "--rules", str(rules), "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    clusters = pl.read_parquet(out / "clusters.parquet")
+    assert clusters.height == 300

@@ -116,8 +116,9 @@ def crowded(tmp_path: Path, rows: int = 2000) -> Path:
             "nachname": [rng.choice(["Maier", "Huber", "Gruber", "Wolf"]) for _ in range(rows)],
             "plz": [f"{10000 + rng.randrange(60000):05d}" for _ in range(rows)],
             "ort": ["Berlin"] * rows,
+            "geburtsdatum": [f"19{70 + i % 3}-02-03" for i in range(rows)],  # three birthdays
             # 98% missing: identifies nobody, so neither a key nor a comparison
-            "geburtsdatum": [None if i % 50 else "1980-02-03" for i in range(rows)],
+            "telefon": [None if i % 50 else f"+49 30 {1000 + i}" for i in range(rows)],
         }
     )
     path = tmp_path / "crowded.csv"
@@ -130,18 +131,32 @@ def test_blocking_rules_over_the_budget_are_tightened_or_dropped(tmp_path: Path)
     result = runner.invoke(app, ["rules", "init", str(crowded(tmp_path)), "--out", str(rules)])
     assert result.exit_code == 0, result.output
     blocking = [r.columns for r in load_rules(rules).rules.matching.blocking]  # type: ignore[union-attr]
-    # alone, [first, last, city] pairs ~100 records per block (~50 pairs per record)
+    # alone, [first, last, city] pairs ~100 records per block (~50 pairs per record); with the
+    # postcode it would fit, but then its pairs are all in [first, last, postcode]
     assert ["first_name_key", "last_name_key", "ort"] not in blocking
-    assert ["first_name_key", "last_name_key", "ort", "postcode_key"] in blocking
-    assert "tightened (alone" in result.stderr
+    assert ["first_name_key", "last_name_key", "postcode_key"] in blocking
+    assert not any(rule[:3] == ["first_name_key", "last_name_key", "ort"] for rule in blocking)
+    lines = {line.split(":")[0].strip(): line for line in result.stderr.splitlines()}
+    assert (
+        "dropped (its pairs are all in ["
+        in lines["blocking [first_name_key, last_name_key, ort, postcode_key]"]
+    )
+    # first name + last-name metaphone + postcode: the same first name has the same initial
+    assert (
+        "dropped (its pairs are all in [last_name_metaphone, postcode_key, first_name_initial])"
+        in (lines["blocking [first_name_key, last_name_metaphone, postcode_key]"])
+    )
+    assert ["first_name_key", "last_name_metaphone", "postcode_key"] not in blocking
+    # birthday + last name: three birthdays and four names, tightened by the postcode and kept
+    assert ["dob_iso", "last_name_cologne", "postcode_key"] in blocking
     text = rules.read_text(encoding="utf-8")
-    assert "- [first_name_key, last_name_key, ort, postcode_key]  # " in text
-    assert "tightened (alone" in text
+    assert "- [dob_iso, last_name_cologne, postcode_key]  # " in text
+    assert "tightened (alone" in text and "tightened (alone" in result.stderr
     assert "all blocking rules: at most" in result.stderr
     total = float(result.stderr.split("at most ")[1].split(" pairs")[0])
     assert total <= 30
-    assert "not matched on date_of_birth: 98% missing" in result.stderr
-    assert "date_of_birth (98% missing)" in text and "dob_iso" not in text
+    assert "not matched on phone: 98% missing" in result.stderr
+    assert "phone (98% missing)" in text and "phone_key" not in text
 
 
 def test_a_file_without_identifying_columns_is_one_clear_error(tmp_path: Path) -> None:

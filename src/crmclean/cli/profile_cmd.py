@@ -14,6 +14,7 @@ from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import personal_columns
 from crmclean.core.profile import profile_frame
 from crmclean.core.registry import did_you_mean_hint
+from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 from crmclean.errors import ConfigError, UsageError
 from crmclean.io.readers import read_table
 from crmclean.report.profile_console import profile_json, render_profile
@@ -65,7 +66,10 @@ def profile(
     if loaded is not None:
         _check_rule_columns(loaded, result.frame.columns)
     pii = frozenset(personal_columns(loaded.rules)) if loaded else None
-    found = profile_frame(result.frame, top=top, pii_columns=pii, show_values=show_values)
+    tokens = loaded.rules.dataset.null_tokens if loaded else DEFAULT_NULL_TOKENS
+    found = profile_frame(
+        result.frame, top=top, pii_columns=pii, show_values=show_values, null_tokens=tokens
+    )
     if output_format is ProfileFormat.json:
         typer.echo(profile_json(result.info, found))
     else:

@@ -8,7 +8,7 @@ a regex over a million e-mail addresses tells nothing a hundred thousand would n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -16,7 +16,14 @@ import polars as pl
 
 from crmclean.core.checks.country_valid import country_keys
 from crmclean.core.masking import cap_expr, kind_for, mask_series
+from crmclean.core.profile_placeholders import (
+    Placeholder,
+    as_missing,
+    find_placeholders,
+    with_null_tokens,
+)
 from crmclean.core.profile_rules import suggest_rules
+from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 
 RECORD_ID = "record_id"
 SHAPE_MAX = 24  # longer shapes (free text) are cut: they identify no format anyway
@@ -75,6 +82,7 @@ class ColumnProfile:
     type_share: float  # share of sampled non-null values that look like semantic_type
     pii: bool
     masked: bool
+    placeholders: list[Placeholder] = field(default_factory=list)  # see profile_placeholders
 
 
 @dataclass(frozen=True)
@@ -97,20 +105,25 @@ def profile_frame(
     show_values: bool = False,
     sample_rows: int = 50_000,
     seed: int = 0,
+    null_tokens: Sequence[str] = DEFAULT_NULL_TOKENS,
 ) -> Profile:
-    """Profile every column but record_id. `pii_columns` None: personal columns are guessed."""
+    """Profile every column but record_id. `pii_columns` None: personal columns are guessed.
+    Blanks and `null_tokens` count as missing; placeholders are flagged and suggested as such."""
     names = [c for c in frame.columns if c != RECORD_ID]
-    text = frame.select(pl.col(names).cast(pl.String))
+    text = as_missing(frame.select(pl.col(names).cast(pl.String)), null_tokens)
     sample = _sample(text, sample_rows, seed)
     shape_sample = _sample(sample, min(sample_rows, SHAPE_SAMPLE_ROWS), seed)
     stats = _stats(text, names)
     counted = _value_counts(text, names, top)
     types = _semantic_types(sample, names)
     shapes = _shapes_all(shape_sample, names, top)
+    masked_names = {n for n in names if not show_values and _pii(n, types[n][0], pii_columns)}
+    measures = {n for n in names if types[n][0] in ("datetime", "integer", "decimal", "boolean")}
+    placeholders = find_placeholders(text, names, masked_names, measures)
     columns = []
     for name in names:  # a loop over columns; each step inside is vectorised
         semantic, share = types[name]
-        pii = _is_pii(name, semantic) if pii_columns is None else name in pii_columns
+        pii = _pii(name, semantic, pii_columns)
         masked = pii and not show_values
         distinct, top_counts = counted[name]
         columns.append(
@@ -127,9 +140,11 @@ def profile_frame(
                 type_share=share,
                 pii=pii,
                 masked=masked,
+                placeholders=placeholders[name],
             )
         )
-    rules = suggest_rules(columns, frame.height)
+    found = [p for column in columns for p in column.placeholders]
+    rules = with_null_tokens(suggest_rules(columns, frame.height), found, null_tokens)
     return Profile(frame.height, sample.height, shape_sample.height, columns, rules)
 
 
@@ -324,6 +339,10 @@ _PII_NAMES = re.compile(
     r"name|vorname|first|last|surname|street|strasse|straße|address|adresse|birth|geburt|"
     r"iban|mail|phone|tel|mobil|handy|fax"
 )
+
+
+def _pii(name: str, semantic: str | None, pii_columns: frozenset[str] | None) -> bool:
+    return _is_pii(name, semantic) if pii_columns is None else name in pii_columns
 
 
 def _is_pii(name: str, semantic: str | None) -> bool:

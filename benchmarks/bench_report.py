@@ -21,11 +21,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
+from crmclean.core.masking import kind_for
+from crmclean.io.summary_files import write_summary
 from crmclean.report.html import REPORT_JSON, build_report
+from crmclean.summaries import (
+    DedupeSummary,
+    RuleOutcome,
+    RunManifest,
+    ValidateSummary,
+    ValidateTotals,
+)
 
 MAX_BYTES = 5_000_000
 MAX_SECONDS = 3.0
@@ -70,9 +80,7 @@ def write_run(folder: Path, rows: int, seed: int = 7) -> None:
          "threshold": 0.01, "status": "fail" if r % 3 == 0 else "warn"}
         for r in range(12)
     ]  # fmt: skip
-    (folder / "validate.json").write_text(
-        json.dumps({"command": "validate", "rows": rows, "score": 93.2, "rules": results})
-    )
+    write_summary(folder, _validate_summary(rows, results))
 
     n_changes = rows
     pl.DataFrame(
@@ -135,18 +143,47 @@ def write_run(folder: Path, rows: int, seed: int = 7) -> None:
     pl.DataFrame({"golden_id": golden_ids, "change": "created"}).write_parquet(
         folder / "changes-since-previous.parquet"
     )
-    (folder / "dedupe.json").write_text(
-        json.dumps({"command": "dedupe", "candidate_pairs": n_pairs * 3,
-                    "thresholds": {"review": 0.5, "auto_merge": 0.95}})
+    pii = {c: kind_for(c) for c in ("first_name", "last_name", "email", "phone", "street")}
+    write_summary(
+        folder,
+        DedupeSummary(
+            rule_file="rules/company.yaml", rules_digest="", prior=0.01, fingerprint="",
+            thresholds={"review": 0.5, "auto_merge": 0.95}, pii=pii, matching={}, blocking=[],
+            stats={"candidate_pairs": n_pairs * 3}, warnings=[],
+        ),
     )  # fmt: skip
-    manifest = {
-        "command": "run",
-        "rows": {"input": rows},
-        "inputs": [{"path": "customers.csv"}],
-        "pii_columns": ["first_name", "last_name", "email", "phone", "street"],
-        "exit_code": 1,
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_summary(
+        folder,
+        RunManifest(
+            crmclean_version="bench", started_at=NOW, finished_at=NOW,
+            rule_file="rules/company.yaml", rule_files=[], rule_file_sha256="",
+            inputs=[{"path": "customers.csv"}], previous=None, seed=None,
+            rows={"input": rows}, rows_add_up=True, changes_since_previous={}, golden_ids={},
+            thresholds={}, pii_columns=sorted(pii), exit_code=1, exit_status="data failed",
+        ),
+    )  # fmt: skip
+
+
+NOW = "2026-01-01T00:00:00+00:00"
+
+
+def _validate_summary(rows: int, results: list[dict[str, Any]]) -> ValidateSummary:
+    """validate.json as `crmclean validate --out` writes it (crmclean.summaries)."""
+    failed = sum(r["status"] == "fail" for r in results)
+    warned = sum(r["status"] == "warn" for r in results)
+    return ValidateSummary(
+        crmclean_version="bench", started_at=NOW, finished_at=NOW,
+        input={"path": "customers.csv", "rows": rows}, rule_file="rules/company.yaml",
+        rule_files=[], rule_file_sha256="", values_masked=False, pii={},
+        results=[RuleOutcome.from_dict(r) for r in results],
+        summary=ValidateTotals(
+            rows=rows, rules=len(results), passed=len(results) - failed - warned,
+            warned=warned, failed=failed, violations=sum(r["violations"] for r in results),
+            records_with_violations=0, status="fail" if failed else "warn", fail_on="error",
+            exit_code=1,
+        ),
+        score=93.2, score_method="bench",
+    )  # fmt: skip
 
 
 CHROMIUM_FLAGS = [

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import polars as pl
 
+import summary_data
+from crmclean.core.masking import kind_for
+
 ROWS = 10
 # Personal values that must never appear in a masked report.
 SECRET_EMAILS = [f"person{i}.secret@example.org" for i in range(1, ROWS + 1)]
@@ -42,19 +45,20 @@ def _violations() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+RESULTS = [
+    summary_data.rule("email.email_valid", violations=3, share=0.3, status="fail"),
+    summary_data.rule("name.not_null", severity="warn", violations=1, share=0.1, status="warn"),
+    summary_data.rule("city.in_set", check="in_set", severity="warn", violations=1, share=0.1,
+                      status="warn"),
+]  # fmt: skip
+SCORE = round(100 * (3 * 0.7 + 0.9 + 0.9) / 5, 1)  # the validate step's formula
+
+
 def write_validate_run(out: Path, *, pii_columns: list[str] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     _violations().write_parquet(out / "violations.parquet")
-    summary = {
-        "command": "validate",
-        "input": "customers.csv",
-        "rule_file": "rules/company.yaml",
-        "rows": ROWS,
-        "started_at": "2026-11-23T10:00:00Z",
-        "finished_at": "2026-11-23T10:00:02Z",
-        "exit_code": 1,
-        "pii_columns": pii_columns if pii_columns is not None else ["email", "name"],
-    }
+    pii = {c: kind_for(c) for c in (pii_columns if pii_columns is not None else ["email", "name"])}
+    summary = summary_data.validate(ROWS, RESULTS, pii=pii, score=SCORE)
     (out / "validate.json").write_text(json.dumps(summary), encoding="utf-8")
     return out
 
@@ -106,7 +110,7 @@ def write_full_run(out: Path) -> Path:
         }
     )
     changes.write_parquet(out / "changes.parquet")
-    (out / "clean.json").write_text(json.dumps({"rows": ROWS}), encoding="utf-8")
+    (out / "clean.json").write_text(json.dumps(summary_data.clean(ROWS)), encoding="utf-8")
     _pairs().write_parquet(out / "pairs.parquet")
     clusters = pl.DataFrame(
         {
@@ -115,7 +119,8 @@ def write_full_run(out: Path) -> Path:
         }
     )
     clusters.write_parquet(out / "clusters.parquet")
-    dedupe = {"match_threshold": 0.95, "review_threshold": 0.5, "pairs": 7}
+    pii = {c: kind_for(c) for c in ("email", "name")}  # as validate.json says
+    dedupe = summary_data.dedupe(thresholds={"auto_merge": 0.95, "review": 0.5}, pii=pii)
     (out / "dedupe.json").write_text(json.dumps(dedupe), encoding="utf-8")
     golden_ids = ["g1", "g3", "g6", "g7", "g8", "g10"]
     pl.DataFrame({"golden_id": golden_ids, "name": ["Anna Schmidt"] * 6}).write_parquet(
@@ -142,6 +147,6 @@ def write_full_run(out: Path) -> Path:
     pairs.filter(pl.col("match_weight").is_between(0, 4.3)).write_parquet(out / "review.parquet")
     since = {"golden_id": ["g1", "g3", "g11"], "change": ["changed", "new", "removed"]}
     pl.DataFrame(since).write_parquet(out / "changes-since-previous.parquet")
-    manifest = {"command": "run", "input": "customers.csv", "rows": ROWS, "exit_code": 1}
+    manifest = summary_data.run(ROWS, rows={"input": ROWS, "matched": ROWS}, pii_columns=list(pii))
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return out

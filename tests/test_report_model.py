@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import summary_data
 from crmclean.errors import InputError
 from crmclean.io.run_outputs import load_run_outputs
 from crmclean.report.figures import build_model
@@ -31,7 +32,11 @@ def test_validate_only_run_has_only_validate_sections(tmp_path: Path) -> None:
 
 
 def test_rule_results_counted_from_violations(tmp_path: Path) -> None:
-    rules = {r.rule_id: r for r in _model(write_validate_run(tmp_path)).rules or []}
+    """A folder without validate.json (a hand-made one): results come from violations."""
+    folder = write_validate_run(tmp_path)
+    (folder / "validate.json").unlink()
+    (folder / "clean.json").write_text(json.dumps(summary_data.clean(ROWS)))
+    rules = {r.rule_id: r for r in _model(folder).rules or []}
     email = rules["email.email_valid"]
     assert (email.violations, email.share, email.status, email.severity) == (
         3,
@@ -45,7 +50,10 @@ def test_rule_results_counted_from_violations(tmp_path: Path) -> None:
 
 
 def test_score_follows_the_validate_steps_formula(tmp_path: Path) -> None:
-    model = _model(write_validate_run(tmp_path))
+    folder = write_validate_run(tmp_path)
+    (folder / "validate.json").unlink()
+    (folder / "clean.json").write_text(json.dumps(summary_data.clean(ROWS)))
+    model = _model(folder)
     # error weight 3 at share 0.3; two warnings, weight 1 each, at share 0.1
     assert model.summary.score == round(100 * (3 * 0.7 + 0.9 + 0.9) / 5, 1)
     assert "error 3" in model.summary.score_method
@@ -53,13 +61,11 @@ def test_score_follows_the_validate_steps_formula(tmp_path: Path) -> None:
 
 def test_results_and_score_from_validate_json_win(tmp_path: Path) -> None:
     folder = write_validate_run(tmp_path)
-    summary = json.loads((folder / "validate.json").read_text())
-    summary["score"] = 91.5
-    summary["rules"] = [
-        {"rule_id": "email.email_valid", "check": "email_valid", "column": "email",
-         "severity": "error", "checked": 8, "violations": 3, "share": 0.375,
-         "threshold": 0.5, "status": "pass", "description": "e-mails parse"},
+    results = [
+        summary_data.rule("email.email_valid", checked=8, violations=3, share=0.375,
+                          threshold=0.5, status="pass", description="e-mails parse"),
     ]  # fmt: skip
+    summary = summary_data.validate(ROWS, results, score=91.5)
     (folder / "validate.json").write_text(json.dumps(summary))
     model = _model(folder)
     assert model.summary.score == 91.5
@@ -67,6 +73,21 @@ def test_results_and_score_from_validate_json_win(tmp_path: Path) -> None:
     rule = model.rules[0]
     assert (rule.checked, rule.share, rule.status, rule.threshold) == (8, 0.375, "pass", 0.5)
     assert len(rule.examples) == 3
+
+
+def test_a_summary_of_another_schema_version_is_refused(tmp_path: Path) -> None:
+    """The report reads typed summaries: no guessing between key names."""
+    folder = write_validate_run(tmp_path)
+    summary = json.loads((folder / "validate.json").read_text())
+    summary["schema_version"] = "0"
+    (folder / "validate.json").write_text(json.dumps(summary))
+    with pytest.raises(InputError, match=r"validate\.json: has schema_version '0'"):
+        _model(folder)
+    del summary["schema_version"]
+    summary["rules"] = summary.pop("results")  # the shape `run` wrote before summaries were typed
+    (folder / "validate.json").write_text(json.dumps(summary))
+    with pytest.raises(InputError, match="no schema_version"):
+        _model(folder)
 
 
 def test_column_profile(tmp_path: Path) -> None:
@@ -95,7 +116,7 @@ def test_matching_figures(tmp_path: Path) -> None:
         "l.email = r.email": 2,
     }
     marks = {t.name: t for t in m.thresholds}
-    assert marks["match"].match_weight == pytest.approx(math.log2(0.95 / 0.05), abs=1e-3)
+    assert marks["auto_merge"].match_weight == pytest.approx(math.log2(0.95 / 0.05), abs=1e-3)
     assert marks["review"].match_weight == 0
     edges = m.weight_histogram.edges
     assert edges[0] <= -8.4 and edges[-1] >= 9.5
@@ -128,7 +149,11 @@ def test_example_pairs_explain_their_weight(tmp_path: Path) -> None:
     assert parts["name"].level == 2
     assert sum(c.match_weight for c in strongest.contributions) == pytest.approx(9.5, abs=1e-3)
     whys = [p.why for p in m.example_pairs]
-    assert whys == ["strongest match", "closest to the match threshold", "weakest pair compared"]
+    assert whys == [
+        "strongest match",
+        "closest to the auto_merge threshold",
+        "weakest pair compared",
+    ]
 
 
 def test_golden_and_review(tmp_path: Path) -> None:
@@ -152,10 +177,7 @@ def test_golden_and_review(tmp_path: Path) -> None:
 
 def test_unknown_personal_columns_mask_everything(tmp_path: Path) -> None:
     folder = write_validate_run(tmp_path)
-    summary = json.loads((folder / "validate.json").read_text())
-    del summary["pii_columns"]
-    summary["rule_file"] = "does-not-exist.yaml"
-    (folder / "validate.json").write_text(json.dumps(summary))
+    (folder / "validate.json").unlink()  # no summary names the personal columns
     model = _model(folder)
     rules = {r.rule_id: r for r in model.rules or []}
     assert rules["city.in_set"].examples == ["K***"]
@@ -166,10 +188,8 @@ def test_personal_columns_read_from_the_rule_file(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("version: 1\ncolumns:\n  city:\n    pii: true\n  email:\n    type: email\n")
     folder = write_validate_run(tmp_path / "out")
-    summary = json.loads((folder / "validate.json").read_text())
-    del summary["pii_columns"]
-    summary["rule_file"] = str(rules)
-    (folder / "validate.json").write_text(json.dumps(summary))
+    (folder / "validate.json").unlink()
+    (folder / "clean.json").write_text(json.dumps(summary_data.clean(ROWS, rule_file=str(rules))))
     outputs = load_run_outputs(folder)
     assert outputs.pii == {"city": "text"}
     shown = {r.rule_id: r.examples for r in build_model(outputs).rules or []}
@@ -220,10 +240,10 @@ def test_unreadable_folders_are_input_errors(tmp_path: Path) -> None:
 def test_pii_list_is_typed_by_the_rule_file(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text("version: 1\ncolumns:\n  contact:\n    type: email\n    pii: true\n")
-    folder = write_validate_run(tmp_path / "out", pii_columns=["contact", "name"])
-    summary = json.loads((folder / "validate.json").read_text())
-    summary["rule_file"] = str(rules)
-    (folder / "validate.json").write_text(json.dumps(summary))
+    folder = write_validate_run(tmp_path / "out")
+    (folder / "validate.json").unlink()
+    manifest = summary_data.run(ROWS, rule_file=str(rules), pii_columns=["contact", "name"])
+    (folder / "manifest.json").write_text(json.dumps(manifest))
     assert load_run_outputs(folder).pii == {"contact": "email", "name": "text"}
 
 
@@ -250,14 +270,12 @@ def test_profile_follows_the_input_files_columns(tmp_path: Path) -> None:
 
 def test_violations_written_masked_are_not_masked_again(tmp_path: Path) -> None:
     folder = write_validate_run(tmp_path)
-    summary = json.loads((folder / "validate.json").read_text())
-    summary["values_masked"] = True
-    (folder / "validate.json").write_text(json.dumps(summary))
     pl.DataFrame(
         {"rule_id": ["phone.phone_valid"], "check": ["phone_valid"], "column": ["phone"],
          "record_id": ["1"], "value": ["017 *** **96"], "message": ["bad"], "severity": ["warn"]}
     ).write_parquet(folder / "violations.parquet")  # fmt: skip
-    summary["pii_columns"] = ["phone"]
+    results = [summary_data.rule("phone.phone_valid", severity="warn", violations=1, share=0.1)]
+    summary = summary_data.validate(ROWS, results, values_masked=True, pii={"phone": "phone"})
     (folder / "validate.json").write_text(json.dumps(summary))
     model = _model(folder)
     assert {r.rule_id: r.examples for r in model.rules or []} == {

@@ -213,3 +213,25 @@ def test_no_decision_leaves_no_file_and_a_header_only_file_is_fine(
     result = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(again)])
     assert result.exit_code == 0, result.stderr
     assert len(queue(again)) == len(queue(out))
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ("C00001,C00002,y\nC00001,C09999,match\n", ":3: names a record the run does not hold"),
+        ("C00001,C00002,y\n'C00003,C00003,match\n", ":3: pairs record 'C00003' with itself"),
+    ],
+)
+def test_import_refuses_unknown_ids_and_self_pairs_and_the_next_run_goes_on(
+    case: tuple[Path, Path, Path], tmp_path: Path, rows: str, expected: str
+) -> None:
+    data, rules, out = case
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("record_id_l,record_id_r,decision\n" + rows, encoding="utf-8")
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet)])
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(f"crmclean: error: {sheet}{expected}"), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not (out.parent / "decisions.csv").exists()  # nothing imported, not even line 2
+    args = ["run", str(data), "--rules", str(rules), "--out", str(out), "-q"]
+    assert runner.invoke(app, args).exit_code == 0

@@ -18,9 +18,9 @@ from run_fixtures import customers, write_case
 CLI = [sys.executable, "-m", "crmclean.cli.main", "run"]
 
 
-def start(data: Path, rules: Path, out: Path) -> subprocess.Popen[bytes]:
+def start(data: Path, rules: Path, out: Path, *extra: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [*CLI, str(data), "--rules", str(rules), "--out", str(out), "--quiet"],
+        [*CLI, str(data), "--rules", str(rules), "--out", str(out), "--quiet", *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env={**os.environ, "NO_COLOR": "1"},

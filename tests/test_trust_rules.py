@@ -234,7 +234,7 @@ def test_values_from_a_system_file_is_refused(tmp_path: Path, data: Path) -> Non
     for target, problem in (
         ("/etc/passwd", "is not a reference file"),
         ("link.csv", "is not a reference file"),
-        ("pipe.csv", "is not a regular file"),
+        ("pipe.csv", "is a named pipe (FIFO), not a regular file"),
         ("/dev/zero", "is not a reference file"),
     ):
         rules = write(
@@ -362,7 +362,7 @@ def test_a_fifo_or_device_as_rule_file_exits_2_in_under_a_second(tmp_path: Path)
         assert time.perf_counter() - started < 1.0
         (result,) = box
         assert result.exit_code == 2  # type: ignore[attr-defined]
-        assert "is not a regular file" in stderr(result)
+        assert "not a regular file" in stderr(result)
 
 
 def test_an_oversized_rule_file_is_refused(tmp_path: Path) -> None:
@@ -429,8 +429,7 @@ def test_decisions_named_by_the_rule_file_must_be_a_regular_csv(tmp_path: Path) 
         result = runner.invoke(app, [command, data, "-r", str(rules), "--out", out])
         assert time.perf_counter() - started < 60
         assert result.exit_code == 3, result.output
-        assert "decisions.csv: " in stderr(result)
-        assert "is not a decisions file (.csv)" in stderr(result)
+        assert f"{tmp_path / 'decisions.csv'} is not a decisions file (.csv)" in stderr(result)
         assert "root:" not in result.output
         assert not (tmp_path / command).exists()
 

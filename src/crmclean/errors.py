@@ -14,6 +14,8 @@ class ExitCode(IntEnum):
     DATA_FAILED = 1  # data failed an error-severity rule (or --fail-on warn)
     USAGE = 2  # bad command line or rule file
     UNREADABLE = 3  # input or output could not be read or written
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    TERMINATED = 143  # SIGTERM (128 + SIGTERM)
 
 
 class CrmcleanError(Exception):
@@ -28,6 +30,10 @@ class CrmcleanError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every `finally` (temp folder, lock) runs; exit 143."""
 
 
 class UsageError(CrmcleanError):

@@ -6,9 +6,13 @@ Tracebacks appear only with --debug; locals are never shown (they hold personal 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +21,9 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from crmclean import __version__
-from crmclean.errors import CrmcleanError, ExitCode
+from crmclean.core.masking import redact_engine_message
+from crmclean.errors import CrmcleanError, ExitCode, Terminated
+from crmclean.io.interrupts import interrupt
 
 _state = {"debug": False}
 
@@ -34,27 +40,70 @@ def stdout_console() -> Console:
 class ErrorBoundaryGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
-            return super().invoke(ctx)
+            with interrupts_raised():
+                return super().invoke(ctx)
         except CrmcleanError as exc:
-            if _state["debug"] or "--debug" in sys.argv:
-                traceback.print_exc()
+            _traceback()
             console = stderr_console()
             for line in str(exc).splitlines() or [exc.message]:
                 console.print(f"crmclean: error: {line}", markup=False)
             raise typer.Exit(int(exc.exit_code)) from None
-        except (typer.Exit, typer.Abort, TyperException, KeyboardInterrupt):
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+            _traceback()
+            code, what = (
+                (ExitCode.TERMINATED, "terminated (SIGTERM)")
+                if isinstance(exc, Terminated)
+                else (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)")
+            )
+            stderr_console().print(
+                f"crmclean: error: {what}; its temporary files and lock were removed",
+                markup=False,
+            )
+            raise typer.Exit(int(code)) from None
+        except (typer.Exit, typer.Abort, TyperException):
             raise
+        except OSError as exc:
+            # the file system said no (disk full, read-only, permissions) somewhere not wrapped
+            _traceback()
+            where = f"{exc.filename}: " if exc.filename else ""
+            stderr_console().print(
+                f"crmclean: error: {where}{exc.strerror or exc} (errno {exc.errno})", markup=False
+            )
+            raise typer.Exit(int(ExitCode.UNREADABLE)) from None
         except Exception as exc:
             # A bug, or input we did not foresee: one line, no locals (they hold personal data).
-            if _state["debug"] or "--debug" in sys.argv:
-                traceback.print_exc()
+            _traceback()
             stderr_console().print(
-                f"crmclean: error: unexpected {type(exc).__name__}: {str(exc)[:300]} "
+                f"crmclean: error: unexpected {type(exc).__name__}: "
+                f"{redact_engine_message(str(exc))[:300]} "
                 "(this is a crmclean bug or an input it does not understand; "
                 "rerun with --debug for the traceback and report it)",
                 markup=False,
             )
             raise typer.Exit(int(ExitCode.UNREADABLE)) from None
+
+
+def _traceback() -> None:
+    if _state["debug"] or "--debug" in sys.argv:
+        traceback.print_exc()
+
+
+@contextlib.contextmanager
+def interrupts_raised() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt and SIGTERM raises Terminated while a command runs, so
+    temp folders and the lock are removed on the way out; the previous handlers come back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, interrupt),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt),
+    }
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 app = typer.Typer(

@@ -19,12 +19,13 @@ from rich.console import Console
 
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.options import InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.read_files import rule_file_inputs
+from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.cleaning import CleanResult, clean, setup_problems
-from crmclean.core.masking import MaskKind, kind_for
-from crmclean.errors import ConfigError, UsageError
-from crmclean.io.readers import read_table
+from crmclean.core.cleaning import CleanResult
+from crmclean.core.masking import MaskKind, personal_columns
+from crmclean.errors import UsageError
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import clean_console
 
@@ -49,35 +50,29 @@ def clean_command(
         raise UsageError("clean needs --out DIR (or --dry-run to only look)")
     started = datetime.now(UTC)
     loaded = load_rules(rules)
-    data = read_table(input_path, id_column=loaded.rules.dataset.id_column)
-    _check_setup(loaded, data.frame.columns)
-    result = clean(data.frame, loaded.rules)
+    data = prepare(loaded, input_path)  # the one setup step: exit 2 if the rules do not fit
+    result = data.plan.clean(data.frame)
     facts = {
-        "input": data.info.to_dict(),
+        "input": data.read.info.to_dict(),
         "rule_file": str(rules),
         "rules_sha256": loaded.digest,
         "started_at": started.isoformat(),
         "finished_at": datetime.now(UTC).isoformat(),
         "dry_run": dry_run,
     }
-    document = clean_console.summary_document(result, facts)
+    # a typed CleanSummary, with the rule file's ${env.X} values put back as ${env.X}
+    document = loaded.scrub(clean_console.summary_document(result, facts).to_dict())
     pii = pii_kinds(loaded)
     changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
     if not dry_run and out is not None:
-        _write(out, result, changes, document, csv, protect=[input_path])
+        _write(out, result, changes, document, csv, [input_path, *rule_file_inputs(loaded)])
     if not quiet:
         shown = clean_console.examples(changes) if dry_run else None
         clean_console.render(document, shown, _console(), dry_run)
 
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
-    return {n: kind_for(n, c.type) for n, c in loaded.rules.columns.items() if c.pii}
-
-
-def _check_setup(loaded: LoadedRules, columns: list[str]) -> None:
-    problems = setup_problems(loaded.rules, columns)
-    if problems:
-        raise ConfigError([loaded.issue(p.path, p.problem, p.hint) for p in problems])
+    return personal_columns(loaded.rules)
 
 
 def _write(
@@ -88,7 +83,7 @@ def _write(
     csv: bool,
     protect: list[Path],
 ) -> None:
-    with atomic_output_dir(out, protect=protect) as folder:
+    with atomic_output_dir(out, protect, "clean") as folder:
         write_parquet(result.frame, folder / "clean.parquet")
         if csv:
             write_csv(result.frame, folder / "clean.csv")

@@ -8,33 +8,33 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
-from crmclean.cli.options import InputArg, QuietOpt, RulesOpt
+from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, TableOrJson, TableOrJsonOpt
+from crmclean.cli.read_files import rule_file_inputs
+from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.models import RuleFile
-from crmclean.core.cleaning import clean
-from crmclean.core.masking import kind_for
+from crmclean.core.masking import MaskKind, personal_columns
 from crmclean.core.matching import (
     DedupeResult,
     MatchingSpec,
-    column_problems,
-    dedupe,
     model_from_dict,
     model_to_dict,
 )
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.scoring import MatchModel
-from crmclean.errors import ConfigError, InputError, UsageError
-from crmclean.io.named_files import DECISIONS_FILE, checked_named_file
-from crmclean.io.readers import read_table
+from crmclean.errors import ConfigError, InputError
+from crmclean.io.decisions_file import read_decisions_file
+from crmclean.io.regular_file import read_text
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.matching_console import print_dedupe
+from crmclean.summaries import DedupeSummary
 
 
 def matching_spec(loaded: LoadedRules) -> MatchingSpec:
@@ -48,41 +48,22 @@ def matching_spec(loaded: LoadedRules) -> MatchingSpec:
 
 def read_model(path: Path, spec: MatchingSpec) -> MatchModel:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: model file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = json.loads(read_text(path, "model file"))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not a readable JSON model ({exc})") from None
     return model_from_dict(document, spec)
 
 
 def read_decisions(path: Path) -> pl.DataFrame:
-    frame = read_table(checked_named_file(path, DECISIONS_FILE)).frame
-    problems = decisions_.problems(frame)
-    if problems:
-        raise UsageError(f"{path}: " + "; ".join(problems), hint="see docs/matching.md#decisions")
-    return frame.select(decisions_.REQUIRED_COLUMNS)
+    return read_decisions_file(path).select(decisions_.REQUIRED_COLUMNS)
 
 
-def load_cleaned(input_path: Path, rules: RuleFile) -> pl.DataFrame:
-    types = {name: c.type for name, c in rules.columns.items()}
-    frame = read_table(input_path, id_column=rules.dataset.id_column, types=types).frame
-    return clean(frame, rules).frame
+def pii_kinds(rules: RuleFile) -> dict[str, MaskKind]:
+    """Personal columns and how to mask them (crmclean.core.masking.personal_columns)."""
+    return personal_columns(rules)
 
 
-def pii_kinds(rules: RuleFile) -> dict[str, str]:
-    """`pii: true` columns and how to mask them; derived keys inherit it from their sources."""
-    kinds: dict[str, str] = {
-        name: kind_for(name, c.type) for name, c in rules.columns.items() if c.pii
-    }
-    for name, derived in rules.derive.items():
-        inherited = [kinds[source] for source in derived.sources if source in kinds]
-        if inherited:
-            kinds[name] = inherited[0]
-    return kinds
-
-
-def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> dict[str, Any]:
+def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> DedupeSummary:
     warnings = [
         f"blocking rule {r.rule}: {r.skipped_blocks} block(s) above max_block_size "
         f"{spec.max_block_size} skipped ({r.skipped_pairs:,} pairs); largest "
@@ -96,22 +77,21 @@ def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> di
         for r in result.blocking
         if r.top_block_share > 0.2 and r.pairs > 10_000
     ]
-    return {
-        "command": "dedupe",
-        "rule_file": str(loaded.path),
-        "rules_digest": loaded.digest,
-        "thresholds": spec.thresholds.model_dump(),
-        "prior": result.model.prior,
-        "fingerprint": result.model.fingerprint,
-        "pii": pii_kinds(loaded.rules),
-        "matching": spec.model_dump(mode="json"),
-        "blocking": [
+    return DedupeSummary(
+        rule_file=str(loaded.path),
+        rules_digest=loaded.digest,
+        thresholds=spec.thresholds.model_dump(),
+        prior=result.model.prior,
+        fingerprint=result.model.fingerprint,
+        pii=dict(pii_kinds(loaded.rules)),
+        matching=spec.model_dump(mode="json"),
+        blocking=[
             {**r.__dict__, "skipped_examples": [[k, n] for k, n in r.skipped_examples]}
             for r in result.blocking
         ],
-        "stats": result.stats,
-        "warnings": warnings,
-    }
+        stats=result.stats,
+        warnings=warnings,
+    )
 
 
 @app.command("dedupe")
@@ -131,20 +111,14 @@ def dedupe_command(
     force: Annotated[
         bool, typer.Option("--force", help="Run blocking rules above max_pairs_per_rule.")
     ] = False,
-    output_format: Annotated[
-        str, typer.Option("--format", help="table or json (the dedupe.json summary).")
-    ] = "table",
+    output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
 ) -> None:
     """Find duplicate customers: block, compare, train (or --model), score and cluster."""
-    if output_format not in ("table", "json"):
-        raise UsageError(f"--format must be table or json, not {output_format!r}")
     loaded = load_rules(rules)
+    prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
     spec = matching_spec(loaded)
-    frame = load_cleaned(input_path, loaded.rules)
-    problems = column_problems(frame.columns, spec)
-    if problems:
-        raise ConfigError([loaded.issue(p, m, h) for p, m, h in problems])
+    frame = prepared.plan.clean(prepared.frame).frame
     saved = read_model(model, spec) if model else None
     decisions_path = decisions
     if decisions_path is None and spec.decisions:
@@ -153,18 +127,20 @@ def dedupe_command(
         decisions_path = configured if configured.exists() else None
     decided = read_decisions(decisions_path) if decisions_path else None
     try:
-        result = dedupe(frame, spec, model=saved, seed=seed, decisions=decided, force=force)
+        result = prepared.plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise exc.about(input_path) from None
-    document = summary(result, loaded, spec)
-    with atomic_output_dir(out, protect=[input_path, rules]) as folder:
+    # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}
+    document = loaded.scrub(summary(result, loaded, spec).to_dict())
+    protect = [input_path, *rule_file_inputs(loaded), model, decisions_path]
+    with atomic_output_dir(out, protect, "dedupe") as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")
         write_parquet(result.clusters, folder / "clusters.parquet")
         write_parquet(result.review, folder / "review.parquet")
         write_parquet(frame, folder / "clean.parquet")
         write_json(model_to_dict(result.model), folder / "model.json")
         write_json(document, folder / "dedupe.json")
-    if output_format == "json":
+    if output_format is TableOrJson.json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif not quiet:
         print_dedupe(stdout_console(), document)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stdout_console
+from crmclean.cli.options import TableOrJson, TableOrJsonOpt
 from crmclean.core.matching.evaluation import evaluate
 from crmclean.errors import DataFailed, InputError
 from crmclean.io.readers import read_table
@@ -32,7 +33,7 @@ def evaluate_command(
     min_f1: Annotated[
         float | None, typer.Option("--min-f1", help="Exit 1 when pairwise F1 is below this.")
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output_format: TableOrJsonOpt = TableOrJson.table,
 ) -> None:
     """Score clusters against the truth: pairwise and B-cubed precision, recall and F1."""
     clusters = read_table(
@@ -43,7 +44,7 @@ def evaluate_command(
     if "entity_id" not in truth_frame.columns:
         raise InputError(f"{truth}: no entity_id column")
     result = evaluate(clusters, truth_frame.select("record_id", "entity_id")).to_dict()
-    if output_format == "json":
+    if output_format is TableOrJson.json:
         typer.echo(json.dumps(result, indent=2, sort_keys=True))
     else:
         print_evaluation(stdout_console(), result)

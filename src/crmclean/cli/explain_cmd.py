@@ -15,38 +15,42 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stdout_console
-from crmclean.cli.options import ShowValuesOpt
-from crmclean.core.masking import MaskKind, mask_value
+from crmclean.cli.options import ShowValuesOpt, TableOrJson, TableOrJsonOpt
+from crmclean.core.masking import MaskKind, cap_value, mask_value
 from crmclean.core.matching import MatchingSpec, model_from_dict
 from crmclean.core.matching.explain import explain_pair, verdict
 from crmclean.errors import InputError
+from crmclean.io.regular_file import is_present, read_text
+from crmclean.io.summary_files import read_summary
 from crmclean.report.matching_console import print_explain
+from crmclean.summaries import DedupeSummary
+
+DEDUPE_HINT = "pass the --out folder of `crmclean dedupe` or `crmclean run`"
 
 
 def _json(path: Path) -> Any:
+    _present(path)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: missing", hint="pass the --out folder of `crmclean dedupe`"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not readable JSON ({exc})") from None
 
 
+def _present(path: Path) -> None:
+    if not is_present(path):
+        raise InputError(f"{path}: missing", hint=DEDUPE_HINT)
+
+
 def _parquet(path: Path) -> pl.DataFrame:
+    _present(path)
     try:
         return pl.read_parquet(path)
-    except FileNotFoundError:
-        raise InputError(
-            f"{path}: missing", hint="pass the --out folder of `crmclean dedupe`"
-        ) from None
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({exc})") from None
 
 
 def _decision(path: Path | None, low: str, high: str) -> str | None:
-    if path is None or not path.is_file():
+    if path is None or not is_present(path, "decisions file"):
         return None
     from crmclean.cli.dedupe_cmd import read_decisions
     from crmclean.core.matching.decisions import normalise
@@ -63,11 +67,13 @@ def explain_command(
     record_a: Annotated[str, typer.Argument(help="A record id.")],
     record_b: Annotated[str, typer.Argument(help="Another record id.")],
     show_values: ShowValuesOpt = False,
-    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output_format: TableOrJsonOpt = TableOrJson.table,
 ) -> None:
     """Explain a pair: values, comparison level and Bayes factor per field, and the verdict."""
-    summary = _json(out / "dedupe.json")
-    spec = MatchingSpec.model_validate(summary["matching"])
+    summary = read_summary(out, DedupeSummary)
+    if summary is None:
+        raise InputError(f"{out / 'dedupe.json'}: missing", hint=DEDUPE_HINT)
+    spec = MatchingSpec.model_validate(summary.matching)
     model = model_from_dict(_json(out / "model.json"), spec)
     frame = _parquet(out / "clean.parquet")
     clusters = _parquet(out / "clusters.parquet")
@@ -76,19 +82,23 @@ def explain_command(
     ids = clusters.filter(pl.col("record_id").is_in([low, high])).get_column("cluster_id")
     same = ids.len() == 2 and ids[0] == ids[1]
     decisions_path = None
-    if spec.decisions and summary.get("rule_file"):
-        decisions_path = Path(summary["rule_file"]).parent / spec.decisions
+    if spec.decisions and summary.rule_file:
+        decisions_path = Path(summary.rule_file).parent / spec.decisions
     explanation["same_cluster"] = bool(same)
     explanation["verdict"] = verdict(explanation, spec, same, _decision(decisions_path, low, high))
     if not show_values:
-        pii: dict[str, MaskKind] = summary.get("pii") or {}
+        pii: dict[str, MaskKind] = summary.pii  # type: ignore[assignment]
         for row in explanation["comparisons"]:
             kind = pii.get(row["column"])
-            if kind is not None or not summary.get("pii"):
+            if kind is not None or not summary.pii:
                 for side in ("left", "right"):
                     value = row[side]
                     row[side] = mask_value(None if value is None else str(value), kind)
-    if output_format == "json":
+    for row in explanation["comparisons"]:
+        for side in ("left", "right"):
+            if isinstance(row[side], str):
+                row[side] = cap_value(row[side])
+    if output_format is TableOrJson.json:
         typer.echo(json.dumps(explanation, indent=2, sort_keys=True, default=str))
     else:
         print_explain(stdout_console(), explanation)

@@ -15,9 +15,18 @@ class Format(StrEnum):
     junit = "junit"
 
 
-class ProfileFormat(StrEnum):
+class TableOrJson(StrEnum):
+    """--format of the commands that print a table for people or JSON for tools."""
+
     table = "table"
     json = "json"
+
+
+ProfileFormat = TableOrJson  # the name profile_cmd knows it by
+
+TableOrJsonOpt = Annotated[
+    TableOrJson, typer.Option("--format", "-f", help="table for people, json for tools.")
+]
 
 
 InputArg = Annotated[

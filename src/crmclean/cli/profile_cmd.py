@@ -11,8 +11,10 @@ from crmclean.cli.app import app, stdout_console
 from crmclean.cli.options import InputArg, ProfileFormat, ShowValuesOpt
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
+from crmclean.core.masking import personal_columns
 from crmclean.core.profile import profile_frame
 from crmclean.core.registry import did_you_mean_hint
+from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 from crmclean.errors import ConfigError, UsageError
 from crmclean.io.readers import read_table
 from crmclean.report.profile_console import profile_json, render_profile
@@ -55,7 +57,6 @@ def profile(
     """Profile a table: nulls, distinct values, lengths, value shapes, top values, what each
     column looks like (email, phone, date, postcode...), and suggested rules as YAML."""
     loaded = load_rules(rules) if rules is not None else None
-    columns = loaded.rules.columns if loaded else {}
     result = read_table(
         input_path,
         id_column=loaded.rules.dataset.id_column if loaded else None,
@@ -64,8 +65,11 @@ def profile(
     )
     if loaded is not None:
         _check_rule_columns(loaded, result.frame.columns)
-    pii = frozenset(name for name, spec in columns.items() if spec.pii) if loaded else None
-    found = profile_frame(result.frame, top=top, pii_columns=pii, show_values=show_values)
+    pii = frozenset(personal_columns(loaded.rules)) if loaded else None
+    tokens = loaded.rules.dataset.null_tokens if loaded else DEFAULT_NULL_TOKENS
+    found = profile_frame(
+        result.frame, top=top, pii_columns=pii, show_values=show_values, null_tokens=tokens
+    )
     if output_format is ProfileFormat.json:
         typer.echo(profile_json(result.info, found))
     else:

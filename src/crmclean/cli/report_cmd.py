@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.options import QuietOpt, ShowValuesOpt
+from crmclean.io.lock import output_lock
 from crmclean.report.html import build_report
 
 
@@ -26,7 +28,9 @@ def report(
     The page opens offline and prints; personal values are masked unless --show-values.
     The path of the HTML file is printed on stdout.
     """
-    path = build_report(out_dir, show_values=show_values)
+    # the report is rebuilt inside the folder: no run may swap it meanwhile
+    with output_lock(out_dir, "report") if out_dir.is_dir() else nullcontext():
+        path = build_report(out_dir, show_values=show_values)
     if not quiet:
         stderr_console().print(f"report written: {path}", markup=False)
     typer.echo(str(path))

@@ -13,22 +13,26 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import ShowValuesOpt
-from crmclean.cli.run_inputs import decisions_path, read_decisions_file
+from crmclean.cli.review_import import refuse_pairs, run_record_ids
+from crmclean.cli.run_inputs import decisions_path
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import MaskKind, kind_for, mask_expr
+from crmclean.core.masking import MaskKind, cap_expr, mask_expr, personal_columns
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, OutputError, UsageError
+from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.readers import read_table
+from crmclean.io.regular_file import is_present, read_text, require_regular_file
+from crmclean.io.summary_files import read_summary
 from crmclean.io.writers import write_csv
 from crmclean.report.review_console import pair_view, session_summary, value_columns
 from crmclean.report.value_mask import make_masker
+from crmclean.summaries import RunManifest
 
 PAIR = ["record_id_l", "record_id_r"]
 ANSWERS = {
@@ -96,31 +100,31 @@ def _ends_with_newline(path: Path) -> bool:
         return handle.read(1) == b"\n"
 
 
-def _loaded_rules(out: Path, rules: Path | None, manifest: dict[str, Any]) -> LoadedRules:
+def _loaded_rules(out: Path, rules: Path | None, manifest: RunManifest) -> LoadedRules:
     if rules is None:
-        named = manifest.get("rule_file")
-        if not isinstance(named, str):
-            raise UsageError(f"{out}: the manifest names no rule file", "pass --rules")
+        named = manifest.rule_file
         candidates = [Path(named), out / named, out.parent / named]
         rules = next((c for c in candidates if c.is_file()), Path(named))
     return load_rules(rules)
 
 
-def _read_outputs(out: Path) -> tuple[pl.DataFrame, dict[str, Any]]:
-    import json
-
+def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     try:
+        require_regular_file(out / "review.parquet", "review queue")
         queue = pl.read_parquet(out / "review.parquet")
-        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        manifest = read_summary(out, RunManifest)
+    except (InputError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
+        reason = exc.message if isinstance(exc, InputError) else exc
         raise InputError(
-            f"{out}: not the outputs of `crmclean run` ({exc})", "pass the --out folder of a run"
+            f"{out}: not the outputs of `crmclean run` ({reason})", "pass the --out folder of a run"
         ) from None
+    if manifest is None:
+        raise InputError(f"{out}: not the outputs of `crmclean run` (no manifest.json)")
     return queue, manifest
 
 
 def _pending(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
-    if not path.is_file() or path.stat().st_size == 0:
+    if not is_present(path, "decisions file") or path.stat().st_size == 0:
         return queue
     decided = read_decisions_file(path)
     if decided.height == 0:
@@ -161,13 +165,12 @@ def review(
             "add `decisions: decisions.csv` under matching:",
         )
     steward = by or _user()
+    is_present(path, "decisions file")  # a FIFO or device there would block the appends
     if import_file is not None:
-        _import(import_file, path, steward)
+        _import(import_file, path, steward, run_record_ids(out))
         return
     pending = _pending(queue, path)
-    pii = {
-        name: kind_for(name, spec.type) for name, spec in loaded.rules.columns.items() if spec.pii
-    }
+    pii = personal_columns(loaded.rules)
     if output_format is ReviewFormat.csv:
         _export(pending, output, pii, show_values)
         return
@@ -190,12 +193,12 @@ def _level_names(out: Path) -> dict[str, dict[int, str]]:
     import json
 
     try:
-        model = json.loads((out / "model.json").read_text(encoding="utf-8"))
+        model = json.loads(read_text(out / "model.json", "model file"))
         return {
             str(c["name"]): {int(lv["gamma"]): str(lv["label"]) for lv in c["levels"]}
             for c in model["comparisons"]
         }
-    except (OSError, ValueError, KeyError, TypeError):
+    except (InputError, ValueError, KeyError, TypeError):
         return {}  # no model (no matching section) or an older format: show level numbers
 
 
@@ -221,7 +224,7 @@ def _session(
                 pair, index=index, total=total, mask=mask, decided=decided, levels=levels
             )
             console.print(view)
-            key = click.getchar().lower()
+            key = typer.getchar().lower()
             if key in ("y", "n"):
                 decision = ANSWERS[key]
                 row = decisions_.decision_row(
@@ -266,7 +269,7 @@ def _undo(
     return previous
 
 
-def _import(source: Path, path: Path, steward: str) -> None:
+def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
     """Append the decisions filled in a spreadsheet export; blank decisions are skipped."""
     read = read_table(source)
     frame = read.frame
@@ -291,12 +294,15 @@ def _import(source: Path, path: Path, steward: str) -> None:
             f"{where}: decision {written!r} is not match/no_match/y/n{more}",
             "use match or no_match (y or n) and leave undecided rows blank",
         )
+    # the export guards ids against spreadsheet formulas with a leading '
+    ids = [pl.col(c).cast(pl.String).str.strip_chars().str.strip_prefix("'").alias(c) for c in PAIR]
+    rows = rows.with_columns(ids)
+    refuse_pairs(rows, known, lambda index: read.locate(index) if read.locate else None, source)
     rows = rows.select(*PAIR, "answer")
     log = DecisionsLog(path)
     try:
         for left, right, answer_text in rows.iter_rows():  # a steward's sheet, not the data
-            ids = (str(left).lstrip("'"), str(right).lstrip("'"))
-            row = decisions_.decision_row(*ids, ANSWERS[answer_text], decided_by=steward)
+            row = decisions_.decision_row(left, right, ANSWERS[answer_text], decided_by=steward)
             log.append(row)
     finally:
         log.close()
@@ -317,9 +323,11 @@ def _export(
         pl.col("match_probability").round(4),
         *([pl.col("reason")] if "reason" in pending.columns else []),
         *[
-            pl.col(f"{c}_{side}")
-            if show_values or c not in pii
-            else mask_expr(pl.col(f"{c}_{side}"), pii[c]).alias(f"{c}_{side}")
+            cap_expr(
+                pl.col(f"{c}_{side}")
+                if show_values or c not in pii
+                else mask_expr(pl.col(f"{c}_{side}"), pii[c])
+            ).alias(f"{c}_{side}")
             for c in shown
             for side in ("l", "r")
         ],

@@ -1,4 +1,5 @@
-"""`crmclean rules check|schema`: lint a rule file, or print its JSON Schema for editors."""
+"""`crmclean rules check|schema|init`: lint a rule file, print its JSON Schema for editors, or
+write a starting rule file (with a matching section) chosen from a profile of the data."""
 
 from __future__ import annotations
 
@@ -9,8 +10,18 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console
+from crmclean.cli.options import InputArg
+from crmclean.cli.rule_setup import located
 from crmclean.config import load_rules
 from crmclean.config.models import RuleFile
+from crmclean.core.profile import profile_frame
+from crmclean.core.regexes import regex_problems
+from crmclean.core.rules_init import init_rules
+from crmclean.core.rules_init_matching import NothingToMatch
+from crmclean.errors import InputError
+from crmclean.io.readers import read_table
+from crmclean.io.text_files import check_new_file, write_new_text
+from crmclean.report.rules_init_report import print_summary, rule_file_yaml
 
 rules_app = typer.Typer(help="Work with rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -23,6 +34,9 @@ def check(
     """Validate a rule file; every problem is listed as file:line:col path: problem (hint)."""
     loaded = load_rules(rule_file)
     rules = loaded.rules
+    problems = regex_problems(rules)  # what needs no data is checked here as at setup
+    if problems:
+        raise located(loaded, problems)
     n_checks = sum(len(c.checks) for c in rules.columns.values()) + len(rules.checks)
     stderr_console().print(
         f"{rule_file}: ok ({len(rules.columns)} columns, {n_checks} checks, "
@@ -38,3 +52,37 @@ def schema() -> None:
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "crmclean rule file"
     typer.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+@rules_app.command("init")
+def init(
+    input_path: InputArg,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Write the rule file here (stdout if not given).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+) -> None:
+    """Write a complete starting rule file for INPUT: standardisation and checks per detected
+    column type, placeholders as null tokens, matching keys, blocking rules within a budget of
+    candidate pairs per record, comparisons and thresholds modelled on rules/company.yaml."""
+    if out is not None:
+        check_new_file(out, force=force, inputs=(input_path,))  # before the data is read
+    result = read_table(input_path)
+    try:
+        made = init_rules(result.frame, profile_frame(result.frame))
+    except NothingToMatch as exc:
+        raise InputError(
+            f"{input_path}: {exc}", "rules init needs names, e-mails or phones"
+        ) from None
+    text = rule_file_yaml(made, result.info)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        write_new_text(out, text, force=force, inputs=(input_path,))
+    print_summary(stderr_console(), made, str(out) if out else "stdout")

@@ -17,26 +17,30 @@ from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.dedupe_cmd import summary as dedupe_summary
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
-from crmclean.cli.rule_references import read_references
-from crmclean.cli.run_inputs import (
-    JsonLog,
-    check_setup,
-    read_decisions,
-    read_previous,
-    remove_leftovers,
-)
+from crmclean.cli.read_files import rule_file_inputs
+from crmclean.cli.rule_setup import prepare
+from crmclean.cli.run_inputs import JsonLog, read_decisions, read_previous
 from crmclean.cli.validate_cmd import pii_kinds
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import mask_violations
+from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
-from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
+from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.lock import output_lock
-from crmclean.io.readers import read_table
-from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.io.output_guard import guard_output
+from crmclean.io.regular_file import read_text
+from crmclean.io.writers import (
+    atomic_output_dir,
+    remove_leftovers,
+    write_csv,
+    write_json,
+    write_parquet,
+)
+from crmclean.report import json_report
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
+from crmclean.summaries import SCHEMA_VERSION
 
 
 class FailOn(StrEnum):
@@ -92,6 +96,8 @@ def run(
     try:
         log.event("run_started", input=str(input_path), rules=str(rules), out=str(out))
         loaded = load_rules(rules)
+        # refuse an --out holding anything this run reads, before any work (and again at write)
+        guard_output(out, [input_path, *rule_file_inputs(loaded), log_json], previous)
         with output_lock(out) as lock:
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
@@ -100,8 +106,10 @@ def run(
                 input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
                 report, show_values, quiet, log, started_at,
             )  # fmt: skip
-    except Exception as exc:
-        log.event("run_failed", level="error", error=str(exc), kind=type(exc).__name__)
+    except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
+        log.event(
+            "run_failed", level="error", error=str(exc) or "interrupted", kind=type(exc).__name__
+        )
         raise
     finally:
         log.close()
@@ -133,18 +141,15 @@ def _run_locked(
     with progress.running() if progress else _nothing():
         _step(progress, log, "read")
         mark = time.perf_counter()
-        types = {name: spec.type for name, spec in rules.columns.items()}
-        read = read_table(input_path, id_column=rules.dataset.id_column, types=types)
-        check_setup(loaded, read.frame)
-        if previous_dir is not None and _first_night(previous_dir, out):
+        prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
+        read = prepared.read
+        previous = read_previous(out, previous_dir, rules, retrain)
+        if previous_dir is not None and previous is None:
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
             log.event("no_previous_run", previous=str(previous_dir))
             if not quiet:
                 console.print(f"no previous run in {out}: every golden record is new", markup=False)
-            previous_dir = None
-        previous = read_previous(previous_dir, rules, retrain) if previous_dir else None
         decisions_path, decisions = read_decisions(loaded)
-        reference = read_references(loaded)
         timings["read"] = round(time.perf_counter() - mark, 3)
         log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
 
@@ -154,12 +159,12 @@ def _run_locked(
             previous=previous.run if previous else None,
             decisions=decisions,
             model=previous.model if previous else None,
-            reference=reference,
+            reference=prepared.reference,
             force=force,
         )
         try:
-            result = run_pipeline(
-                read.frame, rules, options, on_step=lambda name: _step(progress, log, name)
+            result = prepared.plan.run(
+                read.frame, options, on_step=lambda name: _step(progress, log, name)
             )
         except InputError as exc:  # e.g. repeated record ids: name the file they are in
             raise exc.about(input_path) from None
@@ -168,18 +173,29 @@ def _run_locked(
 
         _step(progress, log, "write")
         mark = time.perf_counter()
-        protect = [input_path, loaded.path, *([decisions_path] if decisions_path else [])]
-        with atomic_output_dir(out, protect=protect) as tmp:
-            files = _write_outputs(tmp, result, loaded, show_values)
+        protect = [input_path, *rule_file_inputs(loaded), decisions_path]
+        with atomic_output_dir(out, protect, "run", previous_dir, locked=True) as tmp:
+            facts = json_report.RunFacts(
+                input=read.info.to_dict(), rule_file=str(loaded.path), rule_files=loaded.files,
+                rules_sha256=loaded.digest, started_at=started_at, finished_at=datetime.now(UTC),
+                fail_on=fail_on.value, show_values=show_values,
+            )  # fmt: skip
+            files = _write_outputs(tmp, result, loaded, facts)
             manifest = _manifest(
-                loaded, read.info.to_dict(), result, previous_dir, seed, code, started_at
+                loaded,
+                read.info.to_dict(),
+                result,
+                previous.folder if previous else None,
+                seed,
+                code,
+                started_at,
             )
             manifest["decisions_file"] = str(decisions_path) if decisions_path else None
             manifest["quarantine_enabled"] = quarantine
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
             manifest["outputs"] = sorted([*files, "manifest.json"])
-            write_json(manifest, tmp / "manifest.json")
+            write_json(loaded.scrub(manifest), tmp / "manifest.json")
             report_path = _build_report(tmp, out, show_values, log) if report else None
     log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
     if not quiet:
@@ -197,12 +213,6 @@ class _nothing:
         return None
 
 
-def _first_night(previous_dir: Path, out: Path) -> bool:
-    """--previous is --out itself and no run has written it yet."""
-    same = previous_dir.resolve() == out.resolve()
-    return same and not (out / "crosswalk.parquet").exists()
-
-
 def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
     log.event("step_started", step=name)
     if progress:
@@ -210,8 +220,9 @@ def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
 
 
 def _write_outputs(
-    tmp: Path, result: RunResult, loaded: LoadedRules, show_values: bool
+    tmp: Path, result: RunResult, loaded: LoadedRules, facts: json_report.RunFacts
 ) -> list[str]:
+    show_values = facts.show_values
     golden = result.golden
     # violations and changes are written masked, as `validate --out` and `clean --out` write them
     pii = pii_kinds(loaded)
@@ -219,6 +230,7 @@ def _write_outputs(
     changes = result.cleaning.changes
     if not show_values:
         violations, changes = mask_violations(violations, pii), mask_changes(changes, pii)
+    violations = loaded.scrub_violations(violations)
     tables: dict[str, pl.DataFrame] = {
         "golden": golden.golden,
         "crosswalk": golden.crosswalk,
@@ -237,25 +249,16 @@ def _write_outputs(
         write_parquet(frame, tmp / f"{name}.parquet")
     write_csv(golden.golden, tmp / "golden.csv")
     files = [f"{name}.parquet" for name in tables] + ["golden.csv"]
-    validation = result.validation
-    write_json(
-        {
-            "command": "validate",
-            "rows": validation.rows,
-            "score": validation.score,
-            "counts": validation.counts(),
-            "rules": [r.to_dict() for r in validation.results],
-            "values_masked": not show_values,
-        },
-        tmp / "validate.json",
-    )
-    files.append("validate.json")
+    # the same typed summary `validate --out` writes (crmclean.summaries.ValidateSummary), with
+    # the rule file's ${env.X} values put back as ${env.X}
+    validate_summary = json_report.build(result.validation, facts, pii)
+    write_json(loaded.scrub(validate_summary.to_dict()), tmp / validate_summary.file)
+    files.append(validate_summary.file)
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
-        write_json(
-            dedupe_summary(result.dedupe, loaded, loaded.rules.matching), tmp / "dedupe.json"
-        )
+        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching)
+        write_json(loaded.scrub(summary.to_dict()), tmp / "dedupe.json")
         files += ["model.json", "dedupe.json"]
     return files
 
@@ -274,6 +277,7 @@ def _manifest(
     changes = result.golden.changes.group_by("change").len().sort("change")
     matching = rules.matching
     return {
+        "schema_version": SCHEMA_VERSION,  # read back as crmclean.summaries.RunManifest
         "command": "run",
         "crmclean_version": __version__,
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -296,7 +300,7 @@ def _manifest(
             if matching
             else {}
         ),
-        "pii_columns": sorted(name for name, spec in rules.columns.items() if spec.pii),
+        "pii_columns": sorted(personal_columns(rules)),
         "exit_code": code,
         "exit_status": "ok" if code == 0 else "data failed",
     }
@@ -325,5 +329,5 @@ def _build_report(tmp: Path, out: Path, show_values: bool, log: JsonLog) -> Path
 
 def load_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a run's outputs (for `review` and tests)."""
-    data: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(read_text(folder / "manifest.json", "manifest"))
     return data

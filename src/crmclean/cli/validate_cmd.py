@@ -7,7 +7,7 @@ Exit codes: 0 passed (warnings allowed), 1 an error rule failed its threshold (o
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -17,18 +17,12 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
-from crmclean.cli.rule_references import read_references
+from crmclean.cli.read_files import rule_file_inputs
+from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.core.masking import MaskKind, kind_for, mask_violations
-from crmclean.core.validation import (
-    RuleSetupError,
-    ValidationResult,
-    setup_problems,
-    validate,
-)
-from crmclean.errors import ConfigError
-from crmclean.io.readers import read_table
+from crmclean.core.masking import MaskKind, mask_violations, personal_columns
+from crmclean.core.validation import ValidationResult
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console
 from crmclean.report.html import build_report
@@ -60,15 +54,10 @@ def validate_command(
     """Check data against the rule file's checks; report per rule, write violations with --out."""
     started = datetime.now(UTC)
     loaded = load_rules(rules)
-    data = read_table(input_path, id_column=loaded.rules.dataset.id_column)
-    _check_setup(loaded, data.frame.columns)
-    try:
-        result = validate(data.frame, loaded.rules, reference=read_references(loaded), now=started)
-    except RuleSetupError as exc:
-        issues = [loaded.issue(p, problem, hint) for p, problem, hint in exc.problems]
-        raise ConfigError(issues) from None
+    data = prepare(loaded, input_path)  # the one setup step: exit 2 if the rules do not fit
+    result = data.plan.validate(data.frame, reference=data.reference, now=started)
     facts = json_report.RunFacts(
-        input=data.info.to_dict(),
+        input=data.read.info.to_dict(),
         rule_file=str(rules),
         rule_files=loaded.files,
         rules_sha256=loaded.digest,
@@ -78,21 +67,18 @@ def validate_command(
         show_values=show_values,
     )
     pii = pii_kinds(loaded)
-    document = json_report.build(result, facts, pii)
+    # a typed ValidateSummary, with the rule file's ${env.X} values put back as ${env.X}
+    document = loaded.scrub(json_report.build(result, facts, pii).to_dict())
+    result = replace(result, violations=loaded.scrub_violations(result.violations))
     if out is not None:
-        _write_outputs(out, result, document, pii, show_values, protect=[input_path])
+        protect = [input_path, *rule_file_inputs(loaded)]
+        _write_outputs(out, result, document, pii, show_values, protect=protect)
     _render(result, document, output_format, fail_on, quiet)
     raise typer.Exit(result.exit_code(fail_on.value))
 
 
 def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
-    return {n: kind_for(n, c.type) for n, c in loaded.rules.columns.items() if c.pii}
-
-
-def _check_setup(loaded: LoadedRules, columns: Sequence[str]) -> None:
-    problems = setup_problems(loaded.rules, columns)
-    if problems:
-        raise ConfigError([loaded.issue(path, problem, hint) for path, problem, hint in problems])
+    return personal_columns(loaded.rules)
 
 
 def _write_outputs(
@@ -104,7 +90,7 @@ def _write_outputs(
     protect: list[Path],
 ) -> None:
     violations = result.violations if show_values else mask_violations(result.violations, pii)
-    with atomic_output_dir(out, protect=protect) as folder:
+    with atomic_output_dir(out, protect, "validate") as folder:
         write_parquet(violations, folder / "violations.parquet")
         write_csv(violations, folder / "violations.csv")
         write_json(document, folder / "validate.json")

@@ -7,12 +7,14 @@ import json
 import re
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from pydantic import BaseModel, ValidationError
 
+from crmclean.config.env_values import scrub, scrub_frame
 from crmclean.config.models import RuleFile
 from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
 from crmclean.core.registry import did_you_mean_hint
@@ -26,8 +28,17 @@ class LoadedRules:
     rules: RuleFile
     path: Path
     files: tuple[str, ...]
-    digest: str  # sha256 of the merged, substituted content: what the run actually used
+    digest: str  # sha256 of the merged, substituted content, `${env.X}` values left out
     located: Located
+    env_values: dict[str, str] = field(default_factory=dict)  # never written to an output
+
+    def scrub(self, obj: Any) -> Any:
+        """A summary or report with the rule file's `${env.X}` values put back as `${env.X}`."""
+        return scrub(obj, self.env_values)
+
+    def scrub_violations(self, violations: pl.DataFrame) -> pl.DataFrame:
+        """Violations whose messages and rule ids carry no `${env.X}` value."""
+        return scrub_frame(violations, ["message", "rule_id"], self.env_values)
 
     def where(self, path: Path_) -> str:
         """`file:line:col` of a YAML path, for errors raised after loading (missing columns...)."""
@@ -45,15 +56,15 @@ class LoadedRules:
 def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> LoadedRules:
     path = Path(path)
     located = read_with_extends(path)
-    substitute_vars(located, environ)
+    env_values = substitute_vars(located, environ)
     try:
         rules = RuleFile.model_validate(located.data)
     except ValidationError as exc:
         raise ConfigError(_issues(exc, located, path)) from None
-    digest = hashlib.sha256(
-        json.dumps(located.data, sort_keys=True, default=str).encode()
-    ).hexdigest()
-    return LoadedRules(rules, path, tuple(located.files), digest, located)
+    # the digest pins the rules, not the environment: a secret must not be recoverable from it
+    plain = scrub(json.loads(json.dumps(located.data, default=str)), env_values)
+    digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
+    return LoadedRules(rules, path, tuple(located.files), digest, located, env_values)
 
 
 def _fmt(path: Path_) -> str:

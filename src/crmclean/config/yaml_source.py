@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from crmclean.errors import ConfigError, ConfigIssue
+from crmclean.errors import ConfigError, ConfigIssue, InputError
 from crmclean.io.named_files import RULE_FILE, NamedFileProblem, read_bounded_text, resolve_named
 
 Path_ = tuple[str | int, ...]
@@ -112,6 +112,8 @@ def _read_one(path: Path) -> Located:
     try:
         text = read_bounded_text(path, RULE_FILE, "rule file")
     except NamedFileProblem as exc:
+        if exc.unreadable:  # permissions, a folder: unreadable input, exit 3
+            raise InputError(f"{name}: {exc.problem}", exc.hint) from None
         raise ConfigError([ConfigIssue(name, None, None, "", exc.problem, exc.hint)]) from None
     loader = RuleFileLoader(text)
     loader.name = name  # marks name the file (the depth refusal reads it)
@@ -306,15 +308,21 @@ def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located
     return _merge(merged, own)
 
 
-def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> None:
-    """Replace `${vars.X}` and `${env.X}` in every string, in place; all unknowns reported."""
+def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Replace `${vars.X}` and `${env.X}` in every string, in place; all unknowns reported.
+
+    Returns the environment variables used and their values (crmclean.config.env_values keeps
+    them out of every output)."""
     env = dict(os.environ if environ is None else environ)
     raw_vars = located.data.get("vars") or {}
     issues: list[ConfigIssue] = []
+    used: dict[str, str] = {}
 
     def lookup(kind: str, name: str, path: Path_) -> Any:
         table = raw_vars if kind == "vars" else env
         if isinstance(table, dict) and name in table:
+            if kind == "env":
+                used[name] = str(table[name])
             return table[name]
         file, line, col = located.where(path) or (located.files[-1], None, None)
         hint = "define it under vars:" if kind == "vars" else f"export {name}=... before the run"
@@ -340,3 +348,4 @@ def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> 
     located.data = sub(located.data, ())
     if issues:
         raise ConfigError(issues)
+    return used

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from crmclean.core.problems import RuleSetupError, SetupProblem
 from crmclean.core.standardise import StepSpec, derive_steps
 from crmclean.core.standardise.base import StepContext, StepResult
-from crmclean.errors import ConfigError, ConfigIssue
 
 if TYPE_CHECKING:
     from crmclean.config.models import RuleFile
@@ -49,15 +49,6 @@ class CleanResult:
     frame: pl.DataFrame  # the cleaned frame: same rows and order, derived columns appended
     changes: pl.DataFrame  # CHANGES_SCHEMA, one row per changed or failed cell per step
     step_stats: pl.DataFrame  # STATS_SCHEMA, one row per column and step (derive included)
-
-
-@dataclass(frozen=True)
-class SetupProblem:
-    """A rule that cannot run on this frame, located by its YAML path."""
-
-    path: Path_
-    problem: str
-    hint: str | None = None
 
 
 @dataclass
@@ -95,10 +86,6 @@ def setup_problems(rules: RuleFile, columns: list[str]) -> list[SetupProblem]:
     return problems
 
 
-def _fmt(path: Path_) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
-
-
 def _close(name: str, present: set[str]) -> str | None:
     from crmclean.core.registry import did_you_mean_hint
 
@@ -117,9 +104,7 @@ def clean(frame: pl.DataFrame, rules: RuleFile) -> CleanResult:
     """Standardise every column with `standardise:` steps, then add the `derive:` columns."""
     problems = setup_problems(rules, frame.columns)
     if problems:
-        raise ConfigError(
-            [ConfigIssue("rules", None, None, _fmt(p.path), p.problem, p.hint) for p in problems]
-        )
+        raise RuleSetupError(problems)
     if RECORD_ID not in frame.columns:
         frame = frame.with_row_index(RECORD_ID, offset=1).with_columns(
             pl.col(RECORD_ID).cast(pl.String)

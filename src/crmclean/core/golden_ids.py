@@ -14,6 +14,7 @@ import polars as pl
 RECORD_ID = "record_id"
 ID_PREFIX = "G"
 ID_DIGITS = 10
+MAX_SERIAL = 10**ID_DIGITS - 1
 CHANGES_SCHEMA = pl.Schema(
     {
         "golden_id": pl.String(),
@@ -43,6 +44,20 @@ class IdState:
         mark = data.get("high_water_mark", 0)
         prefix = data.get("prefix", ID_PREFIX)
         return cls(int(mark) if isinstance(mark, int) else 0, str(prefix))
+
+    @classmethod
+    def parse(cls, data: object) -> IdState | str:
+        """The state a previous run's manifest records, or what is wrong with it."""
+        if not isinstance(data, dict):
+            return "manifest.json has no golden_ids section"
+        mark, prefix = data.get("high_water_mark"), data.get("prefix")
+        if isinstance(mark, bool) or not isinstance(mark, int):
+            return f"golden_ids.high_water_mark is {mark!r}, not a whole number"
+        if not 0 <= mark <= MAX_SERIAL:
+            return f"golden_ids.high_water_mark {mark} is outside 0..{MAX_SERIAL}"
+        if prefix != ID_PREFIX:
+            return f"golden_ids.prefix is {prefix!r}; crmclean issues {ID_PREFIX!r} ids"
+        return cls(mark, prefix)
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,14 @@ Vectorised over a Series for violation samples; mask_value() does one value the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from crmclean.config.models import RuleFile
 
 MaskKind = Literal["email", "phone", "date", "text"]
 _KIND_OF_TYPE: dict[str, MaskKind] = {
@@ -28,6 +32,59 @@ def kind_for(column: str, column_type: str = "string") -> MaskKind:
         if hint in name:
             return kind  # type: ignore[return-value]
     return "text"
+
+
+# A value shown to a person (reports, console tables, messages, review) is cut to this many
+# characters, followed by "… (N chars)": a 10 MB CRM note must not be copied into report.html.
+# Violation and change files keep the whole value (masked per policy): they are data.
+SHOWN_CHARS = 200
+
+
+def cap_expr(value: pl.Expr, limit: int = SHOWN_CHARS) -> pl.Expr:
+    """A String expression cut to `limit` characters, with an ellipsis and the original length."""
+    text = value.cast(pl.String)
+    length = text.str.len_chars()
+    cut = pl.format("{}… ({} chars)", text.str.slice(0, limit), length)
+    return pl.when(length > limit).then(cut).otherwise(text)
+
+
+def cap_value(value: str | None, limit: int = SHOWN_CHARS) -> str | None:
+    """One value cut as cap_expr cuts a column."""
+    if value is None or len(value) <= limit:
+        return value
+    return f"{value[:limit]}… ({len(value)} chars)"
+
+
+def personal_columns(rules: RuleFile) -> dict[str, MaskKind]:
+    """Every column whose values are personal, and how to mask it: the one policy every command
+    uses. `pii: true` columns; the columns their standardise steps fill (a phone's extension, a
+    split first name); and `derive:` columns built from any of these, in the order written, so a
+    key built on a key counts too."""
+    kinds: dict[str, MaskKind] = {
+        name: kind_for(name, c.type) for name, c in rules.columns.items() if c.pii
+    }
+    for name, column in rules.columns.items():
+        if name in kinds:
+            for step in column.standardise:
+                for filled in step.output_columns():
+                    kinds.setdefault(filled, kind_for(filled))
+    for name, derived in rules.derive.items():
+        inherited = [kinds[source] for source in derived.sources if source in kinds]
+        if inherited and name not in kinds:
+            kinds[name] = inherited[0] if len(derived.sources) == 1 else "text"
+    return kinds
+
+
+# What an engine error quotes of the data: polars lists failing values as ["a", "b"] and quotes
+# them in double quotes; column names it quotes in single quotes or backticks, which stay.
+_VALUE_LIST = re.compile(r":?\s*\[[^\]]*\]?")
+_QUOTED = re.compile(r'"[^"]*"?')
+
+
+def redact_engine_message(text: str) -> str:
+    """An engine's (polars') error without the data values it quotes: a setup message names the
+    rule and the column; the values it failed on may be personal and are not repeated."""
+    return _QUOTED.sub('"…"', _VALUE_LIST.sub("", text)).strip()
 
 
 def mask_expr(value: pl.Expr, kind: MaskKind = "text") -> pl.Expr:

@@ -8,18 +8,28 @@ a regex over a million e-mail addresses tells nothing a hundred thousand would n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
 
 from crmclean.core.checks.country_valid import country_keys
-from crmclean.core.masking import kind_for, mask_series
+from crmclean.core.masking import cap_expr, kind_for, mask_series
+from crmclean.core.profile_placeholders import (
+    Placeholder,
+    as_missing,
+    find_placeholders,
+    with_null_tokens,
+)
 from crmclean.core.profile_rules import suggest_rules
+from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 
 RECORD_ID = "record_id"
 SHAPE_MAX = 24  # longer shapes (free text) are cut: they identify no format anyway
+CHUNK_CELLS = 2_000_000  # cells per long frame when a wide table's value counts are batched
+QUERY_BATCH = 32  # tall tables: per-column queries run this many at a time
+TALL_ROWS = 100_000  # above this, value counts run per column (top_k, no sort of all values)
 SHAPE_SAMPLE_ROWS = 20_000  # shapes cost several unicode regexes per distinct value
 TYPE_SHARE = 0.9  # share of sampled values that must look like a type to call the column so
 HINT_SHARE = 0.8  # ... when the column's name already suggests the type
@@ -72,6 +82,7 @@ class ColumnProfile:
     type_share: float  # share of sampled non-null values that look like semantic_type
     pii: bool
     masked: bool
+    placeholders: list[Placeholder] = field(default_factory=list)  # see profile_placeholders
 
 
 @dataclass(frozen=True)
@@ -94,19 +105,25 @@ def profile_frame(
     show_values: bool = False,
     sample_rows: int = 50_000,
     seed: int = 0,
+    null_tokens: Sequence[str] = DEFAULT_NULL_TOKENS,
 ) -> Profile:
-    """Profile every column but record_id. `pii_columns` None: personal columns are guessed."""
+    """Profile every column but record_id. `pii_columns` None: personal columns are guessed.
+    Blanks and `null_tokens` count as missing; placeholders are flagged and suggested as such."""
     names = [c for c in frame.columns if c != RECORD_ID]
-    text = frame.select(pl.col(names).cast(pl.String))
+    text = as_missing(frame.select(pl.col(names).cast(pl.String)), null_tokens)
     sample = _sample(text, sample_rows, seed)
     shape_sample = _sample(sample, min(sample_rows, SHAPE_SAMPLE_ROWS), seed)
     stats = _stats(text, names)
     counted = _value_counts(text, names, top)
     types = _semantic_types(sample, names)
+    shapes = _shapes_all(shape_sample, names, top)
+    masked_names = {n for n in names if not show_values and _pii(n, types[n][0], pii_columns)}
+    measures = {n for n in names if types[n][0] in ("datetime", "integer", "decimal", "boolean")}
+    placeholders = find_placeholders(text, names, masked_names, measures)
     columns = []
     for name in names:  # a loop over columns; each step inside is vectorised
         semantic, share = types[name]
-        pii = _is_pii(name, semantic) if pii_columns is None else name in pii_columns
+        pii = _pii(name, semantic, pii_columns)
         masked = pii and not show_values
         distinct, top_counts = counted[name]
         columns.append(
@@ -118,14 +135,16 @@ def profile_frame(
                 min_length=stats[f"{name}\x00min"],
                 max_length=stats[f"{name}\x00max"],
                 top_values=_top_values(top_counts, name, text.height, masked, semantic),
-                shapes=_shapes(shape_sample, name, top),
+                shapes=shapes[name],
                 semantic_type=semantic,
                 type_share=share,
                 pii=pii,
                 masked=masked,
+                placeholders=placeholders[name],
             )
         )
-    rules = suggest_rules(columns, frame.height)
+    found = [p for column in columns for p in column.placeholders]
+    rules = with_null_tokens(suggest_rules(columns, frame.height), found, null_tokens)
     return Profile(frame.height, sample.height, shape_sample.height, columns, rules)
 
 
@@ -153,8 +172,24 @@ def _value_counts(
 ) -> dict[str, tuple[int, pl.DataFrame]]:
     """Per column: the number of distinct values and the `top` commonest (ties by value).
 
-    One group-by per column, run in parallel; top_k avoids sorting a million distinct ids.
+    Tall frames (over TALL_ROWS): one group-by per column, QUERY_BATCH at a time; top_k avoids
+    sorting a million distinct ids. Other frames: columns in chunks of about CHUNK_CELLS cells,
+    each chunk one long (column, value) frame and one group-by, so 5,000 columns cost 5,000 x
+    rows cells, not 5,000 concurrent queries (which grew past 13 GB).
     """
+    out: dict[str, tuple[int, pl.DataFrame]] = {}
+    if text.height > TALL_ROWS:
+        for start in range(0, len(names), QUERY_BATCH):
+            out.update(_counts_each(text, names[start : start + QUERY_BATCH], top))
+        return out
+    for chunk in _chunks(names, text.height):
+        out.update(_counts_long(text, chunk, top))
+    return out
+
+
+def _counts_each(
+    text: pl.DataFrame, names: list[str], top: int
+) -> dict[str, tuple[int, pl.DataFrame]]:
     queries = [
         text.lazy()
         .select(pl.col(name).drop_nulls())
@@ -172,6 +207,24 @@ def _value_counts(
     }
 
 
+def _counts_long(
+    text: pl.DataFrame, names: list[str], top: int
+) -> dict[str, tuple[int, pl.DataFrame]]:
+    counts = _long(text, names).group_by(_COLUMN, _VALUE).agg(pl.len().alias("count"))
+    distinct = dict(counts.group_by(_COLUMN).agg(pl.len()).iter_rows())
+    heads = (
+        counts.sort([_COLUMN, "count", _VALUE], descending=[False, True, False])
+        .group_by(_COLUMN, maintain_order=True)
+        .head(top)
+        .partition_by(_COLUMN, as_dict=True, include_key=False)
+    )
+    empty = pl.DataFrame(schema={_VALUE: pl.String, "count": pl.UInt32})
+    return {
+        name: (int(distinct.get(name, 0)), heads.get((name,), empty).rename({_VALUE: name}))
+        for name in names
+    }
+
+
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
@@ -182,6 +235,7 @@ def _top_values(
     values = counts.get_column(name)
     if masked:
         values = mask_series(values, kind_for(name, semantic or "string"))
+    values = pl.select(cap_expr(pl.lit(values))).to_series()
     return [
         ValueCount(value, int(count), _share(int(count), rows))
         for value, count in zip(values.to_list(), counts.get_column("count").to_list(), strict=True)
@@ -202,41 +256,62 @@ def shape_expr(value: pl.Expr) -> pl.Expr:
     return pl.when(masked.str.len_chars() > SHAPE_MAX).then(cut + "…").otherwise(masked)
 
 
-def _shapes(sample: pl.DataFrame, name: str, top: int) -> list[ValueCount]:
-    """The commonest shapes, worked out once per distinct value and weighted by its count."""
-    distinct = sample.get_column(name).drop_nulls().value_counts(name="count")
-    if distinct.is_empty():
-        return []
-    shapes = (
-        distinct.group_by(shape_expr(pl.col(name)).alias("shape"))
-        .agg(pl.col("count").sum())
-        .sort(["count", "shape"], descending=[True, False])
-        .head(top)
+def _shapes_all(sample: pl.DataFrame, names: list[str], top: int) -> dict[str, list[ValueCount]]:
+    """The commonest shapes per column, worked out once per distinct value and weighted by its
+    count; columns go in chunks of one long (column, value) frame each."""
+    out: dict[str, list[ValueCount]] = {name: [] for name in names}
+    for chunk in _chunks(names, sample.height):
+        distinct = _long(sample, chunk).group_by(_COLUMN, _VALUE).agg(pl.len().alias("count"))
+        totals = dict(distinct.group_by(_COLUMN).agg(pl.col("count").sum()).iter_rows())
+        shapes = (
+            distinct.group_by(_COLUMN, shape_expr(pl.col(_VALUE)).alias("shape"))
+            .agg(pl.col("count").sum())
+            .sort([_COLUMN, "count", "shape"], descending=[False, True, False])
+            .group_by(_COLUMN, maintain_order=True)
+            .head(top)
+        )
+        for name, shape, count in shapes.iter_rows():
+            total = int(totals[name])
+            out[name].append(ValueCount(shape, int(count), _share(int(count), total)))
+    return out
+
+
+def _chunks(names: list[str], height: int) -> list[list[str]]:
+    """Columns in groups of about CHUNK_CELLS cells: a wide table never becomes one huge query."""
+    width = max(1, CHUNK_CELLS // max(height, 1))
+    return [names[start : start + width] for start in range(0, len(names), width)]
+
+
+_COLUMN, _VALUE = "\x00column", "\x00value"
+
+
+def _long(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """(column, value) rows of the non-null values of `names`."""
+    return (
+        frame.select(names)
+        .unpivot(on=names, variable_name=_COLUMN, value_name=_VALUE)
+        .drop_nulls(_VALUE)
     )
-    total = int(distinct.get_column("count").sum())
-    return [
-        ValueCount(shape, int(count), _share(int(count), total))
-        for shape, count in shapes.iter_rows()
-    ]
 
 
 def _semantic_types(sample: pl.DataFrame, names: list[str]) -> dict[str, tuple[str | None, float]]:
-    """Share of non-null sampled values matching each type's pattern, all columns in one select."""
+    """Share of non-null sampled values matching each type's pattern: per chunk of columns one
+    group-by over the long (column, value) frame, so the expressions do not grow with the width."""
     countries = country_keys().get_column("key")
-    exprs = []
-    for name in names:
-        value = pl.col(name).str.strip_chars()
-        kinds = {**PATTERNS, **{f"loose_{k}": v for k, v in LOOSE.items()}, "time": TIME_OF_DAY}
-        exprs += [value.str.contains(p).mean().alias(f"{name}\x00{k}") for k, p in kinds.items()]
-        is_country = value.str.to_lowercase().is_in(countries.implode())
-        exprs.append(is_country.mean().alias(f"{name}\x00country"))
-    row = sample.select(exprs).row(0, named=True) if exprs else {}
-    return {name: _pick_type(name, row) for name in names}
+    kinds = {**PATTERNS, **{f"loose_{k}": v for k, v in LOOSE.items()}, "time": TIME_OF_DAY}
+    value = pl.col(_VALUE).str.strip_chars()
+    exprs = [value.str.contains(p).mean().alias(k) for k, p in kinds.items()]
+    exprs.append(value.str.to_lowercase().is_in(countries.implode()).mean().alias("country"))
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(names, sample.height):
+        for row in _long(sample, chunk).group_by(_COLUMN).agg(exprs).iter_rows(named=True):
+            found[row.pop(_COLUMN)] = row
+    return {name: _pick_type(name, found.get(name, {})) for name in names}
 
 
 def _pick_type(name: str, row: dict[str, Any]) -> tuple[str | None, float]:
     def share(kind: str) -> float:
-        return float(row.get(f"{name}\x00{kind}") or 0.0)
+        return float(row.get(kind) or 0.0)
 
     kind, found = _by_name(name, share) or _by_values(share)
     if kind == "date" and share("time") >= 0.5:
@@ -264,6 +339,10 @@ _PII_NAMES = re.compile(
     r"name|vorname|first|last|surname|street|strasse|straße|address|adresse|birth|geburt|"
     r"iban|mail|phone|tel|mobil|handy|fax"
 )
+
+
+def _pii(name: str, semantic: str | None, pii_columns: frozenset[str] | None) -> bool:
+    return _is_pii(name, semantic) if pii_columns is None else name in pii_columns
 
 
 def _is_pii(name: str, semantic: str | None) -> bool:

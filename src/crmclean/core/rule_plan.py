@@ -1,102 +1,133 @@
-"""Which checks a rule file asks for, with their rule ids, contexts and YAML paths.
+"""One checked plan of a rule file against a data schema, compiled once and run by every command.
 
-Explicit checks under columns and at dataset level, plus the implicit ones that `required: true`
-and `unique: true` on a column stand for.
+Splink's SettingsCreator -> Settings, for rule files: `compile_plan(rules, schema)` finds every
+way the rule file does not fit the data (columns the sections name, SQL that cannot run on these
+types, regexes the engine refuses, values not of a column's declared type) and raises one
+RuleSetupError (exit 2, each problem at its YAML path), or returns a RulePlan. The plan runs the
+steps; a rule that still fails on the values (a strict CAST in an expression) raises the same
+error, located the same way, whichever command runs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from crmclean.core.checks import CheckContext, CheckSpec, checks
-from crmclean.core.checks.base import declared_column
-from crmclean.core.checks.not_null import NotNullCheck
-from crmclean.core.checks.unique import UniqueCheck
+import polars as pl
+
+from crmclean.core import cleaning, validation
+from crmclean.core.check_plan import Environment, PlannedRule, YamlPath, context, plan
+from crmclean.core.cleaning import CleanResult
+from crmclean.core.matching import DedupeResult, column_problems, dedupe
+from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
+from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, unlocated
+from crmclean.core.regexes import regex_problems
+from crmclean.core.survivorship import Settings
+from crmclean.core.survivorship import check_setup as survivorship_problems
+from crmclean.core.validation import ValidationResult
 
 if TYPE_CHECKING:
     from crmclean.config.models import RuleFile
 
-YamlPath = tuple[str | int, ...]
+__all__ = [
+    "Environment",
+    "PlannedRule",
+    "RulePlan",
+    "YamlPath",
+    "compile_plan",
+    "context",
+    "plan",
+    "setup_problems",
+]
+
+Schema = Mapping[str, pl.DataType]
 
 
 @dataclass(frozen=True)
-class PlannedRule:
-    rule_id: str
-    check: str  # registered check type
-    spec: CheckSpec
-    column: str | None  # the column it is declared under
-    path: YamlPath  # where it stands in the rule file
-    explicit_id: bool = False
+class RulePlan:
+    """A rule file checked against the schema of the data it runs on."""
 
+    rules: RuleFile
+    schema: dict[str, pl.DataType]  # the data's columns, typed as the rule file declares
+    standardised: dict[str, pl.DataType]  # the columns the standardise steps leave
+    locate: Locator = unlocated
 
-@dataclass(frozen=True)
-class Environment:
-    """What every check context shares in one run."""
+    @contextmanager
+    def located(self) -> Iterator[None]:
+        """A rule failing while it runs is placed in the rule file like a setup problem."""
+        try:
+            yield
+        except RuleSetupError as exc:
+            raise exc.located(self.locate) from None
 
-    reference: Mapping[str, Sequence[str]] = field(default_factory=dict)
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    memo: dict[object, object] = field(default_factory=dict)
+    def clean(self, frame: pl.DataFrame) -> CleanResult:
+        with self.located():
+            return cleaning.clean(frame, self.rules)
 
+    def validate(
+        self,
+        frame: pl.DataFrame,
+        *,
+        reference: Mapping[str, Sequence[str]] | None = None,
+        now: datetime | None = None,
+    ) -> ValidationResult:
+        with self.located():
+            return validation.validate(frame, self.rules, reference=reference, now=now)
 
-def plan(rules: RuleFile) -> list[PlannedRule]:
-    planned: list[PlannedRule] = []
-    for name, column in rules.columns.items():
-        explicit = {checks.canonical(c.type) for c in column.checks}
-        if column.required and "not_null" not in explicit:
-            planned.append(_rule(NotNullCheck(), name, ("columns", name, "required")))
-        if column.unique and "unique" not in explicit:
-            planned.append(_rule(UniqueCheck(), name, ("columns", name, "unique")))
-        for index, spec in enumerate(column.checks):
-            planned.append(_rule(spec, name, ("columns", name, "checks", index)))
-    for index, spec in enumerate(rules.checks):
-        planned.append(_rule(spec, None, ("checks", index)))
-    return _unique_ids(planned)
-
-
-def _rule(spec: CheckSpec, column: str | None, path: YamlPath) -> PlannedRule:
-    check = checks.canonical(spec.type)
-    if spec.id:
-        return PlannedRule(spec.id, check, spec, column, path, explicit_id=True)
-    subject = column or declared_column(spec)
-    rule_id = f"{subject}.{check}" if subject else check
-    return PlannedRule(rule_id, check, spec, column, path)
-
-
-def _unique_ids(planned: list[PlannedRule]) -> list[PlannedRule]:
-    """Generated ids that collide get #2, #3 ...; explicit duplicates are left for setup checks."""
-    seen: dict[str, int] = {}
-    out = []
-    for rule in planned:
-        count = seen.get(rule.rule_id, 0) + 1
-        seen[rule.rule_id] = count
-        if count > 1 and not rule.explicit_id:
-            rule = PlannedRule(
-                f"{rule.rule_id}#{count}", rule.check, rule.spec, rule.column, rule.path
+    def dedupe(self, frame: pl.DataFrame, **options: Any) -> DedupeResult:
+        if self.rules.matching is None:
+            raise RuleSetupError(
+                [SetupProblem((), "has no matching: section", "see docs/matching.md")],
+                self.locate,
             )
-        out.append(rule)
-    return out
+        with self.located():
+            return dedupe(frame, self.rules.matching, **options)
+
+    def run(
+        self,
+        frame: pl.DataFrame,
+        options: RunOptions,
+        on_step: Callable[[str], None] | None = None,
+    ) -> RunResult:
+        with self.located():
+            return run_pipeline(frame, self.rules, options, on_step=on_step)
 
 
-def context(rules: RuleFile, rule: PlannedRule, env: Environment) -> CheckContext:
-    dataset = rules.dataset
-    return CheckContext(
-        rule_id=rule.rule_id,
-        column=rule.column,
-        country_column=dataset.country_column,
-        default_region=dataset.default_region,
-        date_order=dataset.date_order,
-        reference=env.reference,
-        now=env.now,
-        scope=_scope(rule.spec),
-        memo=env.memo,
+def compile_plan(
+    rules: RuleFile,
+    schema: Schema,
+    locate: Locator = unlocated,
+    found: Sequence[SetupProblem] = (),
+) -> RulePlan:
+    """The checked plan, or one RuleSetupError with every problem (and those already `found`,
+    such as values not of their column's type) at once."""
+    standardised, problems = setup_problems(rules, schema)
+    problems = [*found, *problems]
+    if problems:
+        raise RuleSetupError(problems, locate)
+    return RulePlan(rules, dict(schema), standardised, locate)
+
+
+def setup_problems(
+    rules: RuleFile, schema: Schema
+) -> tuple[dict[str, pl.DataType], list[SetupProblem]]:
+    """The columns cleaning gives data of this schema, and every way the rule file does not fit
+    it: standardise and derive, checks, matching, survivorship and regexes, all at once."""
+    standardised, problems = validation.standardised_schema(rules, schema)
+    problems += validation.setup_problems(rules, schema, standardised)
+    cleaned = list(standardised)
+    if rules.matching is not None:
+        problems += column_problems(cleaned, rules.matching)
+    settings = Settings.of(
+        rules.survivorship, rules.dataset.source_column, rules.dataset.updated_column
     )
-
-
-def _scope(spec: CheckSpec) -> str | None:
-    """The values and rows a rule reads: memoised results are shared only within one scope."""
-    if spec.on == "raw":
-        return spec.when
-    return f"standardised: {spec.when or ''}"
+    skip = {rules.dataset.id_column, *rules.derive} - {"record_id"}
+    problems += survivorship_problems(settings, [c for c in cleaned if c not in skip])
+    # a regex the engine refuses is said once, as such, not again as SQL that cannot run
+    refused = regex_problems(rules)
+    paths = {p.path for p in refused}
+    problems = [p for p in problems if p.path not in paths] + refused
+    return standardised, list(dict.fromkeys(problems))

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import polars as pl
 from pydantic import BeforeValidator, Field, model_validator
 
+from crmclean.core.problems import SetupProblem
 from crmclean.core.spec import Spec
 from crmclean.core.survivorship_strategies import (
     Candidates,
@@ -92,15 +93,6 @@ class SurvivorshipSpec(Spec):
                         f"group {name!r}; give the strategies to the group instead"
                     )
         return self
-
-
-@dataclass(frozen=True)
-class SetupProblem:
-    """A survivorship setting that does not fit the data; the CLI turns it into a ConfigIssue."""
-
-    path: tuple[str | int, ...]
-    problem: str
-    hint: str | None = None
 
 
 @dataclass(frozen=True)

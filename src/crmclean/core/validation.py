@@ -17,28 +17,22 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from crmclean.core import cleaning
+from crmclean.core.check_plan import Environment, PlannedRule, YamlPath, context, plan
 from crmclean.core.checks import VIOLATIONS_SCHEMA, CheckContext, checks
 from crmclean.core.checks.allowed_values import AllowedValuesCheck, reference_key
 from crmclean.core.checks.base import RECORD_ID, Stage, parse_sql, present, sql_columns, target
-from crmclean.core.rule_plan import Environment, PlannedRule, YamlPath, context, plan
+from crmclean.core.masking import redact_engine_message
+from crmclean.core.problems import RuleSetupError, SetupProblem, engine_reason
 
 if TYPE_CHECKING:
     from crmclean.config.models import RuleFile
 
-Problem = tuple[YamlPath, str, str | None]  # (yaml path, problem, hint)
+Problem = SetupProblem  # (yaml path, problem, hint)
 Status = Literal["pass", "warn", "fail"]
 FailOn = Literal["error", "warn"]
 
 # Score weights: an error-severity rule counts three times a warning; info rules are not scored.
 SCORE_WEIGHTS = {"error": 3.0, "warn": 1.0, "info": 0.0}
-
-
-class RuleSetupError(Exception):
-    """The rule file does not fit the data; carries every problem with its YAML path."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(p[1] for p in problems))
 
 
 @dataclass(frozen=True)
@@ -110,7 +104,9 @@ def setup_problems(
     for rule in planned:
         if rule.explicit_id and rule.rule_id in seen_ids:
             problems.append(
-                ((*rule.path, "id"), f"rule id {rule.rule_id!r} is used twice", "ids are unique")
+                Problem(
+                    (*rule.path, "id"), f"rule id {rule.rule_id!r} is used twice", "ids are unique"
+                )
             )
         seen_ids.setdefault(rule.rule_id, rule.path)
         ctx = context(rules, rule, env)
@@ -126,7 +122,7 @@ def standardised_schema(
     found = cleaning.setup_problems(rules, list(schema))
     if found:
         guess = {**schema, **{name: pl.String() for name in rules.derive}}
-        return guess, [(p.path, p.problem, p.hint) for p in found]
+        return guess, list(found)
     return dict(cleaning.clean(pl.DataFrame(schema=dict(schema)), rules).frame.schema), []
 
 
@@ -143,15 +139,15 @@ def _rule_problems(
     problems: list[Problem] = []
     field = _column_field(rule)
     if field and target(rule.spec, ctx) is None and not getattr(rule.spec, "columns", None):
-        problems.append((rule.path, f"{rule.check} in the dataset-wide list needs {field}:", None))
+        problems.append(Problem(rule.path, f"{rule.check} in the dataset-wide list needs {field}:"))
     for need in check.needs(rule.spec, ctx):
         if need.column not in schema:
             where = need.at or _field_path(rule, need.field)
-            problems.append((where, _missing(need.column), _close(need.column, schema)))
+            problems.append(Problem(where, _missing(need.column), _close(need.column, schema)))
     if rule.spec.when is not None:
         for name in sql_columns(rule.spec.when):
             if name not in schema:
-                problems.append(((*rule.path, "when"), _missing(name), _close(name, schema)))
+                problems.append(Problem((*rule.path, "when"), _missing(name), _close(name, schema)))
     if not problems:
         problems.extend(_dry_run(rule, schema))
     return problems
@@ -201,8 +197,9 @@ def _dry_run(rule: PlannedRule, schema: Mapping[str, pl.DataType]) -> list[Probl
         try:
             empty.lazy().filter(parse_sql(text)).collect()
         except Exception as exc:  # polars reports type errors under several classes
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            problems.append(((*rule.path, key), f"{text!r} cannot run: {reason}", None))
+            problems.append(
+                Problem((*rule.path, key), f"{text!r} cannot run: {engine_reason(exc)}")
+            )
     return problems
 
 
@@ -261,8 +258,10 @@ def validate(
 
 def _sql_failure(rule: PlannedRule, exc: Exception) -> Problem:
     key = "expr" if rule.check == "expression" else "when"
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return ((*rule.path, key), f"fails on the data: {reason}", "TRY_CAST returns null instead")
+    reason = redact_engine_message(engine_reason(exc))
+    return Problem(
+        (*rule.path, key), f"fails on the data: {reason}", "TRY_CAST returns null instead"
+    )
 
 
 def _run_rule(

@@ -1,23 +1,31 @@
 """One run per output folder: an exclusive lock file beside `--out`.
 
-The lock is an `flock` on `<out>.lock`, so the kernel releases it when the holder dies, even by
-SIGKILL; a file left behind by a dead run is taken over. The file names the holder for the
-message a second run prints.
+The lock is an OS lock on `<out>.lock` (`flock` on POSIX, `msvcrt.locking` on Windows), so the
+kernel releases it when the holder dies, even by SIGKILL; a file left behind by a dead run is
+taken over. The file names the holder for the message a second run prints.
+
+The lock file is created with O_EXCL and opened with O_NOFOLLOW: a symlink (or a hard link, a
+FIFO, anything but a plain file of our own) at `<out>.lock` is refused, so a root cron job can
+never be made to write through it. The OS lock module is imported when a lock is taken, never at
+import time, so every command (even `--help`) starts on any platform.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import errno
 import json
 import os
 import socket
+import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from crmclean.errors import OutputError
+from crmclean.io.interrupts import signals_deferred
 
 
 class OutputLocked(OutputError):
@@ -30,14 +38,22 @@ class Lock:
     stale_holder: dict[str, object] | None  # the dead run whose lock file we took over
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted at <out>.lock must not hang open()
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
 def lock_path(out: Path) -> Path:
     out = Path(out)
     return out.parent / f"{out.name}.lock"
 
 
 def _holder(fd: int) -> dict[str, object] | None:
-    os.lseek(fd, 0, os.SEEK_SET)
-    raw = os.read(fd, 4096)
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = os.read(fd, 4096)
+    except OSError:  # Windows: the locked byte of a live holder cannot be read
+        return None
     try:
         data = json.loads(raw.decode("utf-8")) if raw else None
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -54,50 +70,137 @@ def _describe(holder: dict[str, object] | None) -> str:
     )
 
 
-@contextlib.contextmanager
-def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
-    """Hold the lock on `out` for the duration of the block; raise OutputLocked if taken."""
-    path = lock_path(out)
+def _try_lock(fd: int) -> bool:
+    """Take the OS lock without waiting; False if another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _open(path: Path) -> int:
+    """Create the lock file exclusively, or open an existing one without following links."""
+    flags = os.O_RDWR | _NOFOLLOW | _NONBLOCK | _BINARY
+    try:
+        return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        pass
+    if path.is_symlink():  # O_NOFOLLOW is missing on Windows; say it plainly everywhere
+        raise _refused(path, "is a symbolic link")
+    try:
+        return os.open(path, flags)
+    except FileNotFoundError:
+        return -1  # removed by its holder in between: create it again
     except OSError as exc:
-        raise OutputError(f"cannot create {path.parent}: {exc.strerror}") from None
+        if exc.errno == errno.ELOOP:
+            raise _refused(path, "is a symbolic link") from None
+        raise
+
+
+def _refused(path: Path, what: str) -> OutputError:
+    return OutputError(
+        f"{path}: {what}, not a lock file crmclean made; refusing to write through it",
+        "remove it by hand after checking where it points",
+    )
+
+
+def _check_plain(fd: int, path: Path) -> None:
+    info = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = "is not a regular file"
+    elif info.st_nlink != 1:
+        problem = f"has {info.st_nlink} hard links"
+    if problem:
+        os.close(fd)
+        raise _refused(path, problem)
+
+
+def _acquire(path: Path, out: Path) -> int:
     while True:
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = _open(path)
         except OSError as exc:
-            raise OutputError(f"cannot create lock file {path}: {exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            raise OutputError(f"{path}: cannot create the lock file: {exc.strerror}") from None
+        if fd < 0:
+            continue
+        _check_plain(fd, path)
+        if not _try_lock(fd):
             holder = _holder(fd)
             os.close(fd)
             raise OutputLocked(
                 f"{_describe(holder)} is writing to {out}",
                 f"wait for it to finish; the lock is {path}",
-            ) from None
-        # the file may have been removed by the previous holder between open and flock
+            )
+        # the file may have been removed by the previous holder between open and lock
         try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
+            same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
         except FileNotFoundError:
             same = False
         if same:
-            break
+            return fd
         os.close(fd)
-    stale = _holder(fd)
+
+
+def _release(fd: int, path: Path) -> None:
+    if sys.platform == "win32":  # an open file cannot be removed on Windows
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return
+    # POSIX: unlink while still holding the lock, so nobody locks a file about to vanish
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    os.close(fd)
+
+
+@contextlib.contextmanager
+def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
+    """Hold the lock on `out` for the duration of the block; raise OutputLocked if taken.
+
+    The lock file is removed whenever the block ends, by an error, Ctrl-C or SIGTERM (the CLI
+    turns SIGTERM into an exception); only SIGKILL leaves it, to be taken over next time.
+    """
+    path = lock_path(out)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    fd = -1
+    try:
+        # a signal arriving while the file is made waits until `finally` will remove it
+        with signals_deferred():
+            fd = _acquire(path, out)
+            stale = _holder(fd)
+            _write_holder(fd, path, command)
+        yield Lock(path, stale)
+    finally:
+        if fd >= 0:
+            _release(fd, path)
+
+
+def _write_holder(fd: int, path: Path, command: str) -> None:
     info = {
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "command": command,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    os.ftruncate(fd, 0)
-    os.lseek(fd, 0, os.SEEK_SET)
-    os.write(fd, json.dumps(info).encode("utf-8"))
-    os.fsync(fd)
     try:
-        yield Lock(path, stale)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        os.close(fd)
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, json.dumps(info).encode("utf-8"))
+        os.fsync(fd)
+    except OSError as exc:  # disk full, quota, read-only: the caller removes the empty file
+        raise OutputError(f"{path}: cannot write the lock file: {exc.strerror or exc}") from None

@@ -15,6 +15,12 @@ from pathlib import Path
 from crmclean.errors import InputError
 
 MiB = 1024 * 1024
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 @dataclass(frozen=True)
@@ -34,10 +40,11 @@ DECISIONS_FILE = FileKind("decisions file", (".csv",), 256 * MiB)
 class NamedFileProblem(Exception):
     """Why a named file is refused; `problem` and `hint` never hold the file's content."""
 
-    def __init__(self, problem: str, hint: str | None = None) -> None:
+    def __init__(self, problem: str, hint: str | None = None, *, unreadable: bool = False) -> None:
         super().__init__(problem)
         self.problem = problem
         self.hint = hint
+        self.unreadable = unreadable  # the OS refused (permissions, a folder): exit 3, not 2
 
 
 def resolve_named(base: Path, name: str, kind: FileKind) -> Path:
@@ -62,7 +69,7 @@ def check_regular(path: Path, kind: FileKind, shown: str | None = None) -> int:
     except FileNotFoundError:
         raise NamedFileProblem(f"{shown} not found", "check the path") from None
     except OSError as exc:
-        raise NamedFileProblem(f"{shown} cannot be read: {exc.strerror}") from None
+        raise NamedFileProblem(f"{shown} cannot be read: {exc.strerror}", unreadable=True) from None
     _check_stat(info, kind, shown)
     return info.st_size
 
@@ -74,17 +81,19 @@ def read_bounded_text(path: Path, kind: FileKind, shown: str | None = None) -> s
     can neither hang the run nor feed it without end.
     """
     shown = shown or str(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     if not hasattr(os, "O_NONBLOCK"):  # Windows: no FIFOs to hang on, but stat first anyway
         check_regular(path, kind, shown)
     try:
-        fd = os.open(path, flags)
+        handle = open(path, "rb", opener=_open_nonblocking)  # noqa: SIM115 - closed below
     except FileNotFoundError:
         raise NamedFileProblem(f"{shown} not found", "check the path") from None
     except OSError as exc:
-        raise NamedFileProblem(f"{shown} cannot be read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
+        raise NamedFileProblem(
+            f"{shown} cannot be read: {exc.strerror or type(exc).__name__}",
+            "check the file's permissions and the user crmclean runs as",
+            unreadable=True,
+        ) from None
+    with handle:
         _check_stat(os.fstat(handle.fileno()), kind, shown)
         data = handle.read(kind.max_bytes + 1)
     if len(data) > kind.max_bytes:
@@ -97,14 +106,17 @@ def read_bounded_text(path: Path, kind: FileKind, shown: str | None = None) -> s
         ) from None
 
 
+def _open_nonblocking(path: str, flags: int) -> int:
+    extra = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    return os.open(path, flags | extra)
+
+
 def _check_stat(info: os.stat_result, kind: FileKind, shown: str) -> None:
     if stat.S_ISDIR(info.st_mode):
         raise NamedFileProblem(f"{shown} is a folder, not a {kind.what}")
     if not stat.S_ISREG(info.st_mode):
-        raise NamedFileProblem(
-            f"{shown} is not a regular file (a device, pipe or socket)",
-            f"name a {kind.what} on disk",
-        )
+        what = next((name for test, name in _SPECIAL if test(info.st_mode)), "something else")
+        raise NamedFileProblem(f"{shown} is {what}, not a regular file", f"name a {kind.what}")
     if info.st_size > kind.max_bytes:
         raise NamedFileProblem(*_too_big(kind, shown))
 
@@ -124,4 +136,4 @@ def checked_named_file(path: Path, kind: FileKind) -> Path:
     try:
         return resolve_named(Path.cwd(), str(path), kind)
     except NamedFileProblem as exc:
-        raise InputError(f"{path}: {exc.problem}", exc.hint) from None
+        raise InputError(exc.problem, exc.hint) from None

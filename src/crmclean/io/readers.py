@@ -16,9 +16,10 @@ from typing import Any
 import polars as pl
 
 from crmclean.config.models import DEFAULT_NULL_TOKENS
+from crmclean.core.masking import MaskKind, cap_value, mask_value, redact_engine_message
 from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
-from crmclean.io.named_files import REFERENCE_FILE, NamedFileProblem, resolve_named
+from crmclean.io.regular_file import require_regular_file
 from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
 
 RECORD_ID = "record_id"
@@ -65,8 +66,13 @@ def read_table(
     required_columns: Sequence[str] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
+    personal: Mapping[str, MaskKind] | None = None,
 ) -> ReadResult:
-    """Read a table; `types` maps column -> rule-file type (integer, decimal, boolean cast)."""
+    """Read a table; `types` maps column -> rule-file type (integer, decimal, boolean cast).
+
+    `personal` (crmclean.core.masking.personal_columns, empty with --show-values) names the
+    columns whose values an error message shows masked.
+    """
     path = Path(path)
     size = _check_file(path)
     head = _head(path)
@@ -82,7 +88,7 @@ def read_table(
     needed = [*required_columns, *([id_column] if id_column else [])]
     check_required_columns(path, columns, needed)
     frame = _with_record_id(path, frame, id_column, locate)
-    frame = _apply_types(path, frame, types or {}, locate)
+    frame = _apply_types(path, frame, types or {}, locate, personal or {})
     info = ReadInfo(
         path, fmt, used_encoding, used_delimiter, frame.height, columns, size, _sha256(path)
     )
@@ -90,26 +96,8 @@ def read_table(
 
 
 def read_reference_values(path: Path, column: str) -> list[str]:
-    """Distinct non-null values of one column of a reference file, in file order.
-
-    A rule file names it, so it must be a regular CSV/Parquet file of bounded size, and no
-    error quotes what it holds (its lines could be anything: `values_from: /etc/passwd`).
-    """
-    try:
-        resolved = resolve_named(Path.cwd(), str(path), REFERENCE_FILE)
-    except NamedFileProblem as exc:
-        raise InputError(exc.problem, exc.hint) from None
-    try:
-        frame = read_table(resolved).frame
-    except InputError:
-        raise InputError(
-            f"{path} cannot be read as a table", "save it as a CSV with a header row"
-        ) from None
-    if column not in frame.columns:
-        raise InputError(
-            f"{path} lacks column(s) the rules need: {column!r}",
-            "check the header row of the file and column: in the rule file",
-        )
+    """Distinct non-null values of one column of a reference file, in file order."""
+    frame = read_table(path, required_columns=[column]).frame
     return [str(v) for v in frame.get_column(column).drop_nulls().unique(maintain_order=True)]
 
 
@@ -133,18 +121,8 @@ def check_required_columns(path: Path, columns: Sequence[str], needed: Sequence[
 
 
 def _check_file(path: Path) -> int:
-    if not path.exists():
-        raise InputError(
-            f"{path}: file not found", f"check the path; the working folder is {Path.cwd()}"
-        )
-    if path.is_dir():
-        raise InputError(f"{path}: is a directory, not a file", "name the data file inside it")
-    try:
-        size = path.stat().st_size
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be opened: {exc.strerror}", "check permissions") from None
+    """A readable regular file with data: FIFOs, devices and stdin are refused before any open."""
+    size = require_regular_file(path).st_size
     if size == 0:
         raise InputError(f"{path}: is empty (0 bytes)", "export the data again")
     return size
@@ -209,7 +187,7 @@ def _read_excel(path: Path) -> pl.DataFrame:
 
 def _first_line(exc: BaseException) -> str:
     """The library's reason, cut short: it may quote data, and errors must stay one line."""
-    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    line = redact_engine_message((str(exc).strip().splitlines() or [type(exc).__name__])[0])
     return line if len(line) <= 120 else line[:119] + "…"
 
 
@@ -257,7 +235,11 @@ def _with_record_id(
 
 
 def _apply_types(
-    path: Path, frame: pl.DataFrame, types: Mapping[str, str], locate: Locate
+    path: Path,
+    frame: pl.DataFrame,
+    types: Mapping[str, str],
+    locate: Locate,
+    personal: Mapping[str, MaskKind],
 ) -> pl.DataFrame:
     """Cast integer, decimal and boolean columns; every other rule-file type stays String."""
     casts = {name: kind for name, kind in types.items() if _cast_expr(name, kind) is not None}
@@ -269,7 +251,10 @@ def _apply_types(
         bad = casted.is_null() & ~frame.select(_is_missing(pl.col(name))).to_series()
         if bad.any():
             first = int(bad.arg_max() or 0)
-            value = frame.get_column(name)[first]
+            value = frame.get_column(name).cast(pl.String)[first]
+            if name in personal:
+                value = mask_value(value, personal[name])
+            value = cap_value(value)
             raise InputError(
                 f"{locate(first)}: column {name!r} value {value!r} is not {_article(kind)}, "
                 f"{bad.sum()} such value(s)",

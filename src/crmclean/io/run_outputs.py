@@ -13,7 +13,7 @@ from typing import Any, get_args
 
 import polars as pl
 
-from crmclean.core.masking import MaskKind, kind_for
+from crmclean.core.masking import MaskKind, kind_for, personal_columns
 from crmclean.errors import ConfigError, CrmcleanError, InputError, OutputError
 
 # Files the report itself writes; never read back as inputs.
@@ -142,7 +142,7 @@ def _pii_from_rules(path: Path) -> dict[str, MaskKind] | None:
         rules = load_rules(path).rules
     except (ConfigError, CrmcleanError):
         return None  # the file changed since the run: fall back to masking everything
-    return {name: kind_for(name, spec.type) for name, spec in rules.columns.items() if spec.pii}
+    return personal_columns(rules)
 
 
 def write_report_file(path: Path, text: str) -> None:

@@ -17,7 +17,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -28,44 +28,64 @@ import polars as pl
 
 from crmclean.core.spreadsheet import is_e164, neutralise, neutralise_text
 from crmclean.errors import OutputError
+from crmclean.io.interrupts import signals_deferred
+from crmclean.io.lock import output_lock
+from crmclean.io.output_guard import guard_output
+from crmclean.io.run_folder import holds_run
 
 # Written into every output folder: an existing folder is only replaced if crmclean made it.
 MARKER = ".crmclean-output"
 
 
 @contextmanager
-def atomic_output_dir(out: Path, protect: Sequence[Path] = ()) -> Iterator[Path]:
+def atomic_output_dir(
+    out: Path,
+    protect: Sequence[Path | str | None] = (),
+    command: str = "run",
+    previous: Path | None = None,
+    locked: bool = False,
+) -> Iterator[Path]:
     """Yield a temp folder beside `out`; on success it replaces `out`, on error it is removed.
 
-    `protect` lists inputs that must survive: an `out` containing one of them is refused.
+    `protect` lists what the command read (guard_output: `out` may not hold any of it);
+    `previous` is the previous run's folder (`run --previous`). Only `run` may replace a folder
+    a run wrote (golden ids live there). The lock on `out` is taken here unless the caller
+    already holds it (`locked`); leftovers of killed runs are cleared under it.
     """
+    guard_output(out, protect, previous)
     out = Path(out).absolute()
-    _check_target(out, protect)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+    with nullcontext() if locked else output_lock(out, command):
+        if not locked:
+            remove_leftovers(out)
+        _check_target(out, command)
         tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()  # not mkdtemp: its 0700 mode would leak into the published folder
-        (tmp / MARKER).write_text("written by crmclean; replaced as a whole on the next run\n")
-    except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _swap_into_place(tmp, out)
+        try:
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                tmp.mkdir()  # not mkdtemp: its 0700 mode would leak into the published folder
+            except OSError as exc:
+                raise OutputError(
+                    f"{out}: cannot create the output folder: {exc.strerror}"
+                ) from None
+            marker = tmp / MARKER
+            _write(lambda: marker.write_text(f"written by crmclean {command}\n"), marker)
+            yield tmp
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        with signals_deferred():
+            _swap_into_place(tmp, out)
 
 
-def _check_target(out: Path, protect: Sequence[Path]) -> None:
+def _check_target(out: Path, command: str) -> None:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is a file, not a folder", "choose another --out")
-    for path in protect:
-        inside = Path(path).absolute()
-        if inside == out or out in inside.parents:
-            raise OutputError(
-                f"{out}: holds the input {path}; replacing the folder would delete it",
-                "choose an --out folder that does not contain the input",
-            )
+    if command != "run" and out.is_dir() and holds_run(out):
+        raise OutputError(
+            f"{out}: holds the outputs of `crmclean run` (golden ids); {command} will not "
+            "replace them",
+            f"choose another --out for {command}",
+        )
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
         raise OutputError(
             f"{out}: is a folder crmclean did not write and it is not empty",
@@ -73,10 +93,29 @@ def _check_target(out: Path, protect: Sequence[Path]) -> None:
         )
 
 
+def remove_leftovers(out: Path) -> None:
+    """Temp folders of runs killed mid-way; called while holding the lock, so none is live.
+
+    A `.old-*` folder is the previous run's outputs only when `out` itself is missing (a run
+    killed between the two renames of the swap): it is put back instead of deleted.
+    """
+    out = Path(out).absolute()
+    parent = out.parent
+    if not parent.is_dir():
+        return
+    for path in sorted(parent.glob(f".{out.name}.old-*")):
+        if not out.exists():
+            path.rename(out)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in parent.glob(f".{out.name}.tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def _swap_into_place(tmp: Path, out: Path) -> None:
     aside = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
     try:
-        if out.exists():
+        if out.exists() or out.is_symlink():
             os.rename(out, aside)
         try:
             os.rename(tmp, out)
@@ -87,7 +126,10 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError(f"{out}: cannot replace the output folder: {exc.strerror}") from None
-    shutil.rmtree(aside, ignore_errors=True)
+    if aside.is_symlink():
+        aside.unlink()
+    else:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:

@@ -11,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from crmclean.core.cleaning import CleanResult
-from crmclean.core.masking import MaskKind, mask_expr
+from crmclean.core.masking import MaskKind, cap_expr, mask_expr
+from crmclean.summaries import SCHEMA_VERSION, CleanSummary
 
 STEP_HEADERS = ("column", "step", "changed", "failed", "distinct")
 EXAMPLE_HEADERS = ("record_id", "column", "step", "before", "after", "error")
@@ -27,7 +28,10 @@ def step_rows(result: CleanResult) -> list[dict[str, Any]]:
     return rows
 
 
-def summary_document(result: CleanResult, facts: Mapping[str, Any]) -> dict[str, Any]:
+SLOW_PARSER_KEYS = ("column", "step", "unique_inputs", "slow_inputs", "unique_ratio")
+
+
+def summary_document(result: CleanResult, facts: Mapping[str, Any]) -> CleanSummary:
     """What clean.json holds: run facts, totals, per column and per step."""
     changes = result.changes
     changed = changes.filter(pl.col("before").ne_missing(pl.col("after")))
@@ -37,22 +41,28 @@ def summary_document(result: CleanResult, facts: Mapping[str, Any]) -> dict[str,
         for row in _per_column(changed, failed).iter_rows(named=True)
     }
     steps = step_rows(result)
-    return {
-        "command": "clean",
-        **facts,
-        "rows": result.frame.height,
-        "columns": result.frame.columns,
-        "changed_cells": changed.select("record_id", "column").unique().height,
-        "changes": changed.height,
-        "failures": failed.height,
-        "per_column": per_column,
-        "steps": steps,
-        "slow_parsers": [
-            {k: s[k] for k in ("column", "step", "unique_inputs", "slow_inputs", "unique_ratio")}
-            for s in steps
-            if s["unique_inputs"] is not None
-        ],
-    }
+    return CleanSummary.from_dict(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "command": "clean",
+            **facts,
+            "rows": result.frame.height,
+            "columns": result.frame.columns,
+            "changed_cells": changed.select("record_id", "column").unique().height,
+            "changes": changed.height,
+            "failures": failed.height,
+            "per_column": per_column,
+            "steps": steps,
+            "slow_parsers": [
+                {
+                    k: s[k]
+                    for k in ("column", "step", "unique_inputs", "slow_inputs", "unique_ratio")
+                }
+                for s in steps
+                if s["unique_inputs"] is not None
+            ],
+        }
+    )
 
 
 def _per_column(changed: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
@@ -87,7 +97,8 @@ def examples(changes: pl.DataFrame, per_step: int = 3) -> pl.DataFrame:
         "column", "step", "_ok", maintain_order=True
     )
     picked = ordered.group_by("column", "step", maintain_order=True).head(per_step)
-    return picked.select(*EXAMPLE_HEADERS)
+    shown = picked.with_columns(cap_expr(pl.col("before")), cap_expr(pl.col("after")))
+    return shown.select(*EXAMPLE_HEADERS)
 
 
 def _shown(value: object) -> str:

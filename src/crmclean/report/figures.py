@@ -17,6 +17,7 @@ from crmclean import __version__
 from crmclean.core.validation import SCORE_WEIGHTS
 from crmclean.errors import ExitCode
 from crmclean.io.run_outputs import RunOutputs
+from crmclean.io.summary_files import Summaries, typed_summaries
 from crmclean.report.figures_matching import golden_section, matching_section, review_section
 from crmclean.report.report_model import (
     ColumnProfile,
@@ -27,6 +28,7 @@ from crmclean.report.report_model import (
     Summary,
 )
 from crmclean.report.value_mask import Masker, make_masker
+from crmclean.summaries import RuleOutcome
 
 EXAMPLES_PER_RULE = 3
 MAX_RULES = 200  # a report lists at most this many rules (the worst first)
@@ -40,46 +42,27 @@ EXIT_MEANING = {
     ExitCode.USAGE: "usage or rule-file error",
     ExitCode.UNREADABLE: "unreadable input or output",
 }
-SUMMARY_ORDER = ("manifest", "run", "golden", "dedupe", "clean", "validate")
-
-
-def first(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
-    """The first of keys present (not None) in mapping; dotted keys look into nested dicts and
-    lists (`inputs.0.path`)."""
-    if not mapping:
-        return None
-    for key in keys:
-        value: Any = mapping
-        for part in key.split("."):
-            if isinstance(value, Mapping):
-                value = value.get(part)
-            elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-                value = value[int(part)]
-            else:
-                value = None
-        if value is not None:
-            return value
-    return None
 
 
 def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportModel:
+    typed = typed_summaries(outputs.folder, outputs.summaries)
     mask = make_masker(outputs.pii, show_values)
-    rows = _rows(outputs)
-    # `validate --out` writes violations already masked as on the console (values_masked):
-    # masking them again would change some (a masked phone is no longer a phone).
-    written_masked = first(outputs.summary("validate"), "values_masked") is True
-    rules = rule_results(outputs, rows, _shown_as_written if written_masked else mask)
+    rows = _rows(outputs, typed)
+    # `validate --out` and `run` write violations already masked as on the console
+    # (values_masked): masking them again would change some (a masked phone is no longer one).
+    written_masked = typed.validate is not None and typed.validate.values_masked
+    rules = rule_results(outputs, typed, rows, _shown_as_written if written_masked else mask)
     notes = []
     if outputs.pii is None and not show_values:
         notes.append("The run did not record which columns hold personal data: all values masked.")
     if written_masked and show_values:
         notes.append("violations.parquet was written masked: its example values stay masked.")
     return ReportModel(
-        summary=summary(outputs, rows, rules),
+        summary=summary(outputs, typed, rows, rules),
         rules=rules,
-        columns=column_profile(outputs, rows, rules),
+        columns=column_profile(outputs, typed, rows, rules),
         standardisation=standardisation(outputs),
-        matching=matching_section(outputs, mask),
+        matching=matching_section(outputs, mask, typed.dedupe),
         golden=golden_section(outputs),
         review=review_section(outputs),
         values_shown=show_values,
@@ -91,29 +74,17 @@ def _shown_as_written(column: str | None, value: str | None) -> str | None:
     return value
 
 
-def _merged_summaries(outputs: RunOutputs) -> list[dict[str, Any]]:
-    return [s for name in SUMMARY_ORDER if (s := outputs.summary(name)) is not None]
-
-
-def _lookup(outputs: RunOutputs, *keys: str, kind: type | tuple[type, ...] = object) -> Any:
-    """The first value of one of keys, in the summaries of the run's later steps first, that
-    is an instance of kind (a run's manifest says `rows: {input: ...}`, validate.json `rows: 9`)."""
-    for mapping in _merged_summaries(outputs):
-        for key in keys:
-            value = first(mapping, key)
-            if isinstance(value, kind) and not isinstance(value, bool):
-                return value
-    return None
-
-
 def _count(frame: pl.LazyFrame) -> int:
     return int(frame.select(pl.len()).collect().item())
 
 
-def _rows(outputs: RunOutputs) -> int | None:
-    value = _lookup(outputs, "rows.input", "rows", "summary.rows", "records", kind=(int, float))
-    if value is not None:
-        return int(value)
+def _rows(outputs: RunOutputs, typed: Summaries) -> int | None:
+    if typed.run is not None:
+        return typed.run.rows.get("input")
+    if typed.validate is not None:
+        return typed.validate.summary.rows
+    if typed.clean is not None:
+        return typed.clean.rows
     for name in ("clusters", "clean"):
         table = outputs.table(name)
         if table is not None:
@@ -121,34 +92,45 @@ def _rows(outputs: RunOutputs) -> int | None:
     return None
 
 
-def _quarantined(outputs: RunOutputs) -> int | None:
-    value = _lookup(outputs, "rows.quarantined", kind=int)
-    if value is not None:
-        return int(value)
+def _quarantined(outputs: RunOutputs, typed: Summaries) -> int | None:
+    if typed.run is not None and "quarantined" in typed.run.rows:
+        return typed.run.rows["quarantined"]
     table = outputs.table("quarantine")
     return _count(table) if table is not None else None
 
 
-def _command(outputs: RunOutputs) -> str:
-    command = _lookup(outputs, "command", kind=str)
-    if command is not None:
-        return str(command)
-    if outputs.has("manifest") or outputs.has("golden"):
-        return "run"
-    for name in ("dedupe", "clean", "validate"):
-        if outputs.has(name):
+def _command(outputs: RunOutputs, typed: Summaries) -> str:
+    """The command that wrote the folder: `run` writes the others' summaries too."""
+    for name in ("run", "dedupe", "clean", "validate"):
+        if getattr(typed, name) is not None:
             return name
-    return "unknown"
+    if outputs.has("golden"):
+        return "run"
+    return "dedupe" if outputs.has("clusters") else "unknown"
 
 
-def summary(outputs: RunOutputs, rows: int | None, rules: list[RuleResult] | None) -> Summary:
-    exit_status = _lookup(outputs, "exit_code", "summary.exit_code", "exit_status", kind=int)
-    score_value = _lookup(outputs, "score", "summary.score", kind=(int, float))
-    method = _lookup(outputs, "score_method", "summary.score_method", kind=str)
+def _input(typed: Summaries) -> Mapping[str, Any] | None:
+    """What the command read (ReadInfo.to_dict()), from the summary of the command."""
+    if typed.run is not None:
+        return typed.run.inputs[0] if typed.run.inputs else None
+    for part in (typed.validate, typed.clean):
+        if part is not None:
+            return part.input
+    return None
+
+
+def summary(
+    outputs: RunOutputs, typed: Summaries, rows: int | None, rules: list[RuleResult] | None
+) -> Summary:
+    run, validate, clean = typed.run, typed.validate, typed.clean
+    exit_status: int | None = None
+    if run is not None:
+        exit_status = run.exit_code
+    elif validate is not None:
+        exit_status = validate.summary.exit_code
     score: float | None
-    if isinstance(score_value, int | float):
-        score = round(float(score_value), 1)
-        method = method if isinstance(method, str) else SCORE_METHOD
+    if validate is not None:
+        score, method = round(float(validate.score), 1), validate.score_method
     else:
         score, method = computed_score(rules), SCORE_METHOD
     meaning = EXIT_MEANING.get(ExitCode(exit_status)) if exit_status in set(ExitCode) else None
@@ -156,20 +138,24 @@ def summary(outputs: RunOutputs, rows: int | None, rules: list[RuleResult] | Non
         [f"{name}.json" for name in outputs.summaries]
         + [f"{name}.parquet" for name in outputs.tables]
     )
-    version = _lookup(outputs, "crmclean_version", kind=str)
+    facts = run or validate or clean
+    version = run.crmclean_version if run else (validate.crmclean_version if validate else None)
+    read = _input(typed)
+    path = read.get("path") if read else None
+    rule_file = facts.rule_file if facts else (typed.dedupe.rule_file if typed.dedupe else None)
     return Summary(
-        command=_command(outputs),
-        input=_lookup(outputs, "inputs.0.path", "input.path", "input", kind=str),
+        command=_command(outputs, typed),
+        input=path if isinstance(path, str) else None,
         rows=rows,
-        quarantined=_quarantined(outputs),
-        rule_file=_lookup(outputs, "rule_file", kind=str),
+        quarantined=_quarantined(outputs, typed),
+        rule_file=rule_file,
         version=version or __version__,
-        started_at=_lookup(outputs, "started_at", kind=str),
-        finished_at=_lookup(outputs, "finished_at", kind=str),
+        started_at=facts.started_at if facts else None,
+        finished_at=facts.finished_at if facts else None,
         exit_status=exit_status,
         exit_meaning=meaning,
         score=score,
-        score_method=str(method),
+        score_method=method,
         outputs=files,
     )
 
@@ -195,18 +181,18 @@ def _status(severity: str, share: float, threshold: float | None) -> str:
     return "fail" if severity == "error" else "warn"
 
 
-def rule_results(outputs: RunOutputs, rows: int | None, mask: Masker) -> list[RuleResult] | None:
-    """Per-rule results: validate.json's when it lists them, else counted from violations."""
-    listed = first(outputs.summary("validate"), "rules", "results", "summary.rules")
+def rule_results(
+    outputs: RunOutputs, typed: Summaries, rows: int | None, mask: Masker
+) -> list[RuleResult] | None:
+    """Per-rule results: validate.json's when the folder has one, else counted from violations."""
+    listed = typed.validate.results if typed.validate is not None else None
     violations = outputs.table("violations")
-    if not isinstance(listed, list) and violations is None:
+    if listed is None and violations is None:
         return None
     examples = _examples(violations, mask) if violations is not None else {}
     results: list[RuleResult] = []
-    if isinstance(listed, list):
-        for item in listed:
-            if isinstance(item, dict):
-                results.append(_rule_from_summary(item, rows, examples))
+    if listed is not None:
+        results = [_rule_from_summary(item, examples) for item in listed]
     elif violations is not None:
         counts = (
             violations.group_by("rule_id")
@@ -242,40 +228,19 @@ def rule_results(outputs: RunOutputs, rows: int | None, mask: Masker) -> list[Ru
     return results[:MAX_RULES]
 
 
-def _rule_from_summary(
-    item: dict[str, Any], rows: int | None, examples: dict[str, list[str]]
-) -> RuleResult:
-    rule_id = str(first(item, "rule_id", "id", "rule") or "?")
-    severity = str(first(item, "severity") or "error")
-    violations = first(item, "violations", "failed", "failures", "count", "n_violations")
-    violations = int(violations) if isinstance(violations, int | float) else 0
-    checked = first(item, "checked", "rows", "n_checked")
-    checked = int(checked) if isinstance(checked, int | float) else None
-    denominator = checked if checked else rows
-    share = first(item, "share", "failed_share", "violation_share", "ratio")
-    if not isinstance(share, int | float):
-        share = violations / denominator if denominator else 0.0
-    threshold = first(item, "threshold")
-    threshold = float(threshold) if isinstance(threshold, int | float) else None
-    status = first(item, "status", "outcome")
-    if not isinstance(status, str) or status not in {"pass", "warn", "fail"}:
-        passed = first(item, "passed", "ok")
-        if isinstance(passed, bool):
-            status = "pass" if passed else ("fail" if severity == "error" else "warn")
-        else:
-            status = _status(severity, float(share), threshold)
+def _rule_from_summary(item: RuleOutcome, examples: dict[str, list[str]]) -> RuleResult:
     return RuleResult(
-        rule_id=rule_id,
-        check=_str_or_none(first(item, "check", "type")),
-        column=_str_or_none(first(item, "column")),
-        severity=severity,
-        status=status,
-        checked=checked,
-        violations=violations,
-        share=round(float(share), 6),
-        threshold=threshold,
-        description=_str_or_none(first(item, "description")),
-        examples=examples.get(rule_id, []),
+        rule_id=item.rule_id,
+        check=item.check,
+        column=item.column,
+        severity=item.severity,
+        status=item.status,
+        checked=item.checked,
+        violations=item.violations,
+        share=round(float(item.share), 6),
+        threshold=item.threshold,
+        description=item.description,
+        examples=examples.get(item.rule_id, []),
     )
 
 
@@ -296,24 +261,14 @@ def _examples(violations: pl.LazyFrame, mask: Masker) -> dict[str, list[str]]:
 
 
 def column_profile(
-    outputs: RunOutputs, rows: int | None, rules: list[RuleResult] | None
+    outputs: RunOutputs, typed: Summaries, rows: int | None, rules: list[RuleResult] | None
 ) -> list[ColumnProfile] | None:
-    """Completeness and validity per column: from validate.json's profile or the tables."""
-    listed = first(outputs.summary("validate"), "columns", "profile", "column_profile")
+    """Completeness per column from the records, validity from the violations."""
     records = outputs.table("clean")
     violations = outputs.table("violations")
     pii = outputs.pii_columns or frozenset()
     completeness: dict[str, float | None] = {}
-    if isinstance(listed, dict):
-        listed = [{"column": k, **v} for k, v in listed.items() if isinstance(v, dict)]
-    if isinstance(listed, list):
-        for item in listed:
-            if isinstance(item, dict) and isinstance(item.get("column"), str):
-                value = first(item, "completeness", "filled", "non_null_share")
-                completeness[item["column"]] = (
-                    float(value) if isinstance(value, int | float) else None
-                )
-    elif records is not None:
+    if records is not None:
         names = [c for c in outputs.schemas["clean"].names() if c != "record_id"]
         n = _count(records)
         nulls = records.select(pl.col(names).null_count()).collect().row(0) if names else ()
@@ -333,7 +288,8 @@ def column_profile(
     validated = rules is not None  # without rule results, nothing says a value is valid
     checked = [part for r in rules or [] if r.column for part in r.column.split(", ")]
     names = list(dict.fromkeys([*completeness, *checked, *sorted(flagged)]))
-    read = _lookup(outputs, "inputs.0.columns", "input.columns", kind=list)
+    read_info = _input(typed)
+    read = read_info.get("columns") if read_info else None
     if read:  # the input file's columns first, in its order; derived match keys left out
         mentioned = {*checked, *flagged}
         names = [str(c) for c in read] + [n for n in names if n in mentioned and n not in read]

@@ -7,7 +7,6 @@ the report stays small whatever the number of pairs.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import polars as pl
@@ -26,6 +25,7 @@ from crmclean.report.report_model import (
     Threshold,
 )
 from crmclean.report.value_mask import Masker
+from crmclean.summaries import DedupeSummary
 
 HISTOGRAM_BINS = 40
 LARGEST_CLUSTERS = 5
@@ -33,55 +33,20 @@ MEMBERS_SHOWN = 6
 COLUMNS_SHOWN = 12
 MAX_CLUSTER_SIZE_ROWS = 15
 MAX_SOURCES = 7  # more source systems are summed into "other"
-_THRESHOLD_KEY = re.compile(r"^(?P<name>\w+?)_threshold(?P<weight>_weight)?$")
-
-
-def first_int(outputs: RunOutputs, *keys: str) -> int | None:
-    """An integer from dedupe.json (`key` or `stats.key`)."""
-    summary = outputs.summary("dedupe") or {}
-    for key in keys:
-        value: Any = summary
-        for part in key.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
 
 
 def _count(frame: pl.LazyFrame) -> int:
     return int(frame.select(pl.len()).collect().item())
 
 
-def thresholds(outputs: RunOutputs) -> list[Threshold]:
-    """Thresholds from dedupe.json / model.json: `<name>_threshold` keys or a `thresholds` map.
-
-    Values in (0, 1) are match probabilities, others match weights, unless the key ends in
-    `_weight`; both are reported.
-    """
-    found: dict[str, tuple[float, bool]] = {}
-    for name in ("dedupe", "model", "manifest", "run"):
-        summary = outputs.summary(name) or {}
-        nested = summary.get("matching")
-        for source, any_key in (
-            (summary, False),
-            (summary.get("thresholds"), True),
-            (nested.get("thresholds") if isinstance(nested, dict) else None, True),
-        ):
-            if not isinstance(source, dict):
-                continue
-            for key, value in source.items():
-                if not isinstance(value, int | float) or isinstance(value, bool):
-                    continue
-                match = _THRESHOLD_KEY.match(key)
-                label = match["name"] if match else (key if any_key else None)
-                if label and label not in found:
-                    as_weight = bool(match and match["weight"]) or not 0 < value < 1
-                    found[label] = (float(value), as_weight)
+def thresholds(dedupe: DedupeSummary | None) -> list[Threshold]:
+    """The review and auto-merge thresholds of the matching section (match probabilities)."""
     out = []
-    for label, (value, as_weight) in found.items():
-        weight = value if as_weight else math.log2(value / (1 - value))
-        probability = 2**weight / (1 + 2**weight)
-        out.append(Threshold(label, round(weight, 4), round(probability, 6)))
+    for label, value in (dedupe.thresholds if dedupe else {}).items():
+        if not 0 < value < 1:
+            continue
+        weight = math.log2(value / (1 - value))
+        out.append(Threshold(label, round(weight, 4), round(value, 6)))
     return sorted(out, key=lambda t: t.match_weight)
 
 
@@ -247,11 +212,13 @@ def _show(mask: Masker, column: str, value: Any) -> str | None:
     return None if value is None else mask(column, str(value))
 
 
-def matching_section(outputs: RunOutputs, mask: Masker) -> Matching | None:
+def matching_section(
+    outputs: RunOutputs, mask: Masker, dedupe: DedupeSummary | None = None
+) -> Matching | None:
     pairs, clusters = outputs.table("pairs"), outputs.table("clusters")
     if pairs is None and clusters is None:
         return None
-    marks = thresholds(outputs)
+    marks = thresholds(dedupe)
     n_pairs, per_rule, histogram = 0, [], Histogram(edges=[], counts=[])
     if pairs is not None:
         n_pairs = _count(pairs)
@@ -271,7 +238,8 @@ def matching_section(outputs: RunOutputs, mask: Masker) -> Matching | None:
         records = _count(clusters)
         n_clusters, in_duplicates, sizes, largest = _cluster_sizes(clusters)
         views = _cluster_views(outputs, clusters, largest, mask)
-    candidates = first_int(outputs, "candidate_pairs", "stats.candidate_pairs")
+    found = dedupe.stats.get("candidate_pairs") if dedupe else None
+    candidates = found if isinstance(found, int) else None
     return Matching(
         candidate_pairs=candidates,
         pairs=n_pairs,

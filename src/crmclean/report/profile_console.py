@@ -43,8 +43,23 @@ def render_profile(console: Console, info: ReadInfo, profile: Profile) -> None:
         table.add_row(*_cells(column))
     console.print(table)
     console.print()
+    _print_placeholders(console, profile)
     console.print("Suggested rules (review before use):", markup=False)
     console.print(suggested_yaml(profile, info), markup=False, end="")
+
+
+def _print_placeholders(console: Console, profile: Profile) -> None:
+    """Values far more frequent than chance that look like filler: suggested as null tokens."""
+    lines = [
+        f"  {column.name}: {_cut(p.value)} ({p.count:,} rows where a typical value has "
+        f"{p.expected:g}; {p.reason})" + ("" if p.suggested else " - masked, not suggested")
+        for column in profile.columns
+        for p in column.placeholders
+    ]
+    if lines:
+        console.print("Placeholders (suggested as dataset.null_tokens below):", markup=False)
+        console.print("\n".join(lines), markup=False)
+        console.print()
 
 
 def _heading(info: ReadInfo, profile: Profile) -> str:

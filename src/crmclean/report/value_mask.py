@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from crmclean.core.masking import MaskKind, mask_value
+from crmclean.core.masking import MaskKind, cap_value, mask_value
 
 Masker = Callable[[str | None, str | None], str | None]
 
 
 def make_masker(pii: Mapping[str, MaskKind] | None, show_values: bool) -> Masker:
-    """A function (column, value) -> shown value.
+    """A function (column, value) -> shown value, cut to SHOWN_CHARS (core.masking.cap_value).
 
     pii maps each `pii: true` column to its mask kind; None means the run did not say which
     columns are personal: every value is masked. A value of a composite key ("name, email") that
@@ -23,6 +23,9 @@ def make_masker(pii: Mapping[str, MaskKind] | None, show_values: bool) -> Masker
     """
 
     def mask(column: str | None, value: str | None) -> str | None:
+        return cap_value(masked(column, value))
+
+    def masked(column: str | None, value: str | None) -> str | None:
         if value is None or show_values:
             return value
         if pii is None:

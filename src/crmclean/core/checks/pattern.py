@@ -19,6 +19,7 @@ from crmclean.core.checks.base import (
     row_violations,
     target,
 )
+from crmclean.core.problems import engine_reason
 
 
 class PatternCheck(ColumnCheckSpec):
@@ -35,12 +36,19 @@ class PatternCheck(ColumnCheckSpec):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"regex {value!r} does not compile: {exc}") from None
-        try:
-            pl.Series([""]).str.contains(value)
-        except Exception as exc:  # polars wraps the Rust regex error in ComputeError
-            reason = (str(exc).strip().splitlines() or ["invalid"])[-1].strip()
-            raise ValueError(f"regex {value!r} is not supported: {reason}") from None
+        reason = compile_error(value)
+        if reason is not None:
+            raise ValueError(f"regex {value!r} is refused by the engine: {reason}")
         return value
+
+
+def compile_error(pattern: str) -> str | None:
+    """Why polars' regex engine refuses `pattern` (e.g. over its size limit), or None."""
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(pattern)
+    except Exception as exc:  # the engine wraps its refusal in a ComputeError
+        return engine_reason(exc).removeprefix("regex error: ")
+    return None
 
 
 def regex_of(spec: PatternCheck) -> str:

@@ -18,7 +18,8 @@ from crmclean.core.matching.comparing import CodeCache, compare, used_columns
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.scoring import MatchModel, score, train
 from crmclean.core.matching.spec import MatchingSpec
-from crmclean.errors import ConfigError, ConfigIssue, InputError
+from crmclean.core.problems import RuleSetupError, SetupProblem, YamlPath
+from crmclean.errors import InputError
 
 __all__ = [
     "BlockingTooLarge",
@@ -33,7 +34,6 @@ __all__ = [
 ]
 
 RECORD_ID = "record_id"
-YamlPath = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -46,21 +46,20 @@ class DedupeResult:
     blocking: list[BlockingRuleStats] = field(default_factory=list)
 
 
-def column_problems(
-    columns: list[str], spec: MatchingSpec
-) -> list[tuple[YamlPath, str, str | None]]:
+def column_problems(columns: list[str], spec: MatchingSpec) -> list[SetupProblem]:
     """Columns the matching section names that the (cleaned) data lacks, located in the YAML."""
     known = set(columns)
     hint = "known columns: " + ", ".join(sorted(known)[:30])
-    out: list[tuple[YamlPath, str, str | None]] = []
+    out: list[SetupProblem] = []
     for i, rule in enumerate(spec.blocking):
         for column in rule.columns:
             if column not in known:
-                out.append((("matching", "blocking", i), f"no column {column!r} in the data", hint))
+                path: YamlPath = ("matching", "blocking", i)
+                out.append(SetupProblem(path, f"no column {column!r} in the data", hint))
     for i, comparison in enumerate(spec.comparisons):
         if comparison.column not in known:
-            path: YamlPath = ("matching", "comparisons", i, "column")
-            out.append((path, f"no column {comparison.column!r} in the data", hint))
+            path = ("matching", "comparisons", i, "column")
+            out.append(SetupProblem(path, f"no column {comparison.column!r} in the data", hint))
         for j, level in enumerate(comparison.levels):
             named = [("column", level.column), ("other", getattr(level, "other", None))]
             named += [("requires_equal", c) for c in level.requires_equal]
@@ -68,19 +67,14 @@ def column_problems(
             for key, extra in named:
                 if extra and extra not in known:
                     path = ("matching", "comparisons", i, "levels", j, key)
-                    out.append((path, f"no column {extra!r} in the data", hint))
+                    out.append(SetupProblem(path, f"no column {extra!r} in the data", hint))
     return out
 
 
 def _prepare(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     problems = column_problems(frame.columns, spec)
     if problems:
-        raise ConfigError(
-            [
-                ConfigIssue("<rules>", None, None, ".".join(map(str, p)), m, h)
-                for p, m, h in problems
-            ]
-        )
+        raise RuleSetupError(problems)
     if RECORD_ID not in frame.columns:
         raise InputError("the data has no record_id column")
     needed = {c for rule in spec.blocking for c in rule.columns}

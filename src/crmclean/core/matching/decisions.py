@@ -60,11 +60,12 @@ def problems(frame: pl.DataFrame) -> list[str]:
     if bad.height:
         lines = ", ".join(str(v) for v in bad.get_column("_line").head(5).to_list())
         out.append(f"decision must be match or no_match (line(s) {lines})")
-    same = frame.filter(
+    same = frame.with_row_index("_line", offset=2).filter(
         pl.col("record_id_l").cast(pl.String) == pl.col("record_id_r").cast(pl.String)
     )
     if same.height:
-        out.append(f"{same.height} decision(s) pair a record with itself")
+        lines = ", ".join(str(v) for v in same.get_column("_line").head(5).to_list())
+        out.append(f"{same.height} decision(s) pair a record with itself (line(s) {lines})")
     return out
 
 

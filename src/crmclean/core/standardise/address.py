@@ -93,6 +93,9 @@ class SplitHouseNumberStep(StepSpec):
         "auto", description="auto: leading for GB/US/IE/FR/CA/AU/NZ, trailing elsewhere"
     )
 
+    def output_columns(self) -> list[str]:
+        return [self.into]
+
 
 def _alternatives(full: str, abbr: str, other: tuple[str, ...]) -> str:
     forms = sorted({full, abbr.rstrip("."), *(o.rstrip(".") for o in other)}, key=len, reverse=True)

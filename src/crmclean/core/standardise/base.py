@@ -32,6 +32,10 @@ DEFAULT_NULL_TOKENS: tuple[str, ...] = (
 class StepSpec(Spec):
     type: str
 
+    def output_columns(self) -> list[str]:
+        """Columns besides its own that the step fills (they inherit the column's `pii`)."""
+        return []
+
 
 @dataclass(frozen=True)
 class StepContext:

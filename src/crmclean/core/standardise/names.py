@@ -64,6 +64,9 @@ class SplitNameStep(StepSpec):
     last: str = Field(description="Column to receive the last name (with its particles)")
     order: Literal["first_last", "last_first"] = "first_last"
 
+    def output_columns(self) -> list[str]:
+        return [self.first, self.last]
+
 
 class ExtractSalutationStep(StepSpec):
     """Move leading salutations (Mr, Frau, Mme...) and titles (Dr, Prof) out of a name."""
@@ -73,6 +76,9 @@ class ExtractSalutationStep(StepSpec):
     titles_into: str | None = Field(
         None, description="Column to receive academic titles; without it they stay in the name"
     )
+
+    def output_columns(self) -> list[str]:
+        return [self.into, *([self.titles_into] if self.titles_into else [])]
 
 
 class SalutationStep(StepSpec):

@@ -51,6 +51,9 @@ class PhoneStep(StepSpec):
         " other formats write ' ext. 123'",
     )
 
+    def output_columns(self) -> list[str]:
+        return [self.extension_column] if self.extension_column else []
+
     @field_validator("default_region")
     @classmethod
     def _region(cls, value: str | None) -> str | None:

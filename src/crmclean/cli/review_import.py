@@ -1,0 +1,58 @@
+"""What `review --import` refuses before a decision reaches the decisions file: a pair naming
+a record the run does not hold, or a record paired with itself. Either would stop the next
+`run`; here it is exit 2 with the line of the imported file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from crmclean.errors import InputError, UsageError
+
+PAIR = ["record_id_l", "record_id_r"]
+
+
+def run_record_ids(out: Path) -> pl.Series:
+    """Every record id of the run in `out`: matched (crosswalk) and set aside (quarantine)."""
+    ids = []
+    for name in ("crosswalk", "quarantine"):
+        path = out / f"{name}.parquet"
+        if not path.is_file():
+            continue
+        try:
+            ids.append(pl.read_parquet(path, columns=["record_id"]).get_column("record_id"))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise InputError(f"{path}: not readable ({exc})") from None
+    if not ids:
+        raise InputError(
+            f"{out}: holds no crosswalk.parquet", "import decisions into the --out folder of a run"
+        )
+    return pl.concat(ids).cast(pl.String).unique()
+
+
+def refuse_pairs(
+    rows: pl.DataFrame,
+    known: pl.Series,
+    locate: Callable[[int], str | None],
+    source: Path,
+) -> None:
+    """`rows` holds `__row` (0-based data row of the file) and the two record ids."""
+    left, right = pl.col(PAIR[0]), pl.col(PAIR[1])
+    known_ids = known.implode()
+    checks = [
+        (left == right, "pairs record {l!r} with itself", "a decision needs two records"),
+        (
+            ~left.is_in(known_ids) | ~right.is_in(known_ids),
+            "names a record the run does not hold ({l!r}, {r!r})",
+            "import only the queue this run exported (`crmclean review OUT --format csv`)",
+        ),
+    ]
+    for condition, problem, hint in checks:
+        bad = rows.filter(condition.fill_null(True))
+        if bad.height:
+            index, low, high = bad.select("__row", *PAIR).row(0)
+            where = locate(index) or f"{source} row {index + 1}"
+            more = f" (and {bad.height - 1} more row(s))" if bad.height > 1 else ""
+            raise UsageError(f"{where}: {problem.format(l=low, r=high)}{more}", hint)

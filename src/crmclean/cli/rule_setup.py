@@ -1,0 +1,94 @@
+"""The one setup step of every command that runs a rule file on data: read the data and the
+reference files it names, type the columns, and compile the checked plan (core.rule_plan).
+
+A rule file that does not fit the data is exit 2 with every problem at its YAML position; a file
+that cannot be read (the data, a reference file) is exit 3. The same answer from `validate`,
+`clean`, `dedupe` and `run`, because they all come through here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from crmclean.config.loader import LoadedRules
+from crmclean.core.column_types import apply_types
+from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, format_path
+from crmclean.core.rule_plan import RulePlan, compile_plan
+from crmclean.core.validation import reference_requests
+from crmclean.errors import ConfigIssue, InputError
+from crmclean.io.named_files import REFERENCE_FILE, NamedFileProblem, resolve_named
+from crmclean.io.readers import ReadResult, read_table
+
+
+@dataclass(frozen=True)
+class Prepared:
+    read: ReadResult  # the data, typed as the rule file declares
+    plan: RulePlan
+    reference: dict[str, list[str]]  # values_from lists, by reference key
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        return self.read.frame
+
+
+def locator(loaded: LoadedRules) -> Locator:
+    """Places a problem's YAML path in the rule file (or the file it extends) it came from."""
+
+    def locate(problem: SetupProblem) -> ConfigIssue:
+        return loaded.issue(problem.path, problem.problem, problem.hint)
+
+    return locate
+
+
+def located(loaded: LoadedRules, problems: list[SetupProblem]) -> RuleSetupError:
+    return RuleSetupError(problems, locator(loaded))
+
+
+def prepare(loaded: LoadedRules, input_path: Path) -> Prepared:
+    rules = loaded.rules
+    read = read_table(input_path, id_column=rules.dataset.id_column)
+    types = {name: spec.type for name, spec in rules.columns.items()}
+    frame, found = apply_types(read.frame, types, rules.dataset.null_tokens, read.locate)
+    reference, missing = read_references(loaded)
+    plan = compile_plan(rules, frame.schema, locator(loaded), [*found, *missing])
+    typed = ReadResult(frame, read.info, read.locate)
+    return Prepared(typed, plan, reference)
+
+
+def read_references(loaded: LoadedRules) -> tuple[dict[str, list[str]], list[SetupProblem]]:
+    """Every values_from file, relative to the rule file that names it. A file that cannot be
+    read is exit 3 (naming the rule that wants it); a column it lacks is a rule problem."""
+    values: dict[str, list[str]] = {}
+    problems: list[SetupProblem] = []
+    for yaml_path, file, column, key in reference_requests(loaded.rules):
+        where = loaded.located.where(yaml_path)
+        path = (Path(where[0]).parent if where else loaded.path.parent) / file
+        if not path.exists():  # the rule file names a file that is not there: its mistake
+            problems.append(SetupProblem(yaml_path, f"cannot use {file}: file not found"))
+            continue
+        try:  # a regular .csv/.parquet of bounded size, never /etc/passwd or /dev/zero
+            resolve_named(path.parent, path.name, REFERENCE_FILE)
+        except NamedFileProblem as exc:
+            problems.append(SetupProblem(yaml_path, f"cannot use {file}: {exc.problem}", exc.hint))
+            continue
+        try:
+            frame = read_table(path).frame
+        except InputError as exc:
+            raise InputError(
+                f"{loaded.where(yaml_path)} {format_path(yaml_path)}: {exc.message}", exc.hint
+            ) from None
+        if column not in frame.columns:  # its header is the file's content: not quoted
+            problems.append(
+                SetupProblem(
+                    (*yaml_path[:-1], "column"),
+                    f"{file} has no column {column!r}",
+                    "check the header row of the file and column: in the rule file",
+                )
+            )
+            continue
+        series = frame.get_column(column).drop_nulls().unique(maintain_order=True)
+        values[key] = [str(v) for v in series]
+    return values, problems

@@ -1,0 +1,101 @@
+"""Every file crmclean reads is a regular file it may read: checked by stat before any open.
+
+A FIFO or a character device (`/dev/zero`, `/dev/stdin`, a terminal) would make `open()` block
+or a read never end; a directory or a missing file deserves its own message. Each refusal is an
+InputError (exit 3) naming the file and what it is. Standard input (`-`) is refused on purpose:
+crmclean reads an input more than once (sniffing, fingerprint, reading), so it needs a file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+from crmclean.errors import InputError
+
+STDIN = "-"
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def require_regular_file(path: Path, what: str = "file") -> os.stat_result:
+    """The file's stat when it is a regular file this process can open for reading.
+
+    The open is non-blocking and checked again with fstat, so a file swapped for a FIFO between
+    the stat and the open cannot make it hang either.
+    """
+    path = Path(path)
+    if str(path) == STDIN:
+        raise InputError(
+            f"{STDIN}: reading the {what} from standard input is not supported",
+            "save it to a file and pass the file's path",
+        )
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: {what} not found", f"check the path; the working folder is {Path.cwd()}"
+        ) from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    if stat.S_ISDIR(found.st_mode):
+        raise InputError(f"{path}: is a directory, not a {what}", "name the file inside it")
+    _refuse_special(path, found.st_mode, what)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    try:
+        _refuse_special(path, os.fstat(fd).st_mode, what)
+    finally:
+        os.close(fd)
+    return found
+
+
+def is_present(path: Path, what: str = "file") -> bool:
+    """For optional files (a previous run's golden.parquet): False when absent, True when a
+    readable regular file, and an InputError when something else stands at the path."""
+    if not os.path.lexists(path):
+        return False
+    require_regular_file(path, what)
+    return True
+
+
+def read_text(path: Path, what: str = "file") -> str:
+    """The UTF-8 text of a regular file; undecodable bytes are an InputError."""
+    require_regular_file(path, what)
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: is not UTF-8 text (byte {exc.start})", "re-save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _refuse_special(path: Path, mode: int, what: str) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise InputError(
+        f"{path}: is {kind}, not a regular {what}",
+        "crmclean reads regular files only; copy the data into a file first",
+    )
+
+
+def _unreadable(path: Path, exc: OSError) -> InputError:
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return InputError(
+            f"{path}: cannot be read: permission denied",
+            "check the file's permissions and the user crmclean runs as",
+        )
+    reason = exc.strerror or type(exc).__name__
+    return InputError(f"{path}: cannot be read: {reason}", "check the path and the disk")

@@ -1,0 +1,98 @@
+"""Read a folder written by `crmclean run` as the previous run, checked whole.
+
+A folder that holds any run artefact is a previous run: it must be complete (manifest,
+crosswalk, golden records) and agree with itself (crmclean.core.run_integrity), or nothing is
+read from it and the next run stops with exit 3 naming what is wrong. Golden ids depend on it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmclean.core.golden_ids import RECORD_ID, IdState
+from crmclean.core.run_integrity import run_problems
+from crmclean.errors import InputError
+from crmclean.io.regular_file import is_present
+
+MANIFEST = "manifest.json"
+# Files only `crmclean run` writes: one of them makes a folder a previous run.
+RUN_ARTEFACTS = (
+    MANIFEST,
+    "crosswalk.parquet",
+    "golden.parquet",
+    "golden.csv",
+    "lineage.parquet",
+    "changes-since-previous.parquet",
+)
+REQUIRED = (MANIFEST, "crosswalk.parquet", "golden.parquet")
+_HINT = (
+    "restore the folder from a backup; golden ids must never be handed out twice, so "
+    "crmclean will not guess them (a new, empty --out starts ids afresh)"
+)
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    folder: Path
+    manifest: dict[str, Any]
+    crosswalk: pl.DataFrame  # record_id, golden_id
+    golden: pl.DataFrame
+    id_state: IdState
+
+
+def holds_run(folder: Path) -> bool:
+    """True when `folder` holds anything `crmclean run` writes."""
+    return any((folder / name).exists() or (folder / name).is_symlink() for name in RUN_ARTEFACTS)
+
+
+def read_run_folder(folder: Path) -> RunFolder:
+    """The previous run in `folder`, complete and consistent; InputError (exit 3) otherwise."""
+    # a FIFO or device standing in for a file is named as such (exit 3), never read
+    missing = [name for name in REQUIRED if not is_present(folder / name, name)]
+    if missing:
+        raise _broken(folder, f"{', '.join(missing)} missing")
+    manifest = _manifest(folder)
+    state = IdState.parse(manifest.get("golden_ids"))
+    if isinstance(state, str):
+        raise _broken(folder, state)
+    try:
+        crosswalk = pl.read_parquet(folder / "crosswalk.parquet", columns=[RECORD_ID, "golden_id"])
+        golden = pl.read_parquet(folder / "golden.parquet")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise _broken(folder, f"a table is not readable ({reason})") from None
+    if "golden_id" not in golden.columns:
+        raise _broken(folder, "golden.parquet has no golden_id column")
+    crosswalk = crosswalk.cast(pl.String)
+    rows = manifest.get("rows")
+    problems = run_problems(
+        crosswalk,
+        golden["golden_id"].cast(pl.String),
+        state,
+        rows if isinstance(rows, dict) else {},
+    )
+    if problems:
+        raise _broken(folder, "; ".join(problems))
+    return RunFolder(folder, manifest, crosswalk, golden, state)
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _broken(folder, f"{MANIFEST} is not readable JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("command") != "run":
+        raise _broken(folder, f"{MANIFEST} is not the manifest of a `crmclean run`")
+    return data
+
+
+def _broken(folder: Path, problem: str) -> InputError:
+    return InputError(
+        f"{folder}: holds an incomplete or inconsistent previous run: {problem}", _HINT
+    )

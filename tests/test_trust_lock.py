@@ -1,0 +1,149 @@
+"""The lock never writes through a link and loads on every platform (issue 9, item 3); a full
+disk or a read-only output is exit 3 naming the file, with nothing left behind (item 4)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from crmclean.cli.main import app
+from run_fixtures import write_case
+
+runner = CliRunner()
+
+
+def crmclean(*args: str | Path) -> tuple[int, list[str]]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stderr.strip().splitlines()
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".tmp-" in p.name or p.suffix == ".lock")
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_symlink_at_the_lock_path_is_refused_and_its_target_untouched(
+    tmp_path: Path, command: str
+) -> None:
+    """A root cron job must not truncate what `<out>.lock` points at."""
+    data, rules = write_case(tmp_path)
+    victim = tmp_path / "victim.conf"
+    victim.write_text("precious\n")
+    os.symlink(victim, tmp_path / "out.lock")
+    code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "out")
+    assert code == 3, err
+    assert "out.lock: is a symbolic link" in err[-1], err
+    assert victim.read_text() == "precious\n"
+    assert (tmp_path / "out.lock").is_symlink() and not (tmp_path / "out").exists()
+
+
+def test_dangling_symlink_at_the_lock_path_creates_nothing(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    os.symlink(tmp_path / "created-by-attacker", tmp_path / "out.lock")
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out")
+    assert code == 3 and "symbolic link" in err[-1], err
+    assert not (tmp_path / "created-by-attacker").exists()
+
+
+def test_hard_link_at_the_lock_path_is_refused(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    victim = tmp_path / "victim.conf"
+    victim.write_text("precious\n")
+    os.link(victim, tmp_path / "out.lock")
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out")
+    assert code == 3 and "hard links" in err[-1], err
+    assert victim.read_text() == "precious\n"
+
+
+def test_help_and_version_work_without_fcntl() -> None:
+    """Windows has no fcntl: no command may import it at start."""
+    script = (
+        "import sys; sys.modules['fcntl'] = None\n"
+        "from crmclean.cli.main import app\n"
+        "for args in (['--help'], ['run', '--help'], ['--version']):\n"
+        "    try:\n"
+        "        app(args)\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code in (0, None), (args, exc.code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout and "crmclean" in done.stdout
+
+
+def test_disk_full_on_the_lock_names_it_and_leaves_no_empty_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC when the lock file is written: exit 3 naming it, not "a crmclean bug"."""
+    data, rules = write_case(tmp_path)
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out")
+    monkeypatch.undo()
+    assert code == 3, err
+    assert len(err) == 1 and "out.lock" in err[0] and "No space left on device" in err[0], err
+    assert "bug" not in err[0]
+    assert leftovers(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "validate", "clean", "dedupe"])
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EACCES, errno.EROFS])
+def test_unwritable_output_names_the_file_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, error: int
+) -> None:
+    """The disk fills (or turns read-only) while the tables are written: exit 3 naming the
+    file, no temp folder, no lock, and the previous outputs are untouched."""
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    assert crmclean(command, data, "--rules", rules, "--out", out, "-q")[0] in (0, 1)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = pl.DataFrame.write_parquet
+
+    def failing(self: pl.DataFrame, file: object, *args: object, **kwargs: object) -> None:
+        if ".tmp-" in Path(str(file)).parent.name:  # writing the new outputs: the disk is full
+            raise OSError(error, os.strerror(error), str(file))
+        real(self, file, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", failing)
+    code, err = crmclean(command, data, "--rules", rules, "--out", out, "-q")
+    monkeypatch.undo()
+    assert code == 3, err
+    assert len(err) == 1 and ".parquet: cannot write: " + os.strerror(error) in err[0], err
+    assert leftovers(tmp_path) == []
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_disk_full_on_the_json_log_names_it(tmp_path: Path) -> None:
+    """/dev/full answers every write with ENOSPC, as a full disk does."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    code, err = crmclean("run", data, "--rules", rules, "--out", out, "--log-json", "/dev/full")
+    assert code == 3, err
+    assert len(err) == 1 and err[0].startswith("crmclean: error: /dev/full: cannot write"), err
+    assert "bug" not in err[0]
+    assert leftovers(tmp_path) == [] and not out.exists()
+
+
+def test_lock_names_its_holder(tmp_path: Path) -> None:
+    """The lock file still says who holds it (for the second run's message)."""
+    from crmclean.io.lock import lock_path, output_lock
+
+    with output_lock(tmp_path / "out", "validate"):
+        holder = json.loads(lock_path(tmp_path / "out").read_text())
+    assert holder["command"] == "validate" and holder["pid"] == os.getpid()
+    assert not lock_path(tmp_path / "out").exists()

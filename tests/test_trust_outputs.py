@@ -1,0 +1,158 @@
+"""crmclean never deletes or modifies an input: an --out that holds anything a command reads is
+refused (exit 3), however the paths are spelled (issue 9, item 1)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crmclean.cli.main import app
+from crmclean.io.writers import MARKER
+from run_fixtures import write_case
+
+runner = CliRunner()
+COMMANDS = ["run", "validate", "clean", "dedupe"]
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (hidden ones too) with the sha256 of its bytes."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def crmclean(*args: str | Path) -> tuple[int, list[str]]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stderr.strip().splitlines()
+
+
+@pytest.fixture
+def data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`data/` as `crmclean synth --out data` leaves it: customers, rules and crmclean's marker,
+    so only the path check stands between a wrong --out and the input's deletion."""
+    monkeypatch.chdir(tmp_path)
+    data, _ = write_case(tmp_path / "data")
+    (data.parent / MARKER).write_text("written by crmclean synth\n")
+    (tmp_path / "x").mkdir()
+    os.symlink(tmp_path / "data", tmp_path / "data-link")
+    return tmp_path / "data"
+
+
+SPELLINGS = {
+    # (input as given, --out as given): the same folder either way
+    "dotdot": ("data/customers.csv", "x/../data"),
+    "absolute_vs_relative": ("data/customers.csv", "{tmp}/data"),
+    "symlinked_input": ("data-link/customers.csv", "data"),
+    "symlinked_out": ("data/customers.csv", "data-link"),
+    "out_is_the_input_file": ("data/customers.csv", "data/../data/customers.csv"),
+    "out_contains_the_input_folder": ("data/customers.csv", "."),
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_out_inside_input_folder_is_refused(
+    data_folder: Path, tmp_path: Path, command: str, spelling: str
+) -> None:
+    """`--out` naming the input's folder by another spelling: exit 3, one line naming both
+    paths, and not one byte of the input folder changed."""
+    given, out = (s.format(tmp=tmp_path) for s in SPELLINGS[spelling])
+    if spelling == "out_contains_the_input_folder":
+        (tmp_path / MARKER).write_text("written by crmclean\n")
+    before = fingerprint(data_folder)
+    code, err = crmclean(command, given, "--rules", "data/rules.yaml", "--out", out)
+    assert code == 3, err
+    assert len(err) == 1, err
+    assert out in err[0] and given in err[0], err
+    assert fingerprint(data_folder) == before
+    assert not list(tmp_path.glob(".*.tmp-*")) and not list(tmp_path.glob("*.lock"))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_out_holding_a_file_the_rule_file_extends_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """The rule file's `extends:` target lives in `shared/`; `--out shared-link` is refused."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path / "case")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / MARKER).write_text("written by crmclean\n")
+    (shared / "base.yaml").write_text(rules.read_text(), encoding="utf-8")
+    (tmp_path / "case" / "main.yaml").write_text("extends: ../shared/base.yaml\n")
+    os.symlink(shared, tmp_path / "shared-link")
+    before = fingerprint(shared)
+    code, err = crmclean(command, data, "--rules", "case/main.yaml", "--out", "shared-link")
+    assert code == 3 and len(err) == 1, err
+    assert "shared-link" in err[0] and "base.yaml" in err[0], err
+    assert fingerprint(shared) == before
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_out_holding_a_reference_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """A `values_from:` reference file is an input too."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path / "case")
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    (ref / MARKER).write_text("written by crmclean\n")
+    (ref / "cities.csv").write_text("city\nBerlin\nHamburg\nMünchen\nKöln\nBonn\n")
+    text = rules.read_text().replace(
+        "  city:\n    standardise: [trim, title]\n",
+        "  city:\n    standardise: [trim, title]\n    checks:\n      - type: allowed_values\n"
+        "        values_from: ../ref/cities.csv\n        column: city\n",
+    )
+    rules.write_text(text, encoding="utf-8")
+    before = fingerprint(ref)
+    code, err = crmclean(command, data, "--rules", rules, "--out", "case/../ref")
+    assert code == 3 and len(err) == 1, err
+    assert "cities.csv" in err[0]
+    assert fingerprint(ref) == before
+
+
+def test_out_holding_the_decisions_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`matching.decisions` (the steward's work) lives beside the rule file."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path / "case")
+    steward = tmp_path / "steward"
+    steward.mkdir()
+    (steward / MARKER).write_text("written by crmclean\n")
+    decisions = steward / "decisions.csv"
+    decisions.write_text("record_id_l,record_id_r,decision,steward,decided_at\n")
+    rules.write_text(
+        rules.read_text().replace(
+            "decisions: decisions.csv", "decisions: ../steward/decisions.csv"
+        ),
+        encoding="utf-8",
+    )
+    data.rename(tmp_path / "customers.csv")
+    code, err = crmclean("run", "customers.csv", "--rules", rules, "--out", "./steward/")
+    assert code == 3 and len(err) == 1, err
+    assert "decisions.csv" in err[0]
+    assert decisions.is_file()
+
+
+def test_previous_equal_to_out_by_another_spelling_stays_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented cron recipe `--out out/ --previous out/`, spelled two ways."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path)
+    (tmp_path / "x").mkdir()
+    assert crmclean("run", data, "-r", rules, "--out", "out", "-q")[0] == 0
+    code, err = crmclean(
+        "run", data, "-r", rules, "--out", "out/", "--previous", f"{tmp_path}/x/../out", "-q"
+    )
+    assert code == 0, err
+    code, err = crmclean("run", data, "-r", rules, "--out", "out/sub", "--previous", "out", "-q")
+    assert code == 3 and "nested" in err[0], err

@@ -452,3 +452,20 @@ def test_nothing_in_a_rule_file_runs_code(tmp_path: Path, data: Path) -> None:
             assert result.exit_code == 2, (name, result.output)  # type: ignore[attr-defined]
             assert len(stderr(result).splitlines()) == 1, result.output  # type: ignore[attr-defined]
     assert not marker.exists()
+
+
+def test_named_files_are_never_urls(
+    tmp_path: Path, data: Path, local_server: tuple[str, Path]
+) -> None:
+    url, log = local_server
+    extends = write(tmp_path / "e.yaml", f"extends: {url.replace('.csv', '.yaml')}\n")
+    assert check(extends).exit_code == 2  # type: ignore[attr-defined]
+    values = write(
+        tmp_path / "v.yaml",
+        "dataset: {id_column: id}\ncolumns:\n  country:\n    checks:\n"
+        f"      - {{type: allowed_values, values_from: '{url}', column: a}}\n",
+    )
+    result = validate(data, values)
+    assert result.exit_code == 2, result.output  # type: ignore[attr-defined]
+    assert "not found" in stderr(result)
+    assert log.read_text() == ""

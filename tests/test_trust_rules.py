@@ -212,6 +212,13 @@ def test_extends_a_system_file_is_refused_without_echo(tmp_path: Path) -> None:
     write(tmp_path / "company.yaml", "columns: {}\n")
     err = stderr(check(rules))
     assert err.startswith(f"crmclean: error: {rules}:1:25 extends[1]: base.yaml is not a rule file")
+    # a link loop is a located refusal, not a crash
+    (tmp_path / "loop1.yaml").symlink_to("loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to("loop1.yaml")
+    rules = write(tmp_path / "r.yaml", "extends: loop1.yaml\n")
+    result = check(rules)
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert stderr(result).startswith(f"crmclean: error: {rules}:1:1 extends: loop1.yaml cannot be")
 
 
 def test_parse_errors_in_an_extended_file_quote_no_content(tmp_path: Path) -> None:

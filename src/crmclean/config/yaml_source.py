@@ -259,7 +259,7 @@ def read_with_extends(path: Path) -> Located:
 
 
 def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located:
-    resolved = path.resolve()
+    resolved = Path(os.path.realpath(path))  # a link loop is reported when it is read
     if resolved in stack:
         chain = " -> ".join(str(p) for p in (*stack, resolved))
         raise ConfigError(

@@ -51,7 +51,7 @@ def resolve_named(base: Path, name: str, kind: FileKind) -> Path:
     """The file `name` (relative to `base`) names, checked for its kind; raises NamedFileProblem."""
     if "\x00" in name or not name.strip():
         raise NamedFileProblem(f"{name!r} is not a file name")
-    target = (base / name).resolve()
+    target = Path(os.path.realpath(base / name))  # never raises, even on a link loop
     if target.suffix.lower() not in kind.suffixes:
         raise NamedFileProblem(
             f"{name} is not a {kind.what} ({', '.join(kind.suffixes)})",
@@ -90,7 +90,9 @@ def read_bounded_text(path: Path, kind: FileKind, shown: str | None = None) -> s
     except OSError as exc:
         raise NamedFileProblem(
             f"{shown} cannot be read: {exc.strerror or type(exc).__name__}",
-            "check the file's permissions and the user crmclean runs as",
+            "check the file's permissions and the user crmclean runs as"
+            if isinstance(exc, PermissionError)
+            else "check the path",
             unreadable=True,
         ) from None
     with handle:

@@ -476,3 +476,22 @@ def test_named_files_are_never_urls(
     assert result.exit_code == 2, result.output  # type: ignore[attr-defined]
     assert "not found" in stderr(result)
     assert log.read_text() == ""
+
+
+def test_quoting_tricks_stay_inside_their_quotes(
+    tmp_path: Path, data: Path, local_server: tuple[str, Path]
+) -> None:
+    """What sqlglot reads as one name or one text, polars reads the same: no smuggled query."""
+    url, log = local_server
+    tricks = [
+        f'"a"" = 1 OR a IN (SELECT a FROM read_csv(\'{url}\')) OR ""b" = 1',
+        f"a = 'x'' OR (SELECT 1 FROM read_csv(''{url}'')) = 1 OR '''",
+        f"a = '\\' OR (SELECT 1 FROM read_csv('{url}')) = 1 --'",
+        f"a = $$x$$ OR (SELECT 1 FROM read_csv('{url}')) = 1",
+    ]
+    for n, expr in enumerate(tricks):
+        rules = expression_rules(tmp_path / f"t{n}.yaml", expr)
+        for result in (check(rules), validate(data, rules)):
+            assert result.exit_code in (0, 1, 2), result.output  # type: ignore[attr-defined]
+            assert "from-the-network" not in result.output  # type: ignore[attr-defined]
+    assert log.read_text() == ""

@@ -19,6 +19,7 @@ from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, format
 from crmclean.core.rule_plan import RulePlan, compile_plan
 from crmclean.core.validation import reference_requests
 from crmclean.errors import ConfigIssue, InputError
+from crmclean.io.named_files import REFERENCE_FILE, NamedFileProblem, resolve_named
 from crmclean.io.readers import ReadResult, read_table
 
 
@@ -68,19 +69,23 @@ def read_references(loaded: LoadedRules) -> tuple[dict[str, list[str]], list[Set
         if not path.exists():  # the rule file names a file that is not there: its mistake
             problems.append(SetupProblem(yaml_path, f"cannot use {file}: file not found"))
             continue
+        try:  # a regular .csv/.parquet of bounded size, never /etc/passwd or /dev/zero
+            resolve_named(path.parent, path.name, REFERENCE_FILE)
+        except NamedFileProblem as exc:
+            problems.append(SetupProblem(yaml_path, f"cannot use {file}: {exc.problem}", exc.hint))
+            continue
         try:
             frame = read_table(path).frame
         except InputError as exc:
             raise InputError(
                 f"{loaded.where(yaml_path)} {format_path(yaml_path)}: {exc.message}", exc.hint
             ) from None
-        if column not in frame.columns:
-            has = ", ".join(c for c in frame.columns if c != "record_id")
+        if column not in frame.columns:  # its header is the file's content: not quoted
             problems.append(
                 SetupProblem(
                     (*yaml_path[:-1], "column"),
                     f"{file} has no column {column!r}",
-                    f"it has: {has}",
+                    "check the header row of the file and column: in the rule file",
                 )
             )
             continue

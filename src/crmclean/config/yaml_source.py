@@ -16,23 +16,68 @@ from typing import Any
 import yaml
 
 from crmclean.errors import ConfigError, ConfigIssue, InputError
+from crmclean.io.named_files import RULE_FILE, NamedFileProblem, read_bounded_text, resolve_named
 
 Path_ = tuple[str | int, ...]
 Position = tuple[str, int, int]  # file, line (1-based), column (1-based)
 
 _VAR = re.compile(r"\$\{(vars|env)\.([A-Za-z_][A-Za-z0-9_]*)\}")
 _BOOL = "tag:yaml.org,2002:bool"
+MAX_NODES = 100_000  # values in one rule file after aliases are expanded
+MAX_DEPTH = 64  # levels of nesting (a rule file needs about eight)
+MAX_FILES = 32  # rule files one load may read through extends:
 
 
 class RuleFileLoader(yaml.SafeLoader):
-    """The safe loader, but a key is the word written: YAML 1.1 reads the keys `on`, `yes` and
-    `NO` (Norway) as booleans, and a rule file's keys are names (`on: standardised`)."""
+    """The safe loader, reading plain words as written.
+
+    YAML 1.1 reads `NO` (Norway), `ON`, `YES`, `off`, `y` and `n` as booleans, `010` as octal 8
+    and `12:30` as 750. A rule file lists country codes, postcodes and tokens, so here only
+    `true`/`false` are booleans and only plain decimals are integers (YAML 1.2's core schema,
+    without leading zeros): everything else is the string written. Keys too: `on: standardised`.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # refused at the first level too deep, before Python's own recursion limit is near
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise ConfigError(
+                    [
+                        ConfigIssue(
+                            mark.name,
+                            mark.line + 1,
+                            mark.column + 1,
+                            "",
+                            f"nests more than {MAX_DEPTH} levels deep",
+                        )
+                    ]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _BOOL:
                 key_node.tag = "tag:yaml.org,2002:str"
         return super().construct_mapping(node, deep)
+
+
+_INT = "tag:yaml.org,2002:int"
+RuleFileLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+RuleFileLoader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+RuleFileLoader.add_implicit_resolver(
+    _INT, re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"), list("-+0123456789")
+)
 
 
 @dataclass
@@ -65,27 +110,30 @@ def format_path(path: Path_) -> str:
 def _read_one(path: Path) -> Located:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([ConfigIssue(name, None, None, "", "rule file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            [ConfigIssue(name, None, None, "", f"cannot read rule file: {exc}")]
-        ) from None
-    except OSError as exc:  # permissions, a folder: unreadable input, exit 3
-        raise InputError(f"{name}: cannot read the rule file: {exc.strerror or exc}") from None
+        text = read_bounded_text(path, RULE_FILE, "rule file")
+    except NamedFileProblem as exc:
+        if exc.unreadable:  # permissions, a folder: unreadable input, exit 3
+            raise InputError(f"{name}: {exc.problem}", exc.hint) from None
+        raise ConfigError([ConfigIssue(name, None, None, "", exc.problem, exc.hint)]) from None
+    loader = RuleFileLoader(text)
+    loader.name = name  # marks name the file (the depth refusal reads it)
     try:
-        node = yaml.compose(text, Loader=RuleFileLoader)
-        data = yaml.load(text, Loader=RuleFileLoader)
+        node = loader.get_single_node()
+        _check_expanded_size(node, name)
+        data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        problem = " ".join(_no_quotes(p) for p in (exc.context, exc.problem) if p) or "invalid"
         raise ConfigError(
             [ConfigIssue(name, line, col, "", f"YAML syntax error: {problem}", "check indentation")]
         ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigIssue(name, None, None, "", f"YAML error: {exc}")]) from None
+    except yaml.YAMLError:
+        raise ConfigError([ConfigIssue(name, None, None, "", "not valid YAML")]) from None
+    except RecursionError:
+        raise ConfigError([ConfigIssue(name, None, None, "", "nested too deeply")]) from None
+    finally:
+        loader.dispose()
     located = Located(data if data is not None else {}, {}, [name])
     issues: list[ConfigIssue] = []
     if node is not None:
@@ -95,6 +143,59 @@ def _read_one(path: Path) -> Located:
     if issues:
         raise ConfigError(issues)
     return located
+
+
+def _no_quotes(text: str) -> str:
+    """PyYAML's message without the characters it quotes from the file (`found 'xyz'`)."""
+    return re.sub(r"\s*'[^'<][^']*'|\s*\"[^\"]*\"", "", text)
+
+
+def _check_expanded_size(node: yaml.Node | None, name: str) -> None:
+    """Refuse a document whose aliases expand past MAX_NODES ("billion laughs"), that nests
+    deeper than MAX_DEPTH, or whose alias refers to itself.
+
+    Counted on the node graph with one memo per node, so the check itself stays linear.
+    """
+    if node is None:
+        return
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    busy: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        children = _children(current)
+        if done:
+            busy.discard(key)
+            size[key] = 1 + sum(size[id(c)] for c in children)
+            depth[key] = 1 + max((depth[id(c)] for c in children), default=0)
+            if size[key] > MAX_NODES:
+                _refuse(name, current, f"YAML aliases expand to more than {MAX_NODES:,} values",
+                        "write the values out, or use fewer aliases (*name)")  # fmt: skip
+            if depth[key] > MAX_DEPTH:
+                _refuse(name, current, f"nests more than {MAX_DEPTH} levels deep", None)
+            continue
+        if key in size:
+            continue
+        if key in busy:
+            _refuse(name, current, "YAML alias refers to itself", None)
+        busy.add(key)
+        stack.append((current, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+
+
+def _refuse(name: str, node: yaml.Node, problem: str, hint: str | None) -> None:
+    mark = node.start_mark
+    raise ConfigError([ConfigIssue(name, mark.line + 1, mark.column + 1, "", problem, hint)])
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _walk(
@@ -152,12 +253,31 @@ def _drop_below(positions: dict[Path_, Position], prefix: Path_) -> None:
         del positions[key]
 
 
-def read_with_extends(path: Path, _stack: tuple[Path, ...] = ()) -> Located:
-    resolved = path.resolve()
-    if resolved in _stack:
-        chain = " -> ".join(str(p) for p in (*_stack, resolved))
+def read_with_extends(path: Path) -> Located:
+    """The rule file at `path` merged over the files it extends (each checked before it is read)."""
+    return _read_tree(path, (), [0])
+
+
+def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located:
+    resolved = Path(os.path.realpath(path))  # a link loop is reported when it is read
+    if resolved in stack:
+        chain = " -> ".join(str(p) for p in (*stack, resolved))
         raise ConfigError(
             [ConfigIssue(str(path), None, None, "extends", f"extends cycle: {chain}", "remove one")]
+        )
+    count[0] += 1
+    if count[0] > MAX_FILES:
+        raise ConfigError(
+            [
+                ConfigIssue(
+                    str(path),
+                    None,
+                    None,
+                    "extends",
+                    f"extends reaches more than {MAX_FILES} rule files",
+                    "flatten the chain",
+                )
+            ]
         )
     own = _read_one(path)
     parents = own.data.pop("extends", None)
@@ -170,8 +290,17 @@ def read_with_extends(path: Path, _stack: tuple[Path, ...] = ()) -> Located:
             [ConfigIssue(file, line, col, "extends", "must be a file path or a list of them")]
         )
     merged: Located | None = None
-    for parent in parent_list:
-        base = read_with_extends(path.parent / parent, (*_stack, resolved))
+    for index, parent in enumerate(parent_list):
+        at: Path_ = ("extends", index) if isinstance(parents, list) else ("extends",)
+        try:
+            resolve_named(path.parent, parent, RULE_FILE)  # kind, type and size, before reading
+        except NamedFileProblem as exc:
+            file, line, col = own.where(at) or (str(path), None, None)
+            raise ConfigError(
+                [ConfigIssue(file, line, col, format_path(at), exc.problem, exc.hint)]
+            ) from None
+        # read by the name written (relative to this file), so messages show the user's spelling
+        base = _read_tree(path.parent / parent, (*stack, resolved), count)
         merged = base if merged is None else _merge(merged, base)
     assert merged is not None
     _drop_below(own.positions, ("extends",))

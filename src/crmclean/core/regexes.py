@@ -12,9 +12,8 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
 from crmclean.core.check_plan import plan
+from crmclean.core.checks.base import parse_sql
 from crmclean.core.checks.pattern import PatternCheck, compile_error, regex_of
 from crmclean.core.problems import SetupProblem
 
@@ -27,7 +26,8 @@ _PATTERN_FUNCTIONS = {"Extract", "ExtractAll", "ExtractGroups", "CountMatches", 
 def sql_regexes(text: str) -> list[str]:
     """The regex patterns in a SQL boolean expression, as polars will compile them."""
     try:
-        tree = json.loads(pl.sql_expr(text).meta.serialize(format="json"))
+        # parse_sql: polars sees only the allow-listed SQL (checks.safe_sql), never the raw text
+        tree = json.loads(parse_sql(text).meta.serialize(format="json"))
     except Exception:  # does not parse (reported by the checks' own setup) or no JSON form
         return []
     return list(dict.fromkeys(_patterns(tree)))

@@ -10,6 +10,7 @@ import polars as pl
 
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, UsageError
+from crmclean.io.named_files import DECISIONS_FILE, checked_named_file
 from crmclean.io.regular_file import require_regular_file
 
 
@@ -18,6 +19,7 @@ def read_decisions_file(path: Path) -> pl.DataFrame:
     # a FIFO or device there is an error (exit 3), never a hang or "no decisions"
     if require_regular_file(path, "decisions file").st_size == 0:
         return decisions_.empty()
+    checked_named_file(path, DECISIONS_FILE)  # a .csv of bounded size, even behind a link
     try:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
     except OSError as exc:

@@ -76,7 +76,10 @@ def _run(spec: CheckSpec, frame: pl.DataFrame, ctx: CheckContext) -> pl.DataFram
     if not spec.case_sensitive:
         value = value.str.strip_chars().str.to_lowercase()
         options = options.str.strip_chars().str.to_lowercase()
-    shown = ", ".join(options.head(5).to_list()) + (", ..." if options.len() > 5 else "")
+    if spec.values_from is not None:  # a file's values are never copied into messages
+        shown = f"{options.len():,} values of {spec.values_from}, column {spec.column}"
+    else:
+        shown = ", ".join(options.head(5).to_list()) + (", ..." if options.len() > 5 else "")
     return row_violations(
         frame,
         ctx,

@@ -14,6 +14,7 @@ from typing import Literal, NamedTuple
 import polars as pl
 from pydantic import AliasChoices, Field, field_validator
 
+from crmclean.core.checks.safe_sql import UnsafeSql, allowed_function_names, canonical_sql
 from crmclean.core.registry import Registry
 from crmclean.core.spec import Spec
 
@@ -34,9 +35,19 @@ VIOLATIONS_SCHEMA: dict[str, pl.DataType] = {
 
 
 def parse_sql(text: str) -> pl.Expr:
-    """A SQL boolean expression as a polars expression; never Python eval."""
+    """A SQL row condition as a polars expression; never Python eval, never a file or a host.
+
+    polars parses only the SQL regenerated from a tree that safe_sql checked (columns, values,
+    operators and allow-listed scalar functions), never the rule file's text itself.
+    """
     try:
-        return pl.sql_expr(text)
+        checked = canonical_sql(text)
+    except UnsafeSql as exc:
+        raise ValueError(
+            f"{exc} (allowed functions: {', '.join(allowed_function_names())})"
+        ) from None
+    try:
+        return pl.sql_expr(checked)
     except Exception as exc:  # polars raises several SQL error types; all mean "does not parse"
         raise ValueError(f"{text!r} is not a valid SQL expression: {_first_line(exc)}") from None
 

@@ -95,6 +95,7 @@ def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> di
         for r in result.blocking
         if r.top_block_share > 0.2 and r.pairs > 10_000
     ]
+    warnings += list(result.model.training.get("warnings", []))
     return {
         "command": "dedupe",
         "rule_file": str(loaded.path),
@@ -109,6 +110,7 @@ def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> di
             for r in result.blocking
         ],
         "stats": result.stats,
+        "training": result.model.training,
         "warnings": warnings,
     }
 
@@ -163,6 +165,8 @@ def dedupe_command(
         write_parquet(frame, folder / "clean.parquet")
         write_json(model_to_dict(result.model), folder / "model.json")
         write_json(document, folder / "dedupe.json")
+    for warning in result.model.training.get("warnings", []):  # not only in dedupe.json
+        stderr_console().print(f"warning: {warning}", markup=False)
     if output_format == "json":
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif not quiet:

@@ -26,7 +26,7 @@ from crmclean.core.matching.comparing import (
     exact_level,
     used_columns,
 )
-from crmclean.core.matching.em import M_FLOOR, initial_m, run_em
+from crmclean.core.matching.em import M_FLOOR, fit_starts, graded_levels, monotone, run_em
 from crmclean.core.matching.spec import BlockingRule, ComparisonSpec, MatchingSpec
 from crmclean.core.matching.u_probabilities import estimate_u, u_sample_size
 
@@ -97,6 +97,7 @@ class _Session:
     m: dict[str, dict[int, float]] = field(default_factory=dict)
     non_match: dict[str, dict[int, float]] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 def _stem(column: str) -> str:
@@ -155,36 +156,40 @@ def train(
             continue
         sample = _sample(in_rule, training.em_max_pairs, seed + index)
         session = _Session(rule.label, sample.height, [c.name for c in free], columns=rule.columns)
-        m0 = {c.name: initial_m(gammas[c.name]) for c in free}
-        session.m, session.prior, session.iterations = run_em(
+        fit, session.report = fit_starts(
             _patterns(sample, free),
             free,
             u,
-            m0,
-            0.3,
-            estimate_m=True,
+            {},
             max_iterations=training.em_max_iterations,
             tolerance=training.em_tolerance,
-            non_match=session.non_match,
         )
+        session.m, session.prior, session.iterations = fit.m, fit.prior, fit.iterations
+        session.non_match = fit.non_match
         sessions.append(session)
     m = _combine(spec.comparisons, sessions, gammas)
     missing = [c for c in spec.comparisons if c.name not in m]
+    fallback: dict[str, Any] = {}
     if missing:  # fixed by every rule: learn them on all pairs together
         sample = _sample(pairs, training.em_max_pairs, seed)
-        m0 = {c.name: m.get(c.name) or initial_m(gammas[c.name]) for c in spec.comparisons}
-        learnt, _, _ = run_em(
+        fit, fallback = fit_starts(
             _patterns(sample, spec.comparisons),
             spec.comparisons,
             u,
-            m0,
-            0.3,
-            estimate_m=True,
+            {c.name: m.get(c.name) for c in spec.comparisons},
             max_iterations=training.em_max_iterations,
             tolerance=training.em_tolerance,
         )
-        m.update({c.name: learnt[c.name] for c in missing})
+        m.update({c.name: fit.m[c.name] for c in missing})
     prior, blocked_prior = _prior(frame.height, pairs, spec, u, m, seed)
+    fixed = {
+        c.name: {lv.gamma: lv.spec.m_probability for lv in comparison_levels(c)}
+        for c in spec.comparisons
+    }
+    m = {
+        c.name: monotone(m[c.name], u[c.name], graded_levels(c), fixed[c.name])
+        for c in spec.comparisons
+    }
     params = tuple(
         _params(c, m[c.name], u[c.name], *_given_u(c, sessions, u)) for c in spec.comparisons
     )
@@ -201,8 +206,18 @@ def train(
                 "free": s.free,
                 "prior": s.prior,
                 "iterations": s.iterations,
+                **s.report,
             }
             for s in sessions
+        ],
+        "all_pairs_session": fallback or None,
+        "warnings": [
+            f"training session {s.rule}: an EM start as likely as the canonical one ends "
+            f"{s.report['spread']:.2f} away on the {s.report['spread_parameter']}; small changes "
+            "to the levels may flip the model (add a level that tells the classes apart, fix "
+            "m_probability on the level, or train on more pairs)"
+            for s in sessions
+            if s.report.get("unstable")
         ],
     }
     return MatchModel(prior, params, fingerprint(spec), stats)
@@ -255,7 +270,9 @@ def _prior(
 
 
 def _given_u(
-    c: ComparisonSpec, sessions: list[_Session], u: dict[str, dict[int, float]]
+    c: ComparisonSpec,
+    sessions: list[_Session],
+    u: dict[str, dict[int, float]],
 ) -> tuple[dict[str, dict[int, float]], float]:
     """For a conditional_u comparison: the listed comparisons' level shares among the blocked
     non-matches of the session whose blocking rule holds this field alone (pairs sharing its

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
+import yaml
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
+from crmclean.core.matching.spec import ClusteringSpec, ThresholdSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "customers.csv"
@@ -33,3 +36,27 @@ def test_swapped_names_score_the_swap_on_both_name_comparisons(tmp_path: Path) -
     levels = {c["name"]: c["level"] for c in json.loads(explained.stdout)["comparisons"]}
     assert levels["first_name"].startswith("swapped with last_name_key")
     assert levels["last_name"].startswith("swapped with first_name_key")
+
+
+def test_schema_defaults_are_company_yaml_values() -> None:
+    shipped = yaml.safe_load(RULES.read_text(encoding="utf-8"))["matching"]
+    assert ThresholdSpec().model_dump() == shipped["thresholds"]
+    assert ClusteringSpec().model_dump() == shipped["clustering"]
+
+
+def test_review_zero_keeps_every_candidate_pair(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        f"extends: {RULES}\nmatching:\n  thresholds: {{auto_merge: 0.999, review: 0}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["dedupe", str(SAMPLE), "--rules", str(rules), "--out", str(out), "-q"]
+    )
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads((out / "dedupe.json").read_text(encoding="utf-8"))
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    assert summary["thresholds"]["review"] == 0
+    assert pairs.height == summary["stats"]["candidate_pairs"] > 0
+    assert pairs.get_column("match_probability").min() < 0.01  # the hopeless ones too

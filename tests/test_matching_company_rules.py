@@ -60,3 +60,21 @@ def test_review_zero_keeps_every_candidate_pair(tmp_path: Path) -> None:
     assert summary["thresholds"]["review"] == 0
     assert pairs.height == summary["stats"]["candidate_pairs"] > 0
     assert pairs.get_column("match_probability").min() < 0.01  # the hopeless ones too
+
+
+def test_review_parquet_names_the_guard_that_cut_each_link(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        f"extends: {RULES}\nmatching:\n  clustering: {{max_cluster_size: 2}}\n", encoding="utf-8"
+    )
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["dedupe", str(SAMPLE), "--rules", str(rules), "--out", str(out), "-q"]
+    )
+    assert result.exit_code == 0, result.stderr
+    reasons = pl.read_parquet(out / "review.parquet").get_column("reason")
+    assert reasons.len() > 0
+    guards = ("cluster too large (", "chained (", "bridge: ", "cannot-link")
+    assert all(r.startswith(guards) for r in reasons)
+    assert reasons.str.starts_with("cluster too large (").any()
+    assert not reasons.str.contains("too large, chained or").any()

@@ -128,7 +128,8 @@ def _cut_weak_bridges(graph: _Graph, bridge_probability: float) -> None:
     mask[np.flatnonzero(between)[single & big]] = True
     graph.cut(
         mask,
-        f"bridge: the only edge joining two groups, below bridge_probability {bridge_probability:g}",
+        "bridge: the only edge joining two groups, below bridge_probability "
+        f"{bridge_probability:g}",
     )
 
 

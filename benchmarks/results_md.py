@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from accuracy_md import accuracy_section
+
 NOISE = (
     "The machine has 2 cores shared with other engineers' test runs while these numbers were "
     "taken, so wall times are noisy (the load average at the start of each size is shown); "
@@ -139,4 +141,5 @@ def render_markdown(results: dict[str, Any]) -> str:
                 f"Run `.venv/bin/python benchmarks/run_all.py --sizes {label}` to fill it in.",
                 "",
             ]
+    lines += accuracy_section(results.get("accuracy", {}))
     return "\n".join([*lines, METHOD])

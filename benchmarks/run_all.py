@@ -4,6 +4,8 @@ For each size it generates synthetic customers with a known truth (crmclean.core
 runs every crmclean command that exists and both peers as separate processes (wall time and
 peak RSS from os.wait4, so each tool is measured alone), scores every matcher's clusters with
 one evaluator (benchmarks/evaluate.py) and writes benchmarks/results.json and RESULTS.md.
+Then bench_accuracy.py measures `crmclean dedupe` at the same sizes on three yardsticks (own
+generator, the independent Faker set, FEBRL 1-4; skip with --no-accuracy).
 
     .venv/bin/python benchmarks/run_all.py                 # 10k, 100k, 1M
     .venv/bin/python benchmarks/run_all.py --quick         # 10k only
@@ -305,6 +307,11 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="also run benchmarks/bench_*.py --rows N (exit 1 there means over its own budget)",
     )
+    parser.add_argument(
+        "--no-accuracy",
+        action="store_true",
+        help="skip bench_accuracy.py (dedupe on own data, the Faker set and FEBRL 1-4)",
+    )
     parser.add_argument("--budget-s", type=float, help="per-tool time budget (default by size)")
     parser.add_argument(
         "--mem-limit-gb", type=float, default=14, help="stop a tool whose RSS passes this"
@@ -344,6 +351,18 @@ def main() -> None:
     for label in labels:  # one size at a time, one tool at a time: 1M runs never overlap
         results["sizes"][label] = run_size(label, args, tools)
         args.results.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        args.markdown.write_text(render_markdown(results))
+    if not args.no_accuracy:  # the same sizes on the three yardsticks (bench_accuracy.py)
+        import bench_accuracy
+
+        accuracy_args = bench_accuracy.parse_args(
+            ["--seed", str(args.seed), "--data-dir", str(args.data_dir),
+             "--out-dir", str(args.out_dir), "--results", str(args.results),
+             *(["--rules", str(args.rules)] if args.rules else [])]
+        )  # fmt: skip
+        entries = bench_accuracy.run(labels, list(bench_accuracy.SETS), accuracy_args)
+        command = " ".join([".venv/bin/python", "benchmarks/run_all.py", *sys.argv[1:]])
+        results = bench_accuracy.record(entries, args.results, command, git_state())
         args.markdown.write_text(render_markdown(results))
     print(args.markdown.read_text())
 

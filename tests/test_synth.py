@@ -380,6 +380,20 @@ def test_cli_writes_customers_truth_and_summary(tmp_path: Path) -> None:
     assert (out / "customers.csv").read_bytes() == first
 
 
+def test_cli_world_adds_the_sparse_sources(tmp_path: Path) -> None:
+    out = tmp_path / "world"
+    args = ["synth", "-n", "2000", "--seed", "3", "--world", "--out", str(out), "-q"]
+    run = CliRunner().invoke(app, args)
+    assert run.exit_code == 0, run.output
+    customers = pl.read_csv(out / "customers.csv", infer_schema_length=0)
+    assert_frame_equal(customers, generate(2000, seed=3, world=True)[0])
+    assert set(customers["source_system"]) == {
+        "crm", "erp", "webshop", "newsletter", "pos", "callcentre"
+    }  # fmt: skip
+    assert '"world": true' in (out / "synth.json").read_text()
+    assert "placeholder" in set(pl.read_csv(out / "defects.csv")["kind"])
+
+
 def test_cli_csv_only_and_bad_rows(tmp_path: Path) -> None:
     out = tmp_path / "csv"
     run = CliRunner().invoke(app, ["synth", "-n", "50", "--out", str(out)])

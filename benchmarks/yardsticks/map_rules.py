@@ -79,10 +79,11 @@ def rename(node: Any, names: dict[str, str], key: str | None = None) -> Any:
     return node
 
 
-def mapped_text(names: dict[str, str]) -> str:
-    document = yaml.safe_load(COMPANY.read_text(encoding="utf-8"))
+def mapped_text(names: dict[str, str], source: Path = COMPANY) -> str:
+    document = yaml.safe_load(source.read_text(encoding="utf-8"))
     header = (
-        "# rules/company.yaml with only its column names changed (written by\n"
+        f"# {'rules/company.yaml' if source == COMPANY else source} with only its column names"
+        " changed (written by\n"
         "# benchmarks/yardsticks/map_rules.py; do not edit by hand): "
         + ", ".join(f"{a} -> {b}" for a, b in names.items() if a != b)
         + "\n"

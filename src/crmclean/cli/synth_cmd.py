@@ -38,12 +38,20 @@ def synth(
     max_dups: Annotated[
         int, typer.Option(min=1, max=20, help="Most duplicates one customer can have.")
     ] = 4,
+    world: Annotated[
+        bool,
+        typer.Option(
+            "--world",
+            help="Add the world's differences: newsletter, point-of-sale and call-centre "
+            "sources, initials, e-mail domain typos, new phones after moves, placeholders.",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Generate customer master data with planted duplicates, hard non-duplicates and bad
     values: customers.csv/.parquet, truth.csv (record_id, entity_id), entities.csv (which
     entities are hard non-duplicates of which), defects.csv (planted bad values), synth.json."""
-    result = generate_detailed(rows, seed, dup_share=dup_share, max_dups=max_dups)
+    result = generate_detailed(rows, seed, dup_share=dup_share, max_dups=max_dups, world=world)
     with atomic_output_dir(out) as folder:
         if output_format in (SynthFormat.csv, SynthFormat.both):
             # Raw values on purpose: this file is input for crmclean, not for a spreadsheet.
@@ -53,9 +61,9 @@ def synth(
         write_csv(result.truth, folder / "truth.csv", spreadsheet_safe=False)
         write_csv(result.entities, folder / "entities.csv", spreadsheet_safe=False)
         write_csv(result.defects, folder / "defects.csv", spreadsheet_safe=False)
-        write_json(summary(result, seed), folder / "synth.json")
+        write_json(summary(result, seed, world), folder / "synth.json")
     if not quiet:
-        stats = summary(result, seed)
+        stats = summary(result, seed, world)
         stderr_console().print(
             f"wrote {stats['records']:,} records of {stats['entities']:,} customers "
             f"({stats['records_in_duplicate_groups']:,} in duplicate groups, "
@@ -64,13 +72,14 @@ def synth(
         )
 
 
-def summary(result: SynthResult, seed: int) -> dict[str, Any]:
+def summary(result: SynthResult, seed: int, world: bool = False) -> dict[str, Any]:
     """What was generated, for synth.json and the console line."""
     entities = result.entities
     kinds = entities.group_by("kind").len().sort("kind")
     defects = result.defects.group_by("kind").len().sort("kind")
     return {
         "seed": seed,
+        "world": world,
         "records": result.customers.height,
         "entities": entities.height,
         "entities_with_duplicates": entities.filter(pl.col("records") > 1).height,

@@ -32,6 +32,14 @@ from crmclean.core.synth_render import (
 )
 from crmclean.core.synth_tables import SALUTATIONS, Tables, by_country, tables
 from crmclean.core.synth_text_noise import TEXT_NOISE, source_gaps
+from crmclean.core.synth_world import (
+    WORLD_NOISE,
+    WORLD_SOURCE_GAPS,
+    WORLD_SOURCE_SHARES,
+    WORLD_SOURCES,
+    add_placeholders,
+    phone_follows_moves,
+)
 from crmclean.errors import UsageError
 
 CUSTOMER_COLUMNS = (
@@ -80,6 +88,7 @@ def generate(
     max_dups: int = 4,
     hard_share: float = DEFAULT_HARD_SHARE,
     bad_share: float = DEFAULT_BAD_SHARE,
+    world: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(customers, truth) with exactly `rows` records; see generate_detailed for the knobs."""
     result = generate_detailed(
@@ -89,6 +98,7 @@ def generate(
         max_dups=max_dups,
         hard_share=hard_share,
         bad_share=bad_share,
+        world=world,
     )
     return result.customers, result.truth
 
@@ -101,12 +111,15 @@ def generate_detailed(
     max_dups: int = 4,
     hard_share: float = DEFAULT_HARD_SHARE,
     bad_share: float = DEFAULT_BAD_SHARE,
+    world: bool = False,
 ) -> SynthResult:
     """Generate a data set.
 
     dup_share: share of entities that have duplicates; each has 1..max_dups of them (fewer more
     often). hard_share: share of entities that are hard non-duplicates of another entity.
-    bad_share: share of values per checked column that are deliberately bad.
+    bad_share: share of values per checked column that are deliberately bad. world: add the
+    sparse source systems, initials, e-mail domain typos, phone changes with moves and
+    placeholders of synth_world (off: the classic data, byte-identical to earlier versions).
     """
     _check(rows, dup_share, max_dups, hard_share, bad_share)
     rng = np.random.default_rng(seed)
@@ -114,13 +127,17 @@ def generate_detailed(
     dups = plan_duplicates(rows, dup_share, max_dups, rng)
     entities = _entities(len(dups), hard_share, rng, t)
     summary = _entity_summary(entities, 1 + dups)
-    frame, is_dup = _records(entities, dups, rng, t)
+    frame, is_dup = _records(entities, dups, rng, t, world)
     del entities  # the parts are rendered; free them before the string noise
     masks = choose(TEXT_NOISE, is_dup, rng)
     _at_least_one_change(masks, is_dup)
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
-    frame = source_gaps(frame, rng)
+    if world:
+        frame = apply_all(frame, WORLD_NOISE, choose(WORLD_NOISE, is_dup, rng), rng, t)
+    frame = source_gaps(frame, rng, WORLD_SOURCE_GAPS) if world else source_gaps(frame, rng)
     frame, defects = add_bad_values(frame, bad_share, rng)
+    if world:
+        frame, defects = add_placeholders(frame, defects, rng)
     # Its own generator: how many copies need fixing must not shift the shuffle's draws.
     frame = _no_verbatim_copies(frame, is_dup, np.random.default_rng(rng.integers(2**63)))
     return _shuffle(frame, defects, summary, rng)
@@ -139,7 +156,7 @@ def _entities(n: int, hard_share: float, rng: np.random.Generator, t: Tables) ->
 
 
 def _records(
-    entities: pl.DataFrame, dups: np.ndarray, rng: np.random.Generator, t: Tables
+    entities: pl.DataFrame, dups: np.ndarray, rng: np.random.Generator, t: Tables, world: bool
 ) -> tuple[pl.DataFrame, np.ndarray]:
     """One row per record (an entity's first record, then its duplicates), noise on the parts
     applied and rendered to the customer columns; and which rows are duplicates."""
@@ -147,9 +164,12 @@ def _records(
     is_dup = np.ones(len(row_entity), dtype=bool)
     is_dup[np.concatenate([[0], np.cumsum(1 + dups)[:-1]])] = False
     frame = entities[row_entity]
-    frame = apply_all(frame, PART_NOISE, choose(PART_NOISE, is_dup, rng), rng, t)
+    masks = choose(PART_NOISE, is_dup, rng)
+    if world:
+        phone_follows_moves(masks, [noise.name for noise in PART_NOISE], rng)
+    frame = apply_all(frame, PART_NOISE, masks, rng, t)
     # Only the rendered strings matter from here on; dropping the parts halves the memory.
-    return _render(frame, rng).select(*CUSTOMER_COLUMNS[1:], "entity"), is_dup
+    return _render(frame, rng, world).select(*CUSTOMER_COLUMNS[1:], "entity"), is_dup
 
 
 def _check(rows: int, dup_share: float, max_dups: int, hard_share: float, bad_share: float) -> None:
@@ -188,11 +208,14 @@ def plan_duplicates(
     return planned
 
 
-def _render(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def _render(frame: pl.DataFrame, rng: np.random.Generator, world: bool) -> pl.DataFrame:
     n = frame.height
     iso = frame["iso"].to_numpy()
     country_i = frame["country_i"].to_numpy()
-    source = np.array(SOURCE_SYSTEMS)[rng.choice(3, size=n, p=[0.5, 0.3, 0.2])]
+    if world:
+        source = np.array(WORLD_SOURCES)[rng.choice(6, size=n, p=WORLD_SOURCE_SHARES)]
+    else:
+        source = np.array(SOURCE_SYSTEMS)[rng.choice(3, size=n, p=[0.5, 0.3, 0.2])]
     created, updated = timestamps(rng, source)
     phone_style = rng.choice(len(PHONE_STYLE_SHARES), size=n, p=PHONE_STYLE_SHARES)
     extension = np.where(

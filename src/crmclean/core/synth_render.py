@@ -228,6 +228,10 @@ def timestamps(rng: np.random.Generator, source: np.ndarray) -> tuple[pl.Series,
         "crm": "%Y-%m-%dT%H:%M:%S",
         "erp": "%Y-%m-%d %H:%M:%S",
         "webshop": "%Y-%m-%dT%H:%M:%SZ",
+        # the sparse systems of generate(world=True)
+        "newsletter": "%Y-%m-%dT%H:%M:%SZ",
+        "pos": "%Y-%m-%d %H:%M",
+        "callcentre": "%Y-%m-%d %H:%M:%S",
     }
     out = []
     for offsets in (created, updated):

@@ -212,14 +212,18 @@ SOURCE_GAPS: dict[str, dict[str, float]] = {
 }
 
 
-def source_gaps(frame: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+def source_gaps(
+    frame: pl.DataFrame,
+    rng: np.random.Generator,
+    source_gaps: dict[str, dict[str, float]] = SOURCE_GAPS,
+) -> pl.DataFrame:
     """Empty the fields a record's source system tends not to capture."""
     source = frame["source_system"].to_numpy()
-    columns = sorted({c for gaps in SOURCE_GAPS.values() for c in gaps})
+    columns = sorted({c for gaps in source_gaps.values() for c in gaps})
     exprs = []
     for column in columns:
         odds = np.zeros(frame.height)
-        for name, gaps in SOURCE_GAPS.items():
+        for name, gaps in source_gaps.items():
             odds[source == name] = gaps.get(column, 0.0)
         gap = rng.random(frame.height) < odds
         exprs.append(when_rows(gap, pl.lit(None, pl.String), column))

@@ -1,0 +1,95 @@
+"""bench_accuracy.py's pair measures on hand-made pairs, and one tiny end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "benchmarks" / "yardsticks")]
+
+import accuracy_metrics as am  # noqa: E402
+import bench_accuracy  # noqa: E402
+import faker_set  # noqa: E402
+import map_rules  # noqa: E402
+from accuracy_md import accuracy_section  # noqa: E402
+
+# Entities: A = {1, 2, 3}, B = {4, 5}, C = {6}, D = {7} (D is C's twin).
+TRUTH = pl.DataFrame(
+    {
+        "record_id": ["1", "2", "3", "4", "5", "6", "7"],
+        "entity_id": ["A", "A", "A", "B", "B", "C", "D"],
+    }
+)
+
+
+def pairs(*items: tuple[str, str]) -> pl.DataFrame:
+    return pl.DataFrame({am.L: [a for a, _ in items], am.R: [b for _, b in items]})
+
+
+def test_true_pairs_and_blocking_recall() -> None:
+    true = am.pairs_within(TRUTH, "record_id", "entity_id")
+    assert sorted(true.iter_rows()) == [("1", "2"), ("1", "3"), ("2", "3"), ("4", "5")]
+    candidates = am.ordered(pairs(("2", "1"), ("4", "5"), ("6", "7"), ("1", "2")))
+    assert candidates.height == 3  # ordered and unique
+    assert am.share_found(true, candidates) == pytest.approx(0.5)
+    assert am.share_found(true.head(0), candidates) is None
+
+
+def test_recall_by_label_counts_pairs_with_a_labelled_record_on_either_side() -> None:
+    true = am.pairs_within(TRUTH, "record_id", "entity_id")
+    labels = pl.DataFrame({"record_id": ["3", "5"], "label": ["moved", "moved"]})
+    candidates = pairs(("1", "3"), ("4", "5"))
+    predicted = pairs(("4", "5"))
+    got = am.recall_by(true, labels, candidates, predicted)
+    # true pairs touching 3 or 5: 13, 23, 45 -> candidates hold 13 and 45, clusters only 45
+    assert got == {"moved": {"true_pairs": 3, "blocking_recall": 0.6667, "recall": 0.3333}}
+
+
+def test_false_merges_are_named_by_relation() -> None:
+    entities = pl.DataFrame(
+        {
+            "entity_id": ["A", "B", "C", "D"],
+            "relation": ["unique", "unique", "unique", "twin"],
+            "related_entity_id": [None, None, None, "C"],
+        }
+    )
+    predicted = pairs(("6", "7"), ("3", "4"), ("1", "2"))
+    got = am.false_merges_by_relation(predicted, TRUTH, entities)
+    assert got == {"all": 2, "twin": 1, "unrelated": 1}
+    assert am.false_merges_by_relation(predicted, TRUTH, None) == {"all": 2}
+
+
+def test_measure_set_end_to_end_on_a_tiny_faker_set(tmp_path: Path) -> None:
+    made = faker_set.generate(400, seed=3)
+    folder = tmp_path / "data"
+    bench_accuracy._write(
+        folder,
+        made.customers,
+        made.truth,
+        entities=made.entities,
+        kinds=made.differences.rename({"kind": "label"}),
+    )
+    rules = bench_accuracy.mapped_rules(
+        ROOT / "rules" / "company.yaml", map_rules.FAKER_COLUMNS, tmp_path / "out"
+    )
+    entry = bench_accuracy.measure_set(
+        "faker", "tiny", folder, rules, "source", tmp_path / "out", budget=300
+    )
+    assert entry["status"] == "ok", entry
+    assert "candidates_error" not in entry
+    summary = json.loads((tmp_path / "out" / "dedupe" / "dedupe.json").read_text())
+    # the recomputed candidates are exactly the pairs dedupe compared
+    assert entry["candidate_pairs"] == summary["stats"]["candidate_pairs"]
+    assert 0 < entry["blocking_recall"] <= 1
+    assert entry["scores"]["pairwise_recall"] <= entry["blocking_recall"]
+    assert set(entry["by_source"]) <= {"crm", "erp", "webshop", "newsletter", "pos", "callcentre"}
+    assert "married" in entry["by_kind"]
+    entry.update(date="today", git_commit="abc", command="cmd")
+    text = "\n".join(accuracy_section({"faker tiny": entry}))
+    assert "| faker | tiny | 400 | ok |" in text
+    assert "Recall by kind of difference" in text

@@ -78,3 +78,28 @@ def test_review_parquet_names_the_guard_that_cut_each_link(tmp_path: Path) -> No
     assert all(r.startswith(guards) for r in reasons)
     assert reasons.str.starts_with("cluster too large (").any()
     assert not reasons.str.contains("too large, chained or").any()
+
+
+def test_dedupe_json_estimates_how_many_matches_blocking_misses(tmp_path: Path) -> None:
+    narrow = tmp_path / "narrow.yaml"
+    narrow.write_text(f"extends: {RULES}\nmatching:\n  blocking: [[email_key]]\n", encoding="utf-8")
+    estimates = {}
+    for name, rules in (("company", RULES), ("email only", narrow)):
+        out = tmp_path / name
+        result = CliRunner().invoke(
+            app, ["dedupe", str(SAMPLE), "--rules", str(rules), "--out", str(out), "-q"]
+        )
+        assert result.exit_code == 0, result.stderr
+        stats = json.loads((out / "dedupe.json").read_text(encoding="utf-8"))["stats"]
+        recall = stats["blocking_recall"]
+        assert 0 <= recall["estimated_recall"] <= 1
+        assert recall["sampled_records"] == 2000 and recall["loose_pairs_scored"] > 0
+        assert stats["candidate_pairs_per_record"] == stats["candidate_pairs"] / stats["records"]
+        estimates[name] = recall
+    # sample_data: 97 % of true pairs are candidates under company.yaml, 60 % under e-mail alone
+    assert estimates["company"]["estimated_recall"] > 0.95
+    assert estimates["email only"]["estimated_recall"] < 0.8
+    assert (
+        estimates["email only"]["estimated_missed_pairs"]
+        > 5 * estimates["company"]["estimated_missed_pairs"]
+    )

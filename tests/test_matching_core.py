@@ -68,6 +68,17 @@ def test_blocking_skips_and_reports_oversized_blocks() -> None:
     assert stats.skipped_examples == [("x", 6)]
 
 
+def test_a_rule_may_skip_smaller_blocks_than_the_default() -> None:
+    # a key of names alone: a block of three namesakes is evidence, one of six is not
+    frame = pl.DataFrame(
+        {"record_id": [str(i) for i in range(9)], "k": ["x"] * 6 + ["y"] * 3, "e": ["a"] * 9}
+    )
+    rules = [BlockingRule(columns=["k"], max_block_size=3), BlockingRule(columns=["e"])]
+    result = block(frame, rules, max_pairs_per_rule=100, max_block_size=5)
+    assert result.rules[0].skipped_blocks == 1 and result.rules[0].pairs == 3  # y's block
+    assert result.rules[1].skipped_blocks == 1 and result.rules[1].pairs == 0  # 9 > 5
+
+
 def _union_find(n: int, edges: list[tuple[int, int]]) -> list[int]:
     parent = list(range(n))
 

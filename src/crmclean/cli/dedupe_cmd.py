@@ -82,9 +82,10 @@ def pii_kinds(rules: RuleFile) -> dict[str, str]:
 
 
 def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> dict[str, Any]:
+    limits = {b.label: b.max_block_size or spec.max_block_size for b in spec.blocking}
     warnings = [
         f"blocking rule {r.rule}: {r.skipped_blocks} block(s) above max_block_size "
-        f"{spec.max_block_size} skipped ({r.skipped_pairs:,} pairs); largest "
+        f"{limits.get(r.rule, spec.max_block_size)} skipped ({r.skipped_pairs:,} pairs); largest "
         + ", ".join(str(n) for _, n in r.skipped_examples)
         + " records"
         for r in result.blocking

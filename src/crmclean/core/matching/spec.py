@@ -33,6 +33,12 @@ class BlockingRule(Spec):
     max_pairs: int | None = Field(
         None, gt=0, description="Refuse the rule above this many pairs (overrides the default)"
     )
+    max_block_size: int | None = Field(
+        None,
+        gt=1,
+        description="Skip this rule's blocks above this many records (overrides the default): "
+        "a key of names alone is evidence only while few records share it",
+    )
 
     @property
     def label(self) -> str:

@@ -123,6 +123,16 @@ class PhoneDigitsStep(StepSpec):
     min_digits: int = Field(6, ge=1, le=15, description="Shorter numbers give null")
 
 
+class EmailLocalStep(StepSpec):
+    """The local part of an e-mail address (before the last "@"), lower case, its words (split
+    at . _ - +) sorted: "Chloe.vanVoorst@yahoo.com" and "vanvoorst_chloe@outlook.com" both give
+    "chloe vanvoorst". The same person keeps it when changing provider or mistyping the domain.
+    Shorter than `min_length` letters and digits: null (a, jo)."""
+
+    type: Literal["email_local"] = "email_local"
+    min_length: int = Field(3, ge=1, le=64)
+
+
 class SortedTokensStep(StepSpec):
     """Words sorted alphabetically ("Smith John" and "John Smith" agree)."""
 
@@ -200,6 +210,8 @@ register_key("alnum", AlnumStep, "lower-case letters and digits only")(
 register_key("digits", DigitsStep, "digits only")(
     expr_step(lambda spec, ctx: _empty_to_null(_col(ctx).str.replace_all(r"\D", "")))
 )
+
+
 def phone_digits_expr(value: pl.Expr, n: int = 9, min_digits: int = 6) -> pl.Expr:
     """The national significant number of each phone (see PhoneDigitsStep), vectorised.
 
@@ -211,13 +223,12 @@ def phone_digits_expr(value: pl.Expr, n: int = 9, min_digits: int = 6) -> pl.Exp
     international = text.str.starts_with("+") | text.str.starts_with("00")
     digits = text.str.replace_all(r"\D", "")
     digits = pl.when(text.str.starts_with("00")).then(digits.str.slice(2)).otherwise(digits)
+
     def code(width: int) -> pl.Expr:
         widths = [c for c in _COUNTRY_CODES if len(c) == width]
         return international & digits.str.slice(0, width).is_in(widths)
 
-    code_length = (
-        pl.when(code(1)).then(1).when(code(2)).then(2).when(code(3)).then(3).otherwise(0)
-    )
+    code_length = pl.when(code(1)).then(1).when(code(2)).then(2).when(code(3)).then(3).otherwise(0)
     nsn = digits.str.slice(code_length).str.strip_chars_start("0")
     key = nsn.str.slice(-n)
     return pl.when(nsn.str.len_chars() >= min_digits).then(key)
@@ -233,6 +244,31 @@ register_key(
         lambda spec, ctx: phone_digits_expr(_col(ctx), spec.n, spec.min_digits)  # type: ignore[attr-defined]
     )
 )
+
+
+def email_local_expr(value: pl.Expr, min_length: int = 3) -> pl.Expr:
+    local = value.str.to_lowercase().str.extract(r"^(.*)@[^@]*$", 1)
+    words = local.str.split_exact("+", 1).struct.field("field_0")  # a +tag is not the person
+    tokens = (
+        words.str.replace_all(r"[._\-]+", " ")
+        .str.strip_chars()
+        .str.split(" ")
+        .list.eval(pl.element().filter(pl.element() != ""))
+        .list.sort()
+        .list.join(" ")
+    )
+    length = tokens.str.replace_all(" ", "").str.len_chars()
+    return pl.when(length >= min_length).then(tokens)
+
+
+register_key(
+    "email_local",
+    EmailLocalStep,
+    "e-mail local part, its words sorted (survives a new provider)",
+    aliases=["email_local_part"],
+)(
+    expr_step(lambda spec, ctx: email_local_expr(_col(ctx), spec.min_length))  # type: ignore[attr-defined]
+)
 register_key("sorted_tokens", SortedTokensStep, "words sorted alphabetically")(
     expr_step(
         lambda spec, ctx: _empty_to_null(
@@ -245,4 +281,4 @@ register_key("sorted_tokens", SortedTokensStep, "words sorted alphabetically")(
     )
 )
 
-__all__ = ["ascii_expr", "phone_digits_expr"]
+__all__ = ["ascii_expr", "email_local_expr", "phone_digits_expr"]

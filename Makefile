@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck bench chromium clean-venv
+.PHONY: demo test wheel-check lint typecheck bench chromium clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,6 +31,11 @@ typecheck: $(STAMP)
 # The HTML report's browser test needs Debian's chromium: `make test` installs it (as root) if absent.
 test: lint typecheck chromium
 	$(BIN)/pytest -n 2 -q
+
+# `pip install .` outside the Makefile: build the wheel, install it into fresh virtualenvs (no dev
+# extras; newest dependencies, then every one at its stated lower bound) and run crmclean there.
+wheel-check: $(STAMP)
+	$(BIN)/pytest -q -m wheel tests/test_wheel_install.py
 
 # Heavier tests: large data and the HTML report in headless Chromium.
 test-slow: $(STAMP)

@@ -94,11 +94,21 @@ def accuracy_section(accuracy: dict[str, dict[str, Any]]) -> list[str]:
     entries = list(accuracy.values())
     if not entries:
         return []
-    runs = sorted({(e["date"], e["git_commit"], e["command"]) for e in entries if "date" in e})
+    started: dict[tuple[str, str], str] = {}  # one line per run: its first entry's date
+    for e in entries:
+        if "date" in e:
+            key = (e["git_commit"], e["command"])
+            started[key] = min(started.get(key, e["date"]), e["date"])
+    runs = sorted((date, commit, command) for (commit, command), date in started.items())
     lines = [INTRO, *accuracy_table(entries), ""]
     lines += [f"- run {d} at `{c}`: `{cmd}`" for d, c, cmd in runs]
     lines.append("")
-    lines += _breakdown("Recall by kind of difference (faker):", "by_kind", entries)
+    lines += _breakdown(
+        "Recall by kind of difference (own and own-world: the kinds drawn for a record, see "
+        "docs/synth.md; faker: the kinds that changed it, see `faker_set.DIFFERENCES`):",
+        "by_kind",
+        entries,
+    )
     lines += _breakdown("Recall by source system:", "by_source", entries)
     lines += _false_merges(entries)
     return lines

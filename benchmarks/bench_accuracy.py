@@ -62,7 +62,8 @@ def own_data(label: str, seed: int, data_dir: Path, world: bool = False) -> Path
         from crmclean.core.synth import generate_detailed
 
         made = generate_detailed(SIZES[label], seed, world=world)
-        _write(folder, made.customers, made.truth, entities=made.entities)
+        kinds = made.differences.rename({"kind": "label"})
+        _write(folder, made.customers, made.truth, entities=made.entities, kinds=kinds)
     return folder
 
 

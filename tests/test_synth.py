@@ -401,6 +401,7 @@ def test_cli_csv_only_and_bad_rows(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
         "customers.csv",
         "defects.csv",
+        "differences.csv",
         "entities.csv",
         "synth.json",
         "truth.csv",

@@ -93,3 +93,18 @@ def test_most_movers_get_the_other_phone() -> None:
     phone_follows_moves(masks, ["moved", "other_phone"], np.random.default_rng(0))
     assert abs(masks[1][: n // 2].mean() - PHONE_AFTER_MOVE) < 0.02
     assert not masks[1][n // 2 :].any()
+
+
+def test_differences_name_what_was_drawn_for_each_record(world: SynthResult) -> None:
+    differences = world.differences
+    assert differences["record_id"].is_in(world.customers["customer_id"].implode()).all()
+    kinds = set(differences["kind"])
+    assert {"initial", "email_domain_typo", "moved", "married", "nickname", "typo"} <= kinds
+    initials = differences.filter(pl.col("kind") == "initial")["record_id"]
+    first = world.customers.filter(pl.col("customer_id").is_in(initials.implode()))["first_name"]
+    assert first.str.contains(r"^\w\.$").mean() > 0.95  # type: ignore[operator]
+    married = differences.filter(pl.col("kind") == "married")["record_id"]
+    salutations = world.customers.filter(pl.col("customer_id").is_in(married.implode()))
+    assert not salutations["salutation"].is_in(["Herr", "Mr", "M.", "Dhr."]).any()
+    classic = generate_detailed(3000, seed=5).differences
+    assert "initial" not in set(classic["kind"]) and "typo" in set(classic["kind"])

@@ -3,6 +3,7 @@ and the column-mapped copies of rules/company.yaml."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,21 @@ def test_faker_set_is_deterministic_for_a_seed(made: faker_set.FakerSet) -> None
     assert_frame_equal(made.differences, again.differences)
     other = faker_set.generate(ROWS, seed=12)
     assert not other.customers.equals(made.customers)
+
+
+def test_faker_set_is_the_same_in_every_process(tmp_path: Path) -> None:
+    # Faker builds some word lists from sets (it_IT's cities): string hashing differs by process
+    written = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / hash_seed
+        done = subprocess.run(
+            [sys.executable, str(YARDSTICKS / "faker_set.py"), "--rows", "400", "--out", str(out)],
+            capture_output=True, text=True, check=False,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        written.append((out / "customers.csv").read_bytes())
+    assert written[0] == written[1]
 
 
 def test_truth_covers_every_record_once(made: faker_set.FakerSet) -> None:

@@ -122,6 +122,15 @@ def _unique(values: list[str], limit: int) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))[:limit]
 
 
+def _stable_word_lists(fake: Faker) -> None:
+    """Sort the word lists Faker builds from a set (it_IT's cities), whose order follows the
+    process's string hashing: without this the same seed gives other towns in each run."""
+    for provider in fake.get_providers():
+        cities = getattr(provider, "cities", None)
+        if isinstance(cities, list):
+            provider.cities = sorted(cities)
+
+
 @functools.cache
 def build_pools(seed: int, size: int = 1500) -> Pools:
     parts: dict[str, list[list[str]]] = {
@@ -130,6 +139,7 @@ def build_pools(seed: int, size: int = 1500) -> Pools:
     for index, (_, locale, *_rest) in enumerate(COUNTRIES):
         fake = Faker(locale)
         fake.seed_instance(seed * 1000 + index)
+        _stable_word_lists(fake)
         parts["male"].append(_unique([fake.first_name_male() for _ in range(size)], size))
         parts["female"].append(_unique([fake.first_name_female() for _ in range(size)], size))
         parts["last"].append(_unique([fake.last_name() for _ in range(size * 2)], size * 2))

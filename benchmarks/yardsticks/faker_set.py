@@ -69,7 +69,7 @@ def _phones(country: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         length[rows] = nsn_length
     # US area codes 4xx are mostly unassigned; elsewhere no mobile number starts with 4
     prefix[rng.random(len(country)) < INVALID_PHONE_SHARE] = "4"
-    rest = length - np.array([len(p) for p in prefix.tolist()])
+    rest = length - pl.Series(prefix.astype(str)).str.len_chars().to_numpy()
     number = (rng.random(len(country)) * 10.0**rest).astype(np.int64)
     frame = pl.DataFrame({"p": prefix.astype(str), "n": number, "k": rest})
     digits = frame.select(pl.col("p") + pl.col("n").cast(pl.String).str.zfill(pl.col("k")))
@@ -270,7 +270,8 @@ def generate(rows: int, seed: int = 7) -> FakerSet:
     order = rng.permutation(rows)  # a person's records are spread over the file
     records = records[order]
     hit = {k: v[order] for k, v in hit.items()}
-    record_id = pl.Series("record_id", [f"R{i:07d}" for i in range(1, rows + 1)])
+    record_id = "R" + pl.int_range(1, rows + 1, eager=True).cast(pl.String).str.zfill(7)
+    record_id = record_id.alias("record_id")
     records = records.with_columns(record_id)
     customers = render(records, rng)
     truth = records.select("record_id", pl.format("P{}", pl.col("entity")).alias("entity_id"))

@@ -13,7 +13,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import polars as pl
 import typer
 
@@ -221,7 +220,7 @@ def _session(
                 pair, index=index, total=total, mask=mask, decided=decided, levels=levels
             )
             console.print(view)
-            key = click.getchar().lower()
+            key = typer.getchar().lower()
             if key in ("y", "n"):
                 decision = ANSWERS[key]
                 row = decisions_.decision_row(

@@ -50,7 +50,8 @@ def synth(
 ) -> None:
     """Generate customer master data with planted duplicates, hard non-duplicates and bad
     values: customers.csv/.parquet, truth.csv (record_id, entity_id), entities.csv (which
-    entities are hard non-duplicates of which), defects.csv (planted bad values), synth.json."""
+    entities are hard non-duplicates of which), defects.csv (planted bad values),
+    differences.csv (the kinds of difference drawn per record), synth.json."""
     result = generate_detailed(rows, seed, dup_share=dup_share, max_dups=max_dups, world=world)
     with atomic_output_dir(out) as folder:
         if output_format in (SynthFormat.csv, SynthFormat.both):
@@ -61,6 +62,7 @@ def synth(
         write_csv(result.truth, folder / "truth.csv", spreadsheet_safe=False)
         write_csv(result.entities, folder / "entities.csv", spreadsheet_safe=False)
         write_csv(result.defects, folder / "defects.csv", spreadsheet_safe=False)
+        write_csv(result.differences, folder / "differences.csv", spreadsheet_safe=False)
         write_json(summary(result, seed, world), folder / "synth.json")
     if not quiet:
         stats = summary(result, seed, world)

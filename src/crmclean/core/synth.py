@@ -72,12 +72,16 @@ class SynthResult:
 
     entities: entity_id, kind (unique/household/jr_sr/twin/namesake), related_entity_id, records.
     defects: record_id, column, kind - every deliberately bad value.
+    differences: record_id, kind - the kinds of difference drawn for each record (moved,
+    married, nickname, typo, initial ...); one that finds nothing to change (a nickname for a
+    name without one) leaves the record as it was.
     """
 
     customers: pl.DataFrame
     truth: pl.DataFrame
     entities: pl.DataFrame
     defects: pl.DataFrame
+    differences: pl.DataFrame
 
 
 def generate(
@@ -127,20 +131,36 @@ def generate_detailed(
     dups = plan_duplicates(rows, dup_share, max_dups, rng)
     entities = _entities(len(dups), hard_share, rng, t)
     summary = _entity_summary(entities, 1 + dups)
-    frame, is_dup = _records(entities, dups, rng, t, world)
+    frame, is_dup, drawn = _records(entities, dups, rng, t, world)
     del entities  # the parts are rendered; free them before the string noise
     masks = choose(TEXT_NOISE, is_dup, rng)
     _at_least_one_change(masks, is_dup)
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
+    drawn |= {noise.name: mask for noise, mask in zip(TEXT_NOISE, masks, strict=True)}
     if world:
-        frame = apply_all(frame, WORLD_NOISE, choose(WORLD_NOISE, is_dup, rng), rng, t)
+        masks = choose(WORLD_NOISE, is_dup, rng)
+        frame = apply_all(frame, WORLD_NOISE, masks, rng, t)
+        drawn |= {noise.name: mask for noise, mask in zip(WORLD_NOISE, masks, strict=True)}
     frame = source_gaps(frame, rng, WORLD_SOURCE_GAPS) if world else source_gaps(frame, rng)
     frame, defects = add_bad_values(frame, bad_share, rng)
     if world:
         frame, defects = add_placeholders(frame, defects, rng)
     # Its own generator: how many copies need fixing must not shift the shuffle's draws.
     frame = _no_verbatim_copies(frame, is_dup, np.random.default_rng(rng.integers(2**63)))
-    return _shuffle(frame, defects, summary, rng)
+    return _shuffle(frame, defects, summary, _drawn_log(drawn), rng)
+
+
+def _drawn_log(drawn: dict[str, np.ndarray]) -> pl.DataFrame:
+    """row, kind: one row per record and kind of difference drawn for it."""
+    return pl.concat(
+        [
+            pl.DataFrame(
+                {"row": pl.Series(rows, dtype=pl.Int64), "kind": [kind] * len(rows)},
+                schema={"row": pl.Int64, "kind": pl.String},
+            )
+            for kind, rows in ((k, np.flatnonzero(m)) for k, m in drawn.items())
+        ]
+    )
 
 
 def _entities(n: int, hard_share: float, rng: np.random.Generator, t: Tables) -> pl.DataFrame:
@@ -157,9 +177,10 @@ def _entities(n: int, hard_share: float, rng: np.random.Generator, t: Tables) ->
 
 def _records(
     entities: pl.DataFrame, dups: np.ndarray, rng: np.random.Generator, t: Tables, world: bool
-) -> tuple[pl.DataFrame, np.ndarray]:
+) -> tuple[pl.DataFrame, np.ndarray, dict[str, np.ndarray]]:
     """One row per record (an entity's first record, then its duplicates), noise on the parts
-    applied and rendered to the customer columns; and which rows are duplicates."""
+    applied and rendered to the customer columns; which rows are duplicates; and per kind of
+    part noise, the rows it was drawn for."""
     row_entity = np.repeat(np.arange(len(dups)), 1 + dups)
     is_dup = np.ones(len(row_entity), dtype=bool)
     is_dup[np.concatenate([[0], np.cumsum(1 + dups)[:-1]])] = False
@@ -167,9 +188,12 @@ def _records(
     masks = choose(PART_NOISE, is_dup, rng)
     if world:
         phone_follows_moves(masks, [noise.name for noise in PART_NOISE], rng)
+    drawn = {noise.name: mask for noise, mask in zip(PART_NOISE, masks, strict=True)}
+    drawn["married"] = drawn["married"] & frame["female"].to_numpy()  # only women, as applied
     frame = apply_all(frame, PART_NOISE, masks, rng, t)
     # Only the rendered strings matter from here on; dropping the parts halves the memory.
-    return _render(frame, rng, world).select(*CUSTOMER_COLUMNS[1:], "entity"), is_dup
+    rendered = _render(frame, rng, world).select(*CUSTOMER_COLUMNS[1:], "entity")
+    return rendered, is_dup, drawn
 
 
 def _check(rows: int, dup_share: float, max_dups: int, hard_share: float, bad_share: float) -> None:
@@ -295,7 +319,11 @@ def _no_verbatim_copies(
 
 
 def _shuffle(
-    frame: pl.DataFrame, defects: pl.DataFrame, summary: pl.DataFrame, rng: np.random.Generator
+    frame: pl.DataFrame,
+    defects: pl.DataFrame,
+    summary: pl.DataFrame,
+    drawn: pl.DataFrame,
+    rng: np.random.Generator,
 ) -> SynthResult:
     """Shuffle the rows (duplicates are not adjacent) and number them in the new order."""
     n = frame.height
@@ -312,7 +340,10 @@ def _shuffle(
     defects = defects.select(
         record_id=ids.gather(position[defects["row"].to_numpy()]), column="column", kind="kind"
     ).sort("record_id", "column")
-    return SynthResult(customers, truth, summary, defects)
+    differences = drawn.select(
+        record_id=ids.gather(position[drawn["row"].to_numpy()]), kind="kind"
+    ).sort("record_id", "kind")
+    return SynthResult(customers, truth, summary, defects, differences)
 
 
 def _entity_summary(entities: pl.DataFrame, records: np.ndarray) -> pl.DataFrame:

@@ -132,7 +132,7 @@ def test_dedupe_json_reports_what_training_did(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     summary = json.loads((out / "dedupe.json").read_text(encoding="utf-8"))
-    sessions = summary["training"]["sessions"]
+    sessions = summary["stats"]["training"]["sessions"]
     assert sessions
     for session in sessions:
         assert len(session["starts"]) >= 3
@@ -162,7 +162,7 @@ def test_a_session_whose_starts_disagree_is_warned_about(tmp_path: Path) -> None
     )
     assert result.exit_code == 0, result.stderr
     summary = json.loads((out / "dedupe.json").read_text(encoding="utf-8"))
-    unstable = [s["rule"] for s in summary["training"]["sessions"] if s["unstable"]]
+    unstable = [s["rule"] for s in summary["stats"]["training"]["sessions"] if s["unstable"]]
     assert "[email_key]" in unstable
     stderr = " ".join(result.stderr.split())
     assert "warning: training session [email_key]: an EM start as likely" in stderr

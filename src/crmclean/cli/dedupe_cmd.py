@@ -111,7 +111,6 @@ def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> di
             for r in result.blocking
         ],
         "stats": result.stats,
-        "training": result.model.training,
         "warnings": warnings,
     }
 

@@ -187,6 +187,7 @@ def dedupe(
         "comparisons": n_comparisons,
         "comparisons_per_second": n_comparisons / timings["compare"] if timings["compare"] else 0.0,
         "trained": trained,
+        "training": model.training,  # sessions: EM starts, iterations, convergence, stability
         "decisions": {
             "must_link": must.height,
             "cannot_link": cannot.height,

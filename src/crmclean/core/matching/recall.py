@@ -44,10 +44,12 @@ def loose_pairs(
         keyed = frame.select(
             pl.int_range(frame.height, dtype=pl.UInt32).alias("_row"), _key(column).alias("_k")
         ).filter(pl.col("_k").is_not_null() & (pl.col("_k") != ""))
-        small = keyed.group_by("_k").agg(pl.len().alias("_n")).filter(pl.col("_n") <= limit)
-        keyed = keyed.join(small.select("_k"), on="_k", how="semi")
         left = keyed.join(chosen, on="_row", how="semi")
-        pairs = left.join(keyed, on="_k", suffix="_o").filter(pl.col("_row") != pl.col("_row_o"))
+        # only the blocks of sampled records are counted: a few thousand keys, not a million
+        partners = keyed.join(left.select("_k").unique(), on="_k", how="semi")
+        small = partners.group_by("_k").agg(pl.len().alias("_n")).filter(pl.col("_n") <= limit)
+        partners = partners.join(small.select("_k"), on="_k", how="semi")
+        pairs = left.join(partners, on="_k", suffix="_o").filter(pl.col("_row") != pl.col("_row_o"))
         found.append(
             pairs.select(
                 pl.min_horizontal("_row", "_row_o").alias("row_l"),

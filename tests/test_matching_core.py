@@ -68,6 +68,17 @@ def test_blocking_skips_and_reports_oversized_blocks() -> None:
     assert stats.skipped_examples == [("x", 6)]
 
 
+def test_a_rule_may_skip_smaller_blocks_than_the_default() -> None:
+    # a key of names alone: a block of three namesakes is evidence, one of six is not
+    frame = pl.DataFrame(
+        {"record_id": [str(i) for i in range(9)], "k": ["x"] * 6 + ["y"] * 3, "e": ["a"] * 9}
+    )
+    rules = [BlockingRule(columns=["k"], max_block_size=3), BlockingRule(columns=["e"])]
+    result = block(frame, rules, max_pairs_per_rule=100, max_block_size=5)
+    assert result.rules[0].skipped_blocks == 1 and result.rules[0].pairs == 3  # y's block
+    assert result.rules[1].skipped_blocks == 1 and result.rules[1].pairs == 0  # 9 > 5
+
+
 def _union_find(n: int, edges: list[tuple[int, int]]) -> list[int]:
     parent = list(range(n))
 
@@ -220,7 +231,31 @@ def test_sparse_chains_are_split_but_dense_clusters_stay() -> None:
     assert np.bincount(labels[:5]).max() < 5  # the chain came apart ...
     assert set(labels[5:].tolist()) == {5}  # ... the clique did not
     assert stats["clusters_split"] >= 1
-    assert set(cut["reason"]) == {"cluster too large, chained or cannot-link"}
+    assert {r.split(" (")[0] for r in cut["reason"]} == {"chained"}
+    assert all(r.endswith("< min_density 0.6)") for r in cut["reason"])
+
+
+def test_the_review_reason_names_the_guard_that_fired() -> None:
+    spec = ClusteringSpec(max_cluster_size=4, min_density=0.6, bridge_probability=0.9995)
+    big = _edges([(a, b, 0.9995) for a, b in itertools.combinations(range(6), 2)])  # 6 > 4
+    pair_with_veto = _edges([(10, 11, 0.9999), (11, 12, 0.9999), (10, 12, 0.9999)])
+    # two cliques of three joined by one edge below bridge_probability
+    bridged = _edges(
+        [(a, b, 0.99999) for a, b in itertools.combinations(range(20, 23), 2)]
+        + [(a, b, 0.99999) for a, b in itertools.combinations(range(23, 26), 2)]
+        + [(22, 23, 0.9992)]
+    )
+    cannot = pl.DataFrame({"row_l": [10], "row_r": [12]})
+    _, cut, _ = cluster(
+        30, pl.concat([big, pair_with_veto, bridged]), spec, 0.999, cannot_link=cannot
+    )
+    reasons = {(int(a), int(b)): r for a, b, r in cut.select("row_l", "row_r", "reason").rows()}
+    assert {reasons[k] for k in reasons if k[0] < 6} == {
+        "cluster too large (6 records > max_cluster_size 4)"
+    }
+    assert {reasons[k] for k in reasons if 10 <= k[0] < 13} == {"cannot-link inside the cluster"}
+    assert reasons[(22, 23)].startswith("bridge: the only edge joining two groups")
+    assert not any("or" in r.split(" (")[0] for r in reasons.values())
 
 
 def _company_matching() -> MatchingSpec:

@@ -66,7 +66,12 @@ def rename(node: Any, names: dict[str, str], key: str | None = None) -> Any:
     if isinstance(node, list):
         if key in LIST_KEYS or key == "blocking":
             return [
-                rename(v, names, "blocking") if isinstance(v, list) else names.get(v, v)
+                rename(v, names, "blocking")
+                if isinstance(v, list)
+                # a blocking rule written out: {columns: [...], max_block_size: 10}
+                else {**v, "columns": [names.get(c, c) for c in v["columns"]]}
+                if isinstance(v, dict)
+                else names.get(v, v)
                 for v in node
             ]
         return [rename(v, names) for v in node]

@@ -64,9 +64,10 @@ def pii_kinds(rules: RuleFile) -> dict[str, MaskKind]:
 
 
 def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> DedupeSummary:
+    limits = {b.label: b.max_block_size or spec.max_block_size for b in spec.blocking}
     warnings = [
         f"blocking rule {r.rule}: {r.skipped_blocks} block(s) above max_block_size "
-        f"{spec.max_block_size} skipped ({r.skipped_pairs:,} pairs); largest "
+        f"{limits.get(r.rule, spec.max_block_size)} skipped ({r.skipped_pairs:,} pairs); largest "
         + ", ".join(str(n) for _, n in r.skipped_examples)
         + " records"
         for r in result.blocking
@@ -77,6 +78,7 @@ def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> De
         for r in result.blocking
         if r.top_block_share > 0.2 and r.pairs > 10_000
     ]
+    warnings += list(result.model.training.get("warnings", []))
     return DedupeSummary(
         rule_file=str(loaded.path),
         rules_digest=loaded.digest,
@@ -140,6 +142,8 @@ def dedupe_command(
         write_parquet(frame, folder / "clean.parquet")
         write_json(model_to_dict(result.model), folder / "model.json")
         write_json(document, folder / "dedupe.json")
+    for warning in result.model.training.get("warnings", []):  # not only in dedupe.json
+        stderr_console().print(f"warning: {warning}", markup=False)
     if output_format is TableOrJson.json:
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif not quiet:

@@ -53,6 +53,14 @@ def print_dedupe(console: Console, summary: dict[str, Any]) -> None:
         f"clusters {_num(clustering['clusters'])} (singletons {_num(clustering['singletons'])}, "
         f"largest {clustering['largest_cluster']}, split {clustering['clusters_split']})",
         f"model: {'trained' if stats['trained'] else 'loaded'}, prior {summary['prior']:.3g}",
+    ]
+    recall = stats.get("blocking_recall")
+    if recall:
+        lines.append(
+            f"blocking recall (estimated): {recall['estimated_recall']:.3f}, about "
+            f"{_num(round(recall['estimated_missed_pairs']))} true pairs never compared"
+        )
+    lines += [
         "seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in seconds.items()),
     ]
     decisions = stats["decisions"]

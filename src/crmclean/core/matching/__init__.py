@@ -16,6 +16,7 @@ from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge,
 from crmclean.core.matching.clustering import REVIEW_SCHEMA, cluster
 from crmclean.core.matching.comparing import CodeCache, compare, used_columns
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
+from crmclean.core.matching.recall import estimate_recall
 from crmclean.core.matching.scoring import MatchModel, score, train
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.problems import RuleSetupError, SetupProblem, YamlPath
@@ -161,6 +162,9 @@ def dedupe(
     ids = prepared.get_column(RECORD_ID)
     clusters = pl.DataFrame({RECORD_ID: ids, "cluster_id": ids.gather(labels)})
     timings["cluster"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    recall = estimate_recall(prepared, blocked.pairs, spec, model, seed=seed, cache=codes)
+    timings["recall_estimate"] = time.perf_counter() - mark
     pairs = _output_pairs(scored, ids, spec, model)
     review = _with_ids(cut, ids).select(list(REVIEW_SCHEMA))
     total = time.perf_counter() - started
@@ -168,6 +172,8 @@ def dedupe(
     stats: dict[str, Any] = {
         "records": prepared.height,
         "candidate_pairs": blocked.pairs.height,
+        "candidate_pairs_per_record": blocked.pairs.height / max(prepared.height, 1),
+        "blocking_recall": recall,
         "pairs_above_review": pairs.height,
         "pairs_above_auto_merge": int(
             (pairs.get_column("match_probability") >= spec.thresholds.auto_merge).sum()
@@ -175,6 +181,7 @@ def dedupe(
         "comparisons": n_comparisons,
         "comparisons_per_second": n_comparisons / timings["compare"] if timings["compare"] else 0.0,
         "trained": trained,
+        "training": model.training,  # sessions: EM starts, iterations, convergence, stability
         "decisions": {
             "must_link": must.height,
             "cannot_link": cannot.height,

@@ -84,8 +84,9 @@ def block(
     stats: list[dict[str, object]] = []
     for index, rule in enumerate(rules):
         members, sizes = _blocks(frame, rule)
-        kept = sizes.filter(pl.col("_n") <= max_block_size)
-        over = sizes.filter(pl.col("_n") > max_block_size).sort("_n", descending=True)
+        largest_allowed = rule.max_block_size or max_block_size
+        kept = sizes.filter(pl.col("_n") <= largest_allowed)
+        over = sizes.filter(pl.col("_n") > largest_allowed).sort("_n", descending=True)
         pairs_total = int(kept.select(_pair_count(pl.col("_n"))).item() or 0)
         limit = rule.max_pairs or max_pairs_per_rule
         if pairs_total > limit and not force:

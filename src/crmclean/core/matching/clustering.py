@@ -75,7 +75,8 @@ class _Graph:
     def labels(self) -> IntArray:
         return components(self.n, self.left[self.keep], self.right[self.keep])
 
-    def cut(self, mask: np.ndarray[Any, np.dtype[np.bool_]], reason: str) -> None:
+    def cut(self, mask: np.ndarray[Any, np.dtype[np.bool_]], reason: str | Any) -> None:
+        """Drop the masked edges; `reason` is one text, or one per masked edge."""
         self.keep[mask] = False
         self.reasons[mask] = reason
 
@@ -125,18 +126,51 @@ def _cut_weak_bridges(graph: _Graph, bridge_probability: float) -> None:
     big = (group_size[a] + group_size[b]) >= 3
     mask = np.zeros(left.size, dtype=np.bool_)
     mask[np.flatnonzero(between)[single & big]] = True
-    graph.cut(mask, "weak bridge")
+    graph.cut(
+        mask,
+        "bridge: the only edge joining two groups, below bridge_probability "
+        f"{bridge_probability:g}",
+    )
 
 
-def _sparse(graph: _Graph, labels: IntArray, min_density: float) -> np.ndarray[Any, Any]:
-    """Per record: is its cluster (4+ records) held by too few of its possible pairs? A chain
-    A-B-C-D-E of one-off links has density 0.4; five records of one customer nearly 1."""
+def _density(graph: _Graph, labels: IntArray) -> tuple[Any, Any]:
+    """Per record: its cluster's size, and the share of the cluster's possible pairs that are
+    edges. A chain A-B-C-D-E of one-off links has density 0.4; five records of one customer
+    nearly 1."""
     sizes = np.bincount(labels, minlength=graph.n).astype(np.float64)
     edges = np.bincount(labels[graph.left[graph.keep]], minlength=graph.n).astype(np.float64)
     possible = sizes * (sizes - 1) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
-        sparse = (sizes >= 4) & (edges < min_density * possible)
-    return sparse[labels]
+        density = np.where(possible > 0, edges / np.maximum(possible, 1.0), 1.0)
+    return sizes[labels], density[labels]
+
+
+def _guard_reasons(
+    size: Any, density: Any, large: Any, chained: Any, conflict: Any, spec: ClusteringSpec
+) -> Any:
+    """One text per cut edge naming each guard that fired on its cluster, with the numbers."""
+    frame = pl.DataFrame(
+        {"size": size, "density": density, "large": large, "chained": chained, "cl": conflict}
+    )
+    parts = [
+        pl.when(pl.col("large")).then(
+            pl.format(
+                "cluster too large ({} records > max_cluster_size {})",
+                pl.col("size").cast(pl.Int64),
+                pl.lit(spec.max_cluster_size),
+            )
+        ),
+        pl.when(pl.col("chained")).then(
+            pl.format(
+                "chained (density {} < min_density {})",
+                pl.col("density").round(2),
+                pl.lit(spec.min_density),
+            )
+        ),
+        pl.when(pl.col("cl")).then(pl.lit("cannot-link inside the cluster")),
+    ]
+    reason = pl.concat_str(parts, separator="; ", ignore_nulls=True)
+    return frame.select(reason.alias("r")).get_column("r").to_numpy().astype(object)
 
 
 def _split_bad_clusters(
@@ -149,15 +183,22 @@ def _split_bad_clusters(
     roots = np.arange(graph.n)
     split = 0
     for threshold in [*_ladder(auto_merge), 1.5]:
-        bad = (_sizes(labels) > spec.max_cluster_size) | _sparse(graph, labels, spec.min_density)
-        conflict = labels[bad_l] == labels[bad_r]
-        bad[labels[bad_l[conflict]]] = True
+        size, density = _density(graph, labels)
+        large = size > spec.max_cluster_size
+        chained = (size >= 4) & (density < spec.min_density)
+        conflict_roots = labels[bad_l[labels[bad_l] == labels[bad_r]]]
+        conflict = np.zeros(graph.n, dtype=np.bool_)
+        conflict[conflict_roots] = True
+        conflict = conflict[labels]  # per record: its cluster holds a cannot-link pair
+        bad = large | chained | conflict
         bad_clusters = np.unique(labels[bad & (labels == roots)])
         if bad_clusters.size == 0:
             break
         split += int(bad_clusters.size)
         in_bad = np.isin(labels[graph.left], bad_clusters) & graph.keep & (graph.p < threshold)
-        graph.cut(in_bad, "cluster too large, chained or cannot-link")
+        at = graph.left[in_bad]
+        reasons = _guard_reasons(size[at], density[at], large[at], chained[at], conflict[at], spec)
+        graph.cut(in_bad, reasons)
         labels = graph.labels()
     together = labels[bad_l] == labels[bad_r]
     conflicts = int(together.sum())

@@ -418,10 +418,31 @@ _register("else", ElseLevel, _build_else, ["otherwise"])
 LevelUnion = tagged_union(comparators, lambda entry: entry.spec)
 
 
+def _present_on_both_sides(test: Matcher, spec: LevelSpec, column: str) -> Matcher:
+    """Only the null level speaks for a missing value: any other level (a `similarity` on
+    another column above all: metrics see a missing value as "", and "" is one edit from "")
+    holds only where both sides of the column it reads hold a value."""
+    if spec.type in ("null", "else"):
+        return test
+
+    def guarded(values: PairValues) -> BoolArray:
+        left, right = values.sides(column)
+        present = _mask(left.is_not_null() & right.is_not_null())
+        outer = values.active
+        values.active = present if outer is None else outer & present
+        try:
+            return test(values) & present
+        finally:
+            values.active = outer
+
+    return guarded
+
+
 def build_level(spec: LevelSpec, column: str) -> Matcher:
     """The vectorised test of a level over the unique value pairs of its comparison."""
     entry = comparators.get(spec.type)
-    test = entry.build(spec, spec.column or column)
+    own = spec.column or column
+    test = _present_on_both_sides(entry.build(spec, own), spec, own)
     if not spec.requires_equal:
         return test
     also = [_build_exact(ExactLevel(), c) for c in spec.requires_equal]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,10 +20,31 @@ from crmclean.core.matching.spec import ComparisonSpec
 M_FLOOR = 1e-4  # an m of zero would veto a match on one typo forever
 
 
-def initial_m(gammas: list[int]) -> dict[int, float]:
-    weights = {g: 4.0**g for g in gammas}
+def initial_m(gammas: list[int], base: float = 4.0) -> dict[int, float]:
+    weights = {g: base**g for g in gammas}
     total = sum(weights.values())
     return {g: w / total for g, w in weights.items()}
+
+
+# Where EM starts: (steepness of the initial m over the levels, prior); the first is canonical.
+# The likelihood of a mixture has several optima; a small change to the levels can move a
+# start from one to another. Every start runs; one that ends at least as likely as the
+# canonical start but far from it is reported (see fit_starts).
+STARTS: tuple[tuple[float, float], ...] = ((4.0, 0.3), (2.0, 0.1), (8.0, 0.5))
+FAR = 0.2  # a parameter this far apart between two near-equally likely starts: unstable
+NEAR = 1e-3  # "as likely": at most this many nats per pair below the canonical start
+
+
+@dataclass
+class EmFit:
+    """One EM run: the estimates and what training did."""
+
+    m: dict[str, dict[int, float]]
+    prior: float
+    iterations: int
+    converged: bool
+    log_likelihood: float
+    non_match: dict[str, dict[int, float]] = field(default_factory=dict)
 
 
 def run_em(
@@ -47,6 +69,35 @@ def run_em(
     spoil m. Scoring still uses the random-pair u (except conditional_u). `non_match`, when
     given, receives those learnt non-match level shares.
     """
+    fit = fit_em(
+        patterns,
+        comparisons,
+        u,
+        m,
+        prior,
+        estimate_m=estimate_m,
+        max_iterations=max_iterations,
+        tolerance=tolerance,
+        estimate_u=estimate_u,
+    )
+    if non_match is not None:
+        non_match.update(fit.non_match)
+    return fit.m, fit.prior, fit.iterations
+
+
+def fit_em(
+    patterns: pl.DataFrame,
+    comparisons: list[ComparisonSpec],
+    u: dict[str, dict[int, float]],
+    m: dict[str, dict[int, float]],
+    prior: float,
+    *,
+    estimate_m: bool,
+    max_iterations: int,
+    tolerance: float,
+    estimate_u: bool = True,
+) -> EmFit:
+    """EM from one start (see run_em)."""
     u = {name: dict(levels) for name, levels in u.items()}
     weights = patterns.get_column("_n").to_numpy().astype(np.float64)
     grids = {
@@ -61,24 +112,11 @@ def run_em(
     }
     m = {name: dict(levels) for name, levels in m.items()}
     iteration = 0
+    converged = False
     if weights.sum() <= 0:  # no candidate pairs (a tiny input): nothing to learn from
-        if non_match is not None:
-            non_match.update(u)
-        return m, prior, iteration
+        return EmFit(m, prior, iteration, True, 0.0, u)
     for iteration in range(1, max_iterations + 1):  # noqa: B007  (iterations, not rows)
-        log_match = np.full(weights.shape, math.log(prior))
-        log_non = np.full(weights.shape, math.log1p(-prior))
-        for c in comparisons:
-            g = grids[c.name]
-            size = max(u[c.name]) + 1
-            lm = np.zeros(size + 1)
-            lu = np.zeros(size + 1)
-            for gamma, value in m[c.name].items():
-                lm[gamma] = math.log(max(value, 1e-12))
-                lu[gamma] = math.log(u[c.name][gamma])
-            index = np.where(g >= 0, g, size)  # the null level reads 0 from the spare slot
-            log_match += lm[index]
-            log_non += lu[index]
+        log_match, log_non = _log_densities(grids, comparisons, m, u, prior)
         posterior = 1.0 / (1.0 + np.exp(np.clip(log_non - log_match, -700, 700)))
         expected = weights * posterior
         new_prior = float(expected.sum() / weights.sum())
@@ -104,10 +142,163 @@ def run_em(
                 )
                 u[c.name] = _normalise(totals, u[c.name], {})
         if change < tolerance:
+            converged = True
             break
-    if non_match is not None:
-        non_match.update(u)
-    return m, prior, iteration
+    log_match, log_non = _log_densities(grids, comparisons, m, u, prior)
+    log_likelihood = float((weights * np.logaddexp(log_match, log_non)).sum())
+    return EmFit(m, prior, iteration, converged, log_likelihood, u)
+
+
+def _log_densities(
+    grids: dict[str, Any],
+    comparisons: list[ComparisonSpec],
+    m: dict[str, dict[int, float]],
+    u: dict[str, dict[int, float]],
+    prior: float,
+) -> tuple[Any, Any]:
+    """log P(pattern, match) and log P(pattern, non-match) per pattern."""
+    shape = next(iter(grids.values())).shape if grids else (0,)
+    log_match = np.full(shape, math.log(prior))
+    log_non = np.full(shape, math.log1p(-prior))
+    for c in comparisons:
+        g = grids[c.name]
+        size = max(u[c.name]) + 1
+        lm = np.zeros(size + 1)
+        lu = np.zeros(size + 1)
+        for gamma, value in m[c.name].items():
+            lm[gamma] = math.log(max(value, 1e-12))
+            lu[gamma] = math.log(u[c.name][gamma])
+        index = np.where(g >= 0, g, size)  # the null level reads 0 from the spare slot
+        log_match += lm[index]
+        log_non += lu[index]
+    return log_match, log_non
+
+
+def graded_levels(comparison: ComparisonSpec) -> list[int]:
+    """The gammas (strongest first) of the levels that grade one agreement on the comparison's
+    own column: exact, similar, less similar ..., else. Their evidence must not rise as the
+    agreement weakens. Levels on other columns or requiring other columns equal (the contact
+    comparison's phone and postcode levels) and `different` levels measure something else and
+    keep their own estimate."""
+    return [
+        lv.gamma
+        for lv in comparison_levels(comparison)
+        if not lv.is_null
+        and (
+            lv.spec.type == "else"
+            or (
+                lv.spec.type != "different"
+                and lv.spec.column in (None, comparison.column)
+                and not lv.spec.requires_equal
+            )
+        )
+    ]
+
+
+def monotone(
+    m: dict[int, float],
+    u: Mapping[int, float],
+    graded: list[int],
+    fixed: Mapping[int, float | None],
+) -> dict[int, float]:
+    """m with m/u non-increasing along `graded` (strongest first), by pooling adjacent
+    violators: a run of levels whose ratio rises as agreement weakens shares one ratio,
+    sum(m) / sum(u) over the run, so the total m is kept. Levels with a fixed m stay out."""
+    order = [g for g in graded if not fixed.get(g) and g in m and u.get(g, 0) > 0]
+    blocks: list[list[int]] = []
+    for g in order:
+        blocks.append([g])
+        while len(blocks) > 1 and _ratio(m, u, blocks[-2]) < _ratio(m, u, blocks[-1]):
+            last = blocks.pop()
+            blocks[-1].extend(last)
+    out = dict(m)
+    for run in blocks:
+        if len(run) > 1:
+            ratio = _ratio(m, u, run)
+            for g in run:
+                out[g] = max(ratio * u[g], M_FLOOR)
+    return out
+
+
+def _ratio(m: Mapping[int, float], u: Mapping[int, float], run: list[int]) -> float:
+    return sum(m[g] for g in run) / sum(u[g] for g in run)
+
+
+def fit_starts(
+    patterns: pl.DataFrame,
+    comparisons: list[ComparisonSpec],
+    u: dict[str, dict[int, float]],
+    m: Mapping[str, dict[int, float] | None],
+    *,
+    max_iterations: int,
+    tolerance: float,
+) -> tuple[EmFit, dict[str, Any]]:
+    """EM from every start in STARTS (a given m replaces a start's initial m); the fit of the
+    first (canonical) start, and a report: per start the log-likelihood, iterations and whether
+    it converged; the largest parameter distance from the canonical fit among starts at least
+    as likely (`spread`), which parameter that was, and `unstable` when it exceeds FAR.
+
+    The canonical fit is kept rather than the most likely one: the model assumes comparisons
+    independent, which they are not (a household shares name and address), and on every
+    yardstick (crmclean's generator, the Faker set, FEBRL) the most likely of the starts, or EM
+    run to convergence, merged worse. What several starts do tell is whether a small change to
+    the levels can flip the model: a start that ends at least as likely but far away."""
+    fits: list[EmFit] = []
+    for base, prior in STARTS:
+        m0 = {
+            c.name: dict(m.get(c.name) or initial_m(sorted(u[c.name]), base)) for c in comparisons
+        }
+        fits.append(
+            fit_em(
+                patterns,
+                comparisons,
+                u,
+                m0,
+                prior,
+                estimate_m=True,
+                max_iterations=max_iterations,
+                tolerance=tolerance,
+            )
+        )
+    chosen = fits[0]
+    pairs = max(float(patterns.get_column("_n").sum()), 1.0)
+    spread, where = 0.0, ""
+    for fit in fits[1:]:
+        if (chosen.log_likelihood - fit.log_likelihood) / pairs > NEAR:
+            continue  # a less likely optimum says nothing about this one
+        distance, name = _distance(chosen, fit)
+        if distance > spread:
+            spread, where = distance, name
+    report = {
+        "starts": [
+            {
+                "log_likelihood": f.log_likelihood,
+                "iterations": f.iterations,
+                "converged": f.converged,
+                "prior": f.prior,
+            }
+            for f in fits
+        ],
+        "log_likelihood": chosen.log_likelihood,
+        "iterations": chosen.iterations,
+        "converged": chosen.converged,
+        "spread": spread,
+        "spread_parameter": where,
+        "unstable": spread > FAR,
+    }
+    return chosen, report
+
+
+def _distance(a: EmFit, b: EmFit) -> tuple[float, str]:
+    """The largest absolute difference in m, non-match share or prior between two fits."""
+    worst, name = abs(a.prior - b.prior), "prior"
+    for label, left, right in (("m", a.m, b.m), ("non-match u", a.non_match, b.non_match)):
+        for comparison, levels in left.items():
+            for gamma, value in levels.items():
+                other = right.get(comparison, {}).get(gamma, value)
+                if abs(value - other) > worst:
+                    worst, name = abs(value - other), f"{label} of {comparison} level {gamma}"
+    return worst, name
 
 
 def _normalise(

@@ -97,7 +97,10 @@ def verdict(
     if not explanation["blocking_rules"]:
         return "never compared: no blocking rule puts them in one block"
     if p >= thresholds.auto_merge:
-        return "above auto_merge but kept apart by a cluster guard (size cap or weak bridge)"
+        return (
+            "above auto_merge but kept apart by a cluster guard (size cap, chain, bridge or "
+            "cannot-link: review.parquet's reason names it)"
+        )
     if p >= thresholds.review:
         return (
             f"for review: {thresholds.review} <= probability < auto_merge {thresholds.auto_merge}"

@@ -33,6 +33,12 @@ class BlockingRule(Spec):
     max_pairs: int | None = Field(
         None, gt=0, description="Refuse the rule above this many pairs (overrides the default)"
     )
+    max_block_size: int | None = Field(
+        None,
+        gt=1,
+        description="Skip this rule's blocks above this many records (overrides the default): "
+        "a key of names alone is evidence only while few records share it",
+    )
 
     @property
     def label(self) -> str:
@@ -114,8 +120,17 @@ class TrainingSpec(Spec):
 
 
 class ThresholdSpec(Spec):
-    auto_merge: float = Field(0.95, gt=0, lt=1, description="Merged without review from here")
-    review: float = Field(0.5, gt=0, lt=1, description="Kept as a candidate pair from here")
+    """Match probabilities. The defaults are rules/company.yaml's (docs/matching.md, "Choosing
+    thresholds"): merging needs overwhelming evidence, because at a million records the prior
+    is one in a million and a wrong merge is harder to undo than a missed one."""
+
+    auto_merge: float = Field(0.999, gt=0, lt=1, description="Merged without review from here")
+    review: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description="Kept as a candidate pair from here (0: every candidate pair, to inspect)",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ThresholdSpec:
@@ -129,7 +144,7 @@ class ClusteringSpec(Spec):
         25, ge=2, description="Larger clusters are split at rising thresholds and reported"
     )
     min_density: float = Field(
-        0.5,
+        0.6,
         ge=0,
         le=1,
         description="A cluster of 4+ records linked by fewer of its possible pairs is split",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+import phonenumbers
 import polars as pl
 from pydantic import Field
 
@@ -42,6 +43,7 @@ _FOLD_ALWAYS = {
     "Þ": "TH",
     "ı": "i",
 }
+_COUNTRY_CODES = [str(code) for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)]
 _UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
 
 
@@ -105,6 +107,30 @@ class DigitsStep(StepSpec):
     """Digits only."""
 
     type: Literal["digits"] = "digits"
+
+
+class PhoneDigitsStep(StepSpec):
+    """Comparable phone digits whatever the number's validity: the national significant number
+    (country code or trunk zeros dropped), cut to its last `n` digits.
+
+    "+1 446 284 8536" (valid, E.164) and "(446) 284-8536" (left as typed when invalid for its
+    region) both give "462848536"; "+49 30 1234567" and "030 1234567" both "301234567". Fewer
+    than `min_digits` digits is no phone number: null.
+    """
+
+    type: Literal["phone_digits"] = "phone_digits"
+    n: int = Field(9, ge=4, le=15, description="Keep the last n digits of the number")
+    min_digits: int = Field(6, ge=1, le=15, description="Shorter numbers give null")
+
+
+class EmailLocalStep(StepSpec):
+    """The local part of an e-mail address (before the last "@"), lower case, its words (split
+    at . _ - +) sorted: "Chloe.vanVoorst@yahoo.com" and "vanvoorst_chloe@outlook.com" both give
+    "chloe vanvoorst". The same person keeps it when changing provider or mistyping the domain.
+    Shorter than `min_length` letters and digits: null (a, jo)."""
+
+    type: Literal["email_local"] = "email_local"
+    min_length: int = Field(3, ge=1, le=64)
 
 
 class SortedTokensStep(StepSpec):
@@ -184,6 +210,65 @@ register_key("alnum", AlnumStep, "lower-case letters and digits only")(
 register_key("digits", DigitsStep, "digits only")(
     expr_step(lambda spec, ctx: _empty_to_null(_col(ctx).str.replace_all(r"\D", "")))
 )
+
+
+def phone_digits_expr(value: pl.Expr, n: int = 9, min_digits: int = 6) -> pl.Expr:
+    """The national significant number of each phone (see PhoneDigitsStep), vectorised.
+
+    Country calling codes are a prefix code (no code starts another), so after "+" or "00"
+    exactly one of the first one, two or three digits is a code, and dropping it leaves the
+    national number; without them the trunk prefix (0 in most of the world) goes.
+    """
+    text = value.str.strip_chars()
+    international = text.str.starts_with("+") | text.str.starts_with("00")
+    digits = text.str.replace_all(r"\D", "")
+    digits = pl.when(text.str.starts_with("00")).then(digits.str.slice(2)).otherwise(digits)
+
+    def code(width: int) -> pl.Expr:
+        widths = [c for c in _COUNTRY_CODES if len(c) == width]
+        return international & digits.str.slice(0, width).is_in(widths)
+
+    code_length = pl.when(code(1)).then(1).when(code(2)).then(2).when(code(3)).then(3).otherwise(0)
+    nsn = digits.str.slice(code_length).str.strip_chars_start("0")
+    key = nsn.str.slice(-n)
+    return pl.when(nsn.str.len_chars() >= min_digits).then(key)
+
+
+register_key(
+    "phone_digits",
+    PhoneDigitsStep,
+    "comparable phone digits: national number, last n digits, valid or not",
+    aliases=["phone_key"],
+)(
+    expr_step(
+        lambda spec, ctx: phone_digits_expr(_col(ctx), spec.n, spec.min_digits)  # type: ignore[attr-defined]
+    )
+)
+
+
+def email_local_expr(value: pl.Expr, min_length: int = 3) -> pl.Expr:
+    local = value.str.to_lowercase().str.extract(r"^(.*)@[^@]*$", 1)
+    words = local.str.split_exact("+", 1).struct.field("field_0")  # a +tag is not the person
+    tokens = (
+        words.str.replace_all(r"[._\-]+", " ")
+        .str.strip_chars()
+        .str.split(" ")
+        .list.eval(pl.element().filter(pl.element() != ""))
+        .list.sort()
+        .list.join(" ")
+    )
+    length = tokens.str.replace_all(" ", "").str.len_chars()
+    return pl.when(length >= min_length).then(tokens)
+
+
+register_key(
+    "email_local",
+    EmailLocalStep,
+    "e-mail local part, its words sorted (survives a new provider)",
+    aliases=["email_local_part"],
+)(
+    expr_step(lambda spec, ctx: email_local_expr(_col(ctx), spec.min_length))  # type: ignore[attr-defined]
+)
 register_key("sorted_tokens", SortedTokensStep, "words sorted alphabetically")(
     expr_step(
         lambda spec, ctx: _empty_to_null(
@@ -196,4 +281,4 @@ register_key("sorted_tokens", SortedTokensStep, "words sorted alphabetically")(
     )
 )
 
-__all__ = ["ascii_expr"]
+__all__ = ["ascii_expr", "email_local_expr", "phone_digits_expr"]

@@ -76,3 +76,16 @@ def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert ran >= 15
     assert (tmp_path / "out" / "report.html").is_file()
     assert (tmp_path / "crmclean.schema.json").stat().st_size > 1000
+
+
+def test_every_promise_in_what_crmclean_never_does_names_a_test_that_exists() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## What crmclean never does", 1)[1].split("\n## ", 1)[0]
+    promises = [p for p in section.split("\n- ") if p.startswith("**")]
+    assert len(promises) >= 6
+    for promise in promises:
+        cited = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", promise)
+        assert cited, f"a promise without a named test: {promise[:80]}"
+        for path, name in cited:
+            source = (ROOT / path).read_text(encoding="utf-8")
+            assert re.search(rf"^def {name}\(", source, flags=re.M), f"{path}::{name} is gone"

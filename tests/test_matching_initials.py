@@ -47,9 +47,7 @@ def test_an_initial_agrees_with_the_full_first_name(tmp_path: Path) -> None:
         .join(ids.rename({"record_id": "record_id_l", "customer_id": "a"}), on="record_id_l")
         .join(ids.rename({"record_id": "record_id_r", "customer_id": "b"}), on="record_id_r")
     )
-    found = named.filter(
-        (pl.col("a") + "-I" == pl.col("b")) | (pl.col("b") + "-I" == pl.col("a"))
-    )
+    found = named.filter((pl.col("a") + "-I" == pl.col("b")) | (pl.col("b") + "-I" == pl.col("a")))
     assert found.height == originals.height  # every copy met its original, scored >= review
     assert (found.get_column("gamma_first_name") == initial["gamma"]).all()
     clusters = pl.read_parquet(out / "clusters.parquet").join(ids, on="record_id")

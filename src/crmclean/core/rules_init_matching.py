@@ -266,7 +266,11 @@ def _contact(roles: dict[str, str]) -> dict[str, Any] | None:
         levels.append({"type": "exact", "column": postcode, "label": "same postcode"})
     if street and postcode and city:  # a postcode typo or a new postcode for the same street
         levels.append(
-            {**_similar_street(), "requires_equal": [city], "label": "similar street in the same city"}
+            {
+                **_similar_street(),
+                "requires_equal": [city],
+                "label": "similar street in the same city",
+            }
         )
     if phone:
         levels.append({"type": "different", "column": phone, "label": "other phone"})

@@ -254,3 +254,20 @@ def test_a_rare_later_exact_level_is_capped_by_its_value_count_share() -> None:
     u = estimate_u(frame, spec, seed=1)["contact"]
     # sampled: never seen in 1000 pairs, the pseudo-count floor; counted: n/2 pairs of n(n-1)/2
     assert u[1] == pytest.approx((n / 2) * 2 / (n * (n - 1.0)))
+
+
+@pytest.mark.parametrize(
+    ("values", "value", "expected"),
+    [
+        (["a", "a", "b", "c", "d"], "a", 1 / 4),  # one other record of four holds it
+        (["a", "A", "a", "b", None], "a", 2 / 3),  # lower-cased, nulls are no records
+        (["a", "b", "c"], "a", 0.0),  # nobody else: only the floor tf_minimum_u is left
+    ],
+)
+def test_term_frequency_is_the_chance_another_record_holds_the_value(
+    values: list[str | None], value: str, expected: float
+) -> None:
+    from crmclean.core.matching.comparing import term_frequencies
+
+    tf = term_frequencies(pl.DataFrame({"x": values}, schema={"x": pl.String}), "x")
+    assert tf.filter(pl.col("_value") == value).get_column("_tf").item() == pytest.approx(expected)

@@ -176,11 +176,13 @@ def comparisons_for(roles: dict[str, str]) -> list[dict[str, Any]]:
         levels: list[Any] = [None, "exact", _jw(0.92)]
         if both_names:
             levels.append({"type": "swapped", "other": "last_name_key", "threshold": 0.88})
+        levels.append("initial")  # J. and John
         out.append(_names("first_name", "first_name_key", [*levels, _jw(0.80), "else"]))
     if "last_name" in has:
-        out.append(
-            _names("last_name", "last_name_key", [None, "exact", _jw(0.92), _jw(0.80), "else"])
-        )
+        levels = [None, "exact", _jw(0.92)]
+        if both_names:  # a swap is one fact, seen on both names
+            levels.append({"type": "swapped", "other": "first_name_key", "threshold": 0.88})
+        out.append(_names("last_name", "last_name_key", [*levels, _jw(0.80), "else"]))
     if "date_of_birth" in has:
         out.append(
             {
@@ -262,6 +264,14 @@ def _contact(roles: dict[str, str]) -> dict[str, Any] | None:
         ]
     if postcode:
         levels.append({"type": "exact", "column": postcode, "label": "same postcode"})
+    if street and postcode and city:  # a postcode typo or a new postcode for the same street
+        levels.append(
+            {
+                **_similar_street(),
+                "requires_equal": [city],
+                "label": "similar street in the same city",
+            }
+        )
     if phone:
         levels.append({"type": "different", "column": phone, "label": "other phone"})
     if city:

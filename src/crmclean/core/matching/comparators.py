@@ -195,6 +195,16 @@ class NicknameLevel(LevelSpec):
         return "same name or nickname"
 
 
+class InitialLevel(LevelSpec):
+    """One side is reduced to an initial ("J.", "j") that is the other side's first letter:
+    John and J. are compatible, weaker evidence than the same name (many names share it)."""
+
+    type: Literal["initial"] = "initial"
+
+    def describe(self) -> str:
+        return "initial agrees"
+
+
 class SwappedLevel(LevelSpec):
     """The field and another are swapped between the records (first and last name): each side's
     value is similar to the other side's value of the `other` column."""
@@ -360,6 +370,20 @@ def _build_nickname(spec: NicknameLevel, column: str) -> Matcher:
     return test
 
 
+def _letters(series: pl.Series) -> pl.Series:
+    return series.cast(pl.String).str.replace_all(r"[^\p{L}]", "").str.to_lowercase()
+
+
+def _build_initial(spec: InitialLevel, column: str) -> Matcher:
+    def test(values: PairValues) -> BoolArray:
+        left, right = (_letters(side) for side in values.sides(column))
+        first_l, first_r = left.str.slice(0, 1), right.str.slice(0, 1)
+        one_l, one_r = left.str.len_chars() == 1, right.str.len_chars() == 1
+        return _mask((first_l == first_r) & (first_l != "") & (one_l | one_r))
+
+    return test
+
+
 def _build_swapped(spec: SwappedLevel, column: str) -> Matcher:
     kind = metrics.get(spec.metric).kind
 
@@ -413,6 +437,7 @@ _register("numeric_difference", NumericDifferenceLevel, _build_numeric, ["numeri
 _register("phonetic", PhoneticLevel, _build_phonetic, ["sounds_like"])
 _register("nickname", NicknameLevel, _build_nickname, ["nicknames"])
 _register("swapped", SwappedLevel, _build_swapped, ["transposed"])
+_register("initial", InitialLevel, _build_initial, ["initial_agrees"])
 _register("else", ElseLevel, _build_else, ["otherwise"])
 
 LevelUnion = tagged_union(comparators, lambda entry: entry.spec)

@@ -91,13 +91,15 @@ def run(
     2 usage or rule file, 3 unreadable input or output (or --out is locked).
     """
     started_at = datetime.now(UTC)
-    log = JsonLog(log_json)
+    # the log is opened once nothing this run reads or writes can be it (crmclean.io.json_log)
+    log = JsonLog(log_json, reads=[input_path, rules], folders=[out, previous])
     console = stderr_console()
     try:
         log.event("run_started", input=str(input_path), rules=str(rules), out=str(out))
         loaded = load_rules(rules)
         # refuse an --out holding anything this run reads, before any work (and again at write)
         guard_output(out, [input_path, *rule_file_inputs(loaded), log_json], previous)
+        log.open(reads=rule_file_inputs(loaded))
         with output_lock(out) as lock:
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)

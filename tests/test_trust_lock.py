@@ -147,3 +147,25 @@ def test_lock_names_its_holder(tmp_path: Path) -> None:
         holder = json.loads(lock_path(tmp_path / "out").read_text())
     assert holder["command"] == "validate" and holder["pid"] == os.getpid()
     assert not lock_path(tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_file_at_the_lock_path_that_crmclean_did_not_write_is_kept(
+    tmp_path: Path, command: str
+) -> None:
+    """`--out poetry` beside a poetry.lock: exit 3 naming it, the file untouched (review
+    finding 2); an empty file or a holder record of a dead run is still taken over."""
+    data, rules = write_case(tmp_path)
+    foreign = tmp_path / "poetry.lock"
+    foreign.write_text('[[package]]\nname = "x"\n')
+    code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "poetry", "-q")
+    assert code == 3, err
+    assert len(err) == 1 and "poetry.lock" in err[0] and "did not write" in err[0], err
+    assert foreign.read_text() == '[[package]]\nname = "x"\n'
+    assert not (tmp_path / "poetry").exists()
+    dead = {"pid": 999999, "host": "h", "command": command, "started": "2026-01-01T00:00:00"}
+    for left in ("", json.dumps(dead)):
+        (tmp_path / "out.lock").write_text(left)
+        code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "out", "-q")
+        assert code in (0, 1), err
+        assert not (tmp_path / "out.lock").exists()

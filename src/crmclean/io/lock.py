@@ -1,8 +1,9 @@
 """One run per output folder: an exclusive lock file beside `--out`.
 
 The lock is an OS lock on `<out>.lock` (`flock` on POSIX, `msvcrt.locking` on Windows), so the
-kernel releases it when the holder dies, even by SIGKILL; a file left behind by a dead run is
-taken over. The file names the holder for the message a second run prints.
+kernel releases it when the holder dies, even by SIGKILL. A file left behind by a dead run is
+taken over only if it is empty or holds a holder record (pid, host, command, started); any other
+file at `<out>.lock` (a `poetry.lock` beside `--out poetry`) is refused, never emptied.
 
 The lock file is created with O_EXCL and opened with O_NOFOLLOW: a symlink (or a hard link, a
 FIFO, anything but a plain file of our own) at `<out>.lock` is refused, so a root cron job can
@@ -149,8 +150,36 @@ def _acquire(path: Path, out: Path) -> int:
         except FileNotFoundError:
             same = False
         if same:
+            _refuse_foreign(fd, path)
             return fd
         os.close(fd)
+
+
+_HOLDER_KEYS = {"pid", "host", "command", "started"}
+
+
+def _refuse_foreign(fd: int, path: Path) -> None:
+    """Take over only a lock file crmclean wrote: empty (a run killed between creating and
+    writing it) or a holder record; any other file at `<out>.lock` is someone's, never emptied."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = os.read(fd, 4097)
+    except OSError:
+        raw = b"?"
+    if not raw:
+        return
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if isinstance(data, dict) and data.keys() >= _HOLDER_KEYS:
+        return
+    os.close(fd)
+    raise OutputError(
+        f"{path}: is a file crmclean did not write, where the lock of this --out goes; "
+        "refusing to replace it",
+        "move that file away or choose another --out",
+    )
 
 
 def _release(fd: int, path: Path) -> None:

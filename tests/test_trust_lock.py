@@ -169,3 +169,27 @@ def test_a_file_at_the_lock_path_that_crmclean_did_not_write_is_kept(
         code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "out", "-q")
         assert code in (0, 1), err
         assert not (tmp_path / "out.lock").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_symlinked_out_is_refused_and_shares_the_lock_of_its_target(
+    tmp_path: Path, command: str
+) -> None:
+    """`--out outl` (a link to `out`) while a run holds `out`: exit 3 naming the link; the link
+    and the folder it points to stay as they were (review finding 3)."""
+    from crmclean.io.lock import output_lock
+
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    assert crmclean(command, data, "--rules", rules, "--out", out, "-q")[0] in (0, 1)
+    os.symlink(out, tmp_path / "outl")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with output_lock(out, command):  # a run writing to `out` right now
+        code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "outl", "-q")
+    assert code == 3, err
+    assert len(err) == 1 and "outl is a symbolic link" in err[0], err
+    assert (tmp_path / "outl").is_symlink()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "outl", "-q")
+    assert code == 3 and (tmp_path / "outl").is_symlink(), err
+    assert leftovers(tmp_path) == []

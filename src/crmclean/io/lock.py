@@ -27,6 +27,7 @@ from pathlib import Path
 
 from crmclean.errors import OutputError
 from crmclean.io.interrupts import signals_deferred
+from crmclean.io.output_guard import real_out
 
 
 class OutputLocked(OutputError):
@@ -201,7 +202,7 @@ def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
     The lock file is removed whenever the block ends, by an error, Ctrl-C or SIGTERM (the CLI
     turns SIGTERM into an exception); only SIGKILL leaves it, to be taken over next time.
     """
-    path = lock_path(out)
+    path = lock_path(real_out(out))  # one lock however --out is spelled
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

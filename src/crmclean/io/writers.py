@@ -30,7 +30,7 @@ from crmclean.core.spreadsheet import is_e164, neutralise, neutralise_text
 from crmclean.errors import OutputError
 from crmclean.io.interrupts import signals_deferred
 from crmclean.io.lock import output_lock
-from crmclean.io.output_guard import guard_output
+from crmclean.io.output_guard import guard_output, real_out
 from crmclean.io.run_folder import holds_run
 
 # Written into every output folder: an existing folder is only replaced if crmclean made it.
@@ -53,7 +53,7 @@ def atomic_output_dir(
     already holds it (`locked`); leftovers of killed runs are cleared under it.
     """
     guard_output(out, protect, previous)
-    out = Path(out).absolute()
+    out = real_out(out)
     with nullcontext() if locked else output_lock(out, command):
         if not locked:
             remove_leftovers(out)
@@ -99,7 +99,7 @@ def remove_leftovers(out: Path) -> None:
     A `.old-*` folder is the previous run's outputs only when `out` itself is missing (a run
     killed between the two renames of the swap): it is put back instead of deleted.
     """
-    out = Path(out).absolute()
+    out = real_out(out)
     parent = out.parent
     if not parent.is_dir():
         return

@@ -206,3 +206,50 @@ def test_report_takes_the_lock_of_the_folder_it_rebuilds(
     assert code == 3 and "is writing to" in err[-1], err
     assert crmclean("report", out, "-q")[0] == 0
     assert not (tmp_path / "out.lock").exists()
+
+
+def _lose_id_files(out: Path) -> None:
+    """What the review found: only the marker, review, report and model are left."""
+    for name in (
+        "manifest.json", "crosswalk.parquet", "golden.parquet", "golden.csv",
+        "lineage.parquet", "changes-since-previous.parquet",
+    ):  # fmt: skip
+        (out / name).unlink()
+
+
+def _empty_consistently(out: Path) -> None:
+    """crosswalk, golden and counts emptied to agree with a mark of 0; lineage and review
+    still name the ids handed out."""
+    for name in ("crosswalk", "golden"):
+        path = out / f"{name}.parquet"
+        pl.read_parquet(path).head(0).write_parquet(path)
+    doc = json.loads((out / "manifest.json").read_text())
+    doc["rows"].update(input=0, matched=0, quarantined=0, golden=0)
+    doc["golden_ids"]["high_water_mark"] = 0
+    (out / "manifest.json").write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [(_lose_id_files, "manifest.json, crosswalk.parquet, golden.parquet missing"),
+     (_empty_consistently, "above the high-water mark 0")],
+    ids=["id_files_lost", "emptied_with_mark_0"],
+)  # fmt: skip
+def test_a_run_folder_that_lost_its_id_files_still_stops_the_run(
+    night1: tuple[Path, Path, Path],
+    tmp_path: Path,
+    spoil: Callable[[Path], None],
+    words: str,
+) -> None:
+    """The marker, review.parquet and lineage still say a run wrote the folder: exit 3, no id
+    restarts at G0000000001 (review finding 4)."""
+    data, rules, first = night1
+    out = copy_run(first, tmp_path / "out")
+    spoil(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, err = crmclean("run", data, "--rules", rules, "--out", out, "--previous", out, "-q")
+    assert code == 3, err
+    assert len(err) == 1 and words in err[0], err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    code, err = crmclean("validate", data, "--rules", rules, "--out", out, "-q")
+    assert code == 3 and "holds the outputs of `crmclean run`" in err[0], err

@@ -31,10 +31,11 @@ from crmclean.errors import OutputError
 from crmclean.io.interrupts import signals_deferred
 from crmclean.io.lock import output_lock
 from crmclean.io.output_guard import guard_output, real_out
-from crmclean.io.run_folder import holds_run
 
-# Written into every output folder: an existing folder is only replaced if crmclean made it.
-MARKER = ".crmclean-output"
+# MARKER: written into every output folder; an existing folder is only replaced if crmclean
+# made it (it says which command wrote it, so a run's folder is known even if files are lost)
+from crmclean.io.run_folder import MARKER as MARKER
+from crmclean.io.run_folder import holds_run
 
 
 @contextmanager

@@ -34,8 +34,10 @@ from crmclean.io.output_guard import guard_output, real_out
 
 # MARKER: written into every output folder; an existing folder is only replaced if crmclean
 # made it (it says which command wrote it, so a run's folder is known even if files are lost)
-from crmclean.io.run_folder import MARKER as MARKER
+from crmclean.io.run_folder import MARKER as RUN_FOLDER_MARKER
 from crmclean.io.run_folder import holds_run
+
+MARKER = RUN_FOLDER_MARKER
 
 
 @contextmanager

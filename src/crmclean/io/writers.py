@@ -28,7 +28,7 @@ import polars as pl
 
 from crmclean.core.spreadsheet import is_e164, neutralise, neutralise_text
 from crmclean.errors import OutputError
-from crmclean.io.interrupts import signals_deferred
+from crmclean.io.interrupts import outputs_published, signals_deferred
 from crmclean.io.lock import output_lock
 from crmclean.io.output_guard import guard_output, real_out
 
@@ -78,6 +78,7 @@ def atomic_output_dir(
             raise
         with signals_deferred():
             _swap_into_place(tmp, out)
+            outputs_published()  # a signal from now on cannot undo the swap: exit with our code
 
 
 def _check_target(out: Path, command: str) -> None:

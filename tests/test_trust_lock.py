@@ -193,3 +193,29 @@ def test_a_symlinked_out_is_refused_and_shares_the_lock_of_its_target(
     code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "outl", "-q")
     assert code == 3 and (tmp_path / "outl").is_symlink(), err
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("out_name", ["o*", "[o]ther", "o?her"])
+def test_glob_characters_in_out_never_touch_another_jobs_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out_name: str
+) -> None:
+    """`--out 'o*'` must not clear `.other.tmp-1234abcd` (another job's temp) nor rename
+    `.other.old-5678abcd` (review finding 6); its own leftovers are still cleared."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path / "case")
+    others = [tmp_path / ".other.tmp-1234abcd", tmp_path / ".other.old-5678abcd"]
+    for folder in others:
+        folder.mkdir()
+        (folder / "golden.parquet").write_text("another job's\n")
+    own = tmp_path / f".{out_name}.tmp-0badf00d"
+    own.mkdir()
+    code, err = crmclean("validate", data, "--rules", rules, "--out", out_name, "-q")
+    assert code in (0, 1), err
+    for folder in others:
+        assert (folder / "golden.parquet").read_text() == "another job's\n"
+    assert not own.exists()
+    assert (tmp_path / out_name / "validate.json").is_file()
+    # a run into that folder reads it back as the previous run (no glob in any read either)
+    for _ in range(2):
+        code, err = crmclean("run", data, "-r", rules, "--out", out_name, "--previous", out_name)
+        assert code in (0, 1), err

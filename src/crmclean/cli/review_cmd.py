@@ -111,7 +111,7 @@ def _loaded_rules(out: Path, rules: Path | None, manifest: RunManifest) -> Loade
 def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     try:
         require_regular_file(out / "review.parquet", "review queue")
-        queue = pl.read_parquet(out / "review.parquet")
+        queue = pl.read_parquet(out / "review.parquet", glob=False)
         manifest = read_summary(out, RunManifest)
     except (InputError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
         reason = exc.message if isinstance(exc, InputError) else exc

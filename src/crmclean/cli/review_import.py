@@ -22,7 +22,9 @@ def run_record_ids(out: Path) -> pl.Series:
         if not path.is_file():
             continue
         try:
-            ids.append(pl.read_parquet(path, columns=["record_id"]).get_column("record_id"))
+            ids.append(
+                pl.read_parquet(path, columns=["record_id"], glob=False).get_column("record_id")
+            )
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise InputError(f"{path}: not readable ({exc})") from None
     if not ids:

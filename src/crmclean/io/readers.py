@@ -142,7 +142,7 @@ def _read_other(path: Path, fmt: str) -> tuple[pl.DataFrame, Locate]:
     """Parquet, NDJSON, JSON and Excel; every column turned into String."""
     try:
         if fmt == "parquet":
-            frame = pl.read_parquet(path)
+            frame = pl.read_parquet(path, glob=False)
         elif fmt == "ndjson":
             frame = pl.read_ndjson(path, infer_schema_length=None)
         elif fmt == "json":

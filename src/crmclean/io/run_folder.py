@@ -70,10 +70,17 @@ def holds_run(folder: Path) -> bool:
     review = folder / "review.parquet"
     if _regular(review):
         try:
-            return "golden_id_l" in pl.read_parquet_schema(review)
+            return "golden_id_l" in parquet_schema(review)
         except (OSError, pl.exceptions.PolarsError):
             return False
     return False
+
+
+def parquet_schema(path: Path) -> pl.Schema:
+    """The schema of a parquet file, read through an open handle: polars would take a path
+    with `[`, `*` or `?` in it (an --out named `[o]ther`) for a glob pattern."""
+    with path.open("rb") as handle:
+        return pl.Schema(pl.read_parquet_schema(handle))
 
 
 def _regular(path: Path) -> bool:
@@ -94,8 +101,10 @@ def read_run_folder(folder: Path) -> RunFolder:
     if isinstance(state, str):
         raise _broken(folder, state)
     try:
-        crosswalk = pl.read_parquet(folder / "crosswalk.parquet", columns=[RECORD_ID, "golden_id"])
-        golden = pl.read_parquet(folder / "golden.parquet")
+        crosswalk = pl.read_parquet(
+            folder / "crosswalk.parquet", columns=[RECORD_ID, "golden_id"], glob=False
+        )
+        golden = pl.read_parquet(folder / "golden.parquet", glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise _broken(folder, f"a table is not readable ({reason})") from None
@@ -123,8 +132,8 @@ def _other_id_problems(folder: Path, state: IdState) -> list[str]:
         if not is_present(path, name):
             continue
         try:
-            present = [c for c in columns if c in pl.read_parquet_schema(path)]
-            frame = pl.read_parquet(path, columns=present)
+            present = [c for c in columns if c in parquet_schema(path)]
+            frame = pl.read_parquet(path, columns=present, glob=False)
         except (OSError, pl.exceptions.PolarsError) as exc:
             reason = (str(exc).splitlines() or [type(exc).__name__])[0]
             raise _broken(folder, f"{name} is not readable ({reason})") from None

@@ -107,13 +107,27 @@ def remove_leftovers(out: Path) -> None:
     parent = out.parent
     if not parent.is_dir():
         return
-    for path in sorted(parent.glob(f".{out.name}.old-*")):
+    for path in _beside(parent, f".{out.name}.old-"):
         if not out.exists():
             path.rename(out)
         else:
             shutil.rmtree(path, ignore_errors=True)
-    for path in parent.glob(f".{out.name}.tmp-*"):
+    for path in _beside(parent, f".{out.name}.tmp-"):
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _beside(parent: Path, prefix: str) -> list[Path]:
+    """Entries named `prefix` + 8 hex digits: compared as text, never as a glob pattern (an
+    --out named `o*` or `[a]` must not match another job's folders)."""
+    return [
+        parent / name
+        for name in sorted(os.listdir(parent))
+        if name.startswith(prefix) and _is_hex8(name[len(prefix) :])
+    ]
+
+
+def _is_hex8(text: str) -> bool:
+    return len(text) == 8 and all(ch in "0123456789abcdef" for ch in text)
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

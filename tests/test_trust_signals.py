@@ -131,3 +131,55 @@ def test_signal_after_the_outputs_are_published_keeps_the_commands_exit_code(
     if command == "run":
         events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
         assert events[-1] == "run_finished", events
+
+
+_STALLED_START = """\
+import importlib.abc, pathlib, sys, time
+from importlib.metadata import entry_points
+
+ready = pathlib.Path(sys.argv[1])
+
+
+class Stall(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "polars":  # the heavy imports of start-up: hold here until signalled
+            ready.write_text("importing polars")
+            time.sleep(600)
+        return None
+
+
+sys.meta_path.insert(0, Stall())
+sys.argv = ["crmclean", "--version"]
+entry_points(group="console_scripts")["crmclean"].load()()
+"""
+
+
+@pytest.mark.parametrize("name", list(SIGNALS))
+def test_signal_during_start_up_is_one_line_and_the_documented_code(
+    tmp_path: Path, name: str
+) -> None:
+    """The installed `crmclean` entry point, held while it imports polars (observable: a file
+    appears), then signalled: exit 130 / 143 and one line, no traceback (review finding 8)."""
+    import subprocess
+    import sys
+
+    sig, code, word = SIGNALS[name]
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STALLED_START, str(ready)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready.exists(), proc.stderr.read().decode() if proc.stderr else ""
+        proc.send_signal(sig)
+        _, err_bytes = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = err_bytes.decode()
+    assert proc.returncode == code, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and word in lines[0] and "Traceback" not in err, err

@@ -253,3 +253,29 @@ def test_a_run_folder_that_lost_its_id_files_still_stops_the_run(
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     code, err = crmclean("validate", data, "--rules", rules, "--out", out, "-q")
     assert code == 3 and "holds the outputs of `crmclean run`" in err[0], err
+
+
+def test_high_water_marks_above_32_bits_mint_ids_and_the_last_id_is_a_clear_stop(
+    night1: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """A mark of 4,294,967,290 gives new ids above it (no UInt32 row index); a mark at the end
+    of the 10-digit range is exit 3 saying ids are exhausted, not a crash (review finding 10)."""
+    _, rules, first = night1
+    night2 = tmp_path / "night2.csv"
+    customers(40, seed=5).write_csv(night2)
+    out = copy_run(first, tmp_path / "out")
+    manifest_edit(set_mark(4_294_967_290))(out)
+    code, err = crmclean("run", night2, "--rules", rules, "--out", out, "--previous", out, "-q")
+    assert code == 0, err
+    fresh = sorted(s for s in serials(out) if s > 4_294_967_290)
+    assert fresh and fresh == list(range(4_294_967_291, 4_294_967_291 + len(fresh)))
+    mark = json.loads((out / "manifest.json").read_text())["golden_ids"]["high_water_mark"]
+    assert mark == fresh[-1]
+
+    full = copy_run(first, tmp_path / "full")
+    manifest_edit(set_mark(9_999_999_999))(full)
+    before = {p.name: p.read_bytes() for p in full.iterdir()}
+    code, err = crmclean("run", night2, "--rules", rules, "--out", full, "--previous", full, "-q")
+    assert code == 3, err
+    assert len(err) == 1 and "golden ids exhausted" in err[0] and "bug" not in err[0], err
+    assert {p.name: p.read_bytes() for p in full.iterdir()} == before

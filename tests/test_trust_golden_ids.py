@@ -74,7 +74,18 @@ def reprefix(out: Path) -> None:
         frame.with_columns(pl.col("golden_id").str.replace("^G", "X")).write_parquet(path)
 
 
+def full_width(out: Path) -> None:
+    """G０００００００１４４: full-width digits, which a Unicode-aware \\d would accept."""
+    to_wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    for name in ("crosswalk", "golden"):
+        path = out / f"{name}.parquet"
+        frame = pl.read_parquet(path)
+        wide = [None if i is None else i.translate(to_wide) for i in frame["golden_id"]]
+        frame.with_columns(pl.Series("golden_id", wide, pl.String)).write_parquet(path)
+
+
 TAMPERED: dict[str, tuple[Callable[[Path], None], str]] = {
+    "full_width_digits": (full_width, "not of the form G0000000000"),
     "crosswalk_lost": (lambda out: (out / "crosswalk.parquet").unlink(), "crosswalk.parquet"),
     "manifest_lost": (lambda out: (out / "manifest.json").unlink(), "manifest.json missing"),
     "golden_lost": (lambda out: (out / "golden.parquet").unlink(), "golden.parquet missing"),

@@ -20,7 +20,8 @@ def _count(frame: pl.DataFrame, expr: pl.Expr) -> int:
 
 def id_problems(ids: pl.Series, state: IdState, where: str) -> list[str]:
     frame = ids.to_frame("golden_id")
-    pattern = rf"^{state.prefix}\d{{{ID_DIGITS}}}$"
+    # [0-9], not \d: polars' \d is Unicode-aware and would pass full-width digits (G０...)
+    pattern = rf"^{state.prefix}[0-9]{{{ID_DIGITS}}}$"
     problems = []
     nulls = _count(frame, pl.col("golden_id").is_null())
     if nulls:

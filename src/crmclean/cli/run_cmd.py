@@ -16,6 +16,7 @@ import typer
 from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.dedupe_cmd import summary as dedupe_summary
+from crmclean.cli.input_errors import told
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
@@ -169,7 +170,7 @@ def _run_locked(
                 read.frame, options, on_step=lambda name: _step(progress, log, name)
             )
         except InputError as exc:  # e.g. repeated record ids: name the file they are in
-            raise exc.about(input_path) from None
+            raise told(exc, loaded, input_path, show_values) from None
         timings.update(result.timings)
         code = result.validation.exit_code(fail_on.value)
 

@@ -274,8 +274,8 @@ def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
     read = read_table(source)
     frame = read.frame
     missing = [c for c in [*PAIR, "decision"] if c not in frame.columns]
-    if missing:
-        raise InputError(
+    if missing:  # a usage problem of the file given (exit 2), like a bad decision
+        raise UsageError(
             f"{source}: lacks column(s) {', '.join(missing)}",
             "import the file `crmclean review --format csv` exported, with decisions filled in",
         )

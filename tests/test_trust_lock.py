@@ -122,6 +122,8 @@ def test_unwritable_output_names_the_file_and_leaves_nothing_behind(
     monkeypatch.undo()
     assert code == 3, err
     assert len(err) == 1 and ".parquet: cannot write: " + os.strerror(error) in err[0], err
+    # the file is named where it would have been published, not by the temp folder's name
+    assert f"{out.resolve()}/" in err[0] and ".tmp-" not in err[0], err
     assert leftovers(tmp_path) == []
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
@@ -219,3 +221,14 @@ def test_glob_characters_in_out_never_touch_another_jobs_folders(
     for _ in range(2):
         code, err = crmclean("run", data, "-r", rules, "--out", out_name, "--previous", out_name)
         assert code in (0, 1), err
+
+
+def test_out_under_a_file_says_the_file_is_not_a_folder(tmp_path: Path) -> None:
+    """`--out /dev/full/x` (or `--out notes.txt/x`): the problem is a file where a folder
+    goes, not "File exists" (review finding 12)."""
+    data, rules = write_case(tmp_path)
+    (tmp_path / "notes.txt").write_text("x\n")
+    code, err = crmclean("validate", data, "--rules", rules, "--out", tmp_path / "notes.txt" / "x")
+    assert code == 3, err
+    assert len(err) == 1 and f"{tmp_path / 'notes.txt'} is not a folder" in err[0], err
+    assert "File exists" not in err[0]

@@ -206,7 +206,9 @@ def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+        raise OutputError(
+            f"{out}: cannot create the output folder: {_blocked_by(path.parent) or exc.strerror}"
+        ) from None
     fd = -1
     try:
         # a signal arriving while the file is made waits until `finally` will remove it
@@ -218,6 +220,14 @@ def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
     finally:
         if fd >= 0:
             _release(fd, path)
+
+
+def _blocked_by(folder: Path) -> str | None:
+    """`/dev/full/x`: mkdir says "File exists"; the real problem is a file where a folder goes."""
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists():
+            return None if ancestor.is_dir() else f"{ancestor} is not a folder"
+    return None
 
 
 def _write_holder(fd: int, path: Path, command: str) -> None:

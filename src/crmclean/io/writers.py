@@ -73,6 +73,9 @@ def atomic_output_dir(
             marker = tmp / MARKER
             _write(lambda: marker.write_text(f"written by crmclean {command}\n"), marker)
             yield tmp
+        except OutputError as exc:  # name the file as it would have been published, not tmp
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(exc.message.replace(str(tmp), str(out)), exc.hint) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -2,7 +2,7 @@
 
 The lock is an OS lock on `<out>.lock` (`flock` on POSIX, `msvcrt.locking` on Windows), so the
 kernel releases it when the holder dies, even by SIGKILL. A file left behind by a dead run is
-taken over only if it is empty or holds a holder record (pid, host, command, started); any other
+taken over only if it is empty or holds a holder record (pid, host, started); any other
 file at `<out>.lock` (a `poetry.lock` beside `--out poetry`) is refused, never emptied.
 
 The lock file is created with O_EXCL and opened with O_NOFOLLOW: a symlink (or a hard link, a
@@ -156,7 +156,7 @@ def _acquire(path: Path, out: Path) -> int:
         os.close(fd)
 
 
-_HOLDER_KEYS = {"pid", "host", "command", "started"}
+_HOLDER_KEYS = {"pid", "host", "started"}  # `command` came later: older holders lack it
 
 
 def _refuse_foreign(fd: int, path: Path) -> None:

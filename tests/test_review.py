@@ -220,6 +220,9 @@ def test_no_decision_leaves_no_file_and_a_header_only_file_is_fine(
     [
         ("C00001,C00002,y\nC00001,C09999,match\n", ":3: names a record the run does not hold"),
         ("C00001,C00002,y\n'C00003,C00003,match\n", ":3: pairs record 'C00003' with itself"),
+        # review finding 12: an empty id is named as such, not "pairs record None with itself"
+        ("C00001,C00002,y\n,C00003,match\n", ":3: a record id is empty"),
+        ("C00001,C00002,y\nC00003,  ,n\n", ":3: a record id is empty"),
     ],
 )
 def test_import_refuses_unknown_ids_and_self_pairs_and_the_next_run_goes_on(
@@ -235,3 +238,19 @@ def test_import_refuses_unknown_ids_and_self_pairs_and_the_next_run_goes_on(
     assert not (out.parent / "decisions.csv").exists()  # nothing imported, not even line 2
     args = ["run", str(data), "--rules", str(rules), "--out", str(out), "-q"]
     assert runner.invoke(app, args).exit_code == 0
+
+
+@pytest.mark.parametrize("header", ["record_id_l,record_id_r,verdict", "record_id_l,decision"])
+def test_import_without_a_needed_column_is_a_usage_error_naming_it(
+    case: tuple[Path, Path, Path], tmp_path: Path, header: str
+) -> None:
+    """A sheet lacking `decision` or a record_id column: exit 2 naming it (review finding 12)."""
+    _, _, out = case
+    sheet = tmp_path / "sheet.csv"
+    values = ",".join(["C00001", "C00002", "y"][: header.count(",") + 1])
+    sheet.write_text(f"{header}\n{values}\n", encoding="utf-8")
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet)])
+    assert result.exit_code == 2, result.stderr
+    missing = "decision" if "verdict" in header else "record_id_r"
+    assert f"lacks column(s) {missing}" in result.stderr, result.stderr
+    assert not (out.parent / "decisions.csv").exists()

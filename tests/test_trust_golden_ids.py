@@ -74,7 +74,18 @@ def reprefix(out: Path) -> None:
         frame.with_columns(pl.col("golden_id").str.replace("^G", "X")).write_parquet(path)
 
 
+def full_width(out: Path) -> None:
+    """G０００００００１４４: full-width digits, which a Unicode-aware \\d would accept."""
+    to_wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    for name in ("crosswalk", "golden"):
+        path = out / f"{name}.parquet"
+        frame = pl.read_parquet(path)
+        wide = [None if i is None else i.translate(to_wide) for i in frame["golden_id"]]
+        frame.with_columns(pl.Series("golden_id", wide, pl.String)).write_parquet(path)
+
+
 TAMPERED: dict[str, tuple[Callable[[Path], None], str]] = {
+    "full_width_digits": (full_width, "not of the form G0000000000"),
     "crosswalk_lost": (lambda out: (out / "crosswalk.parquet").unlink(), "crosswalk.parquet"),
     "manifest_lost": (lambda out: (out / "manifest.json").unlink(), "manifest.json missing"),
     "golden_lost": (lambda out: (out / "golden.parquet").unlink(), "golden.parquet missing"),
@@ -206,3 +217,76 @@ def test_report_takes_the_lock_of_the_folder_it_rebuilds(
     assert code == 3 and "is writing to" in err[-1], err
     assert crmclean("report", out, "-q")[0] == 0
     assert not (tmp_path / "out.lock").exists()
+
+
+def _lose_id_files(out: Path) -> None:
+    """What the review found: only the marker, review, report and model are left."""
+    for name in (
+        "manifest.json", "crosswalk.parquet", "golden.parquet", "golden.csv",
+        "lineage.parquet", "changes-since-previous.parquet",
+    ):  # fmt: skip
+        (out / name).unlink()
+
+
+def _empty_consistently(out: Path) -> None:
+    """crosswalk, golden and counts emptied to agree with a mark of 0; lineage and review
+    still name the ids handed out."""
+    for name in ("crosswalk", "golden"):
+        path = out / f"{name}.parquet"
+        pl.read_parquet(path).head(0).write_parquet(path)
+    doc = json.loads((out / "manifest.json").read_text())
+    doc["rows"].update(input=0, matched=0, quarantined=0, golden=0)
+    doc["golden_ids"]["high_water_mark"] = 0
+    (out / "manifest.json").write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [(_lose_id_files, "manifest.json, crosswalk.parquet, golden.parquet missing"),
+     (_empty_consistently, "above the high-water mark 0")],
+    ids=["id_files_lost", "emptied_with_mark_0"],
+)  # fmt: skip
+def test_a_run_folder_that_lost_its_id_files_still_stops_the_run(
+    night1: tuple[Path, Path, Path],
+    tmp_path: Path,
+    spoil: Callable[[Path], None],
+    words: str,
+) -> None:
+    """The marker, review.parquet and lineage still say a run wrote the folder: exit 3, no id
+    restarts at G0000000001 (review finding 4)."""
+    data, rules, first = night1
+    out = copy_run(first, tmp_path / "out")
+    spoil(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    code, err = crmclean("run", data, "--rules", rules, "--out", out, "--previous", out, "-q")
+    assert code == 3, err
+    assert len(err) == 1 and words in err[0], err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    code, err = crmclean("validate", data, "--rules", rules, "--out", out, "-q")
+    assert code == 3 and "holds the outputs of `crmclean run`" in err[0], err
+
+
+def test_high_water_marks_above_32_bits_mint_ids_and_the_last_id_is_a_clear_stop(
+    night1: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """A mark of 4,294,967,290 gives new ids above it (no UInt32 row index); a mark at the end
+    of the 10-digit range is exit 3 saying ids are exhausted, not a crash (review finding 10)."""
+    _, rules, first = night1
+    night2 = tmp_path / "night2.csv"
+    customers(40, seed=5).write_csv(night2)
+    out = copy_run(first, tmp_path / "out")
+    manifest_edit(set_mark(4_294_967_290))(out)
+    code, err = crmclean("run", night2, "--rules", rules, "--out", out, "--previous", out, "-q")
+    assert code == 0, err
+    fresh = sorted(s for s in serials(out) if s > 4_294_967_290)
+    assert fresh and fresh == list(range(4_294_967_291, 4_294_967_291 + len(fresh)))
+    mark = json.loads((out / "manifest.json").read_text())["golden_ids"]["high_water_mark"]
+    assert mark == fresh[-1]
+
+    full = copy_run(first, tmp_path / "full")
+    manifest_edit(set_mark(9_999_999_999))(full)
+    before = {p.name: p.read_bytes() for p in full.iterdir()}
+    code, err = crmclean("run", night2, "--rules", rules, "--out", full, "--previous", full, "-q")
+    assert code == 3, err
+    assert len(err) == 1 and "golden ids exhausted" in err[0] and "bug" not in err[0], err
+    assert {p.name: p.read_bytes() for p in full.iterdir()} == before

@@ -193,3 +193,14 @@ def test_fifo_in_run_folder_is_refused_by_review_and_explain(
     clusters = fifo(out / "clusters.parquet")
     done = crmclean("explain", out, "C00001", "C00002")
     one_line_exit_3(done, f"{clusters}: is a named pipe")
+
+
+def test_proc_file_input_is_not_called_empty(case: tuple[Path, Path]) -> None:
+    """/proc files are regular by stat and report 0 bytes yet have content: say so, not "empty
+    (0 bytes)" (review finding 12)."""
+    if not Path("/proc/self/status").exists():
+        pytest.skip("no /proc on this system")
+    _, rules = case
+    done = crmclean("validate", "/proc/self/status", "--rules", rules)
+    one_line_exit_3(done, "/proc/self/status: reports 0 bytes but has content")
+    assert "is empty" not in done.stderr

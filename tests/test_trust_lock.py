@@ -122,6 +122,8 @@ def test_unwritable_output_names_the_file_and_leaves_nothing_behind(
     monkeypatch.undo()
     assert code == 3, err
     assert len(err) == 1 and ".parquet: cannot write: " + os.strerror(error) in err[0], err
+    # the file is named where it would have been published, not by the temp folder's name
+    assert f"{out.resolve()}/" in err[0] and ".tmp-" not in err[0], err
     assert leftovers(tmp_path) == []
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
@@ -147,3 +149,86 @@ def test_lock_names_its_holder(tmp_path: Path) -> None:
         holder = json.loads(lock_path(tmp_path / "out").read_text())
     assert holder["command"] == "validate" and holder["pid"] == os.getpid()
     assert not lock_path(tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_file_at_the_lock_path_that_crmclean_did_not_write_is_kept(
+    tmp_path: Path, command: str
+) -> None:
+    """`--out poetry` beside a poetry.lock: exit 3 naming it, the file untouched (review
+    finding 2); an empty file or a holder record of a dead run is still taken over."""
+    data, rules = write_case(tmp_path)
+    foreign = tmp_path / "poetry.lock"
+    foreign.write_text('[[package]]\nname = "x"\n')
+    code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "poetry", "-q")
+    assert code == 3, err
+    assert len(err) == 1 and "poetry.lock" in err[0] and "did not write" in err[0], err
+    assert foreign.read_text() == '[[package]]\nname = "x"\n'
+    assert not (tmp_path / "poetry").exists()
+    dead = {"pid": 999999, "host": "h", "command": command, "started": "2026-01-01T00:00:00"}
+    for left in ("", json.dumps(dead)):
+        (tmp_path / "out.lock").write_text(left)
+        code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "out", "-q")
+        assert code in (0, 1), err
+        assert not (tmp_path / "out.lock").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_symlinked_out_is_refused_and_shares_the_lock_of_its_target(
+    tmp_path: Path, command: str
+) -> None:
+    """`--out outl` (a link to `out`) while a run holds `out`: exit 3 naming the link; the link
+    and the folder it points to stay as they were (review finding 3)."""
+    from crmclean.io.lock import output_lock
+
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    assert crmclean(command, data, "--rules", rules, "--out", out, "-q")[0] in (0, 1)
+    os.symlink(out, tmp_path / "outl")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with output_lock(out, command):  # a run writing to `out` right now
+        code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "outl", "-q")
+    assert code == 3, err
+    assert len(err) == 1 and "outl is a symbolic link" in err[0], err
+    assert (tmp_path / "outl").is_symlink()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    code, err = crmclean(command, data, "--rules", rules, "--out", tmp_path / "outl", "-q")
+    assert code == 3 and (tmp_path / "outl").is_symlink(), err
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("out_name", ["o*", "[o]ther", "o?her"])
+def test_glob_characters_in_out_never_touch_another_jobs_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out_name: str
+) -> None:
+    """`--out 'o*'` must not clear `.other.tmp-1234abcd` (another job's temp) nor rename
+    `.other.old-5678abcd` (review finding 6); its own leftovers are still cleared."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path / "case")
+    others = [tmp_path / ".other.tmp-1234abcd", tmp_path / ".other.old-5678abcd"]
+    for folder in others:
+        folder.mkdir()
+        (folder / "golden.parquet").write_text("another job's\n")
+    own = tmp_path / f".{out_name}.tmp-0badf00d"
+    own.mkdir()
+    code, err = crmclean("validate", data, "--rules", rules, "--out", out_name, "-q")
+    assert code in (0, 1), err
+    for folder in others:
+        assert (folder / "golden.parquet").read_text() == "another job's\n"
+    assert not own.exists()
+    assert (tmp_path / out_name / "validate.json").is_file()
+    # a run into that folder reads it back as the previous run (no glob in any read either)
+    for _ in range(2):
+        code, err = crmclean("run", data, "-r", rules, "--out", out_name, "--previous", out_name)
+        assert code in (0, 1), err
+
+
+def test_out_under_a_file_says_the_file_is_not_a_folder(tmp_path: Path) -> None:
+    """`--out /dev/full/x` (or `--out notes.txt/x`): the problem is a file where a folder
+    goes, not "File exists" (review finding 12)."""
+    data, rules = write_case(tmp_path)
+    (tmp_path / "notes.txt").write_text("x\n")
+    code, err = crmclean("validate", data, "--rules", rules, "--out", tmp_path / "notes.txt" / "x")
+    assert code == 3, err
+    assert len(err) == 1 and f"{tmp_path / 'notes.txt'} is not a folder" in err[0], err
+    assert "File exists" not in err[0]

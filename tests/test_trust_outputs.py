@@ -4,7 +4,11 @@ refused (exit 3), however the paths are spelled (issue 9, item 1)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +19,7 @@ from crmclean.io.writers import MARKER
 from run_fixtures import write_case
 
 runner = CliRunner()
+CLI = shutil.which("crmclean", path=str(Path(sys.executable).parent)) or "crmclean"
 COMMANDS = ["run", "validate", "clean", "dedupe"]
 
 
@@ -156,3 +161,86 @@ def test_previous_equal_to_out_by_another_spelling_stays_allowed(
     assert code == 0, err
     code, err = crmclean("run", data, "-r", rules, "--out", "out/sub", "--previous", "out", "-q")
     assert code == 3 and "nested" in err[0], err
+
+
+@pytest.mark.parametrize(
+    "target", ["the_input", "the_rule_file", "the_decisions_file", "previous_manifest", "in_out"]
+)
+def test_log_json_never_writes_into_what_the_run_reads_or_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    """`--log-json` naming the input, the rule file, the decisions file or a file of --previous
+    or --out: exit 3 before a byte is appended (issue 9 review, finding 1)."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path / "case")
+    (tmp_path / "case" / "decisions.csv").write_text(
+        "record_id_l,record_id_r,decision,steward,decided_at\n"
+    )
+    assert crmclean("run", data, "-r", rules, "--out", "pv", "-q")[0] == 0
+    log = {
+        "the_input": data,
+        "the_rule_file": rules,
+        "the_decisions_file": tmp_path / "case" / "decisions.csv",
+        "previous_manifest": tmp_path / "pv" / "manifest.json",
+        "in_out": tmp_path / "o" / "run.jsonl",
+    }[target]
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / MARKER).write_text("written by crmclean run\n")
+    (tmp_path / "o" / "run.jsonl").write_text("")
+    watched = [tmp_path / "case", tmp_path / "pv", tmp_path / "o"]
+    before = [fingerprint(folder) for folder in watched]
+    code, err = crmclean(
+        "run", data, "-r", rules, "--out", "o", "--previous", "pv", "--log-json", log, "-q"
+    )
+    assert code == 3, err
+    assert len(err) == 1 and ("--log-json" in err[0] or log.name in err[0]), err
+    assert [fingerprint(folder) for folder in watched] == before
+
+
+def test_log_json_refuses_a_file_that_is_not_a_crmclean_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of something else (here a poetry.lock) is never appended to; a log is."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path / "case")
+    other = tmp_path / "notes.txt"
+    other.write_text("my notes\n")
+    code, err = crmclean("run", data, "-r", rules, "--out", "o", "--log-json", other, "-q")
+    assert code == 3 and len(err) == 1 and "notes.txt" in err[0], err
+    assert other.read_text() == "my notes\n"
+    log = tmp_path / "run.jsonl"
+    for _ in range(2):  # the second night appends to the first night's log
+        code, err = crmclean("run", data, "-r", rules, "--out", "o", "--log-json", log, "-q")
+        assert code == 0, err
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert events.count("run_started") == 2 and events[-1] == "run_finished"
+
+
+def test_log_json_on_a_fifo_or_device_is_refused_at_once(tmp_path: Path) -> None:
+    """A FIFO would block the open for append; /dev/zero is no log: exit 3, no hang."""
+    data, rules = write_case(tmp_path / "case")
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    for target in (fifo, Path("/dev/zero")):
+        proc = subprocess.run(
+            [CLI, "run", data, "-r", rules, "--out", tmp_path / "o", "--log-json", target, "-q"],
+            check=False, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 3, proc.stderr
+        assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_log_json_dash_writes_the_log_to_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--log-json -` is standard output (documented), never a file named `-`."""
+    monkeypatch.chdir(tmp_path)
+    data, rules = write_case(tmp_path / "case")
+    result = runner.invoke(
+        app, ["run", str(data), "-r", str(rules), "--out", "o", "--log-json", "-", "-q"]
+    )
+    assert result.exit_code == 0, result.stderr
+    events = [json.loads(line)["event"] for line in result.stdout.splitlines()]
+    assert events[0] == "run_started" and events[-1] == "run_finished"
+    assert not (tmp_path / "-").exists()

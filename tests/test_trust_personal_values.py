@@ -229,3 +229,39 @@ def test_env_values_reach_no_output_and_not_the_digest(
     digest = load_rules(rules).digest
     monkeypatch.setenv("CRM_OWNER_TOKEN", "another value")
     assert load_rules(rules).digest == digest  # the digest does not encode the secret
+
+
+@pytest.mark.parametrize("command", ["run", "dedupe"])
+def test_a_repeated_personal_record_id_is_masked_in_messages_and_the_log(
+    tmp_path: Path, command: str
+) -> None:
+    """`customer_id: {pii: true}` repeating SECRETID77: exit 3 naming the problem, but the id
+    is masked on stderr and in --log-json unless --show-values (review finding 9)."""
+    from run_fixtures import write_case
+
+    data, rules = write_case(tmp_path)
+    rules.write_text(
+        rules.read_text().replace("  customer_id:\n    required: true\n",
+                                  "  customer_id:\n    required: true\n    pii: true\n"),
+        encoding="utf-8",
+    )  # fmt: skip
+    frame = pl.read_csv(data, infer_schema=False)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) < 2)
+        .then(pl.lit("SECRETID77"))
+        .otherwise(pl.col("customer_id"))
+        .alias("customer_id")
+    )
+    frame.write_csv(data)
+    log = tmp_path / "log.jsonl"
+    args = [command, str(data), "--rules", str(rules), "--out", str(tmp_path / "o")]
+    if command == "run":
+        args += ["--log-json", str(log)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 3, result.stderr
+    assert "record ids are not unique" in result.stderr
+    assert "SECRETID77" not in result.stderr
+    if command == "run":
+        assert "not unique" in log.read_text() and "SECRETID77" not in log.read_text()
+        shown = runner.invoke(app, [*args, "--show-values"])
+        assert shown.exit_code == 3 and "SECRETID77" in shown.stderr, shown.stderr

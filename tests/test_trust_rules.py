@@ -495,3 +495,22 @@ def test_quoting_tricks_stay_inside_their_quotes(
             assert result.exit_code in (0, 1, 2), result.output  # type: ignore[attr-defined]
             assert "from-the-network" not in result.output  # type: ignore[attr-defined]
     assert log.read_text() == ""
+
+
+@pytest.mark.parametrize(
+    "check_yaml",
+    [
+        "{type: pattern, column: a, pattern: '(?<=x)y'}",
+        "{type: expression, expr: \"a ~ '(?<=x)y'\"}",
+    ],
+    ids=["pattern", "expression"],
+)
+def test_a_regex_the_engine_refuses_says_why(tmp_path: Path, check_yaml: str) -> None:
+    """The engine's multi-line parse error keeps its `error:` line, not just `regex parse
+    error:` (review finding 12)."""
+    rules = write(tmp_path / "rx.yaml", f"version: 1\nchecks: [{check_yaml}]\n")
+    result = check(rules)
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    err = stderr(result)
+    assert "look-around" in err and "not supported" in err, err
+    assert not err.rstrip().endswith("regex parse error:"), err

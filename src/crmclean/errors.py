@@ -84,6 +84,20 @@ class InputError(CrmcleanError):
         return InputError(f"{name}: {self.message}", self.hint)
 
 
+class RepeatedIds(InputError):
+    """The record id column repeats values; `examples` are kept apart so a caller that knows
+    the id column is personal can mask them before the message is shown or logged."""
+
+    def __init__(self, count: int, examples: list[str], hint: str | None = None) -> None:
+        self.count = count
+        self.examples = examples
+        shown = ", ".join(repr(v) for v in examples)
+        super().__init__(f"record ids are not unique: {count:,} ids repeat (e.g. {shown})", hint)
+
+    def with_examples(self, examples: list[str]) -> RepeatedIds:
+        return RepeatedIds(self.count, examples, self.hint)
+
+
 class OutputError(CrmcleanError):
     """An output could not be written (exit 3)."""
 

@@ -23,7 +23,7 @@ from typer.exceptions import TyperException
 from crmclean import __version__
 from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
-from crmclean.io.interrupts import interrupt
+from crmclean.io import interrupts
 
 _state = {"debug": False}
 
@@ -95,15 +95,24 @@ def interrupts_raised() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    interrupts.reset()
     previous = {
-        signal.SIGINT: signal.signal(signal.SIGINT, interrupt),
-        signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt),
+        signal.SIGINT: signal.signal(signal.SIGINT, interrupts.interrupt),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, interrupts.interrupt),
     }
     try:
         yield
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        late = interrupts.late_signals()
+        if late:  # the outputs were complete and in place: the command's own exit code stands
+            name = "SIGTERM" if late[0] == signal.SIGTERM else "Ctrl-C"
+            stderr_console().print(
+                f"crmclean: note: {name} arrived after the outputs were published; they are "
+                "complete, and the exit code is the command's own",
+                markup=False,
+            )
 
 
 app = typer.Typer(

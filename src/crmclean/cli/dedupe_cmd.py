@@ -14,6 +14,7 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.input_errors import told
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, TableOrJson, TableOrJsonOpt
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
@@ -131,7 +132,7 @@ def dedupe_command(
     try:
         result = prepared.plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
-        raise exc.about(input_path) from None
+        raise told(exc, loaded, input_path, show_values=False) from None
     # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}
     document = loaded.scrub(summary(result, loaded, spec).to_dict())
     protect = [input_path, *rule_file_inputs(loaded), model, decisions_path]

@@ -44,7 +44,7 @@ def _present(path: Path) -> None:
 def _parquet(path: Path) -> pl.DataFrame:
     _present(path)
     try:
-        return pl.read_parquet(path)
+        return pl.read_parquet(path, glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{path}: not a readable parquet file ({exc})") from None
 

@@ -111,7 +111,7 @@ def _loaded_rules(out: Path, rules: Path | None, manifest: RunManifest) -> Loade
 def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     try:
         require_regular_file(out / "review.parquet", "review queue")
-        queue = pl.read_parquet(out / "review.parquet")
+        queue = pl.read_parquet(out / "review.parquet", glob=False)
         manifest = read_summary(out, RunManifest)
     except (InputError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
         reason = exc.message if isinstance(exc, InputError) else exc
@@ -274,8 +274,8 @@ def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
     read = read_table(source)
     frame = read.frame
     missing = [c for c in [*PAIR, "decision"] if c not in frame.columns]
-    if missing:
-        raise InputError(
+    if missing:  # a usage problem of the file given (exit 2), like a bad decision
+        raise UsageError(
             f"{source}: lacks column(s) {', '.join(missing)}",
             "import the file `crmclean review --format csv` exported, with decisions filled in",
         )

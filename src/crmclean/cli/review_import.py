@@ -1,6 +1,6 @@
-"""What `review --import` refuses before a decision reaches the decisions file: a pair naming
-a record the run does not hold, or a record paired with itself. Either would stop the next
-`run`; here it is exit 2 with the line of the imported file."""
+"""What `review --import` refuses before a decision reaches the decisions file: an empty record
+id, a pair naming a record the run does not hold, or a record paired with itself. Each would
+stop the next `run`; here it is exit 2 with the line of the imported file."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def run_record_ids(out: Path) -> pl.Series:
         if not path.is_file():
             continue
         try:
-            ids.append(pl.read_parquet(path, columns=["record_id"]).get_column("record_id"))
+            ids.append(
+                pl.read_parquet(path, columns=["record_id"], glob=False).get_column("record_id")
+            )
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise InputError(f"{path}: not readable ({exc})") from None
     if not ids:
@@ -42,6 +44,11 @@ def refuse_pairs(
     left, right = pl.col(PAIR[0]), pl.col(PAIR[1])
     known_ids = known.implode()
     checks = [
+        (
+            left.is_null() | right.is_null() | (left == "") | (right == ""),
+            "a record id is empty (record_id_l {l!r}, record_id_r {r!r})",
+            "fill in both record ids as the export wrote them, or delete the row",
+        ),
         (left == right, "pairs record {l!r} with itself", "a decision needs two records"),
         (
             ~left.is_in(known_ids) | ~right.is_in(known_ids),

@@ -16,6 +16,7 @@ import typer
 from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.dedupe_cmd import summary as dedupe_summary
+from crmclean.cli.input_errors import told
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
@@ -91,13 +92,15 @@ def run(
     2 usage or rule file, 3 unreadable input or output (or --out is locked).
     """
     started_at = datetime.now(UTC)
-    log = JsonLog(log_json)
+    # the log is opened once nothing this run reads or writes can be it (crmclean.io.json_log)
+    log = JsonLog(log_json, reads=[input_path, rules], folders=[out, previous])
     console = stderr_console()
     try:
         log.event("run_started", input=str(input_path), rules=str(rules), out=str(out))
         loaded = load_rules(rules)
         # refuse an --out holding anything this run reads, before any work (and again at write)
         guard_output(out, [input_path, *rule_file_inputs(loaded), log_json], previous)
+        log.open(reads=rule_file_inputs(loaded))
         with output_lock(out) as lock:
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
@@ -167,7 +170,7 @@ def _run_locked(
                 read.frame, options, on_step=lambda name: _step(progress, log, name)
             )
         except InputError as exc:  # e.g. repeated record ids: name the file they are in
-            raise exc.about(input_path) from None
+            raise told(exc, loaded, input_path, show_values) from None
         timings.update(result.timings)
         code = result.validation.exit_code(fail_on.value)
 

@@ -3,13 +3,10 @@ killed runs; the rule-file fit check; and the structured JSON log for cron."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import polars as pl
 
@@ -18,49 +15,15 @@ from crmclean.config.models import RuleFile
 from crmclean.core.golden_ids import IdState
 from crmclean.core.matching import MatchModel, ModelMismatch, model_from_dict
 from crmclean.core.pipeline import PreviousRun
-from crmclean.errors import InputError, OutputError
+from crmclean.errors import InputError
 from crmclean.io.decisions_file import read_decisions_file
+from crmclean.io.json_log import JsonLog
 from crmclean.io.output_guard import resolved
 from crmclean.io.regular_file import is_present, read_text
 from crmclean.io.run_folder import holds_run, read_run_folder
 
 RECORD_ID = "record_id"
-
-
-class JsonLog:
-    """One JSON object per line (ts, level, event, fields), appended and flushed as it happens."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._handle: IO[str] | None = None
-        self._path = path
-        if path is not None:
-            try:
-                self._handle = path.open("a", encoding="utf-8")
-            except OSError as exc:
-                raise OutputError(f"{path}: cannot open the log: {exc.strerror}") from None
-
-    def event(self, event: str, level: str = "info", **fields: Any) -> None:
-        if self._handle is None:
-            return
-        record = {
-            "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "level": level,
-            "event": event,
-            "pid": os.getpid(),
-            **fields,
-        }
-        try:
-            self._handle.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
-            self._handle.flush()
-        except OSError as exc:  # disk full: say which file, and stop logging
-            self.close()
-            raise OutputError(f"{self._path}: cannot write the log: {exc.strerror}") from None
-
-    def close(self) -> None:
-        if self._handle is not None:
-            handle, self._handle = self._handle, None
-            with contextlib.suppress(OSError):
-                handle.close()
+__all__ = ["JsonLog", "Previous", "read_decisions", "read_previous"]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from crmclean.errors import OutputError
+
 RECORD_ID = "record_id"
 ID_PREFIX = "G"
 ID_DIGITS = 10
@@ -124,10 +126,17 @@ def assign_golden_ids(
         .agg(pl.col("__ckey").first())
         .join(survivors, on="cluster_id", how="anti")
         .sort("__ckey", "cluster_id")
-        .with_row_index("__i", offset=mark + 1)
+        # Int64 serials: a row index (UInt32) would overflow for marks above 4,294,967,295
+        .with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + (mark + 1)).alias("__i"))
         .select("cluster_id", _format(pl.col("__i"), prefix).alias("golden_id"))
     )
     new_mark = mark + fresh.height
+    if new_mark > MAX_SERIAL:  # ids have ID_DIGITS digits: never wrap round or grow a digit
+        raise OutputError(
+            f"golden ids exhausted: {fresh.height:,} new golden records would take the "
+            f"high-water mark from {mark} past {MAX_SERIAL}",
+            "start a new id prefix in a new --out folder",
+        )
     ids = pl.concat([survivors, fresh])
     members = cl.join(ids, on="cluster_id", how="left").select(RECORD_ID, "cluster_id", "golden_id")
 

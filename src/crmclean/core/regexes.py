@@ -81,7 +81,9 @@ def regex_problems(rules: RuleFile) -> list[SetupProblem]:
                     SetupProblem(
                         (*rule.path, key),
                         f"regex {pattern!r} is refused by the engine: {reason}",
-                        "simplify it: fewer or smaller repetitions of classes such as \\w",
+                        "simplify it: fewer or smaller repetitions of classes such as \\w"
+                        if "size limit" in reason
+                        else "write it in Rust regex syntax: no look-around, no backreferences",
                     )
                 )
     return problems

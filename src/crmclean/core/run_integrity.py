@@ -18,9 +18,10 @@ def _count(frame: pl.DataFrame, expr: pl.Expr) -> int:
     return int(frame.select(expr.sum()).item() or 0)
 
 
-def _id_problems(ids: pl.Series, state: IdState, where: str) -> list[str]:
+def id_problems(ids: pl.Series, state: IdState, where: str) -> list[str]:
     frame = ids.to_frame("golden_id")
-    pattern = rf"^{state.prefix}\d{{{ID_DIGITS}}}$"
+    # [0-9], not \d: polars' \d is Unicode-aware and would pass full-width digits (G０...)
+    pattern = rf"^{state.prefix}[0-9]{{{ID_DIGITS}}}$"
     problems = []
     nulls = _count(frame, pl.col("golden_id").is_null())
     if nulls:
@@ -80,8 +81,8 @@ def run_problems(
     repeated = crosswalk.height - null_records - crosswalk[RECORD_ID].drop_nulls().n_unique()
     if repeated:
         problems.append(f"crosswalk.parquet lists {repeated:,} record(s) more than once")
-    problems += _id_problems(crosswalk["golden_id"], state, "crosswalk.parquet")
-    problems += _id_problems(golden_ids, state, "golden.parquet")
+    problems += id_problems(crosswalk["golden_id"], state, "crosswalk.parquet")
+    problems += id_problems(golden_ids, state, "golden.parquet")
     if golden_ids.is_duplicated().any():
         problems.append("golden.parquet repeats a golden_id")
     in_crosswalk = crosswalk["golden_id"].drop_nulls().unique()

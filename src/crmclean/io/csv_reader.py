@@ -143,6 +143,7 @@ def _polars_read(src: CsvSource) -> pl.DataFrame:
         raise_if_empty=False,
         encoding="utf8",
         eol_char=src.eol,
+        glob=False,  # an input named `[a].csv` is that file, not a pattern
     )
     frame.columns = src.names
     return frame
@@ -217,6 +218,7 @@ def _counts_by_line(
             quote_char=None,
             infer_schema=False,
             new_columns=["line"],
+            glob=False,
             empty_string_is_null=False,
             eol_char=src.eol,
         )

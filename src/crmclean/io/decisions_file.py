@@ -21,7 +21,7 @@ def read_decisions_file(path: Path) -> pl.DataFrame:
         return decisions_.empty()
     checked_named_file(path, DECISIONS_FILE)  # a .csv of bounded size, even behind a link
     try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8", glob=False)
     except OSError as exc:
         raise InputError(f"{path}: cannot read the decisions file: {exc.strerror or exc}") from None
     except pl.exceptions.PolarsError as exc:

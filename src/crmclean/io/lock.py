@@ -1,8 +1,9 @@
 """One run per output folder: an exclusive lock file beside `--out`.
 
 The lock is an OS lock on `<out>.lock` (`flock` on POSIX, `msvcrt.locking` on Windows), so the
-kernel releases it when the holder dies, even by SIGKILL; a file left behind by a dead run is
-taken over. The file names the holder for the message a second run prints.
+kernel releases it when the holder dies, even by SIGKILL. A file left behind by a dead run is
+taken over only if it is empty or holds a holder record (pid, host, started); any other
+file at `<out>.lock` (a `poetry.lock` beside `--out poetry`) is refused, never emptied.
 
 The lock file is created with O_EXCL and opened with O_NOFOLLOW: a symlink (or a hard link, a
 FIFO, anything but a plain file of our own) at `<out>.lock` is refused, so a root cron job can
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from crmclean.errors import OutputError
 from crmclean.io.interrupts import signals_deferred
+from crmclean.io.output_guard import real_out
 
 
 class OutputLocked(OutputError):
@@ -149,8 +151,36 @@ def _acquire(path: Path, out: Path) -> int:
         except FileNotFoundError:
             same = False
         if same:
+            _refuse_foreign(fd, path)
             return fd
         os.close(fd)
+
+
+_HOLDER_KEYS = {"pid", "host", "started"}  # `command` came later: older holders lack it
+
+
+def _refuse_foreign(fd: int, path: Path) -> None:
+    """Take over only a lock file crmclean wrote: empty (a run killed between creating and
+    writing it) or a holder record; any other file at `<out>.lock` is someone's, never emptied."""
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        raw = os.read(fd, 4097)
+    except OSError:
+        raw = b"?"
+    if not raw:
+        return
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        data = None
+    if isinstance(data, dict) and data.keys() >= _HOLDER_KEYS:
+        return
+    os.close(fd)
+    raise OutputError(
+        f"{path}: is a file crmclean did not write, where the lock of this --out goes; "
+        "refusing to replace it",
+        "move that file away or choose another --out",
+    )
 
 
 def _release(fd: int, path: Path) -> None:
@@ -172,11 +202,13 @@ def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
     The lock file is removed whenever the block ends, by an error, Ctrl-C or SIGTERM (the CLI
     turns SIGTERM into an exception); only SIGKILL leaves it, to be taken over next time.
     """
-    path = lock_path(out)
+    path = lock_path(real_out(out))  # one lock however --out is spelled
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+        raise OutputError(
+            f"{out}: cannot create the output folder: {_blocked_by(path.parent) or exc.strerror}"
+        ) from None
     fd = -1
     try:
         # a signal arriving while the file is made waits until `finally` will remove it
@@ -188,6 +220,14 @@ def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
     finally:
         if fd >= 0:
             _release(fd, path)
+
+
+def _blocked_by(folder: Path) -> str | None:
+    """`/dev/full/x`: mkdir says "File exists"; the real problem is a file where a folder goes."""
+    for ancestor in (folder, *folder.parents):
+        if ancestor.exists():
+            return None if ancestor.is_dir() else f"{ancestor} is not a folder"
+    return None
 
 
 def _write_holder(fd: int, path: Path, command: str) -> None:

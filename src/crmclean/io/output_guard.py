@@ -19,6 +19,22 @@ def resolved(path: Path | str) -> Path:
     return Path(os.path.abspath(Path(path).expanduser())).resolve(strict=False)
 
 
+def real_out(out: Path | str) -> Path:
+    """The folder a command publishes to and locks: `out` resolved (`..`, symlinked parents).
+
+    A symbolic link as `--out` itself is refused (exit 3): publishing would either replace the
+    link with a folder or write where it points under a second lock name, and two runs through
+    two spellings must never both believe they hold the folder.
+    """
+    if Path(out).is_symlink():
+        raise OutputError(
+            f"--out {out} is a symbolic link (to {resolved(out)}); crmclean publishes a folder "
+            "by replacing it and will not replace or write through a link",
+            "pass the folder it points to as --out",
+        )
+    return resolved(out)
+
+
 def _inside(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 

@@ -120,10 +120,24 @@ def check_required_columns(path: Path, columns: Sequence[str], needed: Sequence[
     )
 
 
+def _has_bytes(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return bool(handle.read(1))
+    except OSError:
+        return False
+
+
 def _check_file(path: Path) -> int:
     """A readable regular file with data: FIFOs, devices and stdin are refused before any open."""
     size = require_regular_file(path).st_size
     if size == 0:
+        if _has_bytes(path):  # /proc and /sys files report 0 bytes and still read as text
+            raise InputError(
+                f"{path}: reports 0 bytes but has content (a /proc or /sys file?), not a data "
+                "file crmclean reads",
+                "copy it to a regular file first if you really mean to read it",
+            )
         raise InputError(f"{path}: is empty (0 bytes)", "export the data again")
     return size
 
@@ -142,7 +156,7 @@ def _read_other(path: Path, fmt: str) -> tuple[pl.DataFrame, Locate]:
     """Parquet, NDJSON, JSON and Excel; every column turned into String."""
     try:
         if fmt == "parquet":
-            frame = pl.read_parquet(path)
+            frame = pl.read_parquet(path, glob=False)
         elif fmt == "ndjson":
             frame = pl.read_ndjson(path, infer_schema_length=None)
         elif fmt == "json":

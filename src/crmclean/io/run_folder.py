@@ -8,6 +8,7 @@ read from it and the next run stops with exit 3 naming what is wrong. Golden ids
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.core.golden_ids import RECORD_ID, IdState
-from crmclean.core.run_integrity import run_problems
+from crmclean.core.run_integrity import id_problems, run_problems
 from crmclean.errors import InputError
 from crmclean.io.regular_file import is_present
 
@@ -30,6 +31,14 @@ RUN_ARTEFACTS = (
     "changes-since-previous.parquet",
 )
 REQUIRED = (MANIFEST, "crosswalk.parquet", "golden.parquet")
+# Written into every output folder, naming the command (crmclean.io.writers).
+MARKER = ".crmclean-output"
+# Tables that name golden ids besides crosswalk and golden: every id there was handed out too.
+OTHER_ID_TABLES = {
+    "lineage.parquet": ("golden_id",),
+    "review.parquet": ("golden_id_l", "golden_id_r"),
+    "changes-since-previous.parquet": ("golden_id", "related_golden_id"),
+}
 _HINT = (
     "restore the folder from a backup; golden ids must never be handed out twice, so "
     "crmclean will not guess them (a new, empty --out starts ids afresh)"
@@ -46,8 +55,39 @@ class RunFolder:
 
 
 def holds_run(folder: Path) -> bool:
-    """True when `folder` holds anything `crmclean run` writes."""
-    return any((folder / name).exists() or (folder / name).is_symlink() for name in RUN_ARTEFACTS)
+    """True when `folder` holds anything `crmclean run` writes: one of its files, its marker
+    ("written by crmclean run"), or a review queue that names golden ids."""
+    if any((folder / name).exists() or (folder / name).is_symlink() for name in RUN_ARTEFACTS):
+        return True
+    marker = folder / MARKER
+    if _regular(marker):
+        try:
+            with marker.open("rb") as handle:
+                if handle.read(200).strip() == b"written by crmclean run":
+                    return True
+        except OSError:
+            return True  # unreadable: assume the worst, the run stops naming the folder
+    review = folder / "review.parquet"
+    if _regular(review):
+        try:
+            return "golden_id_l" in parquet_schema(review)
+        except (OSError, pl.exceptions.PolarsError):
+            return False
+    return False
+
+
+def parquet_schema(path: Path) -> pl.Schema:
+    """The schema of a parquet file, read through an open handle: polars would take a path
+    with `[`, `*` or `?` in it (an --out named `[o]ther`) for a glob pattern."""
+    with path.open("rb") as handle:
+        return pl.Schema(pl.read_parquet_schema(handle))
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def read_run_folder(folder: Path) -> RunFolder:
@@ -61,8 +101,10 @@ def read_run_folder(folder: Path) -> RunFolder:
     if isinstance(state, str):
         raise _broken(folder, state)
     try:
-        crosswalk = pl.read_parquet(folder / "crosswalk.parquet", columns=[RECORD_ID, "golden_id"])
-        golden = pl.read_parquet(folder / "golden.parquet")
+        crosswalk = pl.read_parquet(
+            folder / "crosswalk.parquet", columns=[RECORD_ID, "golden_id"], glob=False
+        )
+        golden = pl.read_parquet(folder / "golden.parquet", glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise _broken(folder, f"a table is not readable ({reason})") from None
@@ -76,9 +118,29 @@ def read_run_folder(folder: Path) -> RunFolder:
         state,
         rows if isinstance(rows, dict) else {},
     )
+    problems += _other_id_problems(folder, state)
     if problems:
         raise _broken(folder, "; ".join(problems))
     return RunFolder(folder, manifest, crosswalk, golden, state)
+
+
+def _other_id_problems(folder: Path, state: IdState) -> list[str]:
+    """Ids in lineage, review and changes must be well formed and under the mark as well."""
+    problems: list[str] = []
+    for name, columns in OTHER_ID_TABLES.items():
+        path = folder / name
+        if not is_present(path, name):
+            continue
+        try:
+            present = [c for c in columns if c in parquet_schema(path)]
+            frame = pl.read_parquet(path, columns=present, glob=False)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise _broken(folder, f"{name} is not readable ({reason})") from None
+        ids = pl.concat([frame[c].cast(pl.String) for c in present]) if present else None
+        if ids is not None:
+            problems += id_problems(ids.drop_nulls(), state, name)
+    return problems
 
 
 def _manifest(folder: Path) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import polars as pl
 
 from crmclean.core.masking import MaskKind, kind_for, personal_columns
 from crmclean.errors import ConfigError, CrmcleanError, InputError, OutputError
+from crmclean.io.run_folder import parquet_schema
 
 # Files the report itself writes; never read back as inputs.
 REPORT_FILES = frozenset({"report.json", "report.html"})
@@ -71,7 +72,7 @@ def load_run_outputs(folder: Path) -> RunOutputs:
             summaries[path.stem] = _read_json(path)
         elif path.suffix == ".parquet":
             try:
-                schemas[path.stem] = pl.Schema(pl.read_parquet_schema(path))
+                schemas[path.stem] = parquet_schema(path)
             except (OSError, pl.exceptions.PolarsError) as exc:
                 raise InputError(f"{path}: not a readable parquet file ({exc})") from None
             missing = [c for c in NEEDED_COLUMNS.get(path.stem, ()) if c not in schemas[path.stem]]
@@ -80,7 +81,7 @@ def load_run_outputs(folder: Path) -> RunOutputs:
                     f"{path}: lacks the column(s) {', '.join(missing)}",
                     "was it written by this version of crmclean?",
                 )
-            tables[path.stem] = pl.scan_parquet(path)
+            tables[path.stem] = pl.scan_parquet(path, glob=False)
     if not summaries and not tables:
         raise InputError(
             f"{folder}: holds no run outputs (no *.json or *.parquet)",

@@ -28,13 +28,16 @@ import polars as pl
 
 from crmclean.core.spreadsheet import is_e164, neutralise, neutralise_text
 from crmclean.errors import OutputError
-from crmclean.io.interrupts import signals_deferred
+from crmclean.io.interrupts import outputs_published, signals_deferred
 from crmclean.io.lock import output_lock
-from crmclean.io.output_guard import guard_output
+from crmclean.io.output_guard import guard_output, real_out
+
+# MARKER: written into every output folder; an existing folder is only replaced if crmclean
+# made it (it says which command wrote it, so a run's folder is known even if files are lost)
+from crmclean.io.run_folder import MARKER as RUN_FOLDER_MARKER
 from crmclean.io.run_folder import holds_run
 
-# Written into every output folder: an existing folder is only replaced if crmclean made it.
-MARKER = ".crmclean-output"
+MARKER = RUN_FOLDER_MARKER
 
 
 @contextmanager
@@ -53,7 +56,7 @@ def atomic_output_dir(
     already holds it (`locked`); leftovers of killed runs are cleared under it.
     """
     guard_output(out, protect, previous)
-    out = Path(out).absolute()
+    out = real_out(out)
     with nullcontext() if locked else output_lock(out, command):
         if not locked:
             remove_leftovers(out)
@@ -70,11 +73,15 @@ def atomic_output_dir(
             marker = tmp / MARKER
             _write(lambda: marker.write_text(f"written by crmclean {command}\n"), marker)
             yield tmp
+        except OutputError as exc:  # name the file as it would have been published, not tmp
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(exc.message.replace(str(tmp), str(out)), exc.hint) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         with signals_deferred():
             _swap_into_place(tmp, out)
+            outputs_published()  # a signal from now on cannot undo the swap: exit with our code
 
 
 def _check_target(out: Path, command: str) -> None:
@@ -99,17 +106,31 @@ def remove_leftovers(out: Path) -> None:
     A `.old-*` folder is the previous run's outputs only when `out` itself is missing (a run
     killed between the two renames of the swap): it is put back instead of deleted.
     """
-    out = Path(out).absolute()
+    out = real_out(out)
     parent = out.parent
     if not parent.is_dir():
         return
-    for path in sorted(parent.glob(f".{out.name}.old-*")):
+    for path in _beside(parent, f".{out.name}.old-"):
         if not out.exists():
             path.rename(out)
         else:
             shutil.rmtree(path, ignore_errors=True)
-    for path in parent.glob(f".{out.name}.tmp-*"):
+    for path in _beside(parent, f".{out.name}.tmp-"):
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _beside(parent: Path, prefix: str) -> list[Path]:
+    """Entries named `prefix` + 8 hex digits: compared as text, never as a glob pattern (an
+    --out named `o*` or `[a]` must not match another job's folders)."""
+    return [
+        parent / name
+        for name in sorted(os.listdir(parent))
+        if name.startswith(prefix) and _is_hex8(name[len(prefix) :])
+    ]
+
+
+def _is_hex8(text: str) -> bool:
+    return len(text) == 8 and all(ch in "0123456789abcdef" for ch in text)
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:

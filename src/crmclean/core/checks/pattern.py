@@ -47,6 +47,10 @@ def compile_error(pattern: str) -> str | None:
     try:
         pl.Series([""], dtype=pl.String).str.contains(pattern)
     except Exception as exc:  # the engine wraps its refusal in a ComputeError
+        # a parse error spans lines (pattern, caret, `error: why`): keep the line saying why
+        why = [line.strip() for line in str(exc).splitlines() if line.strip().startswith("error:")]
+        if why:
+            return why[0].removeprefix("error: ")
         return engine_reason(exc).removeprefix("regex error: ")
     return None
 

@@ -20,7 +20,7 @@ from crmclean.core.matching.recall import estimate_recall
 from crmclean.core.matching.scoring import MatchModel, score, train
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.problems import RuleSetupError, SetupProblem, YamlPath
-from crmclean.errors import InputError
+from crmclean.errors import InputError, RepeatedIds
 
 __all__ = [
     "BlockingTooLarge",
@@ -86,9 +86,9 @@ def _prepare(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     ids = prepared.get_column(RECORD_ID)
     repeated = ids.filter(ids.is_duplicated()).unique().sort()
     if repeated.len():
-        examples = ", ".join(repr(v) for v in repeated.head(3).to_list())
-        raise InputError(
-            f"record ids are not unique: {repeated.len():,} ids repeat (e.g. {examples})",
+        raise RepeatedIds(
+            repeated.len(),
+            [str(v) for v in repeated.head(3).to_list()],
             hint="matching needs one record per id: fix the id column, or name a unique "
             "column as dataset.id_column (the row number is used when none is named)",
         )

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ValidationError
 
-from crmclean.config.env_values import scrub, scrub_frame
+from crmclean.config.env_values import remember, scrub, scrub_frame
 from crmclean.config.models import RuleFile
 from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
 from crmclean.core.registry import did_you_mean_hint
@@ -38,7 +38,7 @@ class LoadedRules:
 
     def scrub_violations(self, violations: pl.DataFrame) -> pl.DataFrame:
         """Violations whose messages and rule ids carry no `${env.X}` value."""
-        return scrub_frame(violations, ["message", "rule_id"], self.env_values)
+        return scrub_frame(violations, None, self.env_values)
 
     def where(self, path: Path_) -> str:
         """`file:line:col` of a YAML path, for errors raised after loading (missing columns...)."""
@@ -57,6 +57,7 @@ def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> Loade
     path = Path(path)
     located = read_with_extends(path)
     env_values = substitute_vars(located, environ)
+    remember(env_values)  # kept out of everything the command prints from here on
     try:
         rules = RuleFile.model_validate(located.data)
     except ValidationError as exc:

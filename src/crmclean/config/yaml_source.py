@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from crmclean.config.env_values import ENV_PREFIX, readable
 from crmclean.errors import ConfigError, ConfigIssue, InputError
 from crmclean.io.named_files import RULE_FILE, NamedFileProblem, read_bounded_text, resolve_named
 
@@ -319,6 +320,19 @@ def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> 
     used: dict[str, str] = {}
 
     def lookup(kind: str, name: str, path: Path_) -> Any:
+        if kind == "env" and not readable(name):
+            file, line, col = located.where(path) or (located.files[-1], None, None)
+            issues.append(
+                ConfigIssue(
+                    file,
+                    line,
+                    col,
+                    format_path(path),
+                    f"${{env.{name}}}: a rule file may read only variables named {ENV_PREFIX}*",
+                    f"export {ENV_PREFIX}{name}=... and write ${{env.{ENV_PREFIX}{name}}}",
+                )
+            )
+            return None
         table = raw_vars if kind == "vars" else env
         if isinstance(table, dict) and name in table:
             if kind == "env":
@@ -346,6 +360,6 @@ def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> 
     if isinstance(raw_vars, dict):
         raw_vars = {k: sub(v, ("vars", k)) if k != "vars" else v for k, v in raw_vars.items()}
     located.data = sub(located.data, ())
-    if issues:
-        raise ConfigError(issues)
+    if issues:  # vars: is walked twice (as the table, then as part of the document)
+        raise ConfigError(list(dict.fromkeys(issues)))
     return used

@@ -1,0 +1,117 @@
+"""A rule file reaches only what it should, second round (attacker review of issue 9, items 5-7
+and 9's `${env.X}`): environment values, substituted size, SQL that grows text, quoted content,
+YAML scalars, decisions files. Each test fails on the main this round started from."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crmclean.cli.main import app
+
+runner = CliRunner()
+SECRET = "TopSecret42"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def stderr(result: object) -> str:
+    text: str = result.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in result.output  # type: ignore[attr-defined]
+    return text
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return write(tmp_path / "d.csv", "customer_id,email,country\n1,a@b.de,DE\n2,x@y.no,NO\n")
+
+
+def child(
+    args: list[str], limit_gib: int = 1, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """crmclean in a child process limited to `limit_gib` GiB of address space."""
+    code = (
+        "import resource, sys\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({limit_gib} << 30, {limit_gib} << 30))\n"
+        "from crmclean.cli.main import run\n"
+        "sys.argv = ['crmclean', *sys.argv[1:]]\n"
+        "run()\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+# 1. ${env.X}: only CRMCLEAN_* variables, and their values reach no output channel
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        'columns: {email: {checks: [{type: "${env.SECRETX}"}]}}',
+        'checks: [{type: expression, expr: "email = ${env.SECRETX}"}]',
+        'dataset: {id_column: "${env.SECRETX}"}',
+        'vars: {v: "${env.SECRETX}"}',
+    ],
+)
+def test_a_rule_file_reads_only_crmclean_variables(
+    rule: str, tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRETX", SECRET)
+    rules = write(tmp_path / "e.yaml", rule + "\n")
+    for args in (["validate", str(data), "-r", str(rules)], ["rules", "check", str(rules)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        err = stderr(result)
+        assert SECRET not in result.output
+        assert "e.yaml:1:" in err and "${env.SECRETX}" in err and "CRMCLEAN_" in err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_crmclean_env_values_reach_no_output_channel(
+    tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CRMCLEAN_SECRETX", SECRET)
+    env = "${env.CRMCLEAN_SECRETX}"
+    rules = write(
+        tmp_path / "e.yaml",
+        f'columns: {{email: {{checks: [{{type: pattern, pattern: "zzz", id: "rid{env}", '
+        f'message: "m{env}m", description: "d{env}d"}}]}}}}\n',
+    )
+    outputs = []
+    for fmt in ("table", "junit", "json"):
+        out = tmp_path / f"out-{fmt}"
+        result = runner.invoke(
+            app, ["validate", str(data), "-r", str(rules), "-f", fmt, "--out", str(out)]
+        )
+        assert result.exit_code == 1, result.output
+        outputs.append(result.output)
+        assert "rid${env.CRMCLEAN_SECRETX}" in result.output
+        for path in out.iterdir():
+            assert SECRET.encode() not in path.read_bytes(), path
+    assert all(SECRET not in text for text in outputs)
+    report = json.loads(outputs[2])
+    assert SECRET not in json.dumps(report)
+    # errors too: a value that ends up in a rule-file error is written as ${env.X}
+    bad = write(tmp_path / "bad.yaml", f'columns: {{email: {{checks: [{{type: "{env}"}}]}}}}\n')
+    result = runner.invoke(app, ["validate", str(data), "-r", str(bad)])
+    assert result.exit_code == 2
+    assert SECRET not in result.output and env in stderr(result)
+    missing = write(tmp_path / "m.yaml", f'dataset: {{id_column: "x{env}"}}\n')
+    result = runner.invoke(app, ["validate", str(data), "-r", str(missing)])
+    assert result.exit_code in (2, 3)
+    assert SECRET not in result.output and env in stderr(result)

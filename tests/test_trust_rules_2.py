@@ -115,3 +115,44 @@ def test_crmclean_env_values_reach_no_output_channel(
     result = runner.invoke(app, ["validate", str(data), "-r", str(missing)])
     assert result.exit_code in (2, 3)
     assert SECRET not in result.output and env in stderr(result)
+
+
+# 2. ${vars} "billion laughs": substituted text is capped per load
+
+
+def test_substituted_text_is_capped_fast_and_in_bounded_memory(tmp_path: Path) -> None:
+    """280 KB of vars that would expand to 2 GB (6 GB RSS and a MemoryError on the old main)."""
+    rules = write(
+        tmp_path / "lol.yaml",
+        f'vars:\n  a: "{"A" * 100_000}"\n  b: "{"${vars.a}" * 20_000}"\n',
+    )
+    started = time.perf_counter()
+    done = child(["rules", "check", str(rules)])
+    assert time.perf_counter() - started < 30
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "lol.yaml:3:3 vars.b: ${...} substitutions add more than 2 MiB of text" in done.stderr
+    listed = write(
+        tmp_path / "list.yaml",
+        "vars:\n  a: [" + ", ".join(["x"] * 1000) + "]\n"
+        "columns:\n"
+        + "".join(
+            f"  c{i}: {{checks: [{{type: allowed_values, values: '${{vars.a}}'}}]}}\n"
+            for i in range(3000)
+        ),
+    )
+    done = child(["rules", "check", str(listed)])
+    assert done.returncode == 2, done.stderr
+    assert "substitutions add more than 2 MiB" in done.stderr
+
+
+def test_ordinary_substitution_still_works(tmp_path: Path, data: Path) -> None:
+    rules = write(
+        tmp_path / "v.yaml",
+        "vars: {codes: [DE, NO], word: mail}\n"
+        "columns:\n  country: {checks: [{type: allowed_values, values: '${vars.codes}'}]}\n"
+        "  email: {checks: [{type: not_null, id: 'e_${vars.word}_${vars.word}'}]}\n",
+    )
+    result = runner.invoke(app, ["validate", str(data), "-r", str(rules), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert "e_mail_mail" in result.output

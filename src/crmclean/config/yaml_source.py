@@ -27,6 +27,7 @@ _BOOL = "tag:yaml.org,2002:bool"
 MAX_NODES = 100_000  # values in one rule file after aliases are expanded
 MAX_DEPTH = 64  # levels of nesting (a rule file needs about eight)
 MAX_FILES = 32  # rule files one load may read through extends:
+MAX_SUBSTITUTED = 2 * 2**20  # characters ${vars.X}/${env.X} may add to one load's document
 
 
 class RuleFileLoader(yaml.SafeLoader):
@@ -345,6 +346,16 @@ def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> 
         )
         return None
 
+    added = [0]  # characters (and values) substitution has added to the document so far
+
+    def grow(amount: int, path: Path_) -> None:
+        added[0] += amount
+        if added[0] > MAX_SUBSTITUTED:
+            file, line, col = located.where(path) or (located.files[-1], None, None)
+            problem = f"${{...}} substitutions add more than {MAX_SUBSTITUTED // 2**20} MiB of text"
+            hint = "a variable is used too often or is too long"
+            raise ConfigError([ConfigIssue(file, line, col, format_path(path), problem, hint)])
+
     def sub(value: Any, path: Path_) -> Any:
         if isinstance(value, dict):
             return {k: sub(v, (*path, k)) for k, v in value.items()}
@@ -353,8 +364,17 @@ def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> 
         if isinstance(value, str) and "${" in value:
             whole = _VAR.fullmatch(value)
             if whole:  # a whole-value reference keeps the variable's type
-                return lookup(whole.group(1), whole.group(2), path)
-            return _VAR.sub(lambda m: str(lookup(m.group(1), m.group(2), path)), value)
+                found = lookup(whole.group(1), whole.group(2), path)
+                grow(_size(found), path)
+                return found
+            pieces: list[str] = []
+            last = 0
+            for match in _VAR.finditer(value):  # sized before it is joined: no 6 GB string
+                text = as_text(lookup(match.group(1), match.group(2), path))
+                grow(len(text), path)
+                pieces += [value[last : match.start()], text]
+                last = match.end()
+            return "".join([*pieces, value[last:]])
         return value
 
     if isinstance(raw_vars, dict):
@@ -363,3 +383,26 @@ def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> 
     if issues:  # vars: is walked twice (as the table, then as part of the document)
         raise ConfigError(list(dict.fromkeys(issues)))
     return used
+
+
+def _size(value: Any) -> int:
+    """Characters and values a substituted value adds (a list or mapping counts all it holds)."""
+    stack, total = [value], 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+            total += len(item)
+        elif isinstance(item, list):
+            stack.extend(item)
+            total += 1
+        else:
+            total += len(item) if isinstance(item, str) else 1
+        if total > MAX_SUBSTITUTED:
+            break
+    return total
+
+
+def as_text(value: Any) -> str:
+    """A value as it is put into a longer text (`${vars.v}` of 1.10 is "1.10")."""
+    return str(value)

@@ -156,3 +156,41 @@ def test_ordinary_substitution_still_works(tmp_path: Path, data: Path) -> None:
     result = runner.invoke(app, ["validate", str(data), "-r", str(rules), "-f", "json"])
     assert result.exit_code == 0, result.output
     assert "e_mail_mail" in result.output
+
+
+# 3. SQL that grows text exponentially (replace with an empty search, nested replace)
+
+
+def nested_replace(search: str, levels: int = 7) -> str:
+    expr = "email"
+    for _ in range(levels):
+        expr = f"replace({expr}, '{search}', 'xxxxxxxxxxxxxxxxxxxx')"
+    return f"length({expr}) > 0"
+
+
+@pytest.mark.parametrize(
+    ("expr", "problem"),
+    [
+        (nested_replace(""), "replace() with an empty search text is not allowed"),
+        (nested_replace("x"), "nested replace() calls can make a text more than 64 times longer"),
+        ("replace(email, '', 'y') <> ''", "replace() with an empty search text is not allowed"),
+        ("replace(email, lower(''), 'y') <> ''", "replace()'s search must be a quoted text"),
+    ],
+)
+def test_sql_that_grows_text_is_refused_before_it_runs(
+    expr: str, problem: str, tmp_path: Path, data: Path
+) -> None:
+    """The old main passed `rules check` and died in `validate` with SIGABRT at 3.3 GB."""
+    rules = write(tmp_path / "g.yaml", f'checks: [{{type: expression, expr: "{expr}"}}]\n')
+    for args in (["rules", "check", str(rules)], ["validate", str(data), "-r", str(rules)]):
+        done = child(args)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1, done.stderr
+        assert "g.yaml:1:29 checks[0].expr: " + problem in done.stderr
+
+
+def test_ordinary_replace_still_works(tmp_path: Path, data: Path) -> None:
+    expr = "replace(replace(lower(email), '.', ''), '@', ' at ') <> 'ab' and replace(email, 'ß', 'ss') <> ''"
+    rules = write(tmp_path / "r.yaml", f'checks: [{{type: expression, expr: "{expr}"}}]\n')
+    result = runner.invoke(app, ["validate", str(data), "-r", str(rules)])
+    assert result.exit_code == 0, result.output

@@ -194,3 +194,58 @@ def test_ordinary_replace_still_works(tmp_path: Path, data: Path) -> None:
     rules = write(tmp_path / "r.yaml", f'checks: [{{type: expression, expr: "{expr}"}}]\n')
     result = runner.invoke(app, ["validate", str(data), "-r", str(rules)])
     assert result.exit_code == 0, result.output
+
+
+# 5a and 7. decisions files: quoted by line only; refused by kind (exit 2), never as "absent"
+
+
+def company_with_decisions(tmp_path: Path, decisions: str) -> Path:
+    repo = Path(__file__).resolve().parents[1]
+    text = (repo / "rules" / "company.yaml").read_text(encoding="utf-8")
+    lines = [
+        line.split("decisions:")[0] + f'decisions: "{decisions}"'
+        if "  decisions:" in line
+        else line
+        for line in text.splitlines()
+    ]
+    assert any("decisions:" in line for line in lines)
+    return write(tmp_path / "company.yaml", "\n".join(lines) + "\n")
+
+
+SAMPLE = str(Path(__file__).resolve().parents[1] / "sample_data" / "customers.csv")
+
+
+def test_a_malformed_decisions_file_is_named_by_line_only(tmp_path: Path) -> None:
+    write(
+        tmp_path / "d2.csv",
+        'record_id_l,record_id_r,decision\nC1,C2,merge,SECRET_DEC_Y,zz\n"SECRET_DEC_Z\n',
+    )
+    rules = company_with_decisions(tmp_path, "d2.csv")
+    for command in ("dedupe", "run"):
+        out = str(tmp_path / command)
+        result = runner.invoke(app, [command, SAMPLE, "-r", str(rules), "--out", out])
+        assert result.exit_code == 3, result.output
+        err = stderr(result)
+        assert "SECRET_DEC" not in result.output
+        assert len(err.strip().splitlines()) == 1, err
+        assert "d2.csv: not a readable decisions CSV (line 2: 5 fields, the header has 3)" in err
+
+
+@pytest.mark.parametrize(
+    ("decisions", "problem"),
+    [
+        ("/proc/self/environ", "/proc/self/environ is not a decisions file (.csv)"),
+        ("/etc/passwd", "/etc/passwd is not a decisions file (.csv)"),
+        ("http://127.0.0.1:9/decisions.csv", "matching.decisions: decisions file names a URL"),
+    ],
+)
+def test_a_decisions_file_of_the_wrong_kind_is_exit_2(
+    decisions: str, problem: str, tmp_path: Path
+) -> None:
+    rules = company_with_decisions(tmp_path, decisions)
+    for command in ("dedupe", "run"):
+        out = tmp_path / command
+        result = runner.invoke(app, [command, SAMPLE, "-r", str(rules), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert problem in stderr(result)
+        assert "root:" not in result.output and not out.exists()

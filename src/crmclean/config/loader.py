@@ -18,6 +18,7 @@ from crmclean.config.env_values import remember, scrub, scrub_frame
 from crmclean.config.models import RuleFile
 from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
 from crmclean.core.registry import did_you_mean_hint
+from crmclean.io.named_files import is_url
 from crmclean.errors import ConfigError, ConfigIssue
 
 
@@ -62,10 +63,22 @@ def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> Loade
         rules = RuleFile.model_validate(located.data)
     except ValidationError as exc:
         raise ConfigError(_issues(exc, located, path)) from None
+    _refuse_url_decisions(rules, located)
     # the digest pins the rules, not the environment: a secret must not be recoverable from it
     plain = scrub(json.loads(json.dumps(located.data, default=str)), env_values)
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
     return LoadedRules(rules, path, tuple(located.files), digest, located, env_values)
+
+
+def _refuse_url_decisions(rules: RuleFile, located: Located) -> None:
+    """matching.decisions names a local file: a URL is refused, never taken for "absent"."""
+    decisions = rules.matching.decisions if rules.matching is not None else None
+    if decisions and is_url(decisions):
+        at: Path_ = ("matching", "decisions")
+        file, line, col = located.where(at) or (located.files[-1], None, None)
+        problem = "decisions file names a URL"
+        hint = "name a local .csv file; crmclean reads no host"
+        raise ConfigError([ConfigIssue(file, line, col, _fmt(at), problem, hint)])
 
 
 def _fmt(path: Path_) -> str:

@@ -249,3 +249,68 @@ def test_a_decisions_file_of_the_wrong_kind_is_exit_2(
         assert result.exit_code == 2, result.output
         assert problem in stderr(result)
         assert "root:" not in result.output and not out.exists()
+
+
+# 5b, 5c and 8. errors quote no value of an extended file, and at most 80 characters otherwise
+
+
+@pytest.mark.parametrize(
+    ("extended", "where"),
+    [
+        (
+            "columns: {x: {checks: [{type: SECRET_MARK_15}]}}\n",
+            "ext/s9.yaml:1:24 columns.x.checks[0]: unknown type",
+        ),
+        (
+            "columns: {email: {type: SECRET_MARK_16}}\n",
+            "ext/s9.yaml:1:19 columns.email.type: unknown type",
+        ),
+        (
+            'columns: {email: {checks: [{type: pattern, pattern: "(SECRET_MARK_17"}]}}\n',
+            "ext/s9.yaml:1:44 columns.email.checks[0].pattern: regex does not compile",
+        ),
+        (
+            'checks: [{type: expression, expr: "SECRET_MARK_18 +"}]\n',
+            "ext/s9.yaml:1:29 checks[0].expr: is not a valid SQL expression",
+        ),
+        (
+            'checks: [{type: expression, expr: "email = SECRET_MARK_19"}]\n',
+            "ext/s9.yaml:1:29 checks[0].expr:",
+        ),
+        (
+            "dataset: {default_region: SECRET_MARK_20}\n",
+            "ext/s9.yaml:1:11 dataset.default_region: is not a region",
+        ),
+        (
+            "a: !<tag:x%27SECRET_MARK_21%22> b\n",
+            "ext/s9.yaml:1:4: YAML syntax error: a tag (!name) that crmclean does not read",
+        ),
+        ("a: !!python/name:SECRET_MARK_22 b\nb: [\n", "ext/s9.yaml:3:1: YAML syntax error"),
+    ],
+)
+def test_errors_in_an_extended_file_quote_none_of_its_values(
+    extended: str, where: str, tmp_path: Path, data: Path
+) -> None:
+    write(tmp_path / "ext" / "s9.yaml", extended)
+    rules = write(tmp_path / "top.yaml", "extends: ext/s9.yaml\n")
+    result = runner.invoke(app, ["validate", str(data), "-r", str(rules)])
+    assert result.exit_code == 2, result.output
+    err = stderr(result)
+    assert "SECRET_MARK" not in result.output, err
+    assert where in err, err
+
+
+def test_values_quoted_from_the_rule_file_itself_are_cut(tmp_path: Path, data: Path) -> None:
+    pattern = "(" + "a" * 900_000
+    rules = write(
+        tmp_path / "big.yaml",
+        f'columns: {{email: {{checks: [{{type: pattern, pattern: "{pattern}"}}]}}}}\n',
+    )
+    result = runner.invoke(app, ["validate", str(data), "-r", str(rules)])
+    assert result.exit_code == 2, result.output
+    err = stderr(result)
+    assert len(err) < 400, len(err)
+    assert "regex '(" + "a" * 79 + "…' does not compile" in err
+    own = write(tmp_path / "own.yaml", "columns: {x: {checks: [{type: nott_null}]}}\n")
+    result = runner.invoke(app, ["rules", "check", str(own)])
+    assert "unknown type 'nott_null'" in stderr(result)

@@ -51,7 +51,9 @@ class LoadedRules:
     def issue(self, path: Path_, problem: str, hint: str | None = None) -> ConfigIssue:
         pos = self.located.where(path)
         file, line, col = pos if pos else (str(self.path), None, None)
-        return ConfigIssue(file, line, col, _fmt(path), problem, hint)
+        return ConfigIssue(
+            file, line, col, _fmt(path), quoted_safely(problem, file, self.path), hint
+        )
 
 
 def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> LoadedRules:
@@ -79,6 +81,28 @@ def _refuse_url_decisions(rules: RuleFile, located: Located) -> None:
         problem = "decisions file names a URL"
         hint = "name a local .csv file; crmclean reads no host"
         raise ConfigError([ConfigIssue(file, line, col, _fmt(at), problem, hint)])
+
+
+MAX_QUOTED = 80  # characters of a rule file's value an error quotes
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
+
+
+def quoted_safely(problem: str, file: str, top: Path) -> str:
+    """An error's text as it may be shown: values quoted from the rule file itself cut to
+    MAX_QUOTED characters; from a file that `extends:` names, no value at all (only the
+    position and the problem), and only its first line."""
+    if file == str(top):
+        return _QUOTED.sub(lambda m: _cut(m.group(0)), problem)
+    first = problem.splitlines()[0] if problem else problem
+    text = _QUOTED.sub("", first)
+    text = re.split(r"['\"]", text, maxsplit=1)[0]  # an unbalanced quote: nothing after it
+    return re.sub(r"\s+", " ", text).replace(" :", ":").strip(" :") or "invalid value"
+
+
+def _cut(quoted: str) -> str:
+    if len(quoted) <= MAX_QUOTED + 2:
+        return quoted
+    return quoted[: MAX_QUOTED + 1] + "…" + quoted[-1]
 
 
 def _fmt(path: Path_) -> str:
@@ -119,6 +143,7 @@ def _issues(exc: ValidationError, located: Located, path: Path) -> list[ConfigIs
         pos = located.where(ypath)
         file, line, col = pos if pos else (str(path), None, None)
         problem, hint = _describe(err, located.data, ypath)
+        problem = quoted_safely(problem, file, path)
         key = (_fmt(ypath), problem)
         if key in seen:  # unions repeat one problem per member
             continue

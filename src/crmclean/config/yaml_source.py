@@ -126,10 +126,13 @@ def _read_one(path: Path) -> Located:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        problem = " ".join(_no_quotes(p) for p in (exc.context, exc.problem) if p) or "invalid"
-        raise ConfigError(
-            [ConfigIssue(name, line, col, "", f"YAML syntax error: {problem}", "check indentation")]
-        ) from None
+        if isinstance(exc, yaml.constructor.ConstructorError):  # the tag's text is not shown
+            problem = "YAML syntax error: a tag (!name) that crmclean does not read"
+            hint = "remove the tag"
+        else:
+            problem = " ".join(_no_quotes(p) for p in (exc.context, exc.problem) if p)
+            problem, hint = f"YAML syntax error: {problem or 'invalid'}", "check indentation"
+        raise ConfigError([ConfigIssue(name, line, col, "", problem, hint)]) from None
     except yaml.YAMLError:
         raise ConfigError([ConfigIssue(name, None, None, "", "not valid YAML")]) from None
     except RecursionError:
@@ -149,7 +152,9 @@ def _read_one(path: Path) -> Located:
 
 def _no_quotes(text: str) -> str:
     """PyYAML's message without the characters it quotes from the file (`found 'xyz'`)."""
-    return re.sub(r"\s*'[^'<][^']*'|\s*\"[^\"]*\"", "", text)
+    text = re.sub(r"'(<[a-z ]+>)'", r"\1", text)  # PyYAML's token names: '<stream end>'
+    text = re.sub(r"\s*'[^']*'|\s*\"[^\"]*\"", "", text)
+    return re.split(r"['\"]", text, maxsplit=1)[0].strip()  # an unbalanced quote: cut there
 
 
 def _check_expanded_size(node: yaml.Node | None, name: str) -> None:

@@ -239,18 +239,26 @@ def _walk(
 def _merge(base: Located, over: Located) -> Located:
     """Deep-merge `over` onto `base`: mappings merge key by key, anything else is replaced."""
 
+    replaced: set[Path_] = set()  # paths whose value `over` replaced: base positions below go
+
     def merge(a: Any, b: Any, path: Path_) -> Any:
         if isinstance(a, dict) and isinstance(b, dict):
             merged = dict(a)
             for key, value in b.items():
                 merged[key] = merge(a[key], value, (*path, key)) if key in a else value
                 if key not in a or not (isinstance(a[key], dict) and isinstance(value, dict)):
-                    _drop_below(positions, (*path, key))
+                    replaced.add((*path, key))
             return merged
         return b
 
-    positions = dict(base.positions)
     data = merge(base.data, over.data, ())
+    # one pass over the positions, each checked against its own prefixes: linear, not
+    # positions x merged keys (20,000 vars over 20,000 took 30 s)
+    positions = {
+        path: pos
+        for path, pos in base.positions.items()
+        if not any(path[:cut] in replaced for cut in range(1, len(path)))
+    }
     positions.update(over.positions)
     return Located(data, positions, base.files + over.files)
 
@@ -262,7 +270,18 @@ def _drop_below(positions: dict[Path_, Position], prefix: Path_) -> None:
 
 def read_with_extends(path: Path) -> Located:
     """The rule file at `path` merged over the files it extends (each checked before it is read)."""
-    return _read_tree(path, (), [0])
+    try:
+        return _read_tree(path, (), [0, 0])  # files read, values read
+    except _TooMuch as exc:  # the rule file alone
+        raise ConfigError([ConfigIssue(str(path), None, None, "", exc.problem, exc.hint)]) from None
+
+
+class _TooMuch(Exception):
+    """A load reads too many files or values; reported at the extends: key that led there."""
+
+    def __init__(self, problem: str, hint: str) -> None:
+        super().__init__(problem)
+        self.problem, self.hint = problem, hint
 
 
 def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located:
@@ -274,19 +293,14 @@ def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located
         )
     count[0] += 1
     if count[0] > MAX_FILES:
-        raise ConfigError(
-            [
-                ConfigIssue(
-                    str(path),
-                    None,
-                    None,
-                    "extends",
-                    f"extends reaches more than {MAX_FILES} rule files",
-                    "flatten the chain",
-                )
-            ]
-        )
+        raise _TooMuch(f"extends reaches more than {MAX_FILES} rule files", "flatten the chain")
     own = _read_one(path)
+    count[1] += len(own.positions)  # the alias cap per file is also a cap per load
+    if count[1] > MAX_NODES:
+        raise _TooMuch(
+            f"the rule files of one load hold more than {MAX_NODES:,} values",
+            "flatten the rule files",
+        )
     parents = own.data.pop("extends", None)
     if parents is None:
         return own
@@ -307,7 +321,12 @@ def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located
                 [ConfigIssue(file, line, col, format_path(at), exc.problem, exc.hint)]
             ) from None
         # read by the name written (relative to this file), so messages show the user's spelling
-        base = _read_tree(path.parent / parent, (*stack, resolved), count)
+        try:
+            base = _read_tree(path.parent / parent, (*stack, resolved), count)
+        except _TooMuch as exc:  # named at the extends: key that reached too far
+            file, line, col = own.where(at) or (str(path), None, None)
+            issue = ConfigIssue(file, line, col, format_path(at), exc.problem, exc.hint)
+            raise ConfigError([issue]) from None
         merged = base if merged is None else _merge(merged, base)
     assert merged is not None
     _drop_below(own.positions, ("extends",))

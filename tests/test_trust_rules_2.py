@@ -353,3 +353,27 @@ def test_extends_fan_out_is_named_at_the_key_that_caused_it(tmp_path: Path) -> N
     err = stderr(result)
     assert "fan.yaml:2:" in err and "extends[31]: extends reaches more than 32 rule files" in err
     assert "leaf.yaml" not in err
+
+
+# 6. YAML 1.1 floats, sexagesimals, dates and nulls: values stay as written
+
+
+def test_decimals_times_and_dates_stay_as_written(tmp_path: Path) -> None:
+    data = write(
+        tmp_path / "n.csv", "customer_id,code\n1,01.10\n2,1:30.5\n3,1.10\n4,2001-12-14\n5,.inf\n"
+    )
+    rules = write(
+        tmp_path / "n.yaml",
+        "vars: {v: 1.10, t: 0.5}\n"
+        "dataset: {null_tokens: [~, null, NA]}\n"
+        "columns:\n  code:\n    checks:\n"
+        "      - {type: allowed_values, values: [01.10, 1:30.5, 1.10, 2001-12-14, .inf]}\n"
+        '      - {type: allowed_values, values: ["${vars.v}", 01.10, 1:30.5, 2001-12-14, .inf],'
+        ' id: "c_${vars.v}", threshold: "${vars.t}"}\n'
+        "      - {type: length, max: 20, threshold: 0.25}\n",
+    )
+    result = runner.invoke(app, ["validate", str(data), "-r", str(rules), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert sum(r["violations"] for r in report["results"]) == 0, report["results"]
+    assert "c_1.10" in result.output

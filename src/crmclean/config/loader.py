@@ -61,15 +61,47 @@ def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> Loade
     located = read_with_extends(path)
     env_values = substitute_vars(located, environ)
     remember(env_values)  # kept out of everything the command prints from here on
-    try:
-        rules = RuleFile.model_validate(located.data)
-    except ValidationError as exc:
-        raise ConfigError(_issues(exc, located, path)) from None
+    rules = _validated(located, path)
     _refuse_url_decisions(rules, located)
     # the digest pins the rules, not the environment: a secret must not be recoverable from it
     plain = scrub(json.loads(json.dumps(located.data, default=str)), env_values)
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
     return LoadedRules(rules, path, tuple(located.files), digest, located, env_values)
+
+
+def _validated(located: Located, path: Path) -> RuleFile:
+    """The rule file's model. Where a text is expected and YAML read `~`, `null`, `10` or
+    `true`, the text as written is used (`null_tokens: [~, null]`), then validated again."""
+    for _ in range(4):  # each round fixes every such place it reports
+        try:
+            return RuleFile.model_validate(located.data)
+        except ValidationError as exc:
+            if not _texts_as_written(exc, located):
+                raise ConfigError(_issues(exc, located, path)) from None
+    return RuleFile.model_validate(located.data)
+
+
+def _texts_as_written(exc: ValidationError, located: Located) -> bool:
+    changed = False
+    for err in exc.errors(include_url=False):
+        if err["type"] != "string_type":
+            continue
+        ypath = _data_path(located.data, tuple(err["loc"]))
+        text = located.texts.get(ypath)
+        if text is None or not ypath:
+            continue
+        last = ypath[-1]
+        try:
+            parent = located.data
+            for part in ypath[:-1]:
+                parent = parent[part]
+            current = parent[last]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if current is None or isinstance(current, bool | int):
+            parent[last] = text
+            changed = True
+    return changed
 
 
 def _refuse_url_decisions(rules: RuleFile, located: Located) -> None:

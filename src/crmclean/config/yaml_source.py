@@ -70,10 +70,16 @@ class RuleFileLoader(yaml.SafeLoader):
 
 
 _INT = "tag:yaml.org,2002:int"
+_NULL = "tag:yaml.org,2002:null"
+# YAML 1.1 floats (`1.10` -> 1.1, `1:30.5` -> 90.5, `.inf`), timestamps and `Null`/`NULL` are
+# not resolved: a decimal stays the text written (a number field reads "0.5" as 0.5, a list of
+# values keeps "1.10"), a date stays its text until a date field reads it.
+_DROPPED = (_BOOL, _INT, _NULL, "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")
 RuleFileLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT)]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _DROPPED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+RuleFileLoader.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|)$"), ["~", "n", ""])
 RuleFileLoader.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
@@ -89,6 +95,7 @@ class Located:
     data: Any
     positions: dict[Path_, Position] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    texts: dict[Path_, str] = field(default_factory=dict)  # as written, of non-text scalars
 
     def where(self, path: Path_) -> Position | None:
         """The position of the path, or of its nearest ancestor that has one."""
@@ -142,7 +149,7 @@ def _read_one(path: Path) -> Located:
     located = Located(data if data is not None else {}, {}, [name])
     issues: list[ConfigIssue] = []
     if node is not None:
-        _walk(node, (), name, located.positions, issues)
+        _walk(node, (), name, located.positions, issues, located.texts)
     if not isinstance(located.data, dict):
         issues.append(ConfigIssue(name, 1, 1, "", "a rule file must be a mapping of sections"))
     if issues:
@@ -206,7 +213,12 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _walk(
-    node: yaml.Node, path: Path_, name: str, out: dict[Path_, Position], issues: list[ConfigIssue]
+    node: yaml.Node,
+    path: Path_,
+    name: str,
+    out: dict[Path_, Position],
+    issues: list[ConfigIssue],
+    texts: dict[Path_, str],
 ) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -227,13 +239,15 @@ def _walk(
                 )
             seen.add(key)
             out[child] = (name, mark.line + 1, mark.column + 1)
-            _walk(value_node, child, name, out, issues)
+            _walk(value_node, child, name, out, issues, texts)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             child = (*path, index)
             mark = item.start_mark
             out[child] = (name, mark.line + 1, mark.column + 1)
-            _walk(item, child, name, out, issues)
+            _walk(item, child, name, out, issues, texts)
+    elif isinstance(node, yaml.ScalarNode) and node.tag in (_BOOL, _INT, _NULL):
+        texts[path] = str(node.value)  # `~` or `10` where a text is expected: the text written
 
 
 def _merge(base: Located, over: Located) -> Located:
@@ -260,7 +274,13 @@ def _merge(base: Located, over: Located) -> Located:
         if not any(path[:cut] in replaced for cut in range(1, len(path)))
     }
     positions.update(over.positions)
-    return Located(data, positions, base.files + over.files)
+    texts = {
+        path: text
+        for path, text in base.texts.items()
+        if not any(path[:cut] in replaced for cut in range(1, len(path) + 1))
+    }
+    texts.update(over.texts)
+    return Located(data, positions, base.files + over.files, texts)
 
 
 def _drop_below(positions: dict[Path_, Position], prefix: Path_) -> None:

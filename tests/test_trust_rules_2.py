@@ -190,7 +190,10 @@ def test_sql_that_grows_text_is_refused_before_it_runs(
 
 
 def test_ordinary_replace_still_works(tmp_path: Path, data: Path) -> None:
-    expr = "replace(replace(lower(email), '.', ''), '@', ' at ') <> 'ab' and replace(email, 'ß', 'ss') <> ''"
+    expr = (
+        "replace(replace(lower(email), '.', ''), '@', ' at ') <> 'ab'"
+        " and replace(email, 'ß', 'ss') <> ''"
+    )
     rules = write(tmp_path / "r.yaml", f'checks: [{{type: expression, expr: "{expr}"}}]\n')
     result = runner.invoke(app, ["validate", str(data), "-r", str(rules)])
     assert result.exit_code == 0, result.output

@@ -43,8 +43,8 @@ def _env_values_scrubbed() -> Iterator[None]:
     """stdout and stderr write a rule file's `${env.X}` values as `${env.X}` (config.env_values)."""
     forget_all()
     saved = sys.stdout, sys.stderr
-    sys.stdout = ScrubbedStream(saved[0])  # type: ignore[assignment]
-    sys.stderr = ScrubbedStream(saved[1])  # type: ignore[assignment]
+    sys.stdout = ScrubbedStream(saved[0])
+    sys.stderr = ScrubbedStream(saved[1])
     try:
         yield
     finally:

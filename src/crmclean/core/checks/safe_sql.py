@@ -128,7 +128,8 @@ def _growth(node: exp.Replace) -> int:
 def _check_growth(tree: exp.Expr) -> None:
     """Nested replace() calls multiply a text's length: keep the product of their growth small."""
     for node in tree.find_all(exp.Replace):
-        total, current = 1, node
+        total = 1
+        current: exp.Expr | None = node
         while current is not None:
             if isinstance(current, exp.Replace):
                 total *= _growth(current)

@@ -380,3 +380,19 @@ def test_decimals_times_and_dates_stay_as_written(tmp_path: Path) -> None:
     report = json.loads(result.output)
     assert sum(r["violations"] for r in report["results"]) == 0, report["results"]
     assert "c_1.10" in result.output
+
+
+def test_crmclean_env_values_reach_no_log_line(
+    tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failing run's `run_failed` event carries the error message: written as ${env.X}."""
+    monkeypatch.setenv("CRMCLEAN_SECRETX", SECRET)
+    rules = write(tmp_path / "m.yaml", 'dataset: {id_column: "x${env.CRMCLEAN_SECRETX}"}\n')
+    log = tmp_path / "log.jsonl"
+    out = str(tmp_path / "out")
+    result = runner.invoke(
+        app, ["run", str(data), "-r", str(rules), "--out", out, "--log-json", str(log)]
+    )
+    assert result.exit_code in (2, 3), result.output
+    assert SECRET not in result.output
+    assert log.exists() and SECRET not in log.read_text(encoding="utf-8")

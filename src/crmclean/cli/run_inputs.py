@@ -13,6 +13,7 @@ from typing import IO, Any
 
 import polars as pl
 
+from crmclean.config.env_values import scrub_text
 from crmclean.config.loader import LoadedRules
 from crmclean.config.models import RuleFile
 from crmclean.core.golden_ids import IdState
@@ -50,7 +51,8 @@ class JsonLog:
             **fields,
         }
         try:
-            self._handle.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+            line = json.dumps(record, default=str, ensure_ascii=False)
+            self._handle.write(scrub_text(line) + "\n")  # no rule file's ${env.X} value
             self._handle.flush()
         except OSError as exc:  # disk full: say which file, and stop logging
             self.close()

@@ -145,21 +145,23 @@ def test_vars_and_env_are_substituted_keeping_types(tmp_path: Path) -> None:
         tmp_path,
         "r.yaml",
         "vars:\n  region: AT\n  strict: true\n"
-        "dataset:\n  default_region: ${vars.region}\n  name: ${env.TEAM}-customers\n"
+        "dataset:\n  default_region: ${vars.region}\n  name: ${env.CRMCLEAN_TEAM}-customers\n"
         "columns:\n  email: {pii: '${vars.strict}'}\n",
     )
-    loaded = load_rules(path, environ={"TEAM": "emea"})
+    loaded = load_rules(path, environ={"CRMCLEAN_TEAM": "emea"})
     assert loaded.rules.dataset.default_region == "AT"
     assert loaded.rules.dataset.name == "emea-customers"
     assert loaded.rules.columns["email"].pii is True
 
 
 def test_unknown_vars_are_reported_with_position(tmp_path: Path) -> None:
-    path = write(tmp_path, "r.yaml", "dataset:\n  name: ${vars.nope}\n  id_column: ${env.NOPE}\n")
+    path = write(
+        tmp_path, "r.yaml", "dataset:\n  name: ${vars.nope}\n  id_column: ${env.CRMCLEAN_NOPE}\n"
+    )
     issues = issues_of(path)
     assert len(issues) == 2
     assert ":2:3 dataset.name: ${vars.nope} is not set" in issues[0]
-    assert "${env.NOPE} is not set" in issues[1]
+    assert "${env.CRMCLEAN_NOPE} is not set" in issues[1]
 
 
 def test_missing_rule_file(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ columns:
   phone:
     pii: true
     standardise: [{type: phone, format: NATIONAL, extension_column: phone_extension}]
-    checks: [{type: pattern, pattern: "^0[0-9 ]+$", message: "call ${env.CRM_OWNER_TOKEN}"}]
+    checks: [{type: pattern, pattern: "^0[0-9 ]+$", message: "call ${env.CRMCLEAN_OWNER_TOKEN}"}]
   city: {}
 derive:
   name_key: {from: name, steps: [lower]}
@@ -63,7 +63,7 @@ DATA_FILES = {
 
 @pytest.fixture
 def case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    monkeypatch.setenv("CRM_OWNER_TOKEN", SECRET)
+    monkeypatch.setenv("CRMCLEAN_OWNER_TOKEN", SECRET)
     data = tmp_path / "customers.csv"
     data.write_text(CSV, encoding="utf-8")
     rules = tmp_path / "rules.yaml"
@@ -225,9 +225,9 @@ def test_env_values_reach_no_output_and_not_the_digest(
         for path in (tmp_path / folder).iterdir():
             assert SECRET.encode() not in path.read_bytes(), path
     messages = pl.read_parquet(tmp_path / "v" / "violations.parquet").get_column("message")
-    assert "call ${env.CRM_OWNER_TOKEN}" in messages.to_list()
+    assert "call ${env.CRMCLEAN_OWNER_TOKEN}" in messages.to_list()
     digest = load_rules(rules).digest
-    monkeypatch.setenv("CRM_OWNER_TOKEN", "another value")
+    monkeypatch.setenv("CRMCLEAN_OWNER_TOKEN", "another value")
     assert load_rules(rules).digest == digest  # the digest does not encode the secret
 
 

@@ -21,6 +21,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from crmclean import __version__
+from crmclean.config.env_values import ScrubbedStream, forget_all
 from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
 from crmclean.io import interrupts
@@ -37,8 +38,26 @@ def stdout_console() -> Console:
     return Console(highlight=False, no_color="NO_COLOR" in os.environ, soft_wrap=True)
 
 
+@contextlib.contextmanager
+def _env_values_scrubbed() -> Iterator[None]:
+    """stdout and stderr write a rule file's `${env.X}` values as `${env.X}` (config.env_values)."""
+    forget_all()
+    saved = sys.stdout, sys.stderr
+    sys.stdout = ScrubbedStream(saved[0])
+    sys.stderr = ScrubbedStream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+        forget_all()
+
+
 class ErrorBoundaryGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
+        with _env_values_scrubbed():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: Any) -> Any:
         try:
             with interrupts_raised():
                 return super().invoke(ctx)

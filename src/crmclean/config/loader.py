@@ -14,11 +14,12 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ValidationError
 
-from crmclean.config.env_values import scrub, scrub_frame
+from crmclean.config.env_values import remember, scrub, scrub_frame
 from crmclean.config.models import RuleFile
 from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
 from crmclean.core.registry import did_you_mean_hint
 from crmclean.errors import ConfigError, ConfigIssue
+from crmclean.io.named_files import is_url
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class LoadedRules:
 
     def scrub_violations(self, violations: pl.DataFrame) -> pl.DataFrame:
         """Violations whose messages and rule ids carry no `${env.X}` value."""
-        return scrub_frame(violations, ["message", "rule_id"], self.env_values)
+        return scrub_frame(violations, None, self.env_values)
 
     def where(self, path: Path_) -> str:
         """`file:line:col` of a YAML path, for errors raised after loading (missing columns...)."""
@@ -50,21 +51,90 @@ class LoadedRules:
     def issue(self, path: Path_, problem: str, hint: str | None = None) -> ConfigIssue:
         pos = self.located.where(path)
         file, line, col = pos if pos else (str(self.path), None, None)
-        return ConfigIssue(file, line, col, _fmt(path), problem, hint)
+        return ConfigIssue(
+            file, line, col, _fmt(path), quoted_safely(problem, file, self.path), hint
+        )
 
 
 def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> LoadedRules:
     path = Path(path)
     located = read_with_extends(path)
     env_values = substitute_vars(located, environ)
-    try:
-        rules = RuleFile.model_validate(located.data)
-    except ValidationError as exc:
-        raise ConfigError(_issues(exc, located, path)) from None
+    remember(env_values)  # kept out of everything the command prints from here on
+    rules = _validated(located, path)
+    _refuse_url_decisions(rules, located)
     # the digest pins the rules, not the environment: a secret must not be recoverable from it
     plain = scrub(json.loads(json.dumps(located.data, default=str)), env_values)
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
     return LoadedRules(rules, path, tuple(located.files), digest, located, env_values)
+
+
+def _validated(located: Located, path: Path) -> RuleFile:
+    """The rule file's model. Where a text is expected and YAML read `~`, `null`, `10` or
+    `true`, the text as written is used (`null_tokens: [~, null]`), then validated again."""
+    for _ in range(4):  # each round fixes every such place it reports
+        try:
+            return RuleFile.model_validate(located.data)
+        except ValidationError as exc:
+            if not _texts_as_written(exc, located):
+                raise ConfigError(_issues(exc, located, path)) from None
+    return RuleFile.model_validate(located.data)
+
+
+def _texts_as_written(exc: ValidationError, located: Located) -> bool:
+    changed = False
+    for err in exc.errors(include_url=False):
+        if err["type"] != "string_type":
+            continue
+        ypath = _data_path(located.data, tuple(err["loc"]))
+        text = located.texts.get(ypath)
+        if text is None or not ypath:
+            continue
+        last = ypath[-1]
+        try:
+            parent = located.data
+            for part in ypath[:-1]:
+                parent = parent[part]
+            current = parent[last]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if current is None or isinstance(current, bool | int):
+            parent[last] = text
+            changed = True
+    return changed
+
+
+def _refuse_url_decisions(rules: RuleFile, located: Located) -> None:
+    """matching.decisions names a local file: a URL is refused, never taken for "absent"."""
+    decisions = rules.matching.decisions if rules.matching is not None else None
+    if decisions and is_url(decisions):
+        at: Path_ = ("matching", "decisions")
+        file, line, col = located.where(at) or (located.files[-1], None, None)
+        problem = "decisions file names a URL"
+        hint = "name a local .csv file; crmclean reads no host"
+        raise ConfigError([ConfigIssue(file, line, col, _fmt(at), problem, hint)])
+
+
+MAX_QUOTED = 80  # characters of a rule file's value an error quotes
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"')
+
+
+def quoted_safely(problem: str, file: str, top: Path) -> str:
+    """An error's text as it may be shown: values quoted from the rule file itself cut to
+    MAX_QUOTED characters; from a file that `extends:` names, no value at all (only the
+    position and the problem), and only its first line."""
+    if file == str(top):
+        return _QUOTED.sub(lambda m: _cut(m.group(0)), problem)
+    first = problem.splitlines()[0] if problem else problem
+    text = _QUOTED.sub("", first)
+    text = re.split(r"['\"]", text, maxsplit=1)[0]  # an unbalanced quote: nothing after it
+    return re.sub(r"\s+", " ", text).replace(" :", ":").strip(" :") or "invalid value"
+
+
+def _cut(quoted: str) -> str:
+    if len(quoted) <= MAX_QUOTED + 2:
+        return quoted
+    return quoted[: MAX_QUOTED + 1] + "…" + quoted[-1]
 
 
 def _fmt(path: Path_) -> str:
@@ -105,6 +175,7 @@ def _issues(exc: ValidationError, located: Located, path: Path) -> list[ConfigIs
         pos = located.where(ypath)
         file, line, col = pos if pos else (str(path), None, None)
         problem, hint = _describe(err, located.data, ypath)
+        problem = quoted_safely(problem, file, path)
         key = (_fmt(ypath), problem)
         if key in seen:  # unions repeat one problem per member
             continue

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from crmclean.config.env_values import scrub_text
 from crmclean.errors import OutputError
 from crmclean.io.output_guard import resolved
 
@@ -84,7 +85,7 @@ class JsonLog:
     def _write(self, line: str) -> None:
         assert self._handle is not None
         try:
-            self._handle.write(line)
+            self._handle.write(scrub_text(line))  # no rule file's ${env.X} value
             self._handle.flush()
         except OSError as exc:  # disk full: say which file, and stop logging
             self.close()

@@ -8,11 +8,12 @@ kind and a bounded size. Nothing here ever quotes a file's content in an error.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from crmclean.errors import InputError
+from crmclean.errors import InputError, UsageError
 
 MiB = 1024 * 1024
 _SPECIAL = (
@@ -51,6 +52,10 @@ def resolve_named(base: Path, name: str, kind: FileKind) -> Path:
     """The file `name` (relative to `base`) names, checked for its kind; raises NamedFileProblem."""
     if "\x00" in name or not name.strip():
         raise NamedFileProblem(f"{name!r} is not a file name")
+    if is_url(name):
+        raise NamedFileProblem(
+            f"{kind.what} names a URL", "name a local file; crmclean reads no host"
+        )
     target = Path(os.path.realpath(base / name))  # never raises, even on a link loop
     if target.suffix.lower() not in kind.suffixes:
         raise NamedFileProblem(
@@ -131,11 +136,20 @@ def _too_big(kind: FileKind, shown: str) -> tuple[str, str]:
 
 
 def checked_named_file(path: Path, kind: FileKind) -> Path:
-    """`path` if it is a regular file of the kind within its bound; else an InputError (exit 3).
+    """`path` if it is a regular file of the kind within its bound. Otherwise a UsageError
+    (exit 2: a wrong kind, a device, too large), or an InputError (exit 3) when the system
+    refuses to read it (permissions).
 
     For files a rule file names that commands read with their own readers (decisions.csv).
     """
     try:
         return resolve_named(Path.cwd(), str(path), kind)
     except NamedFileProblem as exc:
-        raise InputError(exc.problem, exc.hint) from None
+        if exc.unreadable:
+            raise InputError(exc.problem, exc.hint) from None
+        raise UsageError(exc.problem, exc.hint) from None
+
+
+def is_url(name: str) -> bool:
+    """`http://...`, `s3://...`, `file://...`: a rule file names local files only."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", name) is not None

@@ -24,6 +24,7 @@ from sqlglot.generators.postgres import PostgresGenerator
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 MAX_SQL_CHARS = 4_000  # one condition in a rule file; a longer text is refused unparsed
+MAX_GROWTH = 64  # how many times longer nested replace() calls may make a text
 
 # Structure: columns, literals, logic, comparisons, arithmetic, CASE and CAST.
 _STRUCTURE: tuple[type[exp.Expr], ...] = (
@@ -77,6 +78,7 @@ def canonical_sql(text: str) -> str:
         raise ValueError(f"{text!r} is not a valid SQL expression: {_reason(exc)}") from None
     for node in tree.walk():
         _check_node(node)
+    _check_growth(tree)
     try:
         out = tree.sql(dialect=_PolarsSql, comments=False)
         if sqlglot.parse_one(out, dialect=_PolarsSql) != tree:
@@ -99,9 +101,44 @@ def _check_node(node: exp.Expr) -> None:
         raise UnsafeSql(f"{node.name!r} is not a column or value; quote a text 'like this'")
     if isinstance(node, exp.In) and any(node.args.get(k) for k in ("query", "unnest", "field")):
         raise UnsafeSql("a subquery (SELECT/FROM) is not allowed in an expression")
+    if isinstance(node, exp.Replace):
+        _check_replace(node)
     if type(node) in ALLOWED_FUNCTIONS or isinstance(node, _STRUCTURE):
         return
     raise UnsafeSql(f"{_describe(node)} is not allowed in an expression")
+
+
+def _check_replace(node: exp.Replace) -> None:
+    """replace(text, 'search', 'replacement') with quoted, non-empty search: an empty search
+    matches between every character, so nested calls grow a text exponentially."""
+    search, replacement = node.args.get("expression"), node.args.get("replacement")
+    for what, arg in (("search", search), ("replacement", replacement)):
+        if not (isinstance(arg, exp.Literal) and arg.is_string):
+            raise UnsafeSql(f"replace()'s {what} must be a quoted text 'like this'")
+    if not str(search.this):  # type: ignore[union-attr]
+        raise UnsafeSql("replace() with an empty search text is not allowed")
+
+
+def _growth(node: exp.Replace) -> int:
+    search = str(node.args["expression"].this)
+    replacement = str(node.args["replacement"].this)
+    return max(1, -(-len(replacement) // len(search)))
+
+
+def _check_growth(tree: exp.Expr) -> None:
+    """Nested replace() calls multiply a text's length: keep the product of their growth small."""
+    for node in tree.find_all(exp.Replace):
+        total = 1
+        current: exp.Expr | None = node
+        while current is not None:
+            if isinstance(current, exp.Replace):
+                total *= _growth(current)
+            current = current.parent
+        if total > MAX_GROWTH:
+            raise UnsafeSql(
+                f"nested replace() calls can make a text more than {MAX_GROWTH} times longer; "
+                "use fewer or shorter replacements"
+            )
 
 
 def _describe(node: Any) -> str:

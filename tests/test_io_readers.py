@@ -8,6 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from crmclean.core.column_types import apply_types
+from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 from crmclean.errors import ExitCode, InputError
 from crmclean.io.readers import read_reference_values, read_table
 
@@ -106,7 +108,8 @@ def test_record_id_from_id_column_duplicates_allowed(tmp_path: Path) -> None:
 def test_types_cast_integer_decimal_boolean(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", "n;x;ok;plz\n1;1,5;ja;01067\n-2;2.25;false;\nn/a; ;-;x\n")
     types = {"n": "integer", "x": "decimal", "ok": "boolean", "plz": "postcode"}
-    frame = read_table(path, types=types).frame
+    frame, problems = apply_types(read_table(path).frame, types, DEFAULT_NULL_TOKENS)
+    assert problems == []
     assert frame.schema["n"] == pl.Int64 and frame.get_column("n").to_list() == [1, -2, None]
     assert frame.get_column("x").to_list() == [1.5, 2.25, None]  # null tokens are missing
     assert frame.get_column("ok").to_list() == [True, False, None]
@@ -292,8 +295,11 @@ def test_record_id_equal_to_the_id_column_is_crmclean_output(tmp_path: Path) -> 
 
 def test_bad_integer_named_by_line(tmp_path: Path) -> None:
     path = write(tmp_path / "c.csv", "n\n1\n2\nzwei\n")
-    message = error_of(path, types={"n": "integer"})
-    assert message.startswith(f"{path}:4: column 'n' value 'zwei' is not an integer")
+    read = read_table(path)
+    _, problems = apply_types(read.frame, {"n": "integer"}, DEFAULT_NULL_TOKENS, read.locate)
+    assert [p.path for p in problems] == [("columns", "n", "type")]
+    assert f"(the first at {path}:4)" in problems[0].problem
+    assert "zwei" not in problems[0].problem  # a value may be personal: never quoted
 
 
 def test_unknown_encoding(tmp_path: Path) -> None:

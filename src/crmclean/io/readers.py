@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from crmclean.config.models import DEFAULT_NULL_TOKENS
-from crmclean.core.masking import MaskKind, cap_value, mask_value, redact_engine_message
+from crmclean.core.masking import redact_engine_message
 from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
 from crmclean.io.regular_file import require_regular_file
@@ -62,17 +61,12 @@ def read_table(
     path: Path,
     *,
     id_column: str | None = None,
-    types: Mapping[str, str] | None = None,
     required_columns: Sequence[str] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
-    personal: Mapping[str, MaskKind] | None = None,
 ) -> ReadResult:
-    """Read a table; `types` maps column -> rule-file type (integer, decimal, boolean cast).
-
-    `personal` (crmclean.core.masking.personal_columns, empty with --show-values) names the
-    columns whose values an error message shows masked.
-    """
+    """Read a table as text columns with a record_id; the rule file's column types are applied
+    by the one setup step (crmclean.core.column_types), not here."""
     path = Path(path)
     size = _check_file(path)
     head = _head(path)
@@ -88,7 +82,6 @@ def read_table(
     needed = [*required_columns, *([id_column] if id_column else [])]
     check_required_columns(path, columns, needed)
     frame = _with_record_id(path, frame, id_column, locate)
-    frame = _apply_types(path, frame, types or {}, locate, personal or {})
     info = ReadInfo(
         path, fmt, used_encoding, used_delimiter, frame.height, columns, size, _sha256(path)
     )
@@ -246,59 +239,3 @@ def _with_record_id(
             )
     rest = [c for c in frame.columns if c != RECORD_ID]
     return frame.select(ids.alias(RECORD_ID), *rest)
-
-
-def _apply_types(
-    path: Path,
-    frame: pl.DataFrame,
-    types: Mapping[str, str],
-    locate: Locate,
-    personal: Mapping[str, MaskKind],
-) -> pl.DataFrame:
-    """Cast integer, decimal and boolean columns; every other rule-file type stays String."""
-    casts = {name: kind for name, kind in types.items() if _cast_expr(name, kind) is not None}
-    check_required_columns(path, frame.columns, list(casts))
-    for name, kind in casts.items():
-        expr = _cast_expr(name, kind)
-        assert expr is not None
-        casted = frame.select(expr).to_series()
-        bad = casted.is_null() & ~frame.select(_is_missing(pl.col(name))).to_series()
-        if bad.any():
-            first = int(bad.arg_max() or 0)
-            value = frame.get_column(name).cast(pl.String)[first]
-            if name in personal:
-                value = mask_value(value, personal[name])
-            value = cap_value(value)
-            raise InputError(
-                f"{locate(first)}: column {name!r} value {value!r} is not {_article(kind)}, "
-                f"{bad.sum()} such value(s)",
-                "fix the values, or declare the column as type: string and add a check",
-            )
-        frame = frame.with_columns(casted)
-    return frame
-
-
-def _is_missing(value: pl.Expr) -> pl.Expr:
-    """Null, blank or a null token such as n/a: missing, not a bad number."""
-    text = value.cast(pl.String).str.strip_chars().str.to_lowercase()
-    return value.is_null() | text.is_in(DEFAULT_NULL_TOKENS)
-
-
-def _cast_expr(name: str, kind: str) -> pl.Expr | None:
-    col = pl.col(name)
-    text = pl.when(_is_missing(col)).then(None).otherwise(col.cast(pl.String).str.strip_chars())
-    if kind == "integer":
-        return text.cast(pl.Int64, strict=False).alias(name)
-    if kind == "decimal":
-        comma = text.str.replace(",", ".", literal=True)  # 1,5 from a European export
-        dotted = pl.when(text.str.contains(".", literal=True)).then(text).otherwise(comma)
-        return dotted.cast(pl.Float64, strict=False).alias(name)
-    if kind == "boolean":
-        lowered = text.str.to_lowercase()
-        truth = pl.when(lowered.is_in(_TRUE)).then(pl.lit(True))
-        return truth.when(lowered.is_in(_FALSE)).then(pl.lit(False)).alias(name)
-    return None
-
-
-def _article(kind: str) -> str:
-    return {"integer": "an integer", "decimal": "a decimal number"}.get(kind, "a yes/no value")

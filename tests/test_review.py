@@ -254,3 +254,17 @@ def test_import_without_a_needed_column_is_a_usage_error_naming_it(
     missing = "decision" if "verdict" in header else "record_id_r"
     assert f"lacks column(s) {missing}" in result.stderr, result.stderr
     assert not (out.parent / "decisions.csv").exists()
+
+
+def test_keys_typed_ahead_are_each_a_decision(case: tuple[Path, Path, Path]) -> None:
+    # A steward who knows the answers types "yn" at once: both count. With the terminal put in
+    # raw mode for each key (click's getchar), "yn" came in as one unknown key, or the second
+    # key was flushed while the next pair was drawn.
+    _, _, out = case
+    child = spawn(out)
+    child.expect("Pair 1 of")
+    child.send("yn")
+    child.expect("Pair 3 of")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert [d["decision"] for d in decisions(out.parent)] == ["match", "no_match"]

@@ -19,6 +19,7 @@ import typer
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import ShowValuesOpt
 from crmclean.cli.review_import import refuse_pairs, run_record_ids
+from crmclean.cli.review_keys import key_reader
 from crmclean.cli.run_inputs import decisions_path
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -216,31 +217,35 @@ def _session(
     counts = {"match": 0, "no_match": 0, "skipped": 0}
     index = 0
     try:
-        while index < total:
-            pair = pending.row(index, named=True)
-            decided = counts["match"] + counts["no_match"]
-            console.rule()
-            view = pair_view(
-                pair, index=index, total=total, mask=mask, decided=decided, levels=levels
-            )
-            console.print(view)
-            key = typer.getchar().lower()
-            if key in ("y", "n"):
-                decision = ANSWERS[key]
-                row = decisions_.decision_row(
-                    str(pair["record_id_l"]), str(pair["record_id_r"]), decision, decided_by=steward
+        with key_reader() as next_key:
+            while index < total:
+                pair = pending.row(index, named=True)
+                decided = counts["match"] + counts["no_match"]
+                console.rule()
+                view = pair_view(
+                    pair, index=index, total=total, mask=mask, decided=decided, levels=levels
                 )
-                history.append((index, decision, log.append(row)))
-                counts[decision] += 1
-                index += 1
-            elif key == "s":
-                history.append((index, "skipped", None))
-                counts["skipped"] += 1
-                index += 1
-            elif key == "u":
-                index = _undo(history, counts, log, index, console)
-            elif key == "q":
-                break
+                console.print(view)
+                key = next_key().lower()
+                if key in ("y", "n"):
+                    decision = ANSWERS[key]
+                    row = decisions_.decision_row(
+                        str(pair["record_id_l"]),
+                        str(pair["record_id_r"]),
+                        decision,
+                        decided_by=steward,
+                    )
+                    history.append((index, decision, log.append(row)))
+                    counts[decision] += 1
+                    index += 1
+                elif key == "s":
+                    history.append((index, "skipped", None))
+                    counts["skipped"] += 1
+                    index += 1
+                elif key == "u":
+                    index = _undo(history, counts, log, index, console)
+                elif key == "q":
+                    break
     except (KeyboardInterrupt, EOFError):
         console.print("\ninterrupted; every decision made is saved", markup=False)
     finally:

@@ -268,3 +268,50 @@ def test_keys_typed_ahead_are_each_a_decision(case: tuple[Path, Path, Path]) -> 
     child.send("q")
     child.expect(pexpect.EOF)
     assert [d["decision"] for d in decisions(out.parent)] == ["match", "no_match"]
+
+
+def test_import_never_appends_to_a_file_that_is_not_a_decisions_file(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    # A decisions path that is a link to the run's input (or any other file): the first line is
+    # not the decisions header, so nothing is appended and the input stays as it was.
+    data, rules, out = case
+    decisions_file = rules.parent / "decisions.csv"
+    decisions_file.unlink(missing_ok=True)
+    decisions_file.symlink_to(data)
+    before = data.read_bytes()
+    first, _ = queue(out)[:2]
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        f"record_id_l,record_id_r,decision\n{first[0]},{first[1]},match\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet)])
+    assert result.exit_code == 3, result.output
+    assert "is not a decisions file written by crmclean" in result.stderr
+    assert data.read_bytes() == before
+
+
+def test_review_finds_the_runs_rule_file_from_any_folder(
+    case: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The manifest names the rule file by its absolute path, so a steward reviewing from another
+    # folder writes into the run's decisions file, not into one that folder happens to hold.
+    data, rules, _ = case
+    monkeypatch.chdir(rules.parent)  # the run names its rule file relative to this folder
+    out = tmp_path / "out-relative"
+    relative = os.path.relpath(data, rules.parent)
+    args = ["run", relative, "--rules", rules.name, "--out", str(out), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / rules.name).write_text(rules.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(elsewhere)  # holds a rule file of the same name: the old lookup took it
+    first, _ = queue(out)[:2]
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        f"record_id_l,record_id_r,decision\n{first[0]},{first[1]},match\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet)])
+    assert result.exit_code == 0, result.output
+    assert not (elsewhere / "decisions.csv").exists()
+    assert (rules.parent / "decisions.csv").is_file()

@@ -81,7 +81,7 @@ def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> De
     ]
     warnings += list(result.model.training.get("warnings", []))
     return DedupeSummary(
-        rule_file=str(loaded.path),
+        rule_file=str(loaded.path.resolve()),  # explain finds it from any folder
         rules_digest=loaded.digest,
         thresholds=spec.thresholds.model_dump(),
         prior=result.model.prior,

@@ -51,6 +51,28 @@ class ReviewFormat(StrEnum):
     csv = "csv"
 
 
+def _refuse_foreign_file(path: Path) -> None:
+    """Append only to a decisions file: a file (or a link) whose first line is not a decisions
+    header (the required columns, and no column a decisions file does not have) may be an input,
+    a rule file or anything else, and is never written to."""
+    if not os.path.lexists(path):
+        return
+    require_regular_file(path, "decisions file")
+    with path.open("rb") as handle:
+        first = handle.readline(4096)
+    if not first.strip():
+        return  # an empty file: no decisions yet
+    header = first.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    columns = [c.strip().strip('"') for c in header.split(",")]
+    known = set(columns) <= set(decisions_.DECISION_COLUMNS)  # a hand-made file may be shorter
+    if not (known and set(decisions_.REQUIRED_COLUMNS) <= set(columns)):
+        raise OutputError(
+            f"{path}: is not a decisions file written by crmclean (its first line is not the "
+            "decisions header); refusing to append to it",
+            "point matching.decisions at a new file, or restore this one",
+        )
+
+
 class DecisionsLog:
     """Appends decision rows; undo removes this session's last row (only if still the last).
 
@@ -61,6 +83,7 @@ class DecisionsLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._created = not path.exists()
+        _refuse_foreign_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = path.open("a+", encoding="utf-8", newline="")

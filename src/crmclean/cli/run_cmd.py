@@ -285,7 +285,7 @@ def _manifest(
         "crmclean_version": __version__,
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rule_file": str(loaded.path),
+        "rule_file": str(loaded.path.resolve()),  # review finds it from any folder
         "rule_files": list(loaded.files),
         "rule_file_sha256": loaded.digest,
         "inputs": [input_info],

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -396,3 +397,25 @@ def test_crmclean_env_values_reach_no_log_line(
     assert result.exit_code in (2, 3), result.output
     assert SECRET not in result.output
     assert log.exists() and SECRET not in log.read_text(encoding="utf-8")
+
+
+def test_env_scrubbing_leaves_the_datas_own_values_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A value of the data that happens to equal an env value is the customer's data: the
+    # violations file keeps it (the rule-file text around it is still scrubbed).
+    monkeypatch.setenv("CRMCLEAN_SX", "DE")
+    data = tmp_path / "d.csv"
+    data.write_text("customer_id,country\n1,DE\n2,NO\n", encoding="utf-8")
+    rules = tmp_path / "e.yaml"
+    rules.write_text(
+        "version: 1\ndataset: {id_column: customer_id}\ncolumns:\n  country:\n    checks:\n"
+        '      - {type: allowed_values, values: [NO], description: "x${env.CRMCLEAN_SX}"}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "vo"
+    args = ["validate", str(data), "--rules", str(rules), "--out", str(out), "--show-values"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1, result.output
+    violations = pl.read_parquet(out / "violations.parquet")
+    assert violations.get_column("value").to_list() == ["DE"]

@@ -38,8 +38,12 @@ class LoadedRules:
         return scrub(obj, self.env_values)
 
     def scrub_violations(self, violations: pl.DataFrame) -> pl.DataFrame:
-        """Violations whose messages and rule ids carry no `${env.X}` value."""
-        return scrub_frame(violations, None, self.env_values)
+        """Violations whose messages and rule ids carry no `${env.X}` value; the data's own
+        cells (`value`, `record_id`) stay as they are: a customer whose country is the value of
+        an env variable is data, not the secret."""
+        data = {"value", "record_id"}
+        text = [n for n in violations.columns if n not in data]
+        return scrub_frame(violations, text, self.env_values)
 
     def where(self, path: Path_) -> str:
         """`file:line:col` of a YAML path, for errors raised after loading (missing columns...)."""

@@ -258,3 +258,15 @@ def test_no_single_disagreement_is_a_veto(run_dir: Path) -> None:
     for comparison in model["comparisons"]:
         else_level = next(lv for lv in comparison["levels"] if lv["gamma"] == 0)
         assert else_level["m"] >= 0.02 - 1e-12, comparison["name"]
+
+
+def test_evaluate_refuses_a_truth_file_that_shares_no_record_id(tmp_path: Path) -> None:
+    # Scoring clusters against a truth file of other ids used to report F1 1.0 (no pairs at all).
+    clusters = tmp_path / "clusters.parquet"
+    pl.DataFrame({"record_id": ["C1", "C2"], "cluster_id": ["C1", "C1"]}).write_parquet(clusters)
+    truth = tmp_path / "truth.csv"
+    truth.write_text("record_id,entity_id\nX1,E1\nX2,E1\n", encoding="utf-8")
+    result = runner.invoke(app, ["evaluate", str(clusters), "--truth", str(truth)])
+    assert result.exit_code == 3, result.output
+    assert "none of its record ids is in" in result.stderr
+    assert "1.0000" not in result.stdout

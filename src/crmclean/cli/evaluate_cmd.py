@@ -43,6 +43,13 @@ def evaluate_command(
     truth_frame = read_table(truth, id_column=truth_id, required_columns=["entity_id"]).frame
     if "entity_id" not in truth_frame.columns:
         raise InputError(f"{truth}: no entity_id column")
+    shared = clusters.join(truth_frame.select("record_id"), on="record_id", how="semi").height
+    if shared == 0 and clusters.height and truth_frame.height:
+        # scoring disjoint ids would say F1 1.0 over no pairs at all
+        raise InputError(
+            f"{truth}: none of its record ids is in {clusters_path}",
+            f"is {truth_id!r} the column holding the record ids? (--truth-id)",
+        )
     result = evaluate(clusters, truth_frame.select("record_id", "entity_id")).to_dict()
     if output_format is TableOrJson.json:
         typer.echo(json.dumps(result, indent=2, sort_keys=True))

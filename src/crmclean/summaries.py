@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 SCHEMA_VERSION = "1"
 
@@ -54,6 +54,13 @@ class TypedSummary:
     def to_dict(self) -> dict[str, Any]:
         body = dataclasses.asdict(self)  # type: ignore[call-overload]
         return {"schema_version": SCHEMA_VERSION, "command": self.command, **body}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """The summary of a document of this schema version and command (nested parts: the
+        subclass builds them and passes them on)."""
+        _check(data, cls.command)
+        return _build(cls, data)
 
 
 @dataclass(frozen=True)
@@ -148,11 +155,6 @@ class CleanSummary(TypedSummary):
     steps: list[dict[str, Any]]
     slow_parsers: list[dict[str, Any]]
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CleanSummary:
-        _check(data, cls.command)
-        return _build(cls, data)
-
 
 @dataclass(frozen=True)
 class DedupeSummary(TypedSummary):
@@ -171,11 +173,6 @@ class DedupeSummary(TypedSummary):
     blocking: list[dict[str, Any]]
     stats: dict[str, Any]
     warnings: list[str]
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> DedupeSummary:
-        _check(data, cls.command)
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
@@ -206,11 +203,6 @@ class RunManifest(TypedSummary):
     quarantine_enabled: bool = False
     steps: dict[str, float] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> RunManifest:
-        _check(data, cls.command)
-        return _build(cls, data)
 
 
 SUMMARIES: dict[str, Any] = {

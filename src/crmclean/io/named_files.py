@@ -14,14 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crmclean.errors import InputError, UsageError
+from crmclean.io.regular_file import special_kind
 
 MiB = 1024 * 1024
-_SPECIAL = (
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
 
 
 @dataclass(frozen=True)
@@ -122,7 +117,7 @@ def _check_stat(info: os.stat_result, kind: FileKind, shown: str) -> None:
     if stat.S_ISDIR(info.st_mode):
         raise NamedFileProblem(f"{shown} is a folder, not a {kind.what}")
     if not stat.S_ISREG(info.st_mode):
-        what = next((name for test, name in _SPECIAL if test(info.st_mode)), "something else")
+        what = special_kind(info.st_mode, "something else")
         raise NamedFileProblem(f"{shown} is {what}, not a regular file", f"name a {kind.what}")
     if info.st_size > kind.max_bytes:
         raise NamedFileProblem(*_too_big(kind, shown))

@@ -81,10 +81,15 @@ def read_text(path: Path, what: str = "file") -> str:
         raise _unreadable(path, exc) from None
 
 
+def special_kind(mode: int, otherwise: str = "not a regular file") -> str:
+    """What stands at a path that is not a regular file ("a named pipe (FIFO)", ...)."""
+    return next((name for test, name in _KINDS if test(mode)), otherwise)
+
+
 def _refuse_special(path: Path, mode: int, what: str) -> None:
     if stat.S_ISREG(mode):
         return
-    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    kind = special_kind(mode)
     raise InputError(
         f"{path}: is {kind}, not a regular {what}",
         "crmclean reads regular files only; copy the data into a file first",

@@ -452,15 +452,19 @@ def _present_on_both_sides(test: Matcher, spec: LevelSpec, column: str) -> Match
 
     def guarded(values: PairValues) -> BoolArray:
         left, right = values.sides(column)
-        present = _mask(left.is_not_null() & right.is_not_null())
-        outer = values.active
-        values.active = present if outer is None else outer & present
-        try:
-            return test(values) & present
-        finally:
-            values.active = outer
+        return _within(values, _mask(left.is_not_null() & right.is_not_null()), test)
 
     return guarded
+
+
+def _within(values: PairValues, mask: BoolArray, test: Matcher) -> BoolArray:
+    """`test` where `mask` holds; the metric runs only on those pairs (the active mask)."""
+    outer = values.active
+    values.active = mask if outer is None else outer & mask
+    try:
+        return test(values) & mask
+    finally:
+        values.active = outer
 
 
 def build_level(spec: LevelSpec, column: str) -> Matcher:
@@ -477,11 +481,6 @@ def build_level(spec: LevelSpec, column: str) -> Matcher:
         equal = np.ones(len(values), dtype=np.bool_)
         for check in also:
             equal &= check(values)
-        outer = values.active
-        values.active = equal if outer is None else outer & equal
-        try:
-            return test(values) & equal
-        finally:
-            values.active = outer
+        return _within(values, equal, test)
 
     return combined

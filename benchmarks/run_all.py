@@ -1,6 +1,6 @@
 """`make bench`: crmclean measured beside Splink and GoldenMatch on the same data, in one run.
 
-For each size it generates synthetic customers with a known truth (crmclean.core.synth),
+For each size it generates synthetic customers with a known truth (crmclean.synth),
 runs every crmclean command that exists and both peers as separate processes (wall time and
 peak RSS from os.wait4, so each tool is measured alone), scores every matcher's clusters with
 one evaluator (benchmarks/evaluate.py) and writes benchmarks/results.json and RESULTS.md.
@@ -64,7 +64,7 @@ def generate_data(label: str, rows: int, seed: int, data_dir: Path) -> Path:
     folder = data_dir / f"{label}-seed{seed}-{synth_fingerprint()}"
     if (folder / "truth.parquet").exists():
         return folder
-    from crmclean.core.synth import generate
+    from crmclean.synth import generate
 
     customers, truth = generate(rows, seed)
     tmp = folder.with_name(folder.name + ".tmp")

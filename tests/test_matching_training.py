@@ -152,7 +152,7 @@ def test_a_session_whose_starts_disagree_is_warned_about(tmp_path: Path) -> None
     # In 10k generated records few different people share an e-mail address: the [email_key]
     # session's non-match class is small, and EM starts as likely as the canonical one end far
     # from it. That is worth a warning (it is how the model flipped in issue 10).
-    from crmclean.core.synth import generate
+    from crmclean.synth import generate
 
     customers, _ = generate(10_000, 7)
     data = tmp_path / "customers.csv"

@@ -14,16 +14,16 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app  # type: ignore[attr-defined]  # registered app
-from crmclean.core.synth import (
+from crmclean.errors import UsageError
+from crmclean.synth import (
     BOOKKEEPING_COLUMNS,
     CUSTOMER_COLUMNS,
     SynthResult,
     generate,
     generate_detailed,
 )
-from crmclean.core.synth_bad import NA_TOKENS
-from crmclean.core.synth_tables import COUNTRIES, COUNTRY_ALIASES, tables
-from crmclean.errors import UsageError
+from crmclean.synth.bad import NA_TOKENS
+from crmclean.synth.tables import COUNTRIES, COUNTRY_ALIASES, tables
 
 ROWS = 20_000
 

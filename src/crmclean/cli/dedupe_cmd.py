@@ -20,7 +20,6 @@ from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.config.models import RuleFile
 from crmclean.core.masking import MaskKind, personal_columns
 from crmclean.core.matching import (
     DedupeResult,
@@ -30,6 +29,7 @@ from crmclean.core.matching import (
 )
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.scoring import MatchModel
+from crmclean.core.rule_file import RuleFile
 from crmclean.errors import ConfigError, InputError
 from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.regular_file import read_text

@@ -11,10 +11,10 @@ from typing import Any
 import polars as pl
 
 from crmclean.config.loader import LoadedRules
-from crmclean.config.models import RuleFile
-from crmclean.core.golden_ids import IdState
+from crmclean.core.golden.ids import IdState
+from crmclean.core.golden.step import PreviousRun
 from crmclean.core.matching import MatchModel, ModelMismatch, model_from_dict
-from crmclean.core.pipeline import PreviousRun
+from crmclean.core.rule_file import RuleFile
 from crmclean.errors import InputError
 from crmclean.io.decisions_file import read_decisions_file
 from crmclean.io.json_log import JsonLog

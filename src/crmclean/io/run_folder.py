@@ -1,7 +1,7 @@
 """Read a folder written by `crmclean run` as the previous run, checked whole.
 
 A folder that holds any run artefact is a previous run: it must be complete (manifest,
-crosswalk, golden records) and agree with itself (crmclean.core.run_integrity), or nothing is
+crosswalk, golden records) and agree with itself (crmclean.core.golden.run_integrity), or nothing is
 read from it and the next run stops with exit 3 naming what is wrong. Golden ids depend on it.
 """
 
@@ -15,8 +15,9 @@ from typing import Any
 
 import polars as pl
 
-from crmclean.core.golden_ids import RECORD_ID, IdState
-from crmclean.core.run_integrity import id_problems, run_problems
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.golden.ids import IdState
+from crmclean.core.golden.run_integrity import id_problems, run_problems
 from crmclean.errors import InputError
 from crmclean.io.regular_file import is_present
 

@@ -26,7 +26,6 @@ from typing import Any
 
 import polars as pl
 
-from crmclean.core.spreadsheet import is_e164, neutralise, neutralise_text
 from crmclean.errors import OutputError
 from crmclean.io.interrupts import outputs_published, signals_deferred
 from crmclean.io.lock import output_lock
@@ -36,6 +35,7 @@ from crmclean.io.output_guard import guard_output, real_out
 # made it (it says which command wrote it, so a run's folder is known even if files are lost)
 from crmclean.io.run_folder import MARKER as RUN_FOLDER_MARKER
 from crmclean.io.run_folder import holds_run
+from crmclean.io.spreadsheet import is_e164, neutralise, neutralise_text
 
 MARKER = RUN_FOLDER_MARKER
 

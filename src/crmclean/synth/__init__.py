@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_bad import add_bad_values
-from crmclean.core.synth_corrupt import PART_NOISE, apply_all, choose, update_rows
-from crmclean.core.synth_entities import derive_hard_cases, draw_people, entity_frame
-from crmclean.core.synth_render import (
+from crmclean.errors import UsageError
+from crmclean.synth.bad import add_bad_values
+from crmclean.synth.corrupt import PART_NOISE, apply_all, choose, update_rows
+from crmclean.synth.entities import derive_hard_cases, draw_people, entity_frame
+from crmclean.synth.render import (
     PHONE_STYLE_SHARES,
     SOURCE_SYSTEMS,
     company_expr,
@@ -30,9 +31,9 @@ from crmclean.core.synth_render import (
     street_expr,
     timestamps,
 )
-from crmclean.core.synth_tables import SALUTATIONS, Tables, by_country, tables
-from crmclean.core.synth_text_noise import TEXT_NOISE, source_gaps
-from crmclean.core.synth_world import (
+from crmclean.synth.tables import SALUTATIONS, Tables, by_country, tables
+from crmclean.synth.text_noise import TEXT_NOISE, source_gaps
+from crmclean.synth.world import (
     WORLD_NOISE,
     WORLD_SOURCE_GAPS,
     WORLD_SOURCE_SHARES,
@@ -40,7 +41,6 @@ from crmclean.core.synth_world import (
     add_placeholders,
     phone_follows_moves,
 )
-from crmclean.errors import UsageError
 
 CUSTOMER_COLUMNS = (
     "customer_id",

@@ -15,17 +15,17 @@ from typing import Any
 import polars as pl
 
 from crmclean.core.checks.country_valid import country_keys
+from crmclean.core.contracts import RECORD_ID
 from crmclean.core.masking import cap_expr, kind_for, mask_series
-from crmclean.core.profile_placeholders import (
+from crmclean.core.profile.placeholders import (
     Placeholder,
     as_missing,
     find_placeholders,
     with_null_tokens,
 )
-from crmclean.core.profile_rules import suggest_rules
+from crmclean.core.profile.suggest import suggest_rules
 from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 
-RECORD_ID = "record_id"
 SHAPE_MAX = 24  # longer shapes (free text) are cut: they identify no format anyway
 CHUNK_CELLS = 2_000_000  # cells per long frame when a wide table's value counts are batched
 QUERY_BATCH = 32  # tall tables: per-column queries run this many at a time

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -167,6 +168,14 @@ def write_csv(frame: pl.DataFrame, path: Path, spreadsheet_safe: bool = True) ->
     safe = frame.with_columns(_quoted(neutralise(pl.col(name))).alias(name) for name in text)
     header = ",".join(_quote_text(name) for name in frame.columns)
     _write(lambda: _write_prequoted(safe, header, path), path)
+
+
+def csv_text(frame: pl.DataFrame) -> str:
+    """The text write_csv writes (spreadsheet-safe), for printing to standard output."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "review.csv"
+        write_csv(frame, target)
+        return target.read_text(encoding="utf-8")
 
 
 def _quoted(value: pl.Expr) -> pl.Expr:

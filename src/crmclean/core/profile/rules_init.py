@@ -16,7 +16,7 @@ import phonenumbers
 import polars as pl
 
 from crmclean.core.cleaning import clean
-from crmclean.core.profile import ColumnProfile, Profile
+from crmclean.core.profile.model import ColumnProfile, Profile
 from crmclean.core.profile.rules_init_matching import BlockingEstimate, matching_section
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from crmclean.core.checks import checks
 
 if TYPE_CHECKING:
-    from crmclean.core.profile import ColumnProfile
+    from crmclean.core.profile.model import ColumnProfile
 
 # Semantic type -> the check that verifies it, when that check type exists.
 TYPE_CHECKS = {

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from crmclean.core.checks import checks
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.validation import validate
 
 CASES = Path(__file__).parent / "cases" / "checks"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from crmclean.core.checks.email_valid import fast_valid, invalid_reasons, library_reason
 from crmclean.core.checks.phone_valid import invalid_reasons as phone_reasons
 from crmclean.core.checks.phone_valid import phone_reason
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.validation import validate
 
 _LOCAL = st.text(alphabet="abcXYZ019._+-!#'\"ü ", min_size=0, max_size=12)

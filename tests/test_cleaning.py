@@ -8,7 +8,7 @@ from polars.testing import assert_frame_equal
 
 from crmclean.core.cleaning import clean, setup_problems
 from crmclean.core.contracts import CHANGES_SCHEMA
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import ConfigError
 
 RULES = RuleFile.model_validate(

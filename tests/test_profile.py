@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from crmclean.core.profile import profile_frame, shape_expr
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 
 
 @pytest.mark.parametrize(

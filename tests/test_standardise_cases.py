@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from crmclean.core.cleaning import clean
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.standardise import derive_steps
 
 CASES = Path(__file__).parent / "cases" / "standardise"

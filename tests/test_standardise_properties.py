@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from crmclean.core.cleaning import clean
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.standardise import key_steps, standardisers
 from crmclean.core.standardise.email import fast_normalise
 from crmclean.core.standardise.phone_fast import fast_e164

@@ -97,7 +97,7 @@ def test_every_yaml_example_in_the_docs_is_a_valid_rule_file() -> None:
     import yaml
 
     from crmclean.config.yaml_source import RuleFileLoader  # reads keys as written (`on:`)
-    from crmclean.core.rule_file import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
     text = (REPO / "docs" / "validate.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)

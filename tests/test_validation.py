@@ -10,7 +10,7 @@ import pytest
 
 from crmclean.core.contracts import VIOLATIONS_SCHEMA
 from crmclean.core.masking import mask_series, mask_value, mask_violations
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.validation import (
     RuleSetupError,
     setup_problems,

@@ -19,7 +19,7 @@ from crmclean.core.standardise import StepSpec, derive_steps
 from crmclean.core.standardise.base import StepContext, StepResult
 
 if TYPE_CHECKING:
-    from crmclean.core.rule_file import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
 
 Path_ = tuple[str | int, ...]

@@ -22,7 +22,7 @@ from crmclean.core.matching.decisions import normalise as normalise_decisions
 from crmclean.core.validation import ValidationResult, validate
 
 if TYPE_CHECKING:
-    from crmclean.core.rule_file import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
 
 def split_quarantine(

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from crmclean.core.matching import decisions as decisions_
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError, OutputError, UsageError
 from crmclean.io.named_files import DECISIONS_FILE, checked_named_file
 from crmclean.io.regular_file import is_present, require_regular_file

@@ -21,7 +21,7 @@ from crmclean.core.golden.ids import IdState
 from crmclean.core.golden.run_integrity import id_problems, run_problems
 from crmclean.core.golden.step import PreviousRun
 from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, model_from_dict
-from crmclean.core.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError
 from crmclean.io.output_guard import resolved
 from crmclean.io.regular_file import is_present, read_text, require_regular_file

@@ -120,7 +120,9 @@ def detect_roles(columns: list[ColumnProfile], id_column: str | None) -> dict[st
 
 def init_rules(frame: pl.DataFrame, profile: Profile) -> RuleInit:
     """The rule file for `frame` (as read, record_id optional) from its `profile`."""
-    from crmclean.core.rule_file import RuleFile  # the core builds the file that config checks
+    from crmclean.core.rules.rule_file import (
+        RuleFile,  # the core builds the file that config checks
+    )
 
     suggested = profile.suggested_rules
     dataset_hint = suggested.get("dataset", {})

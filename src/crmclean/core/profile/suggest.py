@@ -30,7 +30,7 @@ NO_UNIQUE = ("boolean", "country", "date", "datetime", "decimal")
 
 
 def suggest_rules(columns: list[ColumnProfile], rows: int) -> dict[str, Any]:
-    """`{"columns": {name: {type, pii, checks}}}`, in the rule-file schema of core/rule_file.py."""
+    """`{"columns": {name: {type, pii, checks}}}`, in the schema of core/rules/rule_file.py."""
     section: dict[str, Any] = {}
     for column in columns:
         spec: dict[str, Any] = {}

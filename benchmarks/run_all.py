@@ -51,9 +51,9 @@ ID_ROW_NUMBER = "__row_number__"
 
 def synth_fingerprint() -> str:
     """Hash of the generator's code and tables: cached data is reused only while it is current."""
-    core = ROOT / "src" / "crmclean" / "core"
+    synth = ROOT / "src" / "crmclean" / "synth"
     digest = hashlib.sha256()
-    for path in sorted([*core.glob("synth*.py"), *(core / "data" / "synth").rglob("*")]):
+    for path in sorted([*synth.glob("*.py"), *(synth / "data").rglob("*")]):
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:10]

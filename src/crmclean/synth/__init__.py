@@ -123,7 +123,7 @@ def generate_detailed(
     often). hard_share: share of entities that are hard non-duplicates of another entity.
     bad_share: share of values per checked column that are deliberately bad. world: add the
     sparse source systems, initials, e-mail domain typos, phone changes with moves and
-    placeholders of synth_world (off: the classic data, byte-identical to earlier versions).
+    placeholders of synth.world (off: the classic data, byte-identical to earlier versions).
     """
     _check(rows, dup_share, max_dups, hard_share, bad_share)
     rng = np.random.default_rng(seed)
@@ -167,12 +167,29 @@ def _entities(n: int, hard_share: float, rng: np.random.Generator, t: Tables) ->
     """The true customers: clean values and the parts their records are rendered from."""
     columns = draw_people(n, rng, t)
     derive_hard_cases(columns, hard_share, rng, t)
-    return (
-        entity_frame(columns, t)
-        .lazy()
-        .with_columns(email=email_expr(), company=company_expr())
-        .collect()
-    )
+    entities = entity_frame(columns, t).with_columns(email=email_expr(), company=company_expr())
+    return _own_mailboxes(entities).drop("mailbox")
+
+
+def _own_mailboxes(entities: pl.DataFrame) -> pl.DataFrame:
+    """One address, one mailbox: a provider hands jan.jansen@ziggo.nl to one person, so the next
+    Jan Jansen signs up as jan.jansen7@ziggo.nl. Only people who share a mailbox on purpose (a
+    household's family address) keep the same one."""
+    for round_ in range(1, 4):
+        taken = pl.col("mailbox").rank("dense").over("email") - 1
+        if entities.select(taken.max()).item() == 0:
+            break
+        number = (taken * 10 * round_ + pl.col("email_num") % 10).cast(pl.String)
+        local, domain = (
+            pl.col("email").str.extract(r"^(.*)@"),
+            pl.col("email").str.extract(r"@(.*)$"),
+        )
+        entities = entities.with_columns(
+            email=pl.when(taken > 0)
+            .then(pl.concat_str(local, number, pl.lit("@"), domain))
+            .otherwise(pl.col("email"))
+        )
+    return entities
 
 
 def _records(

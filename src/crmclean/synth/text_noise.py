@@ -1,6 +1,6 @@
 """Corruptions of rendered strings: typos, transliteration, abbreviations, case, blanks, gaps.
 
-Same contract as synth_corrupt: (frame, mask, rng, tables) -> frame, whole-column expressions.
+Same contract as corrupt.py: (frame, mask, rng, tables) -> frame, whole-column expressions.
 """
 
 from __future__ import annotations

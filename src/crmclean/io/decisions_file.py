@@ -10,13 +10,12 @@ from pathlib import Path
 
 import polars as pl
 
+from crmclean.core.contracts import PAIR_KEYS
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError, OutputError, UsageError
 from crmclean.io.named_files import DECISIONS_FILE, checked_named_file
 from crmclean.io.regular_file import is_present, require_regular_file
-
-PAIR = ["record_id_l", "record_id_r"]
 
 
 def read_decisions_file(path: Path) -> pl.DataFrame:
@@ -108,7 +107,7 @@ def undecided(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
     decided = read_decisions_file(path)
     if decided.height == 0:
         return queue
-    return queue.join(decisions_.normalise(decided).select(PAIR), on=PAIR, how="anti")
+    return queue.join(decisions_.normalise(decided).select(PAIR_KEYS), on=PAIR_KEYS, how="anti")
 
 
 def _refuse_foreign_file(path: Path) -> None:

@@ -10,13 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmclean.core.matching.em import run_em
+from crmclean.core.matching.em import mirrored_swaps, run_em
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.scoring import (
     ComparisonParams,
     LevelParams,
     MatchModel,
+    agreeing_gammas,
     fingerprint,
+    floor_disagreement,
     score,
 )
 from crmclean.core.matching.spec import ComparisonSpec, MatchingSpec
@@ -271,3 +273,86 @@ def test_term_frequency_is_the_chance_another_record_holds_the_value(
 
     tf = term_frequencies(pl.DataFrame({"x": values}, schema={"x": pl.String}), "x")
     assert tf.filter(pl.col("_value") == value).get_column("_tf").item() == pytest.approx(expected)
+
+
+# floor_disagreement: (m, u, graded gammas) -> m after the floor on outright disagreement
+FLOOR_CASES = [
+    # else alone below the floor: raised to 0.02 (the old else floor)
+    ({2: 0.9, 1: 0.095, 0: 0.005}, {2: 0.01, 1: 0.09, 0: 0.9}, [2, 1, 0], {0: 0.02}),
+    # a graded level just above else speaks against (m < u): the floor bounds both together
+    ({2: 0.95, 1: 0.045, 0: 0.005}, {2: 0.01, 1: 0.4, 0: 0.59}, [2, 1, 0], {1: 0.045, 0: 0.005}),
+    # together below the floor: else takes what is missing, the graded level keeps EM's share
+    ({2: 0.985, 1: 0.01, 0: 0.005}, {2: 0.01, 1: 0.4, 0: 0.59}, [2, 1, 0], {1: 0.01, 0: 0.01}),
+    # the level above else speaks for a match (m > u): it is no disagreement, else alone counts
+    ({2: 0.9, 1: 0.095, 0: 0.005}, {2: 0.001, 1: 0.01, 0: 0.989}, [2, 1, 0], {0: 0.02}),
+    # a level on another column (not graded) is never part of the run
+    ({2: 0.95, 1: 0.045, 0: 0.005}, {2: 0.01, 1: 0.4, 0: 0.59}, [2, 0], {0: 0.02}),
+]
+
+
+@pytest.mark.parametrize(("m", "u", "graded", "expected"), FLOOR_CASES)
+def test_floor_disagreement(
+    m: dict[int, float], u: dict[int, float], graded: list[int], expected: dict[int, float]
+) -> None:
+    out = floor_disagreement(m, u, graded)
+    for gamma, value in expected.items():
+        assert out[gamma] == pytest.approx(value)
+    assert {g: v for g, v in out.items() if g not in expected} == {
+        g: v for g, v in m.items() if g not in expected
+    }
+
+
+def _names(first_levels: list[object], last_levels: list[object]) -> list[ComparisonSpec]:
+    return [
+        ComparisonSpec.model_validate({"name": "first", "column": "f", "levels": first_levels}),
+        ComparisonSpec.model_validate({"name": "last", "column": "l", "levels": last_levels}),
+    ]
+
+
+# mirrored_swaps: which swapped levels repeat a swap an earlier comparison counts
+SWAP_CASES = [
+    # both ways: the later comparison's level is the mirror (gamma 1: exact 2, swapped 1, else 0)
+    (
+        [
+            ["exact", {"type": "swapped", "other": "l"}, "else"],
+            ["exact", {"type": "swapped", "other": "f"}, "else"],
+        ],
+        {"last": {1}},
+    ),
+    # only one side has the level: it is the only count of the swap
+    ([["exact", {"type": "swapped", "other": "l"}, "else"], ["exact", "else"]], {}),
+    # swapped with a third column: another fact
+    (
+        [
+            ["exact", {"type": "swapped", "other": "l"}, "else"],
+            ["exact", {"type": "swapped", "other": "x"}, "else"],
+        ],
+        {},
+    ),
+]
+
+
+@pytest.mark.parametrize(("levels", "expected"), SWAP_CASES)
+def test_mirrored_swaps(levels: list[list[object]], expected: dict[str, set[int]]) -> None:
+    assert mirrored_swaps(_names(*levels)) == expected
+
+
+# agreeing_gammas: the levels of a conditional_u comparison that condition the others
+AGREE_CASES = [
+    ((2, [(2, 0.8, 1e-5), (1, 0.1, 1e-5), (0, 0.1, 0.99998)]), [2, 1]),  # exact and similar
+    ((2, [(2, 0.8, 1e-5), (1, 0.01, 0.05), (0, 0.19, 0.95)]), [2]),  # a level against a match
+    ((1, [(2, 0.8, 1e-5), (1, 0.1, 1e-5), (0, 0.1, 0.99998)]), [1]),  # above the exact level
+    ((None, [(1, 0.9, 1e-5), (0, 0.1, 0.99999)]), []),  # no conditional
+]
+
+
+@pytest.mark.parametrize(("given", "expected"), AGREE_CASES)
+def test_agreeing_gammas(
+    given: tuple[int | None, list[tuple[int, float, float]]], expected: list[int]
+) -> None:
+    gamma, levels = given
+    params = ComparisonParams(
+        "email", "email", tuple(LevelParams(g, str(g), m, u) for g, m, u in levels),
+        given_gamma=gamma,
+    )  # fmt: skip
+    assert agreeing_gammas(params) == expected

@@ -96,8 +96,9 @@ def test_a_swapped_level_on_last_name_does_not_move_the_email_conditional_u(
     sys.path.insert(0, str(ROOT / "benchmarks" / "yardsticks"))
     import faker_set
 
+    made = faker_set.generate(10_000, seed=7)
     data = tmp_path / "customers.csv"
-    faker_set.generate(10_000, seed=7).customers.write_csv(data)
+    made.customers.write_csv(data)
     rules = ROOT / "benchmarks" / "yardsticks" / "faker_rules.yaml"
     document = yaml.safe_load(rules.read_text(encoding="utf-8"))
     for comparison in document["matching"]["comparisons"]:
@@ -119,7 +120,29 @@ def test_a_swapped_level_on_last_name_does_not_move_the_email_conditional_u(
         conditional(_trained(data, without)),
     )
     assert abs(u_with - u_without) < 0.1, (u_with, u_without)
-    assert abs(scale_with - scale_without) < 0.03, (scale_with, scale_without)
+    # Without the last name's swap level a swap shows there as a disagreement, and EM hands
+    # some swapped true pairs to the non-matches (0.04); with it the swap is one fact, counted
+    # on the first name (em.mirrored_swaps), and the share is near the truth.
+    assert abs(scale_with - scale_without) < 0.05, (scale_with, scale_without)
+    assert abs(scale_with - _non_match_share_of_email_pairs(made)) < 0.01, scale_with
+
+
+def _non_match_share_of_email_pairs(made: Any) -> float:
+    """Among record pairs sharing an e-mail address (trimmed, lower case) that blocking keeps
+    (at most 50 records share it: company.yaml's max_block_size skips placeholders such as
+    test@test.com): the share of different customers, from the yardstick's truth (0.003 on
+    the Faker set at 10k)."""
+    import polars as pl
+
+    emails = made.customers.select(
+        "record_id", pl.col("email_address").str.strip_chars().str.to_lowercase().alias("e")
+    ).join(made.truth, on="record_id")
+    pairs = (
+        emails.filter(pl.col("e").is_not_null() & (pl.col("e") != "") & (pl.len().over("e") <= 50))
+        .join(emails, on="e", suffix="_r")
+        .filter(pl.col("record_id") < pl.col("record_id_r"))
+    )
+    return float((pairs["entity_id"] != pairs["entity_id_r"]).mean() or 0.0)
 
 
 def _is_swapped(level: Any) -> bool:
@@ -149,13 +172,14 @@ def test_dedupe_json_reports_what_training_did(tmp_path: Path) -> None:
 
 
 def test_a_session_whose_starts_disagree_is_warned_about(tmp_path: Path) -> None:
-    # In 10k generated records few different people share an e-mail address (households that
-    # share a mailbox): the [email_key] session's non-match class is small, and in this seed EM
-    # starts as likely as the canonical one end far from it. That is worth a warning (it is how
-    # the model flipped in issue 10).
+    # In these 10k generated records two sessions blocked on the birth date hold few
+    # different people: their non-match class is small, and EM starts as likely as the
+    # canonical one end far from it. That is worth a warning (it is how the model flipped in
+    # issue 10, then in the [email_key] session, which no longer warns since the swapped true
+    # pairs stay among the matches, em.mirrored_swaps, and namesakes no longer share mailboxes).
     from crmclean.synth import generate
 
-    customers, _ = generate(10_000, 11)
+    customers, _ = generate(10_000, 3)
     data = tmp_path / "customers.csv"
     customers.write_csv(data)
     out = tmp_path / "o"
@@ -165,7 +189,8 @@ def test_a_session_whose_starts_disagree_is_warned_about(tmp_path: Path) -> None
     assert result.exit_code == 0, result.stderr
     summary = json.loads((out / "dedupe.json").read_text(encoding="utf-8"))
     unstable = [s["rule"] for s in summary["stats"]["training"]["sessions"] if s["unstable"]]
-    assert "[email_key]" in unstable
+    assert unstable
     stderr = " ".join(result.stderr.split())
-    assert "warning: training session [email_key]: an EM start as likely" in stderr
-    assert any(w.startswith("training session [email_key]") for w in summary["warnings"])
+    for rule in unstable:
+        assert f"warning: training session {rule}: an EM start as likely" in stderr
+        assert any(w.startswith(f"training session {rule}") for w in summary["warnings"])

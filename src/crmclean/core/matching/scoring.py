@@ -26,7 +26,15 @@ from crmclean.core.matching.comparing import (
     exact_level,
     used_columns,
 )
-from crmclean.core.matching.em import M_FLOOR, fit_em, fit_starts, graded_levels, monotone, run_em
+from crmclean.core.matching.em import (
+    M_FLOOR,
+    fit_em,
+    fit_starts,
+    graded_levels,
+    mirrored_swaps,
+    monotone,
+    run_em,
+)
 from crmclean.core.matching.spec import BlockingRule, ComparisonSpec, MatchingSpec
 from crmclean.core.matching.u_probabilities import estimate_u, u_sample_size
 
@@ -196,18 +204,26 @@ def train(
         c.name: {lv.gamma: lv.spec.m_probability for lv in comparison_levels(c)}
         for c in spec.comparisons
     }
+    mirrors = mirrored_swaps(spec.comparisons)
+    for name, levels in mirrors.items():  # counted on the earlier comparison: weighs nothing
+        m[name].update({g: u[name][g] for g in levels})
     m = {
-        c.name: monotone(m[c.name], u[c.name], graded_levels(c), fixed[c.name])
+        c.name: monotone(
+            m[c.name],
+            u[c.name],
+            [g for g in graded_levels(c) if g not in mirrors.get(c.name, set())],
+            fixed[c.name],
+        )
         for c in spec.comparisons
     }
     m = {
-        name: {g: max(v, ELSE_M_FLOOR) if g == 0 else v for g, v in lv.items()}
-        for name, lv in m.items()
+        c.name: floor_disagreement(m[c.name], u[c.name], graded_levels(c)) for c in spec.comparisons
     }
     for session in sessions:
         _refit_non_match(session, spec.comparisons, u, m, training)
     params = tuple(
-        _params(c, m[c.name], u[c.name], *_given_u(c, sessions, u)) for c in spec.comparisons
+        _params(c, m[c.name], u[c.name], *_given_u(c, sessions, u, spec.comparisons))
+        for c in spec.comparisons
     )
     stats = {
         "seed": seed,
@@ -237,6 +253,25 @@ def train(
         ],
     }
     return MatchModel(prior, params, fingerprint(spec), stats)
+
+
+def floor_disagreement(
+    m: dict[int, float], u: Mapping[int, float], graded: list[int]
+) -> dict[int, float]:
+    """m with at least ELSE_M_FLOOR on outright disagreement. Where the comparison grades
+    disagreement (the graded levels just above else that speak against a match, m < u: a birth
+    date within a year, within fifteen years, further apart), the floor bounds their sum and
+    the else level takes what is missing: EM's split among them is kept, so a level that
+    tells a generation apart from a typo can weigh more than the floor allows else alone."""
+    if 0 not in m:
+        return dict(m)
+    run = [0]
+    while run[-1] + 1 in graded and m.get(run[-1] + 1, 1.0) < u.get(run[-1] + 1, 0.0):
+        run.append(run[-1] + 1)
+    others = sum(m[g] for g in run[1:])
+    out = dict(m)
+    out[0] = max(m[0], ELSE_M_FLOOR - others)
+    return out
 
 
 def _combine(
@@ -319,6 +354,7 @@ def _given_u(
     c: ComparisonSpec,
     sessions: list[_Session],
     u: dict[str, dict[int, float]],
+    comparisons: list[ComparisonSpec],
 ) -> tuple[dict[str, dict[int, float]], float]:
     """For a conditional_u comparison: the listed comparisons' level shares among the blocked
     non-matches of the session whose blocking rule holds this field alone (pairs sharing its
@@ -336,8 +372,13 @@ def _given_u(
             # Fields made of the same facts agree more often, never less, than random pairs do:
             # an agreement level keeps at least its random-pair u (a small session's non-match
             # class can hold too few pairs to say).
+            mirrors = mirrored_swaps(comparisons)
             shares = {
-                name: {g: max(v, M_FLOOR, u[name][g] if g > 0 else 0.0) for g, v in levels.items()}
+                name: {
+                    g: max(v, M_FLOOR, u[name][g] if g > 0 else 0.0)
+                    for g, v in levels.items()
+                    if g not in mirrors.get(name, set())
+                }
                 for name, levels in session.non_match.items()
                 if name in set(c.conditional_u) - {c.name}
             }
@@ -381,6 +422,17 @@ def _params(
 # --- scoring -----------------------------------------------------------------------------------
 
 
+def agreeing_gammas(c: ComparisonParams) -> list[int]:
+    """Where a conditional_u comparison conditions the others: its exact level and the levels
+    below it that still speak for a match (m > u: an e-mail address one or two edits away).
+    A similar address is made of the same name as an equal one: john.smith1@ and john.smith2@
+    are namesakes as often as a shared john.smith@ is (the own generator's namesakes: 23 of 25
+    pairs with a similar address, the same name and other phones are different people)."""
+    if c.given_gamma is None:
+        return []
+    return [lv.gamma for lv in c.levels if 0 < lv.gamma <= c.given_gamma and lv.m > lv.u]
+
+
 def score(pairs: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
     """Add `bf_<name>` (log2 Bayes factor), `match_weight` and `match_probability`."""
     bfs: list[pl.Expr] = []
@@ -404,7 +456,7 @@ def score(pairs: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
                     for lv in c.levels
                     if lv.gamma in shares
                 }
-                agree = pl.col(f"gamma_{given.name}") == given.given_gamma
+                agree = pl.col(f"gamma_{given.name}").is_in(agreeing_gammas(given))
                 cbf = gamma.replace_strict(conditional, default=0.0, return_dtype=pl.Float64)
                 bf = pl.when(agree).then(cbf).otherwise(bf)
                 break

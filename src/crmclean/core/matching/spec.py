@@ -124,7 +124,7 @@ class ThresholdSpec(Spec):
     thresholds"): merging needs overwhelming evidence, because at a million records the prior
     is one in a million and a wrong merge is harder to undo than a missed one."""
 
-    auto_merge: float = Field(0.999, gt=0, lt=1, description="Merged without review from here")
+    auto_merge: float = Field(0.997, gt=0, lt=1, description="Merged without review from here")
     review: float = Field(
         0.5,
         ge=0,

@@ -73,7 +73,7 @@ def matching_section(
         "max_pairs_per_rule": 20_000_000,
         "max_block_size": MAX_BLOCK_SIZE,
         "comparisons": comparisons,
-        "thresholds": {"auto_merge": 0.999, "review": 0.5},
+        "thresholds": {"auto_merge": 0.997, "review": 0.5},
         "clustering": {"max_cluster_size": 25, "min_density": 0.6, "bridge_probability": 0.99},
     }
     return section, estimates
@@ -194,6 +194,7 @@ def comparisons_for(roles: dict[str, str]) -> list[dict[str, Any]]:
                     "date_swapped",
                     {"type": "similarity", "metric": "levenshtein", "threshold": 1},
                     {"type": "date_within", "days": 366},
+                    {"type": "date_within", "days": 5479},  # beyond: a generation apart
                     "else",
                 ],
             }

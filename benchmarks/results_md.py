@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accuracy_md import accuracy_section
+from peers_md import peers_section
 
 NOISE = (
     "The machine has 2 cores shared with other engineers' test runs while these numbers were "
@@ -142,4 +143,5 @@ def render_markdown(results: dict[str, Any]) -> str:
                 "",
             ]
     lines += accuracy_section(results.get("accuracy", {}))
+    lines += peers_section(results)
     return "\n".join([*lines, METHOD])

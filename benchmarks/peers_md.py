@@ -124,8 +124,18 @@ def peers_section(results: dict[str, Any]) -> list[str]:
     peers = results.get("peers_yardsticks", {})
     if not peers:
         return []
-    runs = sorted({(e["date"][:10], e["run"]) for e in peers.values()})
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for entry in peers.values():
+        runs.setdefault(entry["run"], []).append(entry)
     lines = [INTRO, *peers_table(results), ""]
-    lines += [f"- run {date}: `{run}`" for date, run in runs]
+    for run, entries in sorted(runs.items(), key=lambda item: min(e["date"] for e in item[1])):
+        dates = sorted(e["date"] for e in entries)
+        loads = [e["load_average"][0] for e in entries if e.get("load_average")]
+        load = (
+            f", load average after the peer runs {min(loads):.1f}-{max(loads):.1f} (2 cores)"
+            if loads
+            else ""
+        )
+        lines.append(f"- run {dates[0]} to {dates[-1]}{load}: `{run}`")
     lines += ["", CONFIG, *_configs(peers), ""]
     return lines

@@ -127,6 +127,7 @@ def measure_peer(
         "columns": columns,
         "command": outcome.command,
         "config": outcome.detail.get("config"),
+        "placeholders_nulled": outcome.detail.get("placeholders_nulled"),
         "stages": outcome.detail.get("stages"),
         "version": outcome.detail.get("version"),
     }

@@ -30,6 +30,14 @@ placeholder lists are set per data set and nothing is tuned against the truth. C
 company.yaml rule names (FEBRL's `soc_sec_id`, `state`, `address_2`; the source and country
 columns) are used by none of the three tools.
 
+Both peers' docs start with a look at each column's most frequent values and nulling the
+placeholders found there. So that no set gets a hand-picked list, that step is one rule for
+every set (`peers/_columns.py`): in the identifying columns a value held by more than 50
+records and by more than 20 times as many records as the column's values on average is a
+placeholder and becomes null (Splink: e-mail, phone and date of birth after its cleaning;
+GoldenMatch: the e-mail, the only identifying column its template matches exactly). The
+values nulled on each set are listed below.
+
 - **Splink 5 (DuckDB)** (`peers/run_splink.py`), as its DuckDB tutorials and training guide
   set it up: the same SQL cleaning for every set (placeholder words to null, lower case, digits
   of the phone's last 9, postcode without blanks, dates of birth parsed from ISO, `d.m.Y`,
@@ -117,7 +125,17 @@ def _configs(peers: dict[str, dict[str, Any]]) -> list[str]:
         sets = seen.setdefault((entry["tool"], text), [])
         if entry["set"] not in sets:
             sets.append(entry["set"])
-    return [f"- `{tool}` on {', '.join(sets)}: {text}." for (tool, text), sets in seen.items()]
+    lines = [f"- `{tool}` on {', '.join(sets)}: {text}." for (tool, text), sets in seen.items()]
+    nulled = [
+        f"{e['set']} {e['size']} {e['tool']}: "
+        + "; ".join(f"{c} {', '.join(v)}" for c, v in e["placeholders_nulled"].items() if v)
+        for e in sorted(peers.values(), key=lambda e: _key((e["set"], e["size"])))
+        if any((e.get("placeholders_nulled") or {}).values())
+    ]
+    if nulled:
+        lines += ["", "Placeholders nulled by the profile step:", ""]
+        lines += [f"- {line}" for line in nulled]
+    return lines
 
 
 def peers_section(results: dict[str, Any]) -> list[str]:

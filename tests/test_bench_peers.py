@@ -24,6 +24,7 @@ import faker_set  # noqa: E402
 import map_rules  # noqa: E402
 import run_goldenmatch  # noqa: E402  (imports goldenmatch only when run)
 import run_splink  # noqa: E402  (imports splink and duckdb only when run)
+from _columns import placeholders  # noqa: E402
 from measure import Outcome  # noqa: E402
 from peers_md import peers_section, rows_by_set  # noqa: E402
 
@@ -104,6 +105,19 @@ def test_goldenmatch_template_renamed_to_a_sets_columns_and_absent_fields_droppe
     assert own["matchkeys"] == template["matchkeys"]
 
 
+def test_placeholders_are_values_far_more_frequent_than_chance() -> None:
+    # 60 records share test@test.com, the other 200 values are one or two records each
+    values = ["test@test.com"] * 60 + [f"p{i}@x.org" for i in range(200)] * 2 + [None] * 50
+    assert placeholders(values) == {"test@test.com"}
+    # 50 records are not enough, however rare the rest
+    assert placeholders(["a"] * 50 + [f"v{i}" for i in range(500)]) == set()
+    # 60 is not far above chance when every value is held by about 30 records (dates at 1M)
+    common = [f"d{i}" for i in range(100) for _ in range(30)]
+    assert placeholders(["1970-01-01"] * 600 + common) == set()  # 20 x mean: 20 x 35.6
+    assert placeholders(["1970-01-01"] * 2000 + common) == {"1970-01-01"}
+    assert placeholders([None, None]) == set()
+
+
 def _entry(tool: str, data: str, f1: float) -> dict[str, object]:
     return {"set": "faker", "size": "10k", "tool": tool, "data": data, "status": "ok",
             "wall_s": 1.0, "peak_rss_mb": 100.0, "run": "cmd", "date": "2026-12-07 05:00 UTC",
@@ -138,6 +152,7 @@ def test_both_peers_end_to_end_on_a_tiny_faker_set(tmp_path: Path) -> None:
         assert 0.0 < entry["scores"]["pairwise_f1"] <= 1.0
         assert entry["scores"]["records_missing"] == 0
         assert entry["config"], json.dumps(entry)
+        assert "placeholders_nulled" in entry
     # a budget too small to start a peer is recorded as a timeout with its budget
     late = bpy.measure_peer(
         "splink", folder, map_rules.FAKER_COLUMNS, tmp_path / "late", 0.01, BENCH_PYTHON

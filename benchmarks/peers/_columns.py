@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 # The customer columns rules/company.yaml matches on, by their own-set names.
@@ -26,6 +27,25 @@ ROLES = (
     "city",
     "date_of_birth",
 )
+
+
+# The profile step of both peers' docs (look at each column's most frequent values; null the
+# placeholders), done the same way on every set so that no set gets a hand-picked list: in the
+# columns that claim identity (e-mail; for Splink also phone and date of birth, which it
+# compares) a value held by more than PLACEHOLDER_MIN_COUNT records and by more than
+# PLACEHOLDER_FACTOR times as many records as the column's values on average is a placeholder.
+PLACEHOLDER_MIN_COUNT = 50
+PLACEHOLDER_FACTOR = 20
+
+
+def placeholders(values: list[str | None]) -> set[str]:
+    """The values far more frequent than chance in one column (see PLACEHOLDER_*)."""
+    counts = Counter(v for v in values if v is not None)
+    if not counts:
+        return set()
+    mean = sum(counts.values()) / len(counts)
+    floor = max(PLACEHOLDER_MIN_COUNT, PLACEHOLDER_FACTOR * mean)
+    return {value for value, count in counts.items() if count > floor}
 
 
 def parse_columns(text: str | None) -> dict[str, str]:

@@ -13,7 +13,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from _columns import arrow_table, parse_columns
+from _columns import arrow_table, parse_columns, placeholders
 from _measure import Stopwatch, emit, peak_rss_mb
 
 CONFIG = Path(__file__).with_name("goldenmatch.yaml")
@@ -53,6 +53,27 @@ def adapt_config(document: dict[str, Any], columns: dict[str, str]) -> dict[str,
         ]
     adapted["blocking"] = blocking
     return adapted
+
+
+def null_placeholders(table: Any, columns: dict[str, str]) -> tuple[Any, dict[str, list[str]]]:
+    """The profile step (_columns.placeholders) on the e-mail, the only identifying column the
+    template matches exactly: values far more frequent than chance become null (compared
+    without case and outer blanks)."""
+    import pyarrow as pa
+
+    nulled: dict[str, list[str]] = {}
+    for role in ("email",):
+        if role not in columns:
+            continue
+        name = columns[role]
+        values = table.column(name).cast(pa.string()).to_pylist()
+        keys = [v.strip().lower() if v is not None else None for v in values]
+        frequent = placeholders(keys)
+        nulled[name] = sorted(frequent)
+        kept = [None if k in frequent else v for v, k in zip(values, keys, strict=True)]
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, pa.array(kept, type=pa.string()))
+    return table, nulled
 
 
 def describe(document: dict[str, Any]) -> dict[str, list[str]]:
@@ -97,6 +118,7 @@ def main() -> None:
 
     clock.lap("import")
     table = arrow_table(args.input)
+    table, nulled = null_placeholders(table, columns)
     document = adapt_config(yaml.safe_load(args.config.read_text(encoding="utf-8")), columns)
     adapted = args.out.with_name(args.out.stem + ".goldenmatch.yaml")
     adapted.parent.mkdir(parents=True, exist_ok=True)
@@ -128,6 +150,7 @@ def main() -> None:
             "config_file": args.config.name,
             "columns": columns,
             "config": describe(document),
+            "placeholders_nulled": nulled,
             "clusters_with_duplicates": result.stats.get("total_clusters"),
             "wall_s": clock.total(),
             "peak_rss_mb": peak_rss_mb(),

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from _columns import duckdb_source, parse_columns
+from _columns import PLACEHOLDER_FACTOR, PLACEHOLDER_MIN_COUNT, duckdb_source, parse_columns
 from _measure import Stopwatch, emit, peak_rss_mb
 
 # The light cleaning a user of the tutorials writes in SQL before linking, after a look at
@@ -61,6 +61,14 @@ SENTINEL_SQL = {
     "postcode": "case when not regexp_matches(postcode, '^0+$') then postcode end",
     "date_of_birth": "case when dob > date '1900-01-01' then dob end",
 }
+# The profile step (_columns.placeholders, the same rule in SQL): in these roles a value far
+# more frequent than chance is a placeholder and becomes null.
+PROFILED = ("email", "phone", "date_of_birth")
+NULL_FREQUENT = f"""
+select {{c}}, count(*) from prepared where {{c}} is not null group by {{c}}
+having count(*) > greatest({PLACEHOLDER_MIN_COUNT}, {PLACEHOLDER_FACTOR} *
+    (select count({{c}}) / count(distinct {{c}}) from prepared))
+"""
 # Blocking rules for predictions and the rules of the prior and of EM, each with the roles it
 # needs; a rule whose roles are not all present is dropped.
 PREDICTION_RULES = (
@@ -212,9 +220,19 @@ def main() -> None:
         if args.id_column == "__row_number__"
         else f'cast("{args.id_column}" as varchar)'
     )
-    prepared = con.sql(prepare_sql(columns, record_id, duckdb_source(args.input)))
+    con.execute(
+        f"create table prepared as {prepare_sql(columns, record_id, duckdb_source(args.input))}"
+    )
+    nulled = {}
+    for column in (PREPARED[r] for r in PROFILED if r in columns):
+        frequent = NULL_FREQUENT.format(c=column)
+        nulled[column] = [str(value) for value, _ in con.execute(frequent).fetchall()]
+        con.execute(
+            f"update prepared set {column} = null where {column} in "
+            f"(select {column} from ({frequent}))"
+        )
     db_api = DuckDBAPI(connection=con)
-    records = db_api.register(prepared)
+    records = db_api.register(con.table("prepared"))
     linker = Linker(
         records, build_settings(block_on, cl, SettingsCreator, columns), log_level=logging.WARNING
     )
@@ -251,6 +269,7 @@ def main() -> None:
             "threshold": args.threshold,
             "columns": columns,
             "config": describe(columns),
+            "placeholders_nulled": {c: [str(v) for v in vs] for c, vs in nulled.items()},
             "pairs_scored_above_0_5": n_pairs,
             "wall_s": clock.total(),
             "peak_rss_mb": peak_rss_mb(),

@@ -19,8 +19,9 @@ from _columns import PLACEHOLDER_FACTOR, PLACEHOLDER_MIN_COUNT, duckdb_source, p
 from _measure import Stopwatch, emit, peak_rss_mb
 
 # The light cleaning a user of the tutorials writes in SQL before linking, after a look at
-# profile_columns: placeholder values ("n/a", "NULL", "-") and sentinels the profile shows
-# at the top (1900-01-01 birthdays, 00000 postcodes, e-mails without a user part) to null;
+# profile_columns: placeholder words ("n/a", "NULL", "-") and sentinels (1900-01-01 birthdays,
+# 00000 postcodes, e-mails without a user part) to null, and then whatever else the profile
+# shows far above chance in e-mail, phone and date of birth (PROFILED, one rule for every set);
 # case and whitespace; digits-only phones (last 9 digits, so +49/0049/0 prefixes agree);
 # postcodes without blanks; dates of birth parsed from the usual written forms (day first,
 # then month first); the forename-surname concatenation the tutorials add for term

@@ -112,6 +112,10 @@ def peers_table(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _quoted(values: list[str]) -> list[str]:
+    return [f"`{v}`" if v.strip() else '""' for v in values]
+
+
 def _configs(peers: dict[str, dict[str, Any]]) -> list[str]:
     """One line per peer and distinct configuration, naming the sets it ran on."""
     seen: dict[tuple[str, str], list[str]] = {}
@@ -128,7 +132,9 @@ def _configs(peers: dict[str, dict[str, Any]]) -> list[str]:
     lines = [f"- `{tool}` on {', '.join(sets)}: {text}." for (tool, text), sets in seen.items()]
     nulled = [
         f"{e['set']} {e['size']} {e['tool']}: "
-        + "; ".join(f"{c} {', '.join(v)}" for c, v in e["placeholders_nulled"].items() if v)
+        + "; ".join(
+            f"{c} {', '.join(_quoted(v))}" for c, v in e["placeholders_nulled"].items() if v
+        )
         for e in sorted(peers.values(), key=lambda e: _key((e["set"], e["size"])))
         if any((e.get("placeholders_nulled") or {}).values())
     ]

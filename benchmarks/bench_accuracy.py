@@ -1,6 +1,6 @@
 """Match quality of `crmclean dedupe` on three yardsticks, side by side.
 
-1. own: crmclean's own generator (crmclean.core.synth), the data it was built on; own-world:
+1. own: crmclean's own generator (crmclean.synth), the data it was built on; own-world:
    the same with the world's differences (`generate(world=True)`, `crmclean synth --world`);
 2. faker: benchmarks/yardsticks/faker_set.py, an independent generator (Faker pools, other
    corruption code, six source-system styles, households, Jr/Sr, twins);
@@ -59,7 +59,7 @@ def own_data(label: str, seed: int, data_dir: Path, world: bool = False) -> Path
     name = "own-world" if world else "own"
     folder = data_dir / f"{name}-{label}-seed{seed}-{synth_fingerprint()}"
     if not (folder / "truth.parquet").exists():
-        from crmclean.core.synth import generate_detailed
+        from crmclean.synth import generate_detailed
 
         made = generate_detailed(SIZES[label], seed, world=world)
         kinds = made.differences.rename({"kind": "label"})

@@ -30,7 +30,7 @@ def _customers(rows: int, path: Path | None) -> pl.DataFrame:
     rules = load_rules(ROOT / "rules" / "company.yaml").rules
     if path is not None:
         return read_table(path, id_column=rules.dataset.id_column).frame
-    from crmclean.core.synth import generate
+    from crmclean.synth import generate
 
     customers, _truth = generate(rows, seed=7)
     id_column = rules.dataset.id_column or "customer_id"

@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.core.matching.evaluation import evaluate
-from crmclean.core.synth import generate
+from crmclean.synth import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules" / "company.yaml"

@@ -1,6 +1,6 @@
 """`crmclean profile` on 1,000,000 rows: wall time and peak RSS (budget: under 10 s).
 
-Generates synthetic customers (crmclean.core.synth when it is there, else simple columns),
+Generates synthetic customers (crmclean.synth when it is there, else simple columns),
 writes them as CSV, then runs the real CLI as a child process, so the figures are the
 command's own: wall clock around it, the child's CPU time and peak RSS from os.wait4 (the
 getrusage of that one child). CPU time is the fairer figure on a shared, busy machine. The
@@ -37,7 +37,7 @@ CRMCLEAN = Path(sys.executable).with_name("crmclean")
 
 def customers(rows: int, seed: int) -> pl.DataFrame:
     try:
-        from crmclean.core.synth import generate
+        from crmclean.synth import generate
     except ImportError:
         return _simple(rows, seed)
     frame, _truth = generate(rows, seed)

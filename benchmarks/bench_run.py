@@ -30,7 +30,7 @@ BUDGET_RSS_MB = 8 * 1024
 
 
 def customers(rows: int, seed: int) -> pl.DataFrame:
-    from crmclean.core.synth import generate
+    from crmclean.synth import generate
 
     frame, _truth = generate(rows, seed=seed)
     return frame

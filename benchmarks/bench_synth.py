@@ -1,4 +1,4 @@
-"""Benchmark the synthetic data generator (crmclean.core.synth) and writing its output.
+"""Benchmark the synthetic data generator (crmclean.synth) and writing its output.
 
     .venv/bin/python benchmarks/bench_synth.py [--rows 1000000] [--seed 7] [--no-write]
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crmclean.core.synth import generate_detailed
+from crmclean.synth import generate_detailed
 
 
 def _peak_rss_mb() -> int:

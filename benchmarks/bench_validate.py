@@ -27,7 +27,7 @@ CRMCLEAN = Path(sys.executable).parent / "crmclean"
 
 
 def synth_csv(rows: int, seed: int, folder: Path) -> Path:
-    from crmclean.core.synth import generate
+    from crmclean.synth import generate
 
     path = folder / f"customers-{rows}-seed{seed}.csv"
     if not path.exists():

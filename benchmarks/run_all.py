@@ -1,6 +1,6 @@
 """`make bench`: crmclean measured beside Splink and GoldenMatch on the same data, in one run.
 
-For each size it generates synthetic customers with a known truth (crmclean.core.synth),
+For each size it generates synthetic customers with a known truth (crmclean.synth),
 runs every crmclean command that exists and both peers as separate processes (wall time and
 peak RSS from os.wait4, so each tool is measured alone), scores every matcher's clusters with
 one evaluator (benchmarks/evaluate.py) and writes benchmarks/results.json and RESULTS.md.
@@ -53,9 +53,9 @@ ID_ROW_NUMBER = "__row_number__"
 
 def synth_fingerprint() -> str:
     """Hash of the generator's code and tables: cached data is reused only while it is current."""
-    core = ROOT / "src" / "crmclean" / "core"
+    synth = ROOT / "src" / "crmclean" / "synth"
     digest = hashlib.sha256()
-    for path in sorted([*core.glob("synth*.py"), *(core / "data" / "synth").rglob("*")]):
+    for path in sorted([*synth.glob("*.py"), *(synth / "data").rglob("*")]):
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:10]
@@ -66,7 +66,7 @@ def generate_data(label: str, rows: int, seed: int, data_dir: Path) -> Path:
     folder = data_dir / f"{label}-seed{seed}-{synth_fingerprint()}"
     if (folder / "truth.parquet").exists():
         return folder
-    from crmclean.core.synth import generate
+    from crmclean.synth import generate
 
     customers, truth = generate(rows, seed)
     tmp = folder.with_name(folder.name + ".tmp")

@@ -16,8 +16,8 @@ import polars as pl
 import pytest
 import yaml
 
-from crmclean.config.models import RuleFile
 from crmclean.core.checks import checks
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.validation import validate
 
 CASES = Path(__file__).parent / "cases" / "checks"

@@ -8,10 +8,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmclean.config.models import RuleFile
 from crmclean.core.checks.email_valid import fast_valid, invalid_reasons, library_reason
 from crmclean.core.checks.phone_valid import invalid_reasons as phone_reasons
 from crmclean.core.checks.phone_valid import phone_reason
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.validation import validate
 
 _LOCAL = st.text(alphabet="abcXYZ019._+-!#'\"ü ", min_size=0, max_size=12)

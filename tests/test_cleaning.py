@@ -6,8 +6,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from crmclean.config.models import RuleFile
-from crmclean.core.cleaning import CHANGES_SCHEMA, clean, setup_problems
+from crmclean.core.cleaning import clean, setup_problems
+from crmclean.core.contracts import CHANGES_SCHEMA
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import ConfigError
 
 RULES = RuleFile.model_validate(

@@ -6,7 +6,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmclean.core.golden_ids import IdState, assign_golden_ids, describe_changes
+from crmclean.core.golden.ids import IdState, assign_golden_ids, describe_changes
 
 
 def clusters(groups: list[str]) -> pl.DataFrame:

@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from crmclean.core.column_types import apply_types
 from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
+from crmclean.core.standardise.column_types import apply_types
 from crmclean.errors import ExitCode, InputError
 from crmclean.io.readers import read_reference_values, read_table
 

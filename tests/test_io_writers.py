@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from crmclean.core.spreadsheet import neutralise, neutralise_text
 from crmclean.errors import ExitCode, OutputError
+from crmclean.io.spreadsheet import neutralise, neutralise_text
 from crmclean.io.writers import (
     MARKER,
     atomic_output_dir,

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import polars as pl
 import pytest
 
-from crmclean.config.models import RuleFile
 from crmclean.core.profile import profile_frame, shape_expr
+from crmclean.core.rules.rule_file import RuleFile
 
 
 @pytest.mark.parametrize(

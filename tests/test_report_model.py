@@ -11,9 +11,9 @@ import pytest
 
 import summary_data
 from crmclean.errors import InputError
-from crmclean.io.run_outputs import load_run_outputs
 from crmclean.report.figures import build_model
 from crmclean.report.report_model import ReportModel
+from crmclean.report.run_outputs import load_run_outputs
 from report_data import ROWS, SECRET_EMAILS, write_full_run, write_validate_run
 
 

@@ -6,7 +6,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmclean.core.pipeline import crosswalk, golden_step, review_queue, split_quarantine
+from crmclean.core.golden.step import crosswalk, golden_step, review_queue
+from crmclean.core.pipeline import split_quarantine
 
 MEMBERS = pl.DataFrame(
     {"record_id": ["a", "b", "c", "d", "e"], "golden_id": ["G1", "G1", "G1", "G2", "G3"]}

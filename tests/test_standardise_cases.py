@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 import yaml
 
-from crmclean.config.models import RuleFile
 from crmclean.core.cleaning import clean
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.standardise import derive_steps
 
 CASES = Path(__file__).parent / "cases" / "standardise"

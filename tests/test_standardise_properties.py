@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from crmclean.config.models import RuleFile
 from crmclean.core.cleaning import clean
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.standardise import key_steps, standardisers
 from crmclean.core.standardise.email import fast_normalise
 from crmclean.core.standardise.phone_fast import fast_e164

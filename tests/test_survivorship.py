@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 from pydantic import ValidationError
 
 from crmclean.config import load_rules
-from crmclean.core.survivorship import (
+from crmclean.core.golden.survivorship import (
     Settings,
     SurvivorshipSpec,
     build_golden,

@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from crmclean.core.synth import SynthResult, generate, generate_detailed
-from crmclean.core.synth_tables import tables
-from crmclean.core.synth_world import (
+from crmclean.synth import SynthResult, generate, generate_detailed
+from crmclean.synth.tables import tables
+from crmclean.synth.world import (
     PHONE_AFTER_MOVE,
     PLACEHOLDERS,
     WORLD_SOURCE_SHARES,

@@ -5,6 +5,7 @@ YAML scalars, decisions files. Each test fails on the main this round started fr
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -127,9 +128,12 @@ def test_substituted_text_is_capped_fast_and_in_bounded_memory(tmp_path: Path) -
         tmp_path / "lol.yaml",
         f'vars:\n  a: "{"A" * 100_000}"\n  b: "{"${vars.a}" * 20_000}"\n',
     )
-    started = time.perf_counter()
+    before = os.times()  # CPU of the child: a busy machine does not fail it
     done = child(["rules", "check", str(rules)])
-    assert time.perf_counter() - started < 30
+    after = os.times()
+    assert (after.children_user + after.children_system) - (
+        before.children_user + before.children_system
+    ) < 30
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1, done.stderr
     assert "lol.yaml:3:3 vars.b: ${...} substitutions add more than 2 MiB of text" in done.stderr
@@ -324,16 +328,29 @@ def test_values_quoted_from_the_rule_file_itself_are_cut(tmp_path: Path, data: P
 
 
 def test_extends_merge_is_linear(tmp_path: Path) -> None:
-    """20,000 vars over 20,000 vars took 30 s on the old main (a scan per merged key)."""
+    """20,000 vars over 20,000 vars took 30 s of CPU on the old main (a scan of every position
+    per merged key). The merge is timed in CPU seconds of this process alone, so a busy machine
+    does not fail it (wall time under load once took 97 s for the whole CLI run)."""
+    from crmclean.config.yaml_source import Located, _merge
+
+    def located(prefix: str) -> Located:
+        data = {"vars": {f"{prefix}{i}": i for i in range(20_000)}}
+        positions = {("vars", f"{prefix}{i}"): ("f.yaml", i + 2, 3) for i in range(20_000)}
+        return Located(data, dict(positions), ["f.yaml"], {})
+
+    base, over = located("a"), located("b")
+    started = time.process_time()
+    merged = _merge(base, over)
+    assert time.process_time() - started < 5  # linear: ~0.05 s; quadratic: ~30 s
+    assert len(merged.data["vars"]) == 40_000 and len(merged.positions) == 40_000
+    # and the whole load through the CLI still accepts it
     write(tmp_path / "p.yaml", "vars:\n" + "".join(f"  a{i}: {i}\n" for i in range(20_000)))
     rules = write(
         tmp_path / "q.yaml",
         "extends: p.yaml\nvars:\n" + "".join(f"  b{i}: {i}\n" for i in range(20_000)),
     )
-    started = time.perf_counter()
     result = runner.invoke(app, ["rules", "check", str(rules)])
     assert result.exit_code == 0, result.output
-    assert time.perf_counter() - started < 15
 
 
 def test_the_value_cap_holds_for_all_extended_files_together(tmp_path: Path) -> None:

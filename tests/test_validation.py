@@ -8,9 +8,9 @@ from typing import Any
 import polars as pl
 import pytest
 
-from crmclean.config.models import RuleFile
-from crmclean.core.checks import VIOLATIONS_SCHEMA
+from crmclean.core.contracts import VIOLATIONS_SCHEMA
 from crmclean.core.masking import mask_series, mask_value, mask_violations
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.validation import (
     RuleSetupError,
     setup_problems,

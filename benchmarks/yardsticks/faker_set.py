@@ -1,4 +1,4 @@
-"""A second synthetic yardstick, independent of crmclean's own generator (core/synth*.py).
+"""A second synthetic yardstick, independent of crmclean's own generator (crmclean/synth/).
 
 People come from Faker pools in seven locales; each is recorded by one to four of six source
 systems (CRM, ERP, web shop, newsletter sign-up, point of sale, call centre), each with its own

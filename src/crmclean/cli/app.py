@@ -21,10 +21,10 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from crmclean import __version__
-from crmclean.config.env_values import ScrubbedStream, forget_all
 from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
 from crmclean.io import interrupts
+from crmclean.io.env_values import ScrubbedStream, forget_all
 
 _state = {"debug": False}
 

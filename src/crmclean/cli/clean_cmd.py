@@ -22,9 +22,8 @@ from crmclean.cli.options import InputArg, OutOpt, QuietOpt, RulesOpt, ShowValue
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
-from crmclean.config.loader import LoadedRules
 from crmclean.core.cleaning import CleanResult
-from crmclean.core.masking import MaskKind, personal_columns
+from crmclean.core.masking import personal_columns
 from crmclean.errors import UsageError
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import clean_console
@@ -62,17 +61,13 @@ def clean_command(
     }
     # a typed CleanSummary, with the rule file's ${env.X} values put back as ${env.X}
     document = loaded.scrub(clean_console.summary_document(result, facts).to_dict())
-    pii = pii_kinds(loaded)
+    pii = personal_columns(loaded.rules)
     changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
     if not dry_run and out is not None:
         _write(out, result, changes, document, csv, [input_path, *rule_file_inputs(loaded)])
     if not quiet:
         shown = clean_console.examples(changes) if dry_run else None
         clean_console.render(document, shown, _console(), dry_run)
-
-
-def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
-    return personal_columns(loaded.rules)
 
 
 def _write(

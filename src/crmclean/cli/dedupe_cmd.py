@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
@@ -20,22 +19,13 @@ from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.config.models import RuleFile
-from crmclean.core.masking import MaskKind, personal_columns
-from crmclean.core.matching import (
-    DedupeResult,
-    MatchingSpec,
-    model_from_dict,
-    model_to_dict,
-)
-from crmclean.core.matching import decisions as decisions_
-from crmclean.core.matching.scoring import MatchModel
+from crmclean.core.matching import MatchingSpec, model_to_dict
 from crmclean.errors import ConfigError, InputError
-from crmclean.io.decisions_file import read_decisions_file
-from crmclean.io.regular_file import read_text
+from crmclean.io.decisions_file import existing, read_decisions
+from crmclean.io.run_folder import read_model
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
+from crmclean.report.dedupe_summary import dedupe_summary
 from crmclean.report.matching_console import print_dedupe
-from crmclean.summaries import DedupeSummary
 
 
 def matching_spec(loaded: LoadedRules) -> MatchingSpec:
@@ -45,56 +35,6 @@ def matching_spec(loaded: LoadedRules) -> MatchingSpec:
             [loaded.issue((), "has no matching: section", "see docs/matching.md for an example")]
         )
     return spec
-
-
-def read_model(path: Path, spec: MatchingSpec) -> MatchModel:
-    try:
-        document = json.loads(read_text(path, "model file"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not a readable JSON model ({exc})") from None
-    return model_from_dict(document, spec)
-
-
-def read_decisions(path: Path) -> pl.DataFrame:
-    return read_decisions_file(path).select(decisions_.REQUIRED_COLUMNS)
-
-
-def pii_kinds(rules: RuleFile) -> dict[str, MaskKind]:
-    """Personal columns and how to mask them (crmclean.core.masking.personal_columns)."""
-    return personal_columns(rules)
-
-
-def summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> DedupeSummary:
-    limits = {b.label: b.max_block_size or spec.max_block_size for b in spec.blocking}
-    warnings = [
-        f"blocking rule {r.rule}: {r.skipped_blocks} block(s) above max_block_size "
-        f"{limits.get(r.rule, spec.max_block_size)} skipped ({r.skipped_pairs:,} pairs); largest "
-        + ", ".join(str(n) for _, n in r.skipped_examples)
-        + " records"
-        for r in result.blocking
-        if r.skipped_blocks
-    ]
-    warnings += [
-        f"blocking rule {r.rule}: its largest block holds {r.top_block_share:.0%} of its pairs"
-        for r in result.blocking
-        if r.top_block_share > 0.2 and r.pairs > 10_000
-    ]
-    warnings += list(result.model.training.get("warnings", []))
-    return DedupeSummary(
-        rule_file=str(loaded.path.resolve()),  # explain finds it from any folder
-        rules_digest=loaded.digest,
-        thresholds=spec.thresholds.model_dump(),
-        prior=result.model.prior,
-        fingerprint=result.model.fingerprint,
-        pii=dict(pii_kinds(loaded.rules)),
-        matching=spec.model_dump(mode="json"),
-        blocking=[
-            {**r.__dict__, "skipped_examples": [[k, n] for k, n in r.skipped_examples]}
-            for r in result.blocking
-        ],
-        stats=result.stats,
-        warnings=warnings,
-    )
 
 
 @app.command("dedupe")
@@ -125,16 +65,15 @@ def dedupe_command(
     saved = read_model(model, spec) if model else None
     decisions_path = decisions
     if decisions_path is None and spec.decisions:
-        configured = loaded.path.parent / spec.decisions
         # no steward has decided anything yet: `crmclean review` creates the file
-        decisions_path = configured if configured.exists() else None
+        decisions_path = existing(loaded.path.parent / spec.decisions)
     decided = read_decisions(decisions_path) if decisions_path else None
     try:
         result = prepared.plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise told(exc, loaded, input_path, show_values=False) from None
     # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}
-    document = loaded.scrub(summary(result, loaded, spec).to_dict())
+    document = loaded.scrub(dedupe_summary(result, loaded, spec).to_dict())
     protect = [input_path, *rule_file_inputs(loaded), model, decisions_path]
     with atomic_output_dir(out, protect, "dedupe") as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import polars as pl
 import typer
@@ -20,45 +20,13 @@ from crmclean.core.masking import MaskKind, cap_value, mask_value
 from crmclean.core.matching import MatchingSpec, model_from_dict
 from crmclean.core.matching.explain import explain_pair, verdict
 from crmclean.errors import InputError
-from crmclean.io.regular_file import is_present, read_text
+from crmclean.io.decisions_file import decision_of
+from crmclean.io.run_folder import read_present_json, read_present_parquet
 from crmclean.io.summary_files import read_summary
 from crmclean.report.matching_console import print_explain
 from crmclean.summaries import DedupeSummary
 
 DEDUPE_HINT = "pass the --out folder of `crmclean dedupe` or `crmclean run`"
-
-
-def _json(path: Path) -> Any:
-    _present(path)
-    try:
-        return json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not readable JSON ({exc})") from None
-
-
-def _present(path: Path) -> None:
-    if not is_present(path):
-        raise InputError(f"{path}: missing", hint=DEDUPE_HINT)
-
-
-def _parquet(path: Path) -> pl.DataFrame:
-    _present(path)
-    try:
-        return pl.read_parquet(path, glob=False)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise InputError(f"{path}: not a readable parquet file ({exc})") from None
-
-
-def _decision(path: Path | None, low: str, high: str) -> str | None:
-    if path is None or not is_present(path, "decisions file"):
-        return None
-    from crmclean.cli.dedupe_cmd import read_decisions
-    from crmclean.core.matching.decisions import normalise
-
-    decided = normalise(read_decisions(path)).filter(
-        (pl.col("record_id_l") == low) & (pl.col("record_id_r") == high)
-    )
-    return str(decided.get_column("decision")[0]) if decided.height else None
 
 
 @app.command("explain")
@@ -74,9 +42,9 @@ def explain_command(
     if summary is None:
         raise InputError(f"{out / 'dedupe.json'}: missing", hint=DEDUPE_HINT)
     spec = MatchingSpec.model_validate(summary.matching)
-    model = model_from_dict(_json(out / "model.json"), spec)
-    frame = _parquet(out / "clean.parquet")
-    clusters = _parquet(out / "clusters.parquet")
+    model = model_from_dict(read_present_json(out / "model.json", DEDUPE_HINT), spec)
+    frame = read_present_parquet(out / "clean.parquet", DEDUPE_HINT)
+    clusters = read_present_parquet(out / "clusters.parquet", DEDUPE_HINT)
     explanation = explain_pair(frame, spec, model, record_a, record_b)
     low, high = explanation["record_id_l"], explanation["record_id_r"]
     ids = clusters.filter(pl.col("record_id").is_in([low, high])).get_column("cluster_id")
@@ -85,7 +53,9 @@ def explain_command(
     if spec.decisions and summary.rule_file:
         decisions_path = Path(summary.rule_file).parent / spec.decisions
     explanation["same_cluster"] = bool(same)
-    explanation["verdict"] = verdict(explanation, spec, same, _decision(decisions_path, low, high))
+    explanation["verdict"] = verdict(
+        explanation, spec, same, decision_of(decisions_path, low, high)
+    )
     if not show_values:
         pii: dict[str, MaskKind] = summary.pii  # type: ignore[assignment]
         for row in explanation["comparisons"]:

@@ -4,11 +4,8 @@ fsynced, so Ctrl-C loses nothing) and the next `crmclean run` honours it."""
 
 from __future__ import annotations
 
-import csv
 import getpass
-import os
 import sys
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,19 +15,24 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import ShowValuesOpt
-from crmclean.cli.review_import import refuse_pairs, run_record_ids
+from crmclean.cli.review_import import refuse_pairs
 from crmclean.cli.review_keys import key_reader
-from crmclean.cli.run_inputs import decisions_path
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, cap_expr, mask_expr, personal_columns
 from crmclean.core.matching import decisions as decisions_
-from crmclean.errors import InputError, OutputError, UsageError
-from crmclean.io.decisions_file import read_decisions_file
+from crmclean.errors import InputError, UsageError
+from crmclean.io.decisions_file import DecisionsLog, decisions_path, undecided
 from crmclean.io.readers import read_table
-from crmclean.io.regular_file import is_present, read_text, require_regular_file
+from crmclean.io.regular_file import is_present
+from crmclean.io.run_folder import (
+    read_model_document,
+    read_review_queue,
+    run_record_ids,
+    run_rule_file,
+)
 from crmclean.io.summary_files import read_summary
-from crmclean.io.writers import write_csv
+from crmclean.io.writers import csv_text, write_csv
 from crmclean.report.review_console import pair_view, session_summary, value_columns
 from crmclean.report.value_mask import make_masker
 from crmclean.summaries import RunManifest
@@ -51,91 +53,15 @@ class ReviewFormat(StrEnum):
     csv = "csv"
 
 
-def _refuse_foreign_file(path: Path) -> None:
-    """Append only to a decisions file: a file (or a link) whose first line is not a decisions
-    header (the required columns, and no column a decisions file does not have) may be an input,
-    a rule file or anything else, and is never written to."""
-    if not os.path.lexists(path):
-        return
-    require_regular_file(path, "decisions file")
-    with path.open("rb") as handle:
-        first = handle.readline(4096)
-    if not first.strip():
-        return  # an empty file: no decisions yet
-    header = first.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
-    columns = [c.strip().strip('"') for c in header.split(",")]
-    known = set(columns) <= set(decisions_.DECISION_COLUMNS)  # a hand-made file may be shorter
-    if not (known and set(decisions_.REQUIRED_COLUMNS) <= set(columns)):
-        raise OutputError(
-            f"{path}: is not a decisions file written by crmclean (its first line is not the "
-            "decisions header); refusing to append to it",
-            "point matching.decisions at a new file, or restore this one",
-        )
-
-
-class DecisionsLog:
-    """Appends decision rows; undo removes this session's last row (only if still the last).
-
-    The header goes in with the first row, so a session that decides nothing (or undoes every
-    decision) leaves no header-only file behind for other readers to trip over.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._created = not path.exists()
-        _refuse_foreign_file(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._handle = path.open("a+", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot open the decisions file: {exc.strerror}") from None
-        if self._handle.tell() and not _ends_with_newline(path):
-            self._handle.write("\n")  # edited by hand: do not glue a row onto the last line
-
-    def append(self, row: dict[str, str]) -> tuple[int, int]:
-        before = self._handle.seek(0, os.SEEK_END)
-        writer = csv.writer(self._handle, lineterminator="\n")
-        if before == 0:
-            writer.writerow(decisions_.DECISION_COLUMNS)
-        writer.writerow([row[c] for c in decisions_.DECISION_COLUMNS])
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        return before, self._handle.tell()
-
-    def undo(self, span: tuple[int, int]) -> bool:
-        before, after = span
-        if self._handle.seek(0, os.SEEK_END) != after:
-            return False  # someone appended since: leave their rows alone
-        self._handle.truncate(before)
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        return True
-
-    def close(self) -> None:
-        empty = self._handle.seek(0, os.SEEK_END) == 0
-        self._handle.close()
-        if empty and self._created:
-            self.path.unlink(missing_ok=True)
-
-
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as handle:
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) == b"\n"
-
-
 def _loaded_rules(out: Path, rules: Path | None, manifest: RunManifest) -> LoadedRules:
     if rules is None:
-        named = manifest.rule_file
-        candidates = [Path(named), out / named, out.parent / named]
-        rules = next((c for c in candidates if c.is_file()), Path(named))
+        rules = run_rule_file(out, manifest.rule_file)
     return load_rules(rules)
 
 
 def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     try:
-        require_regular_file(out / "review.parquet", "review queue")
-        queue = pl.read_parquet(out / "review.parquet", glob=False)
+        queue = read_review_queue(out)
         manifest = read_summary(out, RunManifest)
     except (InputError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
         reason = exc.message if isinstance(exc, InputError) else exc
@@ -145,15 +71,6 @@ def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     if manifest is None:
         raise InputError(f"{out}: not the outputs of `crmclean run` (no manifest.json)")
     return queue, manifest
-
-
-def _pending(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
-    if not is_present(path, "decisions file") or path.stat().st_size == 0:
-        return queue
-    decided = read_decisions_file(path)
-    if decided.height == 0:
-        return queue
-    return queue.join(decisions_.normalise(decided).select(PAIR), on=PAIR, how="anti")
 
 
 @app.command("review")
@@ -182,7 +99,7 @@ def review(
     """
     queue, manifest = _read_outputs(out)
     loaded = _loaded_rules(out, rules, manifest)
-    path = decisions_path(loaded)
+    path = decisions_path(loaded.path, loaded.rules)
     if path is None:
         raise UsageError(
             f"{loaded.path}: matching.decisions is not set",
@@ -193,7 +110,7 @@ def review(
     if import_file is not None:
         _import(import_file, path, steward, run_record_ids(out))
         return
-    pending = _pending(queue, path)
+    pending = undecided(queue, path)
     pii = personal_columns(loaded.rules)
     if output_format is ReviewFormat.csv:
         _export(pending, output, pii, show_values)
@@ -214,10 +131,8 @@ def _user() -> str:
 
 def _level_names(out: Path) -> dict[str, dict[int, str]]:
     """Comparison -> gamma -> label from the run's model.json ("exact", "jaro_winkler >= 0.9")."""
-    import json
-
     try:
-        model = json.loads(read_text(out / "model.json", "model file"))
+        model = read_model_document(out / "model.json")
         return {
             str(c["name"]): {int(lv["gamma"]): str(lv["label"]) for lv in c["levels"]}
             for c in model["comparisons"]
@@ -365,7 +280,4 @@ def _export(
         write_csv(masked, output)
         stderr_console().print(f"review queue ({masked.height} pairs) written: {output}")
         return
-    with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder) / "review.csv"
-        write_csv(masked, target)
-        typer.echo(target.read_text(encoding="utf-8"), nl=False)
+    typer.echo(csv_text(masked), nl=False)

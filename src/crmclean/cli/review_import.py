@@ -9,29 +9,9 @@ from pathlib import Path
 
 import polars as pl
 
-from crmclean.errors import InputError, UsageError
+from crmclean.errors import UsageError
 
 PAIR = ["record_id_l", "record_id_r"]
-
-
-def run_record_ids(out: Path) -> pl.Series:
-    """Every record id of the run in `out`: matched (crosswalk) and set aside (quarantine)."""
-    ids = []
-    for name in ("crosswalk", "quarantine"):
-        path = out / f"{name}.parquet"
-        if not path.is_file():
-            continue
-        try:
-            ids.append(
-                pl.read_parquet(path, columns=["record_id"], glob=False).get_column("record_id")
-            )
-        except (OSError, pl.exceptions.PolarsError) as exc:
-            raise InputError(f"{path}: not readable ({exc})") from None
-    if not ids:
-        raise InputError(
-            f"{out}: holds no crosswalk.parquet", "import decisions into the --out folder of a run"
-        )
-    return pl.concat(ids).cast(pl.String).unique()
 
 
 def refuse_pairs(

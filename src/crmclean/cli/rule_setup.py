@@ -14,9 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from crmclean.config.loader import LoadedRules
-from crmclean.core.column_types import apply_types
 from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, format_path
 from crmclean.core.rule_plan import RulePlan, compile_plan
+from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
 from crmclean.errors import ConfigIssue, InputError
 from crmclean.io.named_files import REFERENCE_FILE, NamedFileProblem, resolve_named

@@ -13,11 +13,11 @@ from crmclean.cli.app import app, stderr_console
 from crmclean.cli.options import InputArg
 from crmclean.cli.rule_setup import located
 from crmclean.config import load_rules
-from crmclean.config.models import RuleFile
 from crmclean.core.profile import profile_frame
-from crmclean.core.regexes import regex_problems
-from crmclean.core.rules_init import init_rules
-from crmclean.core.rules_init_matching import NothingToMatch
+from crmclean.core.profile.rules_init import init_rules
+from crmclean.core.profile.rules_init_matching import NothingToMatch
+from crmclean.core.rules.regexes import regex_problems
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError
 from crmclean.io.readers import read_table
 from crmclean.io.text_files import check_new_file, write_new_text

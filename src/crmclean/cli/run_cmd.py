@@ -3,8 +3,8 @@ one command, for stewards and for cron. Outputs appear all at once or not at all
 
 from __future__ import annotations
 
-import json
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -15,22 +15,21 @@ import typer
 
 from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
-from crmclean.cli.dedupe_cmd import summary as dedupe_summary
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
-from crmclean.cli.run_inputs import JsonLog, read_decisions, read_previous
-from crmclean.cli.validate_cmd import pii_kinds
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
+from crmclean.io.decisions_file import read_configured
+from crmclean.io.json_log import JsonLog
 from crmclean.io.lock import output_lock
 from crmclean.io.output_guard import guard_output
-from crmclean.io.regular_file import read_text
+from crmclean.io.run_folder import read_previous
 from crmclean.io.writers import (
     atomic_output_dir,
     remove_leftovers,
@@ -40,6 +39,7 @@ from crmclean.io.writers import (
 )
 from crmclean.report import json_report
 from crmclean.report.clean_console import mask_changes
+from crmclean.report.dedupe_summary import dedupe_summary
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
 from crmclean.summaries import SCHEMA_VERSION
 
@@ -105,10 +105,11 @@ def run(
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
             remove_leftovers(out)
-            code = _run_locked(
+            request = RunRequest(
                 input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
                 report, show_values, quiet, log, started_at,
             )  # fmt: skip
+            code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
         log.event(
             "run_failed", level="error", error=str(exc) or "interrupted", kind=type(exc).__name__
@@ -121,22 +122,38 @@ def run(
     raise typer.Exit(code)
 
 
-def _run_locked(
-    input_path: Path,
-    loaded: LoadedRules,
-    out: Path,
-    previous_dir: Path | None,
-    quarantine: bool,
-    seed: int | None,
-    retrain: bool,
-    force: bool,
-    fail_on: FailOn,
-    report: bool,
-    show_values: bool,
-    quiet: bool,
-    log: JsonLog,
-    started_at: datetime,
-) -> int:
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything one `crmclean run` was asked to do, once the rule file is loaded and --out
+    locked: the options as given, the JSON log and the start time."""
+
+    input_path: Path
+    loaded: LoadedRules
+    out: Path
+    previous_dir: Path | None
+    quarantine: bool
+    seed: int | None
+    retrain: bool
+    force: bool
+    fail_on: FailOn
+    report: bool
+    show_values: bool
+    quiet: bool
+    log: JsonLog
+    started_at: datetime
+
+
+def _run_locked(request: RunRequest) -> int:
+    input_path, loaded, out, previous_dir = (
+        request.input_path, request.loaded, request.out, request.previous_dir,
+    )  # fmt: skip
+    quarantine, seed, retrain, force = (
+        request.quarantine, request.seed, request.retrain, request.force,
+    )  # fmt: skip
+    fail_on, report, show_values, quiet = (
+        request.fail_on, request.report, request.show_values, request.quiet,
+    )  # fmt: skip
+    log, started_at = request.log, request.started_at
     console = stderr_console()
     rules = loaded.rules
     progress = StepProgress(console) if not quiet else None
@@ -152,7 +169,7 @@ def _run_locked(
             log.event("no_previous_run", previous=str(previous_dir))
             if not quiet:
                 console.print(f"no previous run in {out}: every golden record is new", markup=False)
-        decisions_path, decisions = read_decisions(loaded)
+        decisions_path, decisions = read_configured(loaded.path, loaded.rules)
         timings["read"] = round(time.perf_counter() - mark, 3)
         log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
 
@@ -228,7 +245,7 @@ def _write_outputs(
     show_values = facts.show_values
     golden = result.golden
     # violations and changes are written masked, as `validate --out` and `clean --out` write them
-    pii = pii_kinds(loaded)
+    pii = personal_columns(loaded.rules)
     violations = result.validation.violations
     changes = result.cleaning.changes
     if not show_values:
@@ -328,9 +345,3 @@ def _build_report(tmp: Path, out: Path, show_values: bool, log: JsonLog) -> Path
         )
         return None
     return out / built.name
-
-
-def load_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of a run's outputs (for `review` and tests)."""
-    data: dict[str, Any] = json.loads(read_text(folder / "manifest.json", "manifest"))
-    return data

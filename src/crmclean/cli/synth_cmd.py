@@ -11,8 +11,8 @@ import typer
 
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.options import QuietOpt
-from crmclean.core.synth import DEFAULT_DUP_SHARE, SynthResult, generate_detailed
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
+from crmclean.synth import DEFAULT_DUP_SHARE, SynthResult, generate_detailed
 
 
 class SynthFormat(StrEnum):

@@ -20,7 +20,6 @@ from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, S
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
-from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import MaskKind, mask_violations, personal_columns
 from crmclean.core.validation import ValidationResult
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
@@ -66,7 +65,7 @@ def validate_command(
         fail_on=fail_on.value,
         show_values=show_values,
     )
-    pii = pii_kinds(loaded)
+    pii = personal_columns(loaded.rules)
     # a typed ValidateSummary, with the rule file's ${env.X} values put back as ${env.X}
     document = loaded.scrub(json_report.build(result, facts, pii).to_dict())
     result = replace(result, violations=loaded.scrub_violations(result.violations))
@@ -75,10 +74,6 @@ def validate_command(
         _write_outputs(out, result, document, pii, show_values, protect=protect)
     _render(result, document, output_format, fail_on, quiet)
     raise typer.Exit(result.exit_code(fail_on.value))
-
-
-def pii_kinds(loaded: LoadedRules) -> dict[str, MaskKind]:
-    return personal_columns(loaded.rules)
 
 
 def _write_outputs(

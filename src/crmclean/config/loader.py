@@ -14,11 +14,11 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ValidationError
 
-from crmclean.config.env_values import remember, scrub, scrub_frame
-from crmclean.config.models import RuleFile
 from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
 from crmclean.core.registry import did_you_mean_hint
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import ConfigError, ConfigIssue
+from crmclean.io.env_values import remember, scrub, scrub_frame
 from crmclean.io.named_files import is_url
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from crmclean.config.env_values import ENV_PREFIX, readable
 from crmclean.errors import ConfigError, ConfigIssue, InputError
+from crmclean.io.env_values import ENV_PREFIX, readable
 from crmclean.io.named_files import RULE_FILE, NamedFileProblem, read_bounded_text, resolve_named
 
 Path_ = tuple[str | int, ...]
@@ -357,7 +357,7 @@ def _read_tree(path: Path, stack: tuple[Path, ...], count: list[int]) -> Located
 def substitute_vars(located: Located, environ: dict[str, str] | None = None) -> dict[str, str]:
     """Replace `${vars.X}` and `${env.X}` in every string, in place; all unknowns reported.
 
-    Returns the environment variables used and their values (crmclean.config.env_values keeps
+    Returns the environment variables used and their values (crmclean.io.env_values keeps
     them out of every output)."""
     env = dict(os.environ if environ is None else environ)
     raw_vars = located.data.get("vars") or {}

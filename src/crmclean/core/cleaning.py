@@ -13,33 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from crmclean.core.contracts import CHANGES_SCHEMA, RECORD_ID, STATS_SCHEMA
 from crmclean.core.problems import RuleSetupError, SetupProblem
 from crmclean.core.standardise import StepSpec, derive_steps
 from crmclean.core.standardise.base import StepContext, StepResult
 
 if TYPE_CHECKING:
-    from crmclean.config.models import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
-RECORD_ID = "record_id"
-CHANGES_SCHEMA: dict[str, pl.DataType] = {
-    "record_id": pl.String(),
-    "column": pl.String(),
-    "before": pl.String(),
-    "after": pl.String(),
-    "step": pl.String(),
-    "error": pl.String(),
-}
-STATS_SCHEMA: dict[str, pl.DataType] = {
-    "column": pl.String(),
-    "position": pl.Int32(),
-    "step": pl.String(),
-    "rows": pl.Int64(),
-    "changed": pl.Int64(),
-    "failed": pl.Int64(),
-    "unique_inputs": pl.Int64(),
-    "slow_inputs": pl.Int64(),
-    "seconds": pl.Float64(),
-}
 
 Path_ = tuple[str | int, ...]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 import polars as pl
 
 if TYPE_CHECKING:
-    from crmclean.config.models import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
 MaskKind = Literal["email", "phone", "date", "text"]
 _KIND_OF_TYPE: dict[str, MaskKind] = {

@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from crmclean.core import cleaning, validation
-from crmclean.core.check_plan import Environment, PlannedRule, YamlPath, context, plan
 from crmclean.core.cleaning import CleanResult
+from crmclean.core.golden.survivorship import Settings
+from crmclean.core.golden.survivorship import check_setup as survivorship_problems
 from crmclean.core.matching import DedupeResult, column_problems, dedupe
 from crmclean.core.pipeline import RunOptions, RunResult, run_pipeline
 from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, unlocated
-from crmclean.core.regexes import regex_problems
-from crmclean.core.survivorship import Settings
-from crmclean.core.survivorship import check_setup as survivorship_problems
+from crmclean.core.rules.check_plan import Environment, PlannedRule, YamlPath, context, plan
+from crmclean.core.rules.regexes import regex_problems
 from crmclean.core.validation import ValidationResult
 
 if TYPE_CHECKING:
-    from crmclean.config.models import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
 __all__ = [
     "Environment",

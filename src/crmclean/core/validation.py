@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any, Literal
 import polars as pl
 
 from crmclean.core import cleaning
-from crmclean.core.check_plan import Environment, PlannedRule, YamlPath, context, plan
-from crmclean.core.checks import VIOLATIONS_SCHEMA, CheckContext, checks
+from crmclean.core.checks import CheckContext, checks
 from crmclean.core.checks.allowed_values import AllowedValuesCheck, reference_key
-from crmclean.core.checks.base import RECORD_ID, Stage, parse_sql, present, sql_columns, target
+from crmclean.core.checks.base import Stage, parse_sql, present, sql_columns, target
+from crmclean.core.contracts import RECORD_ID, VIOLATIONS_SCHEMA
 from crmclean.core.masking import redact_engine_message
 from crmclean.core.problems import RuleSetupError, SetupProblem, engine_reason
+from crmclean.core.rules.check_plan import Environment, PlannedRule, YamlPath, context, plan
 
 if TYPE_CHECKING:
-    from crmclean.config.models import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
 Problem = SetupProblem  # (yaml path, problem, hint)
 Status = Literal["pass", "warn", "fail"]

@@ -1,18 +1,21 @@
-"""Read the steward decisions file (core.matching.decisions describes it), the same way for
-`dedupe`, `run`, `review` and `explain`: a file that cannot be read is exit 3, rows that are
-not decisions are exit 2 naming the file and lines."""
+"""The steward decisions file (core.matching.decisions describes it): read the same way for
+`dedupe`, `run`, `review` and `explain` (a file that cannot be read is exit 3, rows that are
+not decisions are exit 2 naming the file and lines), and appended to by `review` only."""
 
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import polars as pl
 
+from crmclean.core.contracts import PAIR_KEYS
 from crmclean.core.matching import decisions as decisions_
-from crmclean.errors import InputError, UsageError
+from crmclean.core.rules.rule_file import RuleFile
+from crmclean.errors import InputError, OutputError, UsageError
 from crmclean.io.named_files import DECISIONS_FILE, checked_named_file
-from crmclean.io.regular_file import require_regular_file
+from crmclean.io.regular_file import is_present, require_regular_file
 
 
 def read_decisions_file(path: Path) -> pl.DataFrame:
@@ -57,3 +60,124 @@ def _first_bad_line(path: Path) -> str:
     except UnicodeDecodeError as exc:
         return f"not UTF-8 text at byte {exc.start}"
     return "malformed CSV"
+
+
+def read_decisions(path: Path) -> pl.DataFrame:
+    """The decisions log, in the columns the matching step reads."""
+    return read_decisions_file(path).select(decisions_.REQUIRED_COLUMNS)
+
+
+def decisions_path(rule_path: Path, rules: RuleFile) -> Path | None:
+    """The decisions file `matching.decisions` names, beside the rule file; None when unset."""
+    matching = rules.matching
+    if matching is None or not matching.decisions:
+        return None
+    return rule_path.parent / matching.decisions
+
+
+def read_configured(rule_path: Path, rules: RuleFile) -> tuple[Path | None, pl.DataFrame | None]:
+    """The steward decisions file named by `matching.decisions` (absent: no decisions yet)."""
+    path = decisions_path(rule_path, rules)
+    if path is None or not is_present(path, "decisions file"):
+        return path, None
+    frame = read_decisions_file(path)
+    return path, frame if frame.height else None
+
+
+def existing(path: Path) -> Path | None:
+    """`path` if something is there; no steward has decided anything yet otherwise
+    (`crmclean review` creates the file)."""
+    return path if path.exists() else None
+
+
+def decision_of(path: Path | None, low: str, high: str) -> str | None:
+    """The steward's last decision on the pair (low, high), if the file holds one."""
+    if path is None or not is_present(path, "decisions file"):
+        return None
+    decided = decisions_.normalise(read_decisions(path)).filter(
+        (pl.col("record_id_l") == low) & (pl.col("record_id_r") == high)
+    )
+    return str(decided.get_column("decision")[0]) if decided.height else None
+
+
+def undecided(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """The pairs of `queue` no steward has decided in the decisions file at `path`."""
+    if not is_present(path, "decisions file") or path.stat().st_size == 0:
+        return queue
+    decided = read_decisions_file(path)
+    if decided.height == 0:
+        return queue
+    return queue.join(decisions_.normalise(decided).select(PAIR_KEYS), on=PAIR_KEYS, how="anti")
+
+
+def _refuse_foreign_file(path: Path) -> None:
+    """Append only to a decisions file: a file (or a link) whose first line is not a decisions
+    header (the required columns, and no column a decisions file does not have) may be an input,
+    a rule file or anything else, and is never written to."""
+    if not os.path.lexists(path):
+        return
+    require_regular_file(path, "decisions file")
+    with path.open("rb") as handle:
+        first = handle.readline(4096)
+    if not first.strip():
+        return  # an empty file: no decisions yet
+    header = first.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    columns = [c.strip().strip('"') for c in header.split(",")]
+    known = set(columns) <= set(decisions_.DECISION_COLUMNS)  # a hand-made file may be shorter
+    if not (known and set(decisions_.REQUIRED_COLUMNS) <= set(columns)):
+        raise OutputError(
+            f"{path}: is not a decisions file written by crmclean (its first line is not the "
+            "decisions header); refusing to append to it",
+            "point matching.decisions at a new file, or restore this one",
+        )
+
+
+class DecisionsLog:
+    """Appends decision rows; undo removes this session's last row (only if still the last).
+
+    The header goes in with the first row, so a session that decides nothing (or undoes every
+    decision) leaves no header-only file behind for other readers to trip over.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._created = not path.exists()
+        _refuse_foreign_file(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = path.open("a+", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot open the decisions file: {exc.strerror}") from None
+        if self._handle.tell() and not _ends_with_newline(path):
+            self._handle.write("\n")  # edited by hand: do not glue a row onto the last line
+
+    def append(self, row: dict[str, str]) -> tuple[int, int]:
+        before = self._handle.seek(0, os.SEEK_END)
+        writer = csv.writer(self._handle, lineterminator="\n")
+        if before == 0:
+            writer.writerow(decisions_.DECISION_COLUMNS)
+        writer.writerow([row[c] for c in decisions_.DECISION_COLUMNS])
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        return before, self._handle.tell()
+
+    def undo(self, span: tuple[int, int]) -> bool:
+        before, after = span
+        if self._handle.seek(0, os.SEEK_END) != after:
+            return False  # someone appended since: leave their rows alone
+        self._handle.truncate(before)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        return True
+
+    def close(self) -> None:
+        empty = self._handle.seek(0, os.SEEK_END) == 0
+        self._handle.close()
+        if empty and self._created:
+            self.path.unlink(missing_ok=True)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"

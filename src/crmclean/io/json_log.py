@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from crmclean.config.env_values import scrub_text
 from crmclean.errors import OutputError
+from crmclean.io.env_values import scrub_text
 from crmclean.io.output_guard import resolved
 
 STDOUT = "-"

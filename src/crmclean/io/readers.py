@@ -15,13 +15,13 @@ from typing import Any
 
 import polars as pl
 
+from crmclean.core.contracts import RECORD_ID
 from crmclean.core.masking import redact_engine_message
 from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
 from crmclean.io.regular_file import require_regular_file
 from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
 
-RECORD_ID = "record_id"
 _TRUE = ["true", "t", "yes", "y", "1", "ja", "wahr"]
 _FALSE = ["false", "f", "no", "n", "0", "nein", "falsch"]
 
@@ -66,7 +66,7 @@ def read_table(
     delimiter: str | None = None,
 ) -> ReadResult:
     """Read a table as text columns with a record_id; the rule file's column types are applied
-    by the one setup step (crmclean.core.column_types), not here."""
+    by the one setup step (crmclean.core.standardise.column_types), not here."""
     path = Path(path)
     size = _check_file(path)
     head = _head(path)

@@ -1,7 +1,8 @@
-"""Read a folder written by `crmclean run` as the previous run, checked whole.
+"""Read a folder written by `crmclean run` (or `dedupe`): as the previous run, checked whole, and
+the files `review` and `explain` read from it. Its writer is crmclean.io.writers.
 
 A folder that holds any run artefact is a previous run: it must be complete (manifest,
-crosswalk, golden records) and agree with itself (crmclean.core.run_integrity), or nothing is
+crosswalk, golden records) and agree with itself (crmclean.core.golden.run_integrity), or nothing is
 read from it and the next run stops with exit 3 naming what is wrong. Golden ids depend on it.
 """
 
@@ -15,10 +16,15 @@ from typing import Any
 
 import polars as pl
 
-from crmclean.core.golden_ids import RECORD_ID, IdState
-from crmclean.core.run_integrity import id_problems, run_problems
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.golden.ids import IdState
+from crmclean.core.golden.run_integrity import id_problems, run_problems
+from crmclean.core.golden.step import PreviousRun
+from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, model_from_dict
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError
-from crmclean.io.regular_file import is_present
+from crmclean.io.output_guard import resolved
+from crmclean.io.regular_file import is_present, read_text, require_regular_file
 
 MANIFEST = "manifest.json"
 # Files only `crmclean run` writes: one of them makes a folder a previous run.
@@ -158,3 +164,128 @@ def _broken(folder: Path, problem: str) -> InputError:
     return InputError(
         f"{folder}: holds an incomplete or inconsistent previous run: {problem}", _HINT
     )
+
+
+@dataclass(frozen=True)
+class Previous:
+    run: PreviousRun
+    model: MatchModel | None
+    folder: Path | None  # the --previous run read; None when only --out's id mark carried over
+
+
+def read_previous(
+    out: Path, folder: Path | None, rules: RuleFile, retrain: bool
+) -> Previous | None:
+    """The previous run's crosswalk, golden records, id high-water mark and match model.
+
+    Every run folder involved is checked whole (crmclean.io.run_folder): `--previous`, and `--out`
+    when it already holds a run, since its ids were handed out too. New ids start above the
+    higher of both marks. `--previous` equal to `--out` before any run is the first night: None.
+    """
+    out_run = read_run_folder(out) if out.is_dir() and holds_run(out) else None
+    if folder is not None and resolved(folder) == resolved(out):
+        previous = out_run
+    elif folder is not None:
+        if not (folder.is_dir() and holds_run(folder)):
+            raise InputError(
+                f"{folder}: no crosswalk.parquet or manifest.json from a previous run",
+                "pass the --out folder of an earlier `crmclean run`",
+            )
+        previous = read_run_folder(folder)
+    else:
+        previous = None
+    runs = [r for r in (previous, out_run) if r is not None]
+    if not runs:
+        return None
+    mark = max(r.id_state.high_water_mark for r in runs)
+    state = IdState(mark, runs[0].id_state.prefix)
+    if previous is None:  # --out held a run: carry its mark only, every record is new
+        empty = pl.DataFrame(schema={RECORD_ID: pl.String, "golden_id": pl.String})
+        return Previous(PreviousRun(empty, None, state), None, None)
+    model = None
+    model_doc = _json(previous.folder / "model.json")
+    if rules.matching is not None and model_doc is not None and not retrain:
+        try:
+            model = model_from_dict(model_doc, rules.matching)
+        except ModelMismatch:
+            model = None  # the comparisons changed since: train afresh
+    return Previous(PreviousRun(previous.crosswalk, previous.golden, state), model, folder)
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    if not is_present(path):
+        return None
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not readable JSON ({exc})") from None
+    return data if isinstance(data, dict) else None
+
+
+def read_model(path: Path, spec: MatchingSpec) -> MatchModel:
+    """A saved model.json, fitted to the matching section `spec` (exit 2 when it does not fit)."""
+    try:
+        document = read_model_document(path)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not a readable JSON model ({exc})") from None
+    return model_from_dict(document, spec)
+
+
+def read_model_document(path: Path) -> Any:
+    """model.json as written (json.JSONDecodeError when it is not JSON)."""
+    return json.loads(read_text(path, "model file"))
+
+
+def read_review_queue(out: Path) -> pl.DataFrame:
+    """review.parquet of a run, as written."""
+    require_regular_file(out / "review.parquet", "review queue")
+    return pl.read_parquet(out / "review.parquet", glob=False)
+
+
+def run_rule_file(out: Path, named: str) -> Path:
+    """The rule file a run's manifest names, as given or relative to the run folder."""
+    candidates = [Path(named), out / named, out.parent / named]
+    return next((c for c in candidates if c.is_file()), Path(named))
+
+
+def run_record_ids(out: Path) -> pl.Series:
+    """Every record id of the run in `out`: matched (crosswalk) and set aside (quarantine)."""
+    ids = []
+    for name in ("crosswalk", "quarantine"):
+        path = out / f"{name}.parquet"
+        if not path.is_file():
+            continue
+        try:
+            ids.append(
+                pl.read_parquet(path, columns=["record_id"], glob=False).get_column("record_id")
+            )
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise InputError(f"{path}: not readable ({exc})") from None
+    if not ids:
+        raise InputError(
+            f"{out}: holds no crosswalk.parquet", "import decisions into the --out folder of a run"
+        )
+    return pl.concat(ids).cast(pl.String).unique()
+
+
+def read_present_json(path: Path, hint: str) -> Any:
+    """A JSON file the command cannot do without (missing: exit 3 with `hint`)."""
+    _present(path, hint)
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not readable JSON ({exc})") from None
+
+
+def read_present_parquet(path: Path, hint: str) -> pl.DataFrame:
+    """A table the command cannot do without (missing or unreadable: exit 3)."""
+    _present(path, hint)
+    try:
+        return pl.read_parquet(path, glob=False)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputError(f"{path}: not a readable parquet file ({exc})") from None
+
+
+def _present(path: Path, hint: str) -> None:
+    if not is_present(path):
+        raise InputError(f"{path}: missing", hint=hint)

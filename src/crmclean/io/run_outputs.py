@@ -7,14 +7,15 @@ ever collects aggregates and a few capped rows; the report never sees per-row da
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
 import polars as pl
 
-from crmclean.core.masking import MaskKind, kind_for, personal_columns
-from crmclean.errors import ConfigError, CrmcleanError, InputError, OutputError
+from crmclean.core.masking import MaskKind, kind_for
+from crmclean.errors import InputError, OutputError
 from crmclean.io.run_folder import parquet_schema
 
 # Files the report itself writes; never read back as inputs.
@@ -58,7 +59,12 @@ class RunOutputs:
         return name in self.summaries or name in self.tables
 
 
-def load_run_outputs(folder: Path) -> RunOutputs:
+# The personal columns of a rule file (None: not readable as one); the report passes the loader
+# (crmclean.report.run_outputs), since reading a rule file is the config layer's job.
+RuleFilePii = Callable[[Path], dict[str, MaskKind] | None]
+
+
+def read_run_outputs(folder: Path, rule_file_pii: RuleFilePii) -> RunOutputs:
     """Read every `*.json` summary and scan every `*.parquet` table of an outputs folder."""
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder of run outputs", "pass the --out folder of a run")
@@ -87,7 +93,7 @@ def load_run_outputs(folder: Path) -> RunOutputs:
             f"{folder}: holds no run outputs (no *.json or *.parquet)",
             "run `crmclean validate` or `crmclean run` with --out first",
         )
-    return RunOutputs(folder, summaries, tables, schemas, _pii(summaries, folder))
+    return RunOutputs(folder, summaries, tables, schemas, _pii(summaries, folder, rule_file_pii))
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -100,7 +106,9 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def _pii(summaries: dict[str, dict[str, Any]], folder: Path) -> dict[str, MaskKind] | None:
+def _pii(
+    summaries: dict[str, dict[str, Any]], folder: Path, rule_file_pii: RuleFilePii
+) -> dict[str, MaskKind] | None:
     """The `pii: true` columns and their mask kinds: a summary's `pii` map; else its
     `pii_columns` list, typed by the run's rule file when it is still readable (else by name,
     as the console does for untyped columns); else the rule file alone."""
@@ -108,7 +116,7 @@ def _pii(summaries: dict[str, dict[str, Any]], folder: Path) -> dict[str, MaskKi
         listed = summary.get("pii")
         if isinstance(listed, dict):
             return {str(c): _kind(str(c), k) for c, k in listed.items()}
-    from_rules = _rule_file_pii(summaries, folder)
+    from_rules = _rule_file_pii(summaries, folder, rule_file_pii)
     for summary in summaries.values():
         listed = summary.get("pii_columns")
         if isinstance(listed, list):
@@ -118,14 +126,14 @@ def _pii(summaries: dict[str, dict[str, Any]], folder: Path) -> dict[str, MaskKi
 
 
 def _rule_file_pii(
-    summaries: dict[str, dict[str, Any]], folder: Path
+    summaries: dict[str, dict[str, Any]], folder: Path, rule_file_pii: RuleFilePii
 ) -> dict[str, MaskKind] | None:
     for summary in summaries.values():
         rule_file = summary.get("rule_file")
         if isinstance(rule_file, str) and rule_file:
             for candidate in (Path(rule_file), folder / rule_file, folder.parent / rule_file):
                 if candidate.is_file():
-                    return _pii_from_rules(candidate)
+                    return rule_file_pii(candidate)
     return None
 
 
@@ -134,16 +142,6 @@ def _kind(column: str, kind: object) -> MaskKind:
     if kind in get_args(MaskKind):
         return kind  # type: ignore[return-value]
     return kind_for(column, str(kind))
-
-
-def _pii_from_rules(path: Path) -> dict[str, MaskKind] | None:
-    from crmclean.config import load_rules
-
-    try:
-        rules = load_rules(path).rules
-    except (ConfigError, CrmcleanError):
-        return None  # the file changed since the run: fall back to masking everything
-    return personal_columns(rules)
 
 
 def write_report_file(path: Path, text: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -26,7 +27,6 @@ from typing import Any
 
 import polars as pl
 
-from crmclean.core.spreadsheet import is_e164, neutralise, neutralise_text
 from crmclean.errors import OutputError
 from crmclean.io.interrupts import outputs_published, signals_deferred
 from crmclean.io.lock import output_lock
@@ -36,6 +36,7 @@ from crmclean.io.output_guard import guard_output, real_out
 # made it (it says which command wrote it, so a run's folder is known even if files are lost)
 from crmclean.io.run_folder import MARKER as RUN_FOLDER_MARKER
 from crmclean.io.run_folder import holds_run
+from crmclean.io.spreadsheet import is_e164, neutralise, neutralise_text
 
 MARKER = RUN_FOLDER_MARKER
 
@@ -167,6 +168,14 @@ def write_csv(frame: pl.DataFrame, path: Path, spreadsheet_safe: bool = True) ->
     safe = frame.with_columns(_quoted(neutralise(pl.col(name))).alias(name) for name in text)
     header = ",".join(_quote_text(name) for name in frame.columns)
     _write(lambda: _write_prequoted(safe, header, path), path)
+
+
+def csv_text(frame: pl.DataFrame) -> str:
+    """The text write_csv writes (spreadsheet-safe), for printing to standard output."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "review.csv"
+        write_csv(frame, target)
+        return target.read_text(encoding="utf-8")
 
 
 def _quoted(value: pl.Expr) -> pl.Expr:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crmclean.io.run_outputs import load_run_outputs, write_report_file
+from crmclean.io.run_outputs import write_report_file
 from crmclean.report.figures import build_model
 from crmclean.report.html_matching import golden_section, matching_section, review_section
 from crmclean.report.html_sections import (
@@ -21,6 +21,7 @@ from crmclean.report.html_sections import (
     summary_section,
 )
 from crmclean.report.report_model import ReportModel
+from crmclean.report.run_outputs import load_run_outputs
 
 REPORT_HTML = "report.html"
 REPORT_JSON = "report.json"

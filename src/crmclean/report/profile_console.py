@@ -10,7 +10,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from crmclean.core.profile import ColumnProfile, Profile
+from crmclean.core.profile.model import ColumnProfile, Profile
 from crmclean.io.readers import ReadInfo
 
 SHOWN_SHAPES = 2

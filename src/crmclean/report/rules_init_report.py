@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from crmclean.core.rules_init import RuleInit
+from crmclean.core.profile.rules_init import RuleInit
 from crmclean.io.readers import ReadInfo
 
 FLOW_WIDTH = 100

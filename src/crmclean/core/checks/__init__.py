@@ -19,7 +19,6 @@ from crmclean.core.checks import (  # noqa: F401  (each module registers its che
     unique,
 )
 from crmclean.core.checks.base import (
-    VIOLATIONS_SCHEMA,
     CheckContext,
     CheckSpec,
     CheckType,
@@ -34,7 +33,6 @@ from crmclean.core.spec import tagged_union
 CheckUnion = tagged_union(checks, lambda entry: entry.spec)
 
 __all__ = [
-    "VIOLATIONS_SCHEMA",
     "CheckContext",
     "CheckSpec",
     "CheckType",

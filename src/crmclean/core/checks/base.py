@@ -15,23 +15,13 @@ import polars as pl
 from pydantic import AliasChoices, Field, field_validator
 
 from crmclean.core.checks.safe_sql import UnsafeSql, allowed_function_names, canonical_sql
+from crmclean.core.contracts import RECORD_ID, VIOLATIONS_SCHEMA
 from crmclean.core.registry import Registry
 from crmclean.core.spec import Spec
 
 Severity = Literal["error", "warn", "info"]
 Scope = Literal["values", "rows", "dataset"]
 Stage = Literal["raw", "standardised"]  # which values a check reads: as read, or as cleaned
-RECORD_ID = "record_id"  # every loaded frame carries the stable record id as a string column
-
-VIOLATIONS_SCHEMA: dict[str, pl.DataType] = {
-    "rule_id": pl.String(),
-    "check": pl.String(),
-    "column": pl.String(),
-    "record_id": pl.String(),
-    "value": pl.String(),
-    "message": pl.String(),
-    "severity": pl.String(),
-}
 
 
 def parse_sql(text: str) -> pl.Expr:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge, block
 from crmclean.core.matching.clustering import REVIEW_SCHEMA, cluster
@@ -33,8 +34,6 @@ __all__ = [
     "model_from_dict",
     "model_to_dict",
 ]
-
-RECORD_ID = "record_id"
 
 
 @dataclass(frozen=True)

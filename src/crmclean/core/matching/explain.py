@@ -11,12 +11,11 @@ from typing import Any
 
 import polars as pl
 
+from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching.comparing import compare, comparison_levels
 from crmclean.core.matching.scoring import MatchModel, score
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.errors import InputError
-
-RECORD_ID = "record_id"
 
 
 def _key(value: Any) -> str | None:

@@ -17,7 +17,7 @@ from crmclean.core.checks.not_null import NotNullCheck
 from crmclean.core.checks.unique import UniqueCheck
 
 if TYPE_CHECKING:
-    from crmclean.config.models import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
 YamlPath = tuple[str | int, ...]
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_bad import add_bad_values
-from crmclean.core.synth_corrupt import PART_NOISE, apply_all, choose, update_rows
-from crmclean.core.synth_entities import derive_hard_cases, draw_people, entity_frame
-from crmclean.core.synth_render import (
+from crmclean.errors import UsageError
+from crmclean.synth.bad import add_bad_values
+from crmclean.synth.corrupt import PART_NOISE, apply_all, choose, update_rows
+from crmclean.synth.entities import derive_hard_cases, draw_people, entity_frame
+from crmclean.synth.render import (
     PHONE_STYLE_SHARES,
     SOURCE_SYSTEMS,
     company_expr,
@@ -30,9 +31,9 @@ from crmclean.core.synth_render import (
     street_expr,
     timestamps,
 )
-from crmclean.core.synth_tables import SALUTATIONS, Tables, by_country, tables
-from crmclean.core.synth_text_noise import TEXT_NOISE, source_gaps
-from crmclean.core.synth_world import (
+from crmclean.synth.tables import SALUTATIONS, Tables, by_country, tables
+from crmclean.synth.text_noise import TEXT_NOISE, source_gaps
+from crmclean.synth.world import (
     WORLD_NOISE,
     WORLD_SOURCE_GAPS,
     WORLD_SOURCE_SHARES,
@@ -40,7 +41,6 @@ from crmclean.core.synth_world import (
     add_placeholders,
     phone_follows_moves,
 )
-from crmclean.errors import UsageError
 
 CUSTOMER_COLUMNS = (
     "customer_id",
@@ -123,7 +123,7 @@ def generate_detailed(
     often). hard_share: share of entities that are hard non-duplicates of another entity.
     bad_share: share of values per checked column that are deliberately bad. world: add the
     sparse source systems, initials, e-mail domain typos, phone changes with moves and
-    placeholders of synth_world (off: the classic data, byte-identical to earlier versions).
+    placeholders of synth.world (off: the classic data, byte-identical to earlier versions).
     """
     _check(rows, dup_share, max_dups, hard_share, bad_share)
     rng = np.random.default_rng(seed)
@@ -167,12 +167,29 @@ def _entities(n: int, hard_share: float, rng: np.random.Generator, t: Tables) ->
     """The true customers: clean values and the parts their records are rendered from."""
     columns = draw_people(n, rng, t)
     derive_hard_cases(columns, hard_share, rng, t)
-    return (
-        entity_frame(columns, t)
-        .lazy()
-        .with_columns(email=email_expr(), company=company_expr())
-        .collect()
-    )
+    entities = entity_frame(columns, t).with_columns(email=email_expr(), company=company_expr())
+    return _own_mailboxes(entities).drop("mailbox")
+
+
+def _own_mailboxes(entities: pl.DataFrame) -> pl.DataFrame:
+    """One address, one mailbox: a provider hands jan.jansen@ziggo.nl to one person, so the next
+    Jan Jansen signs up as jan.jansen7@ziggo.nl. Only people who share a mailbox on purpose (a
+    household's family address) keep the same one."""
+    for round_ in range(1, 4):
+        taken = pl.col("mailbox").rank("dense").over("email") - 1
+        if entities.select(taken.max()).item() == 0:
+            break
+        number = (taken * 10 * round_ + pl.col("email_num") % 10).cast(pl.String)
+        local, domain = (
+            pl.col("email").str.extract(r"^(.*)@"),
+            pl.col("email").str.extract(r"@(.*)$"),
+        )
+        entities = entities.with_columns(
+            email=pl.when(taken > 0)
+            .then(pl.concat_str(local, number, pl.lit("@"), domain))
+            .otherwise(pl.col("email"))
+        )
+    return entities
 
 
 def _records(

@@ -11,22 +11,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from crmclean.core.contracts import GOLDEN_CHANGES_SCHEMA, RECORD_ID
 from crmclean.errors import OutputError
 
-RECORD_ID = "record_id"
 ID_PREFIX = "G"
 ID_DIGITS = 10
 MAX_SERIAL = 10**ID_DIGITS - 1
-CHANGES_SCHEMA = pl.Schema(
-    {
-        "golden_id": pl.String(),
-        "change": pl.String(),  # created | split | merged | changed | removed
-        "related_golden_id": pl.String(),
-        "records_before": pl.Int64(),
-        "records_after": pl.Int64(),
-        "columns_changed": pl.String(),
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -65,7 +55,7 @@ class IdState:
 @dataclass(frozen=True)
 class IdAssignment:
     members: pl.DataFrame  # record_id, cluster_id, golden_id
-    changes: pl.DataFrame  # CHANGES_SCHEMA, membership changes only (see describe_changes)
+    changes: pl.DataFrame  # GOLDEN_CHANGES_SCHEMA, membership changes only (see describe_changes)
     state: IdState
     sizes: pl.DataFrame  # golden_id, records_before, records_after: every id, old and new
 
@@ -180,8 +170,8 @@ def assign_golden_ids(
         events.join(before, on="golden_id", how="left")
         .join(after, on="golden_id", how="left")
         .with_columns(pl.lit(None, pl.String).alias("columns_changed"))
-        .select(list(CHANGES_SCHEMA))
-        .cast(CHANGES_SCHEMA)
+        .select(list(GOLDEN_CHANGES_SCHEMA))
+        .cast(GOLDEN_CHANGES_SCHEMA)
         .sort("golden_id", "change")
     )
     sizes = before.join(after, on="golden_id", how="full", coalesce=True)
@@ -229,7 +219,12 @@ def describe_changes(
         )
     )
     return (
-        pl.concat([with_columns.select(list(CHANGES_SCHEMA)), value_only.cast(CHANGES_SCHEMA)])
-        .cast(CHANGES_SCHEMA)
+        pl.concat(
+            [
+                with_columns.select(list(GOLDEN_CHANGES_SCHEMA)),
+                value_only.cast(GOLDEN_CHANGES_SCHEMA),
+            ]
+        )
+        .cast(GOLDEN_CHANGES_SCHEMA)
         .sort("golden_id", "change")
     )

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_corrupt import update_rows
-from crmclean.core.synth_render import per_row
+from crmclean.synth.corrupt import update_rows
+from crmclean.synth.render import per_row
 
 NA_TOKENS = ("N/A", "n/a", "-", "NULL", "null", "none", "unknown", "?", "xxx", "k.A.", "", " ")
 NA_COLUMNS = ("street", "city", "company", "email", "phone", "postcode", "date_of_birth")

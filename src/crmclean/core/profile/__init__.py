@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import polars as pl
 
 from crmclean.core.checks.country_valid import country_keys
+from crmclean.core.contracts import RECORD_ID
 from crmclean.core.masking import cap_expr, kind_for, mask_series
-from crmclean.core.profile_placeholders import (
-    Placeholder,
+from crmclean.core.profile.model import ColumnProfile, Profile, ValueCount
+from crmclean.core.profile.placeholders import (
     as_missing,
     find_placeholders,
     with_null_tokens,
 )
-from crmclean.core.profile_rules import suggest_rules
+from crmclean.core.profile.suggest import suggest_rules
 from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 
-RECORD_ID = "record_id"
 SHAPE_MAX = 24  # longer shapes (free text) are cut: they identify no format anyway
 CHUNK_CELLS = 2_000_000  # cells per long frame when a wide table's value counts are batched
 QUERY_BATCH = 32  # tall tables: per-column queries run this many at a time
@@ -59,42 +58,6 @@ LOOSE: dict[str, str] = {
     "phone": r"^\+?[0-9][0-9 ()./-]{4,22}[0-9]$",
     "postcode": r"(?i)^[A-Z0-9][A-Z0-9 -]{1,8}[A-Z0-9]$",
 }
-
-
-@dataclass(frozen=True)
-class ValueCount:
-    value: str | None
-    count: int
-    share: float
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    name: str
-    nulls: int
-    null_share: float
-    distinct: int
-    min_length: int | None
-    max_length: int | None
-    top_values: list[ValueCount]
-    shapes: list[ValueCount]
-    semantic_type: str | None
-    type_share: float  # share of sampled non-null values that look like semantic_type
-    pii: bool
-    masked: bool
-    placeholders: list[Placeholder] = field(default_factory=list)  # see profile_placeholders
-
-
-@dataclass(frozen=True)
-class Profile:
-    rows: int
-    sampled_rows: int  # rows the semantic types were judged on
-    shape_rows: int  # rows the value shapes were counted on
-    columns: list[ColumnProfile]
-    suggested_rules: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def profile_frame(

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_corrupt import Noise, update_rows, when_rows
-from crmclean.core.synth_tables import Tables
-from crmclean.core.synth_text_noise import SOURCE_GAPS, _typo
+from crmclean.synth.corrupt import Noise, update_rows, when_rows
+from crmclean.synth.tables import Tables
+from crmclean.synth.text_noise import SOURCE_GAPS, _typo
 
 WORLD_SOURCES = ("crm", "erp", "webshop", "newsletter", "pos", "callcentre")
 WORLD_SOURCE_SHARES = (0.34, 0.20, 0.16, 0.12, 0.10, 0.08)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_entities import draw_address
-from crmclean.core.synth_render import per_row
-from crmclean.core.synth_tables import Tables
+from crmclean.synth.entities import draw_address
+from crmclean.synth.render import per_row
+from crmclean.synth.tables import Tables
 
 Corrupt = Callable[[pl.DataFrame, np.ndarray, np.random.Generator, Tables], pl.DataFrame]
 

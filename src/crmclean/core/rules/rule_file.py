@@ -9,11 +9,11 @@ import phonenumbers
 from pydantic import Field, field_validator
 
 from crmclean.core.checks import CheckUnion
+from crmclean.core.golden.survivorship import SurvivorshipSpec
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.spec import Spec
 from crmclean.core.standardise import StepUnion
 from crmclean.core.standardise.derive import DeriveSpec
-from crmclean.core.survivorship import SurvivorshipSpec
 
 ColumnType = Literal[
     "string",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_tables import (
+from crmclean.synth.tables import (
     CALLING_CODES,
     COUNTRIES,
     COUNTRY_ALIASES,

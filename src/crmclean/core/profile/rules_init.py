@@ -16,8 +16,8 @@ import phonenumbers
 import polars as pl
 
 from crmclean.core.cleaning import clean
-from crmclean.core.profile import ColumnProfile, Profile
-from crmclean.core.rules_init_matching import BlockingEstimate, matching_section
+from crmclean.core.profile.model import ColumnProfile, Profile
+from crmclean.core.profile.rules_init_matching import BlockingEstimate, matching_section
 
 if TYPE_CHECKING:
     pass
@@ -120,7 +120,9 @@ def detect_roles(columns: list[ColumnProfile], id_column: str | None) -> dict[st
 
 def init_rules(frame: pl.DataFrame, profile: Profile) -> RuleInit:
     """The rule file for `frame` (as read, record_id optional) from its `profile`."""
-    from crmclean.config.models import RuleFile  # the core builds the file that config checks
+    from crmclean.core.rules.rule_file import (
+        RuleFile,  # the core builds the file that config checks
+    )
 
     suggested = profile.suggested_rules
     dataset_hint = suggested.get("dataset", {})

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from crmclean.core.checks import checks
 
 if TYPE_CHECKING:
-    from crmclean.core.profile import ColumnProfile
+    from crmclean.core.profile.model import ColumnProfile
 
 # Semantic type -> the check that verifies it, when that check type exists.
 TYPE_CHECKS = {
@@ -30,7 +30,7 @@ NO_UNIQUE = ("boolean", "country", "date", "datetime", "decimal")
 
 
 def suggest_rules(columns: list[ColumnProfile], rows: int) -> dict[str, Any]:
-    """`{"columns": {name: {type, pii, checks}}}`, in the rule-file schema of config/models.py."""
+    """`{"columns": {name: {type, pii, checks}}}`, in the schema of core/rules/rule_file.py."""
     section: dict[str, Any] = {}
     for column in columns:
         spec: dict[str, Any] = {}

@@ -14,9 +14,8 @@ from typing import Annotated, Any
 import polars as pl
 from pydantic import BeforeValidator, Field, model_validator
 
-from crmclean.core.problems import SetupProblem
-from crmclean.core.spec import Spec
-from crmclean.core.survivorship_strategies import (
+from crmclean.core.contracts import LINEAGE_SCHEMA, RECORD_ID
+from crmclean.core.golden.strategies import (
     Candidates,
     FirstNonNullSpec,
     MostCompleteSpec,
@@ -28,17 +27,9 @@ from crmclean.core.survivorship_strategies import (
     sort_key,
     strategies,
 )
+from crmclean.core.problems import SetupProblem
+from crmclean.core.spec import Spec
 
-RECORD_ID = "record_id"
-LINEAGE_SCHEMA = pl.Schema(
-    {
-        "golden_id": pl.String(),
-        "column": pl.String(),
-        "record_id": pl.String(),
-        "source_system": pl.String(),
-        "strategy": pl.String(),
-    }
-)
 ONLY_RECORD = "only_record"  # the golden record has one member
 ONLY_VALUE = "only_value"  # the members had one distinct value
 TIE_BREAK = "tie_break"  # every strategy tied; the smallest record_id won
@@ -361,7 +352,6 @@ def _rank(
 
 
 __all__ = [
-    "LINEAGE_SCHEMA",
     "GoldenResult",
     "KeepTogetherSpec",
     "Settings",

@@ -1,6 +1,6 @@
 """Corruptions of rendered strings: typos, transliteration, abbreviations, case, blanks, gaps.
 
-Same contract as synth_corrupt: (frame, mask, rng, tables) -> frame, whole-column expressions.
+Same contract as corrupt.py: (frame, mask, rng, tables) -> frame, whole-column expressions.
 """
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_corrupt import Noise, update_rows, when_rows
-from crmclean.core.synth_render import per_row
-from crmclean.core.synth_tables import (
+from crmclean.synth.corrupt import Noise, update_rows, when_rows
+from crmclean.synth.render import per_row
+from crmclean.synth.tables import (
     STREET_ABBREVIATIONS,
     TRANSLIT_EXPAND,
     TRANSLIT_STRIP,

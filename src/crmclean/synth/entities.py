@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from crmclean.core.synth_tables import (
+from crmclean.synth.tables import (
     COUNTRIES,
     LEGAL_FORMS,
     TRADES,
@@ -75,6 +75,7 @@ def draw_people(n: int, rng: np.random.Generator, t: Tables) -> Columns:
         "email_style": rng.integers(0, 8, n),
         "provider": t.providers.pick(country, rng, skew=1.5),
         "email_num": rng.integers(1, 100, n),
+        "mailbox": np.arange(n, dtype=np.int64),  # whose mailbox: a household may share one
         "company_kind": rng.choice(4, size=n, p=[0.8, 0.1, 0.04, 0.06]),
         "last2": t.last_names.pick(country, rng),
         "legal": rng.integers(0, 60, n),
@@ -127,7 +128,7 @@ def _household(c: Columns, to: np.ndarray, base: np.ndarray, rng: np.random.Gene
     c["landline"][to] = share_phone
     c["landline"][base[share_phone]] = True
     share_mail = rng.random(n) < 0.15
-    for name in ("email_first", "email_style", "provider", "email_num"):
+    for name in ("email_first", "email_style", "provider", "email_num", "mailbox"):
         c[name][to[share_mail]] = c[name][base[share_mail]]
     c["company_kind"][to] = 0
 
@@ -222,6 +223,7 @@ def entity_frame(c: Columns, t: Tables) -> pl.DataFrame:
             "email_style": c["email_style"],
             "provider": t.providers.rows["domain"].gather(c["provider"]),
             "email_num": c["email_num"],
+            "mailbox": c["mailbox"],
             "company_kind": c["company_kind"],
             "last2": last.gather(c["last2"]),
             "legal_form": by_country(LEGAL_FORMS, c["country"], c["legal"]),

@@ -12,13 +12,13 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from crmclean.core.check_plan import plan
 from crmclean.core.checks.base import parse_sql
 from crmclean.core.checks.pattern import PatternCheck, compile_error, regex_of
 from crmclean.core.problems import SetupProblem
+from crmclean.core.rules.check_plan import plan
 
 if TYPE_CHECKING:
-    from crmclean.config.models import RuleFile
+    from crmclean.core.rules.rule_file import RuleFile
 
 _PATTERN_FUNCTIONS = {"Extract", "ExtractAll", "ExtractGroups", "CountMatches", "SplitRegex"}
 

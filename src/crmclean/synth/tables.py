@@ -1,6 +1,6 @@
 """Lookup tables for the synthetic data generator: name, place and street lists per country.
 
-The lists live as small CSV files under core/data/synth/ (package data, read once and cached).
+The lists live as small CSV files under synth/data/ (package data, read once and cached).
 """
 
 from __future__ import annotations
@@ -140,8 +140,8 @@ class Pool:
         return moved
 
 
-def _read(name: str) -> pl.DataFrame:
-    raw = resources.files("crmclean.core").joinpath("data", *name.split("/")).read_bytes()
+def _read(name: str, package: str = "crmclean.synth") -> pl.DataFrame:
+    raw = resources.files(package).joinpath("data", name).read_bytes()
     return pl.read_csv(io.BytesIO(raw), infer_schema_length=0)
 
 
@@ -172,13 +172,13 @@ class Tables:
 @cache
 def tables() -> Tables:
     return Tables(
-        first_names=_pool(_read("synth/first_names.csv"), with_sex=True),
-        last_names=_pool(_read("synth/last_names.csv")),
-        places=_pool(_read("synth/places.csv")),
-        streets=_pool(_read("synth/streets.csv")),
-        mobiles=_pool(_read("synth/mobiles.csv")),
-        providers=_pool(_read("synth/providers.csv")),
-        nicknames=_read("nicknames.csv"),
+        first_names=_pool(_read("first_names.csv"), with_sex=True),
+        last_names=_pool(_read("last_names.csv")),
+        places=_pool(_read("places.csv")),
+        streets=_pool(_read("streets.csv")),
+        mobiles=_pool(_read("mobiles.csv")),
+        providers=_pool(_read("providers.csv")),
+        nicknames=_read("nicknames.csv", "crmclean.core"),  # shared with the core
     )
 
 

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from crmclean.core.golden_ids import ID_DIGITS, RECORD_ID, IdState
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.golden.ids import ID_DIGITS, IdState
 
 
 def _count(frame: pl.DataFrame, expr: pl.Expr) -> int:

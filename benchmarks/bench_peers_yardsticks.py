@@ -153,6 +153,7 @@ def run(
                     "set": name,
                     "size": size,
                     "data": _relative(folder),
+                    "data_digest": bench_accuracy.data_digest(folder),
                     "records": truth.height,
                     "entities": truth["entity_id"].n_unique(),
                     **entry,

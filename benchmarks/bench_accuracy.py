@@ -53,6 +53,12 @@ def _fingerprint(paths: list[Path], extra: str = "") -> str:
     return digest.hexdigest()[:10]
 
 
+def data_digest(folder: Path) -> str:
+    """Hash of a data folder's customers and truth: the same data under another folder name
+    (a generator's code hash changed, not its output) is recognised as the same."""
+    return _fingerprint([folder / "customers.csv", folder / "truth.parquet"])
+
+
 def own_data(label: str, seed: int, data_dir: Path, world: bool = False) -> Path:
     from run_all import synth_fingerprint
 
@@ -128,6 +134,7 @@ def measure_set(
         "set": name,
         "size": size,
         "data": str(folder.relative_to(ROOT) if folder.is_relative_to(ROOT) else folder),
+        "data_digest": data_digest(folder),
         "rules": str(rules.relative_to(ROOT) if rules.is_relative_to(ROOT) else rules),
         "status": outcome.status,
         "wall_s": outcome.wall_s,

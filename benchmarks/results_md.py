@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accuracy_md import accuracy_section
+from peers_md import peers_section
 
 NOISE = (
     "The machine has 2 cores shared with other engineers' test runs while these numbers were "
@@ -19,15 +20,19 @@ METHOD = """\
   --rules rules/company.yaml --out <dir>` (`profile` writes `--format json` to stdout instead
   of a folder). `dedupe` and `run` are scored from the clusters (or crosswalk) they write.
 - **Splink 5 (DuckDB)**: `benchmarks/peers/run_splink.py`, following the Splink DuckDB
-  tutorials: light cleaning in SQL (placeholders and the sentinels a column profile shows to
-  null, case, blanks, digits-only phones, parsed dates of birth),
+  tutorials: light cleaning in SQL (placeholder words and sentinels to null, and since
+  2026-12-07 values far more frequent than chance in e-mail, phone and date of birth, the one
+  profile rule of "Peers on the yardsticks"; case, blanks, digits-only phones, parsed dates of
+  birth),
   the library's named comparisons (`NameComparison` with term-frequency adjustments,
   `DateOfBirthComparison`, `EmailComparison`, Levenshtein/Jaro-Winkler levels), prior from
   deterministic rules (recall 0.7), u by random sampling (1e7 pairs), m by EM on two blocking
   rules, predict, connected components at match probability 0.95 (the tutorial value).
 - **GoldenMatch**: `benchmarks/peers/run_goldenmatch.py` with `benchmarks/peers/goldenmatch.yaml`,
   the documented YAML template (standardisation, exact e-mail matchkey, weighted Jaro-Winkler
-  name matchkey at 0.85, adaptive blocking on postcode) mapped onto the customer columns.
+  name matchkey at 0.85, adaptive blocking on postcode) mapped onto the customer columns;
+  since 2026-12-07 e-mails far more frequent than chance are nulled first (the same profile
+  rule).
 - Peers live only in `.bench-venv` (`benchmarks/peers/requirements.txt`), never in crmclean's
   dependencies. Every matcher is scored by `benchmarks/evaluate.py` (crmclean's own
   `core.matching.evaluation`) against the synthetic truth: pairwise precision/recall/F1 over
@@ -142,4 +147,5 @@ def render_markdown(results: dict[str, Any]) -> str:
                 "",
             ]
     lines += accuracy_section(results.get("accuracy", {}))
+    lines += peers_section(results)
     return "\n".join([*lines, METHOD])

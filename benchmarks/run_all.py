@@ -5,7 +5,9 @@ runs every crmclean command that exists and both peers as separate processes (wa
 peak RSS from os.wait4, so each tool is measured alone), scores every matcher's clusters with
 one evaluator (benchmarks/evaluate.py) and writes benchmarks/results.json and RESULTS.md.
 Then bench_accuracy.py measures `crmclean dedupe` at the same sizes on three yardsticks (own
-generator, the independent Faker set, FEBRL 1-4; skip with --no-accuracy).
+generator, the independent Faker set, FEBRL 1-4; skip with --no-accuracy), and
+bench_peers_yardsticks.py runs the peers on the same yardstick data (10k and 100k; 1M on the own
+set only; skip with --no-peer-yardsticks).
 
     .venv/bin/python benchmarks/run_all.py                 # 10k, 100k, 1M
     .venv/bin/python benchmarks/run_all.py --quick         # 10k only
@@ -312,6 +314,11 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="skip bench_accuracy.py (dedupe on own data, the Faker set and FEBRL 1-4)",
     )
+    parser.add_argument(
+        "--no-peer-yardsticks",
+        action="store_true",
+        help="skip bench_peers_yardsticks.py (the peers on the accuracy yardsticks)",
+    )
     parser.add_argument("--budget-s", type=float, help="per-tool time budget (default by size)")
     parser.add_argument(
         "--mem-limit-gb", type=float, default=14, help="stop a tool whose RSS passes this"
@@ -363,6 +370,22 @@ def main() -> None:
         entries = bench_accuracy.run(labels, list(bench_accuracy.SETS), accuracy_args)
         command = " ".join([".venv/bin/python", "benchmarks/run_all.py", *sys.argv[1:]])
         results = bench_accuracy.record(entries, args.results, command, git_state())
+        args.markdown.write_text(render_markdown(results))
+    peers = [p for p in PEERS if p in tools]
+    if peers and not args.no_peer_yardsticks:  # the peers on the same yardstick data
+        import bench_peers_yardsticks
+
+        peer_args = bench_peers_yardsticks.parse_args(
+            ["--seed", str(args.seed), "--data-dir", str(args.data_dir),
+             "--out-dir", str(args.out_dir), "--results", str(args.results),
+             "--bench-python", str(args.bench_python),
+             *(["--budget-s", str(args.budget_s)] if args.budget_s else [])]
+        )  # fmt: skip
+        entries = bench_peers_yardsticks.run(
+            labels, list(bench_peers_yardsticks.SETS), peers, peer_args
+        )
+        command = " ".join([".venv/bin/python", "benchmarks/run_all.py", *sys.argv[1:]])
+        results = bench_peers_yardsticks.record(entries, args.results, command)
         args.markdown.write_text(render_markdown(results))
     print(args.markdown.read_text())
 

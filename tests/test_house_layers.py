@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,12 @@ def test_report_on_a_symlink_loop_is_exit_3_naming_it(
     assert "a: not a folder of run outputs" in result.stderr
     assert "unexpected" not in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+
+
+def test_every_command_module_is_in_the_independence_contract() -> None:
+    # the contract names the command modules one by one: a new `<name>_cmd.py` must join it
+    pyproject = tomllib.loads((CLI.parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = pyproject["tool"]["importlinter"]["contracts"]
+    (independent,) = [c["modules"] for c in contracts if c["type"] == "independence"]
+    commands = sorted(f"crmclean.cli.{p.stem}" for p in CLI.glob("*_cmd.py"))
+    assert sorted(independent) == commands

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +9,7 @@ import typer
 
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.options import QuietOpt, ShowValuesOpt
-from crmclean.io.lock import output_lock
-from crmclean.io.output_guard import resolved
+from crmclean.io.lock import folder_lock
 from crmclean.report.html import build_report
 
 
@@ -29,10 +27,8 @@ def report(
     The page opens offline and prints; personal values are masked unless --show-values.
     The path of the HTML file is printed on stdout.
     """
-    # the report is rebuilt inside the folder: no run may swap it meanwhile (a symlink to the
-    # folder is fine here: the lock is the one of the folder it points to)
-    locked = resolved(out_dir)
-    with output_lock(locked, "report") if out_dir.is_dir() else nullcontext():
+    # the report is rebuilt inside the folder: no run may swap it meanwhile
+    with folder_lock(out_dir, "report"):
         path = build_report(out_dir, show_values=show_values)
     if not quiet:
         stderr_console().print(f"report written: {path}", markup=False)

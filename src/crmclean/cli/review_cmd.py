@@ -19,6 +19,7 @@ from crmclean.cli.review_import import refuse_pairs
 from crmclean.cli.review_keys import key_reader
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
+from crmclean.core.contracts import PAIR_KEYS
 from crmclean.core.masking import MaskKind, cap_expr, mask_expr, personal_columns
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, UsageError
@@ -37,7 +38,6 @@ from crmclean.report.review_console import pair_view, session_summary, value_col
 from crmclean.report.value_mask import make_masker
 from crmclean.summaries import RunManifest
 
-PAIR = ["record_id_l", "record_id_r"]
 ANSWERS = {
     "y": "match",
     "yes": "match",
@@ -216,7 +216,7 @@ def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
     """Append the decisions filled in a spreadsheet export; blank decisions are skipped."""
     read = read_table(source)
     frame = read.frame
-    missing = [c for c in [*PAIR, "decision"] if c not in frame.columns]
+    missing = [c for c in [*PAIR_KEYS, "decision"] if c not in frame.columns]
     if missing:  # a usage problem of the file given (exit 2), like a bad decision
         raise UsageError(
             f"{source}: lacks column(s) {', '.join(missing)}",
@@ -225,7 +225,7 @@ def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
     answer = pl.col("decision").cast(pl.String).str.strip_chars().str.to_lowercase()
     rows = (
         frame.with_row_index("__row")
-        .select("__row", *PAIR, answer.alias("answer"), pl.col("decision").alias("written"))
+        .select("__row", *PAIR_KEYS, answer.alias("answer"), pl.col("decision").alias("written"))
         .filter(pl.col("answer").is_not_null() & (pl.col("answer") != ""))
     )
     unknown = rows.filter(~pl.col("answer").is_in(list(ANSWERS)))
@@ -238,10 +238,13 @@ def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
             "use match or no_match (y or n) and leave undecided rows blank",
         )
     # the export guards ids against spreadsheet formulas with a leading '
-    ids = [pl.col(c).cast(pl.String).str.strip_chars().str.strip_prefix("'").alias(c) for c in PAIR]
+    ids = [
+        pl.col(c).cast(pl.String).str.strip_chars().str.strip_prefix("'").alias(c)
+        for c in PAIR_KEYS
+    ]
     rows = rows.with_columns(ids)
     refuse_pairs(rows, known, lambda index: read.locate(index) if read.locate else None, source)
-    rows = rows.select(*PAIR, "answer")
+    rows = rows.select(*PAIR_KEYS, "answer")
     log = DecisionsLog(path)
     try:
         for left, right, answer_text in rows.iter_rows():  # a steward's sheet, not the data
@@ -262,7 +265,7 @@ def _export(
     """The queue as a spreadsheet-safe CSV with an empty `decision` column to fill in."""
     shown = [c for c in value_columns(pending.columns) if c not in ("golden_id",)]
     masked = pending.select(
-        *PAIR,
+        *PAIR_KEYS,
         pl.col("match_probability").round(4),
         *([pl.col("reason")] if "reason" in pending.columns else []),
         *[

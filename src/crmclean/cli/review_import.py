@@ -9,9 +9,8 @@ from pathlib import Path
 
 import polars as pl
 
+from crmclean.core.contracts import PAIR_KEYS
 from crmclean.errors import UsageError
-
-PAIR = ["record_id_l", "record_id_r"]
 
 
 def refuse_pairs(
@@ -21,7 +20,7 @@ def refuse_pairs(
     source: Path,
 ) -> None:
     """`rows` holds `__row` (0-based data row of the file) and the two record ids."""
-    left, right = pl.col(PAIR[0]), pl.col(PAIR[1])
+    left, right = pl.col(PAIR_KEYS[0]), pl.col(PAIR_KEYS[1])
     known_ids = known.implode()
     checks = [
         (
@@ -39,7 +38,7 @@ def refuse_pairs(
     for condition, problem, hint in checks:
         bad = rows.filter(condition.fill_null(True))
         if bad.height:
-            index, low, high = bad.select("__row", *PAIR).row(0)
+            index, low, high = bad.select("__row", *PAIR_KEYS).row(0)
             where = locate(index) or f"{source} row {index + 1}"
             more = f" (and {bad.height - 1} more row(s))" if bad.height > 1 else ""
             raise UsageError(f"{where}: {problem.format(l=low, r=high)}{more}", hint)

@@ -19,8 +19,9 @@ from crmclean.core.rule_plan import RulePlan, compile_plan
 from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
 from crmclean.errors import ConfigIssue, InputError
-from crmclean.io.named_files import REFERENCE_FILE, NamedFileProblem, resolve_named
+from crmclean.io.named_files import NamedFileProblem
 from crmclean.io.readers import ReadResult, read_table
+from crmclean.io.reference_files import read_reference
 
 
 @dataclass(frozen=True)
@@ -66,20 +67,18 @@ def read_references(loaded: LoadedRules) -> tuple[dict[str, list[str]], list[Set
     for yaml_path, file, column, key in reference_requests(loaded.rules):
         where = loaded.located.where(yaml_path)
         path = (Path(where[0]).parent if where else loaded.path.parent) / file
-        if not path.exists():  # the rule file names a file that is not there: its mistake
-            problems.append(SetupProblem(yaml_path, f"cannot use {file}: file not found"))
-            continue
-        try:  # a regular .csv/.parquet of bounded size, never /etc/passwd or /dev/zero
-            resolve_named(path.parent, path.name, REFERENCE_FILE)
+        try:
+            frame = read_reference(path)
         except NamedFileProblem as exc:
             problems.append(SetupProblem(yaml_path, f"cannot use {file}: {exc.problem}", exc.hint))
             continue
-        try:
-            frame = read_table(path).frame
         except InputError as exc:
             raise InputError(
                 f"{loaded.where(yaml_path)} {format_path(yaml_path)}: {exc.message}", exc.hint
             ) from None
+        if frame is None:  # the rule file names a file that is not there: its mistake
+            problems.append(SetupProblem(yaml_path, f"cannot use {file}: file not found"))
+            continue
         if column not in frame.columns:  # its header is the file's content: not quoted
             problems.append(
                 SetupProblem(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from crmclean.errors import OutputError
 from crmclean.io.interrupts import signals_deferred
-from crmclean.io.output_guard import real_out
+from crmclean.io.output_guard import real_out, resolved
 
 
 class OutputLocked(OutputError):
@@ -244,3 +244,15 @@ def _write_holder(fd: int, path: Path, command: str) -> None:
         os.fsync(fd)
     except OSError as exc:  # disk full, quota, read-only: the caller removes the empty file
         raise OutputError(f"{path}: cannot write the lock file: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path, command: str) -> Iterator[Lock | None]:
+    """The lock of `folder` while a command rebuilds files inside it (a symlink to the folder is
+    fine: the lock is the one of the folder it points to); nothing to hold if it is no folder,
+    and the command's reader says so."""
+    if not folder.is_dir():
+        yield None
+        return
+    with output_lock(resolved(folder), command) as lock:
+        yield lock

@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from crmclean.core.contracts import PAIR_KEYS
 from crmclean.io.run_outputs import RunOutputs
 from crmclean.report.report_model import (
     ClusterView,
@@ -89,14 +90,14 @@ def _example_pairs(outputs: RunOutputs, marks: list[Threshold]) -> list[ExampleP
     comparisons = [c[3:] for c in names if c.startswith("bf_")]
     wanted = [
         c
-        for c in ["record_id_l", "record_id_r", "match_weight", "match_probability"]
+        for c in [*PAIR_KEYS, "match_weight", "match_probability"]
         + [f"bf_{c}" for c in comparisons]
         + [f"gamma_{c}" for c in comparisons]
         if c in names
     ]
     # top_k/bottom_k are linear, a sort is not; ties fall to the smaller record ids.
     scored = pairs.select(wanted).filter(pl.col("match_weight").is_not_null())
-    ids = ["record_id_l", "record_id_r"]
+    ids = PAIR_KEYS
 
     def lowest(key: pl.Expr) -> pl.LazyFrame:
         return scored.with_columns(key.alias("_key")).bottom_k(1, by=["_key", *ids])

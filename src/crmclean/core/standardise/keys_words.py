@@ -114,7 +114,10 @@ def word_pairs(values: pl.Series, max_words: int = 6) -> pl.Series:
     words = (
         distinct.select(
             "_i",
-            pl.col("_v").str.split(" ").list.eval(pl.element().filter(pl.element() != "")).alias("_w"),
+            pl.col("_v")
+            .str.split(" ")
+            .list.eval(pl.element().filter(pl.element() != ""))
+            .alias("_w"),
         )
         .with_columns(pl.col("_w").list.unique().list.sort().list.head(max_words))
         .explode("_w")
@@ -144,8 +147,8 @@ register_key(
     NameWordsStep,
     "words of the names and the names an e-mail address spells (for any_word blocking)",
 )(_name_words_step)
-register_key(
-    "word_pairs", WordPairsStep, "unordered pairs of words (for any_word blocking)"
-)(_word_pairs_step)
+register_key("word_pairs", WordPairsStep, "unordered pairs of words (for any_word blocking)")(
+    _word_pairs_step
+)
 
 __all__ = ["name_words", "word_pairs"]

@@ -218,7 +218,7 @@ def test_a_name_and_email_file_blocks_on_the_name_too(tmp_path: Path) -> None:
     blocking = loaded.matching.blocking
     assert [r.columns for r in blocking] == [["email_key"], ["last_name_key"], ["name_pairs"]]
     # the name's words and those its address spells, any two of them: token blocking
-    assert blocking[2].any_word == ["name_pairs"] and blocking[2].max_block_size == 20
+    assert blocking[2].any_word == ["name_pairs"] and blocking[2].max_block_size == 10
     assert [c.name for c in loaded.matching.comparisons] == ["last_name", "email"]
     out = tmp_path / "out"
     ran = runner.invoke(app, ["dedupe", str(path), "--rules", str(rules), "--out", str(out)])

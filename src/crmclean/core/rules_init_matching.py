@@ -44,7 +44,7 @@ CANDIDATES: list[list[str]] = [
 # or one name word with the birth date or postcode (a new surname, a nickname, a typo). Names
 # alone are evidence only while few records share them: small blocks only.
 WORD_RULES: list[tuple[list[str], str, int | None]] = [
-    (["name_pairs"], "two name words", 20),
+    (["name_pairs"], "two name words", 10),
     (["name_words", "dob_iso"], "name word + birth date", None),
     (["name_words", "postcode_key"], "name word + postcode", 20),
 ]

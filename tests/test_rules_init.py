@@ -82,9 +82,10 @@ def test_generated_rules_run_end_to_end_and_match_well(tmp_path: Path, renamed: 
     }
     words = {r.label: r.any_word for r in loaded.matching.blocking if r.any_word}
     assert words == {
+        "two name words": ["name_pairs"],
         "name word + birth date": ["name_words"],
         "name word + postcode": ["name_words"],
-    }  # two name words: 2.2 pairs per record on this small pool of names, over the budget
+    }
     assert [c.name for c in loaded.matching.comparisons] == [
         "first_name",
         "last_name",

@@ -102,3 +102,22 @@ def test_any_word_outside_the_rule_columns_is_a_located_rule_error(tmp_path: Pat
                         "--out", tmp_path / "o")  # fmt: skip
     assert code == 2
     assert f"{rules}:" in err and "matching.blocking[0]" in err and "any_word" in err
+
+
+def test_the_recall_estimate_does_not_pair_on_a_word_column_as_a_whole() -> None:
+    import numpy as np
+
+    from crmclean.core.matching.recall import loose_pairs
+    from crmclean.core.matching.spec import MatchingSpec
+
+    spec = MatchingSpec.model_validate(
+        {
+            "blocking": [{"columns": ["w"], "any_word": ["w"]}, ["k"]],
+            "comparisons": [{"name": "k", "column": "k", "levels": ["exact", "else"]}],
+        }
+    )
+    # records 0 and 1 hold the same words (namesakes): no key of the blocking pairs them as a
+    # whole value; 0 and 2 share the key k
+    frame = pl.DataFrame({"w": ["anna meier", "anna meier", "otto"], "k": ["a", "b", "a"]})
+    pairs = loose_pairs(frame, spec, np.array([0, 1, 2]))
+    assert set(zip(pairs["row_l"].to_list(), pairs["row_r"].to_list(), strict=True)) == {(0, 2)}

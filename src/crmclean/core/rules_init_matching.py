@@ -46,7 +46,7 @@ CANDIDATES: list[list[str]] = [
 WORD_RULES: list[tuple[list[str], str, int | None]] = [
     (["name_pairs"], "two name words", 10),
     (["name_words", "dob_iso"], "name word + birth date", None),
-    (["name_words", "postcode_key"], "name word + postcode", 20),
+    (["name_words", "postcode_key"], "name word + postcode", 8),
 ]
 WORD_COLUMNS = {"name_words", "name_pairs"}
 # A file with one name column (no first name): the name alone, tightened when names repeat.

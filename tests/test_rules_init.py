@@ -75,6 +75,17 @@ def test_generated_rules_run_end_to_end_and_match_well(tmp_path: Path, renamed: 
     assert ["email_key"] in blocking and [names["phone"]] in blocking
     # beside a first name, the last name alone only adds pairs other rules find
     assert not any(rule[0] == "last_name_key" for rule in blocking)
+    # token blocking on the name's words, as company.yaml: from both names and the e-mail
+    assert document["derive"]["name_words"] == {
+        "from": ["first_name_key", "last_name_key", names["email"]],
+        "steps": ["name_words"],
+    }
+    words = {r.label: r.any_word for r in loaded.matching.blocking if r.any_word}
+    assert words == {
+        "two name words": ["name_pairs"],
+        "name word + birth date": ["name_words"],
+        "name word + postcode": ["name_words"],
+    }
     assert [c.name for c in loaded.matching.comparisons] == [
         "first_name",
         "last_name",
@@ -205,7 +216,10 @@ def test_a_name_and_email_file_blocks_on_the_name_too(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     loaded = load_rules(rules).rules
     assert loaded.matching is not None
-    assert [r.columns for r in loaded.matching.blocking] == [["email_key"], ["last_name_key"]]
+    blocking = loaded.matching.blocking
+    assert [r.columns for r in blocking] == [["email_key"], ["last_name_key"], ["name_pairs"]]
+    # the name's words and those its address spells, any two of them: token blocking
+    assert blocking[2].any_word == ["name_pairs"] and blocking[2].max_block_size == 10
     assert [c.name for c in loaded.matching.comparisons] == ["last_name", "email"]
     out = tmp_path / "out"
     ran = runner.invoke(app, ["dedupe", str(path), "--rules", str(rules), "--out", str(out)])

@@ -54,7 +54,7 @@ RULE_FILES = {
 }
 SINGLE_KEYS = {"id_column", "country_column", "source_column", "updated_column", "column",
                "from", "other", "extension_column"}  # fmt: skip
-LIST_KEYS = {"columns", "requires_equal"}
+LIST_KEYS = {"columns", "requires_equal", "from"}
 
 
 def rename(node: Any, names: dict[str, str], key: str | None = None) -> Any:
@@ -69,7 +69,14 @@ def rename(node: Any, names: dict[str, str], key: str | None = None) -> Any:
                 rename(v, names, "blocking")
                 if isinstance(v, list)
                 # a blocking rule written out: {columns: [...], max_block_size: 10}
-                else {**v, "columns": [names.get(c, c) for c in v["columns"]]}
+                else {
+                    **v,
+                    **{
+                        k: [names.get(c, c) for c in v[k]]
+                        for k in ("columns", "any_word")
+                        if k in v
+                    },
+                }
                 if isinstance(v, dict)
                 else names.get(v, v)
                 for v in node

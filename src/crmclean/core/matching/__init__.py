@@ -17,6 +17,7 @@ from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge,
 from crmclean.core.matching.clustering import REVIEW_SCHEMA, cluster
 from crmclean.core.matching.comparing import CodeCache, compare, used_columns
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
+from crmclean.core.matching.reach import reachability
 from crmclean.core.matching.recall import estimate_recall
 from crmclean.core.matching.scoring import MatchModel, score, train
 from crmclean.core.matching.spec import MatchingSpec
@@ -157,6 +158,7 @@ def dedupe(
         spec.thresholds.auto_merge,
         must_link=must,
         cannot_link=cannot,
+        reach=reachability(prepared, spec, model, spec.thresholds.auto_merge),
     )
     ids = prepared.get_column(RECORD_ID)
     clusters = pl.DataFrame({RECORD_ID: ids, "cluster_id": ids.gather(labels)})

@@ -44,31 +44,54 @@ def _pair_count(size: pl.Expr) -> pl.Expr:
 
 
 def _blocks(frame: pl.DataFrame, rule: BlockingRule) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Records with a complete key (`_row`, `_block`) and the blocks of two or more records
-    (`_block`, `_n`). A block is named by its first record's row; records are grouped by a
-    64-bit hash of the key (a collision could only add candidate pairs, never lose one)."""
-    key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in rule.columns]
-    complete = pl.all_horizontal(k.is_not_null() & (k != "") for k in key)
+    """Records with a complete key (`_row`, `_key`) and the blocks of two or more records
+    (`_key`, `_n`, `_block`: the block's first row). Records are grouped by a 64-bit hash of the
+    key (a collision could only add candidate pairs, never lose one). A column under `any_word`
+    is split at spaces first: the record joins one block per word."""
+    names = [f"_c{i}" for i in range(len(rule.columns))]
     keyed = frame.select(
         pl.int_range(frame.height, dtype=pl.UInt32).alias("_row"),
-        pl.concat_str(key, separator="\x1f").hash(seed=0).alias("_key"),
-        complete.alias("_complete"),
-    ).filter(pl.col("_complete"))
+        *(
+            pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase().alias(name)
+            for c, name in zip(rule.columns, names, strict=True)
+        ),
+    )
+    for column, name in zip(rule.columns, names, strict=True):
+        if column in rule.any_word:
+            keyed = keyed.with_columns(pl.col(name).str.split(" ")).explode(name)
+    complete = pl.all_horizontal(pl.col(k).is_not_null() & (pl.col(k) != "") for k in names)
+    keyed = keyed.filter(complete).select(
+        "_row", pl.concat_str(names, separator="\x1f").hash(seed=0).alias("_key")
+    )
+    if rule.any_word:
+        keyed = keyed.unique()
     sizes = (
         keyed.group_by("_key")
         .agg(pl.len().alias("_n"), pl.col("_row").min().alias("_block"))
         .filter(pl.col("_n") >= 2)
-        .sort("_block")
+        .sort("_block", "_key")
     )
-    members = keyed.join(sizes.select("_key", "_block"), on="_key", how="inner")
-    return members.select("_row", "_block"), sizes.select("_block", "_n")
+    members = keyed.join(sizes.select("_key"), on="_key", how="semi")
+    return members, sizes
 
 
-def _rule_pairs(members: pl.DataFrame) -> pl.DataFrame:
-    joined = members.join(members, on="_block", suffix="_r")
-    return joined.filter(pl.col("_row") < pl.col("_row_r")).select(
+def _rule_pairs(members: pl.DataFrame, unique: bool) -> pl.DataFrame:
+    joined = members.join(members, on="_key", suffix="_r")
+    pairs = joined.filter(pl.col("_row") < pl.col("_row_r")).select(
         pl.col("_row").alias("row_l"), pl.col("_row_r").alias("row_r")
     )
+    return pairs.unique() if unique else pairs  # two shared words: one pair
+
+
+def _examples(frame: pl.DataFrame, rule: BlockingRule, over: pl.DataFrame) -> list[tuple[str, int]]:
+    """The three largest skipped blocks: a member's key values and the block's size (for
+    a word column the member's whole value: the word is one of its words)."""
+    top = over.head(3)
+    keys = frame.select(rule.columns)[top.get_column("_block")]
+    return [
+        ("|".join(str(v) for v in values), int(n))
+        for values, n in zip(keys.iter_rows(), top.get_column("_n"), strict=True)
+    ]
 
 
 def block(
@@ -97,16 +120,13 @@ def block(
                 hint="add a column to the rule, lower max_block_size, raise "
                 "matching.max_pairs_per_rule, or pass --force",
             )
-        members = members.join(kept.select("_block"), on="_block", how="semi")
-        pairs = _rule_pairs(members).with_columns(pl.lit(index, dtype=pl.UInt8).alias("_rule"))
+        examples = _examples(frame, rule, over)
+        members = members.join(kept.select("_key"), on="_key", how="semi")
+        pairs = _rule_pairs(members, bool(rule.any_word)).with_columns(
+            pl.lit(index, dtype=pl.UInt8).alias("_rule")
+        )
         found.append(pairs)
         largest_pairs = int(kept.select((pl.col("_n") * (pl.col("_n") - 1) // 2).max()).item() or 0)
-        top = over.head(3)
-        keys = frame.select(rule.columns)[top.get_column("_block")]
-        examples = [
-            ("|".join(str(v) for v in values), int(n))
-            for values, n in zip(keys.iter_rows(), top.get_column("_n"), strict=True)
-        ]
         stats.append(
             {
                 "rule": rule.label,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from crmclean.core.matching.reach import Reach
 from crmclean.core.matching.spec import ClusteringSpec
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -133,13 +134,25 @@ def _cut_weak_bridges(graph: _Graph, bridge_probability: float) -> None:
     )
 
 
-def _density(graph: _Graph, labels: IntArray) -> tuple[Any, Any]:
+def _density(graph: _Graph, labels: IntArray, reach: Reach | None) -> tuple[Any, Any]:
     """Per record: its cluster's size, and the share of the cluster's possible pairs that are
     edges. A chain A-B-C-D-E of one-off links has density 0.4; five records of one customer
-    nearly 1."""
+    nearly 1. With `reach`, a pair counts as possible only if it could reach auto_merge (the
+    fields both records hold could carry that much evidence): a sparse record's missing links
+    to the records it shares only a name with are no sign of a chain."""
     sizes = np.bincount(labels, minlength=graph.n).astype(np.float64)
     edges = np.bincount(labels[graph.left[graph.keep]], minlength=graph.n).astype(np.float64)
     possible = sizes * (sizes - 1) / 2
+    if reach is not None:
+        members = np.flatnonzero(sizes[labels] >= 4)  # only these can be chained
+        frame = pl.DataFrame({"r": members, "c": labels[members]})
+        inside = frame.join(frame, on="c", suffix="_o").filter(pl.col("r") < pl.col("r_o"))
+        a, b = inside.get_column("r").to_numpy(), inside.get_column("r_o").to_numpy()
+        could = reach.reachable(a, b) if a.size else np.zeros(0, dtype=np.bool_)
+        counted = np.bincount(inside.get_column("c").to_numpy()[could], minlength=graph.n).astype(
+            np.float64
+        )
+        possible = np.where(sizes >= 4, np.maximum(counted, edges), possible)
     with np.errstate(invalid="ignore", divide="ignore"):
         density = np.where(possible > 0, edges / np.maximum(possible, 1.0), 1.0)
     return sizes[labels], density[labels]
@@ -174,7 +187,12 @@ def _guard_reasons(
 
 
 def _split_bad_clusters(
-    graph: _Graph, labels: IntArray, spec: ClusteringSpec, auto_merge: float, cannot: pl.DataFrame
+    graph: _Graph,
+    labels: IntArray,
+    spec: ClusteringSpec,
+    auto_merge: float,
+    cannot: pl.DataFrame,
+    reach: Reach | None,
 ) -> tuple[IntArray, int, int]:
     """Re-cluster oversized, sparse (chained) and cannot-link clusters at rising thresholds;
     must-links (p = 2) stay. Returns labels, clusters split, decision conflicts."""
@@ -183,7 +201,7 @@ def _split_bad_clusters(
     roots = np.arange(graph.n)
     split = 0
     for threshold in [*_ladder(auto_merge), 1.5]:
-        size, density = _density(graph, labels)
+        size, density = _density(graph, labels, reach)
         large = size > spec.max_cluster_size
         chained = (size >= 4) & (density < spec.min_density)
         conflict_roots = labels[bad_l[labels[bad_l] == labels[bad_r]]]
@@ -217,11 +235,12 @@ def cluster(
     *,
     must_link: pl.DataFrame | None = None,
     cannot_link: pl.DataFrame | None = None,
+    reach: Reach | None = None,
 ) -> tuple[IntArray, pl.DataFrame, dict[str, Any]]:
     """Component label per record position, the edges cut (`row_l, row_r, p, reason`), stats.
 
     `edges` holds `row_l, row_r, match_probability` for every scored pair; decisions hold
-    `row_l, row_r` positions.
+    `row_l, row_r` positions; `reach` (optional) says which pairs could be merge edges at all.
     """
     strong = _merge_edges(edges, auto_merge, must_link, cannot_link)
     size = strong.height
@@ -239,7 +258,9 @@ def cluster(
         if cannot_link is not None
         else pl.DataFrame(schema={"row_l": pl.Int64, "row_r": pl.Int64})
     )
-    labels, split, conflicts = _split_bad_clusters(graph, graph.labels(), spec, auto_merge, cannot)
+    labels, split, conflicts = _split_bad_clusters(
+        graph, graph.labels(), spec, auto_merge, cannot, reach
+    )
     cut_mask = ~graph.keep & (graph.p <= 1.0)
     cut = pl.DataFrame(
         {

@@ -30,9 +30,16 @@ def blocking_rules_holding(
     out = []
     for rule in spec.blocking:
         keys = [(_key(left.get(c)), _key(right.get(c))) for c in rule.columns]
-        if all(a is not None and a == b for a, b in keys):
+        words = [c in rule.any_word for c in rule.columns]
+        if all(_agree(a, b, w) for (a, b), w in zip(keys, words, strict=True)):
             out.append(rule.label)
     return out
+
+
+def _agree(a: str | None, b: str | None, any_word: bool) -> bool:
+    if a is None or b is None:
+        return False
+    return bool(set(a.split()) & set(b.split())) if any_word else a == b
 
 
 def explain_pair(

@@ -34,8 +34,12 @@ def loose_pairs(
     """`row_l < row_r` pairs of a sampled record and any record sharing one blocking or
     comparison column
     (blocks above 5 x max_block_size skipped: placeholders, common initials)."""
+    # A word column (any_word) is no key as a whole: its words are, and a single word (a first
+    # name) is far too common to pair on; the other columns hold the same names.
+    words = {c for rule in spec.blocking for c in rule.any_word}
     columns = sorted(
-        {c for rule in spec.blocking for c in rule.columns} | {c.column for c in spec.comparisons}
+        ({c for rule in spec.blocking for c in rule.columns} | {c.column for c in spec.comparisons})
+        - words
     )
     limit = 5 * spec.max_block_size
     chosen = pl.DataFrame({"_row": sample.astype(np.uint32)})

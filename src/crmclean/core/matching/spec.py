@@ -40,6 +40,21 @@ class BlockingRule(Spec):
         "a key of names alone is evidence only while few records share it",
     )
 
+    any_word: list[str] = Field(
+        default_factory=list,
+        description="Columns holding words (name_words, word_pairs): a record joins one block "
+        "per word, so records meet when they share any one word (token blocking)",
+    )
+
+    @model_validator(mode="after")
+    def _words_listed(self) -> BlockingRule:
+        unknown = [c for c in self.any_word if c not in self.columns]
+        if unknown:
+            raise ValueError(
+                "any_word names columns that are not in the rule's columns: " + ", ".join(unknown)
+            )
+        return self
+
     @property
     def label(self) -> str:
         return self.name or "[" + ", ".join(self.columns) + "]"

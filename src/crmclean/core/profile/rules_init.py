@@ -83,6 +83,7 @@ DERIVE: list[tuple[str, str, list[str]]] = [
     ("dob_iso", "date_of_birth", []),
     ("postcode_key", "postcode", ["alnum"]),
     ("phone_key", "phone", ["digits"]),
+    ("city_key", "city", ["ascii", "alnum"]),
 ]
 # Typed checks warn: a starting file reports what it finds; the steward decides what fails.
 WARN = "warn"
@@ -248,6 +249,12 @@ def _derive(roles: dict[str, str]) -> dict[str, Any]:
     for name, role, steps in DERIVE:
         if role in roles:
             out[name] = {"from": roles[role], **({"steps": steps} if steps else {})}
+    # the words of the name and the names the e-mail spells, for token blocking
+    words = [k for k in ("first_name_key", "last_name_key") if k in out]
+    if words:
+        sources = words + ([roles["email"]] if "email" in roles else [])
+        out["name_words"] = {"from": sources, "steps": ["name_words"]}
+        out["name_pairs"] = {"from": "name_words", "steps": ["word_pairs"]}
     return out
 
 

@@ -37,7 +37,18 @@ CANDIDATES: list[list[str]] = [
     ["first_name_key", "last_name_key", "city"],
     ["first_name_key", "phone_key"],
     ["first_name_key", "last_name_metaphone"],
+    ["dob_iso", "city_key"],
 ]
+# Token blocking on the words of the name (company.yaml): a record joins one block per word, so
+# it meets its twin through any two name words (swapped, or a surname only its e-mail spells)
+# or one name word with the birth date or postcode (a new surname, a nickname, a typo). Names
+# alone are evidence only while few records share them: small blocks only.
+WORD_RULES: list[tuple[list[str], str, int | None]] = [
+    (["name_pairs"], "two name words", 10),
+    (["name_words", "dob_iso"], "name word + birth date", None),
+    (["name_words", "postcode_key"], "name word + postcode", 8),
+]
+WORD_COLUMNS = {"name_words", "name_pairs"}
 # A file with one name column (no first name): the name alone, tightened when names repeat.
 # Beside a first name it only adds pairs (3.6 per record at 1M) that the rules above find.
 NAME_ONLY = [["last_name_key"]]
@@ -57,6 +68,18 @@ class BlockingEstimate:
     pairs_per_record: float
     skipped_blocks: int  # blocks above max_block_size (placeholders, shared addresses)
     decision: str  # kept, tightened (from ...), dropped (...)
+    name: str | None = None  # a token-blocking rule: its name (any_word on its word columns)
+    max_block_size: int | None = None
+
+    def written(self) -> list[str] | dict[str, Any]:
+        """The rule as the rule file holds it."""
+        if self.name is None:
+            return self.columns
+        words = [c for c in self.columns if c in WORD_COLUMNS]
+        rule: dict[str, Any] = {"columns": self.columns, "any_word": words, "name": self.name}
+        if self.max_block_size is not None:
+            rule["max_block_size"] = self.max_block_size
+        return rule
 
 
 def matching_section(
@@ -64,7 +87,8 @@ def matching_section(
 ) -> tuple[dict[str, Any], list[BlockingEstimate]]:
     """`matching:` for a cleaned frame with its derived keys; `roles`: role -> column."""
     estimates = choose_blocking(keys, roles, rows)
-    kept = [e.columns for e in estimates if not e.decision.startswith("dropped")]
+    estimates += _word_rules(keys, rows, sum(e.pairs_per_record for e in _kept(estimates)))
+    kept = [e.written() for e in _kept(estimates)]
     comparisons = comparisons_for(roles)
     if not kept or not comparisons:
         raise NothingToMatch("no identifying columns to match on")
@@ -77,6 +101,46 @@ def matching_section(
         "clustering": {"max_cluster_size": 25, "min_density": 0.6, "bridge_probability": 0.99},
     }
     return section, estimates
+
+
+def _kept(estimates: list[BlockingEstimate]) -> list[BlockingEstimate]:
+    return [e for e in estimates if not e.decision.startswith("dropped")]
+
+
+def _word_rules(keys: pl.DataFrame, rows: int, spent: float) -> list[BlockingEstimate]:
+    """The token-blocking rules whose columns the data has, each within the budgets."""
+    out = []
+    for columns, name, largest in WORD_RULES:
+        if not all(c in keys.columns and _present(keys, c) >= MIN_PRESENT for c in columns):
+            continue
+        pairs, skipped = _word_pairs_cost(keys, columns, largest or MAX_BLOCK_SIZE)
+        per_record = round(pairs / max(rows, 1), 3)
+        if per_record > RULE_BUDGET:
+            decision = f"dropped (over {RULE_BUDGET:g} pairs per record)"
+        elif spent + per_record > TOTAL_BUDGET:
+            decision = f"dropped (all rules together over {TOTAL_BUDGET:g} pairs per record)"
+        else:
+            decision, spent = "kept", spent + per_record
+        out.append(BlockingEstimate(columns, per_record, skipped, decision, name, largest))
+    return out
+
+
+def _word_pairs_cost(keys: pl.DataFrame, columns: list[str], largest: int) -> tuple[int, int]:
+    """Pairs within the blocks of at most `largest` records, and the blocks above it, of a rule
+    whose word columns put a record into one block per word."""
+    frame = keys.select(pl.col(columns).cast(pl.String)).drop_nulls()
+    for column in columns:
+        if column in WORD_COLUMNS:
+            frame = frame.with_columns(pl.col(column).str.split(" ")).explode(column)
+    sizes = (
+        frame.filter(pl.all_horizontal(pl.col(columns).str.len_chars() > 0)).group_by(columns).len()
+    )
+    n = pl.col("len").cast(pl.Int64)
+    found = sizes.select(
+        pl.when(n <= largest).then(n * (n - 1) // 2).otherwise(0).sum().alias("pairs"),
+        (n > largest).sum().alias("skipped"),
+    )
+    return int(found.item(0, "pairs") or 0), int(found.item(0, "skipped") or 0)
 
 
 def choose_blocking(keys: pl.DataFrame, roles: dict[str, str], rows: int) -> list[BlockingEstimate]:

@@ -15,6 +15,7 @@ from crmclean.core.standardise import (  # noqa: F401  (registers)
     dates,
     email,
     keys,
+    keys_words,
     names,
     phone,
     postcode,

@@ -4,6 +4,7 @@ one command, for stewards and for cron. Outputs appear all at once or not at all
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -28,7 +29,7 @@ from crmclean.errors import InputError
 from crmclean.io.decisions_file import read_configured
 from crmclean.io.json_log import JsonLog
 from crmclean.io.lock import output_lock
-from crmclean.io.output_guard import guard_output
+from crmclean.io.output_guard import guard_output, resolved
 from crmclean.io.run_folder import read_previous
 from crmclean.io.writers import (
     atomic_output_dir,
@@ -144,93 +145,89 @@ class RunRequest:
 
 
 def _run_locked(request: RunRequest) -> int:
-    input_path, loaded, out, previous_dir = (
-        request.input_path, request.loaded, request.out, request.previous_dir,
-    )  # fmt: skip
-    quarantine, seed, retrain, force = (
-        request.quarantine, request.seed, request.retrain, request.force,
-    )  # fmt: skip
-    fail_on, report, show_values, quiet = (
-        request.fail_on, request.report, request.show_values, request.quiet,
-    )  # fmt: skip
-    log, started_at = request.log, request.started_at
     console = stderr_console()
-    rules = loaded.rules
-    progress = StepProgress(console) if not quiet else None
+    rules = request.loaded.rules
+    progress = StepProgress(console) if not request.quiet else None
     timings: dict[str, float] = {}
-    with progress.running() if progress else _nothing():
-        _step(progress, log, "read")
+    with progress.running() if progress else nullcontext():
+        _step(progress, request.log, "read")
         mark = time.perf_counter()
-        prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
+        # the one setup step: exit 2 if the rules do not fit the input
+        prepared = prepare(request.loaded, request.input_path)
         read = prepared.read
-        previous = read_previous(out, previous_dir, rules, retrain)
-        if previous_dir is not None and previous is None:
+        previous = read_previous(request.out, request.previous_dir, rules, request.retrain)
+        if request.previous_dir is not None and previous is None:
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
-            log.event("no_previous_run", previous=str(previous_dir))
-            if not quiet:
-                console.print(f"no previous run in {out}: every golden record is new", markup=False)
-        decisions_path, decisions = read_configured(loaded.path, loaded.rules)
+            request.log.event("no_previous_run", previous=str(request.previous_dir))
+            if not request.quiet:
+                console.print(
+                    f"no previous run in {request.out}: every golden record is new", markup=False
+                )
+        decisions_path, decisions = read_configured(request.loaded.path, request.loaded.rules)
         timings["read"] = round(time.perf_counter() - mark, 3)
-        log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
+        request.log.event("input_read", rows=read.frame.height, sha256=read.info.sha256)
 
         options = RunOptions(
-            seed=seed,
-            quarantine=quarantine,
+            seed=request.seed,
+            quarantine=request.quarantine,
             previous=previous.run if previous else None,
             decisions=decisions,
             model=previous.model if previous else None,
             reference=prepared.reference,
-            force=force,
+            force=request.force,
         )
         try:
             result = prepared.plan.run(
-                read.frame, options, on_step=lambda name: _step(progress, log, name)
+                read.frame, options, on_step=lambda name: _step(progress, request.log, name)
             )
         except InputError as exc:  # e.g. repeated record ids: name the file they are in
-            raise told(exc, loaded, input_path, show_values) from None
+            raise told(exc, request.loaded, request.input_path, request.show_values) from None
         timings.update(result.timings)
-        code = result.validation.exit_code(fail_on.value)
+        code = result.validation.exit_code(request.fail_on.value)
 
-        _step(progress, log, "write")
+        _step(progress, request.log, "write")
         mark = time.perf_counter()
-        protect = [input_path, *rule_file_inputs(loaded), decisions_path]
-        with atomic_output_dir(out, protect, "run", previous_dir, locked=True) as tmp:
+        protect = [request.input_path, *rule_file_inputs(request.loaded), decisions_path]
+        with atomic_output_dir(
+            request.out, protect, "run", request.previous_dir, locked=True
+        ) as tmp:
             facts = json_report.RunFacts(
-                input=read.info.to_dict(), rule_file=str(loaded.path), rule_files=loaded.files,
-                rules_sha256=loaded.digest, started_at=started_at, finished_at=datetime.now(UTC),
-                fail_on=fail_on.value, show_values=show_values,
-            )  # fmt: skip
-            files = _write_outputs(tmp, result, loaded, facts)
+                input=read.info.to_dict(),
+                rule_file=str(request.loaded.path),
+                rule_files=request.loaded.files,
+                rules_sha256=request.loaded.digest,
+                started_at=request.started_at,
+                finished_at=datetime.now(UTC),
+                fail_on=request.fail_on.value,
+                show_values=request.show_values,
+            )
+            files = _write_outputs(tmp, result, request.loaded, facts)
             manifest = _manifest(
-                loaded,
+                request.loaded,
                 read.info.to_dict(),
                 result,
                 previous.folder if previous else None,
-                seed,
+                request.seed,
                 code,
-                started_at,
+                request.started_at,
             )
             manifest["decisions_file"] = str(decisions_path) if decisions_path else None
-            manifest["quarantine_enabled"] = quarantine
+            manifest["quarantine_enabled"] = request.quarantine
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
             manifest["outputs"] = sorted([*files, "manifest.json"])
-            write_json(loaded.scrub(manifest), tmp / "manifest.json")
-            report_path = _build_report(tmp, out, show_values, log) if report else None
-    log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
-    if not quiet:
-        console.print(run_summary(manifest, out))
-        for line in where_lines(out, report_path, manifest["outputs"]):
+            write_json(request.loaded.scrub(manifest), tmp / "manifest.json")
+            report_path = (
+                _build_report(tmp, request.out, request.show_values, request.log)
+                if request.report
+                else None
+            )
+    request.log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
+    if not request.quiet:
+        console.print(run_summary(manifest, request.out))
+        for line in where_lines(request.out, report_path, manifest["outputs"]):
             console.print(line, markup=False)
     return code
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *args: object) -> None:
-        return None
 
 
 def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
@@ -302,7 +299,7 @@ def _manifest(
         "crmclean_version": __version__,
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rule_file": str(loaded.path.resolve()),  # review finds it from any folder
+        "rule_file": str(resolved(loaded.path)),  # review finds it from any folder
         "rule_files": list(loaded.files),
         "rule_file_sha256": loaded.digest,
         "inputs": [input_info],

@@ -41,12 +41,40 @@ class PairValues:
     right: pl.DataFrame
     active: BoolArray | None = None
     _cache: dict[tuple[str, str], FloatArray] = field(default_factory=dict)
+    # Per column, computed once for all levels (a comparison over street, postcode and phone
+    # tests the same equalities and presences in most of its levels, on millions of pairs).
+    _equal: dict[tuple[str, bool], BoolArray] = field(default_factory=dict)
+    _present: dict[str, BoolArray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return self.left.height
 
     def sides(self, column: str) -> tuple[pl.Series, pl.Series]:
         return self.left.get_column(column), self.right.get_column(column)
+
+    def text(self, column: str, case_sensitive: bool) -> tuple[pl.Series, pl.Series]:
+        """Both sides as text, lower-cased unless `case_sensitive`."""
+        left, right = (side.cast(pl.String) for side in self.sides(column))
+        if not case_sensitive:
+            left, right = left.str.to_lowercase(), right.str.to_lowercase()
+        return left, right
+
+    def equal(self, column: str, case_sensitive: bool = False) -> BoolArray:
+        """Both sides hold a value and the values are equal (shared by every level asking)."""
+        key = (column, case_sensitive)
+        found = self._equal.get(key)
+        if found is None:
+            left, right = self.text(column, case_sensitive)
+            found = self._equal[key] = _mask(left == right)
+        return found
+
+    def present(self, column: str) -> BoolArray:
+        """Both sides hold a value."""
+        found = self._present.get(column)
+        if found is None:
+            left, right = self.sides(column)
+            found = self._present[column] = _mask(left.is_not_null() & right.is_not_null())
+        return found
 
     def score(self, metric: str, column: str) -> FloatArray:
         """Metric scores where active (NaN elsewhere), computed once per (metric, column)."""
@@ -260,22 +288,15 @@ def _build_null(spec: NullLevel, column: str) -> Matcher:
 
 def _build_exact(spec: ExactLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = values.sides(column)
-        left, right = left.cast(pl.String), right.cast(pl.String)
-        if not spec.case_sensitive:
-            left, right = left.str.to_lowercase(), right.str.to_lowercase()
-        return _mask(left == right)
+        return values.equal(column, spec.case_sensitive).copy()
 
     return test
 
 
 def _build_different(spec: DifferentLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = values.sides(column)
-        left, right = left.cast(pl.String), right.cast(pl.String)
-        if not spec.case_sensitive:
-            left, right = left.str.to_lowercase(), right.str.to_lowercase()
-        return _mask(left != right)  # null on either side: null, so False
+        # null on either side: no disagreement, only a missing value
+        return values.present(column) & ~values.equal(column, spec.case_sensitive)
 
     return test
 
@@ -451,8 +472,7 @@ def _present_on_both_sides(test: Matcher, spec: LevelSpec, column: str) -> Match
         return test
 
     def guarded(values: PairValues) -> BoolArray:
-        left, right = values.sides(column)
-        return _within(values, _mask(left.is_not_null() & right.is_not_null()), test)
+        return _within(values, values.present(column), test)
 
     return guarded
 

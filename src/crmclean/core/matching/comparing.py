@@ -139,7 +139,13 @@ def term_frequencies(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     )
 
 
-CodeCache = dict[tuple[str, ...], tuple[pl.DataFrame, IntArray]]
+class CodeCache(dict[tuple[str, ...], tuple[pl.DataFrame, IntArray]]):
+    """Value codes of one frame per column set, and its term frequencies per column: the
+    blocked pairs, the random pairs of training and the recall estimate share them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.term_frequencies: dict[str, pl.DataFrame] = {}
 
 
 def compare(
@@ -156,7 +162,7 @@ def compare(
     row_l = pairs.get_column("row_l").to_numpy().astype(np.int64)
     row_r = pairs.get_column("row_r").to_numpy().astype(np.int64)
     columns: list[pl.Series] = []
-    cache = {} if cache is None else cache
+    cache = CodeCache() if cache is None else cache
     for comparison in comparisons:
         key = tuple(used_columns(comparison))
         if key not in cache:
@@ -167,19 +173,23 @@ def compare(
         gamma = level_of_values(comparison, left, right)
         columns.append(pl.Series(f"gamma_{comparison.name}", gamma[inverse], dtype=pl.Int8))
         if comparison.term_frequency:
-            columns.append(_tf_column(frame, comparison, left, gamma).gather(inverse))
+            if comparison.column not in cache.term_frequencies:
+                tf = term_frequencies(frame, comparison.column)
+                cache.term_frequencies[comparison.column] = tf
+            tf = cache.term_frequencies[comparison.column]
+            columns.append(_tf_column(tf, comparison, left, gamma).gather(inverse))
     return pairs.with_columns(columns)
 
 
 def _tf_column(
-    frame: pl.DataFrame, comparison: ComparisonSpec, left: pl.DataFrame, gamma: IntArray
+    tf: pl.DataFrame, comparison: ComparisonSpec, left: pl.DataFrame, gamma: IntArray
 ) -> pl.Series:
-    """Per unique value pair: the value's frequency when the pair is at the exact level."""
+    """Per unique value pair: the value's frequency (`tf`, from `term_frequencies`) when the
+    pair is at the exact level."""
     name = f"tf_{comparison.name}"
     exact = exact_level(comparison)
     if exact is None:
         return pl.Series(name, [None] * left.height, dtype=pl.Float64)
-    tf = term_frequencies(frame, comparison.column)
     keyed = (
         left.select(pl.col(comparison.column).cast(pl.String).str.to_lowercase().alias("_value"))
         .with_columns(pl.Series("_exact", gamma == exact.gamma))

@@ -23,6 +23,7 @@ from crmclean.core.registry import Registry, did_you_mean
 from crmclean.core.spec import Spec, tagged_union
 
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
@@ -31,7 +32,10 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 @dataclass
 class PairValues:
-    """The unique value pairs of one comparison: row i of `left` meets row i of `right`.
+    """The unique value pairs of one comparison: row i of `left` meets row i of `right`, or,
+    built by `of_rows`, row `rows_l[i]` of a table of distinct values meets its row `rows_r[i]`
+    (the pairs are then never materialised: a level reads the columns it needs, where it needs
+    them, and equality is tested on integer ids of the distinct values).
 
     `active` marks the pairs no earlier level has claimed; metrics are computed only there
     (most blocked pairs stop at the exact level) and at most once per (metric, column).
@@ -40,17 +44,33 @@ class PairValues:
     left: pl.DataFrame
     right: pl.DataFrame
     active: BoolArray | None = None
+    rows_l: IntArray | None = None
+    rows_r: IntArray | None = None
     _cache: dict[tuple[str, str], FloatArray] = field(default_factory=dict)
     # Per column, computed once for all levels (a comparison over street, postcode and phone
     # tests the same equalities and presences in most of its levels, on millions of pairs).
     _equal: dict[tuple[str, bool], BoolArray] = field(default_factory=dict)
     _present: dict[str, BoolArray] = field(default_factory=dict)
 
+    @classmethod
+    def of_rows(cls, table: pl.DataFrame, rows_l: IntArray, rows_r: IntArray) -> PairValues:
+        return cls(table, table, rows_l=rows_l, rows_r=rows_r)
+
     def __len__(self) -> int:
-        return self.left.height
+        return self.left.height if self.rows_l is None else len(self.rows_l)
 
     def sides(self, column: str) -> tuple[pl.Series, pl.Series]:
-        return self.left.get_column(column), self.right.get_column(column)
+        left, right = self.left.get_column(column), self.right.get_column(column)
+        if self.rows_l is None or self.rows_r is None:
+            return left, right
+        return left.gather(self.rows_l), right.gather(self.rows_r)
+
+    def at(self, column: str, index: IntArray) -> tuple[pl.Series, pl.Series]:
+        """Both sides of the pairs at positions `index` only."""
+        left, right = self.left.get_column(column), self.right.get_column(column)
+        if self.rows_l is None or self.rows_r is None:
+            return left.gather(index), right.gather(index)
+        return left.gather(self.rows_l[index]), right.gather(self.rows_r[index])
 
     def text(self, column: str, case_sensitive: bool) -> tuple[pl.Series, pl.Series]:
         """Both sides as text, lower-cased unless `case_sensitive`."""
@@ -64,16 +84,27 @@ class PairValues:
         key = (column, case_sensitive)
         found = self._equal.get(key)
         if found is None:
-            left, right = self.text(column, case_sensitive)
-            found = self._equal[key] = _mask(left == right)
+            if self.rows_l is None or self.rows_r is None:
+                left, right = self.text(column, case_sensitive)
+                found = _mask(left == right)
+            else:
+                ids = _value_ids(self.left.get_column(column), case_sensitive)
+                id_l, id_r = ids[self.rows_l], ids[self.rows_r]
+                found = (id_l == id_r) & (id_l >= 0)
+            self._equal[key] = found
         return found
 
     def present(self, column: str) -> BoolArray:
         """Both sides hold a value."""
         found = self._present.get(column)
         if found is None:
-            left, right = self.sides(column)
-            found = self._present[column] = _mask(left.is_not_null() & right.is_not_null())
+            if self.rows_l is None or self.rows_r is None:
+                left, right = self.sides(column)
+                found = _mask(left.is_not_null() & right.is_not_null())
+            else:
+                held = _mask(self.left.get_column(column).is_not_null())
+                found = held[self.rows_l] & held[self.rows_r]
+            self._present[column] = found
         return found
 
     def score(self, metric: str, column: str) -> FloatArray:
@@ -87,12 +118,20 @@ class PairValues:
         if self.active is not None:
             need &= self.active
         if need.any():
-            index = pl.Series(np.flatnonzero(need))
-            left, right = self.sides(column)
-            scores[index.to_numpy()] = metric_scores(
-                key[0], left.gather(index), right.gather(index)
-            )
+            index = np.flatnonzero(need)
+            scores[index] = metric_scores(key[0], *self.at(column, index))
         return scores
+
+
+def _value_ids(values: pl.Series, case_sensitive: bool) -> IntArray:
+    """An id per value, equal where the (lower-cased) text is equal; -1 where missing."""
+    text = values.cast(pl.String)
+    if not case_sensitive:
+        text = text.str.to_lowercase()
+    keyed = text.alias("_v").to_frame()
+    table = keyed.drop_nulls().unique().with_row_index("_id")
+    ids = keyed.join(table, on="_v", how="left", maintain_order="left").get_column("_id")
+    return ids.cast(pl.Int64).fill_null(-1).to_numpy()
 
 
 Matcher = Callable[[PairValues], BoolArray]

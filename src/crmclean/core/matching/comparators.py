@@ -51,10 +51,20 @@ class PairValues:
     # tests the same equalities and presences in most of its levels, on millions of pairs).
     _equal: dict[tuple[str, bool], BoolArray] = field(default_factory=dict)
     _present: dict[str, BoolArray] = field(default_factory=dict)
+    # ids of the table's values per (column, case_sensitive): may be shared by every PairValues
+    # over the same table (blocked pairs, random pairs, the recall estimate's pairs)
+    value_ids: dict[tuple[str, bool], IntArray] = field(default_factory=dict)
 
     @classmethod
-    def of_rows(cls, table: pl.DataFrame, rows_l: IntArray, rows_r: IntArray) -> PairValues:
-        return cls(table, table, rows_l=rows_l, rows_r=rows_r)
+    def of_rows(
+        cls,
+        table: pl.DataFrame,
+        rows_l: IntArray,
+        rows_r: IntArray,
+        value_ids: dict[tuple[str, bool], IntArray] | None = None,
+    ) -> PairValues:
+        shared = {} if value_ids is None else value_ids
+        return cls(table, table, rows_l=rows_l, rows_r=rows_r, value_ids=shared)
 
     def __len__(self) -> int:
         return self.left.height if self.rows_l is None else len(self.rows_l)
@@ -88,7 +98,10 @@ class PairValues:
                 left, right = self.text(column, case_sensitive)
                 found = _mask(left == right)
             else:
-                ids = _value_ids(self.left.get_column(column), case_sensitive)
+                ids = self.value_ids.get(key)
+                if ids is None:
+                    ids = _value_ids(self.left.get_column(column), case_sensitive)
+                    self.value_ids[key] = ids
                 id_l, id_r = ids[self.rows_l], ids[self.rows_r]
                 found = (id_l == id_r) & (id_l >= 0)
             self._equal[key] = found

@@ -107,13 +107,18 @@ def level_of_values(
     left: pl.DataFrame,
     right: pl.DataFrame,
     rows: tuple[IntArray, IntArray] | None = None,
+    value_ids: dict[tuple[str, bool], IntArray] | None = None,
 ) -> IntArray:
     """The gamma of each aligned value pair: the first level that holds, -1 when a side is null.
 
     With `rows`, `left` is a table of distinct values (and `right` the same table) and the pairs
-    are its rows `rows[0][i]` and `rows[1][i]`."""
+    are its rows `rows[0][i]` and `rows[1][i]`; `value_ids` keeps the ids of its values between
+    calls on the same table."""
     levels = comparison_levels(comparison)
-    values = PairValues(left, right) if rows is None else PairValues.of_rows(left, *rows)
+    if rows is None:
+        values = PairValues(left, right)
+    else:
+        values = PairValues.of_rows(left, *rows, value_ids=value_ids)
     gamma = np.full(len(values), np.iinfo(np.int64).min, dtype=np.int64)
     for level in levels:
         unset = gamma == np.iinfo(np.int64).min
@@ -153,6 +158,7 @@ class CodeCache(dict[tuple[str, ...], tuple[pl.DataFrame, IntArray]]):
     def __init__(self) -> None:
         super().__init__()
         self.term_frequencies: dict[tuple[tuple[str, ...], str], FloatArray] = {}
+        self.value_ids: dict[tuple[str, ...], dict[tuple[str, bool], IntArray]] = {}
 
 
 def compare(
@@ -176,7 +182,8 @@ def compare(
             cache[key] = value_codes(frame, list(key))
         distinct, codes = cache[key]
         u_lo, u_hi, inverse = unique_pairs(codes, row_l, row_r)
-        gamma = level_of_values(comparison, distinct, distinct, (u_lo, u_hi))
+        ids = cache.value_ids.setdefault(key, {})
+        gamma = level_of_values(comparison, distinct, distinct, (u_lo, u_hi), ids)
         columns.append(pl.Series(f"gamma_{comparison.name}", gamma[inverse], dtype=pl.Int8))
         if comparison.term_frequency:
             if (key, comparison.column) not in cache.term_frequencies:

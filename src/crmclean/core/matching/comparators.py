@@ -372,25 +372,40 @@ def _dates(series: pl.Series) -> pl.Series:
     return series.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
 
+def _active_index(values: PairValues) -> IntArray:
+    """Positions of the pairs a level still has to decide (all when no level ran before)."""
+    if values.active is None:
+        return np.arange(len(values), dtype=np.int64)
+    return np.flatnonzero(values.active)
+
+
+def _scattered(values: PairValues, index: IntArray, holds: BoolArray) -> BoolArray:
+    out = np.zeros(len(values), dtype=np.bool_)
+    out[index] = holds
+    return out
+
+
 def _build_date_within(spec: DateWithinLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = (_dates(s) for s in values.sides(column))
+        index = _active_index(values)
+        left, right = (_dates(s) for s in values.at(column, index))
         gap = (left - right).dt.total_days().abs()
-        return _mask(gap <= spec.days)
+        return _scattered(values, index, _mask(gap <= spec.days))
 
     return test
 
 
 def _build_date_swapped(spec: DateSwappedLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = (_dates(s) for s in values.sides(column))
+        index = _active_index(values)
+        left, right = (_dates(s) for s in values.at(column, index))
         swapped = (
             (left.dt.year() == right.dt.year())
             & (left.dt.month() == right.dt.day())
             & (left.dt.day() == right.dt.month())
             & (left.dt.day() != left.dt.month())
         )
-        return _mask(swapped)
+        return _scattered(values, index, _mask(swapped))
 
     return test
 
@@ -449,10 +464,12 @@ def _letters(series: pl.Series) -> pl.Series:
 
 def _build_initial(spec: InitialLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = (_letters(side) for side in values.sides(column))
+        index = _active_index(values)
+        left, right = (_letters(side) for side in values.at(column, index))
         first_l, first_r = left.str.slice(0, 1), right.str.slice(0, 1)
         one_l, one_r = left.str.len_chars() == 1, right.str.len_chars() == 1
-        return _mask((first_l == first_r) & (first_l != "") & (one_l | one_r))
+        holds = _mask((first_l == first_r) & (first_l != "") & (one_l | one_r))
+        return _scattered(values, index, holds)
 
     return test
 
@@ -461,16 +478,15 @@ def _build_swapped(spec: SwappedLevel, column: str) -> Matcher:
     kind = metrics.get(spec.metric).kind
 
     def test(values: PairValues) -> BoolArray:
-        here_l, here_r = values.sides(column)
-        other_l, other_r = values.sides(spec.other)
+        active = _active_index(values)
+        here_l, here_r = values.at(column, active)
+        other_l, other_r = values.at(spec.other, active)
         # Only pairs whose values start like the other column's on the other side can be
         # swapped; the metric then runs on those alone.
         plausible = _mask(
             (here_l.str.slice(0, 1) == other_r.str.slice(0, 1))
             | (other_l.str.slice(0, 1) == here_r.str.slice(0, 1))
         )
-        if values.active is not None:
-            plausible &= values.active
         index = pl.Series(np.flatnonzero(plausible))
         a = metric_scores(spec.metric, here_l.gather(index), other_r.gather(index))
         b = metric_scores(spec.metric, other_l.gather(index), here_r.gather(index))
@@ -478,11 +494,8 @@ def _build_swapped(spec: SwappedLevel, column: str) -> Matcher:
             holds = (a <= spec.threshold) & (b <= spec.threshold)
         else:
             holds = (a >= spec.threshold) & (b >= spec.threshold)
-        out = np.zeros(len(values), dtype=np.bool_)
-        out[index.to_numpy()] = holds & _mask(
-            other_l.gather(index).is_not_null() & other_r.gather(index).is_not_null()
-        )
-        return out
+        holds &= _mask(other_l.gather(index).is_not_null() & other_r.gather(index).is_not_null())
+        return _scattered(values, active[index.to_numpy()], holds)
 
     return test
 

@@ -109,11 +109,39 @@ def _size_section(entry: dict[str, Any]) -> list[str]:
         for t in stages:
             parts = ", ".join(f"{k} {v:.1f}" for k, v in t["detail"]["stages"].items())
             lines.append(f"- `{t['tool']}`: {parts}.")
+    lines += _dedupe_budget(entry.get("dedupe_budget", []))
     problems = [t for t in entry["tools"] if t.get("error")]
     if problems:
         lines += ["", "Failures, budget overruns and skips:", ""]
         lines += [f"- `{t['tool']}` ({t['status']}): {t['error']}" for t in problems]
     return [*lines, ""]
+
+
+def _dedupe_budget(runs: list[dict[str, Any]]) -> list[str]:
+    """`crmclean dedupe` alone (bench_dedupe.py --record): wall, CPU and memory per run."""
+    if not runs:
+        return []
+    lines = [
+        "",
+        "`crmclean dedupe` alone (`.venv/bin/python benchmarks/bench_dedupe.py --sizes "
+        f"{runs[0].get('rows', 1_000_000)} --record`; issue 10's budget at 1M: 30 s wall and "
+        "2 GB on 2 cores). Other jobs share the cores: CPU seconds (user + system) and the load "
+        "say more than the wall time when the load is high. Core stages in seconds of wall "
+        "time, from dedupe.json.",
+        "",
+        "| run | commit | load at start | wall s | CPU s | peak MB | candidate pairs | core "
+        "stages |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for run in runs:
+        load = ", ".join(f"{x:.1f}" for x in run.get("load_average_at_start", []))
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in run.get("dedupe_seconds", {}).items())
+        lines.append(
+            f"| {run['date']} | `{run['git_commit']}` | {load} | {run['wall_seconds']:.1f} | "
+            f"{run['cpu_seconds']:.1f} | {run['peak_rss_gb'] * 1024:.0f} | "
+            f"{run['candidate_pairs']:,} | {stages} |"
+        )
+    return lines
 
 
 def render_markdown(results: dict[str, Any]) -> str:

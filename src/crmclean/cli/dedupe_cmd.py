@@ -61,7 +61,9 @@ def dedupe_command(
     loaded = load_rules(rules)
     prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
     spec = matching_spec(loaded)
-    frame = prepared.plan.clean(prepared.frame).frame
+    plan = prepared.plan
+    frame = plan.clean(prepared.frame, changes=False).frame
+    del prepared  # the data as read: no longer needed, and large at a million records
     saved = read_model(model, spec) if model else None
     decisions_path = decisions
     if decisions_path is None and spec.decisions:
@@ -69,7 +71,7 @@ def dedupe_command(
         decisions_path = existing(loaded.path.parent / spec.decisions)
     decided = read_decisions(decisions_path) if decisions_path else None
     try:
-        result = prepared.plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
+        result = plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise told(exc, loaded, input_path, show_values=False) from None
     # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}

@@ -81,8 +81,11 @@ def _uses_country(rules: RuleFile) -> bool:
     )
 
 
-def clean(frame: pl.DataFrame, rules: RuleFile) -> CleanResult:
-    """Standardise every column with `standardise:` steps, then add the `derive:` columns."""
+def clean(frame: pl.DataFrame, rules: RuleFile, *, changes: bool = True) -> CleanResult:
+    """Standardise every column with `standardise:` steps, then add the `derive:` columns.
+
+    `changes=False` leaves `changes` empty: a caller that needs only the cleaned frame (dedupe)
+    does not pay for a row per changed cell (millions at a million records)."""
     problems = setup_problems(rules, frame.columns)
     if problems:
         raise RuleSetupError(problems)
@@ -94,15 +97,15 @@ def clean(frame: pl.DataFrame, rules: RuleFile) -> CleanResult:
     for name in _column_order(rules):
         ctx = _context(rules, name)
         for position, spec in enumerate(rules.columns[name].standardise):
-            frame = _apply(frame, spec, ctx, position, run, record=True)
+            frame = _apply(frame, spec, ctx, position, run, record=changes)
     for name, derive in rules.derive.items():
         frame = frame.with_columns(_derive_source(derive.sources, derive.separator).alias(name))
         ctx = _context(rules, name)
         for position, spec in enumerate(derive.steps):
             frame = _apply(frame, spec, ctx, position, run, record=False)
-    changes = pl.concat(run.changes) if run.changes else pl.DataFrame(schema=CHANGES_SCHEMA)
+    changed = pl.concat(run.changes) if run.changes else pl.DataFrame(schema=CHANGES_SCHEMA)
     stats = pl.DataFrame(run.stats, schema=STATS_SCHEMA)
-    return CleanResult(frame, changes, stats)
+    return CleanResult(frame, changed, stats)
 
 
 def _column_order(rules: RuleFile) -> list[str]:

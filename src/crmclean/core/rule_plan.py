@@ -63,9 +63,9 @@ class RulePlan:
         except RuleSetupError as exc:
             raise exc.located(self.locate) from None
 
-    def clean(self, frame: pl.DataFrame) -> CleanResult:
+    def clean(self, frame: pl.DataFrame, *, changes: bool = True) -> CleanResult:
         with self.located():
-            return cleaning.clean(frame, self.rules)
+            return cleaning.clean(frame, self.rules, changes=changes)
 
     def validate(
         self,

@@ -136,7 +136,7 @@ def dedupe(
     )
     timings["block"] = time.perf_counter() - started
     mark = time.perf_counter()
-    codes: CodeCache = {}  # value codes of `prepared`, shared by blocked and random pairs
+    codes = CodeCache()  # value codes of `prepared`, shared by blocked and random pairs
     compared = compare(prepared, blocked.pairs, spec.comparisons, codes)
     timings["compare"] = time.perf_counter() - mark
     mark = time.perf_counter()

@@ -23,6 +23,7 @@ from crmclean.core.registry import Registry, did_you_mean
 from crmclean.core.spec import Spec, tagged_union
 
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
@@ -31,7 +32,10 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 @dataclass
 class PairValues:
-    """The unique value pairs of one comparison: row i of `left` meets row i of `right`.
+    """The unique value pairs of one comparison: row i of `left` meets row i of `right`, or,
+    built by `of_rows`, row `rows_l[i]` of a table of distinct values meets its row `rows_r[i]`
+    (the pairs are then never materialised: a level reads the columns it needs, where it needs
+    them, and equality is tested on integer ids of the distinct values).
 
     `active` marks the pairs no earlier level has claimed; metrics are computed only there
     (most blocked pairs stop at the exact level) and at most once per (metric, column).
@@ -40,13 +44,81 @@ class PairValues:
     left: pl.DataFrame
     right: pl.DataFrame
     active: BoolArray | None = None
+    rows_l: IntArray | None = None
+    rows_r: IntArray | None = None
     _cache: dict[tuple[str, str], FloatArray] = field(default_factory=dict)
+    # Per column, computed once for all levels (a comparison over street, postcode and phone
+    # tests the same equalities and presences in most of its levels, on millions of pairs).
+    _equal: dict[tuple[str, bool], BoolArray] = field(default_factory=dict)
+    _present: dict[str, BoolArray] = field(default_factory=dict)
+    # ids of the table's values per (column, case_sensitive): may be shared by every PairValues
+    # over the same table (blocked pairs, random pairs, the recall estimate's pairs)
+    value_ids: dict[tuple[str, bool], IntArray] = field(default_factory=dict)
+
+    @classmethod
+    def of_rows(
+        cls,
+        table: pl.DataFrame,
+        rows_l: IntArray,
+        rows_r: IntArray,
+        value_ids: dict[tuple[str, bool], IntArray] | None = None,
+    ) -> PairValues:
+        shared = {} if value_ids is None else value_ids
+        return cls(table, table, rows_l=rows_l, rows_r=rows_r, value_ids=shared)
 
     def __len__(self) -> int:
-        return self.left.height
+        return self.left.height if self.rows_l is None else len(self.rows_l)
 
     def sides(self, column: str) -> tuple[pl.Series, pl.Series]:
-        return self.left.get_column(column), self.right.get_column(column)
+        left, right = self.left.get_column(column), self.right.get_column(column)
+        if self.rows_l is None or self.rows_r is None:
+            return left, right
+        return left.gather(self.rows_l), right.gather(self.rows_r)
+
+    def at(self, column: str, index: IntArray) -> tuple[pl.Series, pl.Series]:
+        """Both sides of the pairs at positions `index` only."""
+        left, right = self.left.get_column(column), self.right.get_column(column)
+        if self.rows_l is None or self.rows_r is None:
+            return left.gather(index), right.gather(index)
+        return left.gather(self.rows_l[index]), right.gather(self.rows_r[index])
+
+    def text(self, column: str, case_sensitive: bool) -> tuple[pl.Series, pl.Series]:
+        """Both sides as text, lower-cased unless `case_sensitive`."""
+        left, right = (side.cast(pl.String) for side in self.sides(column))
+        if not case_sensitive:
+            left, right = left.str.to_lowercase(), right.str.to_lowercase()
+        return left, right
+
+    def equal(self, column: str, case_sensitive: bool = False) -> BoolArray:
+        """Both sides hold a value and the values are equal (shared by every level asking)."""
+        key = (column, case_sensitive)
+        found = self._equal.get(key)
+        if found is None:
+            if self.rows_l is None or self.rows_r is None:
+                left, right = self.text(column, case_sensitive)
+                found = _mask(left == right)
+            else:
+                ids = self.value_ids.get(key)
+                if ids is None:
+                    ids = _value_ids(self.left.get_column(column), case_sensitive)
+                    self.value_ids[key] = ids
+                id_l, id_r = ids[self.rows_l], ids[self.rows_r]
+                found = (id_l == id_r) & (id_l >= 0)
+            self._equal[key] = found
+        return found
+
+    def present(self, column: str) -> BoolArray:
+        """Both sides hold a value."""
+        found = self._present.get(column)
+        if found is None:
+            if self.rows_l is None or self.rows_r is None:
+                left, right = self.sides(column)
+                found = _mask(left.is_not_null() & right.is_not_null())
+            else:
+                held = _mask(self.left.get_column(column).is_not_null())
+                found = held[self.rows_l] & held[self.rows_r]
+            self._present[column] = found
+        return found
 
     def score(self, metric: str, column: str) -> FloatArray:
         """Metric scores where active (NaN elsewhere), computed once per (metric, column)."""
@@ -59,12 +131,20 @@ class PairValues:
         if self.active is not None:
             need &= self.active
         if need.any():
-            index = pl.Series(np.flatnonzero(need))
-            left, right = self.sides(column)
-            scores[index.to_numpy()] = metric_scores(
-                key[0], left.gather(index), right.gather(index)
-            )
+            index = np.flatnonzero(need)
+            scores[index] = metric_scores(key[0], *self.at(column, index))
         return scores
+
+
+def _value_ids(values: pl.Series, case_sensitive: bool) -> IntArray:
+    """An id per value, equal where the (lower-cased) text is equal; -1 where missing."""
+    text = values.cast(pl.String)
+    if not case_sensitive:
+        text = text.str.to_lowercase()
+    keyed = text.alias("_v").to_frame()
+    table = keyed.drop_nulls().unique().with_row_index("_id")
+    ids = keyed.join(table, on="_v", how="left", maintain_order="left").get_column("_id")
+    return ids.cast(pl.Int64).fill_null(-1).to_numpy()
 
 
 Matcher = Callable[[PairValues], BoolArray]
@@ -260,22 +340,15 @@ def _build_null(spec: NullLevel, column: str) -> Matcher:
 
 def _build_exact(spec: ExactLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = values.sides(column)
-        left, right = left.cast(pl.String), right.cast(pl.String)
-        if not spec.case_sensitive:
-            left, right = left.str.to_lowercase(), right.str.to_lowercase()
-        return _mask(left == right)
+        return values.equal(column, spec.case_sensitive).copy()
 
     return test
 
 
 def _build_different(spec: DifferentLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = values.sides(column)
-        left, right = left.cast(pl.String), right.cast(pl.String)
-        if not spec.case_sensitive:
-            left, right = left.str.to_lowercase(), right.str.to_lowercase()
-        return _mask(left != right)  # null on either side: null, so False
+        # null on either side: no disagreement, only a missing value
+        return values.present(column) & ~values.equal(column, spec.case_sensitive)
 
     return test
 
@@ -299,25 +372,40 @@ def _dates(series: pl.Series) -> pl.Series:
     return series.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
 
 
+def _active_index(values: PairValues) -> IntArray:
+    """Positions of the pairs a level still has to decide (all when no level ran before)."""
+    if values.active is None:
+        return np.arange(len(values), dtype=np.int64)
+    return np.flatnonzero(values.active)
+
+
+def _scattered(values: PairValues, index: IntArray, holds: BoolArray) -> BoolArray:
+    out = np.zeros(len(values), dtype=np.bool_)
+    out[index] = holds
+    return out
+
+
 def _build_date_within(spec: DateWithinLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = (_dates(s) for s in values.sides(column))
+        index = _active_index(values)
+        left, right = (_dates(s) for s in values.at(column, index))
         gap = (left - right).dt.total_days().abs()
-        return _mask(gap <= spec.days)
+        return _scattered(values, index, _mask(gap <= spec.days))
 
     return test
 
 
 def _build_date_swapped(spec: DateSwappedLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = (_dates(s) for s in values.sides(column))
+        index = _active_index(values)
+        left, right = (_dates(s) for s in values.at(column, index))
         swapped = (
             (left.dt.year() == right.dt.year())
             & (left.dt.month() == right.dt.day())
             & (left.dt.day() == right.dt.month())
             & (left.dt.day() != left.dt.month())
         )
-        return _mask(swapped)
+        return _scattered(values, index, _mask(swapped))
 
     return test
 
@@ -376,10 +464,12 @@ def _letters(series: pl.Series) -> pl.Series:
 
 def _build_initial(spec: InitialLevel, column: str) -> Matcher:
     def test(values: PairValues) -> BoolArray:
-        left, right = (_letters(side) for side in values.sides(column))
+        index = _active_index(values)
+        left, right = (_letters(side) for side in values.at(column, index))
         first_l, first_r = left.str.slice(0, 1), right.str.slice(0, 1)
         one_l, one_r = left.str.len_chars() == 1, right.str.len_chars() == 1
-        return _mask((first_l == first_r) & (first_l != "") & (one_l | one_r))
+        holds = _mask((first_l == first_r) & (first_l != "") & (one_l | one_r))
+        return _scattered(values, index, holds)
 
     return test
 
@@ -388,16 +478,15 @@ def _build_swapped(spec: SwappedLevel, column: str) -> Matcher:
     kind = metrics.get(spec.metric).kind
 
     def test(values: PairValues) -> BoolArray:
-        here_l, here_r = values.sides(column)
-        other_l, other_r = values.sides(spec.other)
+        active = _active_index(values)
+        here_l, here_r = values.at(column, active)
+        other_l, other_r = values.at(spec.other, active)
         # Only pairs whose values start like the other column's on the other side can be
         # swapped; the metric then runs on those alone.
         plausible = _mask(
             (here_l.str.slice(0, 1) == other_r.str.slice(0, 1))
             | (other_l.str.slice(0, 1) == here_r.str.slice(0, 1))
         )
-        if values.active is not None:
-            plausible &= values.active
         index = pl.Series(np.flatnonzero(plausible))
         a = metric_scores(spec.metric, here_l.gather(index), other_r.gather(index))
         b = metric_scores(spec.metric, other_l.gather(index), here_r.gather(index))
@@ -405,11 +494,8 @@ def _build_swapped(spec: SwappedLevel, column: str) -> Matcher:
             holds = (a <= spec.threshold) & (b <= spec.threshold)
         else:
             holds = (a >= spec.threshold) & (b >= spec.threshold)
-        out = np.zeros(len(values), dtype=np.bool_)
-        out[index.to_numpy()] = holds & _mask(
-            other_l.gather(index).is_not_null() & other_r.gather(index).is_not_null()
-        )
-        return out
+        holds &= _mask(other_l.gather(index).is_not_null() & other_r.gather(index).is_not_null())
+        return _scattered(values, active[index.to_numpy()], holds)
 
     return test
 
@@ -451,8 +537,7 @@ def _present_on_both_sides(test: Matcher, spec: LevelSpec, column: str) -> Match
         return test
 
     def guarded(values: PairValues) -> BoolArray:
-        left, right = values.sides(column)
-        return _within(values, _mask(left.is_not_null() & right.is_not_null()), test)
+        return _within(values, values.present(column), test)
 
     return guarded
 

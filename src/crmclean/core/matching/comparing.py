@@ -26,6 +26,7 @@ from crmclean.core.matching.comparators import (
 from crmclean.core.matching.spec import ComparisonSpec
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,23 @@ def unique_pairs(
 
 
 def level_of_values(
-    comparison: ComparisonSpec, left: pl.DataFrame, right: pl.DataFrame
+    comparison: ComparisonSpec,
+    left: pl.DataFrame,
+    right: pl.DataFrame,
+    rows: tuple[IntArray, IntArray] | None = None,
+    value_ids: dict[tuple[str, bool], IntArray] | None = None,
 ) -> IntArray:
-    """The gamma of each aligned value pair: the first level that holds, -1 when a side is null."""
+    """The gamma of each aligned value pair: the first level that holds, -1 when a side is null.
+
+    With `rows`, `left` is a table of distinct values (and `right` the same table) and the pairs
+    are its rows `rows[0][i]` and `rows[1][i]`; `value_ids` keeps the ids of its values between
+    calls on the same table."""
     levels = comparison_levels(comparison)
-    values = PairValues(left, right)
-    gamma = np.full(left.height, np.iinfo(np.int64).min, dtype=np.int64)
+    if rows is None:
+        values = PairValues(left, right)
+    else:
+        values = PairValues.of_rows(left, *rows, value_ids=value_ids)
+    gamma = np.full(len(values), np.iinfo(np.int64).min, dtype=np.int64)
     for level in levels:
         unset = gamma == np.iinfo(np.int64).min
         if not unset.any():
@@ -139,7 +151,14 @@ def term_frequencies(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     )
 
 
-CodeCache = dict[tuple[str, ...], tuple[pl.DataFrame, IntArray]]
+class CodeCache(dict[tuple[str, ...], tuple[pl.DataFrame, IntArray]]):
+    """Value codes of one frame per column set, and its term frequencies per column: the
+    blocked pairs, the random pairs of training and the recall estimate share them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.term_frequencies: dict[tuple[tuple[str, ...], str], FloatArray] = {}
+        self.value_ids: dict[tuple[str, ...], dict[tuple[str, bool], IntArray]] = {}
 
 
 def compare(
@@ -156,33 +175,41 @@ def compare(
     row_l = pairs.get_column("row_l").to_numpy().astype(np.int64)
     row_r = pairs.get_column("row_r").to_numpy().astype(np.int64)
     columns: list[pl.Series] = []
-    cache = {} if cache is None else cache
+    cache = CodeCache() if cache is None else cache
     for comparison in comparisons:
         key = tuple(used_columns(comparison))
         if key not in cache:
             cache[key] = value_codes(frame, list(key))
         distinct, codes = cache[key]
         u_lo, u_hi, inverse = unique_pairs(codes, row_l, row_r)
-        left, right = distinct[u_lo], distinct[u_hi]
-        gamma = level_of_values(comparison, left, right)
+        ids = cache.value_ids.setdefault(key, {})
+        gamma = level_of_values(comparison, distinct, distinct, (u_lo, u_hi), ids)
         columns.append(pl.Series(f"gamma_{comparison.name}", gamma[inverse], dtype=pl.Int8))
         if comparison.term_frequency:
-            columns.append(_tf_column(frame, comparison, left, gamma).gather(inverse))
+            if (key, comparison.column) not in cache.term_frequencies:
+                cache.term_frequencies[key, comparison.column] = _distinct_tf(
+                    frame, distinct, comparison.column
+                )
+            tf = cache.term_frequencies[key, comparison.column]
+            columns.append(_tf_column(tf, comparison, u_lo, gamma).gather(inverse))
     return pairs.with_columns(columns)
 
 
+def _distinct_tf(frame: pl.DataFrame, distinct: pl.DataFrame, column: str) -> FloatArray:
+    """Per row of `distinct`: the term frequency of its `column` value (NaN where missing)."""
+    keyed = distinct.select(pl.col(column).cast(pl.String).str.to_lowercase().alias("_value"))
+    tf = keyed.join(term_frequencies(frame, column), on="_value", how="left", maintain_order="left")
+    return tf.get_column("_tf").cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
 def _tf_column(
-    frame: pl.DataFrame, comparison: ComparisonSpec, left: pl.DataFrame, gamma: IntArray
+    tf: FloatArray, comparison: ComparisonSpec, u_lo: IntArray, gamma: IntArray
 ) -> pl.Series:
-    """Per unique value pair: the value's frequency when the pair is at the exact level."""
+    """Per unique value pair: the value's frequency (`tf`, per distinct value row) when the
+    pair is at the exact level (both sides then hold the same value: the left one's is read)."""
     name = f"tf_{comparison.name}"
     exact = exact_level(comparison)
     if exact is None:
-        return pl.Series(name, [None] * left.height, dtype=pl.Float64)
-    tf = term_frequencies(frame, comparison.column)
-    keyed = (
-        left.select(pl.col(comparison.column).cast(pl.String).str.to_lowercase().alias("_value"))
-        .with_columns(pl.Series("_exact", gamma == exact.gamma))
-        .join(tf, on="_value", how="left", maintain_order="left")
-    )
-    return keyed.select(pl.when(pl.col("_exact")).then(pl.col("_tf")).alias(name)).get_column(name)
+        return pl.Series(name, [None] * len(u_lo), dtype=pl.Float64)
+    values = np.where(gamma == exact.gamma, tf[u_lo], np.nan)
+    return pl.Series(name, values, dtype=pl.Float64).fill_nan(None)

@@ -47,6 +47,11 @@ def unexpected_entries(folder: Path) -> list[str]:
     return [_shown(path) for path in entries if not _is_own(path, own)]
 
 
+def written_by_crmclean(folder: Path) -> bool:
+    """True when `folder` carries a marker crmclean wrote (its first line names the command)."""
+    return _marker_lines(folder / MARKER) is not None
+
+
 def describe_unexpected(names: list[str]) -> str:
     """`a, b/, c` or `a, b, c, d, e and 3 more`."""
     shown = ", ".join(names[:_SHOWN])

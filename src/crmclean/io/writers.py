@@ -31,7 +31,12 @@ from crmclean.errors import OutputError
 from crmclean.io.interrupts import outputs_published, signals_deferred
 from crmclean.io.lock import output_lock
 from crmclean.io.output_guard import guard_output, real_out
-from crmclean.io.own_files import describe_unexpected, marker_text, unexpected_entries
+from crmclean.io.own_files import (
+    describe_unexpected,
+    marker_text,
+    unexpected_entries,
+    written_by_crmclean,
+)
 
 # MARKER: written into every output folder; an existing folder is only replaced if crmclean
 # made it (it says which command wrote it, so a run's folder is known even if files are lost)
@@ -109,7 +114,7 @@ def check_target(out: Path, command: str) -> None:
         count = f"{len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'}"
         what = (
             f"holds {count} crmclean did not write"
-            if (out / MARKER).exists()
+            if written_by_crmclean(out)
             else "is a folder crmclean did not write and it is not empty"
         )
         raise OutputError(

@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line or rule file
     UNREADABLE = 3  # input or output could not be read or written
     INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+    PIPE_CLOSED = 141  # stdout or stderr was a pipe its reader closed (128 + SIGPIPE)
     TERMINATED = 143  # SIGTERM (128 + SIGTERM)
 
 

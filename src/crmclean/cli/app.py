@@ -16,11 +16,11 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from crmclean import __version__
+from crmclean.cli.closed_pipe import Console, closed_pipe_exits
 from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
 from crmclean.io import interrupts
@@ -53,8 +53,12 @@ def _env_values_scrubbed() -> Iterator[None]:
 
 
 class ErrorBoundaryGroup(TyperGroup):
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with closed_pipe_exits():  # `--help` and `--version` print while the line is parsed
+            return super().make_context(*args, **kwargs)
+
     def invoke(self, ctx: Any) -> Any:
-        with _env_values_scrubbed():
+        with closed_pipe_exits(), _env_values_scrubbed():
             return self._invoke(ctx)
 
     def _invoke(self, ctx: Any) -> Any:
@@ -79,8 +83,8 @@ class ErrorBoundaryGroup(TyperGroup):
                 markup=False,
             )
             raise typer.Exit(int(code)) from None
-        except (typer.Exit, typer.Abort, TyperException):
-            raise
+        except (typer.Exit, typer.Abort, TyperException, BrokenPipeError):
+            raise  # a closed pipe: exit 141 once every `finally` ran (crmclean.cli.closed_pipe)
         except OSError as exc:
             # the file system said no (disk full, read-only, permissions) somewhere not wrapped
             _traceback()

@@ -15,9 +15,9 @@ from typing import Annotated, Any
 
 import polars as pl
 import typer
-from rich.console import Console
 
 from crmclean.cli.app import app, stdout_console
+from crmclean.cli.closed_pipe import Console
 from crmclean.cli.options import InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare

@@ -33,6 +33,7 @@ from crmclean.io.output_guard import guard_output, resolved
 from crmclean.io.run_folder import read_previous
 from crmclean.io.writers import (
     atomic_output_dir,
+    check_target,
     remove_leftovers,
     write_csv,
     write_json,
@@ -106,6 +107,7 @@ def run(
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
             remove_leftovers(out)
+            check_target(out, "run")  # before any work: refuse an --out holding others' files
             request = RunRequest(
                 input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
                 report, show_values, quiet, log, started_at,

@@ -87,6 +87,9 @@ class JsonLog:
         try:
             self._handle.write(scrub_text(line))  # no rule file's ${env.X} value
             self._handle.flush()
+        except BrokenPipeError:  # `--log-json -` into a closed pipe: exit 141, not a write error
+            self.close()
+            raise
         except OSError as exc:  # disk full: say which file, and stop logging
             self.close()
             raise OutputError(f"{self._path}: cannot write the log: {exc.strerror}") from None

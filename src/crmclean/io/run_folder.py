@@ -69,7 +69,8 @@ def holds_run(folder: Path) -> bool:
     if _regular(marker):
         try:
             with marker.open("rb") as handle:
-                if handle.read(200).strip() == b"written by crmclean run":
+                # the first line names the command; the files it published follow
+                if handle.readline(200).strip() == b"written by crmclean run":
                     return True
         except OSError:
             return True  # unreadable: assume the worst, the run stops naming the folder

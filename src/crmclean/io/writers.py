@@ -31,6 +31,12 @@ from crmclean.errors import OutputError
 from crmclean.io.interrupts import outputs_published, signals_deferred
 from crmclean.io.lock import output_lock
 from crmclean.io.output_guard import guard_output, real_out
+from crmclean.io.own_files import (
+    describe_unexpected,
+    marker_text,
+    unexpected_entries,
+    written_by_crmclean,
+)
 
 # MARKER: written into every output folder; an existing folder is only replaced if crmclean
 # made it (it says which command wrote it, so a run's folder is known even if files are lost)
@@ -61,7 +67,7 @@ def atomic_output_dir(
     with nullcontext() if locked else output_lock(out, command):
         if not locked:
             remove_leftovers(out)
-        _check_target(out, command)
+        check_target(out, command)
         tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
         try:
             try:
@@ -74,6 +80,9 @@ def atomic_output_dir(
             marker = tmp / MARKER
             _write(lambda: marker.write_text(f"written by crmclean {command}\n"), marker)
             yield tmp
+            # the marker lists what was published: the next command replaces only those files
+            listed = marker_text(command, os.listdir(tmp))
+            _write(lambda: marker.write_text(listed, encoding="utf-8"), marker)
         except OutputError as exc:  # name the file as it would have been published, not tmp
             shutil.rmtree(tmp, ignore_errors=True)
             raise OutputError(exc.message.replace(str(tmp), str(out)), exc.hint) from None
@@ -85,19 +94,33 @@ def atomic_output_dir(
             outputs_published()  # a signal from now on cannot undo the swap: exit with our code
 
 
-def _check_target(out: Path, command: str) -> None:
+def check_target(out: Path, command: str) -> None:
+    """Refuse (exit 3) an `out` whose replacement would delete something crmclean did not
+    write: a file in its place, a run's golden ids (only `run` replaces those), or any entry
+    the folder's marker does not list (crmclean.io.own_files). Called under the lock."""
+    out = real_out(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is a file, not a folder", "choose another --out")
-    if command != "run" and out.is_dir() and holds_run(out):
+    if not out.is_dir():
+        return
+    if command != "run" and holds_run(out):
         raise OutputError(
             f"{out}: holds the outputs of `crmclean run` (golden ids); {command} will not "
             "replace them",
             f"choose another --out for {command}",
         )
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    foreign = unexpected_entries(out)
+    if foreign:
+        count = f"{len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'}"
+        what = (
+            f"holds {count} crmclean did not write"
+            if written_by_crmclean(out)
+            else "is a folder crmclean did not write and it is not empty"
+        )
         raise OutputError(
-            f"{out}: is a folder crmclean did not write and it is not empty",
-            "choose a new --out folder or empty this one (it would be replaced as a whole)",
+            f"{out}: {what} ({describe_unexpected(foreign)}); {command} replaces its --out "
+            "folder as a whole and would delete them",
+            "choose another --out, or move or remove those entries first",
         )
 
 

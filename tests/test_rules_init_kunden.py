@@ -195,6 +195,8 @@ HOUSES = [str(i + 1) for i in range(34)]
         # the unique and complete column wins, whatever its place
         ({"kundennr": REPEATED, "id": IDS}, "id"),
         ({"nr": [None, *IDS[1:]], "kundennr": IDS}, "kundennr"),
+        # reading refuses a record without an id: a column with gaps is none
+        ({"kundennr": [None, *IDS[1:]]}, None),
         # both clean: a customer's number before a bare id
         ({"id": IDS, "kundennr": IDS}, "kundennr"),
         # repeats: still the id (validate reports them), but a repeated code is none

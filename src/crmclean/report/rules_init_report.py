@@ -116,13 +116,8 @@ def print_summary(console: Console, init: RuleInit, target: str) -> None:
 
 def _id_repeats_line(found: IdRepeats) -> str:
     """The id column is written anyway: `validate` then reports each row, `run` would refuse."""
-    parts = []
-    if found.repeated:
-        ids = "id repeats" if found.repeated == 1 else "ids repeat"
-        parts.append(f"{found.repeated:,} {ids} (in {found.rows:,} rows)")
-    if found.missing:
-        parts.append(f"{found.missing:,} rows have no id")
+    ids = "id repeats" if found.repeated == 1 else "ids repeat"
     return (
-        f"  id column {found.column}: {', '.join(parts)}; its unique and not_null checks fail "
-        "until they are fixed (crmclean validate lists them)"
+        f"  id column {found.column}: {found.repeated:,} {ids} (in {found.rows:,} rows); its "
+        "unique check fails until they are fixed (crmclean validate lists them)"
     )

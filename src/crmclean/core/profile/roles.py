@@ -66,21 +66,21 @@ def named_like_id(name: str) -> bool:
 
 
 def id_candidates(columns: list[ColumnProfile], rows: int) -> list[ColumnProfile]:
-    """Columns named like an id whose values mostly differ, best first: all present and all
-    different, then the fewest repeats and missing values, then a party's number (kundennr)
-    before a bare `id`. A column repeating most of its values is a code, not an id."""
+    """Columns named like an id, always present (the reader refuses a record without an id)
+    and mostly different (a repeated code is no id), best first: all different, then the fewest
+    repeats, then a party's number (kundennr) before a bare `id`."""
     named = [
         c
         for c in columns
         if named_like_id(c.name)
         and c.semantic_type not in NOT_ID_TYPES
-        and 2 * c.distinct > rows - c.nulls > 0
+        and c.nulls == 0
+        and 2 * c.distinct > rows > 0
     ]
 
-    def rank(column: ColumnProfile) -> tuple[bool, int, bool]:
-        clean = column.nulls == 0 and column.distinct == rows
+    def rank(column: ColumnProfile) -> tuple[int, bool]:
         strong = STRONG_ID_NAME.search(column.name.lower()) is not None
-        return (not clean, rows - column.distinct, not strong)
+        return (rows - column.distinct, not strong)
 
     return sorted(named, key=rank)  # stable: the first column wins a tie
 
@@ -88,4 +88,4 @@ def id_candidates(columns: list[ColumnProfile], rows: int) -> list[ColumnProfile
 def unique_id_column(columns: list[ColumnProfile], rows: int) -> str | None:
     """The best column named like an id whose values are all present and all different."""
     best = next(iter(id_candidates(columns, rows)), None)
-    return best.name if best and best.nulls == 0 and best.distinct == rows else None
+    return best.name if best and best.distinct == rows else None

@@ -68,12 +68,11 @@ ID_CHECKS = ({"type": "not_null", "severity": "error"}, {"type": "unique", "seve
 
 @dataclass(frozen=True)
 class IdRepeats:
-    """An id column whose data already breaks the `unique` and `not_null` checks written for it."""
+    """An id column whose data already breaks the `unique` check written for it."""
 
     column: str
     repeated: int  # id values found in more than one row
     rows: int  # the rows holding them
-    missing: int
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ class RuleInit:
     sparse: dict[str, float]  # identifying columns left out of matching: null share
     blocking: list[BlockingEstimate] = field(default_factory=list)
     rows: int = 0
-    id_repeats: IdRepeats | None = None  # the id column's repeated and missing values
+    id_repeats: IdRepeats | None = None  # the id column's repeated values
 
 
 def detect_roles(columns: list[ColumnProfile], id_column: str | None) -> dict[str, str]:
@@ -145,12 +144,11 @@ def init_rules(frame: pl.DataFrame, profile: Profile) -> RuleInit:
 
 
 def _id_repeats(frame: pl.DataFrame, column: str) -> IdRepeats | None:
-    """How far the data as read already breaks the id column's `unique` and `not_null`."""
+    """How far the data as read already breaks the id column's `unique` (ids trimmed, as the
+    column's standardisation does)."""
     ids = frame.get_column(column).cast(pl.String).str.strip_chars()
-    present = ids.filter(ids.str.len_chars() > 0)
-    repeated = present.filter(present.is_duplicated())
-    found = IdRepeats(column, repeated.n_unique(), repeated.len(), frame.height - present.len())
-    return found if found.rows or found.missing else None
+    repeated = ids.filter(ids.is_duplicated())
+    return IdRepeats(column, repeated.n_unique(), repeated.len()) if repeated.len() else None
 
 
 def _dataset(

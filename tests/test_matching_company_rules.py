@@ -103,3 +103,36 @@ def test_dedupe_json_estimates_how_many_matches_blocking_misses(tmp_path: Path) 
         estimates["email only"]["estimated_missed_pairs"]
         > 5 * estimates["company"]["estimated_missed_pairs"]
     )
+
+
+def test_same_address_with_another_phone_is_a_level_of_its_own(tmp_path: Path) -> None:
+    # a junior and a senior (same name and address, each their own mobile) and one customer
+    # whose second record lacks the phone: only the first pair holds two different phones
+    data = tmp_path / "c.csv"
+    data.write_text(
+        SAMPLE.read_text(encoding="utf-8").rstrip("\n") + "\n"
+        "J1,crm,,Gerhard,Albrecht,,,+49 171 2345678,Hauptstr. 1,10115,Berlin,DE,,,\n"
+        "J2,erp,,Gerhard,Albrecht,,,+49 172 9876543,Hauptstr. 1,10115,Berlin,DE,,,\n"
+        "J3,erp,,Gerhard,Albrecht,,,,Hauptstr. 1,10115,Berlin,DE,,,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["dedupe", str(data), "--rules", str(RULES), "--out", str(out), "-q"]
+    )
+    assert result.exit_code == 0, result.stderr
+    model = json.loads((out / "model.json").read_text(encoding="utf-8"))
+    contact = {c["name"]: c for c in model["comparisons"]}["contact"]
+    labels = [lv["label"] for lv in contact["levels"]]
+    assert labels.index("same address and other phone") < labels.index("same address")
+
+    def level(a: str, b: str) -> str:
+        explained = CliRunner().invoke(app, ["explain", str(out), a, b, "--format", "json"])
+        assert explained.exit_code == 0, explained.stderr
+        return str(
+            {c["name"]: c["level"] for c in json.loads(explained.stdout)["comparisons"]}["contact"]
+        )
+
+    assert level("J1", "J2").startswith("same address and other phone")
+    assert level("J1", "J3").startswith("same address")
+    assert not level("J1", "J3").startswith("same address and other phone")

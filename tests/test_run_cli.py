@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -299,3 +300,14 @@ def test_repeated_record_ids_name_the_file_exit_3(tmp_path: Path, command: str) 
     assert result.exit_code == 3, result.output
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"crmclean: error: {data}: record ids are not unique: 1 ids repeat")
+
+
+def test_a_second_night_without_changes_says_none_changed(tmp_path: Path) -> None:
+    # The steward must see that --previous took effect even when every golden record stayed;
+    # the row used to vanish, which read like "no previous run".
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    assert run(data, "--rules", rules, "--out", out, "-q")[0] == 0
+    code, err = run(data, "--rules", rules, "--out", out, "--previous", out)
+    assert code == 0
+    assert re.search(r"changes since previous\s*│?\s*none", err), err

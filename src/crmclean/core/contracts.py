@@ -73,3 +73,13 @@ GOLDEN_CHANGES_SCHEMA = pl.Schema(
         "columns_changed": pl.String(),
     }
 )
+# matching: pairs a clustering guard cut at merge level, for a steward (review.parquet)
+REVIEW_SCHEMA = {
+    "record_id_l": pl.String,
+    "record_id_r": pl.String,
+    "match_probability": pl.Float64,
+    "reason": pl.String,
+}
+# steward decisions (the decisions file `crmclean review` writes): the first three are required
+DECISION_COLUMNS = [*PAIR_KEYS, "decision", "decided_by", "decided_at", "note"]
+REQUIRED_COLUMNS = DECISION_COLUMNS[:3]

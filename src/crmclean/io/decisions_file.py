@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from crmclean.core.contracts import PAIR_KEYS
+from crmclean.core.contracts import DECISION_COLUMNS, PAIR_KEYS, REQUIRED_COLUMNS
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError, OutputError, UsageError
@@ -64,7 +64,7 @@ def _first_bad_line(path: Path) -> str:
 
 def read_decisions(path: Path) -> pl.DataFrame:
     """The decisions log, in the columns the matching step reads."""
-    return read_decisions_file(path).select(decisions_.REQUIRED_COLUMNS)
+    return read_decisions_file(path).select(REQUIRED_COLUMNS)
 
 
 def decisions_path(rule_path: Path, rules: RuleFile) -> Path | None:
@@ -123,8 +123,8 @@ def _refuse_foreign_file(path: Path) -> None:
         return  # an empty file: no decisions yet
     header = first.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
     columns = [c.strip().strip('"') for c in header.split(",")]
-    known = set(columns) <= set(decisions_.DECISION_COLUMNS)  # a hand-made file may be shorter
-    if not (known and set(decisions_.REQUIRED_COLUMNS) <= set(columns)):
+    known = set(columns) <= set(DECISION_COLUMNS)  # a hand-made file may be shorter
+    if not (known and set(REQUIRED_COLUMNS) <= set(columns)):
         raise OutputError(
             f"{path}: is not a decisions file written by crmclean (its first line is not the "
             "decisions header); refusing to append to it",
@@ -155,8 +155,8 @@ class DecisionsLog:
         before = self._handle.seek(0, os.SEEK_END)
         writer = csv.writer(self._handle, lineterminator="\n")
         if before == 0:
-            writer.writerow(decisions_.DECISION_COLUMNS)
-        writer.writerow([row[c] for c in decisions_.DECISION_COLUMNS])
+            writer.writerow(DECISION_COLUMNS)
+        writer.writerow([row[c] for c in DECISION_COLUMNS])
         self._handle.flush()
         os.fsync(self._handle.fileno())
         return before, self._handle.tell()

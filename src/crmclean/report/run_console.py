@@ -61,6 +61,8 @@ def run_summary(manifest: Mapping[str, Any], out: Path) -> Table:
     changes = manifest.get("changes_since_previous") or {}
     if changes:
         table.add_row("changes since previous", ", ".join(f"{v} {k}" for k, v in changes.items()))
+    elif manifest.get("previous"):  # --previous took effect and every golden record stayed
+        table.add_row("changes since previous", "none")
     table.add_row("rule violations", f"{rows.get('violations', 0):,}")
     timings = manifest.get("steps", {})
     if timings:

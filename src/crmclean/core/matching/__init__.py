@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmclean.core.contracts import RECORD_ID
+from crmclean.core.contracts import RECORD_ID, REVIEW_SCHEMA
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge, block
-from crmclean.core.matching.clustering import REVIEW_SCHEMA, cluster
+from crmclean.core.matching.clustering import cluster
 from crmclean.core.matching.comparing import CodeCache, compare, used_columns
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.reach import reachability

@@ -19,12 +19,6 @@ from crmclean.core.matching.reach import Reach
 from crmclean.core.matching.spec import ClusteringSpec
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
-REVIEW_SCHEMA = {
-    "record_id_l": pl.String,
-    "record_id_r": pl.String,
-    "match_probability": pl.Float64,
-    "reason": pl.String,
-}
 
 
 @dataclass(frozen=True)

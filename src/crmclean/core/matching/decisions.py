@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-DECISION_COLUMNS = ["record_id_l", "record_id_r", "decision", "decided_by", "decided_at", "note"]
-REQUIRED_COLUMNS = DECISION_COLUMNS[:3]
+from crmclean.core.contracts import REQUIRED_COLUMNS
+
 DECISIONS = ("match", "no_match")
 
 

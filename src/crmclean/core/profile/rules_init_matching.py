@@ -311,6 +311,12 @@ def _contact(roles: dict[str, str]) -> dict[str, Any] | None:
                     "requires_equal": [place[0], phone],
                     "label": "similar address and same phone",
                 },
+                {  # a household: same address, each its own phone (EM learns how often)
+                    "type": "different",
+                    "column": phone,
+                    "requires_equal": [street, place[0]],
+                    "label": "same address and other phone",
+                },
             ]
         levels += [
             {"type": "exact", **near, "label": "same address"},

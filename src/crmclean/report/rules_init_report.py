@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 from rich.console import Console
 
-from crmclean.core.profile.rules_init import RuleInit
+from crmclean.core.profile.rules_init import IdRepeats, RuleInit
 from crmclean.io.readers import ReadInfo
 
 FLOW_WIDTH = 100
@@ -97,6 +97,8 @@ def print_summary(console: Console, init: RuleInit, target: str) -> None:
     console.print("  roles: " + ", ".join(f"{r}={c}" for r, c in init.roles.items()), markup=False)
     for role, share in init.sparse.items():
         console.print(f"  not matched on {role}: {share:.0%} missing", markup=False)
+    if init.id_repeats:
+        console.print(_id_repeats_line(init.id_repeats), markup=False)
     total = sum(e.pairs_per_record for e in init.blocking if not e.decision.startswith("dropped"))
     for estimate in init.blocking:
         skipped = (
@@ -110,3 +112,12 @@ def print_summary(console: Console, init: RuleInit, target: str) -> None:
             markup=False,
         )
     console.print(f"  all blocking rules: at most {total:.2f} pairs per record", markup=False)
+
+
+def _id_repeats_line(found: IdRepeats) -> str:
+    """The id column is written anyway: `validate` then reports each row, `run` would refuse."""
+    ids = "id repeats" if found.repeated == 1 else "ids repeat"
+    return (
+        f"  id column {found.column}: {found.repeated:,} {ids} (in {found.rows:,} rows); its "
+        "unique check fails until they are fixed (crmclean validate lists them)"
+    )

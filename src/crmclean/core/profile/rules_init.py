@@ -10,44 +10,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import phonenumbers
 import polars as pl
 
+from crmclean.core.checks import checks
 from crmclean.core.cleaning import clean
 from crmclean.core.profile.model import ColumnProfile, Profile
+from crmclean.core.profile.roles import ROLES, id_candidates
 from crmclean.core.profile.rules_init_matching import BlockingEstimate, matching_section
-
-if TYPE_CHECKING:
-    pass
 
 SPARSE = 0.95  # a column missing in more rows than this identifies nobody: no key, no comparison
 
-# Role -> (semantic types that qualify a column alone, column-name pattern). Checked in this
-# order; a name match needs a compatible type (a `mail_date` column is no e-mail address).
-_W = r"(?:^|[_ .-])"  # word boundaries inside a column name
-_E = r"(?:$|[_ .-])"
-ROLES: dict[str, tuple[tuple[str, ...], str]] = {
-    "email": (("email",), r"e.?mail|courriel|correo|mail"),
-    "phone": (("phone",), rf"phone|{_W}tel|mobil|handy|portable|movil|móvil"),
-    "date_of_birth": ((), r"birth|geburt|dob|born|naissance|nacimiento|geboorte"),
-    "updated": ((), r"updated|modified|changed|geändert|geaendert|aktualisiert"),
-    "created": ((), r"created|erstellt|angelegt|crée|registered"),
-    "first_name": ((), r"first|vorname|given|fore|pr[ée]nom|nombre|voornaam|fname"),
-    "company": ((), r"company|firma|organi[sz]ation|employer|unternehmen|soci[ée]t[ée]"),
-    "last_name": (
-        (),
-        r"last|surname|nachname|family|familienname|lname|achternaam|apellido|"
-        rf"{_W}nom{_E}|{_W}name{_E}",
-    ),
-    "salutation": ((), r"salutation|anrede|title|civilit|aanhef|tratamiento"),
-    "street": ((), rf"street|stra(?:ss|ß)e|address|adresse|addr|{_W}rue|straat|calle|{_W}via{_E}"),
-    "postcode": (("postcode",), rf"plz|zip|post.?code|postal|postleitzahl|{_W}cp{_E}"),
-    "city": ((), rf"city|{_W}ort{_E}|stadt|town|ville|plaats|ciudad|citt|wohnort"),
-    "country": (("country",), r"country|land|pays|pais|país|nation"),
-    "source": ((), r"source|system|quelle|herkunft|origin"),
-}
 SPECIAL = {"email", "phone", "postcode", "country", "date", "datetime", "boolean"}
 TYPED_ROLES = {"date_of_birth": "date", "updated": "datetime", "created": "datetime"}
 NAME_STEPS = ["nfkc", "remove_control", "trim", "collapse_whitespace", "null_tokens"]
@@ -87,6 +62,17 @@ DERIVE: list[tuple[str, str, list[str]]] = [
 ]
 # Typed checks warn: a starting file reports what it finds; the steward decides what fails.
 WARN = "warn"
+DECISIONS = "decisions.csv"
+ID_CHECKS = ({"type": "not_null", "severity": "error"}, {"type": "unique", "severity": "error"})
+
+
+@dataclass(frozen=True)
+class IdRepeats:
+    """An id column whose data already breaks the `unique` check written for it."""
+
+    column: str
+    repeated: int  # id values found in more than one row
+    rows: int  # the rows holding them
 
 
 @dataclass(frozen=True)
@@ -98,6 +84,7 @@ class RuleInit:
     sparse: dict[str, float]  # identifying columns left out of matching: null share
     blocking: list[BlockingEstimate] = field(default_factory=list)
     rows: int = 0
+    id_repeats: IdRepeats | None = None  # the id column's repeated values
 
 
 def detect_roles(columns: list[ColumnProfile], id_column: str | None) -> dict[str, str]:
@@ -126,8 +113,9 @@ def init_rules(frame: pl.DataFrame, profile: Profile) -> RuleInit:
     )
 
     suggested = profile.suggested_rules
-    dataset_hint = suggested.get("dataset", {})
-    id_column = dataset_hint.get("id_column")
+    best_id = next(iter(id_candidates(profile.columns, frame.height)), None)
+    id_column = best_id.name if best_id else None
+    dataset_hint = suggested.get("dataset", {}) | ({"id_column": id_column} if id_column else {})
     roles = detect_roles(profile.columns, id_column)
     by_name = {c.name: c for c in profile.columns}
     sparse = {
@@ -147,10 +135,20 @@ def init_rules(frame: pl.DataFrame, profile: Profile) -> RuleInit:
     }
     keys = clean(frame, RuleFile.model_validate(document)).frame
     matching, estimates = matching_section(keys, present, frame.height)
-    document["matching"] = matching
+    # where `review` writes the steward's decisions, relative to the rule file (company.yaml)
+    document["matching"] = matching | {"decisions": DECISIONS}
     document["survivorship"] = _survivorship(roles)
     RuleFile.model_validate(document)  # what is written must load
-    return RuleInit(document, roles, sparse, estimates, frame.height)
+    repeats = _id_repeats(frame, id_column) if id_column else None
+    return RuleInit(document, roles, sparse, estimates, frame.height, repeats)
+
+
+def _id_repeats(frame: pl.DataFrame, column: str) -> IdRepeats | None:
+    """How far the data as read already breaks the id column's `unique` (ids trimmed, as the
+    column's standardisation does)."""
+    ids = frame.get_column(column).cast(pl.String).str.strip_chars()
+    repeated = ids.filter(ids.is_duplicated())
+    return IdRepeats(column, repeated.n_unique(), repeated.len()) if repeated.len() else None
 
 
 def _dataset(
@@ -209,7 +207,8 @@ def _columns(profile: Profile, roles: dict[str, str], id_column: str | None) -> 
         if kind in TYPE_STEPS or kind in ("integer", "decimal", "boolean"):
             spec["type"] = kind
         if column.name == id_column:
-            spec.update(required=True, unique=True, standardise=["trim"])
+            # errors, not warnings: a missing or repeated id stops `run`, so validate says so
+            spec.update(standardise=["trim"], checks=[*ID_CHECKS])
         elif role in STANDARDISE:
             spec["standardise"] = STANDARDISE[role]
         elif kind == "date" and "country" in roles:  # US rows are month-first whatever the file
@@ -224,15 +223,29 @@ def _columns(profile: Profile, roles: dict[str, str], id_column: str | None) -> 
             spec["standardise"] = ["trim", "null_tokens"]
         if column.pii or role in ("first_name", "last_name", "street", "date_of_birth"):
             spec["pii"] = True
-        checks = [
+        found = [
             _warn(c)
             for c in suggested.get(column.name, {}).get("checks", [])
             if column.name != id_column and _name(c) not in ("not_null", "unique")
         ]
-        if checks:
-            spec["checks"] = checks
+        found = _role_checks(role, found)
+        if found:
+            spec["checks"] = spec.get("checks", []) + found
         out[column.name] = spec
     return out
+
+
+def _role_checks(role: str | None, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a column's role adds to or takes from the checks its values suggested."""
+    names = {c["type"] for c in found}
+    if role == "country":  # the country standardiser's own check, not the spellings seen
+        found = [c for c in found if c["type"] != "allowed_values"]
+        if "country_valid" not in names and "country_valid" in checks:
+            found.append({"type": "country_valid", "severity": WARN})
+    if role == "date_of_birth" and "not_in_future" in checks and "not_in_future" not in names:
+        # nobody is born tomorrow: an error, as in company.yaml, so no golden record keeps it
+        found.append({"type": "not_in_future", "severity": "error"})
+    return found
 
 
 def _name(check: str | dict[str, Any]) -> str:

@@ -6,12 +6,12 @@ by that check's own spec model, so the snippet always loads (`crmclean rules che
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from crmclean.core.checks import checks
+from crmclean.core.profile.roles import unique_id_column
 
 if TYPE_CHECKING:
     from crmclean.core.profile.model import ColumnProfile
@@ -42,19 +42,8 @@ def suggest_rules(columns: list[ColumnProfile], rows: int) -> dict[str, Any]:
         if suggested:
             spec["checks"] = [_shorthand(c) for c in suggested]
         section[column.name] = spec
-    id_column = _id_column(columns, rows)
+    id_column = unique_id_column(columns, rows)
     return ({"dataset": {"id_column": id_column}} if id_column else {}) | {"columns": section}
-
-
-def _id_column(columns: list[ColumnProfile], rows: int) -> str | None:
-    """The first column named like an id whose values are all present and all different."""
-    for column in columns:
-        named_like_id = re.search(
-            r"(^|[_ -])(id|nr|no|number|key|kundennummer)$", column.name.lower()
-        )
-        if named_like_id and column.nulls == 0 and column.distinct == rows > 0:
-            return column.name
-    return None
 
 
 def _candidates(column: ColumnProfile, rows: int) -> list[dict[str, Any]]:
@@ -75,12 +64,14 @@ def _candidates(column: ColumnProfile, rows: int) -> list[dict[str, Any]]:
 
 
 def _is_code_list(column: ColumnProfile, present: int) -> bool:
-    """A few values repeated often (status, segment), never a personal column."""
+    """A few values, each repeated (status, segment), never a personal column: a value seen
+    once may be a typo (`Atlantis`), and a list of it would make the typo allowed."""
     return (
         not column.pii
         and column.semantic_type in (None, "country")
         and 1 < column.distinct <= min(MAX_ALLOWED_VALUES, len(column.top_values))
         and present >= 4 * column.distinct
+        and all(value.count > 1 for value in column.top_values)
     )
 
 

@@ -168,7 +168,9 @@ def test_explain_matches_the_scored_pair(run_dir: Path) -> None:
     assert first["left"] is None or "*" in first["left"]  # personal values masked by default
     code, out, _ = _run("explain", run_dir, a, b)
     assert code == 0 and "verdict:" in out
-    assert _run("explain", run_dir, a, "NO-SUCH-ID")[0] == 3
+    # ids typed on the command line that the run does not hold: a usage mistake (exit 2)
+    code, _, err = _run("explain", run_dir, a, "NO-SUCH-ID")
+    assert code == 2 and "NO-SUCH-ID" in err and "dataset.id_column" in err, err
 
 
 def test_decisions_are_honoured_against_the_model(run_dir: Path, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching.comparing import compare, comparison_levels
 from crmclean.core.matching.scoring import MatchModel, score
 from crmclean.core.matching.spec import MatchingSpec
-from crmclean.errors import InputError
+from crmclean.errors import UsageError
 
 
 def _key(value: Any) -> str | None:
@@ -48,13 +48,16 @@ def explain_pair(
     """Values, level and Bayes factor per comparison, the weight, probability and rules."""
     low, high = sorted((str(record_a), str(record_b)))
     if low == high:
-        raise InputError("explain needs two different record ids")
+        raise UsageError("explain needs two different record ids")
     ordered = frame.with_columns(pl.col(RECORD_ID).cast(pl.String)).sort(RECORD_ID)
     positions = ordered.with_row_index("_row").filter(pl.col(RECORD_ID).is_in([low, high]))
     found = dict(zip(positions.get_column(RECORD_ID), positions.get_column("_row"), strict=True))
     missing = [r for r in (low, high) if r not in found]
     if missing:
-        raise InputError(f"record id(s) not in the run's data: {', '.join(missing)}")
+        raise UsageError(
+            f"record id(s) not in the run's data: {', '.join(missing)} (give ids from the "
+            "rule file's dataset.id_column, as in the run's clusters.parquet)"
+        )
     pairs = pl.DataFrame(
         {"row_l": [found[low]], "row_r": [found[high]]},
         schema={"row_l": pl.UInt32, "row_r": pl.UInt32},

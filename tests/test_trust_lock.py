@@ -210,7 +210,9 @@ def test_glob_characters_in_out_never_touch_another_jobs_folders(
         folder.mkdir()
         (folder / "golden.parquet").write_text("another job's\n")
     own = tmp_path / f".{out_name}.tmp-0badf00d"
-    own.mkdir()
+    own.mkdir()  # a run killed right after making its temp folder; its lock record names it
+    holder = {"pid": 1, "host": "h", "started": "2026-12-06T02:15:00+00:00", "token": "0badf00d"}
+    (tmp_path / f"{out_name}.lock").write_text(json.dumps(holder))
     code, err = crmclean("validate", data, "--rules", rules, "--out", out_name, "-q")
     assert code in (0, 1), err
     for folder in others:

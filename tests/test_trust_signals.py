@@ -113,8 +113,8 @@ def test_signal_after_the_outputs_are_published_keeps_the_commands_exit_code(
     out = tmp_path / "out"
     real = writers._swap_into_place
 
-    def swap_then_signal(tmp: Path, target: Path) -> None:
-        real(tmp, target)
+    def swap_then_signal(tmp: Path, target: Path, token: str) -> None:
+        real(tmp, target, token)
         os.kill(os.getpid(), sig)  # delivered now; the handler runs at the next bytecode
         time.sleep(0.05)
 

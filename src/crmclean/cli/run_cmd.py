@@ -28,13 +28,12 @@ from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.decisions_file import read_configured
 from crmclean.io.json_log import JsonLog
-from crmclean.io.lock import output_lock
+from crmclean.io.lock import Lock, output_lock
 from crmclean.io.output_guard import guard_output, resolved
 from crmclean.io.run_folder import read_previous
 from crmclean.io.writers import (
     atomic_output_dir,
-    check_target,
-    remove_leftovers,
+    claim_target,
     write_csv,
     write_json,
     write_parquet,
@@ -106,11 +105,10 @@ def run(
         with output_lock(out) as lock:
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
-            remove_leftovers(out)
-            check_target(out, "run")  # before any work: refuse an --out holding others' files
+            claim_target(out, "run", lock)  # before any work: refuse an --out of others' files
             request = RunRequest(
                 input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
-                report, show_values, quiet, log, started_at,
+                report, show_values, quiet, log, started_at, lock,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -144,6 +142,7 @@ class RunRequest:
     quiet: bool
     log: JsonLog
     started_at: datetime
+    lock: Lock  # held on --out; its token names the temp folders
 
 
 def _run_locked(request: RunRequest) -> int:
@@ -191,7 +190,7 @@ def _run_locked(request: RunRequest) -> int:
         mark = time.perf_counter()
         protect = [request.input_path, *rule_file_inputs(request.loaded), decisions_path]
         with atomic_output_dir(
-            request.out, protect, "run", request.previous_dir, locked=True
+            request.out, protect, "run", request.previous_dir, request.lock
         ) as tmp:
             facts = json_report.RunFacts(
                 input=read.info.to_dict(),

@@ -20,6 +20,7 @@ import os
 import socket
 import stat
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,9 @@ class OutputLocked(OutputError):
 class Lock:
     path: Path
     stale_holder: dict[str, object] | None  # the dead run whose lock file we took over
+    # names this holder's temp folders (`.<out>.tmp-<token>`, `.<out>.old-<token>`): the next
+    # holder removes a dead run's folders only when its lock record names them
+    token: str
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -215,8 +219,9 @@ def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
         with signals_deferred():
             fd = _acquire(path, out)
             stale = _holder(fd)
-            _write_holder(fd, path, command)
-        yield Lock(path, stale)
+            token = uuid.uuid4().hex[:8]
+            _write_holder(fd, path, command, token)
+        yield Lock(path, stale, token)
     finally:
         if fd >= 0:
             _release(fd, path)
@@ -230,8 +235,9 @@ def _blocked_by(folder: Path) -> str | None:
     return None
 
 
-def _write_holder(fd: int, path: Path, command: str) -> None:
+def _write_holder(fd: int, path: Path, command: str, token: str) -> None:
     info = {
+        "token": token,
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "command": command,

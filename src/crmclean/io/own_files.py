@@ -14,22 +14,32 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from crmclean.io.regular_file import small_text
 from crmclean.io.run_folder import MANIFEST, MARKER
 
 # `crmclean report` rebuilds these inside any output folder (crmclean.io.run_outputs)
 REPORT_FILES = ("report.html", "report.json")
-# Folders written before the marker listed its files: every name a command wrote then.
-_LEGACY_FILES = frozenset(
-    {
-        "violations.parquet", "violations.csv", "validate.json",
-        "clean.parquet", "clean.csv", "changes.parquet", "clean.json",
-        "pairs.parquet", "clusters.parquet", "review.parquet", "model.json", "dedupe.json",
-        "quarantine.parquet", "crosswalk.parquet", "golden.parquet", "golden.csv",
-        "lineage.parquet", "changes-since-previous.parquet", MANIFEST,
-        "customers.csv", "customers.parquet", "truth.csv", "entities.csv", "defects.csv",
-        "differences.csv", "synth.json",
-    }
+# Folders written before the marker listed its files: the names each command wrote then. A
+# one-line marker vouches only for the names of the command it names (`clean` never wrote
+# `customers.csv`; a user's file of that name in a clean folder is theirs).
+_VALIDATE = ("violations.parquet", "violations.csv", "validate.json")
+_CLEAN = ("clean.parquet", "clean.csv", "changes.parquet", "clean.json")
+_DEDUPE = ("pairs.parquet", "clusters.parquet", "review.parquet", "model.json", "dedupe.json")
+_RUN = (
+    "quarantine.parquet", "crosswalk.parquet", "golden.parquet", "golden.csv",
+    "lineage.parquet", "changes-since-previous.parquet", MANIFEST,
 )  # fmt: skip
+_SYNTH = (
+    "customers.csv", "customers.parquet", "truth.csv", "entities.csv", "defects.csv",
+    "differences.csv", "synth.json",
+)  # fmt: skip
+_LEGACY_FILES: dict[str, frozenset[str]] = {
+    "validate": frozenset(_VALIDATE),
+    "clean": frozenset(_CLEAN),
+    "dedupe": frozenset({*_DEDUPE, "clean.parquet"}),
+    "run": frozenset({*_VALIDATE, *_CLEAN, *_DEDUPE, *_RUN}),
+    "synth": frozenset(_SYNTH),
+}
 _SHOWN = 5  # entries named in the refusal; the rest are counted
 
 
@@ -64,8 +74,9 @@ def _own_names(folder: Path) -> frozenset[str]:
     if lines is None:
         return frozenset()
     listed = {line for line in lines[1:] if line}
-    if not listed:  # a marker from before the listing: the names crmclean wrote then
-        listed = set(_LEGACY_FILES)
+    if not listed:  # a marker from before the listing: the names its command wrote then
+        command = lines[0].removeprefix("written by crmclean").strip()
+        listed = set(_LEGACY_FILES.get(command, frozenset()))
     return frozenset({MARKER, *REPORT_FILES, *listed, *_manifest_outputs(folder)})
 
 
@@ -79,25 +90,46 @@ def _is_own(path: Path, own: frozenset[str]) -> bool:
     return name.startswith(".") and name.endswith(".tmp") and name[1:-4] in REPORT_FILES
 
 
+def marker_problem(folder: Path) -> str | None:
+    """Why `folder`'s marker vouches for nothing (None when it is a marker crmclean wrote)."""
+    marker = folder / MARKER
+    text = small_text(marker)
+    if isinstance(text, str) and text.startswith("written by crmclean"):
+        return None
+    if not isinstance(text, str):
+        return text.problem
+    return "was not written by crmclean (its first line does not name a crmclean command)"
+
+
 def _marker_lines(marker: Path) -> list[str] | None:
-    """The marker's lines; None when there is no readable marker file."""
-    try:
-        if not stat.S_ISREG(marker.lstat().st_mode):
-            return None
-        text = marker.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    """The marker's lines; None when there is no marker crmclean could have written."""
+    text = small_text(marker)
+    if not isinstance(text, str):
         return None
     lines = text.splitlines()
     return lines if lines and lines[0].startswith("written by crmclean") else None
 
 
-def _manifest_outputs(folder: Path) -> list[str]:
-    """The files a run's manifest lists (`outputs`); none when it is missing or unreadable."""
+def manifest_says_run(folder: Path) -> bool:
+    """True when `folder`'s manifest.json is a small JSON file of a `crmclean run`."""
+    return _manifest(folder).get("command") == "run"
+
+
+def _manifest(folder: Path) -> dict[str, object]:
+    text = small_text(folder / MANIFEST)
+    if not isinstance(text, str):
+        return {}
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return []
-    listed = data.get("outputs") if isinstance(data, dict) else None
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _manifest_outputs(folder: Path) -> list[str]:
+    """The files a run's manifest lists (`outputs`); none when it is missing, unreadable, not
+    a regular file or too large to be one crmclean wrote."""
+    listed = _manifest(folder).get("outputs")
     if not isinstance(listed, list):
         return []
     return [name for name in listed if isinstance(name, str) and "/" not in name]

@@ -11,11 +11,17 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from crmclean.errors import InputError
 
 STDIN = "-"
+# A marker lists a few dozen names and a manifest a few kilobytes: anything larger (a 6 GB
+# file, `/dev/zero` behind a link) is not one crmclean wrote and is never read whole.
+SMALL_FILE_BYTES = 1 << 20
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO at manifest.json must not hang open()
 
 _KINDS = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
@@ -104,3 +110,37 @@ def _unreadable(path: Path, exc: OSError) -> InputError:
         )
     reason = exc.strerror or type(exc).__name__
     return InputError(f"{path}: cannot be read: {reason}", "check the path and the disk")
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Why a small file crmclean wrote itself was not read (missing, a link, too large)."""
+
+    problem: str
+
+
+def small_text(path: Path, limit: int = SMALL_FILE_BYTES) -> str | Unread:
+    """The text of a regular file of at most `limit` bytes, read without following a link or
+    blocking on a FIFO; an Unread saying what stands there otherwise."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    except FileNotFoundError:
+        return Unread("is missing")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            return Unread("is a symbolic link")
+        return Unread(f"cannot be read ({exc.strerror})")
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return Unread(f"is {special_kind(info.st_mode)}")
+        if info.st_size > limit:
+            return Unread(f"is larger than {limit // 1024} KiB")
+        raw = os.read(fd, limit + 1)
+    except OSError as exc:
+        return Unread(f"cannot be read ({exc.strerror})")
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        return Unread(f"is larger than {limit // 1024} KiB")
+    return raw.decode("utf-8", errors="replace")

@@ -24,7 +24,7 @@ from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, mode
 from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError
 from crmclean.io.output_guard import resolved
-from crmclean.io.regular_file import is_present, read_text, require_regular_file
+from crmclean.io.regular_file import is_present, read_text, require_regular_file, small_text
 
 MANIFEST = "manifest.json"
 # Files only `crmclean run` writes: one of them makes a folder a previous run.
@@ -151,10 +151,12 @@ def _other_id_problems(folder: Path, state: IdState) -> list[str]:
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
-    path = folder / MANIFEST
+    text = small_text(folder / MANIFEST)  # never a 6 GB file or /dev/zero read whole
+    if not isinstance(text, str):
+        raise _broken(folder, f"{MANIFEST} {text.problem}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise _broken(folder, f"{MANIFEST} is not readable JSON ({exc})") from None
     if not isinstance(data, dict) or data.get("command") != "run":
         raise _broken(folder, f"{MANIFEST} is not the manifest of a `crmclean run`")

@@ -16,9 +16,8 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -29,10 +28,12 @@ import polars as pl
 
 from crmclean.errors import OutputError
 from crmclean.io.interrupts import outputs_published, signals_deferred
-from crmclean.io.lock import output_lock
+from crmclean.io.lock import Lock, output_lock
 from crmclean.io.output_guard import guard_output, real_out
 from crmclean.io.own_files import (
     describe_unexpected,
+    manifest_says_run,
+    marker_problem,
     marker_text,
     unexpected_entries,
     written_by_crmclean,
@@ -53,22 +54,19 @@ def atomic_output_dir(
     protect: Sequence[Path | str | None] = (),
     command: str = "run",
     previous: Path | None = None,
-    locked: bool = False,
+    lock: Lock | None = None,
 ) -> Iterator[Path]:
     """Yield a temp folder beside `out`; on success it replaces `out`, on error it is removed.
 
     `protect` lists what the command read (guard_output: `out` may not hold any of it);
     `previous` is the previous run's folder (`run --previous`). Only `run` may replace a folder
     a run wrote (golden ids live there). The lock on `out` is taken here unless the caller
-    already holds it (`locked`); leftovers of killed runs are cleared under it.
+    already holds it (`lock`, after claim_target); a dead run's leftovers are cleared under it.
     """
     guard_output(out, protect, previous)
     out = real_out(out)
-    with nullcontext() if locked else output_lock(out, command):
-        if not locked:
-            remove_leftovers(out)
-        check_target(out, command)
-        tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    with _held(out, command, lock) as held:
+        tmp = out.parent / f".{out.name}.tmp-{held.token}"
         try:
             try:
                 out.parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +81,8 @@ def atomic_output_dir(
             # the marker lists what was published: the next command replaces only those files
             listed = marker_text(command, os.listdir(tmp))
             _write(lambda: marker.write_text(listed, encoding="utf-8"), marker)
+            # a file saved into `out` while this command wrote is somebody's: keep it, exit 3
+            check_target(out, command)
         except OutputError as exc:  # name the file as it would have been published, not tmp
             shutil.rmtree(tmp, ignore_errors=True)
             raise OutputError(exc.message.replace(str(tmp), str(out)), exc.hint) from None
@@ -90,8 +90,52 @@ def atomic_output_dir(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         with signals_deferred():
-            _swap_into_place(tmp, out)
+            _swap_into_place(tmp, out, held.token)
             outputs_published()  # a signal from now on cannot undo the swap: exit with our code
+
+
+@contextmanager
+def _held(out: Path, command: str, lock: Lock | None) -> Iterator[Lock]:
+    if lock is not None:
+        check_target(out, command)
+        yield lock
+        return
+    with output_lock(out, command) as taken:
+        claim_target(out, command, taken)
+        yield taken
+
+
+def claim_target(out: Path, command: str, lock: Lock) -> None:
+    """Under a freshly taken lock: put back the outputs a dead run had moved aside, refuse an
+    `out` holding anything crmclean did not write (check_target), and only then remove the dead
+    run's temp folders: those its lock record names (`token`) and that hold nothing but
+    crmclean's own files. A folder merely named like one (`.out.old-20261206`) is never touched.
+    """
+    out = real_out(out)
+    token = (lock.stale_holder or {}).get("token")
+    if not (isinstance(token, str) and _is_hex8(token)):
+        check_target(out, command)
+        return
+    old = out.parent / f".{out.name}.old-{token}"
+    tmp = out.parent / f".{out.name}.tmp-{token}"
+    if not os.path.lexists(out) and _real_folder(old):
+        os.rename(old, out)  # killed between the two renames of the swap: the previous outputs
+    check_target(out, command)
+    for leftover in (old, tmp):
+        if _real_folder(leftover) and _only_own(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _real_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _only_own(folder: Path) -> bool:
+    """A folder crmclean wrote (its marker) holding nothing else, or an empty one (a run killed
+    right after making it)."""
+    if not os.listdir(folder):
+        return True
+    return written_by_crmclean(folder) and not unexpected_entries(folder)
 
 
 def check_target(out: Path, command: str) -> None:
@@ -110,55 +154,36 @@ def check_target(out: Path, command: str) -> None:
             f"choose another --out for {command}",
         )
     foreign = unexpected_entries(out)
-    if foreign:
-        count = f"{len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'}"
-        what = (
-            f"holds {count} crmclean did not write"
-            if written_by_crmclean(out)
-            else "is a folder crmclean did not write and it is not empty"
-        )
-        raise OutputError(
-            f"{out}: {what} ({describe_unexpected(foreign)}); {command} replaces its --out "
-            "folder as a whole and would delete them",
-            "choose another --out, or move or remove those entries first",
-        )
-
-
-def remove_leftovers(out: Path) -> None:
-    """Temp folders of runs killed mid-way; called while holding the lock, so none is live.
-
-    A `.old-*` folder is the previous run's outputs only when `out` itself is missing (a run
-    killed between the two renames of the swap): it is put back instead of deleted.
-    """
-    out = real_out(out)
-    parent = out.parent
-    if not parent.is_dir():
+    if not foreign:
         return
-    for path in _beside(parent, f".{out.name}.old-"):
-        if not out.exists():
-            path.rename(out)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
-    for path in _beside(parent, f".{out.name}.tmp-"):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _beside(parent: Path, prefix: str) -> list[Path]:
-    """Entries named `prefix` + 8 hex digits: compared as text, never as a glob pattern (an
-    --out named `o*` or `[a]` must not match another job's folders)."""
-    return [
-        parent / name
-        for name in sorted(os.listdir(parent))
-        if name.startswith(prefix) and _is_hex8(name[len(prefix) :])
-    ]
+    problem = marker_problem(out)
+    is_run = manifest_says_run(out)
+    if problem is not None and (is_run or problem != "is missing"):
+        raise OutputError(
+            f"{out}: {'holds a run (manifest.json) but ' if is_run else ''}its {MARKER} "
+            f"marker {problem}, so crmclean cannot tell its own files from others'; {command} "
+            "will not replace the folder",
+            "restore the marker from a backup, or move the files away and choose another --out",
+        )
+    count = f"{len(foreign)} entr{'y' if len(foreign) == 1 else 'ies'}"
+    what = (
+        f"holds {count} crmclean did not write"
+        if problem is None
+        else "is a folder crmclean did not write and it is not empty"
+    )
+    raise OutputError(
+        f"{out}: {what} ({describe_unexpected(foreign)}); {command} replaces its --out "
+        "folder as a whole and would delete them",
+        "choose another --out, or move or remove those entries first",
+    )
 
 
 def _is_hex8(text: str) -> bool:
     return len(text) == 8 and all(ch in "0123456789abcdef" for ch in text)
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    aside = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+def _swap_into_place(tmp: Path, out: Path, token: str) -> None:
+    aside = out.parent / f".{out.name}.old-{token}"
     try:
         if out.exists() or out.is_symlink():
             os.rename(out, aside)
@@ -173,8 +198,25 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         raise OutputError(f"{out}: cannot replace the output folder: {exc.strerror}") from None
     if aside.is_symlink():
         aside.unlink()
-    else:
-        shutil.rmtree(aside, ignore_errors=True)
+    elif aside.is_dir():
+        _discard_aside(aside, out)
+
+
+def _discard_aside(aside: Path, out: Path) -> None:
+    """The previous outputs, moved aside: delete crmclean's own files only. Anything saved into
+    the folder after the last check (a steward's notes, in the instant before the swap) moves
+    into the new `out` where it was saved; if a new output took its name it stays in `aside`,
+    which is then kept (no marker, no token: nothing of crmclean's ever deletes it)."""
+    with suppress(OSError):
+        kept = {name.rstrip("/") for name in unexpected_entries(aside)}
+        for name in sorted(kept):
+            if not os.path.lexists(out / name):
+                with suppress(OSError):
+                    os.rename(aside / name, out / name)
+        for name in os.listdir(aside):
+            if name not in kept:
+                (aside / name).unlink()  # crmclean writes no folders into its outputs
+        aside.rmdir()  # fails, keeping them, while anything of somebody's is left inside
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:

@@ -1,13 +1,17 @@
 """Write outputs so a reader never sees half a run: everything goes into a temp folder beside
 `--out` and is swapped into place at the end. Writers never touch input files.
 
+Temp folders are `.<name>.tmp-<token>` and `.<name>.old-<token>`, the token being the one the
+lock record of this command holds (crmclean.io.lock), so the next holder knows them for sure.
 Crash windows of the swap (POSIX rename is atomic, a swap of two folders is two renames):
   1. after the old `out` is renamed aside and before the new folder is renamed in: `out` is
-     missing; both `.<name>.old-*` (previous run) and `.<name>.tmp-*` (this run, complete) exist
-     beside it and either can be renamed back by hand;
+     missing; both `.<name>.old-<token>` (previous run) and `.<name>.tmp-<token>` (this run,
+     complete) exist beside it; the next command renames the old one back (claim_target);
   2. after the swap, before the old folder is deleted: `out` is complete and a stale
-     `.<name>.old-*` folder is left over, safe to delete.
-A crash while writing leaves only a `.<name>.tmp-*` folder; the previous `out` is untouched.
+     `.<name>.old-<token>` folder is left over, which the next command removes.
+A crash while writing leaves only a `.<name>.tmp-<token>` folder; the previous `out` is untouched.
+Only folders the dead holder's lock record names, holding nothing but crmclean's own files, are
+ever removed; anything merely named like them is somebody's.
 """
 
 from __future__ import annotations

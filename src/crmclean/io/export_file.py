@@ -40,7 +40,12 @@ def check_export_target(
 ) -> None:
     """Refuse an --output the export may not replace; `protected` pairs a path with what it is
     ("the decisions file"). Called before any work is done."""
-    target = resolved(output)
+    try:
+        target = resolved(output)
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        raise OutputError(
+            f"--output {output}: cannot be resolved (a symlink loop?)", _HINT
+        ) from None
     if target.is_dir():
         raise UsageError(f"--output {output}: is a folder", "give a file name such as queue.csv")
     found = _stat(output)

@@ -56,6 +56,8 @@ SCORE = round(100 * (3 * 0.7 + 0.9 + 0.9) / 5, 1)  # the validate step's formula
 
 def write_validate_run(out: Path, *, pii_columns: list[str] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
+    # what `validate --out` writes first: `crmclean report` rebuilds only folders crmclean wrote
+    (out / ".crmclean-output").write_text("written by crmclean validate\n", encoding="utf-8")
     _violations().write_parquet(out / "violations.parquet")
     pii = {c: kind_for(c) for c in (pii_columns if pii_columns is not None else ["email", "name"])}
     summary = summary_data.validate(ROWS, RESULTS, pii=pii, score=SCORE)

@@ -174,6 +174,10 @@ def test_cli_report_of_a_missing_or_empty_folder_exits_3(tmp_path: Path) -> None
     assert "not a folder of run outputs" in result.stderr
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 3
+    assert "is not a folder crmclean wrote" in result.stderr
+    (tmp_path / ".crmclean-output").write_text("written by crmclean validate\n")
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 3
     assert "holds no run outputs" in result.stderr
 
 

@@ -10,6 +10,7 @@ import typer
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.options import QuietOpt, ShowValuesOpt
 from crmclean.io.lock import folder_lock
+from crmclean.io.output_owner import require_written_by_crmclean
 from crmclean.report.html import build_report
 
 
@@ -28,7 +29,9 @@ def report(
     The path of the HTML file is printed on stdout.
     """
     # the report is rebuilt inside the folder: no run may swap it meanwhile
-    with folder_lock(out_dir, "report"):
+    with folder_lock(out_dir, "report") as lock:
+        if lock is not None:  # a folder: never replace a report.html crmclean did not write
+            require_written_by_crmclean(out_dir, "report", "report.html and report.json")
         path = build_report(out_dir, show_values=show_values)
     if not quiet:
         stderr_console().print(f"report written: {path}", markup=False)

@@ -15,6 +15,7 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.options import ShowValuesOpt
+from crmclean.cli.review_export import guard_export
 from crmclean.cli.review_import import refuse_pairs
 from crmclean.cli.review_keys import key_reader
 from crmclean.config import load_rules
@@ -24,6 +25,7 @@ from crmclean.core.masking import MaskKind, cap_expr, mask_expr, personal_column
 from crmclean.core.matching import decisions as decisions_
 from crmclean.errors import InputError, UsageError
 from crmclean.io.decisions_file import DecisionsLog, decisions_path, undecided
+from crmclean.io.export_file import write_export
 from crmclean.io.readers import read_table
 from crmclean.io.regular_file import is_present
 from crmclean.io.run_folder import (
@@ -33,7 +35,7 @@ from crmclean.io.run_folder import (
     run_rule_file,
 )
 from crmclean.io.summary_files import read_summary
-from crmclean.io.writers import csv_text, write_csv
+from crmclean.io.writers import csv_text
 from crmclean.report.review_console import pair_view, session_summary, value_columns
 from crmclean.report.value_mask import make_masker
 from crmclean.summaries import RunManifest
@@ -90,6 +92,9 @@ def review(
         typer.Option("--import", help="Read decisions (match/no_match or y/n) from a CSV."),
     ] = None,
     by: Annotated[str | None, typer.Option(help="Your name in the decisions file.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --output: replace an existing export.")
+    ] = False,
     show_values: ShowValuesOpt = False,
 ) -> None:
     """Decide the pairs in the review band: y match, n no match, s skip, u undo, q quit.
@@ -113,6 +118,8 @@ def review(
     pending = undecided(queue, path)
     pii = personal_columns(loaded.rules)
     if output_format is ReviewFormat.csv:
+        if output is not None:  # never over the decisions, rules, input or a run's files
+            guard_export(output, out, loaded, manifest, path, force=force)
         _export(pending, output, pii, show_values)
         return
     if not sys.stdin.isatty():
@@ -280,7 +287,7 @@ def _export(
         pl.lit("", pl.String).alias("decision"),
     )
     if output is not None:
-        write_csv(masked, output)
+        write_export(masked, output)
         stderr_console().print(f"review queue ({masked.height} pairs) written: {output}")
         return
     typer.echo(csv_text(masked), nl=False)

@@ -15,7 +15,8 @@ from typing import Any, get_args
 import polars as pl
 
 from crmclean.core.masking import MaskKind, kind_for
-from crmclean.errors import InputError, OutputError
+from crmclean.errors import InputError
+from crmclean.io.atomic_file import replace_file
 from crmclean.io.run_folder import parquet_schema
 
 # Files the report itself writes; never read back as inputs.
@@ -145,12 +146,7 @@ def _kind(column: str, kind: object) -> MaskKind:
 
 
 def write_report_file(path: Path, text: str) -> None:
-    """Write one report file atomically (temp file beside it, then rename): `crmclean report`
-    rebuilds report.html inside an existing outputs folder, and a reader never sees half."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    """Write one report file atomically: `crmclean report` rebuilds report.html inside an
+    existing outputs folder, and a reader never sees half. The temp file beside it is created
+    exclusively under a fresh name, so no link planted there is ever written through."""
+    replace_file(path, text)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 from crmclean.errors import OutputError, UsageError
+from crmclean.io.atomic_file import replace_file
 from crmclean.io.output_guard import resolved
 
 
@@ -31,11 +30,8 @@ def write_new_text(
 ) -> None:
     """Write `text` to `path` via a temp file beside it; an existing `path` needs `force`."""
     check_new_file(path, force=force, inputs=inputs)
-    tmp = path.parent / f".{path.name}.tmp-{uuid.uuid4().hex[:8]}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    replace_file(path, text)  # exclusive temp file, no link followed, then a rename

@@ -90,6 +90,24 @@ def test_cron_recipe_and_report_rebuilds_keep_working_night_after_night(
     assert marker[0] == "written by crmclean run" and "crosswalk.parquet" in marker
 
 
+def test_a_report_rebuild_killed_mid_write_does_not_block_the_next_night(
+    case: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`report` writes `.report.html.tmp-<8 hex>` beside its target (io/atomic_file.py); a
+    SIGKILL mid-write leaves it, and the next night's run takes it as crmclean's own leftover,
+    while a file merely named like one with other characters stays foreign."""
+    data, rules = case
+    assert crmclean("run", data, "-r", rules, "--out", "out", "-q")[0] == 0
+    (tmp_path / "out" / ".report.html.tmp-0a1b2c3d").write_text("<html>half")
+    code, err = crmclean("run", data, "-r", rules, "--out", "out", "--previous", "out", "-q")
+    assert code == 0, err
+    assert not (tmp_path / "out" / ".report.html.tmp-0a1b2c3d").exists()
+    (tmp_path / "out" / ".report.html.tmp-notes.txt").write_text("mine")
+    code, err = crmclean("run", data, "-r", rules, "--out", "out", "--previous", "out", "-q")
+    assert code == 3 and ".report.html.tmp-notes.txt" in " ".join(err), err
+    assert (tmp_path / "out" / ".report.html.tmp-notes.txt").read_text() == "mine"
+
+
 def test_folder_from_before_the_listing_is_still_replaced_but_foreign_files_are_not(
     case: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -10,6 +10,7 @@ files) is somebody's data and the command stops with exit 3 instead of deleting 
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
@@ -80,14 +81,22 @@ def _own_names(folder: Path) -> frozenset[str]:
     return frozenset({MARKER, *REPORT_FILES, *listed, *_manifest_outputs(folder)})
 
 
+_REPORT_LEFTOVER = re.compile(
+    r"\.(?:"
+    + "|".join(re.escape(name) for name in sorted(REPORT_FILES))
+    + r")\.tmp(?:-[0-9a-f]{8})?"
+)
+
+
 def _is_own(path: Path, own: frozenset[str]) -> bool:
     if _is_folder(path):
         return False  # crmclean writes no folders into its outputs
     name = path.name
     if name in own:
         return True
-    # a report rebuild killed mid-write leaves `.report.html.tmp` (write_report_file)
-    return name.startswith(".") and name.endswith(".tmp") and name[1:-4] in REPORT_FILES
+    # a report rebuild killed mid-write leaves `.report.html.tmp-<8 hex>` (io/atomic_file.py;
+    # `.report.html.tmp` from crmclean before it)
+    return _REPORT_LEFTOVER.fullmatch(name) is not None
 
 
 def marker_problem(folder: Path) -> str | None:

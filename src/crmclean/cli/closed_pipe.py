@@ -117,8 +117,8 @@ def flush_std_streams() -> None:
 @contextlib.contextmanager
 def _streams_guarded() -> Iterator[None]:
     saved = sys.stdout, sys.stderr
-    sys.stdout = PipeGuardedStream(saved[0])  # type: ignore[assignment]
-    sys.stderr = PipeGuardedStream(saved[1])  # type: ignore[assignment]
+    sys.stdout = PipeGuardedStream(saved[0])
+    sys.stderr = PipeGuardedStream(saved[1])
     try:
         yield
     finally:
@@ -142,5 +142,6 @@ def closed_pipe_exits() -> Iterator[None]:
         finally:  # also when the command exits with its own code: the flush may find the pipe
             flush_std_streams()
     except BrokenPipeError:
-        decided = code is not None and verdict_stands()
-        raise exit_pipe_closed(code if decided else ExitCode.PIPE_CLOSED) from None
+        if code is None or not verdict_stands():  # nothing decided yet: the Unix way
+            code = int(ExitCode.PIPE_CLOSED)
+        raise exit_pipe_closed(code) from None

@@ -1,5 +1,7 @@
 """A closed stdout or stderr pipe (`crmclean ... | head -1`) ends a command with exit 141
-(128 + SIGPIPE), silently, never with 1 ("data failed") or 3, and leaves no temp folder or lock.
+(128 + SIGPIPE), silently, never with 1 ("data failed") or 3, and leaves no temp folder or lock;
+unless the exit code was already decided (outputs published, an error or usage mistake being
+reported): then that code stands, silently.
 
 The reader end of the pipe is closed before the child starts, so every write the child makes
 meets a closed pipe: deterministic, unlike a real `head` racing the writer.
@@ -7,6 +9,7 @@ meets a closed pipe: deterministic, unlike a real `head` racing the writer.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -62,19 +65,77 @@ def test_closed_stdout_pipe_exits_141_silently(args: list[str], tmp_path: Path) 
         assert proc.stderr == "", proc.stderr  # no "Exception ignored", no traceback
 
 
-def test_closed_stderr_pipe_exits_141_and_leaves_no_temp_folder_or_lock(tmp_path: Path) -> None:
-    """`run` writes its progress and summary to stderr: cut off, it stops with 141, and a
-    second night into the same --out runs normally."""
+def no_leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith((".o.", "o.lock"))]
+
+
+def test_closed_stderr_pipe_before_anything_is_decided_exits_141_and_leaves_no_lock(
+    tmp_path: Path,
+) -> None:
+    """`--previous` naming no run makes `run` say so on stderr before any work: cut off
+    there, it stops with 141, and a second night into the same --out runs normally."""
     data, rules = write_case(tmp_path / "case")
-    args = ["run", str(data), "-r", str(rules), "--out", "o"]
+    args = ["run", str(data), "-r", str(rules), "--out", "o", "--previous", "o"]
     for _ in range(3):
         proc = run_into_closed_pipe(args, "stderr", tmp_path)
         assert proc.returncode == 141, proc.returncode
-        assert not [p.name for p in tmp_path.iterdir() if p.name.startswith((".o.", "o.lock"))]
+        assert no_leftovers(tmp_path) == []
+        assert not (tmp_path / "o").exists()  # stopped before anything was published
     again = subprocess.run(
         [CLI, *args, "-q"], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300
     )
     assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.parametrize(("threshold", "verdict"), [("0%", 1), ("50%", 0)])
+def test_closed_stderr_pipe_after_publishing_keeps_the_runs_own_code(
+    tmp_path: Path, threshold: str, verdict: int
+) -> None:
+    """`run ... 2>&1 >/dev/null | head -1`: the summary is printed after the outputs are
+    swapped in; the reader going away then does not turn the verdict into 141."""
+    data, rules = write_case(tmp_path / "case", threshold=threshold)
+    args = ["run", str(data), "-r", str(rules), "--out", "o"]
+    for _ in range(2):
+        proc = run_into_closed_pipe(args, "stderr", tmp_path)
+        assert proc.returncode == verdict, proc.returncode
+        assert proc.stdout == ""
+        manifest = json.loads((tmp_path / "o" / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["exit_code"] == verdict
+        assert (tmp_path / "o" / "golden.parquet").is_file()
+        assert no_leftovers(tmp_path) == []
+
+
+def test_closed_stdout_pipe_after_validate_published_its_outputs_keeps_its_code(
+    tmp_path: Path,
+) -> None:
+    """`validate --out` publishes the violations first, then prints the table."""
+    proc = run_into_closed_pipe(["validate", *SAMPLE, "--out", "v"], "stdout", tmp_path)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert proc.stderr == ""
+    assert (tmp_path / "v" / "violations.parquet").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["validate", "missing.csv", *SAMPLE[1:]], 3),  # unreadable input
+        (["validate", SAMPLE[0], "--rules", "bad.yaml"], 2),  # rule-file error
+        (["validate", *SAMPLE, "--bogus"], 2),  # usage error (typer's own message)
+        (["nonsense"], 2),
+        (["validate", *SAMPLE, "-q"], 1),  # the quiet verdict line on stderr
+    ],
+    ids=["missing_input", "rule_file_error", "unknown_option", "unknown_command", "quiet_1"],
+)
+def test_closed_stderr_pipe_while_reporting_keeps_the_decided_code(
+    args: list[str], code: int, tmp_path: Path
+) -> None:
+    """`crmclean validate missing.csv ... 2>&1 | true`: the message is what was cut off, not
+    the outcome; the exit code stays the one the message reports."""
+    (tmp_path / "bad.yaml").write_text("version: 1\ncolumns:\n  x: {nope: 1}\n", "utf-8")
+    for _ in range(2):
+        proc = run_into_closed_pipe(args, "stderr", tmp_path)
+        assert proc.returncode == code, proc.returncode
+        assert proc.stdout == ""
 
 
 def test_log_json_to_a_closed_stdout_pipe_exits_141_not_3(tmp_path: Path) -> None:

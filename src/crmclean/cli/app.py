@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
+from typer._click.exceptions import ClickException  # typer vendors click
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from crmclean import __version__
-from crmclean.cli.closed_pipe import Console, closed_pipe_exits
+from crmclean.cli.closed_pipe import Console, closed_pipe_exits, verdict_decided
 from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
 from crmclean.io import interrupts
@@ -52,13 +53,26 @@ def _env_values_scrubbed() -> Iterator[None]:
         forget_all()
 
 
+@contextlib.contextmanager
+def _usage_errors_shown() -> Iterator[None]:
+    """A usage error (unknown option, missing argument) is shown here, inside the closed-pipe
+    boundary, so a reader going away while it is printed keeps its exit code 2."""
+    try:
+        yield
+    except ClickException as exc:
+        verdict_decided()
+        exc.show()
+        raise typer.Exit(exc.exit_code) from None
+
+
 class ErrorBoundaryGroup(TyperGroup):
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
-        with closed_pipe_exits():  # `--help` and `--version` print while the line is parsed
+        # `--help` and `--version` print while the line is parsed
+        with closed_pipe_exits(), _usage_errors_shown():
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
-        with closed_pipe_exits(), _env_values_scrubbed():
+        with closed_pipe_exits(), _usage_errors_shown(), _env_values_scrubbed():
             return self._invoke(ctx)
 
     def _invoke(self, ctx: Any) -> Any:
@@ -66,12 +80,14 @@ class ErrorBoundaryGroup(TyperGroup):
             with interrupts_raised():
                 return super().invoke(ctx)
         except CrmcleanError as exc:
+            verdict_decided()  # a reader going away now cannot turn 2 / 3 into 141
             _traceback()
             console = stderr_console()
             for line in str(exc).splitlines() or [exc.message]:
                 console.print(f"crmclean: error: {line}", markup=False)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+            verdict_decided()
             _traceback()
             code, what = (
                 (ExitCode.TERMINATED, "terminated (SIGTERM)")
@@ -84,9 +100,10 @@ class ErrorBoundaryGroup(TyperGroup):
             )
             raise typer.Exit(int(code)) from None
         except (typer.Exit, typer.Abort, TyperException, BrokenPipeError):
-            raise  # a closed pipe: exit 141 once every `finally` ran (crmclean.cli.closed_pipe)
+            raise  # a closed pipe: exit 141 (or the code decided) once every `finally` ran
         except OSError as exc:
             # the file system said no (disk full, read-only, permissions) somewhere not wrapped
+            verdict_decided()
             _traceback()
             where = f"{exc.filename}: " if exc.filename else ""
             stderr_console().print(
@@ -95,6 +112,7 @@ class ErrorBoundaryGroup(TyperGroup):
             raise typer.Exit(int(ExitCode.UNREADABLE)) from None
         except Exception as exc:
             # A bug, or input we did not foresee: one line, no locals (they hold personal data).
+            verdict_decided()
             _traceback()
             stderr_console().print(
                 f"crmclean: error: unexpected {type(exc).__name__}: "

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.closed_pipe import verdict_decided
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
@@ -108,4 +109,5 @@ def _render(
         # rich knows whether stdout is a terminal; NO_COLOR is honoured by stdout_console
         validate_console.render(result, stdout_console())
     if quiet and result.exit_code(fail_on.value):
+        verdict_decided()  # this line reports the verdict: a closed stderr keeps exit 1
         stderr_console().print("crmclean: " + validate_console.summary_line(result), markup=False)

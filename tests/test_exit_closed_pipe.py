@@ -144,3 +144,22 @@ def test_log_json_to_a_closed_stdout_pipe_exits_141_not_3(tmp_path: Path) -> Non
     proc = run_into_closed_pipe(args, "stdout", tmp_path)
     assert proc.returncode == 141, (proc.returncode, proc.stderr)
     assert proc.stderr == ""
+
+
+def test_a_signal_while_starting_with_stderr_a_closed_pipe_still_exits_130() -> None:
+    # Between the console script's start and a command (or after it), the handler writes one
+    # line to fd 2 and exits 130/143; a closed stderr pipe must not turn that into a traceback.
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the child writes
+    code = (
+        "import signal\n"
+        "from crmclean.cli import main\n"
+        "main._outside_a_command(signal.SIGINT, None)\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], stderr=write, stdout=subprocess.DEVNULL, check=False
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 130

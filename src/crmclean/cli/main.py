@@ -36,7 +36,9 @@ def _outside_a_command(signum: int, frame: FrameType | None) -> None:
     code, what = _SIGNALS[signal.Signals(signum)]
     with contextlib.suppress(OSError, RuntimeError, ValueError):
         sys.stdout.flush()
-    os.write(2, f"crmclean: error: {what} while starting or ending; nothing was written\n".encode())
+    line = f"crmclean: error: {what} while starting or ending; nothing was written\n"
+    with contextlib.suppress(OSError):  # stderr a closed pipe: the code still tells
+        os.write(2, line.encode())
     os._exit(int(code))
 
 

@@ -43,25 +43,51 @@ def _pair_count(size: pl.Expr) -> pl.Expr:
     return (size.cast(pl.Int64) * (size.cast(pl.Int64) - 1) // 2).sum()
 
 
-def _blocks(frame: pl.DataFrame, rule: BlockingRule) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _keys(
+    frame: pl.DataFrame, rules: list[BlockingRule]
+) -> tuple[pl.DataFrame, dict[tuple[str, bool], str]]:
+    """Every blocking column of `rules` trimmed and lower-cased once (and split at spaces once
+    where a rule blocks on its words), shared by all rules: the frame and, per (column, words),
+    the name of its key column."""
+    names: dict[tuple[str, bool], str] = {}
+    for rule in rules:
+        for column in rule.columns:
+            names.setdefault((column, column in rule.any_word), f"_k{len(names)}")
+    normal = {
+        c: pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase()
+        for c in dict.fromkeys(c for c, _ in names)
+    }
+    keys = frame.select(
+        pl.int_range(frame.height, dtype=pl.UInt32).alias("_row"),
+        *(
+            (normal[c].str.split(" ") if words else normal[c]).alias(name)
+            for (c, words), name in names.items()
+        ),
+    )
+    return keys, names
+
+
+def _blocks(
+    keys: pl.DataFrame, names: dict[tuple[str, bool], str], rule: BlockingRule
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Records with a complete key (`_row`, `_key`) and the blocks of two or more records
     (`_key`, `_n`, `_block`: the block's first row). Records are grouped by a 64-bit hash of the
     key (a collision could only add candidate pairs, never lose one). A column under `any_word`
     is split at spaces first: the record joins one block per word."""
-    names = [f"_c{i}" for i in range(len(rule.columns))]
-    keyed = frame.select(
-        pl.int_range(frame.height, dtype=pl.UInt32).alias("_row"),
+    parts = [f"_c{i}" for i in range(len(rule.columns))]
+    keyed = keys.select(
+        "_row",
         *(
-            pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase().alias(name)
-            for c, name in zip(rule.columns, names, strict=True)
+            pl.col(names[(c, c in rule.any_word)]).alias(part)
+            for c, part in zip(rule.columns, parts, strict=True)
         ),
     )
-    for column, name in zip(rule.columns, names, strict=True):
+    for column, part in zip(rule.columns, parts, strict=True):
         if column in rule.any_word:
-            keyed = keyed.with_columns(pl.col(name).str.split(" ")).explode(name)
-    complete = pl.all_horizontal(pl.col(k).is_not_null() & (pl.col(k) != "") for k in names)
+            keyed = keyed.explode(part)
+    complete = pl.all_horizontal(pl.col(k).is_not_null() & (pl.col(k) != "") for k in parts)
     keyed = keyed.filter(complete).select(
-        "_row", pl.concat_str(names, separator="\x1f").hash(seed=0).alias("_key")
+        "_row", pl.concat_str(parts, separator="\x1f").hash(seed=0).alias("_key")
     )
     if rule.any_word:
         keyed = keyed.unique()
@@ -105,8 +131,9 @@ def block(
     """Candidate pairs of `frame` (sorted by record_id) under the union of `rules`."""
     found: list[pl.DataFrame] = []
     stats: list[dict[str, object]] = []
+    keys, names = _keys(frame, rules)
     for index, rule in enumerate(rules):
-        members, sizes = _blocks(frame, rule)
+        members, sizes = _blocks(keys, names, rule)
         largest_allowed = rule.max_block_size or max_block_size
         kept = sizes.filter(pl.col("_n") <= largest_allowed)
         over = sizes.filter(pl.col("_n") > largest_allowed).sort("_n", descending=True)

@@ -70,7 +70,7 @@ def _keys(
 def _blocks(
     keys: pl.DataFrame, names: dict[tuple[str, bool], str], rule: BlockingRule
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Records with a complete key (`_row`, `_key`) and the blocks of two or more records
+    """Records with a complete key (`_row`, `_key`, in blocks of any size) and the blocks of two or more records
     (`_key`, `_n`, `_block`: the block's first row). Records are grouped by a 64-bit hash of the
     key (a collision could only add candidate pairs, never lose one). A column under `any_word`
     is split at spaces first: the record joins one block per word."""
@@ -97,8 +97,7 @@ def _blocks(
         .filter(pl.col("_n") >= 2)
         .sort("_block", "_key")
     )
-    members = keyed.join(sizes.select("_key"), on="_key", how="semi")
-    return members, sizes
+    return keyed, sizes
 
 
 def _rule_pairs(members: pl.DataFrame, unique: bool) -> pl.DataFrame:

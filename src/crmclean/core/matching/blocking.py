@@ -70,10 +70,10 @@ def _keys(
 def _blocks(
     keys: pl.DataFrame, names: dict[tuple[str, bool], str], rule: BlockingRule
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Records with a complete key (`_row`, `_key`, in blocks of any size) and the blocks of two or more records
-    (`_key`, `_n`, `_block`: the block's first row). Records are grouped by a 64-bit hash of the
-    key (a collision could only add candidate pairs, never lose one). A column under `any_word`
-    is split at spaces first: the record joins one block per word."""
+    """Records with a complete key (`_row`, `_key`, in blocks of any size) and the blocks of
+    two or more records (`_key`, `_n`, `_block`: the block's first row). Records are grouped by a
+    64-bit hash of the key (a collision could only add candidate pairs, never lose one). A column
+    under `any_word` is split at spaces first: the record joins one block per word."""
     parts = [f"_c{i}" for i in range(len(rule.columns))]
     keyed = keys.select(
         "_row",

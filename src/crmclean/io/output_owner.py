@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from pathlib import Path
 
 from crmclean.errors import OutputError
+from crmclean.io.output_guard import resolved
+from crmclean.io.regular_file import small_text
 from crmclean.io.run_folder import MANIFEST, MARKER
 from crmclean.summaries import RunManifest, SummaryError
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 _MARKER_LINE = re.compile(r"written by crmclean [a-z][a-z-]*")
 _MARKER_CAP = 64 * 1024  # a marker lists file names: a few hundred bytes
 _MANIFEST_CAP = 4 * 1024 * 1024  # a manifest is a few kilobytes
@@ -51,49 +51,26 @@ def crmclean_folder_holding(path: Path) -> Path | None:
     """The nearest folder above `path` (its real location) that crmclean wrote, or None. Any
     `.crmclean-output` entry counts here, even a damaged one: such a folder is replaced as a
     whole by the next run, so nothing else may be written into it."""
-    for folder in _real(path).parents:
+    for folder in resolved(path).parents:
         if os.path.lexists(folder / MARKER) or written_by(folder) is not None:
             return folder
     return None
 
 
-def _real(path: Path) -> Path:
-    return Path(os.path.abspath(path.expanduser())).resolve(strict=False)
-
-
-def _read_capped(path: Path, cap: int) -> bytes | None:
-    """The bytes of a regular file no larger than `cap`; None for anything else."""
-    try:
-        info = path.lstat()
-        if not stat.S_ISREG(info.st_mode) or info.st_size > cap:
-            return None
-        fd = os.open(path, _READ_FLAGS)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped after the lstat
-            return None
-        return os.read(fd, cap + 1)[:cap]
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
 def _first_line(marker: Path) -> str | None:
-    raw = _read_capped(marker, _MARKER_CAP)
-    if raw is None:
+    text = small_text(marker, _MARKER_CAP)
+    if not isinstance(text, str):
         return None
-    lines = raw.decode("utf-8", errors="replace").splitlines()
+    lines = text.splitlines()
     return lines[0] if lines else None
 
 
 def _is_run_manifest(path: Path) -> bool:
-    raw = _read_capped(path, _MANIFEST_CAP)
-    if raw is None:
+    text = small_text(path, _MANIFEST_CAP)
+    if not isinstance(text, str):
         return False
     try:
-        RunManifest.from_dict(json.loads(raw.decode("utf-8")))
-    except (UnicodeDecodeError, ValueError, TypeError, SummaryError):
+        RunManifest.from_dict(json.loads(text))
+    except (ValueError, TypeError, SummaryError):
         return False  # json.JSONDecodeError and SummaryError are ValueErrors
     return True

@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from crmclean import __version__
-from crmclean.cli.closed_pipe import Console, closed_pipe_exits, verdict_decided
+from crmclean.cli.closed_pipe import Console, closed_pipe_exits, streams_wrapped, verdict_decided
 from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
 from crmclean.io import interrupts
@@ -43,13 +43,10 @@ def stdout_console() -> Console:
 def _env_values_scrubbed() -> Iterator[None]:
     """stdout and stderr write a rule file's `${env.X}` values as `${env.X}` (config.env_values)."""
     forget_all()
-    saved = sys.stdout, sys.stderr
-    sys.stdout = ScrubbedStream(saved[0])
-    sys.stderr = ScrubbedStream(saved[1])
     try:
-        yield
+        with streams_wrapped(ScrubbedStream):
+            yield
     finally:
-        sys.stdout, sys.stderr = saved
         forget_all()
 
 

@@ -21,7 +21,7 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 import rich.console
@@ -115,10 +115,10 @@ def flush_std_streams() -> None:
 
 
 @contextlib.contextmanager
-def _streams_guarded() -> Iterator[None]:
+def streams_wrapped(wrap: Callable[[Any], Any]) -> Iterator[None]:
+    """sys.stdout and sys.stderr replaced by `wrap(stream)` for the block, then put back."""
     saved = sys.stdout, sys.stderr
-    sys.stdout = PipeGuardedStream(saved[0])
-    sys.stderr = PipeGuardedStream(saved[1])
+    sys.stdout, sys.stderr = wrap(saved[0]), wrap(saved[1])
     try:
         yield
     finally:
@@ -133,7 +133,7 @@ def closed_pipe_exits() -> Iterator[None]:
     code: int | None = None  # the command's own code, once it ends
     try:
         try:
-            with _streams_guarded():
+            with streams_wrapped(PipeGuardedStream):
                 yield
             code = int(ExitCode.OK)
         except typer.Exit as exc:

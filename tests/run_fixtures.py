@@ -1,11 +1,16 @@
-"""A small rule file and customer table for the `run` and `review` tests."""
+"""A small rule file and customer table for the `run` and `review` tests, and the two helpers
+the trust tests share: `crmclean(...)` in-process and `fingerprint(folder)`."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 from pathlib import Path
 
 import polars as pl
+from typer.testing import CliRunner
+
+from crmclean.cli.main import app
 
 RULES = """\
 version: 1
@@ -103,3 +108,19 @@ def write_case(folder: Path, n_people: int = 60, threshold: str = "50%") -> tupl
     rules = folder / "rules.yaml"
     rules.write_text(RULES.format(threshold=threshold), encoding="utf-8")
     return data, rules
+
+
+def crmclean(*args: str | Path) -> tuple[int, list[str]]:
+    """Run crmclean in-process: the exit code and the lines of stderr."""
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stderr.strip().splitlines()
+
+
+def fingerprint(folder: Path, links: bool = True) -> dict[str, str]:
+    """Every file under `folder` (hidden ones too) with the sha256 of its bytes; `links=False`
+    leaves symbolic links out."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and (links or not p.is_symlink())
+    }

@@ -10,18 +10,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from crmclean.cli.main import app
 from crmclean.io.lock import output_lock
-from run_fixtures import customers, write_case
-
-runner = CliRunner()
-
-
-def crmclean(*args: str | Path) -> tuple[int, list[str]]:
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, result.stderr.strip().splitlines()
+from run_fixtures import crmclean, customers, write_case
 
 
 def serials(out: Path) -> set[int]:

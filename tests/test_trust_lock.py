@@ -12,17 +12,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from crmclean.cli.main import app
-from run_fixtures import write_case
-
-runner = CliRunner()
-
-
-def crmclean(*args: str | Path) -> tuple[int, list[str]]:
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, result.stderr.strip().splitlines()
+from run_fixtures import crmclean, write_case
 
 
 def leftovers(folder: Path) -> list[str]:

@@ -4,30 +4,12 @@ previous command listed in its marker (or a run's manifest) and report files. An
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from crmclean.cli.main import app
 from crmclean.io.writers import MARKER
-from run_fixtures import write_case
-
-runner = CliRunner()
-
-
-def crmclean(*args: str | Path) -> tuple[int, list[str]]:
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, result.stderr.strip().splitlines()
-
-
-def fingerprint(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
+from run_fixtures import crmclean, fingerprint, write_case
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ an old one-line marker, a run folder whose marker was lost."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -14,28 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from crmclean.cli import run_cmd
-from crmclean.cli.main import app
 from crmclean.io import writers
 from crmclean.io.writers import MARKER
-from run_fixtures import write_case
-
-runner = CliRunner()
-
-
-def crmclean(*args: str | Path) -> tuple[int, list[str]]:
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, result.stderr.strip().splitlines()
-
-
-def fingerprint(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and not p.is_symlink()
-    }
+from run_fixtures import crmclean, fingerprint, write_case
 
 
 def temp_folders(folder: Path) -> list[str]:
@@ -63,7 +45,7 @@ def test_a_file_saved_into_out_while_the_run_writes_is_kept_and_the_run_stops(
     run checks out/ again before the swap: exit 3 naming the file; notes and the previous
     outputs stay as they were, no temp folder is left."""
     out = tmp_path / "out"
-    before = fingerprint(out)
+    before = fingerprint(out, links=False)
     real = run_cmd._write_outputs
 
     def write_then_steward_saves(tmp: Path, *rest: object) -> object:
@@ -76,7 +58,7 @@ def test_a_file_saved_into_out_while_the_run_writes_is_kept_and_the_run_stops(
     assert code == 3, err
     assert len(err) == 1 and "notes.txt" in err[0] and "Traceback" not in err[0], err
     assert (out / "notes.txt").read_text() == "steward notes\n"
-    assert {k: v for k, v in fingerprint(out).items() if k != "notes.txt"} == before
+    assert {k: v for k, v in fingerprint(out, links=False).items() if k != "notes.txt"} == before
     assert temp_folders(tmp_path) == []
 
 
@@ -123,13 +105,13 @@ def test_folders_beside_out_named_like_its_temp_folders_are_never_deleted(
     theirs = tmp_path / ".out.tmp-20261205"
     theirs.mkdir()
     (theirs / "notes").write_text("mine\n")
-    kept = {p: fingerprint(p) for p in (backup, noted, theirs)}
+    kept = {p: fingerprint(p, links=False) for p in (backup, noted, theirs)}
     if refused:
         (out / "notes.txt").write_text("mine\n")
     code, err = nightly(case)
     assert code == (3 if refused else 0), err
     for folder, files in kept.items():
-        assert fingerprint(folder) == files, folder.name
+        assert fingerprint(folder, links=False) == files, folder.name
 
 
 def test_a_fifo_at_manifest_json_is_refused_without_hanging(tmp_path: Path) -> None:
@@ -209,11 +191,11 @@ def test_a_run_folder_whose_marker_is_damaged_is_named_as_a_run(
         os.symlink(tmp_path / "elsewhere", marker)
     else:
         marker.write_text("hello\n")
-    before = fingerprint(tmp_path / "out")
+    before = fingerprint(tmp_path / "out", links=False)
     code, err = nightly(case)
     assert code == 3 and len(err) == 1, err
     problem = "is a symbolic link" if damage == "symlink" else "was not written by crmclean"
     assert f"holds a run (manifest.json) but its {MARKER} marker {problem}" in err[0], err
     assert "did not write (" not in err[0], err
-    assert fingerprint(tmp_path / "out") == before
+    assert fingerprint(tmp_path / "out", links=False) == before
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["command"] == "run"

@@ -3,7 +3,6 @@ refused (exit 3), however the paths are spelled (issue 9, item 1)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -16,25 +15,11 @@ from typer.testing import CliRunner
 
 from crmclean.cli.main import app
 from crmclean.io.writers import MARKER
-from run_fixtures import write_case
+from run_fixtures import crmclean, fingerprint, write_case
 
 runner = CliRunner()
 CLI = shutil.which("crmclean", path=str(Path(sys.executable).parent)) or "crmclean"
 COMMANDS = ["run", "validate", "clean", "dedupe"]
-
-
-def fingerprint(folder: Path) -> dict[str, str]:
-    """Every file under `folder` (hidden ones too) with the sha256 of its bytes."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def crmclean(*args: str | Path) -> tuple[int, list[str]]:
-    result = runner.invoke(app, [str(a) for a in args])
-    return result.exit_code, result.stderr.strip().splitlines()
 
 
 @pytest.fixture

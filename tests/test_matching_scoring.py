@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmclean.core.matching.em import mirrored_swaps, run_em
+from crmclean.core.matching.em import fit_em, mirrored_swaps, run_em
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.scoring import (
     ComparisonParams,
@@ -77,6 +77,42 @@ def test_em_recovers_m_and_prior_without_labels() -> None:
         for i, expected in enumerate(values):
             assert m[name][len(values) - 1 - i] == pytest.approx(expected, abs=0.02)
     assert iterations < 200
+
+
+def test_em_learns_only_the_non_match_shares_it_is_told_to() -> None:
+    # The non-matches agree on y far more often than random pairs (different people sharing
+    # an address share the surname); learnt for y only, x and z keep their random-pair u.
+    true_m = {"x": [0.8, 0.15, 0.05], "y": [0.9, 0.1], "z": [0.85, 0.15]}
+    blocked_u = {"x": [0.01, 0.04, 0.95], "y": [0.7, 0.3], "z": [0.1, 0.9]}
+    patterns = _simulate(50_000, 0.3, true_m, blocked_u, seed=2)
+    u = {"x": {2: 0.01, 1: 0.04, 0: 0.95}, "y": {1: 0.05, 0: 0.95}, "z": {1: 0.1, 0: 0.9}}
+    m = {k: {len(v) - 1 - i: p for i, p in enumerate(v)} for k, v in true_m.items()}
+    fit = fit_em(
+        patterns,
+        list(SPEC.comparisons),
+        u,
+        m,
+        0.5,
+        estimate_m=False,
+        max_iterations=200,
+        tolerance=1e-7,
+        learn_u=frozenset({"y"}),
+    )
+    assert fit.non_match["x"] == u["x"]
+    assert fit.non_match["z"] == u["z"]
+    assert fit.non_match["y"][1] == pytest.approx(0.7, abs=0.03)
+    assert fit.prior == pytest.approx(0.3, abs=0.02)
+    free = fit_em(
+        patterns,
+        list(SPEC.comparisons),
+        u,
+        m,
+        0.5,
+        estimate_m=False,
+        max_iterations=200,
+        tolerance=1e-7,
+    )
+    assert free.non_match["x"] != u["x"]  # without learn_u every share is learnt
 
 
 def _model(tf: bool = False) -> MatchModel:

@@ -129,8 +129,10 @@ def fit_em(
     max_iterations: int,
     tolerance: float,
     estimate_u: bool = True,
+    learn_u: frozenset[str] | None = None,
 ) -> EmFit:
-    """EM from one start (see run_em)."""
+    """EM from one start (see run_em). With `learn_u`, only those comparisons' non-match
+    shares are learnt; the others keep `u`."""
     u = {name: dict(levels) for name, levels in u.items()}
     weights = patterns.get_column("_n").to_numpy().astype(np.float64)
     mirrors = mirrored_swaps(comparisons)
@@ -172,6 +174,8 @@ def fit_em(
         if estimate_u:
             unexpected = weights - expected
             for c in comparisons:
+                if learn_u is not None and c.name not in learn_u:
+                    continue
                 g = grids[c.name]
                 valid = g >= 0
                 totals = np.bincount(

@@ -60,14 +60,17 @@ def scored_candidates(
     ids = prepared.get_column("record_id").cast(pl.String)
     if truth is not None:  # the true pairs blocking missed, compared with the same model
         rows = prepared.select(
-            pl.col("record_id").cast(pl.String), pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row")
+            pl.col("record_id").cast(pl.String),
+            pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"),
         )
         missed = (
             am.pairs_within(truth, "record_id", "entity_id")
             .join(rows.rename({"record_id": L, "_row": "row_l"}), on=L)
             .join(rows.rename({"record_id": R, "_row": "row_r"}), on=R)
-            .select(pl.min_horizontal("row_l", "row_r").alias("row_l"),
-                    pl.max_horizontal("row_l", "row_r").alias("row_r"))
+            .select(
+                pl.min_horizontal("row_l", "row_r").alias("row_l"),
+                pl.max_horizontal("row_l", "row_r").alias("row_r"),
+            )
             .join(blocked.pairs.select("row_l", "row_r"), on=["row_l", "row_r"], how="anti")
         )
         extra = compare(prepared, missed, spec.comparisons, codes).with_columns(
@@ -76,7 +79,10 @@ def scored_candidates(
             pl.lit(False).alias("blocked"),
         )
         compared = pl.concat(
-            [compared.with_columns(pl.lit(True).alias("blocked")), extra.select(compared.columns + ["blocked"])]
+            [
+                compared.with_columns(pl.lit(True).alias("blocked")),
+                extra.select([*compared.columns, "blocked"]),
+            ]
         )
     else:
         compared = compared.with_columns(pl.lit(True).alias("blocked"))
@@ -127,16 +133,16 @@ def classify(
 def _shares(frame: pl.DataFrame) -> dict[str, Any]:
     n = frame.height
     counts = dict(frame.group_by("stage").len().iter_rows())
-    return {"true_pairs": n, **{s: round(counts.get(s, 0) / max(n, 1), 4) for s in ("merged", *STAGES)}}
+    return {
+        "true_pairs": n,
+        **{s: round(counts.get(s, 0) / max(n, 1), 4) for s in ("merged", *STAGES)},
+    }
 
 
 def by_label(pairs: pl.DataFrame, labels: pl.DataFrame) -> dict[str, dict[str, Any]]:
     labels = labels.select(pl.col("record_id").cast(pl.String), pl.col("label").cast(pl.String))
     tagged = pl.concat(
-        [
-            pairs.join(labels.rename({"record_id": side}), on=side)
-            for side in (L, R)
-        ]
+        [pairs.join(labels.rename({"record_id": side}), on=side) for side in (L, R)]
     ).unique(subset=[L, R, "label"])
     return {
         str(name): _shares(group)
@@ -145,8 +151,12 @@ def by_label(pairs: pl.DataFrame, labels: pl.DataFrame) -> dict[str, dict[str, A
 
 
 def lost_patterns(
-    pairs: pl.DataFrame, candidates: pl.DataFrame, truth: pl.DataFrame, comparisons: list[str],
-    auto_merge: float, top: int,
+    pairs: pl.DataFrame,
+    candidates: pl.DataFrame,
+    truth: pl.DataFrame,
+    comparisons: list[str],
+    auto_merge: float,
+    top: int,
 ) -> list[dict[str, Any]]:
     """The level patterns of true pairs scored below auto_merge, the largest first, with the
     number of candidate pairs of different people holding the same pattern."""
@@ -173,7 +183,10 @@ def lost_patterns(
 
 
 def false_merges(
-    clusters: pl.DataFrame, candidates: pl.DataFrame, truth: pl.DataFrame, comparisons: list[str],
+    clusters: pl.DataFrame,
+    candidates: pl.DataFrame,
+    truth: pl.DataFrame,
+    comparisons: list[str],
     top: int,
 ) -> list[dict[str, Any]]:
     """Pairs of different people put into one cluster, grouped by their levels (a pair merged
@@ -195,8 +208,9 @@ def false_merges(
     )
 
 
-def missed_by_blocking(missed: pl.DataFrame, comparisons: list[str], auto_merge: float,
-                       top: int) -> dict[str, Any]:
+def missed_by_blocking(
+    missed: pl.DataFrame, comparisons: list[str], auto_merge: float, top: int
+) -> dict[str, Any]:
     """The true pairs no blocking rule found, scored as if they had been: how many would
     have reached auto_merge directly, and their largest level patterns."""
     groups = (
@@ -260,7 +274,8 @@ def render(report: dict[str, Any]) -> str:
     lines.append("largest groups of true pairs scored below auto_merge (levels | lost | p | false)")
     for g in report["lost_patterns"]:
         levels = " | ".join(
-            str(v) for k, v in g.items()
+            str(v)
+            for k, v in g.items()
             if k not in ("lost_true_pairs", "p", "false_pairs", "false_above_auto_merge")
         )
         lines.append(
@@ -275,7 +290,9 @@ def render(report: dict[str, Any]) -> str:
     for g in missed["patterns"]:
         levels = " | ".join(str(v) for k, v in g.items() if k not in ("missed_true_pairs", "p"))
         lines.append(f"  {g['missed_true_pairs']:>5} p={g['p']:.4f}: {levels}")
-    lines.append("largest groups of falsely merged pairs (false | p | levels; p None: not compared)")
+    lines.append(
+        "largest groups of falsely merged pairs (false | p | levels; p None: not compared)"
+    )
     for g in report["false_merges"]:
         levels = " | ".join(str(v) for k, v in g.items() if k not in ("false_pairs", "p"))
         p = "None" if g["p"] is None else f"{g['p']:.4f}"

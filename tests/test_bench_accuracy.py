@@ -14,6 +14,7 @@ sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "benchmarks" / "yardsticks"
 
 import accuracy_metrics as am  # noqa: E402
 import bench_accuracy  # noqa: E402
+import diagnose_pairs  # noqa: E402
 import faker_set  # noqa: E402
 import map_rules  # noqa: E402
 from accuracy_md import accuracy_section  # noqa: E402
@@ -64,6 +65,38 @@ def test_false_merges_are_named_by_relation() -> None:
     assert am.false_merges_by_relation(predicted, TRUTH, None) == {"all": 2}
 
 
+def _stages(clusters: pl.DataFrame, candidates: pl.DataFrame) -> dict[tuple[str, str], str]:
+    thresholds = type("Thresholds", (), {"review": 0.5, "auto_merge": 0.99})
+    spec = type("Spec", (), {"thresholds": thresholds})
+    staged = diagnose_pairs.classify(TRUTH, clusters, candidates, spec)
+    return {(a, b): stage for a, b, stage in staged.select(am.L, am.R, "stage").iter_rows()}
+
+
+def test_diagnose_names_the_stage_where_each_true_pair_is_lost() -> None:
+    candidates = pl.DataFrame(
+        {
+            am.L: ["1", "1", "2", "4"],
+            am.R: ["2", "3", "3", "5"],
+            "match_probability": [0.999, 0.2, 0.95, 0.999],
+        }
+    )
+    # A = {1, 2, 3} in one cluster: every pair found, 1-3 through the others though scored 0.2
+    merged = pl.DataFrame({"record_id": list("1234567"), "cluster_id": list("1114467")})
+    assert _stages(merged, candidates) == {
+        ("1", "2"): "merged",
+        ("1", "3"): "merged",
+        ("2", "3"): "merged",
+        ("4", "5"): "merged",
+    }
+    alone = pl.DataFrame({"record_id": list("1234567"), "cluster_id": list("1234567")})
+    assert _stages(alone, candidates.head(3)) == {
+        ("1", "2"): "cut by a guard",
+        ("1", "3"): "below review",
+        ("2", "3"): "below auto_merge",
+        ("4", "5"): "not blocked",
+    }
+
+
 def test_measure_set_end_to_end_on_a_tiny_faker_set(tmp_path: Path) -> None:
     made = faker_set.generate(400, seed=3)
     folder = tmp_path / "data"
@@ -89,6 +122,18 @@ def test_measure_set_end_to_end_on_a_tiny_faker_set(tmp_path: Path) -> None:
     assert entry["scores"]["pairwise_recall"] <= entry["blocking_recall"]
     assert set(entry["by_source"]) <= {"crm", "erp", "webshop", "newsletter", "pos", "callcentre"}
     assert "married" in entry["by_kind"]
+    # diagnose_pairs re-runs blocking, comparing and training: the same pairs merged
+    report = diagnose_pairs.diagnose(tmp_path / "out" / "dedupe", folder, rules, top=5)
+    stages = report["all"]
+    assert stages["true_pairs"] == entry["true_pairs"]
+    assert stages["merged"] == pytest.approx(entry["scores"]["pairwise_recall"], abs=1e-4)
+    assert stages["not blocked"] == pytest.approx(1 - entry["blocking_recall"], abs=1e-4)
+    shares = [stages[k] for k in ("merged", *diagnose_pairs.STAGES)]
+    assert sum(shares) == pytest.approx(1.0, abs=1e-3)
+    missed = report["missed_by_blocking"]
+    assert missed["true_pairs"] == round(stages["not blocked"] * stages["true_pairs"])
+    assert "married" in report["by_kind"]
+    assert "true pairs never compared" in diagnose_pairs.render(report)
     entry.update(date="today", git_commit="abc", command="cmd")
     text = "\n".join(accuracy_section({"faker tiny": entry}))
     assert "| faker | tiny | 400 | ok |" in text

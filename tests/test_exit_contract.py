@@ -1,6 +1,6 @@
 """One contract for exit codes: a rule problem gets the same exit code and the same located
 message from every command that meets it, because every command compiles the rule file against
-the data through the one setup step (cli/rule_setup.py -> core.rule_plan).
+the data through the one setup step (config/rule_setup.py -> core.rule_plan).
 
 The table below is the contract: each row is a rule problem, the commands it applies to (all
 four that read data, unless the problem shows only when checks run), whether `rules check`

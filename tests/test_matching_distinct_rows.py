@@ -13,8 +13,8 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
-from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
+from crmclean.config.rule_setup import prepare
 from crmclean.core.cleaning import clean
 from crmclean.core.matching import _prepare
 from crmclean.core.matching.blocking import block

@@ -13,8 +13,8 @@ import yaml
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
-from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
+from crmclean.config.rule_setup import prepare
 from crmclean.core.matching import dedupe
 from crmclean.core.matching.em import graded_levels, monotone
 from crmclean.core.matching.spec import ComparisonSpec

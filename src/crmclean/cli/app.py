@@ -20,12 +20,12 @@ from typer._click.exceptions import ClickException  # typer vendors click
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
-from crmclean import __version__
 from crmclean.cli.closed_pipe import Console, closed_pipe_exits, streams_wrapped, verdict_decided
 from crmclean.core.masking import redact_engine_message
 from crmclean.errors import CrmcleanError, ExitCode, Terminated
 from crmclean.io import interrupts
 from crmclean.io.env_values import ScrubbedStream, forget_all
+from crmclean.version import __version__
 
 _state = {"debug": False}
 

@@ -20,8 +20,8 @@ from crmclean.cli.app import app, stdout_console
 from crmclean.cli.closed_pipe import Console
 from crmclean.cli.options import InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
-from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
+from crmclean.config.rule_setup import prepare
 from crmclean.core.cleaning import CleanResult
 from crmclean.core.masking import personal_columns
 from crmclean.errors import UsageError

@@ -16,9 +16,9 @@ from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, TableOrJson, TableOrJsonOpt
 from crmclean.cli.read_files import rule_file_inputs
-from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
+from crmclean.config.rule_setup import prepare
 from crmclean.core.matching import MatchingSpec, model_to_dict
 from crmclean.errors import ConfigError, InputError
 from crmclean.io.decisions_file import existing, read_decisions

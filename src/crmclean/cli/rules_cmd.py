@@ -11,8 +11,8 @@ import typer
 
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.options import InputArg
-from crmclean.cli.rule_setup import located
 from crmclean.config import load_rules
+from crmclean.config.rule_setup import located
 from crmclean.core.profile import profile_frame
 from crmclean.core.profile.rules_init import init_rules
 from crmclean.core.profile.rules_init_matching import NothingToMatch

@@ -14,14 +14,13 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from crmclean import __version__
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
-from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
+from crmclean.config.rule_setup import prepare
 from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
@@ -43,6 +42,7 @@ from crmclean.report.clean_console import mask_changes
 from crmclean.report.dedupe_summary import dedupe_summary
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
 from crmclean.summaries import SCHEMA_VERSION
+from crmclean.version import __version__
 
 
 class FailOn(StrEnum):

@@ -19,8 +19,8 @@ from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.closed_pipe import verdict_decided
 from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
-from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
+from crmclean.config.rule_setup import prepare
 from crmclean.core.masking import MaskKind, mask_violations, personal_columns
 from crmclean.core.validation import ValidationResult
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet

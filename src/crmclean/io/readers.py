@@ -28,21 +28,35 @@ _FALSE = ["false", "f", "no", "n", "0", "nein", "falsch"]
 
 @dataclass(frozen=True)
 class ReadInfo:
-    """What was read, for summaries and the HTML report (the fingerprint pins the exact file)."""
+    """What was read, for summaries and the HTML report (the fingerprint pins the exact file).
 
-    path: Path
-    format: str  # csv, parquet, ndjson, json, excel
+    `path` is the file, or for a database the URL without its password (with `table` or the
+    `query_sha256` of what was asked), or `<DataFrame>` for a frame handed to the Python API.
+    """
+
+    path: Path | str
+    format: str  # csv, parquet, ndjson, json, excel; postgresql, sqlite, duckdb; dataframe
     encoding: str | None  # text formats only
     delimiter: str | None  # CSV only
     rows: int
     columns: tuple[str, ...]  # as in the file, without record_id
     size_bytes: int
-    sha256: str
+    sha256: str  # of the file; empty where there is no file
+    table: str | None = None  # database inputs read by table
+    query_sha256: str | None = None  # database inputs read by query: the query is not written
+
+    @property
+    def name(self) -> str:
+        """The file's name, or the whole location where it is no file."""
+        return self.path.name if isinstance(self.path, Path) else self.path
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["path"] = str(self.path)
         out["columns"] = list(self.columns)
+        for key in ("table", "query_sha256"):
+            if out[key] is None:
+                del out[key]  # file inputs keep the keys they always had
         return out
 
 
@@ -88,13 +102,34 @@ def read_table(
     return ReadResult(frame, info, locate)
 
 
+def frame_table(
+    frame: pl.DataFrame, *, id_column: str | None = None, name: str = "<DataFrame>"
+) -> ReadResult:
+    """A frame already in memory (the Python API's input, a database's rows) as `read_table`
+    gives a file: names checked, every column String, the record_id first."""
+    if frame.width == 0:
+        raise InputError(f"{name}: has no columns", "pass a table with at least one column")
+    names = [str(c).strip() for c in frame.columns]
+    check_names(name, names)
+    frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
+    check_required_columns(name, names, [id_column] if id_column else [])
+
+    def locate(row: int) -> str:
+        return f"{name} row {row + 1}"
+
+    typed = _as_strings(name, frame)
+    table = _with_record_id(name, typed, id_column, locate)
+    info = ReadInfo(name, "dataframe", None, None, table.height, tuple(names), 0, "")
+    return ReadResult(table, info, locate)
+
+
 def read_reference_values(path: Path, column: str) -> list[str]:
     """Distinct non-null values of one column of a reference file, in file order."""
     frame = read_table(path, required_columns=[column]).frame
     return [str(v) for v in frame.get_column(column).drop_nulls().unique(maintain_order=True)]
 
 
-def check_required_columns(path: Path, columns: Sequence[str], needed: Sequence[str]) -> None:
+def check_required_columns(path: Path | str, columns: Sequence[str], needed: Sequence[str]) -> None:
     """Every missing column at once, each with the closest names the file does have."""
     missing = [name for name in dict.fromkeys(needed) if name not in columns]
     if not missing:
@@ -204,7 +239,7 @@ def _fix_hint(fmt: str) -> str:
     return "re-export the file; it may be truncated or in another format"
 
 
-def _as_strings(path: Path, frame: pl.DataFrame) -> pl.DataFrame:
+def _as_strings(path: Path | str, frame: pl.DataFrame) -> pl.DataFrame:
     nested = [n for n, t in frame.schema.items() if isinstance(t, pl.Struct | pl.List | pl.Array)]
     if nested:
         raise InputError(
@@ -215,7 +250,7 @@ def _as_strings(path: Path, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_record_id(
-    path: Path, frame: pl.DataFrame, id_column: str | None, locate: Locate
+    path: Path | str, frame: pl.DataFrame, id_column: str | None, locate: Locate
 ) -> pl.DataFrame:
     if id_column is None:
         ids = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).cast(pl.String)

@@ -222,7 +222,7 @@ def header_names(path: Path, text: str, delimiter: str) -> list[str]:
     return names
 
 
-def check_names(path: Path, names: list[str]) -> None:
+def check_names(path: Path | str, names: list[str]) -> None:
     blank = [str(i + 1) for i, name in enumerate(names) if not name]
     if blank:
         raise InputError(

@@ -13,7 +13,6 @@ from typing import Any
 
 import polars as pl
 
-from crmclean import __version__
 from crmclean.core.validation import SCORE_WEIGHTS
 from crmclean.errors import ExitCode
 from crmclean.io.run_outputs import RunOutputs
@@ -29,6 +28,7 @@ from crmclean.report.report_model import (
 )
 from crmclean.report.value_mask import Masker, make_masker
 from crmclean.summaries import RuleOutcome
+from crmclean.version import __version__
 
 EXAMPLES_PER_RULE = 3
 MAX_RULES = 200  # a report lists at most this many rules (the worst first)

@@ -12,10 +12,10 @@ from typing import Any
 
 import polars as pl
 
-from crmclean import __version__
 from crmclean.core.masking import MaskKind, cap_expr, mask_violations
 from crmclean.core.validation import FailOn, ValidationResult
 from crmclean.summaries import RuleOutcome, ValidateSummary, ValidateTotals
+from crmclean.version import __version__
 
 SCHEMA_VERSION = "1"  # crmclean.summaries.SCHEMA_VERSION
 SAMPLES_PER_RULE = 5

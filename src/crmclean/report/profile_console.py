@@ -140,4 +140,4 @@ def suggested_yaml(profile: Profile, info: ReadInfo) -> str:
         default_flow_style=False,
         width=100,
     )
-    return f"# suggested by `crmclean profile {info.path.name}`\n{body}"
+    return f"# suggested by `crmclean profile {info.name}`\n{body}"

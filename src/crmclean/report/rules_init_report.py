@@ -58,8 +58,7 @@ def _dump(document: dict[str, Any]) -> str:
 def rule_file_yaml(init: RuleInit, info: ReadInfo) -> str:
     """The rule file, with the pairs each blocking rule costs on this file as comments."""
     header = [
-        f"# Starting rule file made by `crmclean rules init {info.path.name}` from "
-        f"{init.rows:,} rows.",
+        f"# Starting rule file made by `crmclean rules init {info.name}` from {init.rows:,} rows.",
         "# Review it: roles were read from column names and values (see docs/profile.md).",
         "# Roles: " + ", ".join(f"{role}={column}" for role, column in init.roles.items()),
     ]

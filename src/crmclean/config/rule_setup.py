@@ -49,8 +49,14 @@ def located(loaded: LoadedRules, problems: list[SetupProblem]) -> RuleSetupError
 
 
 def prepare(loaded: LoadedRules, input_path: Path) -> Prepared:
+    """Read the input, then `prepare_read`."""
+    return prepare_read(loaded, read_table(input_path, id_column=loaded.rules.dataset.id_column))
+
+
+def prepare_read(loaded: LoadedRules, read: ReadResult) -> Prepared:
+    """Data already read (a file, a frame, a database's rows) typed and checked against the
+    rule file, with the reference files it names."""
     rules = loaded.rules
-    read = read_table(input_path, id_column=rules.dataset.id_column)
     types = {name: spec.type for name, spec in rules.columns.items()}
     frame, found = apply_types(read.frame, types, rules.dataset.null_tokens, read.locate)
     reference, missing = read_references(loaded)

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test wheel-check lint typecheck bench chromium clean-venv
+.PHONY: demo test wheel-check lint typecheck bench chromium postgresql clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # The HTML report's browser test needs Debian's chromium: `make test` installs it (as root) if absent.
-test: lint typecheck chromium
+test: lint typecheck chromium postgresql
 	$(BIN)/pytest -n 2 -q
 
 # `pip install .` outside the Makefile: build the wheel, install it into fresh virtualenvs (no dev
@@ -44,6 +44,13 @@ test-slow: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "make: could not install chromium (needs root and apt); set CRMCLEAN_SKIP_BROWSER=1 to skip the browser test" >&2; exit 1; }
+
+# The database tests start throw-away PostgreSQL clusters (tests/pg_server.py) with Debian's
+# server binaries: `make test` installs them (as root) if absent.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null \
+	  || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) \
+	  || { echo "make: could not install postgresql (needs root and apt); the database tests skip without it" >&2; exit 1; }
 
 # Peers (Splink, GoldenMatch) are installed only in their own .bench-venv, never in .venv.
 # One run: crmclean's commands and the peers on the own data, crmclean's accuracy on every

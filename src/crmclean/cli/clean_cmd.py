@@ -25,6 +25,7 @@ from crmclean.config.rule_setup import prepare
 from crmclean.core.cleaning import CleanResult
 from crmclean.core.masking import personal_columns
 from crmclean.errors import UsageError
+from crmclean.io.locations import location_files, parse_location
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import clean_console
 
@@ -49,7 +50,8 @@ def clean_command(
         raise UsageError("clean needs --out DIR (or --dry-run to only look)")
     started = datetime.now(UTC)
     loaded = load_rules(rules)
-    data = prepare(loaded, input_path)  # the one setup step: exit 2 if the rules do not fit
+    source = parse_location(input_path)
+    data = prepare(loaded, source)  # the one setup step: exit 2 if the rules do not fit
     result = data.plan.clean(data.frame)
     facts = {
         "input": data.read.info.to_dict(),
@@ -64,7 +66,8 @@ def clean_command(
     pii = personal_columns(loaded.rules)
     changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
     if not dry_run and out is not None:
-        _write(out, result, changes, document, csv, [input_path, *rule_file_inputs(loaded)])
+        protect = [*location_files(source), *rule_file_inputs(loaded)]
+        _write(out, result, changes, document, csv, protect)
     if not quiet:
         shown = clean_console.examples(changes) if dry_run else None
         clean_console.render(document, shown, _console(), dry_run)

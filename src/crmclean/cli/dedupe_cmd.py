@@ -22,6 +22,7 @@ from crmclean.config.rule_setup import prepare
 from crmclean.core.matching import MatchingSpec, model_to_dict
 from crmclean.errors import ConfigError, InputError
 from crmclean.io.decisions_file import existing, read_decisions
+from crmclean.io.locations import location_files, parse_location
 from crmclean.io.run_folder import read_model
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.dedupe_summary import dedupe_summary
@@ -59,7 +60,8 @@ def dedupe_command(
 ) -> None:
     """Find duplicate customers: block, compare, train (or --model), score and cluster."""
     loaded = load_rules(rules)
-    prepared = prepare(loaded, input_path)  # the one setup step: exit 2 if rules do not fit
+    source = parse_location(input_path)
+    prepared = prepare(loaded, source)  # the one setup step: exit 2 if rules do not fit
     spec = matching_spec(loaded)
     plan = prepared.plan
     frame = plan.clean(prepared.frame, changes=False).frame
@@ -73,10 +75,10 @@ def dedupe_command(
     try:
         result = plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
-        raise told(exc, loaded, input_path, show_values=False) from None
+        raise told(exc, loaded, source, show_values=False) from None
     # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}
     document = loaded.scrub(dedupe_summary(result, loaded, spec).to_dict())
-    protect = [input_path, *rule_file_inputs(loaded), model, decisions_path]
+    protect = [*location_files(source), *rule_file_inputs(loaded), model, decisions_path]
     with atomic_output_dir(out, protect, "dedupe") as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")
         write_parquet(result.clusters, folder / "clusters.parquet")

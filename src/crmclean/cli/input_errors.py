@@ -7,15 +7,14 @@ in the message (and so in the JSON log) unless `--show-values`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import mask_value, personal_columns
 from crmclean.errors import InputError, RepeatedIds
 
 
-def told(exc: InputError, loaded: LoadedRules, input_path: Path, show_values: bool) -> InputError:
-    """`exc` naming `input_path`, with values of a personal id column masked."""
+def told(exc: InputError, loaded: LoadedRules, input_path: object, show_values: bool) -> InputError:
+    """`exc` naming `input_path` (a file, or a database URL shown without its password), with
+    values of a personal id column masked."""
     id_column = loaded.rules.dataset.id_column
     kind = personal_columns(loaded.rules).get(id_column) if id_column else None
     if isinstance(exc, RepeatedIds) and kind is not None and not show_values:

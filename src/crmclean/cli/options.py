@@ -30,7 +30,13 @@ TableOrJsonOpt = Annotated[
 
 
 InputArg = Annotated[
-    Path, typer.Argument(help="Customer data: CSV, Parquet or NDJSON.", show_default=False)
+    str,
+    typer.Argument(
+        help="Customer data: a CSV, Parquet, NDJSON or Excel file, or a database URL "
+        "(postgresql://user@host/db?table=schema.table, sqlite:///file.db?table=t, "
+        "duckdb:///file.duckdb?query=SELECT ...).",
+        show_default=False,
+    ),
 ]
 RulesOpt = Annotated[
     Path, typer.Option("--rules", "-r", help="The YAML rule file.", show_default=False)

@@ -16,6 +16,7 @@ from crmclean.core.profile import profile_frame
 from crmclean.core.registry import did_you_mean_hint
 from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 from crmclean.errors import ConfigError, UsageError
+from crmclean.io.locations import parse_location, read_location
 from crmclean.io.readers import read_table
 from crmclean.report.profile_console import profile_json, render_profile
 
@@ -57,12 +58,16 @@ def profile(
     """Profile a table: nulls, distinct values, lengths, value shapes, top values, what each
     column looks like (email, phone, date, postcode...), and suggested rules as YAML."""
     loaded = load_rules(rules) if rules is not None else None
-    result = read_table(
-        input_path,
-        id_column=loaded.rules.dataset.id_column if loaded else None,
-        encoding=encoding,
-        delimiter=_delimiter(delimiter),
-    )
+    source = parse_location(input_path)
+    id_column = loaded.rules.dataset.id_column if loaded else None
+    if isinstance(source, Path):
+        result = read_table(
+            source, id_column=id_column, encoding=encoding, delimiter=_delimiter(delimiter)
+        )
+    elif encoding is not None or delimiter is not None:
+        raise UsageError("--encoding and --delimiter are for CSV files, not database URLs")
+    else:
+        result = read_location(source, id_column=id_column)
     if loaded is not None:
         _check_rule_columns(loaded, result.frame.columns)
     pii = frozenset(personal_columns(loaded.rules)) if loaded else None

@@ -19,7 +19,7 @@ from crmclean.core.profile.rules_init_matching import NothingToMatch
 from crmclean.core.rules.regexes import regex_problems
 from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError
-from crmclean.io.readers import read_table
+from crmclean.io.locations import location_files, parse_location, read_location
 from crmclean.io.text_files import check_new_file, write_new_text
 from crmclean.report.rules_init_report import print_summary, rule_file_yaml
 
@@ -71,18 +71,19 @@ def init(
     """Write a complete starting rule file for INPUT: standardisation and checks per detected
     column type, placeholders as null tokens, matching keys, blocking rules within a budget of
     candidate pairs per record, comparisons and thresholds modelled on rules/company.yaml."""
+    source = parse_location(input_path)
     if out is not None:
-        check_new_file(out, force=force, inputs=(input_path,))  # before the data is read
-    result = read_table(input_path)
+        check_new_file(
+            out, force=force, inputs=tuple(location_files(source))
+        )  # before the data is read
+    result = read_location(source)
     try:
         made = init_rules(result.frame, profile_frame(result.frame))
     except NothingToMatch as exc:
-        raise InputError(
-            f"{input_path}: {exc}", "rules init needs names, e-mails or phones"
-        ) from None
+        raise InputError(f"{source}: {exc}", "rules init needs names, e-mails or phones") from None
     text = rule_file_yaml(made, result.info)
     if out is None:
         typer.echo(text, nl=False)
     else:
-        write_new_text(out, text, force=force, inputs=(input_path,))
+        write_new_text(out, text, force=force, inputs=tuple(location_files(source)))
     print_summary(stderr_console(), made, str(out) if out else "stdout")

@@ -27,6 +27,7 @@ from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.decisions_file import read_configured
 from crmclean.io.json_log import JsonLog
+from crmclean.io.locations import Location, location_files, parse_location
 from crmclean.io.lock import Lock, output_lock
 from crmclean.io.output_guard import guard_output, resolved
 from crmclean.io.run_folder import read_previous
@@ -93,21 +94,23 @@ def run(
     2 usage or rule file, 3 unreadable input or output (or --out is locked).
     """
     started_at = datetime.now(UTC)
+    source = parse_location(input_path)  # exit 2 for a malformed URL, before anything is opened
     # the log is opened once nothing this run reads or writes can be it (crmclean.io.json_log)
-    log = JsonLog(log_json, reads=[input_path, rules], folders=[out, previous])
+    log = JsonLog(log_json, reads=[*location_files(source), rules], folders=[out, previous])
     console = stderr_console()
     try:
-        log.event("run_started", input=str(input_path), rules=str(rules), out=str(out))
+        log.event("run_started", input=str(source), rules=str(rules), out=str(out))
         loaded = load_rules(rules)
         # refuse an --out holding anything this run reads, before any work (and again at write)
-        guard_output(out, [input_path, *rule_file_inputs(loaded), log_json], previous)
+        reads = [*location_files(source), *rule_file_inputs(loaded), log_json]
+        guard_output(out, reads, previous)
         log.open(reads=rule_file_inputs(loaded))
         with output_lock(out) as lock:
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
             claim_target(out, "run", lock)  # before any work: refuse an --out of others' files
             request = RunRequest(
-                input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
+                source, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
                 report, show_values, quiet, log, started_at, lock,
             )  # fmt: skip
             code = _run_locked(request)
@@ -128,7 +131,7 @@ class RunRequest:
     """Everything one `crmclean run` was asked to do, once the rule file is loaded and --out
     locked: the options as given, the JSON log and the start time."""
 
-    input_path: Path
+    source: Location  # a file or a database URL (shown without password)
     loaded: LoadedRules
     out: Path
     previous_dir: Path | None
@@ -154,7 +157,7 @@ def _run_locked(request: RunRequest) -> int:
         _step(progress, request.log, "read")
         mark = time.perf_counter()
         # the one setup step: exit 2 if the rules do not fit the input
-        prepared = prepare(request.loaded, request.input_path)
+        prepared = prepare(request.loaded, request.source)
         read = prepared.read
         previous = read_previous(request.out, request.previous_dir, rules, request.retrain)
         if request.previous_dir is not None and previous is None:
@@ -182,13 +185,17 @@ def _run_locked(request: RunRequest) -> int:
                 read.frame, options, on_step=lambda name: _step(progress, request.log, name)
             )
         except InputError as exc:  # e.g. repeated record ids: name the file they are in
-            raise told(exc, request.loaded, request.input_path, request.show_values) from None
+            raise told(exc, request.loaded, request.source, request.show_values) from None
         timings.update(result.timings)
         code = result.validation.exit_code(request.fail_on.value)
 
         _step(progress, request.log, "write")
         mark = time.perf_counter()
-        protect = [request.input_path, *rule_file_inputs(request.loaded), decisions_path]
+        protect = [
+            *location_files(request.source),
+            *rule_file_inputs(request.loaded),
+            decisions_path,
+        ]
         with atomic_output_dir(
             request.out, protect, "run", request.previous_dir, request.lock
         ) as tmp:

@@ -23,6 +23,7 @@ from crmclean.config import load_rules
 from crmclean.config.rule_setup import prepare
 from crmclean.core.masking import MaskKind, mask_violations, personal_columns
 from crmclean.core.validation import ValidationResult
+from crmclean.io.locations import location_files, parse_location
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console
 from crmclean.report.html import build_report
@@ -54,7 +55,8 @@ def validate_command(
     """Check data against the rule file's checks; report per rule, write violations with --out."""
     started = datetime.now(UTC)
     loaded = load_rules(rules)
-    data = prepare(loaded, input_path)  # the one setup step: exit 2 if the rules do not fit
+    source = parse_location(input_path)
+    data = prepare(loaded, source)  # the one setup step: exit 2 if the rules do not fit
     result = data.plan.validate(data.frame, reference=data.reference, now=started)
     facts = json_report.RunFacts(
         input=data.read.info.to_dict(),
@@ -71,7 +73,7 @@ def validate_command(
     document = loaded.scrub(json_report.build(result, facts, pii).to_dict())
     result = replace(result, violations=loaded.scrub_violations(result.violations))
     if out is not None:
-        protect = [input_path, *rule_file_inputs(loaded)]
+        protect = [*location_files(source), *rule_file_inputs(loaded)]
         _write_outputs(out, result, document, pii, show_values, protect=protect)
     _render(result, document, output_format, fail_on, quiet)
     raise typer.Exit(result.exit_code(fail_on.value))

@@ -19,8 +19,10 @@ from crmclean.core.rule_plan import RulePlan, compile_plan
 from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
 from crmclean.errors import ConfigIssue, InputError
+from crmclean.io.database_url import DatabaseUrl
+from crmclean.io.locations import read_location
 from crmclean.io.named_files import NamedFileProblem
-from crmclean.io.readers import ReadResult, read_table
+from crmclean.io.readers import ReadResult
 from crmclean.io.reference_files import read_reference
 
 
@@ -48,9 +50,10 @@ def located(loaded: LoadedRules, problems: list[SetupProblem]) -> RuleSetupError
     return RuleSetupError(problems, locator(loaded))
 
 
-def prepare(loaded: LoadedRules, input_path: Path) -> Prepared:
-    """Read the input, then `prepare_read`."""
-    return prepare_read(loaded, read_table(input_path, id_column=loaded.rules.dataset.id_column))
+def prepare(loaded: LoadedRules, location: Path | str | DatabaseUrl) -> Prepared:
+    """Read the input (a file or a database URL), then `prepare_read`."""
+    id_column = loaded.rules.dataset.id_column
+    return prepare_read(loaded, read_location(location, id_column=id_column))
 
 
 def prepare_read(loaded: LoadedRules, read: ReadResult) -> Prepared:

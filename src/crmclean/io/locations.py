@@ -1,13 +1,36 @@
-"""Where a table is: a file path, or a database URL (crmclean.io.database). Every command and the
-Python API read their input through `read_location`, so a URL is accepted wherever a path is."""
+"""Where a table is: a file path, or a database URL (crmclean.io.database_url). Every command and
+the Python API read their input through here, so a URL is accepted wherever a path is."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from crmclean.io.database import read_database
+from crmclean.io.database_url import DatabaseUrl, looks_like_url, parse_database_url
 from crmclean.io.readers import ReadResult, read_table
 
+Location = Path | DatabaseUrl
 
-def read_location(location: str | Path, *, id_column: str | None = None) -> ReadResult:
+
+def parse_location(text: str | Path | DatabaseUrl) -> Location:
+    """A database URL (exit 2 if it is malformed or holds a password), else a file path."""
+    if isinstance(text, Path | DatabaseUrl):
+        return text
+    return parse_database_url(text) if looks_like_url(text) else Path(text)
+
+
+def read_location(
+    location: str | Path | DatabaseUrl, *, id_column: str | None = None
+) -> ReadResult:
     """The table at `location`, as `read_table` reads a file."""
-    return read_table(Path(location), id_column=id_column)
+    where = parse_location(location)
+    if isinstance(where, DatabaseUrl):
+        return read_database(where, id_column=id_column)
+    return read_table(where, id_column=id_column)
+
+
+def location_files(location: Location) -> list[Path]:
+    """The local files a location reads (none for a server): an --out folder may not hold one."""
+    if isinstance(location, DatabaseUrl):
+        return [location.file] if location.file is not None else []
+    return [location]

@@ -18,6 +18,7 @@ from crmclean.cli.app import app, stderr_console
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
+from crmclean.cli.run_publish import folder_of, previous_of, publish_run
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.rule_setup import prepare
@@ -25,6 +26,7 @@ from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
+from crmclean.io.database_url import PublishTarget, parse_publish_url
 from crmclean.io.decisions_file import read_configured
 from crmclean.io.json_log import JsonLog
 from crmclean.io.locations import Location, location_files, parse_location
@@ -41,7 +43,7 @@ from crmclean.io.writers import (
 from crmclean.report import json_report
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.dedupe_summary import dedupe_summary
-from crmclean.report.run_console import StepProgress, run_summary, where_lines
+from crmclean.report.run_console import RUN_STEPS, StepProgress, run_summary, where_lines
 from crmclean.summaries import SCHEMA_VERSION
 from crmclean.version import __version__
 
@@ -60,8 +62,19 @@ def run(
         typer.Option("--out", "-o", help="Folder for the outputs; replaced as a whole."),
     ],
     previous: Annotated[
-        Path | None,
-        typer.Option(help="The previous run's --out folder: golden ids stay stable."),
+        str | None,
+        typer.Option(
+            help="The previous run's --out folder, or the URL it was published to: golden ids "
+            "stay stable."
+        ),
+    ] = None,
+    publish: Annotated[
+        str | None,
+        typer.Option(
+            help="Also write golden, crosswalk, lineage and review into this PostgreSQL "
+            "schema (postgresql://user@host/db?schema=name), swapped in atomically.",
+            show_default=False,
+        ),
     ] = None,
     quarantine: Annotated[
         bool,
@@ -95,23 +108,26 @@ def run(
     """
     started_at = datetime.now(UTC)
     source = parse_location(input_path)  # exit 2 for a malformed URL, before anything is opened
+    publish_to = parse_publish_url(publish) if publish is not None else None
+    earlier = previous_of(previous)
+    previous_dir = folder_of(earlier)
     # the log is opened once nothing this run reads or writes can be it (crmclean.io.json_log)
-    log = JsonLog(log_json, reads=[*location_files(source), rules], folders=[out, previous])
+    log = JsonLog(log_json, reads=[*location_files(source), rules], folders=[out, previous_dir])
     console = stderr_console()
     try:
         log.event("run_started", input=str(source), rules=str(rules), out=str(out))
         loaded = load_rules(rules)
         # refuse an --out holding anything this run reads, before any work (and again at write)
         reads = [*location_files(source), *rule_file_inputs(loaded), log_json]
-        guard_output(out, reads, previous)
+        guard_output(out, reads, previous_dir)
         log.open(reads=rule_file_inputs(loaded))
         with output_lock(out) as lock:
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
             claim_target(out, "run", lock)  # before any work: refuse an --out of others' files
             request = RunRequest(
-                source, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
-                report, show_values, quiet, log, started_at, lock,
+                source, loaded, out, earlier, publish_to, quarantine, seed, retrain, force,
+                fail_on, report, show_values, quiet, log, started_at, lock,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -134,7 +150,8 @@ class RunRequest:
     source: Location  # a file or a database URL (shown without password)
     loaded: LoadedRules
     out: Path
-    previous_dir: Path | None
+    previous: Path | PublishTarget | None  # a run folder, or the tables a run was published to
+    publish: PublishTarget | None
     quarantine: bool
     seed: int | None
     retrain: bool
@@ -151,7 +168,8 @@ class RunRequest:
 def _run_locked(request: RunRequest) -> int:
     console = stderr_console()
     rules = request.loaded.rules
-    progress = StepProgress(console) if not request.quiet else None
+    steps = (*RUN_STEPS, "publish") if request.publish is not None else RUN_STEPS
+    progress = StepProgress(console, steps) if not request.quiet else None
     timings: dict[str, float] = {}
     with progress.running() if progress else nullcontext():
         _step(progress, request.log, "read")
@@ -159,10 +177,10 @@ def _run_locked(request: RunRequest) -> int:
         # the one setup step: exit 2 if the rules do not fit the input
         prepared = prepare(request.loaded, request.source)
         read = prepared.read
-        previous = read_previous(request.out, request.previous_dir, rules, request.retrain)
-        if request.previous_dir is not None and previous is None:
+        previous = read_previous(request.out, request.previous, rules, request.retrain)
+        if request.previous is not None and previous is None:
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
-            request.log.event("no_previous_run", previous=str(request.previous_dir))
+            request.log.event("no_previous_run", previous=str(request.previous))
             if not request.quiet:
                 console.print(
                     f"no previous run in {request.out}: every golden record is new", markup=False
@@ -197,7 +215,7 @@ def _run_locked(request: RunRequest) -> int:
             decisions_path,
         ]
         with atomic_output_dir(
-            request.out, protect, "run", request.previous_dir, request.lock
+            request.out, protect, "run", folder_of(request.previous), request.lock
         ) as tmp:
             facts = json_report.RunFacts(
                 input=read.info.to_dict(),
@@ -224,6 +242,13 @@ def _run_locked(request: RunRequest) -> int:
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
             manifest["outputs"] = sorted([*files, "manifest.json"])
+            if request.publish is not None:
+                # inside the folder's swap: a failed publish leaves yesterday's folder too
+                _step(progress, request.log, "publish")
+                mark = time.perf_counter()
+                publish_run(request.publish, result, request.loaded, manifest)
+                timings["publish"] = round(time.perf_counter() - mark, 3)
+                request.log.event("published", to=str(request.publish), steps=timings)
             write_json(request.loaded.scrub(manifest), tmp / "manifest.json")
             report_path = (
                 _build_report(tmp, request.out, request.show_values, request.log)
@@ -292,7 +317,7 @@ def _manifest(
     loaded: LoadedRules,
     input_info: dict[str, Any],
     result: RunResult,
-    previous_dir: Path | None,
+    previous_dir: Path | str | None,
     seed: int | None,
     code: int,
     started_at: datetime,

@@ -58,28 +58,34 @@ def read_database(url: DatabaseUrl, *, id_column: str | None = None) -> ReadResu
 
 
 def _fetch(url: DatabaseUrl) -> pl.DataFrame:
-    driver = _driver(url)
+    driver = open_driver(url.kind, url.shown)
     try:
         connection = _connect(driver, url)
     except Exception as exc:
-        raise _connect_error(url, exc) from None
+        if url.kind != "postgresql":
+            reason = reason_of(exc)
+            raise InputError(
+                f"{url}: cannot open the database: {reason}", "check the file"
+            ) from None
+        raise connect_error(url.shown, url.host, url.port, exc) from None
     try:
         return _rows(connection, url)
     except Exception as exc:
         raise InputError(
-            f"{url}: the database answered: {_reason(exc)}",
+            f"{url}: the database answered: {reason_of(exc)}",
             "check the table name, the query and this user's rights on them",
         ) from None
     finally:
         connection.close()
 
 
-def _driver(url: DatabaseUrl) -> Any:
+def open_driver(kind: str, shown: str) -> Any:
+    """The driver module of a database kind (exit 3 naming the extra when it is missing)."""
     try:
-        return importlib.import_module(DRIVERS[url.kind])
+        return importlib.import_module(DRIVERS[kind])
     except ImportError:
         raise InputError(
-            f"{url}: reading {url.kind} needs its driver, which is not installed",
+            f"{shown}: {kind} needs its driver, which is not installed",
             "pip install 'crmclean[databases]'",
         ) from None
 
@@ -104,18 +110,16 @@ def _rows(connection: Any, url: DatabaseUrl) -> pl.DataFrame:
         cursor.close()
 
 
-def _connect_error(url: DatabaseUrl, exc: Exception) -> InputError:
-    reason = _reason(exc)
-    if url.kind != "postgresql":
-        return InputError(f"{url}: cannot open the database: {reason}", "check the file")
+def connect_error(shown: str, host: str | None, port: int | None, exc: Exception) -> InputError:
+    """A server that cannot be reached or refuses the login, named by host and port."""
     return InputError(
-        f"{url}: cannot connect to {url.host}:{url.port}: {reason}",
+        f"{shown}: cannot connect to {host}:{port}: {reason_of(exc)}",
         "check host, port, user and that the server accepts connections from here; the "
         "password comes from PGPASSWORD, ~/.pgpass or a service file",
     )
 
 
-def _reason(exc: BaseException) -> str:
+def reason_of(exc: BaseException) -> str:
     """The driver's first line without its status prefix; the lines after it quote the query."""
     line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     line = redact_engine_message(_PREFIX.sub("", line).strip())

@@ -61,6 +61,45 @@ class DatabaseUrl:
         return self.shown
 
 
+@dataclass(frozen=True)
+class PublishTarget:
+    """Where `run --publish` writes its tables: a PostgreSQL database and schema
+    (`postgresql://mdm@db/mdm?schema=golden`; `public` when none is given)."""
+
+    connect: str
+    shown: str
+    schema: str
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return self.shown
+
+
+def parse_publish_url(text: str) -> PublishTarget:
+    """The target, or a UsageError (exit 2): PostgreSQL only, no password, a plain schema."""
+    scheme = text.partition(":")[0].lower()
+    if SCHEMES.get(scheme) != "postgresql":
+        raise UsageError(
+            f"{_cut(text)}: --publish writes to PostgreSQL only",
+            "give postgresql://user@host/database?schema=name",
+        )
+    before, _, params_text = text.partition(":")[2].partition("?")
+    params = parse_qsl(params_text, keep_blank_values=True)
+    if any(key.lower() == "password" for key, _ in params):
+        raise UsageError(f"{scheme}: the URL has a password= parameter", _PASSWORD_HINT)
+    schema = dict(params).get("schema") or "public"
+    if not _IDENT.match(schema):
+        raise UsageError(
+            f"{scheme}: schema={schema!r} is not a schema name", "letters, digits and _ only"
+        )
+    if any(key in OWN_KEYS for key, _ in params):
+        raise UsageError(f"{scheme}: --publish takes ?schema=, not table= or query=")
+    driver = [(k, v) for k, v in params if k != "schema"]
+    connect, base, host, port = _server(before, driver)
+    return PublishTarget(connect, f"{base}?schema={schema}", schema, host, port)
+
+
 def looks_like_url(text: str) -> bool:
     return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) is not None and (
         text.split(":", 1)[0].lower() in SCHEMES or "://" in text
@@ -113,6 +152,13 @@ def parse_database_url(text: str) -> DatabaseUrl:
 def _postgresql(
     before: str, driver: list[tuple[str, str]], table: str | None, query: str | None
 ) -> DatabaseUrl:
+    connect, base, host, port = _server(before, driver)
+    shown = base + _shown_source(table, query)
+    return DatabaseUrl("postgresql", connect, shown, table, query, host, port)
+
+
+def _server(before: str, driver: list[tuple[str, str]]) -> tuple[str, str, str, int]:
+    """(the libpq URI, the URL shown without parameters, host, port) of a PostgreSQL URL."""
     parts = urlsplit("postgresql:" + before, allow_fragments=False)
     if parts.password is not None:
         raise UsageError("postgresql: the URL has a password", _PASSWORD_HINT)
@@ -126,11 +172,8 @@ def _postgresql(
         driver = [*driver, ("connect_timeout", "10")]  # an unreachable host answers in time
     encoded = "&".join(f"{quote(k)}={quote(v)}" for k, v in driver)
     connect = urlunsplit(("postgresql", parts.netloc, parts.path, encoded, ""))
-    shown = urlunsplit(("postgresql", parts.netloc, parts.path, "", "")) + _shown_source(
-        table, query
-    )
-    host = parts.hostname or "localhost"
-    return DatabaseUrl("postgresql", connect, shown, table, query, host, port or 5432)
+    shown = urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+    return connect, shown, parts.hostname or "localhost", port or 5432
 
 
 def _file_path(before: str) -> str:

@@ -23,7 +23,9 @@ from crmclean.core.golden.step import PreviousRun
 from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, model_from_dict
 from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError
+from crmclean.io.database_url import PublishTarget
 from crmclean.io.output_guard import resolved
+from crmclean.io.publish import RUN_TABLE, read_published
 from crmclean.io.regular_file import is_present, read_text, require_regular_file, small_text
 
 MANIFEST = "manifest.json"
@@ -53,11 +55,12 @@ _HINT = (
 
 @dataclass(frozen=True)
 class RunFolder:
-    folder: Path
+    folder: Path | str  # a folder, or the published tables' URL (crmclean.io.publish)
     manifest: dict[str, Any]
     crosswalk: pl.DataFrame  # record_id, golden_id
     golden: pl.DataFrame
     id_state: IdState
+    model: dict[str, Any] | None = None  # published runs: the model from crmclean_run
 
 
 def holds_run(folder: Path) -> bool:
@@ -104,9 +107,6 @@ def read_run_folder(folder: Path) -> RunFolder:
     if missing:
         raise _broken(folder, f"{', '.join(missing)} missing")
     manifest = _manifest(folder)
-    state = IdState.parse(manifest.get("golden_ids"))
-    if isinstance(state, str):
-        raise _broken(folder, state)
     try:
         crosswalk = pl.read_parquet(
             folder / "crosswalk.parquet", columns=[RECORD_ID, "golden_id"], glob=False
@@ -115,8 +115,31 @@ def read_run_folder(folder: Path) -> RunFolder:
     except (OSError, pl.exceptions.PolarsError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise _broken(folder, f"a table is not readable ({reason})") from None
+    run = _checked(folder, manifest, crosswalk, golden)
+    problems = _other_id_problems(folder, run.id_state)
+    if problems:
+        raise _broken(folder, "; ".join(problems))
+    return run
+
+
+def read_published_run(target: PublishTarget) -> RunFolder:
+    """The run published at `target` (`--previous URL`), checked as a run folder is."""
+    manifest, crosswalk, golden, model = read_published(target)
+    if not isinstance(manifest, dict) or manifest.get("command") != "run":
+        raise _broken(target.shown, f"{RUN_TABLE} holds no manifest of a `crmclean run`")
+    run = _checked(target.shown, manifest, crosswalk, golden)
+    return RunFolder(run.folder, manifest, run.crosswalk, golden, run.id_state, model)
+
+
+def _checked(
+    where: Path | str, manifest: dict[str, Any], crosswalk: pl.DataFrame, golden: pl.DataFrame
+) -> RunFolder:
+    """A previous run whose ids agree with its manifest's mark and row counts."""
+    state = IdState.parse(manifest.get("golden_ids"))
+    if isinstance(state, str):
+        raise _broken(where, state)
     if "golden_id" not in golden.columns:
-        raise _broken(folder, "golden.parquet has no golden_id column")
+        raise _broken(where, "golden records have no golden_id column")
     crosswalk = crosswalk.cast(pl.String)
     rows = manifest.get("rows")
     problems = run_problems(
@@ -125,10 +148,9 @@ def read_run_folder(folder: Path) -> RunFolder:
         state,
         rows if isinstance(rows, dict) else {},
     )
-    problems += _other_id_problems(folder, state)
     if problems:
-        raise _broken(folder, "; ".join(problems))
-    return RunFolder(folder, manifest, crosswalk, golden, state)
+        raise _broken(where, "; ".join(problems))
+    return RunFolder(where, manifest, crosswalk, golden, state)
 
 
 def _other_id_problems(folder: Path, state: IdState) -> list[str]:
@@ -163,7 +185,7 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return data
 
 
-def _broken(folder: Path, problem: str) -> InputError:
+def _broken(folder: Path | str, problem: str) -> InputError:
     return InputError(
         f"{folder}: holds an incomplete or inconsistent previous run: {problem}", _HINT
     )
@@ -173,11 +195,13 @@ def _broken(folder: Path, problem: str) -> InputError:
 class Previous:
     run: PreviousRun
     model: MatchModel | None
-    folder: Path | None  # the --previous run read; None when only --out's id mark carried over
+    # the --previous run read (a folder or the published tables' URL); None when only --out's
+    # id mark carried over
+    folder: Path | str | None
 
 
 def read_previous(
-    out: Path, folder: Path | None, rules: RuleFile, retrain: bool
+    out: Path, folder: Path | PublishTarget | None, rules: RuleFile, retrain: bool
 ) -> Previous | None:
     """The previous run's crosswalk, golden records, id high-water mark and match model.
 
@@ -186,7 +210,9 @@ def read_previous(
     higher of both marks. `--previous` equal to `--out` before any run is the first night: None.
     """
     out_run = read_run_folder(out) if out.is_dir() and holds_run(out) else None
-    if folder is not None and resolved(folder) == resolved(out):
+    if isinstance(folder, PublishTarget):  # `--previous URL`: the tables `--publish` wrote
+        previous: RunFolder | None = read_published_run(folder)
+    elif folder is not None and resolved(folder) == resolved(out):
         previous = out_run
     elif folder is not None:
         if not (folder.is_dir() and holds_run(folder)):
@@ -206,13 +232,15 @@ def read_previous(
         empty = pl.DataFrame(schema={RECORD_ID: pl.String, "golden_id": pl.String})
         return Previous(PreviousRun(empty, None, state), None, None)
     model = None
-    model_doc = _json(previous.folder / "model.json")
+    where = previous.folder
+    model_doc = _json(where / "model.json") if isinstance(where, Path) else previous.model
     if rules.matching is not None and model_doc is not None and not retrain:
         try:
             model = model_from_dict(model_doc, rules.matching)
         except ModelMismatch:
             model = None  # the comparisons changed since: train afresh
-    return Previous(PreviousRun(previous.crosswalk, previous.golden, state), model, folder)
+    shown = folder.shown if isinstance(folder, PublishTarget) else folder
+    return Previous(PreviousRun(previous.crosswalk, previous.golden, state), model, shown)
 
 
 def _json(path: Path) -> dict[str, Any] | None:

@@ -1,10 +1,11 @@
 """The Python API: what `import crmclean` promises (docs/api.md; CHANGELOG.md says when it changes).
 
 Each function takes the data as a polars DataFrame or a location (a file path, or a database URL
-where the CLI takes one) and a rule file (a path, or what `load_rules` returned), runs the same
-setup step and core pipeline as the CLI, and returns the typed result the CLI renders. Nothing
-here prints, exits or writes: problems raise `CrmcleanError` subclasses (`ConfigError` and
-`RuleSetupError` for rule files, `InputError` for data), each with the exit code the CLI uses.
+where the CLI takes one; None reads the rule file's `sources:`) and a rule file (a path, or what
+`load_rules` returned), runs the same setup step and core pipeline as the CLI, and returns the
+typed result the CLI renders. Nothing here prints, exits or writes: problems raise
+`CrmcleanError` subclasses (`ConfigError` and `RuleSetupError` for rule files, `InputError` for
+data), each with the exit code the CLI uses.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ import polars as pl
 
 from crmclean.config import loader
 from crmclean.config.loader import LoadedRules
-from crmclean.config.rule_setup import Prepared, prepare_read
+from crmclean.config.rule_setup import Prepared, prepare, prepare_read
 from crmclean.core.cleaning import CleanResult
 from crmclean.core.golden.step import GoldenStep
 from crmclean.core.matching import DedupeResult
 from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.core.validation import ValidationResult
-from crmclean.errors import ConfigError, CrmcleanError, InputError
+from crmclean.errors import ConfigError, CrmcleanError, InputError, UsageError
 from crmclean.io.decisions_file import read_configured, read_decisions
-from crmclean.io.locations import read_location
+from crmclean.io.locations import parse_previous, read_location
 from crmclean.io.readers import frame_table
 from crmclean.io.run_folder import read_previous
 
@@ -60,26 +61,28 @@ def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> Rules
     return loader.load_rules(path, environ)
 
 
-def read(data: Data, rules: RulesArg) -> pl.DataFrame:
+def read(data: Data | None, rules: RulesArg) -> pl.DataFrame:
     """The data as every step sees it: `record_id` first, columns typed as the rule file says."""
     return _prepared(data, _rules(rules)).frame
 
 
-def validate(data: Data, rules: RulesArg, *, now: datetime | None = None) -> ValidationResult:
+def validate(
+    data: Data | None, rules: RulesArg, *, now: datetime | None = None
+) -> ValidationResult:
     """Run the rule file's checks; `result.exit_code()` is what `crmclean validate` exits with."""
     prepared = _prepared(data, _rules(rules))
     when = now or datetime.now(UTC)
     return prepared.plan.validate(prepared.frame, reference=prepared.reference, now=when)
 
 
-def clean(data: Data, rules: RulesArg) -> CleanResult:
+def clean(data: Data | None, rules: RulesArg) -> CleanResult:
     """Standardise and derive: `result.frame` is clean.parquet, `result.changes` every change."""
     prepared = _prepared(data, _rules(rules))
     return prepared.plan.clean(prepared.frame)
 
 
 def dedupe(
-    data: Data,
+    data: Data | None,
     rules: RulesArg,
     *,
     seed: int | None = None,
@@ -96,7 +99,7 @@ def dedupe(
 
 
 def run(
-    data: Data,
+    data: Data | None,
     rules: RulesArg,
     *,
     previous: str | Path | None = None,
@@ -116,11 +119,10 @@ def run(
     prepared = _prepared(data, loaded)
     before = None
     if previous is not None:
-        folder = Path(previous)
-        before = read_previous(folder, folder, loaded.rules, retrain)
+        before = read_previous(None, parse_previous(previous), loaded.rules, retrain)
         if before is None:
             raise InputError(
-                f"{folder}: no crosswalk.parquet or manifest.json from a previous run",
+                f"{previous}: no crosswalk.parquet or manifest.json from a previous run",
                 "pass the --out folder of an earlier `crmclean run`",
             )
     options = RunOptions(
@@ -140,8 +142,12 @@ def _rules(rules: RulesArg) -> LoadedRules:
     return rules if isinstance(rules, LoadedRules) else load_rules(rules)
 
 
-def _prepared(data: Data, loaded: LoadedRules) -> Prepared:
+def _prepared(data: Data | None, loaded: LoadedRules) -> Prepared:
     id_column = loaded.rules.dataset.id_column
+    if data is None:
+        if not loaded.rules.sources:
+            raise UsageError(f"{loaded.path}: has no sources: section", "pass the data")
+        return prepare(loaded, None)
     if isinstance(data, pl.DataFrame):
         return prepare_read(loaded, frame_table(data, id_column=id_column))
     if isinstance(data, str | Path):

@@ -16,9 +16,16 @@ import typer
 
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.input_errors import told
-from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.options import QuietOpt, RulesOpt, ShowValuesOpt
 from crmclean.cli.read_files import rule_file_inputs
-from crmclean.cli.run_publish import folder_of, previous_of, publish_run
+from crmclean.cli.run_targets import (
+    folder_of,
+    input_files,
+    manifest_inputs,
+    one_input,
+    previous_of,
+    publish_run,
+)
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.rule_setup import prepare
@@ -55,12 +62,19 @@ class FailOn(StrEnum):
 
 @app.command("run")
 def run(
-    input_path: InputArg,
     rules: RulesOpt,
     out: Annotated[
         Path,
         typer.Option("--out", "-o", help="Folder for the outputs; replaced as a whole."),
     ],
+    input_path: Annotated[
+        str | None,
+        typer.Argument(
+            help="Customer data: a file or a database URL; leave out when the rule file has "
+            "a sources: section.",
+            show_default=False,
+        ),
+    ] = None,
     previous: Annotated[
         str | None,
         typer.Option(
@@ -107,20 +121,23 @@ def run(
     2 usage or rule file, 3 unreadable input or output (or --out is locked).
     """
     started_at = datetime.now(UTC)
-    source = parse_location(input_path)  # exit 2 for a malformed URL, before anything is opened
+    # exit 2 for a malformed URL, before anything is opened
+    source = parse_location(input_path) if input_path is not None else None
     publish_to = parse_publish_url(publish) if publish is not None else None
     earlier = previous_of(previous)
     previous_dir = folder_of(earlier)
     # the log is opened once nothing this run reads or writes can be it (crmclean.io.json_log)
-    log = JsonLog(log_json, reads=[*location_files(source), rules], folders=[out, previous_dir])
+    given = location_files(source) if source is not None else []
+    log = JsonLog(log_json, reads=[*given, rules], folders=[out, previous_dir])
     console = stderr_console()
     try:
         log.event("run_started", input=str(source), rules=str(rules), out=str(out))
         loaded = load_rules(rules)
+        one_input(source, loaded)
+        inputs = input_files(source, loaded)
         # refuse an --out holding anything this run reads, before any work (and again at write)
-        reads = [*location_files(source), *rule_file_inputs(loaded), log_json]
-        guard_output(out, reads, previous_dir)
-        log.open(reads=rule_file_inputs(loaded))
+        guard_output(out, [*inputs, *rule_file_inputs(loaded), log_json], previous_dir)
+        log.open(reads=[*rule_file_inputs(loaded), *inputs])
         with output_lock(out) as lock:
             if lock.stale_holder:
                 log.event("stale_lock_taken_over", holder=lock.stale_holder)
@@ -147,7 +164,7 @@ class RunRequest:
     """Everything one `crmclean run` was asked to do, once the rule file is loaded and --out
     locked: the options as given, the JSON log and the start time."""
 
-    source: Location  # a file or a database URL (shown without password)
+    source: Location | None  # a file or a database URL; None: the rule file's sources:
     loaded: LoadedRules
     out: Path
     previous: Path | PublishTarget | None  # a run folder, or the tables a run was published to
@@ -203,14 +220,15 @@ def _run_locked(request: RunRequest) -> int:
                 read.frame, options, on_step=lambda name: _step(progress, request.log, name)
             )
         except InputError as exc:  # e.g. repeated record ids: name the file they are in
-            raise told(exc, request.loaded, request.source, request.show_values) from None
+            named = request.source or "sources"
+            raise told(exc, request.loaded, named, request.show_values) from None
         timings.update(result.timings)
         code = result.validation.exit_code(request.fail_on.value)
 
         _step(progress, request.log, "write")
         mark = time.perf_counter()
         protect = [
-            *location_files(request.source),
+            *input_files(request.source, request.loaded),
             *rule_file_inputs(request.loaded),
             decisions_path,
         ]
@@ -230,7 +248,7 @@ def _run_locked(request: RunRequest) -> int:
             files = _write_outputs(tmp, result, request.loaded, facts)
             manifest = _manifest(
                 request.loaded,
-                read.info.to_dict(),
+                manifest_inputs(prepared),
                 result,
                 previous.folder if previous else None,
                 request.seed,
@@ -315,7 +333,7 @@ def _write_outputs(
 
 def _manifest(
     loaded: LoadedRules,
-    input_info: dict[str, Any],
+    inputs: list[dict[str, Any]],
     result: RunResult,
     previous_dir: Path | str | None,
     seed: int | None,
@@ -335,7 +353,7 @@ def _manifest(
         "rule_file": str(resolved(loaded.path)),  # review finds it from any folder
         "rule_files": list(loaded.files),
         "rule_file_sha256": loaded.digest,
-        "inputs": [input_info],
+        "inputs": inputs,
         "previous": str(previous_dir) if previous_dir else None,
         "seed": seed if seed is not None else (matching.training.seed if matching else None),
         "rows": counts,

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
 from crmclean.core.registry import did_you_mean_hint
-from crmclean.core.rules.rule_file import RuleFile
+from crmclean.core.rules.rule_file import RuleFile, with_sources
 from crmclean.errors import ConfigError, ConfigIssue
 from crmclean.io.env_values import remember, scrub, scrub_frame
 from crmclean.io.named_files import is_url
@@ -65,7 +65,7 @@ def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> Loade
     located = read_with_extends(path)
     env_values = substitute_vars(located, environ)
     remember(env_values)  # kept out of everything the command prints from here on
-    rules = _validated(located, path)
+    rules = with_sources(_validated(located, path))
     _refuse_url_decisions(rules, located)
     # the digest pins the rules, not the environment: a secret must not be recoverable from it
     plain = scrub(json.loads(json.dumps(located.data, default=str)), env_values)

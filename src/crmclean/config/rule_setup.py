@@ -8,12 +8,13 @@ that cannot be read (the data, a reference file) is exit 3. The same answer from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
 from crmclean.config.loader import LoadedRules
+from crmclean.config.source_reads import read_sources
 from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, format_path
 from crmclean.core.rule_plan import RulePlan, compile_plan
 from crmclean.core.standardise.column_types import apply_types
@@ -22,7 +23,7 @@ from crmclean.errors import ConfigIssue, InputError
 from crmclean.io.database_url import DatabaseUrl
 from crmclean.io.locations import read_location
 from crmclean.io.named_files import NamedFileProblem
-from crmclean.io.readers import ReadResult
+from crmclean.io.readers import ReadInfo, ReadResult
 from crmclean.io.reference_files import read_reference
 
 
@@ -31,6 +32,7 @@ class Prepared:
     read: ReadResult  # the data, typed as the rule file declares
     plan: RulePlan
     reference: dict[str, list[str]]  # values_from lists, by reference key
+    sources: dict[str, ReadInfo] = field(default_factory=dict)  # `sources:`: each one's read
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -50,8 +52,12 @@ def located(loaded: LoadedRules, problems: list[SetupProblem]) -> RuleSetupError
     return RuleSetupError(problems, locator(loaded))
 
 
-def prepare(loaded: LoadedRules, location: Path | str | DatabaseUrl) -> Prepared:
-    """Read the input (a file or a database URL), then `prepare_read`."""
+def prepare(loaded: LoadedRules, location: Path | str | DatabaseUrl | None) -> Prepared:
+    """Read the input (a file or a database URL; None: the rule file's `sources:`), then
+    `prepare_read`."""
+    if location is None:
+        combined, parts = read_sources(loaded)
+        return replace(prepare_read(loaded, combined), sources=parts)
     id_column = loaded.rules.dataset.id_column
     return prepare_read(loaded, read_location(location, id_column=id_column))
 

@@ -83,3 +83,12 @@ REVIEW_SCHEMA = {
 # steward decisions (the decisions file `crmclean review` writes): the first three are required
 DECISION_COLUMNS = [*PAIR_KEYS, "decision", "decided_by", "decided_at", "note"]
 REQUIRED_COLUMNS = DECISION_COLUMNS[:3]
+
+
+# With several sources (`sources:`) every record id is `<source>:<its own id>`.
+SOURCE_SEPARATOR = ":"
+
+
+def source_of(record_id: pl.Expr) -> pl.Expr:
+    """The source system of a record id made unique across sources (`crm` of `crm:4711`)."""
+    return record_id.str.split_exact(SOURCE_SEPARATOR, 1).struct.field("field_0")

@@ -6,7 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from crmclean.io.database import read_database
-from crmclean.io.database_url import DatabaseUrl, looks_like_url, parse_database_url
+from crmclean.io.database_url import (
+    DatabaseUrl,
+    PublishTarget,
+    looks_like_url,
+    parse_database_url,
+    parse_publish_url,
+)
 from crmclean.io.readers import ReadResult, read_table
 
 Location = Path | DatabaseUrl
@@ -34,3 +40,10 @@ def location_files(location: Location) -> list[Path]:
     if isinstance(location, DatabaseUrl):
         return [location.file] if location.file is not None else []
     return [location]
+
+
+def parse_previous(text: str | Path) -> Path | PublishTarget:
+    """`--previous`: a run folder, or the PostgreSQL schema a run was published to."""
+    if isinstance(text, str) and looks_like_url(text):
+        return parse_publish_url(text)
+    return Path(text)

@@ -201,7 +201,7 @@ class Previous:
 
 
 def read_previous(
-    out: Path, folder: Path | PublishTarget | None, rules: RuleFile, retrain: bool
+    out: Path | None, folder: Path | PublishTarget | None, rules: RuleFile, retrain: bool
 ) -> Previous | None:
     """The previous run's crosswalk, golden records, id high-water mark and match model.
 
@@ -209,10 +209,11 @@ def read_previous(
     when it already holds a run, since its ids were handed out too. New ids start above the
     higher of both marks. `--previous` equal to `--out` before any run is the first night: None.
     """
-    out_run = read_run_folder(out) if out.is_dir() and holds_run(out) else None
+    holds = out is not None and out.is_dir() and holds_run(out)
+    out_run = read_run_folder(out) if out is not None and holds else None
     if isinstance(folder, PublishTarget):  # `--previous URL`: the tables `--publish` wrote
         previous: RunFolder | None = read_published_run(folder)
-    elif folder is not None and resolved(folder) == resolved(out):
+    elif folder is not None and out is not None and resolved(folder) == resolved(out):
         previous = out_run
     elif folder is not None:
         if not (folder.is_dir() and holds_run(folder)):

@@ -27,7 +27,10 @@ class SourcePrioritySpec(StrategySpec):
     """Prefer values from the systems listed first; systems not listed come last."""
 
     type: Literal["source_priority"] = "source_priority"
-    order: list[str] = Field(min_length=1, description="Source systems, most trusted first")
+    order: list[str] = Field(
+        default_factory=list,
+        description="Source systems, most trusted first; the sources: priorities if empty",
+    )
 
 
 class MostRecentSpec(StrategySpec):

@@ -13,7 +13,12 @@ import polars as pl
 
 from crmclean.core.contracts import RECORD_ID, REVIEW_SCHEMA
 from crmclean.core.matching import decisions as decisions_
-from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge, block
+from crmclean.core.matching.blocking import (
+    BlockingRuleStats,
+    BlockingTooLarge,
+    across_sources,
+    block,
+)
 from crmclean.core.matching.clustering import cluster
 from crmclean.core.matching.comparing import CodeCache, compare, used_columns
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
@@ -134,6 +139,8 @@ def dedupe(
         max_block_size=spec.max_block_size,
         force=force,
     )
+    if spec.mode == "link_only":
+        blocked = across_sources(blocked, prepared.get_column(RECORD_ID))
     timings["block"] = time.perf_counter() - started
     mark = time.perf_counter()
     codes = CodeCache()  # value codes of `prepared`, shared by blocked and random pairs

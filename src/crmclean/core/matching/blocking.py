@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from crmclean.core.contracts import source_of
 from crmclean.core.matching.spec import BlockingRule
 from crmclean.errors import UsageError
 
@@ -175,6 +176,16 @@ def block(
         for i, s in enumerate(stats)
     ]
     return BlockingResult(united, result)
+
+
+def across_sources(blocked: BlockingResult, record_ids: pl.Series) -> BlockingResult:
+    """`matching.mode: link_only`: the blocked pairs whose two records come from different
+    sources (record ids `<source>:<id>`, in row order). The per-rule figures stay those of the
+    blocking itself."""
+    sources = record_ids.to_frame("id").select(source_of(pl.col("id"))).to_series()
+    left = sources.gather(blocked.pairs.get_column("row_l"))
+    right = sources.gather(blocked.pairs.get_column("row_r"))
+    return BlockingResult(blocked.pairs.filter(left != right), blocked.rules)
 
 
 def _unite(found: list[pl.DataFrame]) -> pl.DataFrame:

@@ -5,7 +5,7 @@ clustering.py run them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
@@ -190,6 +190,10 @@ class MatchingSpec(Spec):
     clustering: ClusteringSpec = Field(default_factory=ClusteringSpec)
     decisions: str | None = Field(
         None, description="CSV of steward decisions (record_id_l, record_id_r, decision)"
+    )
+    mode: Literal["dedupe", "link_only", "link_and_dedupe"] = Field(
+        "dedupe",
+        description="With sources: link_only compares records of different sources only",
     )
 
     @model_validator(mode="after")

@@ -3,14 +3,17 @@ survivorship; each section's own models live beside the code that runs them."""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
 import phonenumbers
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from crmclean.core.checks import CheckUnion
+from crmclean.core.golden.strategies import SourcePrioritySpec
 from crmclean.core.golden.survivorship import SurvivorshipSpec
 from crmclean.core.matching.spec import MatchingSpec
+from crmclean.core.sources import DEFAULT_SOURCE_COLUMN, SOURCE_NAME, SourceSpec, priority_order
 from crmclean.core.spec import Spec
 from crmclean.core.standardise import StepUnion
 from crmclean.core.standardise.derive import DeriveSpec
@@ -86,3 +89,72 @@ class RuleFile(Spec):
     matching: MatchingSpec | None = Field(
         None, description="Duplicate matching: blocking, comparisons, thresholds, clustering"
     )
+    sources: dict[str, SourceSpec] = Field(
+        default_factory=dict,
+        description="Several source systems in one run: location, column mapping, id, priority",
+    )
+
+    @model_validator(mode="after")
+    def _sources_fit(self) -> RuleFile:
+        bad = [n for n in self.sources if not re.match(SOURCE_NAME, n)]
+        if bad:
+            raise ValueError(
+                f"source names are letters, digits, _ and - (no ':'), not {', '.join(bad)}"
+            )
+        mode = self.matching.mode if self.matching is not None else "dedupe"
+        if mode != "dedupe" and len(self.sources) < 2:
+            raise ValueError(f"matching.mode {mode} needs a sources: section with two or more")
+        unordered = [s for s in _strategies(self.survivorship) if not s.order]
+        if unordered and not self.sources:
+            raise ValueError(
+                "survivorship: source_priority needs its order (or a sources: section)"
+            )
+        return self
+
+
+def _strategies(spec: SurvivorshipSpec | None) -> list[SourcePrioritySpec]:
+    """Every source_priority strategy of the survivorship section."""
+    if spec is None:
+        return []
+    groups = [g.strategies for g in spec.keep_together.values() if g.strategies is not None]
+    lists = [spec.default, *spec.columns.values(), *groups]
+    return [s for group in lists for s in group if isinstance(s, SourcePrioritySpec)]
+
+
+def with_sources(rules: RuleFile) -> RuleFile:
+    """A rule file with `sources:` as the steps read it: the source column named (so lineage
+    names each record's system), and its priorities as the order of every `source_priority`
+    without one; when the default strategies have none, it comes right after `valid_only`."""
+    if not rules.sources:
+        return rules
+    order = priority_order(rules.sources)
+    dataset = rules.dataset
+    if dataset.source_column is None:
+        dataset = dataset.model_copy(update={"source_column": DEFAULT_SOURCE_COLUMN})
+    survivorship = rules.survivorship or SurvivorshipSpec()
+
+    def ordered(strategies: list[Any]) -> list[Any]:
+        return [
+            s.model_copy(update={"order": order})
+            if isinstance(s, SourcePrioritySpec) and not s.order
+            else s
+            for s in strategies
+        ]
+
+    default = ordered(survivorship.default)
+    if not any(isinstance(s, SourcePrioritySpec) for s in default):
+        at = 1 if default and default[0].type == "valid_only" else 0
+        default.insert(at, SourcePrioritySpec(order=order))
+    survivorship = survivorship.model_copy(
+        update={
+            "default": default,
+            "columns": {c: ordered(s) for c, s in survivorship.columns.items()},
+            "keep_together": {
+                n: g.model_copy(update={"strategies": ordered(g.strategies)})
+                if g.strategies is not None
+                else g
+                for n, g in survivorship.keep_together.items()
+            },
+        }
+    )
+    return rules.model_copy(update={"dataset": dataset, "survivorship": survivorship})

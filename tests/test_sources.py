@@ -1,0 +1,176 @@
+"""Several source systems in one run (`sources:`): ids made unique, each system named in lineage
+and manifest, `matching.mode: link_only` comparing across systems only, and the mistakes a
+steward makes in the section told at their YAML position."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import crmclean
+from crmclean.cli.main import app
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.golden.strategies import SourcePrioritySpec
+from crmclean.core.sources import SourceSpec, combine_sources
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPANY = ROOT / "rules" / "company.yaml"
+ERP_NAMES = {"customer_id": "kdnr", "first_name": "vorname", "last_name": "nachname"}
+
+
+@pytest.fixture(scope="module")
+def systems(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's CRM rows as CSV, its other rows as an ERP's SQLite table in German."""
+    folder = tmp_path_factory.mktemp("systems")
+    sample = pl.read_csv(ROOT / "sample_data" / "customers.csv", infer_schema_length=0)
+    sample = sample.head(1600)
+    sample.filter(pl.col("source_system") == "crm").drop("source_system").write_csv(
+        folder / "crm.csv"
+    )
+    erp = sample.filter(pl.col("source_system") != "crm").drop("source_system")
+    erp = erp.rename(ERP_NAMES).with_columns(pl.lit("intern").alias("buchungskreis"))
+    with sqlite3.connect(folder / "erp.db") as db:
+        db.execute(f"CREATE TABLE kunden ({', '.join(f'{c} TEXT' for c in erp.columns)})")
+        db.executemany(f"INSERT INTO kunden VALUES ({', '.join('?' * erp.width)})", erp.iter_rows())
+    return folder
+
+
+def rule_file(folder: Path, mode: str = "link_only", erp_columns: str | None = None) -> Path:
+    columns = erp_columns or "{customer_id: kdnr, first_name: vorname, last_name: nachname}"
+    path = folder / f"sources-{mode}.yaml"
+    path.write_text(
+        f"extends: {COMPANY}\n"
+        "sources:\n"
+        "  crm:\n"
+        "    location: crm.csv\n"
+        "    id_column: customer_id\n"
+        "    priority: 2\n"
+        "  erp:\n"
+        f"    location: sqlite:///{folder / 'erp.db'}?table=kunden\n"
+        "    id_column: kdnr\n"
+        f"    columns: {columns}\n"
+        "    priority: 1\n"
+        f"matching:\n  mode: {mode}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(*argv: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["run", *argv, "-q"])
+    return result.exit_code, result.stderr
+
+
+def test_link_only_matches_across_systems_and_names_them(systems: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, err = run("-r", str(rule_file(systems)), "-o", str(out))
+    assert code == 1, err  # the sample fails an error-severity rule on purpose
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    assert pairs.height > 100
+    left = pairs["record_id_l"].str.split(":").list.first()
+    assert (left != pairs["record_id_r"].str.split(":").list.first()).all()
+    crosswalk = pl.read_parquet(out / "crosswalk.parquet")
+    assert crosswalk.height == 1600 and crosswalk[RECORD_ID].n_unique() == 1600
+    assert set(crosswalk[RECORD_ID].str.split(":").list.first()) == {"crm", "erp"}
+    lineage = pl.read_parquet(out / "lineage.parquet").drop_nulls(RECORD_ID)
+    systems_named = lineage[RECORD_ID].str.split(":").list.first()
+    assert (systems_named == lineage["source_system"]).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [i["source"] for i in manifest["inputs"]] == ["crm", "erp"]
+    assert manifest["inputs"][1]["format"] == "sqlite" and manifest["rows_add_up"]
+    assert sum(i["rows"] for i in manifest["inputs"]) == manifest["rows"]["input"]
+    golden = pl.read_parquet(out / "golden.parquet")
+    assert "buchungskreis" not in golden.columns and "vorname" not in golden.columns
+
+
+def test_dedupe_mode_also_matches_within_a_system(systems: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, err = run("-r", str(rule_file(systems, "link_and_dedupe")), "-o", str(out))
+    assert code == 1, err
+    pairs = pl.read_parquet(out / "pairs.parquet")
+    left = pairs["record_id_l"].str.split(":").list.first()
+    within = (left == pairs["record_id_r"].str.split(":").list.first()).sum()
+    assert within > 0 and within < pairs.height
+
+
+def test_priorities_order_source_priority(tmp_path: Path) -> None:
+    path = tmp_path / "priorities.yaml"
+    path.write_text(
+        "columns: {email: {}}\n"
+        "sources:\n"
+        "  shop: {location: shop.csv, priority: 5}\n"
+        "  erp: {location: erp.csv, priority: 1}\n"
+        "  crm: {location: crm.csv, priority: 5}\n"
+        "survivorship:\n"
+        "  default: [valid_only, most_complete]\n"
+        "  columns: {email: [source_priority, most_recent]}\n"
+    )
+    rules = crmclean.load_rules(path).rules
+    assert rules.dataset.source_column == "source_system"
+    assert rules.survivorship is not None
+    order = ["erp", "crm", "shop"]  # by priority, ties by name
+    assert rules.survivorship.default[1] == SourcePrioritySpec(order=order)
+    assert rules.survivorship.columns["email"][0] == SourcePrioritySpec(order=order)
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("survivorship:\n  default: [source_priority]\n")
+    with pytest.raises(crmclean.ConfigError, match="source_priority needs its order"):
+        crmclean.load_rules(plain)
+
+
+def test_the_python_api_reads_the_sources(systems: Path) -> None:
+    frame = crmclean.read(None, rule_file(systems))
+    assert frame.height == 1600
+    assert frame[RECORD_ID].str.starts_with("erp:").sum() == (frame["source_system"] == "erp").sum()
+
+
+def test_a_mapping_to_a_missing_column_is_exit_2_at_its_yaml_position(
+    systems: Path, tmp_path: Path
+) -> None:
+    rules = rule_file(systems, erp_columns="{customer_id: kdnr, first_name: vornahme}")
+    code, err = run("-r", str(rules), "-o", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{rules}:" in err and "sources.erp.columns.first_name" in err
+    assert "source 'erp' has no column 'vornahme'" in err and "vorname" in err
+
+
+def test_input_and_sources_exclude_each_other(systems: Path, tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    code, err = run(str(systems / "crm.csv"), "-r", str(rule_file(systems)), "-o", out)
+    assert code == 2 and "not both" in err
+    code, err = run("-r", str(COMPANY), "-o", out)
+    assert code == 2 and "give INPUT" in err
+    broken = tmp_path / "link.yaml"
+    broken.write_text(f"extends: {COMPANY}\nmatching:\n  mode: link_only\n")
+    code, err = run(str(systems / "crm.csv"), "-r", str(broken), "-o", out)
+    assert code == 2 and "link_only needs a sources: section" in err
+
+
+def test_a_source_that_cannot_be_read_is_named(systems: Path, tmp_path: Path) -> None:
+    rules = rule_file(systems)
+    text = rules.read_text().replace("crm.csv", "missing.csv")
+    rules.with_name("missing.yaml").write_text(text)
+    code, err = run("-r", str(rules.with_name("missing.yaml")), "-o", str(tmp_path / "out"))
+    assert code == 3 and "source 'crm'" in err and "missing.csv" in err
+
+
+def test_combine_sources_keeps_the_rule_files_columns() -> None:
+    frames = {
+        "crm": pl.DataFrame({RECORD_ID: ["1", "2"], "email": ["a@x", "b@x"], "x": ["?", "?"]}),
+        "erp": pl.DataFrame({RECORD_ID: ["1"], "mail": ["c@x"], "email": ["old"]}),
+    }
+    specs = {
+        "crm": SourceSpec(location="a"),
+        "erp": SourceSpec(location="b", columns={"email": "mail"}),
+    }
+    combined, problems = combine_sources(frames, specs, ["email"], "system")
+    assert problems == []
+    assert combined.to_dicts() == [
+        {RECORD_ID: "crm:1", "email": "a@x", "system": "crm"},
+        {RECORD_ID: "crm:2", "email": "b@x", "system": "crm"},
+        {RECORD_ID: "erp:1", "email": "c@x", "system": "erp"},
+    ]

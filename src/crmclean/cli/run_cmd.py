@@ -131,7 +131,8 @@ def run(
     log = JsonLog(log_json, reads=[*given, rules], folders=[out, previous_dir])
     console = stderr_console()
     try:
-        log.event("run_started", input=str(source), rules=str(rules), out=str(out))
+        given_as = str(source) if source is not None else "sources:"
+        log.event("run_started", input=given_as, rules=str(rules), out=str(out))
         loaded = load_rules(rules)
         one_input(source, loaded)
         inputs = input_files(source, loaded)

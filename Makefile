@@ -33,9 +33,10 @@ test: lint typecheck chromium postgresql
 	$(BIN)/pytest -n 2 -q
 
 # `pip install .` outside the Makefile: build the wheel, install it into fresh virtualenvs (no dev
-# extras; newest dependencies, then every one at its stated lower bound) and run crmclean there.
+# extras; newest dependencies, then every one at its stated lower bound) and run crmclean there;
+# then the same with the `databases` extra, reading a SQLite and a DuckDB file.
 wheel-check: $(STAMP)
-	$(BIN)/pytest -q -m wheel tests/test_wheel_install.py
+	$(BIN)/pytest -q -m wheel tests/test_wheel_install.py tests/test_wheel_databases.py
 
 # Heavier tests: large data and the HTML report in headless Chromium.
 test-slow: $(STAMP)

@@ -48,9 +48,17 @@ def located(loaded: LoadedRules, problems: list[SetupProblem]) -> RuleSetupError
     return RuleSetupError(problems, locator(loaded))
 
 
-def prepare(loaded: LoadedRules, input_path: Path) -> Prepared:
+def prepare(
+    loaded: LoadedRules,
+    input_path: Path,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Prepared:
+    """The data read (with --encoding / --delimiter when given) and the plan compiled."""
     rules = loaded.rules
-    read = read_table(input_path, id_column=rules.dataset.id_column)
+    read = read_table(
+        input_path, id_column=rules.dataset.id_column, encoding=encoding, delimiter=delimiter
+    )
     types = {name: spec.type for name, spec in rules.columns.items()}
     frame, found = apply_types(read.frame, types, rules.dataset.null_tokens, read.locate)
     reference, missing = read_references(loaded)

@@ -3,6 +3,7 @@ one command, for stewards and for cron. Outputs appear all at once or not at all
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -15,9 +16,20 @@ import polars as pl
 import typer
 
 from crmclean import __version__
-from crmclean.cli.app import app, stderr_console
+from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.input_errors import told
-from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    InputArg,
+    QuietOpt,
+    RulesOpt,
+    ShowValuesOpt,
+    TableOrJson,
+    TableOrJsonOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.rule_setup import prepare
 from crmclean.config import load_rules
@@ -50,7 +62,15 @@ class FailOn(StrEnum):
     warn = "warn"
 
 
-@app.command("run")
+EXAMPLES = examples(
+    "crmclean run customers.csv -r rules.yaml --out out/ --previous out/",
+    "crmclean run customers.csv -r rules.yaml --out out/ -q --log-json run.log",
+    "crmclean run customers.csv -r rules.yaml --out out/ -f json > summary.json",
+    doc="docs/run.md",
+)
+
+
+@app.command("run", epilog=EXAMPLES)
 def run(
     input_path: InputArg,
     rules: RulesOpt,
@@ -83,14 +103,19 @@ def run(
     ] = None,
     report: Annotated[bool, typer.Option(help="Build report.html in the outputs.")] = True,
     show_values: ShowValuesOpt = False,
+    output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
 ) -> None:
     """Validate, clean, deduplicate and build golden records in one run.
 
     Writes golden.parquet (+ .csv), crosswalk, lineage, review, changes-since-previous and
     manifest.json into --out atomically. One run at a time may write an --out folder; a
-    second one stops with a message. Exit codes: 0 ok, 1 an error-severity rule failed,
-    2 usage or rule file, 3 unreadable input or output (or --out is locked).
+    second one stops with a message. The summary goes to stdout (a table, or the manifest
+    with --format json); progress and messages go to stderr. Exit codes: 0 ok, 1 an
+    error-severity rule failed, 2 usage or rule file, 3 unreadable input or output (or --out
+    is locked).
     """
     started_at = datetime.now(UTC)
     # the log is opened once nothing this run reads or writes can be it (crmclean.io.json_log)
@@ -108,7 +133,8 @@ def run(
             claim_target(out, "run", lock)  # before any work: refuse an --out of others' files
             request = RunRequest(
                 input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
-                report, show_values, quiet, log, started_at, lock,
+                report, show_values, quiet, log, started_at, lock, output_format,
+                encoding, delimiter_char(delimiter),
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -143,6 +169,9 @@ class RunRequest:
     log: JsonLog
     started_at: datetime
     lock: Lock  # held on --out; its token names the temp folders
+    output_format: TableOrJson = TableOrJson.table
+    encoding: str | None = None
+    delimiter: str | None = None
 
 
 def _run_locked(request: RunRequest) -> int:
@@ -154,7 +183,7 @@ def _run_locked(request: RunRequest) -> int:
         _step(progress, request.log, "read")
         mark = time.perf_counter()
         # the one setup step: exit 2 if the rules do not fit the input
-        prepared = prepare(request.loaded, request.input_path)
+        prepared = prepare(request.loaded, request.input_path, request.encoding, request.delimiter)
         read = prepared.read
         previous = read_previous(request.out, request.previous_dir, rules, request.retrain)
         if request.previous_dir is not None and previous is None:
@@ -224,10 +253,15 @@ def _run_locked(request: RunRequest) -> int:
                 else None
             )
     request.log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
-    if not request.quiet:
-        console.print(run_summary(manifest, request.out))
+    if request.output_format is TableOrJson.json:  # a machine format: even with --quiet
+        typer.echo(
+            json.dumps(request.loaded.scrub(manifest), indent=2, sort_keys=True, default=str)
+        )
+    elif not request.quiet:  # the result: stdout, so `crmclean run ... > summary.txt` keeps it
+        results = stdout_console()
+        results.print(run_summary(manifest, request.out))
         for line in where_lines(request.out, report_path, manifest["outputs"]):
-            console.print(line, markup=False)
+            results.print(line, markup=False)
     return code
 
 
@@ -275,7 +309,8 @@ def _write_outputs(
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
-        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching)
+        elapsed = (facts.finished_at - facts.started_at).total_seconds()  # the whole run so far
+        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching, elapsed)
         write_json(loaded.scrub(summary.to_dict()), tmp / "dedupe.json")
         files += ["model.json", "dedupe.json"]
     return files

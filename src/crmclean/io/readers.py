@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
 from crmclean.io.regular_file import require_regular_file
 from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
+from crmclean.io.standard_input import STDIN, is_stdin, shown_name, stdin_copy
 
 _TRUE = ["true", "t", "yes", "y", "1", "ja", "wahr"]
 _FALSE = ["false", "f", "no", "n", "0", "nein", "falsch"]
@@ -66,8 +67,16 @@ def read_table(
     delimiter: str | None = None,
 ) -> ReadResult:
     """Read a table as text columns with a record_id; the rule file's column types are applied
-    by the one setup step (crmclean.core.standardise.column_types), not here."""
+    by the one setup step (crmclean.core.standardise.column_types), not here. `-` reads
+    standard input (crmclean.io.standard_input)."""
     path = Path(path)
+    if is_stdin(path):
+        return _read_stdin(
+            id_column=id_column,
+            required_columns=required_columns,
+            encoding=encoding,
+            delimiter=delimiter,
+        )
     size = _check_file(path)
     head = _head(path)
     fmt = detect_format(path, head)
@@ -86,6 +95,18 @@ def read_table(
         path, fmt, used_encoding, used_delimiter, frame.height, columns, size, _sha256(path)
     )
     return ReadResult(frame, info, locate)
+
+
+def _read_stdin(**options: Any) -> ReadResult:
+    with stdin_copy() as copy:
+        read = read_table(copy, **options)
+    located = read.locate
+    info = replace(read.info, path=Path(STDIN))
+
+    def locate(row: int) -> str:
+        return shown_name(located(row), copy) if located else f"{STDIN} row {row + 1}"
+
+    return ReadResult(read.frame, info, locate)
 
 
 def read_reference_values(path: Path, column: str) -> list[str]:

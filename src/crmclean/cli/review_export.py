@@ -1,4 +1,4 @@
-"""The files `crmclean review --output` must never replace, gathered from the rule file and the
+"""The files `crmclean review --out` must never replace, gathered from the rule file and the
 run's manifest; the rules themselves live in crmclean.io.export_file."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def guard_export(
     *,
     force: bool,
 ) -> None:
-    """Refuse (exit 3 or 2) an --output that is a file the run or review reads, lies in a
+    """Refuse (exit 3 or 2) an --out that is a file the run or review reads, lies in a
     crmclean output folder, or exists without --force."""
     check_export_target(output, out, _protected(out, loaded, manifest, decisions), force=force)
 

@@ -65,6 +65,7 @@ def read_table(
     required_columns: Sequence[str] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
+    hint: str | None = None,
 ) -> ReadResult:
     """Read a table as text columns with a record_id; the rule file's column types are applied
     by the one setup step (crmclean.core.standardise.column_types), not here. `-` reads
@@ -76,6 +77,7 @@ def read_table(
             required_columns=required_columns,
             encoding=encoding,
             delimiter=delimiter,
+            hint=hint,
         )
     size = _check_file(path)
     head = _head(path)
@@ -89,7 +91,7 @@ def read_table(
         frame, locate = _read_other(path, fmt)
     columns = tuple(frame.columns)
     needed = [*required_columns, *([id_column] if id_column else [])]
-    check_required_columns(path, columns, needed)
+    check_required_columns(path, columns, needed, hint)
     frame = _with_record_id(path, frame, id_column, locate)
     info = ReadInfo(
         path, fmt, used_encoding, used_delimiter, frame.height, columns, size, _sha256(path)
@@ -115,8 +117,11 @@ def read_reference_values(path: Path, column: str) -> list[str]:
     return [str(v) for v in frame.get_column(column).drop_nulls().unique(maintain_order=True)]
 
 
-def check_required_columns(path: Path, columns: Sequence[str], needed: Sequence[str]) -> None:
-    """Every missing column at once, each with the closest names the file does have."""
+def check_required_columns(
+    path: Path, columns: Sequence[str], needed: Sequence[str], hint: str | None = None
+) -> None:
+    """Every missing column at once, each with the closest names the file does have. `hint`
+    says what to do when the columns come from an option rather than a rule file."""
     missing = [name for name in dict.fromkeys(needed) if name not in columns]
     if not missing:
         return
@@ -128,9 +133,11 @@ def check_required_columns(path: Path, columns: Sequence[str], needed: Sequence[
             close.insert(0, lowered[name.lower()])
         suggestion = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
         parts.append(f"{name!r}{suggestion}")
+    fix = hint or "rename the column in the file or in the rule file"
     raise InputError(
-        f"{path}: lacks column(s) the rules need: {', '.join(parts)}",
-        "rename the column in the file or in the rule file; the file has: " + ", ".join(columns),
+        f"{path}: lacks column(s) {'the rules need' if hint is None else 'needed'}: "
+        + ", ".join(parts),
+        f"{fix}; the file has: " + ", ".join(columns),
     )
 
 

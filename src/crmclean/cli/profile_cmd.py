@@ -22,8 +22,8 @@ from crmclean.cli.options import (
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import personal_columns
+from crmclean.core.problems import missing_column_hint
 from crmclean.core.profile import profile_frame
-from crmclean.core.registry import did_you_mean_hint
 from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
 from crmclean.errors import ConfigError
 from crmclean.io.readers import read_table
@@ -86,7 +86,7 @@ def _check_rule_columns(loaded: LoadedRules, present: list[str]) -> None:
         loaded.issue(
             ("columns", name),
             f"column {name!r} is not in the data",
-            did_you_mean_hint(name, present),
+            missing_column_hint(name, present),
         )
         for name in loaded.rules.columns
         if name not in present

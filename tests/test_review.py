@@ -315,3 +315,38 @@ def test_review_finds_the_runs_rule_file_from_any_folder(
     assert result.exit_code == 0, result.output
     assert not (elsewhere / "decisions.csv").exists()
     assert (rules.parent / "decisions.csv").is_file()
+
+
+def test_german_excel_export_has_a_bom_semicolons_and_decimal_commas_and_imports_back(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, _, out = case
+    sheet = tmp_path / "queue.csv"
+    args = ["review", str(out), "-f", "csv", "--out", str(sheet), "--delimiter", ";"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    raw = sheet.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfrecord_id_l;record_id_r;match_probability;")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows and all(
+        "," in r["match_probability"] for r in rows if r["match_probability"] != "1"
+    )
+    rows[0]["decision"] = "y"
+    with sheet.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet), "--delimiter", ";"])
+    assert result.exit_code == 0, result.stderr
+    assert [d["decision"] for d in decisions(out.parent)] == ["match"]
+
+
+def test_the_old_output_option_still_works_with_a_note(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, _, out = case
+    sheet = tmp_path / "queue.csv"
+    result = runner.invoke(app, ["review", str(out), "--format", "csv", "--output", str(sheet)])
+    assert result.exit_code == 0, result.stderr
+    assert "--output is now --out" in result.stderr and sheet.is_file()
+    assert "--output" not in runner.invoke(app, ["review", "--help"]).stdout

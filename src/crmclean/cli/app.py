@@ -42,7 +42,7 @@ PLAIN_WIDTH = 1000
 
 def stdout_console() -> Console:
     """Results go to stdout: full width when written to a file or pipe."""
-    plain = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    plain = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
     return Console(
         highlight=False,
         no_color="NO_COLOR" in os.environ,

@@ -115,7 +115,7 @@ def review(
     ] = None,
     by: Annotated[str | None, typer.Option(help="Your name in the decisions file.")] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="With --output: replace an existing export.")
+        bool, typer.Option("--force", help="With --out: replace an existing export.")
     ] = False,
     show_values: ShowValuesOpt = False,
     quiet: QuietOpt = False,

@@ -40,9 +40,7 @@ def missing_column_hint(name: str, present: Sequence[str]) -> str:
         return "did you mean " + " or ".join(repr(c) for c in close) + "?"
     shown = ", ".join(columns[:_SHOWN_COLUMNS])
     more = f" and {len(columns) - _SHOWN_COLUMNS} more" if len(columns) > _SHOWN_COLUMNS else ""
-    return (
-        f"add it to the data, or take it out of the rule file; the data has: {shown}{more}"
-    )
+    return f"add it to the data, or take it out of the rule file; the data has: {shown}{more}"
 
 
 def format_path(path: YamlPath) -> str:

@@ -32,6 +32,14 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class RecordValue:
+    """One offending record of a rule, for the drill-down: its id and its (masked) value."""
+
+    record_id: str
+    value: str | None
+
+
+@dataclass(frozen=True)
 class RuleResult:
     rule_id: str
     check: str | None
@@ -44,6 +52,7 @@ class RuleResult:
     threshold: float | None
     description: str | None
     examples: list[str]  # a few violating values, masked unless --show-values
+    records: list[RecordValue] = field(default_factory=list)  # the first offending records
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class StepChanges:
     changed: int  # values changed without error
     errors: int  # values the step could not standardise
     columns: list[str]
+    cosmetic: bool = False  # changes the form only (date formats, spaces): listed after the rest
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,7 @@ class Golden:
 @dataclass(frozen=True)
 class Review:
     pairs: int
+    top_pairs: list[ExamplePair] = field(default_factory=list)  # most uncertain first
 
 
 @dataclass(frozen=True)

@@ -119,3 +119,29 @@ def test_the_page_has_nothing_wider_than_a_phone_outside_a_scroll_box(tmp_path: 
     assert "minmax(min(420px,100%),1fr)" in css and "min-width:min(320px,100%)" in css
     assert "flex-wrap:wrap" in css[css.index("nav{") :]
     assert '<div class="scroll"><table class="rules">' in page
+
+
+def test_figures_per_source_system_count_each_records_own_source(tmp_path: Path) -> None:
+    # clean.parquet: odd record ids come from crm, even ones from shop
+    page, document = _build(write_full_run(tmp_path / "out"))
+    got = {s["source"]: s for s in document["by_source"]}
+    assert set(got) == {"crm", "shop"}
+    # violations: e-mail on 2, 5, 7; name and city on 4
+    assert (got["crm"]["violations"], got["crm"]["records_flagged"]) == (2, 2)
+    assert (got["shop"]["violations"], got["shop"]["records_flagged"]) == (3, 2)
+    # golden records merging several: {1, 2}, {3, 4, 5}, {8, 9}
+    assert (got["crm"]["in_duplicates"], got["shop"]["in_duplicates"]) == (4, 3)
+    # lineage names records 1, 2, 3, 4, 6, 8 as the source of a golden value
+    assert (got["crm"]["golden_values_won"], got["shop"]["golden_values_won"]) == (2, 4)
+    assert got["crm"]["records"] == got["shop"]["records"] == 5
+    assert 0 < got["crm"]["completeness"] <= 1
+    assert '<section id="sources">' in page and 'href="#sources"' in page
+
+
+def test_no_source_column_no_source_section(tmp_path: Path) -> None:
+    out = write_full_run(tmp_path / "out")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["source_column"]
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    page, document = _build(out)
+    assert document["by_source"] is None and '<section id="sources">' not in page

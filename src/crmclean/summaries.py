@@ -203,6 +203,7 @@ class RunManifest(TypedSummary):
     quarantine_enabled: bool = False
     steps: dict[str, float] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    source_column: str | None = None  # dataset.source_column: the report's "by source system"
 
 
 SUMMARIES: dict[str, Any] = {

@@ -354,6 +354,7 @@ def _manifest(
             else {}
         ),
         "pii_columns": sorted(personal_columns(rules)),
+        "source_column": rules.dataset.source_column,
         "exit_code": code,
         "exit_status": "ok" if code == 0 else "data failed",
     }

@@ -19,6 +19,7 @@ from crmclean.errors import ExitCode
 from crmclean.io.run_outputs import RunOutputs
 from crmclean.io.summary_files import Summaries, typed_summaries
 from crmclean.report import drill_down
+from crmclean.report.by_source import source_figures
 from crmclean.report.figures_matching import golden_section, matching_section, review_section
 from crmclean.report.report_model import (
     ColumnProfile,
@@ -73,6 +74,7 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
         matching=matching_section(outputs, mask, typed.dedupe),
         golden=golden_section(outputs),
         review=drill_down.with_top_pairs(review_section(outputs), outputs),
+        by_source=source_figures(outputs),
         values_shown=show_values,
         notes=notes,
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 from crmclean.io.run_outputs import write_report_file
 from crmclean.report import html_drill_down
 from crmclean.report.figures import build_model
+from crmclean.report.html_by_source import by_source_section
 from crmclean.report.html_matching import golden_section, matching_section, review_section
 from crmclean.report.html_sections import (
     columns_section,
@@ -107,6 +108,7 @@ header{background:#fff;color:#000;border-bottom:2px solid #000}
 _SECTIONS = (
     ("summary", "Summary"),
     ("rules", "Rules"),
+    ("sources", "Sources"),
     ("columns", "Columns"),
     ("standardisation", "Standardisation"),
     ("matching", "Matching"),
@@ -120,6 +122,7 @@ def render_html(model: ReportModel) -> str:
     parts = {
         "summary": summary_section(model, verdict_block(model)),
         "rules": rules_section(model.rules, html_drill_down.rule_records(model.rules or [])),
+        "sources": by_source_section(model.by_source),
         "columns": columns_section(model.columns),
         "standardisation": standardisation_section(model.standardisation),
         "matching": matching_section(model.matching),

@@ -158,6 +158,19 @@ class Golden:
 
 
 @dataclass(frozen=True)
+class SourceFigures:
+    """One source system's part of the run: stewards own sources."""
+
+    source: str
+    records: int
+    violations: int  # violation rows of its records
+    records_flagged: int  # its records with at least one violation
+    completeness: float | None  # share of non-empty values over the input columns
+    in_duplicates: int | None  # its records in a golden record that merges several
+    golden_values_won: int | None  # golden values survivorship took from it
+
+
+@dataclass(frozen=True)
 class Review:
     pairs: int
     top_pairs: list[ExamplePair] = field(default_factory=list)  # most uncertain first
@@ -172,6 +185,7 @@ class ReportModel:
     matching: Matching | None = None
     golden: Golden | None = None
     review: Review | None = None
+    by_source: list[SourceFigures] | None = None
     values_shown: bool = False
     model_version: int = MODEL_VERSION
     notes: list[str] = field(default_factory=list)

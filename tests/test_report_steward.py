@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from typer.testing import CliRunner
 
+from crmclean.cli.main import app
 from crmclean.report.html import build_report
 from report_data import SECRET_EMAILS, write_full_run, write_validate_run
+from run_fixtures import write_case
 
 
 def _build(folder: Path) -> tuple[str, dict[str, Any]]:
@@ -145,3 +148,31 @@ def test_no_source_column_no_source_section(tmp_path: Path) -> None:
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     page, document = _build(out)
     assert document["by_source"] is None and '<section id="sources">' not in page
+
+
+def test_runs_with_previous_carry_a_history_the_report_charts(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    args = ["run", str(data), "-r", str(rules), "--out", str(out), "--previous", str(out), "-q"]
+    runner = CliRunner()
+    assert runner.invoke(app, args).exit_code in (0, 1)
+    first = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert first["trend"] is None  # one night is no trend
+    pl.read_csv(data).head(100).write_csv(data)  # the second night's export is smaller
+    assert runner.invoke(app, args).exit_code in (0, 1)
+    nights = json.loads((out / "history.json").read_text(encoding="utf-8"))["nights"]
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert len(nights) == 2 and "history.json" in manifest["outputs"]
+    assert nights[-1]["golden_records"] == manifest["rows"]["golden"]
+    assert nights[-1]["review"] == manifest["rows"]["review"]
+    validate = json.loads((out / "validate.json").read_text(encoding="utf-8"))
+    assert nights[-1]["score"] == validate["score"]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [n["golden_records"] for n in report["trend"]] == [n["golden_records"] for n in nights]
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="trend">' in page and "2 nights recorded" in page
+    # without --previous a run starts a new history
+    fresh = tmp_path / "fresh"
+    args = ["run", str(data), "-r", str(rules), "--out", str(fresh), "-q"]
+    assert runner.invoke(app, args).exit_code in (0, 1)
+    assert len(json.loads((fresh / "history.json").read_text())["nights"]) == 1

@@ -39,6 +39,7 @@ from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.decisions_file import read_configured
+from crmclean.io.history_file import HISTORY_FILE, read_history, with_night
 from crmclean.io.json_log import JsonLog
 from crmclean.io.lock import Lock, output_lock
 from crmclean.io.output_guard import guard_output, resolved
@@ -54,6 +55,7 @@ from crmclean.report import json_report
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.dedupe_summary import dedupe_summary
 from crmclean.report.run_console import StepProgress, run_summary, where_lines
+from crmclean.report.trend import night
 from crmclean.summaries import SCHEMA_VERSION
 
 
@@ -231,7 +233,7 @@ def _run_locked(request: RunRequest) -> int:
                 fail_on=request.fail_on.value,
                 show_values=request.show_values,
             )
-            files = _write_outputs(tmp, result, request.loaded, facts)
+            files, validate_document = _write_outputs(tmp, result, request.loaded, facts)
             manifest = _manifest(
                 request.loaded,
                 read.info.to_dict(),
@@ -245,7 +247,10 @@ def _run_locked(request: RunRequest) -> int:
             manifest["quarantine_enabled"] = request.quarantine
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
-            manifest["outputs"] = sorted([*files, "manifest.json"])
+            # the nights so far (from --previous) and this one, for the report's trend
+            nights = read_history(previous.folder if previous else None)
+            write_json(with_night(nights, night(manifest, validate_document)), tmp / HISTORY_FILE)
+            manifest["outputs"] = sorted([*files, HISTORY_FILE, "manifest.json"])
             write_json(request.loaded.scrub(manifest), tmp / "manifest.json")
             report_path = (
                 _build_report(tmp, request.out, request.show_values, request.log)
@@ -273,7 +278,8 @@ def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
 
 def _write_outputs(
     tmp: Path, result: RunResult, loaded: LoadedRules, facts: json_report.RunFacts
-) -> list[str]:
+) -> tuple[list[str], dict[str, Any]]:
+    """Write the tables and summaries; the file names and the validate.json document."""
     show_values = facts.show_values
     golden = result.golden
     # violations and changes are written masked, as `validate --out` and `clean --out` write them
@@ -304,7 +310,8 @@ def _write_outputs(
     # the same typed summary `validate --out` writes (crmclean.summaries.ValidateSummary), with
     # the rule file's ${env.X} values put back as ${env.X}
     validate_summary = json_report.build(result.validation, facts, pii)
-    write_json(loaded.scrub(validate_summary.to_dict()), tmp / validate_summary.file)
+    validate_document = loaded.scrub(validate_summary.to_dict())
+    write_json(validate_document, tmp / validate_summary.file)
     files.append(validate_summary.file)
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
@@ -313,7 +320,7 @@ def _write_outputs(
         summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching, elapsed)
         write_json(loaded.scrub(summary.to_dict()), tmp / "dedupe.json")
         files += ["model.json", "dedupe.json"]
-    return files
+    return files, validate_document
 
 
 def _manifest(

@@ -29,6 +29,7 @@ from crmclean.report.report_model import (
     StepChanges,
     Summary,
 )
+from crmclean.report.trend import trend_part
 from crmclean.report.value_mask import Masker, make_masker
 from crmclean.summaries import RuleOutcome
 
@@ -75,6 +76,7 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
         golden=golden_section(outputs),
         review=drill_down.with_top_pairs(review_section(outputs), outputs),
         by_source=source_figures(outputs),
+        trend=trend_part((outputs.summary("history") or {}).get("nights")),
         values_shown=show_values,
         notes=notes,
     )

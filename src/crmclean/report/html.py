@@ -22,6 +22,7 @@ from crmclean.report.html_sections import (
     standardisation_section,
     summary_section,
 )
+from crmclean.report.html_trend import trend_section
 from crmclean.report.html_verdict import verdict_block
 from crmclean.report.report_model import ReportModel
 from crmclean.report.run_outputs import load_run_outputs
@@ -109,6 +110,7 @@ _SECTIONS = (
     ("summary", "Summary"),
     ("rules", "Rules"),
     ("sources", "Sources"),
+    ("trend", "Trend"),
     ("columns", "Columns"),
     ("standardisation", "Standardisation"),
     ("matching", "Matching"),
@@ -123,6 +125,7 @@ def render_html(model: ReportModel) -> str:
         "summary": summary_section(model, verdict_block(model)),
         "rules": rules_section(model.rules, html_drill_down.rule_records(model.rules or [])),
         "sources": by_source_section(model.by_source),
+        "trend": trend_section(model.trend),
         "columns": columns_section(model.columns),
         "standardisation": standardisation_section(model.standardisation),
         "matching": matching_section(model.matching),

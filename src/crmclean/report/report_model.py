@@ -171,6 +171,20 @@ class SourceFigures:
 
 
 @dataclass(frozen=True)
+class Night:
+    """One run of the history carried by `run --previous` (history.json)."""
+
+    night: str  # the date it finished
+    score: float | None
+    violations: int
+    golden_records: int
+    merges: int
+    splits: int
+    review: int
+    violations_per_rule: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Review:
     pairs: int
     top_pairs: list[ExamplePair] = field(default_factory=list)  # most uncertain first
@@ -186,6 +200,7 @@ class ReportModel:
     golden: Golden | None = None
     review: Review | None = None
     by_source: list[SourceFigures] | None = None
+    trend: list[Night] | None = None
     values_shown: bool = False
     model_version: int = MODEL_VERSION
     notes: list[str] = field(default_factory=list)

@@ -350,3 +350,24 @@ def test_the_old_output_option_still_works_with_a_note(
     assert result.exit_code == 0, result.stderr
     assert "--output is now --out" in result.stderr and sheet.is_file()
     assert "--output" not in runner.invoke(app, ["review", "--help"]).stdout
+
+
+def test_exporting_the_queue_needs_no_decisions_file(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(
+        "\n".join(line for line in text.splitlines() if "decisions:" not in line) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.stderr
+    exported = runner.invoke(app, ["review", str(out), "-f", "csv"])
+    assert exported.exit_code == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert len(rows) == pl.read_parquet(out / "review.parquet").height
+    # deciding does need one, and the message says that exporting does not
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(exported.stdout, encoding="utf-8")
+    imported = runner.invoke(app, ["review", str(out), "--import", str(sheet)])
+    assert imported.exit_code == 2 and "matching.decisions is not set" in imported.stderr

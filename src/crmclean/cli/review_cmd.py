@@ -134,23 +134,26 @@ def review(
     queue, manifest = _read_outputs(out)
     loaded = _loaded_rules(out, rules, manifest)
     path = decisions_path(loaded.path, loaded.rules)
-    if path is None:
-        raise UsageError(
-            f"{loaded.path}: matching.decisions is not set",
-            "add `decisions: decisions.csv` under matching:",
-        )
-    steward = by or _user()
-    is_present(path, "decisions file")  # a FIFO or device there would block the appends
-    if import_file is not None:
-        _import(import_file, path, steward, run_record_ids(out), (encoding, sep), quiet)
-        return
-    pending = undecided(queue, path)
     pii = personal_columns(loaded.rules)
-    if output_format is ReviewFormat.csv:
+    if path is not None:
+        is_present(path, "decisions file")  # a FIFO or device there would block the appends
+    if output_format is ReviewFormat.csv and import_file is None:
+        # exporting needs no decisions file: without one, every pair of the queue is pending
+        pending = undecided(queue, path) if path is not None else queue
         if output is not None:  # never over the decisions, rules, input or a run's files
             guard_export(output, out, loaded, manifest, path, force=force)
         _export(pending, output, pii, show_values, (sep or ",", quiet))
         return
+    if path is None:
+        raise UsageError(
+            f"{loaded.path}: matching.decisions is not set",
+            "add `decisions: decisions.csv` under matching: (exporting with -f csv needs none)",
+        )
+    steward = by or _user()
+    if import_file is not None:
+        _import(import_file, path, steward, run_record_ids(out), (encoding, sep), quiet)
+        return
+    pending = undecided(queue, path)
     if not sys.stdin.isatty():
         raise UsageError(
             "review needs a terminal", "export with --format csv and read back with --import"

@@ -16,7 +16,7 @@ def guard_export(
     out: Path,
     loaded: LoadedRules,
     manifest: RunManifest,
-    decisions: Path,
+    decisions: Path | None,
     *,
     force: bool,
 ) -> None:
@@ -26,7 +26,7 @@ def guard_export(
 
 
 def _protected(
-    out: Path, loaded: LoadedRules, manifest: RunManifest, decisions: Path
+    out: Path, loaded: LoadedRules, manifest: RunManifest, decisions: Path | None
 ) -> list[tuple[Path, str]]:
     rule_files = [loaded.path, *map(Path, loaded.files)]
     named = [manifest.rule_file, *manifest.rule_files]
@@ -38,7 +38,7 @@ def _protected(
         for where in _spellings(out, entry["path"])
     ]
     return [
-        (decisions, "the decisions file"),
+        *([(decisions, "the decisions file")] if decisions is not None else []),
         *((path, "a rule file") for path in rule_files),
         *((path, "a file the rule file reads") for path in rule_file_inputs(loaded)),
         *((path, "the run's input") for path in inputs),

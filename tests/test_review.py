@@ -33,7 +33,7 @@ def case(tmp_path: Path) -> tuple[Path, Path, Path]:
 def spawn(out: Path, *args: str) -> pexpect.spawn:
     return pexpect.spawn(
         sys.executable,
-        ["-m", "crmclean.cli.main", "review", str(out), *args],
+        ["-m", "crmclean.cli.main", "review", str(out), "--plain", "--order", "queue", *args],
         cwd=str(out.parent),
         env={**os.environ, "NO_COLOR": "1", "COLUMNS": "140"},
         encoding="utf-8",

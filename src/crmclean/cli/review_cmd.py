@@ -25,6 +25,7 @@ from crmclean.cli.options import (
 from crmclean.cli.review_export import guard_export
 from crmclean.cli.review_import import refuse_pairs
 from crmclean.cli.review_keys import key_reader
+from crmclean.cli.review_precision import precision_of, sample_queue
 from crmclean.cli.review_session import ReviewSession
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -137,6 +138,15 @@ def review(
     plain: Annotated[
         bool, typer.Option(help="One pair after another as lines, not the full screen.")
     ] = False,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Review N random automatic merges instead of the queue: your labels estimate "
+            "the precision of the merges.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="With --sample: the same seed draws the same.")] = 1,
 ) -> None:
     """Decide the pairs in the review band: y match, n no match, s skip, u undo, q quit.
 
@@ -153,6 +163,8 @@ def review(
     pii = personal_columns(loaded.rules)
     if path is not None:
         is_present(path, "decisions file")  # a FIFO or device there would block the appends
+    if sample is not None:  # label random automatic merges: the precision estimate
+        queue = sample_queue(out, manifest, path, sample, seed)
     if output_format is ReviewFormat.csv and import_file is None:
         # exporting needs no decisions file: without one, every pair of the queue is pending
         pending = undecided(queue, path) if path is not None else queue
@@ -168,6 +180,7 @@ def review(
     steward = by or _user()
     if import_file is not None:
         _import(import_file, path, steward, run_record_ids(out), (encoding, sep), quiet)
+        _say_precision(out, manifest, path, quiet)
         return
     pending = _in_order(undecided(queue, path), order, value_column)
     if not sys.stdin.isatty():
@@ -179,6 +192,13 @@ def review(
         _session(pending, path, steward, mask, _level_names(out))
     else:
         _full_screen(pending, path, steward, mask, _level_names(out), _members(out, manifest))
+    _say_precision(out, manifest, path, quiet)
+
+
+def _say_precision(out: Path, manifest: RunManifest, path: Path, quiet: bool) -> None:
+    estimate = precision_of(out, manifest, path)
+    if estimate is not None and not quiet:
+        stderr_console().print(f"automatic merges: {estimate.sentence()}", markup=False)
 
 
 def _in_order(pending: pl.DataFrame, order: Order, value_column: str | None) -> pl.DataFrame:

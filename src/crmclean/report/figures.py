@@ -29,6 +29,7 @@ from crmclean.report.report_model import (
     StepChanges,
     Summary,
 )
+from crmclean.report.review_precision import with_precision
 from crmclean.report.trend import trend_part
 from crmclean.report.value_mask import Masker, make_masker
 from crmclean.summaries import RuleOutcome
@@ -74,7 +75,7 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
         standardisation=standardisation(outputs),
         matching=matching_section(outputs, mask, typed.dedupe),
         golden=golden_section(outputs),
-        review=drill_down.with_top_pairs(review_section(outputs), outputs),
+        review=with_precision(drill_down.with_top_pairs(review_section(outputs), outputs), outputs),
         by_source=source_figures(outputs),
         trend=trend_part((outputs.summary("history") or {}).get("nights")),
         values_shown=show_values,

@@ -37,12 +37,32 @@ def _rule(index: int, rule: RuleResult) -> str:
 
 
 def review_pairs(part: Review) -> str:
+    shown = _precision(part)
     if not part.top_pairs:
-        return ""
-    return (
+        return shown
+    return shown + (
         "<h3>Most uncertain pairs</h3><p>Match probability nearest 50%: where a steward's "
         "decision counts most. Each field's weight (log2 Bayes factor) and the prior add up to "
         "the match weight.</p>" + "".join(_pair(i, p) for i, p in enumerate(part.top_pairs))
+    )
+
+
+def _precision(part: Review) -> str:
+    """The automatic merges' estimated precision, from the steward's labelled sample."""
+    p = part.precision
+    if p is None:
+        return (
+            '<p class="muted">No automatic merge is labelled yet: <code>crmclean review OUT '
+            "--sample 50</code> asks a steward about 50 random ones and estimates their "
+            "precision.</p>"
+        )
+    return (
+        '<p class="verdict pass">Automatic merges: estimated precision '
+        f"{num('review.precision.precision', p.precision, 'float')} "
+        f"&plusmn; {esc(f'{(p.high - p.low) / 2:.2f}')} from "
+        f"{num('review.precision.labelled', p.labelled)} reviewed pairs (95% interval "
+        f"{num('review.precision.low', p.low, 'float')}&ndash;"
+        f"{num('review.precision.high', p.high, 'float')}).</p>"
     )
 
 

@@ -185,9 +185,18 @@ class Night:
 
 
 @dataclass(frozen=True)
+class Precision:
+    labelled: int
+    precision: float
+    low: float  # 95% Wilson interval
+    high: float
+
+
+@dataclass(frozen=True)
 class Review:
     pairs: int
     top_pairs: list[ExamplePair] = field(default_factory=list)  # most uncertain first
+    precision: Precision | None = None  # of the automatic merges, from a steward's labels
 
 
 @dataclass(frozen=True)

@@ -25,21 +25,20 @@ from crmclean.cli.options import (
 from crmclean.cli.review_export import guard_export
 from crmclean.cli.review_import import refuse_pairs
 from crmclean.cli.review_keys import key_reader
+from crmclean.cli.review_modes import full_screen, in_order, members_of
 from crmclean.cli.review_precision import precision_of, sample_queue
-from crmclean.cli.review_session import ReviewSession
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.contracts import PAIR_KEYS
 from crmclean.core.masking import MaskKind, cap_expr, mask_expr, personal_columns
 from crmclean.core.matching import decisions as decisions_
-from crmclean.errors import InputError, UsageError
+from crmclean.errors import CrmcleanError, InputError, UsageError
 from crmclean.io.decisions_file import DecisionsLog, decisions_path, undecided
 from crmclean.io.export_file import write_export
 from crmclean.io.readers import read_table
 from crmclean.io.regular_file import is_present
 from crmclean.io.run_folder import (
     read_model_document,
-    read_present_parquet,
     read_review_queue,
     run_record_ids,
     run_rule_file,
@@ -47,7 +46,7 @@ from crmclean.io.run_folder import (
 from crmclean.io.summary_files import read_summary
 from crmclean.io.writers import csv_text
 from crmclean.report.review_console import pair_view, session_summary, value_columns
-from crmclean.report.review_fields import Order, ordered
+from crmclean.report.review_fields import Order
 from crmclean.report.value_mask import make_masker
 from crmclean.summaries import RunManifest
 
@@ -182,7 +181,7 @@ def review(
         _import(import_file, path, steward, run_record_ids(out), (encoding, sep), quiet)
         _say_precision(out, manifest, path, quiet)
         return
-    pending = _in_order(undecided(queue, path), order, value_column)
+    pending = in_order(undecided(queue, path), order, value_column)
     if not sys.stdin.isatty():
         raise UsageError(
             "review needs a terminal", "export with --format csv and read back with --import"
@@ -191,69 +190,19 @@ def review(
     if plain:
         _session(pending, path, steward, mask, _level_names(out))
     else:
-        _full_screen(pending, path, steward, mask, _level_names(out), _members(out, manifest))
+        full_screen(pending, path, steward, mask, _level_names(out), members_of(out, manifest))
     _say_precision(out, manifest, path, quiet)
 
 
 def _say_precision(out: Path, manifest: RunManifest, path: Path, quiet: bool) -> None:
-    estimate = precision_of(out, manifest, path)
+    try:
+        estimate = precision_of(out, manifest, path)
+    except CrmcleanError as exc:  # the decisions are saved; only the estimate is not possible
+        if not quiet:
+            stderr_console().print(f"crmclean: note: no precision estimate: {exc}", markup=False)
+        return
     if estimate is not None and not quiet:
         stderr_console().print(f"automatic merges: {estimate.sentence()}", markup=False)
-
-
-def _in_order(pending: pl.DataFrame, order: Order, value_column: str | None) -> pl.DataFrame:
-    if order is Order.value:
-        if value_column is None:
-            raise UsageError(
-                "--order value needs --value-column COLUMN", "e.g. --value-column revenue"
-            )
-        if f"{value_column}_l" not in pending.columns:
-            raise UsageError(
-                f"--value-column {value_column}: the review queue has no such column",
-                "name a column of the data: " + ", ".join(value_columns(pending.columns)),
-            )
-    return ordered(pending, order, value_column)
-
-
-def _members(out: Path, manifest: RunManifest) -> pl.DataFrame | None:
-    """record_id, golden_id, how and the source of every record, for the clusters around a
-    pair; None when the run folder lacks them."""
-    crosswalk_path = out / "crosswalk.parquet"
-    if not is_present(crosswalk_path, "crosswalk"):
-        return None
-    members = read_present_parquet(crosswalk_path, "pass the --out folder of a run")
-    members = members.select("golden_id", "record_id", "how")
-    source = manifest.source_column
-    clean_path = out / "clean.parquet"
-    if source and is_present(clean_path, "clean records"):
-        clean = pl.read_parquet(clean_path, columns=None, glob=False)
-        if source in clean.columns:
-            members = members.join(
-                clean.select("record_id", pl.col(source).cast(pl.String)),
-                on="record_id",
-                how="left",
-            )
-    return members.sort("golden_id", "record_id")
-
-
-def _full_screen(
-    pending: pl.DataFrame,
-    path: Path,
-    steward: str,
-    mask: Any,
-    levels: dict[str, dict[int, str]],
-    members: pl.DataFrame | None,
-) -> None:
-    from crmclean.cli.review_app import ReviewApp  # Textual loads only for the full screen
-
-    session = ReviewSession(pending, DecisionsLog(path), steward)
-    try:
-        ReviewApp(session, mask, levels, members).run()
-    finally:
-        session.log.close()
-    stderr_console().print(
-        session_summary(session.counts, str(path), session.remaining()), markup=False
-    )
 
 
 def _renamed_output(output: Path | None, old: Path | None) -> Path | None:

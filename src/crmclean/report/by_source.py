@@ -24,15 +24,31 @@ def source_figures(outputs: RunOutputs) -> list[SourceFigures] | None:
         return None
     inputs = _input_columns(outputs, manifest)
     source = pl.col(column).cast(pl.String).fill_null(_UNKNOWN).alias("source")
-    records = clean.select(RECORD_ID, source, *[pl.col(c) for c in inputs])
-    filled = [pl.col(c).is_not_null() & (pl.col(c).cast(pl.String) != "") for c in inputs]
-    base = records.group_by("source").agg(
-        pl.len().alias("records"),
-        (pl.sum_horizontal(filled).sum() / (pl.len() * len(inputs))).alias("completeness")
-        if inputs
-        else pl.lit(None, pl.Float64).alias("completeness"),
+    filled = [pl.col(c).is_not_null() for c in inputs]  # as the column profile counts
+    records = clean.select(
+        RECORD_ID,
+        source,
+        (pl.sum_horizontal(filled) if inputs else pl.lit(0)).alias("_filled"),
     )
     ids = records.select(RECORD_ID, "source")
+    crosswalk = outputs.table("crosswalk")
+    if crosswalk is not None:
+        # one join gives each record its golden record; a golden record of two or more
+        # records is a duplicate found
+        records = records.join(
+            crosswalk.select(RECORD_ID, "golden_id"), on=RECORD_ID, how="left"
+        ).with_columns(
+            (pl.col("golden_id").is_not_null() & (pl.len().over("golden_id") > 1)).alias("_dup")
+        )
+    records = records.collect().lazy()  # read and joined once, used by every figure below
+    ids = records.select(RECORD_ID, "source")
+    base = records.group_by("source").agg(
+        pl.len().alias("records"),
+        (pl.col("_filled").sum() / (pl.len() * len(inputs))).alias("completeness")
+        if inputs
+        else pl.lit(None, pl.Float64).alias("completeness"),
+        *([pl.col("_dup").sum().alias("in_duplicates")] if crosswalk is not None else []),
+    )
     frames = [base]
     violations = outputs.table("violations")
     if violations is not None:
@@ -42,21 +58,12 @@ def source_figures(outputs: RunOutputs) -> list[SourceFigures] | None:
             .group_by("source")
             .agg(pl.len().alias("violations"), pl.col(RECORD_ID).n_unique().alias("flagged"))
         )
-    crosswalk = outputs.table("crosswalk")
-    if crosswalk is not None:
-        merged = crosswalk.group_by("golden_id").len().filter(pl.col("len") > 1)
-        frames.append(
-            crosswalk.join(merged, on="golden_id", how="semi")
-            .join(ids, on=RECORD_ID)
-            .group_by("source")
-            .agg(pl.len().alias("in_duplicates"))
-        )
     lineage = outputs.table("lineage")
-    if lineage is not None:
+    if lineage is not None and "source_system" in outputs.schemas["lineage"].names():
+        # lineage names the source of every golden value: no join with the records needed
         frames.append(
-            lineage.filter(pl.col(RECORD_ID).is_not_null())
-            .join(ids, on=RECORD_ID)
-            .group_by("source")
+            lineage.filter(pl.col("source_system").is_not_null())
+            .group_by(pl.col("source_system").cast(pl.String).alias("source"))
             .agg(pl.len().alias("won"))
         )
     found = pl.collect_all(frames)

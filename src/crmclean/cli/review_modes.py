@@ -44,7 +44,7 @@ def members_of(out: Path, manifest: RunManifest) -> pl.DataFrame | None:
     source = manifest.source_column
     clean_path = out / "clean.parquet"
     if source and is_present(clean_path, "clean records"):
-        clean = pl.read_parquet(clean_path, columns=None, glob=False)
+        clean = read_present_parquet(clean_path, "pass the --out folder of a run")
         if source in clean.columns:
             members = members.join(
                 clean.select("record_id", pl.col(source).cast(pl.String)),

@@ -55,7 +55,7 @@ def precision_of(
     out: Path, manifest: RunManifest, decisions: Path | None
 ) -> PrecisionEstimate | None:
     """The estimate from the labelled auto-merged pairs; None before any is labelled."""
-    if decisions is None or not (out / "pairs.parquet").is_file():
+    if decisions is None or not is_present(out / "pairs.parquet", "pairs"):
         return None
     pairs = read_present_parquet(out / "pairs.parquet", HINT)
     return estimate_precision(merged_pairs(pairs, _auto_merge(manifest)), _decided(decisions))

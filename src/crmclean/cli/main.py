@@ -48,6 +48,7 @@ def _load() -> typer.Typer:
         dedupe_cmd,  # noqa: F401  (registers commands)
         evaluate_cmd,  # noqa: F401  (registers commands)
         explain_cmd,  # noqa: F401  (registers commands)
+        match_cmd,  # noqa: F401  (registers commands)
         profile_cmd,  # noqa: F401  (registers commands)
         report_cmd,  # noqa: F401  (registers commands)
         review_cmd,  # noqa: F401  (registers commands)

@@ -1,0 +1,113 @@
+"""The duplicate check at entry composed: new records are typed and cleaned as the run's rule file
+cleans its input, then looked up in the run's index (core.matching.lookup) and answered with the
+candidate golden records. Built once per run folder; `match` and `serve` call `check` per request.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.matching.lookup import MatchIndex, lookup
+from crmclean.core.rule_plan import RulePlan
+from crmclean.core.standardise.column_types import apply_types
+from crmclean.errors import UsageError
+
+_SCALARS = (str, int, float, bool)
+
+
+@dataclass(frozen=True)
+class EntryCheck:
+    plan: RulePlan
+    index: MatchIndex
+    input_columns: list[str]  # the run's input columns: what a new record may name
+    golden: pl.DataFrame  # golden.parquet, sorted by golden_id
+    golden_ids: np.ndarray[Any, Any]  # its golden_id column as a sorted array
+
+    @classmethod
+    def build(
+        cls, plan: RulePlan, index: MatchIndex, input_columns: list[str], golden: pl.DataFrame
+    ) -> EntryCheck:
+        ordered = golden.with_columns(pl.col("golden_id").cast(pl.String)).sort("golden_id")
+        ids = np.asarray(ordered.get_column("golden_id").to_list(), dtype=str)
+        return cls(plan, index, input_columns, ordered, ids)
+
+    @property
+    def id_column(self) -> str | None:
+        return self.plan.rules.dataset.id_column
+
+    def records(self, items: object) -> pl.DataFrame:
+        """JSON records (an object or a list of objects, values scalars or null) as a frame of
+        strings, `record_id` first (the id column's value, else the 1-based position)."""
+        listed = items if isinstance(items, list) else [items]
+        known = set(self.input_columns)
+        rows: list[dict[str, str | None]] = []
+        for position, item in enumerate(listed, start=1):
+            if not isinstance(item, dict):
+                raise UsageError(f"record {position}: is not a JSON object of column: value")
+            unknown = sorted(str(k) for k in item if k not in known)
+            if unknown:
+                raise UsageError(
+                    f"record {position}: unknown column(s) {', '.join(unknown)}",
+                    "known columns: " + ", ".join(self.input_columns),
+                )
+            row: dict[str, str | None] = {}
+            for key, value in item.items():
+                if value is not None and not isinstance(value, _SCALARS):
+                    raise UsageError(f"record {position}: {key} is not a text, number or null")
+                if isinstance(value, float) and not math.isfinite(value):
+                    raise UsageError(f"record {position}: {key} is not a finite number")
+                row[key] = None if value is None else _text(value)
+            rows.append(row)
+        schema = dict.fromkeys(self.input_columns, pl.String)
+        frame = pl.DataFrame(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+        ids = frame.get_column(self.id_column) if self.id_column in frame.columns else None
+        positions = pl.int_range(1, frame.height + 1, eager=True).cast(pl.String)
+        record_id = positions if ids is None else ids.fill_null(positions)
+        return frame.select(record_id.alias(RECORD_ID), pl.all())
+
+    def check(
+        self, frame: pl.DataFrame, *, limit: int = 5, min_probability: float | None = None
+    ) -> list[dict[str, Any]]:
+        """One answer per record of `frame` (strings, `record_id` first, any subset of the
+        input columns): its id, the decision and the candidate golden records."""
+        unknown = [c for c in frame.columns if c not in {RECORD_ID, *self.input_columns}]
+        if unknown:
+            raise UsageError(
+                f"unknown column(s) {', '.join(unknown)}",
+                "known columns: " + ", ".join(self.input_columns),
+            )
+        filled = frame.with_columns(
+            pl.lit(None, pl.String).alias(c) for c in self.input_columns if c not in frame.columns
+        )
+        rules = self.plan.rules
+        types = {name: spec.type for name, spec in rules.columns.items()}
+        typed, problems = apply_types(filled, types, rules.dataset.null_tokens)
+        if problems:
+            raise UsageError(problems[0].problem.replace("(the first at row", "(record"))
+        cleaned = self.plan.clean(typed, changes=False).frame
+        answers = lookup(self.index, cleaned, limit=limit, min_probability=min_probability)
+        ids = frame.get_column(RECORD_ID).cast(pl.String).to_list()
+        for record_id, answer in zip(ids, answers, strict=True):
+            answer["record"] = record_id
+            for candidate in answer["candidates"]:
+                candidate["golden"] = self.golden_record(candidate["golden_id"])
+        return answers
+
+    def golden_record(self, golden_id: str) -> dict[str, Any] | None:
+        """The golden record of `golden_id` (binary search, no scan)."""
+        at = int(np.searchsorted(self.golden_ids, golden_id))
+        if at >= len(self.golden_ids) or self.golden_ids[at] != golden_id:
+            return None
+        return self.golden.row(at, named=True)
+
+
+def _text(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

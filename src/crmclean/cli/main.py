@@ -54,6 +54,7 @@ def _load() -> typer.Typer:
         review_cmd,  # noqa: F401  (registers commands)
         rules_cmd,  # noqa: F401  (registers commands)
         run_cmd,  # noqa: F401  (registers commands)
+        serve_cmd,  # noqa: F401  (registers commands)
         synth_cmd,  # noqa: F401  (registers commands)
         validate_cmd,  # noqa: F401  (registers commands)
     )

@@ -13,7 +13,7 @@ from crmclean.cli.rule_setup import locator
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.contracts import RECORD_ID
-from crmclean.core.entry_check import EntryCheck
+from crmclean.core.entry_check import EntryCheck, matching_rules
 from crmclean.core.masking import MaskKind, personal_columns
 from crmclean.core.matching.lookup import MatchIndex
 from crmclean.core.rule_plan import compile_plan
@@ -53,7 +53,8 @@ def load_entry_check(folder: Path) -> LoadedEntryCheck:
     types = {name: spec.type for name, spec in rules.columns.items()}
     empty = pl.DataFrame(schema=dict.fromkeys([RECORD_ID, *run.input_columns], pl.String))
     typed, _ = apply_types(empty, types, rules.dataset.null_tokens)
-    plan = compile_plan(rules, typed.schema, locator(loaded))
+    compile_plan(rules, typed.schema, locator(loaded))  # the whole rule file fits, as in the run
+    plan = compile_plan(matching_rules(rules, run.spec), typed.schema, locator(loaded))
     index = MatchIndex.build(run.records, run.spec, run.model)
     check = EntryCheck.build(plan, index, run.input_columns, run.golden)
     return LoadedEntryCheck(check, run, loaded)

@@ -13,17 +13,47 @@ import numpy as np
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
-from crmclean.core.matching.lookup import MatchIndex, lookup
+from crmclean.core.matching.lookup import MatchIndex, lookup, needed_columns
+from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.rule_plan import RulePlan
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.core.standardise.column_types import apply_types
 from crmclean.errors import UsageError
 
 _SCALARS = (str, int, float, bool)
 
 
+_COUNTRY_STEPS = ("phone", "postcode", "street")  # steps that read the country column
+
+
+def matching_rules(rules: RuleFile, spec: MatchingSpec) -> RuleFile:
+    """The rule file cut down to what cleans the columns matching reads: the `derive:` keys it
+    uses (and the keys they are built from), the standardise steps of their sources and of the
+    columns those steps fill, and the country column's when a step reads it. A lookup cleans
+    one record at a time, where every step costs the same whatever the rows: what matching
+    does not read is not cleaned."""
+    needed = set(needed_columns(spec))
+    for name, derived in reversed(list(rules.derive.items())):
+        if name in needed:
+            needed |= set(derived.sources)
+    derive = {name: spec_ for name, spec_ in rules.derive.items() if name in needed}
+    columns = {}
+    for name, column in rules.columns.items():
+        fills = {out for step in column.standardise for out in step.output_columns()}
+        keep = name in needed or bool(fills & needed)
+        columns[name] = column if keep else column.model_copy(update={"standardise": []})
+    reads_country = any(
+        step.type in _COUNTRY_STEPS for c in columns.values() for step in c.standardise
+    )
+    country = rules.dataset.country_column
+    if reads_country and country in rules.columns:
+        columns[country] = rules.columns[country]
+    return rules.model_copy(update={"columns": columns, "derive": derive})
+
+
 @dataclass(frozen=True)
 class EntryCheck:
-    plan: RulePlan
+    plan: RulePlan  # compiled from matching_rules(): cleans only what matching reads
     index: MatchIndex
     input_columns: list[str]  # the run's input columns: what a new record may name
     golden: pl.DataFrame  # golden.parquet, sorted by golden_id

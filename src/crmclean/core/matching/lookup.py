@@ -159,8 +159,9 @@ def score_candidates(index: MatchIndex, queries: pl.DataFrame) -> tuple[pl.DataF
         pl.col("query").cast(pl.UInt32).alias("row_l"),
         (pl.col("_shown") + queries.height).cast(pl.UInt32).alias("row_r"),
     )
-    compared = compare(frame, pairs, index.spec.comparisons)
-    compared = _run_term_frequencies(index, compared, shown)
+    # term frequencies come from the run's records (below), not from the few compared here
+    plain = [c.model_copy(update={"term_frequency": False}) for c in index.spec.comparisons]
+    compared = _run_term_frequencies(index, compare(frame, pairs, plain), shown)
     labels = {i: rule.label for i, rule in enumerate(index.spec.blocking)}
     shown_ids = shown.select(RECORD_ID, "golden_id")[compared.get_column("_shown").to_numpy()]
     return score(compared, index.model).with_columns(
@@ -179,7 +180,7 @@ def _run_term_frequencies(
     for comparison in index.spec.comparisons:
         name = f"tf_{comparison.name}"
         exact = exact_level(comparison)
-        if name not in compared.columns or exact is None:
+        if not comparison.term_frequency or exact is None:
             continue
         counts, total = index.term_counts[comparison.column]
         value = (

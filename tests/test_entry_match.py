@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from crmclean.cli.entry_setup import load_entry_check
@@ -180,3 +181,21 @@ def test_a_rule_file_changed_since_the_run_is_refused(run_dir: Path, tmp_path: P
     (copy / "manifest.json").write_text(text)
     code, _, err = _run("match", copy, "--record", '{"first_name": "Anna"}')
     assert code == 3 and "changed since the run" in err
+
+
+def test_the_cut_rule_file_cleans_what_matching_reads_as_the_whole_one_does() -> None:
+    from crmclean.config import load_rules
+    from crmclean.core.cleaning import clean
+    from crmclean.core.entry_check import matching_rules
+    from crmclean.core.matching.lookup import needed_columns
+
+    rules = load_rules(RULES).rules
+    assert rules.matching is not None
+    cut = matching_rules(rules, rules.matching)
+    assert sum(len(c.standardise) for c in cut.columns.values()) < sum(
+        len(c.standardise) for c in rules.columns.values()
+    )
+    raw = pl.read_csv(SAMPLE, infer_schema=False).head(500)
+    needed = ["record_id", *needed_columns(rules.matching)]
+    whole = clean(raw, rules, changes=False).frame.select(needed)
+    assert_frame_equal(clean(raw, cut, changes=False).frame.select(needed), whole)

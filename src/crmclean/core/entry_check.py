@@ -117,9 +117,11 @@ class EntryCheck:
         )
         rules = self.plan.rules
         types = {name: spec.type for name, spec in rules.columns.items()}
-        typed, problems = apply_types(filled, types, rules.dataset.null_tokens)
+        typed, problems = apply_types(
+            filled, types, rules.dataset.null_tokens, lambda row: f"record {row + 1}"
+        )
         if problems:
-            raise UsageError(problems[0].problem.replace("(the first at row", "(record"))
+            raise UsageError(problems[0].problem, problems[0].hint)
         cleaned = self.plan.clean(typed, changes=False).frame
         answers = lookup(self.index, cleaned, limit=limit, min_probability=min_probability)
         ids = frame.get_column(RECORD_ID).cast(pl.String).to_list()

@@ -37,11 +37,6 @@ class LoadedEntryCheck:
 def load_entry_check(folder: Path) -> LoadedEntryCheck:
     """The run in `folder` ready to answer lookups (exit 3 if it cannot be used)."""
     run = read_match_run(folder)
-    if not run.rule_file.is_file():
-        raise InputError(
-            f"{run.rule_file}: the rule file of the run in {folder} is gone",
-            "restore it: new records are cleaned by the run's own rule file",
-        )
     loaded = load_rules(run.rule_file)
     if loaded.digest != run.rule_file_sha256:
         raise InputError(

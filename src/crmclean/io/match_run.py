@@ -84,6 +84,11 @@ def read_match_run(folder: Path) -> MatchRun:
     rule_file, digest = run.manifest.get("rule_file"), run.manifest.get("rule_file_sha256")
     if not isinstance(columns, list) or not isinstance(rule_file, str) or not digest:
         raise InputError(f"{folder / MANIFEST}: lacks inputs[0].columns or rule_file", _HINT)
+    if not Path(rule_file).is_file():
+        raise InputError(
+            f"{rule_file}: the rule file of the run in {folder} is gone",
+            "restore it: new records are cleaned by the run's own rule file",
+        )
     return MatchRun(
         folder,
         run.manifest,

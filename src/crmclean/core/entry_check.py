@@ -9,7 +9,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
@@ -57,15 +56,14 @@ class EntryCheck:
     index: MatchIndex
     input_columns: list[str]  # the run's input columns: what a new record may name
     golden: pl.DataFrame  # golden.parquet, sorted by golden_id
-    golden_ids: np.ndarray[Any, Any]  # its golden_id column as a sorted array
+    golden_ids: pl.Series  # its golden_id column, sorted
 
     @classmethod
     def build(
         cls, plan: RulePlan, index: MatchIndex, input_columns: list[str], golden: pl.DataFrame
     ) -> EntryCheck:
         ordered = golden.with_columns(pl.col("golden_id").cast(pl.String)).sort("golden_id")
-        ids = np.asarray(ordered.get_column("golden_id").to_list(), dtype=str)
-        return cls(plan, index, input_columns, ordered, ids)
+        return cls(plan, index, input_columns, ordered, ordered.get_column("golden_id"))
 
     @property
     def id_column(self) -> str | None:
@@ -133,7 +131,7 @@ class EntryCheck:
 
     def golden_record(self, golden_id: str) -> dict[str, Any] | None:
         """The golden record of `golden_id` (binary search, no scan)."""
-        at = int(np.searchsorted(self.golden_ids, golden_id))
+        at = int(self.golden_ids.search_sorted(golden_id))
         if at >= len(self.golden_ids) or self.golden_ids[at] != golden_id:
             return None
         return self.golden.row(at, named=True)

@@ -49,7 +49,7 @@ class MatchIndex:
     model: MatchModel
     records: pl.DataFrame  # record_id, golden_id, the needed columns; row = position
     rules: list[_RuleKeys]
-    term_counts: dict[str, tuple[dict[str, int], int]]  # column -> (lower value -> n, total)
+    term_counts: dict[str, _TermCounts]  # per term-frequency column
 
     @classmethod
     def build(cls, records: pl.DataFrame, spec: MatchingSpec, model: MatchModel) -> MatchIndex:
@@ -81,15 +81,30 @@ class MatchIndex:
         return self.records.height
 
 
-def _value_counts(values: pl.Series) -> tuple[dict[str, int], int]:
+@dataclass(frozen=True)
+class _TermCounts:
+    """How many of the run's records hold each (lower-cased) value, sorted by value: a lookup
+    finds its few candidates' values by binary search, never by a pass over all of them."""
+
+    values: pl.Series  # sorted
+    counts: np.ndarray[Any, np.dtype[np.int64]]
+    total: int
+
+    def of(self, wanted: pl.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
+        if not len(self.values):
+            return np.zeros(len(wanted), dtype=np.int64)
+        at = self.values.search_sorted(wanted).to_numpy().clip(0, len(self.values) - 1)
+        found = (self.values.gather(at) == wanted).fill_null(False).to_numpy()
+        return np.where(found, self.counts[at], 0)
+
+
+def _value_counts(values: pl.Series) -> _TermCounts:
     # as comparing.term_frequencies counts them: blanks left out, values lower-cased
     text = values.cast(pl.String)
     text = text.filter(text.str.strip_chars().str.len_chars() > 0).str.to_lowercase()
-    counted = text.value_counts(name="_n")
-    mapping = dict(
-        zip(counted.get_column(text.name).to_list(), counted.get_column("_n"), strict=True)
-    )
-    return {str(k): int(v) for k, v in mapping.items()}, text.len()
+    counted = text.alias("_value").value_counts(name="_n").sort("_value")
+    counts = counted.get_column("_n").cast(pl.Int64).to_numpy()
+    return _TermCounts(counted.get_column("_value"), counts, text.len())
 
 
 def _candidates(index: MatchIndex, queries: pl.DataFrame) -> pl.DataFrame:
@@ -182,14 +197,14 @@ def _run_term_frequencies(
         exact = exact_level(comparison)
         if not comparison.term_frequency or exact is None:
             continue
-        counts, total = index.term_counts[comparison.column]
+        counts = index.term_counts[comparison.column]
         value = (
             shown.get_column(comparison.column)
             .cast(pl.String)
             .str.to_lowercase()
             .gather(compared.get_column("_shown"))
         )
-        share = value.replace_strict(counts, default=0, return_dtype=pl.Int64) / max(total, 1)
+        share = pl.Series(counts.of(value) / max(counts.total, 1), dtype=pl.Float64)
         at_exact = pl.col(f"gamma_{comparison.name}") == exact.gamma
         updates.append(pl.when(at_exact).then(pl.lit(share)).alias(name))
     return compared.with_columns(updates) if updates else compared

@@ -160,6 +160,7 @@ def write_run(folder: Path, rows: int, seed: int = 7) -> None:
             inputs=[{"path": "customers.csv"}], previous=None, seed=None,
             rows={"input": rows}, rows_add_up=True, changes_since_previous={}, golden_ids={},
             thresholds={}, pii_columns=sorted(pii), exit_code=1, exit_status="data failed",
+            source_column="source_system",  # the report's section per source system
         ),
     )  # fmt: skip
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accuracy_md import accuracy_section
+from entry_md import entry_section
 from peers_md import peers_section
 
 NOISE = (
@@ -176,4 +177,5 @@ def render_markdown(results: dict[str, Any]) -> str:
             ]
     lines += accuracy_section(results.get("accuracy", {}))
     lines += peers_section(results)
+    lines += entry_section(results.get("entry_check", {}))
     return "\n".join([*lines, METHOD])

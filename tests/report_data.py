@@ -150,5 +150,6 @@ def write_full_run(out: Path) -> Path:
     since = {"golden_id": ["g1", "g3", "g11"], "change": ["changed", "new", "removed"]}
     pl.DataFrame(since).write_parquet(out / "changes-since-previous.parquet")
     manifest = summary_data.run(ROWS, rows={"input": ROWS, "matched": ROWS}, pii_columns=list(pii))
+    manifest["source_column"] = "source_system"  # run records dataset.source_column
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return out

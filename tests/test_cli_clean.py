@@ -185,3 +185,18 @@ def test_company_rules_on_the_sample_data_are_idempotent(tmp_path: Path) -> None
     assert changed.height == 0, changed.head(10)
     # what failed the first time still fails, and says why
     assert changes.filter(pl.col("error").is_null()).height == 0
+
+
+def test_steps_that_changed_nothing_are_folded_away_but_json_lists_them() -> None:
+    root = Path(__file__).resolve().parents[1]
+    args = ["clean", str(root / "sample_data" / "customers.csv")]
+    args += ["-r", str(root / "rules" / "company.yaml"), "--dry-run"]
+    shown = runner.invoke(app, args)
+    assert shown.exit_code == 0, shown.output
+    table = shown.stdout.split("\n\n")[0].splitlines()
+    assert table[0].split()[:2] == ["column", "step"]
+    assert all(row.split()[2] != "0" or row.split()[3] != "0" for row in table[1:]), table
+    listed = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)["steps"]
+    idle = [s for s in listed if not s["changed"] and not s["failed"]]
+    assert idle and len(table) - 1 == len(listed) - len(idle)
+    assert f"{len(idle)} step(s) changed nothing" in shown.stdout

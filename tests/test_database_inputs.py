@@ -194,3 +194,16 @@ def test_an_out_folder_holding_the_database_file_is_refused(files: Path) -> None
     code, _, err = crmclean_cli("run", location, "-r", RULES, "-o", str(files))
     assert code == 3 and "crm.db" in err
     assert (files / "crm.db").is_file()
+
+
+@pytest.mark.parametrize("command", ["validate", "profile", "run"])
+@pytest.mark.parametrize("option", [["--encoding", "cp1252"], ["--delimiter", ";"]])
+def test_csv_options_with_a_database_url_are_a_usage_error(
+    files: Path, tmp_path: Path, command: str, option: list[str]
+) -> None:
+    location = f"sqlite:///{files / 'crm.db'}?table=customers"
+    more = ["-o", str(tmp_path / "out")] if command == "run" else []
+    code, _, err = crmclean_cli(command, location, "-r", RULES, *more, *option)
+    assert code == 2, err
+    assert f"{option[0]}: applies to a CSV file, not to a database" in err
+    assert not (tmp_path / "out").exists()

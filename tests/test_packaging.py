@@ -22,12 +22,21 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# Modules of an optional extra (`crmclean[serve]`) and the only files that may import them: the
+# command imports its service inside the command, so the CLI starts without the extra.
+OPTIONAL = {
+    "starlette": {"src/crmclean/cli/match_service.py"},
+    "uvicorn": {"src/crmclean/cli/serve_cmd.py"},
+}
+
+
+def _names(specs: list[str]) -> set[str]:
+    return {_normalise(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0]) for spec in specs}
+
+
 def declared_dependencies() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return {
-        _normalise(re.split(r"[\s<>=!~;\[]", spec, maxsplit=1)[0])
-        for spec in project["dependencies"]
-    }
+    return _names(project["dependencies"])
 
 
 def third_party_imports() -> dict[str, set[str]]:
@@ -57,9 +66,27 @@ def test_every_third_party_import_is_a_declared_dependency() -> None:
     providers = packages_distributions()
     undeclared = {}
     for module, files in sorted(third_party_imports().items()):
+        if module in OPTIONAL:
+            continue  # test_optional_extras_stay_behind_their_command
         distributions = {_normalise(d) for d in providers.get(module, [module])}
         if not distributions & declared:
             undeclared[module] = sorted(files)
     assert not undeclared, (
         f"imported but not in [project.dependencies] of pyproject.toml: {undeclared}"
     )
+
+
+def test_optional_extras_stay_behind_their_command() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert set(OPTIONAL) <= _names(project["optional-dependencies"]["serve"])
+    found = third_party_imports()
+    for module, allowed in OPTIONAL.items():
+        assert found.get(module, set()) <= allowed, module
+    # the service module itself is imported only inside `serve`, never when the CLI starts
+    for path in sorted(SOURCE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module != "crmclean.cli.match_service", path
+            if isinstance(node, ast.Import):
+                assert "uvicorn" not in {a.name for a in node.names}, path

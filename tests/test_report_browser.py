@@ -177,3 +177,67 @@ def test_full_report_prints_on_several_pages(tmp_path: Path) -> None:
     assert pdf.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert 2 <= pages <= 20, pages
+
+
+# Headless Chromium will not open a window narrower than 500 px: a phone-wide viewport is an
+# iframe of that width. A copy of the page, its CSP taken out, gets a measuring script that
+# writes the page's own scroll width into the frame's parent; the report itself has none.
+_MEASURE = (
+    "<script>window.onload=function(){parent.document.getElementById('W').textContent="
+    "'W'+document.documentElement.scrollWidth+'W';}</script></body>"
+)
+
+
+def _framed(html_file: Path, width: int, folder: Path, measure: bool) -> Path:
+    page = html_file.read_text(encoding="utf-8")
+    page = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page)
+    if measure:
+        page = page.replace("</body>", _MEASURE)
+    (folder / "framed.html").write_text(page, encoding="utf-8")
+    outer = folder / f"outer-{width}.html"
+    outer.write_text(
+        '<html><body style="margin:0"><iframe src="framed.html" width="'
+        f'{width}" height="2000" style="border:0"></iframe><pre id="W"></pre></body></html>',
+        encoding="utf-8",
+    )
+    return outer
+
+
+def page_width(html_file: Path, width: int, folder: Path) -> int:
+    """The report's scroll width in a viewport `width` px wide, as Chromium lays it out."""
+    outer = _framed(html_file, width, folder, measure=True)
+    command = [
+        _chromium(),
+        *CHROMIUM_FLAGS,
+        f"--user-data-dir={folder / 'measure-profile'}",
+        "--allow-file-access-from-files",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        outer.resolve().as_uri(),
+    ]
+    done = subprocess.run(command, check=True, capture_output=True, timeout=120, text=True)
+    found = re.search(r"W(\d+)W", done.stdout)
+    assert found, "the measuring script did not run"
+    return int(found.group(1))
+
+
+@pytest.mark.parametrize("width", [400, 1400])
+def test_full_report_fits_a_phone_and_a_wide_screen(tmp_path: Path, width: int) -> None:
+    html_file = build_report(write_full_run(tmp_path / "out"))
+    assert page_width(html_file, width, tmp_path) <= width
+    if width >= 500:
+        png = screenshot(html_file, tmp_path / f"report-{width}.png", (width, 2000))
+    else:
+        outer = _framed(html_file, width, tmp_path, measure=False)
+        png = _render(
+            outer,
+            tmp_path / f"report-{width}.png",
+            f"--screenshot={tmp_path / f'report-{width}.png'}",
+            "--allow-file-access-from-files",
+            f"--window-size={max(width, 500)},2000",
+        )
+    pixels = decode_png(png)
+    shown = pixels[:, :width]
+    assert shown.mean(axis=2).std() > 20, "the page looks blank"
+    # the verdict of a failed run is drawn first, in red, at either width
+    assert _has_colour(shown[:900], "#C0392B", at_least=100), "no red verdict near the top"

@@ -15,7 +15,16 @@ from crmclean.report.html import build_report
 from report_data import NAMES, SECRET_EMAILS, write_full_run, write_validate_run
 
 runner = CliRunner()
-ALL_SECTIONS = ["summary", "rules", "columns", "standardisation", "matching", "golden", "review"]
+ALL_SECTIONS = [
+    "summary",
+    "rules",
+    "sources",
+    "columns",
+    "standardisation",
+    "matching",
+    "golden",
+    "review",
+]
 
 
 class _Figures(HTMLParser):

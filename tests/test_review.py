@@ -33,7 +33,7 @@ def case(tmp_path: Path) -> tuple[Path, Path, Path]:
 def spawn(out: Path, *args: str) -> pexpect.spawn:
     return pexpect.spawn(
         sys.executable,
-        ["-m", "crmclean.cli.main", "review", str(out), *args],
+        ["-m", "crmclean.cli.main", "review", str(out), "--plain", "--order", "queue", *args],
         cwd=str(out.parent),
         env={**os.environ, "NO_COLOR": "1", "COLUMNS": "140"},
         encoding="utf-8",
@@ -315,3 +315,59 @@ def test_review_finds_the_runs_rule_file_from_any_folder(
     assert result.exit_code == 0, result.output
     assert not (elsewhere / "decisions.csv").exists()
     assert (rules.parent / "decisions.csv").is_file()
+
+
+def test_german_excel_export_has_a_bom_semicolons_and_decimal_commas_and_imports_back(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, _, out = case
+    sheet = tmp_path / "queue.csv"
+    args = ["review", str(out), "-f", "csv", "--out", str(sheet), "--delimiter", ";"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    raw = sheet.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfrecord_id_l;record_id_r;match_probability;")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows and all(
+        "," in r["match_probability"] for r in rows if r["match_probability"] != "1"
+    )
+    rows[0]["decision"] = "y"
+    with sheet.open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+    result = runner.invoke(app, ["review", str(out), "--import", str(sheet), "--delimiter", ";"])
+    assert result.exit_code == 0, result.stderr
+    assert [d["decision"] for d in decisions(out.parent)] == ["match"]
+
+
+def test_the_old_output_option_still_works_with_a_note(
+    case: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _, _, out = case
+    sheet = tmp_path / "queue.csv"
+    result = runner.invoke(app, ["review", str(out), "--format", "csv", "--output", str(sheet)])
+    assert result.exit_code == 0, result.stderr
+    assert "--output is now --out" in result.stderr and sheet.is_file()
+    assert "--output" not in runner.invoke(app, ["review", "--help"]).stdout
+
+
+def test_exporting_the_queue_needs_no_decisions_file(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(
+        "\n".join(line for line in text.splitlines() if "decisions:" not in line) + "\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.stderr
+    exported = runner.invoke(app, ["review", str(out), "-f", "csv"])
+    assert exported.exit_code == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert len(rows) == pl.read_parquet(out / "review.parquet").height
+    # deciding does need one, and the message says that exporting does not
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(exported.stdout, encoding="utf-8")
+    imported = runner.invoke(app, ["review", str(out), "--import", str(sheet)])
+    assert imported.exit_code == 2 and "matching.decisions is not set" in imported.stderr

@@ -136,10 +136,10 @@ def test_review_exports_its_queue_from_a_generated_rule_file(tmp_path: Path) -> 
     ran = runner.invoke(app, ["run", str(data), "--rules", rules, "--out", str(out)])
     assert ran.exit_code == 1, ran.output
     queue = tmp_path / "r.csv"
-    reviewed = runner.invoke(app, ["review", str(out), "--format", "csv", "--output", str(queue)])
+    reviewed = runner.invoke(app, ["review", str(out), "--format", "csv", "--out", str(queue)])
     assert reviewed.exit_code == 0, reviewed.output
     header = queue.read_text(encoding="utf-8").splitlines()[0]
-    assert header.startswith("record_id_l,record_id_r,match_probability")
+    assert header.startswith("\ufeffrecord_id_l,record_id_r,match_probability")  # Excel: UTF-8
 
 
 def test_a_birth_date_in_the_future_is_an_error(tmp_path: Path) -> None:

@@ -177,12 +177,33 @@ def test_log_json_and_quiet(tmp_path: Path) -> None:
 
 
 def test_summary_says_where_outputs_are(tmp_path: Path) -> None:
+    # the summary is the command's result: stdout, so `crmclean run ... > summary.txt` keeps it
     data, rules = write_case(tmp_path)
     out = tmp_path / "out"
-    code, err = run(data, "--rules", rules, "--out", out)
-    assert code == 0
-    assert f"report:  {out}/report.html" in err
-    assert "golden records" in err and f"crmclean review {out}" in err
+    done = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(out)])
+    assert done.exit_code == 0
+    assert f"report:  {out}/report.html" in done.stdout
+    assert "golden records" in done.stdout and f"crmclean review {out}" in done.stdout
+    assert "golden records" not in done.stderr and "crmclean run: exit 0" in done.stderr
+
+
+def test_format_json_prints_the_manifest_on_stdout(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    args = ["run", str(data), "--rules", str(rules), "--out", str(out), "-f", "json", "-q"]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0
+    assert json.loads(done.stdout) == manifest(out)
+    assert done.stderr == ""
+
+
+def test_the_summary_table_is_not_cut_off_a_terminal(tmp_path: Path) -> None:
+    # a pipe or file gets the full width, not rich's 80 columns
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "a-folder-name-long-enough-to-push-the-title-past-eighty-columns" / "out"
+    done = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(out)])
+    assert done.exit_code == 0
+    assert f"crmclean run -> {out}" in done.stdout
 
 
 def test_previous_may_be_the_out_folder_itself(tmp_path: Path) -> None:
@@ -308,6 +329,8 @@ def test_a_second_night_without_changes_says_none_changed(tmp_path: Path) -> Non
     data, rules = write_case(tmp_path)
     out = tmp_path / "out"
     assert run(data, "--rules", rules, "--out", out, "-q")[0] == 0
-    code, err = run(data, "--rules", rules, "--out", out, "--previous", out)
-    assert code == 0
-    assert re.search(r"changes since previous\s*│?\s*none", err), err
+    done = runner.invoke(
+        app, ["run", str(data), "--rules", str(rules), "--out", str(out), "--previous", str(out)]
+    )
+    assert done.exit_code == 0
+    assert re.search(r"changes since previous\s*│?\s*none", done.stdout), done.stdout

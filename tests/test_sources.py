@@ -86,6 +86,13 @@ def test_link_only_matches_across_systems_and_names_them(systems: Path, tmp_path
     assert sum(i["rows"] for i in manifest["inputs"]) == manifest["rows"]["input"]
     golden = pl.read_parquet(out / "golden.parquet")
     assert "buchungskreis" not in golden.columns and "vorname" not in golden.columns
+    # the combined table's columns are recorded, so `match` takes records as the run did
+    assert {"first_name", "source_system"} <= set(manifest["input_columns"])
+    assert "vorname" not in manifest["input_columns"]
+    record = '{"first_name": "Anna", "last_name": "Schmidt", "source_system": "erp"}'
+    found = CliRunner().invoke(app, ["match", str(out), "--record", record, "-f", "json"])
+    assert found.exit_code == 0, found.stderr
+    assert json.loads(found.stdout)[0]["decision"] in {"same_customer", "review", "new"}
 
 
 def test_dedupe_mode_also_matches_within_a_system(systems: Path, tmp_path: Path) -> None:

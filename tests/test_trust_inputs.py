@@ -8,6 +8,7 @@ Standard input (`-`) is refused on purpose (docs/loading.md). An unreadable file
 from __future__ import annotations
 
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -92,10 +93,37 @@ def test_symlink_to_a_fifo_is_refused(tmp_path: Path) -> None:
     one_line_exit_3(crmclean("profile", link), "is a named pipe (FIFO)")
 
 
-def test_stdin_dash_is_refused_deliberately(case: tuple[Path, Path]) -> None:
+def test_stdin_dash_reads_the_data_from_standard_input(case: tuple[Path, Path]) -> None:
+    data, rules = case
+    piped = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "crmclean.cli.main",
+            "validate",
+            "-",
+            "-r",
+            str(rules),
+            "-f",
+            "json",
+        ],
+        input=data.read_bytes(),
+        capture_output=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    from_file = crmclean("validate", data, "--rules", rules, "-f", "json")
+    assert piped.returncode == from_file.returncode, piped.stderr
+    document = json.loads(piped.stdout)
+    assert document["input"]["path"] == "-"
+    assert document["input"]["rows"] == json.loads(from_file.stdout)["input"]["rows"]
+
+
+def test_empty_standard_input_names_it_not_a_temp_file(case: tuple[Path, Path]) -> None:
     _, rules = case
-    done = crmclean("validate", "-", "--rules", rules)
-    one_line_exit_3(done, "-: reading the file from standard input is not supported")
+    done = crmclean("validate", "-", "--rules", rules)  # stdin: nothing piped in
+    one_line_exit_3(done, "- (standard input): is empty (0 bytes)")
+    assert "crmclean-stdin-" not in done.stderr
 
 
 def test_fifo_truth_file_in_evaluate_is_refused(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Files crmclean writes outside a fresh output folder never cost anyone data: `crmclean report`
 writes through no link planted at its temp names and only into folders crmclean wrote, and
-`review --output` never replaces the decisions file, a rule file, the run's input, a run's
+`review --out` never replaces the decisions file, a rule file, the run's input, a run's
 files or (without --force) any other existing file."""
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def test_review_export_never_replaces_decisions_rules_input_or_a_runs_files(
     before = {p: p.read_bytes() for p, _ in protected if p.exists()}
     for path, reason in protected:
         for force in ([], ["--force"]):
-            args = ["review", str(out), "--format", "csv", "--output", str(path), *force]
+            args = ["review", str(out), "--format", "csv", "--out", str(path), *force]
             result = runner.invoke(app, args)
             assert result.exit_code == 3, (path, result.output)
             assert reason in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -122,22 +122,25 @@ def test_review_export_replaces_an_existing_file_only_with_force_and_follows_no_
     _, _, out = case
     notes = tmp_path / "notes.csv"
     notes.write_text(VICTIM)
-    result = runner.invoke(app, ["review", str(out), "--format", "csv", "--output", str(notes)])
+    result = runner.invoke(app, ["review", str(out), "--format", "csv", "--out", str(notes)])
     assert result.exit_code == 2, result.output
     assert "already exists" in result.stderr and "--force" in result.stderr
     assert notes.read_text() == VICTIM
 
     link = tmp_path / "queue.csv"
     link.symlink_to(notes)  # --force replaces the link, never what it points to
-    args = ["review", str(out), "--format", "csv", "--output", str(link), "--force"]
+    args = ["review", str(out), "--format", "csv", "--out", str(link), "--force"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert notes.read_text() == VICTIM
-    assert not link.is_symlink() and link.read_text().startswith("record_id_l,record_id_r")
+    assert not link.is_symlink()
+    assert link.read_text(encoding="utf-8-sig").startswith("record_id_l,record_id_r")
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
     hard = tmp_path / "hard.csv"
     os.link(notes, hard)  # a hard link: the new export is a new file, the other name untouched
-    args = ["review", str(out), "--format", "csv", "--output", str(hard), "--force"]
+    args = ["review", str(out), "--format", "csv", "--out", str(hard), "--force"]
     assert runner.invoke(app, args).exit_code == 0
-    assert notes.read_text() == VICTIM and hard.read_text().startswith("record_id_l")
+    assert notes.read_text() == VICTIM and hard.read_text(encoding="utf-8-sig").startswith(
+        "record_id_l"
+    )

@@ -203,6 +203,9 @@ class RunManifest(TypedSummary):
     quarantine_enabled: bool = False
     steps: dict[str, float] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
+    source_column: str | None = None  # dataset.source_column: the report's "by source system"
+    # the columns of the table the run took (a `sources:` run: the combined one), for `match`
+    input_columns: list[str] = field(default_factory=list)
 
 
 SUMMARIES: dict[str, Any] = {

@@ -35,8 +35,20 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False, no_color="NO_COLOR" in os.environ, soft_wrap=True)
 
 
+# Off a terminal (a file, a pipe, `less`) a table is not cut to rich's default of 80 columns:
+# it takes the width it needs, up to this (COLUMNS, when set, still wins).
+PLAIN_WIDTH = 1000
+
+
 def stdout_console() -> Console:
-    return Console(highlight=False, no_color="NO_COLOR" in os.environ, soft_wrap=True)
+    """Results go to stdout: full width when written to a file or pipe."""
+    plain = not sys.stdout.isatty() and not os.environ.get("COLUMNS")
+    return Console(
+        highlight=False,
+        no_color="NO_COLOR" in os.environ,
+        soft_wrap=True,
+        width=PLAIN_WIDTH if plain else None,
+    )
 
 
 @contextlib.contextmanager
@@ -160,7 +172,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
     rich_markup_mode=None,
 )
 

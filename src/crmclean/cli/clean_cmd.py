@@ -7,6 +7,7 @@ Exit codes: 0 done, 2 usage or rule-file error, 3 unreadable input or unwritable
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -18,7 +19,19 @@ import typer
 
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.closed_pipe import Console
-from crmclean.cli.options import InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    InputArg,
+    OutOpt,
+    QuietOpt,
+    RulesOpt,
+    ShowValuesOpt,
+    TableOrJson,
+    TableOrJsonOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.config import load_rules
 from crmclean.config.rule_setup import prepare
@@ -35,7 +48,15 @@ DryRunOpt = Annotated[
 ]
 
 
-@app.command("clean")
+EXAMPLES = examples(
+    "crmclean clean customers.csv -r rules.yaml --dry-run",
+    "crmclean clean customers.csv -r rules.yaml --out cleaned/ --csv",
+    "crmclean clean - -r rules.yaml --out cleaned/ -f json < customers.csv",
+    doc="docs/clean.md",
+)
+
+
+@app.command("clean", epilog=EXAMPLES)
 def clean_command(
     input_path: InputArg,
     rules: RulesOpt,
@@ -43,15 +64,21 @@ def clean_command(
     csv: CsvOpt = False,
     dry_run: DryRunOpt = False,
     show_values: ShowValuesOpt = False,
+    output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
 ) -> None:
-    """Standardise columns by their `standardise:` steps and add the `derive:` columns."""
+    """Standardise columns by their `standardise:` steps and add the `derive:` columns.
+
+    The table folds away steps that changed nothing; --format json lists every step."""
     if out is None and not dry_run:
         raise UsageError("clean needs --out DIR (or --dry-run to only look)")
     started = datetime.now(UTC)
     loaded = load_rules(rules)
     source = parse_location(input_path)
-    data = prepare(loaded, source)  # the one setup step: exit 2 if the rules do not fit
+    # the one setup step: exit 2 if the rules do not fit
+    data = prepare(loaded, source, encoding, delimiter_char(delimiter))
     result = data.plan.clean(data.frame)
     facts = {
         "input": data.read.info.to_dict(),
@@ -68,7 +95,9 @@ def clean_command(
     if not dry_run and out is not None:
         protect = [*location_files(source), *rule_file_inputs(loaded)]
         _write(out, result, changes, document, csv, protect)
-    if not quiet:
+    if output_format is TableOrJson.json:  # clean.json's document, even with --quiet
+        typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
+    elif not quiet:
         shown = clean_console.examples(changes) if dry_run else None
         clean_console.render(document, shown, _console(), dry_run)
 

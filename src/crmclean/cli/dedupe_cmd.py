@@ -7,6 +7,7 @@ or unwritable output.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,17 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.input_errors import told
-from crmclean.cli.options import InputArg, QuietOpt, RulesOpt, TableOrJson, TableOrJsonOpt
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    InputArg,
+    QuietOpt,
+    RulesOpt,
+    TableOrJson,
+    TableOrJsonOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -38,7 +49,15 @@ def matching_spec(loaded: LoadedRules) -> MatchingSpec:
     return spec
 
 
-@app.command("dedupe")
+EXAMPLES = examples(
+    "crmclean dedupe customers.csv -r rules.yaml --out matched/",
+    "crmclean dedupe customers.csv -r rules.yaml --out matched/ --model last/model.json",
+    "crmclean dedupe customers.csv -r rules.yaml --out matched/ -f json > dedupe.json",
+    doc="docs/matching.md",
+)
+
+
+@app.command("dedupe", epilog=EXAMPLES)
 def dedupe_command(
     input_path: InputArg,
     rules: RulesOpt,
@@ -57,11 +76,15 @@ def dedupe_command(
     ] = False,
     output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
 ) -> None:
     """Find duplicate customers: block, compare, train (or --model), score and cluster."""
+    started = time.perf_counter()
     loaded = load_rules(rules)
     source = parse_location(input_path)
-    prepared = prepare(loaded, source)  # the one setup step: exit 2 if rules do not fit
+    # the one setup step: exit 2 if rules do not fit
+    prepared = prepare(loaded, source, encoding, delimiter_char(delimiter))
     spec = matching_spec(loaded)
     plan = prepared.plan
     frame = plan.clean(prepared.frame, changes=False).frame
@@ -77,7 +100,8 @@ def dedupe_command(
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise told(exc, loaded, source, show_values=False) from None
     # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}
-    document = loaded.scrub(dedupe_summary(result, loaded, spec).to_dict())
+    summary = dedupe_summary(result, loaded, spec, time.perf_counter() - started)
+    document = loaded.scrub(summary.to_dict())
     protect = [*location_files(source), *rule_file_inputs(loaded), model, decisions_path]
     with atomic_output_dir(out, protect, "dedupe") as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")

@@ -12,14 +12,33 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stdout_console
-from crmclean.cli.options import TableOrJson, TableOrJsonOpt
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    QuietOpt,
+    TableOrJson,
+    TableOrJsonOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.core.matching.evaluation import evaluate
 from crmclean.errors import DataFailed, InputError
 from crmclean.io.readers import read_table
 from crmclean.report.matching_console import print_evaluation
 
+EXAMPLES = examples(
+    "crmclean evaluate matched/clusters.parquet --truth synth/truth.csv",
+    "crmclean evaluate matched/clusters.parquet --truth truth.csv --truth-id customer_no",
+    "crmclean evaluate matched/clusters.parquet --truth truth.csv --min-f1 0.9 -q",
+    doc="docs/matching.md",
+)
+TRUTH_ID_HINT = (
+    "the truth file needs an entity_id column, and --truth-id COLUMN names its column holding "
+    "the record ids (default record_id)"
+)
 
-@app.command("evaluate")
+
+@app.command("evaluate", epilog=EXAMPLES)
 def evaluate_command(
     clusters_path: Annotated[
         Path, typer.Argument(help="clusters.parquet (record_id, cluster_id) of a dedupe run.")
@@ -34,13 +53,23 @@ def evaluate_command(
         float | None, typer.Option("--min-f1", help="Exit 1 when pairwise F1 is below this.")
     ] = None,
     output_format: TableOrJsonOpt = TableOrJson.table,
+    quiet: QuietOpt = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
 ) -> None:
     """Score clusters against the truth: pairwise and B-cubed precision, recall and F1."""
     clusters = read_table(
         clusters_path, id_column="record_id", required_columns=["cluster_id"]
     ).frame
     clusters = clusters.select("record_id", "cluster_id")
-    truth_frame = read_table(truth, id_column=truth_id, required_columns=["entity_id"]).frame
+    truth_frame = read_table(
+        truth,
+        id_column=truth_id,
+        required_columns=["entity_id"],
+        encoding=encoding,
+        delimiter=delimiter_char(delimiter),
+        hint=TRUTH_ID_HINT,
+    ).frame
     if "entity_id" not in truth_frame.columns:
         raise InputError(f"{truth}: no entity_id column")
     shared = clusters.join(truth_frame.select("record_id"), on="record_id", how="semi").height
@@ -48,12 +77,12 @@ def evaluate_command(
         # scoring disjoint ids would say F1 1.0 over no pairs at all
         raise InputError(
             f"{truth}: none of its record ids is in {clusters_path}",
-            f"is {truth_id!r} the column holding the record ids? (--truth-id)",
+            f"is {truth_id!r} the column holding the record ids? If not, pass --truth-id COLUMN",
         )
     result = evaluate(clusters, truth_frame.select("record_id", "entity_id")).to_dict()
     if output_format is TableOrJson.json:
         typer.echo(json.dumps(result, indent=2, sort_keys=True))
-    else:
+    elif not quiet:
         print_evaluation(stdout_console(), result)
     f1 = result["pairwise"]["f1"]  # type: ignore[index]
     if min_f1 is not None and f1 < min_f1:

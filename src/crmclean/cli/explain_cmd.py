@@ -15,7 +15,7 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stdout_console
-from crmclean.cli.options import ShowValuesOpt, TableOrJson, TableOrJsonOpt
+from crmclean.cli.options import QuietOpt, ShowValuesOpt, TableOrJson, TableOrJsonOpt, examples
 from crmclean.core.masking import MaskKind, cap_value, mask_value
 from crmclean.core.matching import MatchingSpec, model_from_dict
 from crmclean.core.matching.explain import explain_pair, verdict
@@ -29,13 +29,22 @@ from crmclean.summaries import DedupeSummary
 DEDUPE_HINT = "pass the --out folder of `crmclean dedupe` or `crmclean run`"
 
 
-@app.command("explain")
+EXAMPLES = examples(
+    "crmclean explain out/ 1042 2311",
+    "crmclean explain out/ 1042 2311 --show-values",
+    "crmclean explain out/ 1042 2311 -f json",
+    doc="docs/matching.md",
+)
+
+
+@app.command("explain", epilog=EXAMPLES)
 def explain_command(
     out: Annotated[Path, typer.Argument(help="The --out folder of a `crmclean dedupe` run.")],
     record_a: Annotated[str, typer.Argument(help="A record id.")],
     record_b: Annotated[str, typer.Argument(help="Another record id.")],
     show_values: ShowValuesOpt = False,
     output_format: TableOrJsonOpt = TableOrJson.table,
+    quiet: QuietOpt = False,
 ) -> None:
     """Explain a pair: values, comparison level and Bayes factor per field, and the verdict."""
     summary = read_summary(out, DedupeSummary)
@@ -70,5 +79,5 @@ def explain_command(
                 row[side] = cap_value(row[side])
     if output_format is TableOrJson.json:
         typer.echo(json.dumps(explanation, indent=2, sort_keys=True, default=str))
-    else:
+    elif not quiet:
         print_explain(stdout_console(), explanation)

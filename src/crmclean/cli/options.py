@@ -1,4 +1,5 @@
-"""Options shared by several commands, declared once."""
+"""Options shared by several commands, declared once: one vocabulary for every command
+(`--out/-o`, `--format/-f`, `--quiet/-q`, `--encoding`, `--delimiter`, `--show-values`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from crmclean.errors import UsageError
 
 
 class Format(StrEnum):
@@ -32,9 +35,9 @@ TableOrJsonOpt = Annotated[
 InputArg = Annotated[
     str,
     typer.Argument(
-        help="Customer data: a CSV, Parquet, NDJSON or Excel file, or a database URL "
-        "(postgresql://user@host/db?table=schema.table, sqlite:///file.db?table=t, "
-        "duckdb:///file.duckdb?query=SELECT ...).",
+        help="Customer data: a CSV, Parquet, NDJSON or Excel file ('-' reads standard input), "
+        "or a database URL (postgresql://user@host/db?table=schema.table, "
+        "sqlite:///file.db?table=t, duckdb:///file.duckdb?query=SELECT ...).",
         show_default=False,
     ),
 ]
@@ -49,3 +52,34 @@ ShowValuesOpt = Annotated[
     typer.Option("--show-values", help="Show personal values unmasked in reports and output."),
 ]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr (for cron).")]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option(help="Text encoding of a CSV input (detected if not given).", show_default=False),
+]
+DelimiterOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="CSV delimiter of the input: , ; | or tab (detected if not given).",
+        show_default=False,
+    ),
+]
+
+DELIMITER_WORDS = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+
+
+def delimiter_char(given: str | None) -> str | None:
+    """--delimiter as one character: `;`, or a word for it (`semicolon`, `tab`)."""
+    if given is None:
+        return None
+    chosen = DELIMITER_WORDS.get(given.lower(), given)
+    if len(chosen) != 1:
+        raise UsageError(f"--delimiter {given!r}: must be one character", "try , ; | or tab")
+    return chosen
+
+
+def examples(*lines: str, doc: str) -> str:
+    """The end of a command's --help: real examples and the docs page to read.
+
+    `\\b` keeps click from rewrapping the block."""
+    shown = "\n".join(f"  {line}" for line in lines)
+    return f"\b\nExamples:\n{shown}\n\nMore: {doc}"

@@ -8,22 +8,36 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stdout_console
-from crmclean.cli.options import InputArg, ProfileFormat, ShowValuesOpt
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    InputArg,
+    ProfileFormat,
+    QuietOpt,
+    ShowValuesOpt,
+    TableOrJsonOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import personal_columns
+from crmclean.core.problems import missing_column_hint
 from crmclean.core.profile import profile_frame
-from crmclean.core.registry import did_you_mean_hint
 from crmclean.core.standardise.base import DEFAULT_NULL_TOKENS
-from crmclean.errors import ConfigError, UsageError
-from crmclean.io.locations import parse_location, read_location
-from crmclean.io.readers import read_table
+from crmclean.errors import ConfigError
+from crmclean.io.locations import read_location
 from crmclean.report.profile_console import profile_json, render_profile
 
-DELIMITER_WORDS = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+EXAMPLES = examples(
+    "crmclean profile customers.csv",
+    "crmclean profile customers.csv -r rules.yaml --top 10",
+    "crmclean profile export.csv --encoding cp1252 --delimiter ';' -f json",
+    doc="docs/profile.md",
+)
 
 
-@app.command("profile")
+@app.command("profile", epilog=EXAMPLES)
 def profile(
     input_path: InputArg,
     rules: Annotated[
@@ -35,39 +49,24 @@ def profile(
             show_default=False,
         ),
     ] = None,
-    output_format: Annotated[
-        ProfileFormat, typer.Option("--format", "-f", help="table for people, json for tools.")
-    ] = ProfileFormat.table,
+    output_format: TableOrJsonOpt = ProfileFormat.table,
     show_values: ShowValuesOpt = False,
     top: Annotated[
         int, typer.Option("--top", min=1, max=100, help="How many top values per column.")
     ] = 5,
-    encoding: Annotated[
-        str | None,
-        typer.Option(
-            help="Text encoding of a CSV file (detected if not given).", show_default=False
-        ),
-    ] = None,
-    delimiter: Annotated[
-        str | None,
-        typer.Option(
-            help="CSV delimiter: , ; | or tab (detected if not given).", show_default=False
-        ),
-    ] = None,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Profile a table: nulls, distinct values, lengths, value shapes, top values, what each
     column looks like (email, phone, date, postcode...), and suggested rules as YAML."""
     loaded = load_rules(rules) if rules is not None else None
-    source = parse_location(input_path)
-    id_column = loaded.rules.dataset.id_column if loaded else None
-    if isinstance(source, Path):
-        result = read_table(
-            source, id_column=id_column, encoding=encoding, delimiter=_delimiter(delimiter)
-        )
-    elif encoding is not None or delimiter is not None:
-        raise UsageError("--encoding and --delimiter are for CSV files, not database URLs")
-    else:
-        result = read_location(source, id_column=id_column)
+    result = read_location(
+        input_path,
+        id_column=loaded.rules.dataset.id_column if loaded else None,
+        encoding=encoding,
+        delimiter=delimiter_char(delimiter),
+    )
     if loaded is not None:
         _check_rule_columns(loaded, result.frame.columns)
     pii = frozenset(personal_columns(loaded.rules)) if loaded else None
@@ -77,7 +76,7 @@ def profile(
     )
     if output_format is ProfileFormat.json:
         typer.echo(profile_json(result.info, found))
-    else:
+    elif not quiet:
         render_profile(stdout_console(), result.info, found)
 
 
@@ -87,19 +86,10 @@ def _check_rule_columns(loaded: LoadedRules, present: list[str]) -> None:
         loaded.issue(
             ("columns", name),
             f"column {name!r} is not in the data",
-            did_you_mean_hint(name, present),
+            missing_column_hint(name, present),
         )
         for name in loaded.rules.columns
         if name not in present
     ]
     if issues:
         raise ConfigError(issues)
-
-
-def _delimiter(given: str | None) -> str | None:
-    if given is None:
-        return None
-    chosen = DELIMITER_WORDS.get(given.lower(), given)
-    if len(chosen) != 1:
-        raise UsageError(f"--delimiter {given!r}: must be one character", "try , ; | or tab")
-    return chosen

@@ -8,13 +8,20 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console
-from crmclean.cli.options import QuietOpt, ShowValuesOpt
+from crmclean.cli.options import QuietOpt, ShowValuesOpt, examples
 from crmclean.io.lock import folder_lock
 from crmclean.io.output_owner import require_written_by_crmclean
 from crmclean.report.html import build_report
 
+EXAMPLES = examples(
+    "crmclean report out/",
+    "crmclean report checked/ --show-values",
+    "xdg-open $(crmclean report out/ -q)",
+    doc="docs/report.md",
+)
 
-@app.command("report")
+
+@app.command("report", epilog=EXAMPLES)
 def report(
     out_dir: Annotated[
         Path,

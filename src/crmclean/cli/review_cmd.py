@@ -14,16 +14,25 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
-from crmclean.cli.options import ShowValuesOpt
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    QuietOpt,
+    ShowValuesOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.cli.review_export import guard_export
 from crmclean.cli.review_import import refuse_pairs
 from crmclean.cli.review_keys import key_reader
+from crmclean.cli.review_modes import full_screen, in_order, members_of
+from crmclean.cli.review_precision import precision_of, sample_queue
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.core.contracts import PAIR_KEYS
 from crmclean.core.masking import MaskKind, cap_expr, mask_expr, personal_columns
 from crmclean.core.matching import decisions as decisions_
-from crmclean.errors import InputError, UsageError
+from crmclean.errors import CrmcleanError, InputError, UsageError
 from crmclean.io.decisions_file import DecisionsLog, decisions_path, undecided
 from crmclean.io.export_file import write_export
 from crmclean.io.readers import read_table
@@ -37,6 +46,7 @@ from crmclean.io.run_folder import (
 from crmclean.io.summary_files import read_summary
 from crmclean.io.writers import csv_text
 from crmclean.report.review_console import pair_view, session_summary, value_columns
+from crmclean.report.review_fields import Order
 from crmclean.report.value_mask import make_masker
 from crmclean.summaries import RunManifest
 
@@ -75,17 +85,32 @@ def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
     return queue, manifest
 
 
-@app.command("review")
+EXAMPLES = examples(
+    "crmclean review out/",
+    "crmclean review out/ -f csv --out queue.csv --delimiter ';'",
+    "crmclean review out/ --import queue.csv --by anna",
+    doc="docs/review.md",
+)
+
+
+@app.command("review", epilog=EXAMPLES)
 def review(
     out: Annotated[Path, typer.Argument(help="The --out folder of a run.", show_default=False)],
     rules: Annotated[
         Path | None, typer.Option("--rules", "-r", help="Rule file (default: the run's).")
     ] = None,
     output_format: Annotated[
-        ReviewFormat, typer.Option("--format", help="table: review here; csv: export queue.")
+        ReviewFormat,
+        typer.Option("--format", "-f", help="table: review here; csv: export the queue."),
     ] = ReviewFormat.table,
     output: Annotated[
-        Path | None, typer.Option("--output", help="With --format csv: write here, not stdout.")
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="With --format csv: write the queue here (UTF-8 with BOM)."
+        ),
+    ] = None,
+    old_output: Annotated[
+        Path | None, typer.Option("--output", hidden=True, help="Old name of --out.")
     ] = None,
     import_file: Annotated[
         Path | None,
@@ -93,40 +118,103 @@ def review(
     ] = None,
     by: Annotated[str | None, typer.Option(help="Your name in the decisions file.")] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="With --output: replace an existing export.")
+        bool, typer.Option("--force", help="With --out: replace an existing export.")
     ] = False,
     show_values: ShowValuesOpt = False,
+    quiet: QuietOpt = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    order: Annotated[
+        Order,
+        typer.Option(
+            help="uncertainty: probability nearest 0.5 first; value: the "
+            "customer's value first (--value-column); queue: as the run wrote it."
+        ),
+    ] = Order.uncertainty,
+    value_column: Annotated[
+        str | None, typer.Option(help="With --order value: the column holding the value.")
+    ] = None,
+    plain: Annotated[
+        bool, typer.Option(help="One pair after another as lines, not the full screen.")
+    ] = False,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Review N random automatic merges instead of the queue: your labels estimate "
+            "the precision of the merges.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="With --sample: the same seed draws the same.")] = 1,
 ) -> None:
     """Decide the pairs in the review band: y match, n no match, s skip, u undo, q quit.
 
     Decisions go to the rule file's `matching.decisions` file as they are made; the next
     `crmclean run` honours them. Personal values are masked unless --show-values.
+    --delimiter sets the export's separator (`;` for Excel in a German locale, with decimal
+    commas) and the --import file's; --encoding the --import file's.
     """
+    output = _renamed_output(output, old_output)
+    sep = delimiter_char(delimiter)
     queue, manifest = _read_outputs(out)
     loaded = _loaded_rules(out, rules, manifest)
     path = decisions_path(loaded.path, loaded.rules)
+    pii = personal_columns(loaded.rules)
+    if path is not None:
+        is_present(path, "decisions file")  # a FIFO or device there would block the appends
+    if sample is not None:  # label random automatic merges: the precision estimate
+        queue = sample_queue(out, manifest, path, sample, seed)
+    if output_format is ReviewFormat.csv and import_file is None:
+        # exporting needs no decisions file: without one, every pair of the queue is pending
+        pending = undecided(queue, path) if path is not None else queue
+        if output is not None:  # never over the decisions, rules, input or a run's files
+            guard_export(output, out, loaded, manifest, path, force=force)
+        _export(pending, output, pii, show_values, (sep or ",", quiet))
+        return
     if path is None:
         raise UsageError(
             f"{loaded.path}: matching.decisions is not set",
-            "add `decisions: decisions.csv` under matching:",
+            "add `decisions: decisions.csv` under matching: (exporting with -f csv needs none)",
         )
     steward = by or _user()
-    is_present(path, "decisions file")  # a FIFO or device there would block the appends
     if import_file is not None:
-        _import(import_file, path, steward, run_record_ids(out))
+        _import(import_file, path, steward, run_record_ids(out), (encoding, sep), quiet)
+        _say_precision(out, manifest, path, quiet)
         return
-    pending = undecided(queue, path)
-    pii = personal_columns(loaded.rules)
-    if output_format is ReviewFormat.csv:
-        if output is not None:  # never over the decisions, rules, input or a run's files
-            guard_export(output, out, loaded, manifest, path, force=force)
-        _export(pending, output, pii, show_values)
-        return
+    pending = in_order(undecided(queue, path), order, value_column)
     if not sys.stdin.isatty():
         raise UsageError(
             "review needs a terminal", "export with --format csv and read back with --import"
         )
-    _session(pending, path, steward, make_masker(pii, show_values), _level_names(out))
+    mask = make_masker(pii, show_values)
+    if plain:
+        _session(pending, path, steward, mask, _level_names(out))
+    else:
+        full_screen(pending, path, steward, mask, _level_names(out), members_of(out, manifest))
+    _say_precision(out, manifest, path, quiet)
+
+
+def _say_precision(out: Path, manifest: RunManifest, path: Path, quiet: bool) -> None:
+    try:
+        estimate = precision_of(out, manifest, path)
+    except CrmcleanError as exc:  # the decisions are saved; only the estimate is not possible
+        if not quiet:
+            stderr_console().print(f"crmclean: note: no precision estimate: {exc}", markup=False)
+        return
+    if estimate is not None and not quiet:
+        stderr_console().print(f"automatic merges: {estimate.sentence()}", markup=False)
+
+
+def _renamed_output(output: Path | None, old: Path | None) -> Path | None:
+    """`--output` (every other command says `--out`) still works, with a note."""
+    if old is None:
+        return output
+    if output is not None:
+        raise UsageError("give --out only (--output is its old name)")
+    stderr_console().print(
+        "crmclean: note: review --output is now --out; the old name will go", markup=False
+    )
+    return old
 
 
 def _user() -> str:
@@ -219,9 +307,16 @@ def _undo(
     return previous
 
 
-def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
+def _import(
+    source: Path,
+    path: Path,
+    steward: str,
+    known: pl.Series,
+    csv: tuple[str | None, str | None],
+    quiet: bool,
+) -> None:
     """Append the decisions filled in a spreadsheet export; blank decisions are skipped."""
-    read = read_table(source)
+    read = read_table(source, encoding=csv[0], delimiter=csv[1])
     frame = read.frame
     missing = [c for c in [*PAIR_KEYS, "decision"] if c not in frame.columns]
     if missing:  # a usage problem of the file given (exit 2), like a bad decision
@@ -259,6 +354,8 @@ def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
             log.append(row)
     finally:
         log.close()
+    if quiet:
+        return
     stderr_console().print(
         f"imported {rows.height} decision(s) into {path}; "
         f"{frame.height - rows.height} row(s) left undecided",
@@ -267,13 +364,22 @@ def _import(source: Path, path: Path, steward: str, known: pl.Series) -> None:
 
 
 def _export(
-    pending: pl.DataFrame, output: Path | None, pii: dict[str, MaskKind], show_values: bool
+    pending: pl.DataFrame,
+    output: Path | None,
+    pii: dict[str, MaskKind],
+    show_values: bool,
+    how: tuple[str, bool],
 ) -> None:
-    """The queue as a spreadsheet-safe CSV with an empty `decision` column to fill in."""
+    """The queue as a spreadsheet-safe CSV with an empty `decision` column to fill in; with a
+    `;` delimiter the probability has a decimal comma, as Excel in a German locale reads it."""
+    delimiter, quiet = how
+    probability = pl.col("match_probability").round(4)
+    if delimiter == ";":
+        probability = probability.cast(pl.String).str.replace(".", ",", literal=True)
     shown = [c for c in value_columns(pending.columns) if c not in ("golden_id",)]
     masked = pending.select(
         *PAIR_KEYS,
-        pl.col("match_probability").round(4),
+        probability.alias("match_probability"),
         *([pl.col("reason")] if "reason" in pending.columns else []),
         *[
             cap_expr(
@@ -287,7 +393,8 @@ def _export(
         pl.lit("", pl.String).alias("decision"),
     )
     if output is not None:
-        write_export(masked, output)
-        stderr_console().print(f"review queue ({masked.height} pairs) written: {output}")
+        write_export(masked, output, delimiter)
+        if not quiet:
+            stderr_console().print(f"review queue ({masked.height} pairs) written: {output}")
         return
-    typer.echo(csv_text(masked), nl=False)
+    typer.echo(csv_text(masked, delimiter), nl=False)

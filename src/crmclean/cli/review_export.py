@@ -1,4 +1,4 @@
-"""The files `crmclean review --output` must never replace, gathered from the rule file and the
+"""The files `crmclean review --out` must never replace, gathered from the rule file and the
 run's manifest; the rules themselves live in crmclean.io.export_file."""
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ def guard_export(
     out: Path,
     loaded: LoadedRules,
     manifest: RunManifest,
-    decisions: Path,
+    decisions: Path | None,
     *,
     force: bool,
 ) -> None:
-    """Refuse (exit 3 or 2) an --output that is a file the run or review reads, lies in a
+    """Refuse (exit 3 or 2) an --out that is a file the run or review reads, lies in a
     crmclean output folder, or exists without --force."""
     check_export_target(output, out, _protected(out, loaded, manifest, decisions), force=force)
 
 
 def _protected(
-    out: Path, loaded: LoadedRules, manifest: RunManifest, decisions: Path
+    out: Path, loaded: LoadedRules, manifest: RunManifest, decisions: Path | None
 ) -> list[tuple[Path, str]]:
     rule_files = [loaded.path, *map(Path, loaded.files)]
     named = [manifest.rule_file, *manifest.rule_files]
@@ -38,7 +38,7 @@ def _protected(
         for where in _spellings(out, entry["path"])
     ]
     return [
-        (decisions, "the decisions file"),
+        *([(decisions, "the decisions file")] if decisions is not None else []),
         *((path, "a rule file") for path in rule_files),
         *((path, "a file the rule file reads") for path in rule_file_inputs(loaded)),
         *((path, "the run's input") for path in inputs),

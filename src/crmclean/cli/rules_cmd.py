@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console
-from crmclean.cli.options import InputArg
+from crmclean.cli.options import InputArg, examples
 from crmclean.config import load_rules
 from crmclean.config.rule_setup import located
 from crmclean.core.profile import profile_frame
@@ -27,7 +27,14 @@ rules_app = typer.Typer(help="Work with rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 
-@rules_app.command("check")
+@rules_app.command(
+    "check",
+    epilog=examples(
+        "crmclean rules check rules.yaml",
+        "crmclean rules check rules/team-emea.yaml",
+        doc="docs/validate.md",
+    ),
+)
 def check(
     rule_file: Annotated[Path, typer.Argument(help="The YAML rule file to lint.")],
 ) -> None:
@@ -45,7 +52,14 @@ def check(
     )
 
 
-@rules_app.command("schema")
+@rules_app.command(
+    "schema",
+    epilog=examples(
+        "crmclean rules schema > crmclean-rules.schema.json",
+        "crmclean rules schema | jq '.properties | keys'",
+        doc="docs/validate.md",
+    ),
+)
 def schema() -> None:
     """Print the JSON Schema of the rule file (point your editor's YAML plugin at it)."""
     document = RuleFile.model_json_schema(mode="validation")
@@ -54,7 +68,15 @@ def schema() -> None:
     typer.echo(json.dumps(document, indent=2, sort_keys=True))
 
 
-@rules_app.command("init")
+@rules_app.command(
+    "init",
+    epilog=examples(
+        "crmclean rules init customers.csv --out rules.yaml",
+        "crmclean rules init customers.csv > draft.yaml",
+        "crmclean rules init - --out rules.yaml < export.csv",
+        doc="docs/profile.md",
+    ),
+)
 def init(
     input_path: InputArg,
     out: Annotated[

@@ -3,6 +3,7 @@ one command, for stewards and for cron. Outputs appear all at once or not at all
 
 from __future__ import annotations
 
+import json
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -14,9 +15,19 @@ from typing import Annotated, Any
 import polars as pl
 import typer
 
-from crmclean.cli.app import app, stderr_console
+from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.input_errors import told
-from crmclean.cli.options import QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    QuietOpt,
+    RulesOpt,
+    ShowValuesOpt,
+    TableOrJson,
+    TableOrJsonOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.run_targets import (
     folder_of,
@@ -35,11 +46,12 @@ from crmclean.core.pipeline import RunOptions, RunResult
 from crmclean.errors import InputError
 from crmclean.io.database_url import PublishTarget, parse_publish_url
 from crmclean.io.decisions_file import read_configured
+from crmclean.io.history_file import HISTORY_FILE, read_history, with_night
 from crmclean.io.json_log import JsonLog
 from crmclean.io.locations import Location, location_files, parse_location
 from crmclean.io.lock import Lock, output_lock
 from crmclean.io.output_guard import guard_output, resolved
-from crmclean.io.run_folder import read_previous
+from crmclean.io.run_folder import Previous, read_previous
 from crmclean.io.writers import (
     atomic_output_dir,
     claim_target,
@@ -51,6 +63,7 @@ from crmclean.report import json_report
 from crmclean.report.clean_console import mask_changes
 from crmclean.report.dedupe_summary import dedupe_summary
 from crmclean.report.run_console import RUN_STEPS, StepProgress, run_summary, where_lines
+from crmclean.report.trend import night
 from crmclean.summaries import SCHEMA_VERSION
 from crmclean.version import __version__
 
@@ -60,7 +73,15 @@ class FailOn(StrEnum):
     warn = "warn"
 
 
-@app.command("run")
+EXAMPLES = examples(
+    "crmclean run customers.csv -r rules.yaml --out out/ --previous out/",
+    "crmclean run customers.csv -r rules.yaml --out out/ -q --log-json run.log",
+    "crmclean run customers.csv -r rules.yaml --out out/ -f json > summary.json",
+    doc="docs/run.md",
+)
+
+
+@app.command("run", epilog=EXAMPLES)
 def run(
     rules: RulesOpt,
     out: Annotated[
@@ -111,14 +132,19 @@ def run(
     ] = None,
     report: Annotated[bool, typer.Option(help="Build report.html in the outputs.")] = True,
     show_values: ShowValuesOpt = False,
+    output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
 ) -> None:
     """Validate, clean, deduplicate and build golden records in one run.
 
     Writes golden.parquet (+ .csv), crosswalk, lineage, review, changes-since-previous and
     manifest.json into --out atomically. One run at a time may write an --out folder; a
-    second one stops with a message. Exit codes: 0 ok, 1 an error-severity rule failed,
-    2 usage or rule file, 3 unreadable input or output (or --out is locked).
+    second one stops with a message. The summary goes to stdout (a table, or the manifest
+    with --format json); progress and messages go to stderr. Exit codes: 0 ok, 1 an
+    error-severity rule failed, 2 usage or rule file, 3 unreadable input or output (or --out
+    is locked).
     """
     started_at = datetime.now(UTC)
     # exit 2 for a malformed URL, before anything is opened
@@ -145,7 +171,8 @@ def run(
             claim_target(out, "run", lock)  # before any work: refuse an --out of others' files
             request = RunRequest(
                 source, loaded, out, earlier, publish_to, quarantine, seed, retrain, force,
-                fail_on, report, show_values, quiet, log, started_at, lock,
+                fail_on, report, show_values, quiet, log, started_at, lock, output_format,
+                encoding, delimiter_char(delimiter),
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -181,6 +208,9 @@ class RunRequest:
     log: JsonLog
     started_at: datetime
     lock: Lock  # held on --out; its token names the temp folders
+    output_format: TableOrJson = TableOrJson.table
+    encoding: str | None = None
+    delimiter: str | None = None
 
 
 def _run_locked(request: RunRequest) -> int:
@@ -193,7 +223,7 @@ def _run_locked(request: RunRequest) -> int:
         _step(progress, request.log, "read")
         mark = time.perf_counter()
         # the one setup step: exit 2 if the rules do not fit the input
-        prepared = prepare(request.loaded, request.source)
+        prepared = prepare(request.loaded, request.source, request.encoding, request.delimiter)
         read = prepared.read
         previous = read_previous(request.out, request.previous, rules, request.retrain)
         if request.previous is not None and previous is None:
@@ -246,7 +276,7 @@ def _run_locked(request: RunRequest) -> int:
                 fail_on=request.fail_on.value,
                 show_values=request.show_values,
             )
-            files = _write_outputs(tmp, result, request.loaded, facts)
+            files, validate_document = _write_outputs(tmp, result, request.loaded, facts)
             manifest = _manifest(
                 request.loaded,
                 manifest_inputs(prepared),
@@ -258,16 +288,13 @@ def _run_locked(request: RunRequest) -> int:
             )
             manifest["decisions_file"] = str(decisions_path) if decisions_path else None
             manifest["quarantine_enabled"] = request.quarantine
+            manifest["input_columns"] = list(read.info.columns)
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
-            manifest["outputs"] = sorted([*files, "manifest.json"])
-            if request.publish is not None:
-                # inside the folder's swap: a failed publish leaves yesterday's folder too
-                _step(progress, request.log, "publish")
-                mark = time.perf_counter()
-                publish_run(request.publish, result, request.loaded, manifest)
-                timings["publish"] = round(time.perf_counter() - mark, 3)
-                request.log.event("published", to=str(request.publish), steps=timings)
+            history = _write_history(tmp, previous, manifest, validate_document)
+            manifest["outputs"] = sorted([*files, history, "manifest.json"])
+            # inside the folder's swap: a failed publish leaves yesterday's folder too
+            _publish(request, progress, result, manifest, timings)
             write_json(request.loaded.scrub(manifest), tmp / "manifest.json")
             report_path = (
                 _build_report(tmp, request.out, request.show_values, request.log)
@@ -275,11 +302,44 @@ def _run_locked(request: RunRequest) -> int:
                 else None
             )
     request.log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
-    if not request.quiet:
-        console.print(run_summary(manifest, request.out))
+    if request.output_format is TableOrJson.json:  # a machine format: even with --quiet
+        typer.echo(
+            json.dumps(request.loaded.scrub(manifest), indent=2, sort_keys=True, default=str)
+        )
+    elif not request.quiet:  # the result: stdout, so `crmclean run ... > summary.txt` keeps it
+        results = stdout_console()
+        results.print(run_summary(manifest, request.out))
         for line in where_lines(request.out, report_path, manifest["outputs"]):
-            console.print(line, markup=False)
+            results.print(line, markup=False)
     return code
+
+
+def _write_history(
+    tmp: Path, previous: Previous | None, manifest: dict[str, Any], validate: dict[str, Any]
+) -> str:
+    """history.json: the nights so far and this one, for the report's trend. The nights come
+    from a --previous folder; a run read back from published tables carries none."""
+    earlier = previous.folder if previous else None
+    nights = read_history(earlier if isinstance(earlier, Path) else None)
+    write_json(with_night(nights, night(manifest, validate)), tmp / HISTORY_FILE)
+    return HISTORY_FILE
+
+
+def _publish(
+    request: RunRequest,
+    progress: StepProgress | None,
+    result: RunResult,
+    manifest: dict[str, Any],
+    timings: dict[str, float],
+) -> None:
+    """--publish: the run's tables into PostgreSQL (crmclean.io.publish); nothing without it."""
+    if request.publish is None:
+        return
+    _step(progress, request.log, "publish")
+    mark = time.perf_counter()
+    publish_run(request.publish, result, request.loaded, manifest)
+    timings["publish"] = round(time.perf_counter() - mark, 3)
+    request.log.event("published", to=str(request.publish), steps=timings)
 
 
 def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
@@ -290,7 +350,8 @@ def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
 
 def _write_outputs(
     tmp: Path, result: RunResult, loaded: LoadedRules, facts: json_report.RunFacts
-) -> list[str]:
+) -> tuple[list[str], dict[str, Any]]:
+    """Write the tables and summaries; the file names and the validate.json document."""
     show_values = facts.show_values
     golden = result.golden
     # violations and changes are written masked, as `validate --out` and `clean --out` write them
@@ -321,15 +382,17 @@ def _write_outputs(
     # the same typed summary `validate --out` writes (crmclean.summaries.ValidateSummary), with
     # the rule file's ${env.X} values put back as ${env.X}
     validate_summary = json_report.build(result.validation, facts, pii)
-    write_json(loaded.scrub(validate_summary.to_dict()), tmp / validate_summary.file)
+    validate_document = loaded.scrub(validate_summary.to_dict())
+    write_json(validate_document, tmp / validate_summary.file)
     files.append(validate_summary.file)
     if result.dedupe is not None and loaded.rules.matching is not None:
         # the same summary `crmclean dedupe` writes, so `explain` and `report` read either folder
         write_json(model_to_dict(result.dedupe.model), tmp / "model.json")
-        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching)
+        elapsed = (facts.finished_at - facts.started_at).total_seconds()  # the whole run so far
+        summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching, elapsed)
         write_json(loaded.scrub(summary.to_dict()), tmp / "dedupe.json")
         files += ["model.json", "dedupe.json"]
-    return files
+    return files, validate_document
 
 
 def _manifest(
@@ -370,6 +433,7 @@ def _manifest(
             else {}
         ),
         "pii_columns": sorted(personal_columns(rules)),
+        "source_column": rules.dataset.source_column,
         "exit_code": code,
         "exit_status": "ok" if code == 0 else "data failed",
     }

@@ -10,7 +10,7 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console
-from crmclean.cli.options import QuietOpt
+from crmclean.cli.options import QuietOpt, examples
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.synth import DEFAULT_DUP_SHARE, SynthResult, generate_detailed
 
@@ -21,7 +21,15 @@ class SynthFormat(StrEnum):
     both = "both"
 
 
-@app.command("synth")
+EXAMPLES = examples(
+    "crmclean synth --out synth/ --rows 5000",
+    "crmclean synth --out synth/ --rows 1000000 -f parquet --seed 11",
+    "crmclean synth --out synth/ --world --dup-share 0.3",
+    doc="docs/synth.md",
+)
+
+
+@app.command("synth", epilog=EXAMPLES)
 def synth(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder to write into (replaced atomically).")

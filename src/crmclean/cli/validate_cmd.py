@@ -17,7 +17,18 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.closed_pipe import verdict_decided
-from crmclean.cli.options import Format, InputArg, OutOpt, QuietOpt, RulesOpt, ShowValuesOpt
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    Format,
+    InputArg,
+    OutOpt,
+    QuietOpt,
+    RulesOpt,
+    ShowValuesOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.config import load_rules
 from crmclean.config.rule_setup import prepare
@@ -42,7 +53,15 @@ FailOnOpt = Annotated[
 ]
 
 
-@app.command("validate")
+EXAMPLES = examples(
+    "crmclean validate customers.csv -r rules.yaml",
+    "crmclean validate customers.csv -r rules.yaml -f junit > validate.xml",
+    "crmclean validate customers.csv -r rules.yaml --out checked/ -q",
+    doc="docs/validate.md",
+)
+
+
+@app.command("validate", epilog=EXAMPLES)
 def validate_command(
     input_path: InputArg,
     rules: RulesOpt,
@@ -51,12 +70,15 @@ def validate_command(
     fail_on: FailOnOpt = FailOn.error,
     show_values: ShowValuesOpt = False,
     quiet: QuietOpt = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
 ) -> None:
     """Check data against the rule file's checks; report per rule, write violations with --out."""
     started = datetime.now(UTC)
     loaded = load_rules(rules)
     source = parse_location(input_path)
-    data = prepare(loaded, source)  # the one setup step: exit 2 if the rules do not fit
+    # the one setup step: exit 2 if the rules do not fit
+    data = prepare(loaded, source, encoding, delimiter_char(delimiter))
     result = data.plan.validate(data.frame, reference=data.reference, now=started)
     facts = json_report.RunFacts(
         input=data.read.info.to_dict(),

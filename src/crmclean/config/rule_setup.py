@@ -52,14 +52,20 @@ def located(loaded: LoadedRules, problems: list[SetupProblem]) -> RuleSetupError
     return RuleSetupError(problems, locator(loaded))
 
 
-def prepare(loaded: LoadedRules, location: Path | str | DatabaseUrl | None) -> Prepared:
-    """Read the input (a file or a database URL; None: the rule file's `sources:`), then
-    `prepare_read`."""
+def prepare(
+    loaded: LoadedRules,
+    location: Path | str | DatabaseUrl | None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> Prepared:
+    """Read the input (a file, `-` for standard input, or a database URL; None: the rule
+    file's `sources:`) with --encoding / --delimiter when given, then `prepare_read`."""
     if location is None:
         combined, parts = read_sources(loaded)
         return replace(prepare_read(loaded, combined), sources=parts)
     id_column = loaded.rules.dataset.id_column
-    return prepare_read(loaded, read_location(location, id_column=id_column))
+    read = read_location(location, id_column=id_column, encoding=encoding, delimiter=delimiter)
+    return prepare_read(loaded, read)
 
 
 def prepare_read(loaded: LoadedRules, read: ReadResult) -> Prepared:

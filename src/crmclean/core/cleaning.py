@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from crmclean.core.contracts import CHANGES_SCHEMA, RECORD_ID, STATS_SCHEMA
-from crmclean.core.problems import RuleSetupError, SetupProblem
+from crmclean.core.problems import RuleSetupError, SetupProblem, missing_column_hint
 from crmclean.core.standardise import StepSpec, derive_steps
 from crmclean.core.standardise.base import StepContext, StepResult
 
@@ -48,7 +48,11 @@ def setup_problems(rules: RuleFile, columns: list[str]) -> list[SetupProblem]:
     country = rules.dataset.country_column
     if country and country not in present and _uses_country(rules):
         problems.append(
-            SetupProblem(("dataset", "country_column"), f"column {country!r} is not in the data")
+            SetupProblem(
+                ("dataset", "country_column"),
+                f"column {country!r} is not in the data",
+                _close(country, present),
+            )
         )
     for name, column in rules.columns.items():
         # a required column that is absent is as fatal here as in validate and run
@@ -67,10 +71,8 @@ def setup_problems(rules: RuleFile, columns: list[str]) -> list[SetupProblem]:
     return problems
 
 
-def _close(name: str, present: set[str]) -> str | None:
-    from crmclean.core.registry import did_you_mean_hint
-
-    return did_you_mean_hint(name, sorted(present))
+def _close(name: str, present: set[str]) -> str:
+    return missing_column_hint(name, sorted(present))
 
 
 def _uses_country(rules: RuleFile) -> bool:

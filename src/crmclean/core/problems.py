@@ -8,6 +8,7 @@ the same answer whichever command meets it, and whenever: at setup or while chec
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -26,6 +27,20 @@ class SetupProblem(NamedTuple):
 
 
 Locator = Callable[[SetupProblem], ConfigIssue]
+
+_SHOWN_COLUMNS = 12
+
+
+def missing_column_hint(name: str, present: Sequence[str]) -> str:
+    """The fix for a column the rule file names and the data lacks: a close name if there is
+    one, else where the fix lies (the data or the rule file) and what the data does have."""
+    columns = [c for c in present if c != "record_id"]
+    close = difflib.get_close_matches(name, columns, n=2, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    shown = ", ".join(columns[:_SHOWN_COLUMNS])
+    more = f" and {len(columns) - _SHOWN_COLUMNS} more" if len(columns) > _SHOWN_COLUMNS else ""
+    return f"add it to the data, or take it out of the rule file; the data has: {shown}{more}"
 
 
 def format_path(path: YamlPath) -> str:

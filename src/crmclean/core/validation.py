@@ -7,7 +7,6 @@ as given, or with `on: standardised` the frame clean() makes of them.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -22,7 +21,12 @@ from crmclean.core.checks.allowed_values import AllowedValuesCheck, reference_ke
 from crmclean.core.checks.base import Stage, parse_sql, present, sql_columns, target
 from crmclean.core.contracts import RECORD_ID, VIOLATIONS_SCHEMA
 from crmclean.core.masking import redact_engine_message
-from crmclean.core.problems import RuleSetupError, SetupProblem, engine_reason
+from crmclean.core.problems import (
+    RuleSetupError,
+    SetupProblem,
+    engine_reason,
+    missing_column_hint,
+)
 from crmclean.core.rules.check_plan import Environment, PlannedRule, YamlPath, context, plan
 
 if TYPE_CHECKING:
@@ -179,10 +183,7 @@ def _missing(column: str) -> str:
 
 
 def _close(column: str, schema: Mapping[str, pl.DataType]) -> str:
-    close = difflib.get_close_matches(column, list(schema), n=2, cutoff=0.6)
-    if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    return "the data has: " + ", ".join(c for c in schema if c != RECORD_ID)
+    return missing_column_hint(column, list(schema))
 
 
 def _dry_run(rule: PlannedRule, schema: Mapping[str, pl.DataType]) -> list[Problem]:

@@ -1,4 +1,4 @@
-"""Where `crmclean review --format csv --output FILE` may write its queue, and the write itself.
+"""Where `crmclean review --format csv --out FILE` may write its queue, and the write itself.
 
 The export is a file a steward names by hand, so a slip of the keyboard must never cost data:
   - never (exit 3, no flag overrides it) the decisions file, a rule file or a file it reads,
@@ -28,7 +28,7 @@ from crmclean.io.output_owner import crmclean_folder_holding
 from crmclean.io.regular_file import special_kind
 from crmclean.io.writers import csv_text
 
-_HINT = "choose another --output file, or leave --output out to print the queue on stdout"
+_HINT = "choose another --out file, or leave --out out to print the queue on stdout"
 
 
 def check_export_target(
@@ -38,29 +38,27 @@ def check_export_target(
     *,
     force: bool = False,
 ) -> None:
-    """Refuse an --output the export may not replace; `protected` pairs a path with what it is
+    """Refuse an --out the export may not replace; `protected` pairs a path with what it is
     ("the decisions file"). Called before any work is done."""
     try:
         target = resolved(output)
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
-        raise OutputError(
-            f"--output {output}: cannot be resolved (a symlink loop?)", _HINT
-        ) from None
+        raise OutputError(f"--out {output}: cannot be resolved (a symlink loop?)", _HINT) from None
     if target.is_dir():
-        raise UsageError(f"--output {output}: is a folder", "give a file name such as queue.csv")
+        raise UsageError(f"--out {output}: is a folder", "give a file name such as queue.csv")
     found = _stat(output)
     for path, what in protected:
         if resolved(path) == target or _same_file(found, path):
             raise OutputError(
-                f"--output {output}: is {what} ({path}); review never writes over it", _HINT
+                f"--out {output}: is {what} ({path}); review never writes over it", _HINT
             )
     if target == lock_path(resolved(run_folder)):
-        raise OutputError(f"--output {output}: is the lock file of {run_folder}", _HINT)
+        raise OutputError(f"--out {output}: is the lock file of {run_folder}", _HINT)
     run = resolved(run_folder)
     folder = run if run in target.parents else crmclean_folder_holding(output)
     if folder is not None:
         raise OutputError(
-            f"--output {output}: lies inside {folder}, a folder crmclean wrote; the next "
+            f"--out {output}: lies inside {folder}, a folder crmclean wrote; the next "
             "command replaces it as a whole, so review never writes there",
             _HINT,
         )
@@ -68,17 +66,18 @@ def check_export_target(
         return
     kind = _kind(output)
     if kind is not None:
-        raise OutputError(f"--output {output}: is {kind}, not a file review may replace", _HINT)
+        raise OutputError(f"--out {output}: is {kind}, not a file review may replace", _HINT)
     if not force:
         raise UsageError(
-            f"--output {output}: already exists",
+            f"--out {output}: already exists",
             "pass --force to replace it; import a filled-in export first with --import",
         )
 
 
-def write_export(frame: pl.DataFrame, output: Path) -> None:
-    """The spreadsheet-safe CSV of `frame` into `output`, atomically and through no link."""
-    replace_file(output, csv_text(frame))
+def write_export(frame: pl.DataFrame, output: Path, delimiter: str = ",") -> None:
+    """The spreadsheet-safe CSV of `frame` into `output`, atomically and through no link, with
+    a UTF-8 byte-order mark so that Excel reads its umlauts right."""
+    replace_file(output, csv_text(frame, delimiter, bom=True))
 
 
 def _stat(path: Path) -> os.stat_result | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from crmclean.errors import UsageError
 from crmclean.io.database import read_database
 from crmclean.io.database_url import (
     DatabaseUrl,
@@ -26,13 +27,24 @@ def parse_location(text: str | Path | DatabaseUrl) -> Location:
 
 
 def read_location(
-    location: str | Path | DatabaseUrl, *, id_column: str | None = None
+    location: str | Path | DatabaseUrl,
+    *,
+    id_column: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
 ) -> ReadResult:
-    """The table at `location`, as `read_table` reads a file."""
+    """The table at `location`, as `read_table` reads a file (`-`: standard input). A text
+    file's encoding and delimiter mean nothing to a database: asked for one, it is exit 2."""
     where = parse_location(location)
     if isinstance(where, DatabaseUrl):
+        if encoding is not None or delimiter is not None:
+            option = "--encoding" if encoding is not None else "--delimiter"
+            raise UsageError(
+                f"{option}: applies to a CSV file, not to a database ({where.shown})",
+                f"leave out {option} when reading from a database URL",
+            )
         return read_database(where, id_column=id_column)
-    return read_table(where, id_column=id_column)
+    return read_table(where, id_column=id_column, encoding=encoding, delimiter=delimiter)
 
 
 def location_files(location: Location) -> list[Path]:

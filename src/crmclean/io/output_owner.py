@@ -1,5 +1,5 @@
 """Is a folder one crmclean wrote? Asked before a command writes into a folder it did not just
-create: `crmclean report DIR` rebuilds report.html/report.json there, and `review --output`
+create: `crmclean report DIR` rebuilds report.html/report.json there, and `review --out`
 must never land in one.
 
 The proof is the `.crmclean-output` marker whose first line is `written by crmclean <command>`,

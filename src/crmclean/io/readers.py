@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from crmclean.errors import InputError
 from crmclean.io.csv_reader import read_csv
 from crmclean.io.regular_file import require_regular_file
 from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
+from crmclean.io.standard_input import STDIN, is_stdin, shown_name, stdin_copy
 
 _TRUE = ["true", "t", "yes", "y", "1", "ja", "wahr"]
 _FALSE = ["false", "f", "no", "n", "0", "nein", "falsch"]
@@ -78,10 +79,20 @@ def read_table(
     required_columns: Sequence[str] = (),
     encoding: str | None = None,
     delimiter: str | None = None,
+    hint: str | None = None,
 ) -> ReadResult:
     """Read a table as text columns with a record_id; the rule file's column types are applied
-    by the one setup step (crmclean.core.standardise.column_types), not here."""
+    by the one setup step (crmclean.core.standardise.column_types), not here. `-` reads
+    standard input (crmclean.io.standard_input)."""
     path = Path(path)
+    if is_stdin(path):
+        return _read_stdin(
+            id_column=id_column,
+            required_columns=required_columns,
+            encoding=encoding,
+            delimiter=delimiter,
+            hint=hint,
+        )
     size = _check_file(path)
     head = _head(path)
     fmt = detect_format(path, head)
@@ -94,7 +105,7 @@ def read_table(
         frame, locate = _read_other(path, fmt)
     columns = tuple(frame.columns)
     needed = [*required_columns, *([id_column] if id_column else [])]
-    check_required_columns(path, columns, needed)
+    check_required_columns(path, columns, needed, hint)
     frame = _with_record_id(path, frame, id_column, locate)
     info = ReadInfo(
         path, fmt, used_encoding, used_delimiter, frame.height, columns, size, _sha256(path)
@@ -123,14 +134,29 @@ def frame_table(
     return ReadResult(table, info, locate)
 
 
+def _read_stdin(**options: Any) -> ReadResult:
+    with stdin_copy() as copy:
+        read = read_table(copy, **options)
+    located = read.locate
+    info = replace(read.info, path=Path(STDIN))
+
+    def locate(row: int) -> str:
+        return shown_name(located(row), copy) if located else f"{STDIN} row {row + 1}"
+
+    return ReadResult(read.frame, info, locate)
+
+
 def read_reference_values(path: Path, column: str) -> list[str]:
     """Distinct non-null values of one column of a reference file, in file order."""
     frame = read_table(path, required_columns=[column]).frame
     return [str(v) for v in frame.get_column(column).drop_nulls().unique(maintain_order=True)]
 
 
-def check_required_columns(path: Path | str, columns: Sequence[str], needed: Sequence[str]) -> None:
-    """Every missing column at once, each with the closest names the file does have."""
+def check_required_columns(
+    path: Path | str, columns: Sequence[str], needed: Sequence[str], hint: str | None = None
+) -> None:
+    """Every missing column at once, each with the closest names the file does have. `hint`
+    says what to do when the columns come from an option rather than a rule file."""
     missing = [name for name in dict.fromkeys(needed) if name not in columns]
     if not missing:
         return
@@ -142,9 +168,11 @@ def check_required_columns(path: Path | str, columns: Sequence[str], needed: Seq
             close.insert(0, lowered[name.lower()])
         suggestion = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
         parts.append(f"{name!r}{suggestion}")
+    fix = hint or "rename the column in the file or in the rule file"
     raise InputError(
-        f"{path}: lacks column(s) the rules need: {', '.join(parts)}",
-        "rename the column in the file or in the rule file; the file has: " + ", ".join(columns),
+        f"{path}: lacks column(s) {'the rules need' if hint is None else 'needed'}: "
+        + ", ".join(parts),
+        f"{fix}; the file has: " + ", ".join(columns),
     )
 
 

@@ -321,3 +321,15 @@ def read_present_parquet(path: Path, hint: str) -> pl.DataFrame:
 def _present(path: Path, hint: str) -> None:
     if not is_present(path):
         raise InputError(f"{path}: missing", hint=hint)
+
+
+def input_columns(manifest: dict[str, Any]) -> list[str] | None:
+    """The columns of the table a run took: `input_columns` (the combined table of a run with
+    `sources:`), else those of its one input (runs written before it was recorded)."""
+    listed = manifest.get("input_columns")
+    if isinstance(listed, list) and listed:
+        return [str(c) for c in listed]
+    inputs = manifest.get("inputs")
+    first = inputs[0] if isinstance(inputs, list) and inputs else None
+    columns = first.get("columns") if isinstance(first, dict) else None
+    return [str(c) for c in columns] if isinstance(columns, list) else None

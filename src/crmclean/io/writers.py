@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -227,43 +228,59 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     _write(lambda: frame.write_parquet(path), path)
 
 
-def write_csv(frame: pl.DataFrame, path: Path, spreadsheet_safe: bool = True) -> None:
-    """UTF-8 CSV; with spreadsheet_safe, formula-like cells are neutralised and E.164 quoted."""
+BOM = "\ufeff".encode()  # the UTF-8 byte-order mark
+
+
+def write_csv(
+    frame: pl.DataFrame,
+    path: Path,
+    spreadsheet_safe: bool = True,
+    delimiter: str = ",",
+    bom: bool = False,
+) -> None:
+    """UTF-8 CSV; with spreadsheet_safe, formula-like cells are neutralised and E.164 quoted.
+
+    `bom` starts the file with a UTF-8 byte-order mark (Excel reads UTF-8 only with one); a `;`
+    delimiter is what Excel expects in a German locale."""
     if not spreadsheet_safe:
-        _write(lambda: frame.write_csv(path), path)
+        _write(lambda: frame.write_csv(path, separator=delimiter), path)
         return
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
     # polars quotes whole columns or nothing: quote cell by cell ourselves, vectorised
-    safe = frame.with_columns(_quoted(neutralise(pl.col(name))).alias(name) for name in text)
-    header = ",".join(_quote_text(name) for name in frame.columns)
-    _write(lambda: _write_prequoted(safe, header, path), path)
+    safe = frame.with_columns(
+        _quoted(neutralise(pl.col(name)), delimiter).alias(name) for name in text
+    )
+    header = delimiter.join(_quote_text(name, delimiter) for name in frame.columns)
+    _write(lambda: _write_prequoted(safe, header, path, delimiter, bom), path)
 
 
-def csv_text(frame: pl.DataFrame) -> str:
+def csv_text(frame: pl.DataFrame, delimiter: str = ",", bom: bool = False) -> str:
     """The text write_csv writes (spreadsheet-safe), for printing to standard output."""
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "review.csv"
-        write_csv(frame, target)
+        write_csv(frame, target, delimiter=delimiter, bom=bom)
         return target.read_text(encoding="utf-8")
 
 
-def _quoted(value: pl.Expr) -> pl.Expr:
-    special = value.str.contains(r'[",\r\n]') | is_e164(value)
+def _quoted(value: pl.Expr, delimiter: str = ",") -> pl.Expr:
+    special = value.str.contains(f'[{re.escape(delimiter)}"\\r\\n]') | is_e164(value)
     escaped = pl.lit('"') + value.str.replace_all('"', '""', literal=True) + pl.lit('"')
     return pl.when(special).then(escaped).otherwise(value)
 
 
-def _quote_text(value: str) -> str:
+def _quote_text(value: str, delimiter: str = ",") -> str:
     value = neutralise_text(value)
-    if any(ch in value for ch in '",\r\n'):
+    if any(ch in value for ch in f'{delimiter}"\r\n'):
         return '"' + value.replace('"', '""') + '"'
     return value
 
 
-def _write_prequoted(frame: pl.DataFrame, header: str, path: Path) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(header + "\n")
-        frame.write_csv(handle, include_header=False, quote_style="never")
+def _write_prequoted(
+    frame: pl.DataFrame, header: str, path: Path, delimiter: str = ",", bom: bool = False
+) -> None:
+    with path.open("wb") as handle:
+        handle.write((BOM if bom else b"") + header.encode() + b"\n")
+        frame.write_csv(handle, include_header=False, quote_style="never", separator=delimiter)
 
 
 def write_json(obj: Any, path: Path) -> None:

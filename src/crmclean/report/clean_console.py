@@ -135,8 +135,11 @@ def render(
     console: Console,
     dry_run: bool = False,
 ) -> None:
-    """Steps table, examples (dry run), and the summary line."""
-    steps = [_step_cells(s) for s in document["steps"]]
+    """Steps table, examples (dry run), and the summary line. Steps that changed nothing and
+    failed nothing are folded into one line (clean.json and --format json list them all)."""
+    acted = [s for s in document["steps"] if s["changed"] or s["failed"]]
+    idle = len(document["steps"]) - len(acted)
+    steps = [_step_cells(s) for s in acted]
     rows = [
         [*(_shown(v) for v in r[:-1]), r[-1] or ""]  # the error column: empty when none
         for r in (shown.rows() if shown is not None else [])
@@ -150,6 +153,11 @@ def render(
         if rows:
             console.print("", markup=False)
             _plain(console, EXAMPLE_HEADERS, rows)
+    if idle:
+        console.print(
+            f"{idle} step(s) changed nothing and are not shown (--format json lists every step)",
+            markup=False,
+        )
     console.print(summary_line(document, dry_run), markup=False)
 
 

@@ -3,14 +3,24 @@ and the personal columns, built from the result for `dedupe` and `run` alike."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import personal_columns
 from crmclean.core.matching import DedupeResult, MatchingSpec
 from crmclean.summaries import DedupeSummary
 
 
-def dedupe_summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec) -> DedupeSummary:
-    """dedupe.json, the same for `crmclean dedupe` and `crmclean run` (crmclean.summaries)."""
+def dedupe_summary(
+    result: DedupeResult,
+    loaded: LoadedRules,
+    spec: MatchingSpec,
+    command_seconds: float | None = None,
+) -> DedupeSummary:
+    """dedupe.json, the same for `crmclean dedupe` and `crmclean run` (crmclean.summaries).
+
+    `stats.seconds.total` is the matching alone; `stats.seconds.command` the whole command up
+    to writing its outputs (reading, cleaning, and for `run` validating too)."""
     limits = {b.label: b.max_block_size or spec.max_block_size for b in spec.blocking}
     warnings = [
         f"blocking rule {r.rule}: {r.skipped_blocks} block(s) above max_block_size "
@@ -38,6 +48,12 @@ def dedupe_summary(result: DedupeResult, loaded: LoadedRules, spec: MatchingSpec
             {**r.__dict__, "skipped_examples": [[k, n] for k, n in r.skipped_examples]}
             for r in result.blocking
         ],
-        stats=result.stats,
+        stats=_with_command_time(result.stats, command_seconds),
         warnings=warnings,
     )
+
+
+def _with_command_time(stats: dict[str, Any], seconds: float | None) -> dict[str, Any]:
+    if seconds is None:
+        return stats
+    return {**stats, "seconds": {**stats.get("seconds", {}), "command": round(seconds, 3)}}

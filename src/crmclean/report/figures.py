@@ -17,6 +17,8 @@ from crmclean.core.validation import SCORE_WEIGHTS
 from crmclean.errors import ExitCode
 from crmclean.io.run_outputs import RunOutputs
 from crmclean.io.summary_files import Summaries, typed_summaries
+from crmclean.report import drill_down
+from crmclean.report.by_source import source_figures
 from crmclean.report.figures_matching import golden_section, matching_section, review_section
 from crmclean.report.report_model import (
     ColumnProfile,
@@ -26,6 +28,8 @@ from crmclean.report.report_model import (
     StepChanges,
     Summary,
 )
+from crmclean.report.review_precision import with_precision
+from crmclean.report.trend import trend_part
 from crmclean.report.value_mask import Masker, make_masker
 from crmclean.summaries import RuleOutcome
 from crmclean.version import __version__
@@ -44,6 +48,12 @@ EXIT_MEANING = {
 }
 
 
+# Steps that change how a value is written, not what it says: they do not lead the report.
+COSMETIC_STEPS = frozenset(
+    {"date", "datetime", "trim", "collapse_whitespace", "nfkc", "remove_control", "lower", "upper"}
+)
+
+
 def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportModel:
     typed = typed_summaries(outputs.folder, outputs.summaries)
     mask = make_masker(outputs.pii, show_values)
@@ -51,7 +61,8 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
     # `validate --out` and `run` write violations already masked as on the console
     # (values_masked): masking them again would change some (a masked phone is no longer one).
     written_masked = typed.validate is not None and typed.validate.values_masked
-    rules = rule_results(outputs, typed, rows, _shown_as_written if written_masked else mask)
+    shown = _shown_as_written if written_masked else mask
+    rules = drill_down.with_records(rule_results(outputs, typed, rows, shown), outputs, shown)
     notes = []
     if outputs.pii is None and not show_values:
         notes.append("The run did not record which columns hold personal data: all values masked.")
@@ -64,7 +75,9 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
         standardisation=standardisation(outputs),
         matching=matching_section(outputs, mask, typed.dedupe),
         golden=golden_section(outputs),
-        review=review_section(outputs),
+        review=with_precision(drill_down.with_top_pairs(review_section(outputs), outputs), outputs),
+        by_source=source_figures(outputs),
+        trend=trend_part((outputs.summary("history") or {}).get("nights")),
         values_shown=show_values,
         notes=notes,
     )
@@ -332,12 +345,20 @@ def standardisation(outputs: RunOutputs) -> Standardisation | None:
         pl.col("record_id").filter(~is_error).n_unique().alias("records"),
     )
     per_step, totals = pl.collect_all([per_step_query, totals_query])
+    steps = [
+        StepChanges(
+            str(r["step"]),
+            int(r["changed"]),
+            int(r["errors"]),
+            list(r["columns"]),
+            cosmetic=str(r["step"]) in COSMETIC_STEPS,
+        )
+        for r in per_step.iter_rows(named=True)
+    ]
     return Standardisation(
         values_changed=int(totals["changed"][0]),
         records_changed=int(totals["records"][0]),
         errors=int(totals["errors"][0]),
-        steps=[
-            StepChanges(str(r["step"]), int(r["changed"]), int(r["errors"]), list(r["columns"]))
-            for r in per_step.iter_rows(named=True)
-        ],
+        # what changed the content leads; reformatting (a date written another way) follows
+        steps=sorted(steps, key=lambda s: s.cosmetic),
     )

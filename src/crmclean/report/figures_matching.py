@@ -119,11 +119,11 @@ def _example_pairs(outputs: RunOutputs, marks: list[Threshold]) -> list[ExampleP
             continue
         row = rows[0]
         seen.add((row["record_id_l"], row["record_id_r"]))
-        out.append(_example(why, row, comparisons))
+        out.append(example_pair(why, row, comparisons))
     return out
 
 
-def _example(why: str, row: dict[str, Any], comparisons: list[str]) -> ExamplePair:
+def example_pair(why: str, row: dict[str, Any], comparisons: list[str]) -> ExamplePair:
     weight = float(row["match_weight"])
     contributions = [
         Contribution(

@@ -11,7 +11,9 @@ import json
 from pathlib import Path
 
 from crmclean.io.run_outputs import write_report_file
+from crmclean.report import html_drill_down
 from crmclean.report.figures import build_model
+from crmclean.report.html_by_source import by_source_section
 from crmclean.report.html_matching import golden_section, matching_section, review_section
 from crmclean.report.html_sections import (
     columns_section,
@@ -20,6 +22,8 @@ from crmclean.report.html_sections import (
     standardisation_section,
     summary_section,
 )
+from crmclean.report.html_trend import trend_section
+from crmclean.report.html_verdict import verdict_block
 from crmclean.report.report_model import ReportModel
 from crmclean.report.run_outputs import load_run_outputs
 
@@ -39,8 +43,8 @@ header{background:var(--ink);color:#fff;padding:14px 24px}
 header h1{margin:0;font-size:20px;font-weight:600}
 header p{margin:2px 0 0;color:#c9d1d9;font-size:13px}
 nav{position:sticky;top:0;background:#fff;border-bottom:1px solid var(--line);padding:6px 24px;
-z-index:1;font-size:14px}
-nav a{color:var(--accent);text-decoration:none;margin-right:16px}
+z-index:1;font-size:14px;display:flex;flex-wrap:wrap;column-gap:16px}
+nav a{color:var(--accent);text-decoration:none}
 main{max-width:1180px;margin:0 auto;padding:8px 24px 40px}
 section{border-bottom:1px solid var(--line);padding:8px 0 20px}
 h2{font-size:19px;margin:16px 0 8px}h3{font-size:16px;margin:18px 0 6px}
@@ -53,9 +57,9 @@ td .num,td.num{font-variant-numeric:tabular-nums}
 .na{color:var(--muted);font-weight:400}
 .summary{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0;flex:1;
-min-width:320px}
+min-width:min(320px,100%)}
 .facts dt{color:var(--muted)}.facts dd{margin:0;overflow-wrap:anywhere}
-.score{border:2px solid var(--line);border-radius:8px;padding:10px 16px;width:260px;
+.score{border:2px solid var(--line);border-radius:8px;padding:10px 16px;width:min(260px,100%);
 text-align:center}
 .score .big{font-size:40px;font-weight:700;line-height:1.1}
 .score small{font-size:16px;color:var(--muted)}
@@ -73,7 +77,20 @@ color:var(--muted)}
 code{font-size:12px;background:var(--bg);padding:0 3px;border-radius:3px;overflow-wrap:anywhere}
 figure{margin:8px 0 12px}figcaption{font-size:12px;color:var(--muted)}
 svg.chart{max-width:100%;height:auto;display:block}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(420px,100%),1fr));gap:16px}
+.grid>*{min-width:0}
+td{overflow-wrap:anywhere}
+.verdict{border-radius:8px;padding:10px 16px;margin:12px 0;border-left:8px solid var(--line)}
+.verdict.fail{background:#fdecea;border-color:var(--fail)}
+.verdict.warn{background:#fff8e1;border-color:var(--warn)}
+.verdict.pass{background:#e8f5ee;border-color:var(--pass)}
+.verdict .headline{font-size:22px;font-weight:700;margin:0}
+.verdict.fail .headline{color:var(--fail)}
+.verdict ul{margin:6px 0 0;padding-left:20px}
+.verdict li.fail a{color:var(--fail);font-weight:600}.verdict li.warn a{color:var(--warn)}
+details{margin:6px 0}summary{cursor:pointer}
+@media (max-width:600px){header,nav,main,footer{padding-left:10px;padding-right:10px}
+ th,td{padding:3px 4px}}
 .scroll{overflow-x:auto}
 table.side th:first-child{background:var(--bg);white-space:nowrap}
 td.differs{background:#fff3d6}
@@ -92,6 +109,8 @@ header{background:#fff;color:#000;border-bottom:2px solid #000}
 _SECTIONS = (
     ("summary", "Summary"),
     ("rules", "Rules"),
+    ("sources", "Sources"),
+    ("trend", "Trend"),
     ("columns", "Columns"),
     ("standardisation", "Standardisation"),
     ("matching", "Matching"),
@@ -103,13 +122,17 @@ _SECTIONS = (
 def render_html(model: ReportModel) -> str:
     """The whole page, from the model alone (no file access, deterministic)."""
     parts = {
-        "summary": summary_section(model),
-        "rules": rules_section(model.rules),
+        "summary": summary_section(model, verdict_block(model)),
+        "rules": rules_section(model.rules, html_drill_down.rule_records(model.rules or [])),
+        "sources": by_source_section(model.by_source),
+        "trend": trend_section(model.trend),
         "columns": columns_section(model.columns),
         "standardisation": standardisation_section(model.standardisation),
         "matching": matching_section(model.matching),
         "golden": golden_section(model.golden),
-        "review": review_section(model.review),
+        "review": review_section(
+            model.review, html_drill_down.review_pairs(model.review) if model.review else ""
+        ),
     }
     shown = [(anchor, label) for anchor, label in _SECTIONS if parts[anchor]]
     nav = "".join(f'<a href="#{esc(anchor)}">{esc(label)}</a>' for anchor, label in shown)

@@ -147,24 +147,12 @@ def golden_section(part: Golden | None) -> str:
             series,
             title="Survivorship sources per column",
         )
-        rows = [
-            [
-                esc(s.column),
-                ", ".join(
-                    esc(c.label)
-                    + " "
-                    + num(f"golden.survivorship_sources.{i}.sources.{k}.count", c.count)
-                    for k, c in enumerate(s.sources)
-                ),
-            ]
-            for i, s in enumerate(part.survivorship_sources)
-        ]
         body.append(
             "<h3>Which source won</h3>"
             + figure(chart, "Share of golden values taken from each source system.")
-            + table(["Column", "Values per source"], rows)
+            + _survivorship_table(part, names)
         )
-    if part.strategies:
+    elif part.strategies:
         rows = [
             [esc(c.label), num(f"golden.strategies.{i}.count", c.count)]
             for i, c in enumerate(part.strategies)
@@ -183,12 +171,38 @@ def golden_section(part: Golden | None) -> str:
     return section("golden", "Golden records", "".join(body))
 
 
-def review_section(part: Review | None) -> str:
+def review_section(part: Review | None, drill_down: str = "") -> str:
     if part is None:
         return ""
     return section(
         "review",
         "Review queue",
         f"<p>{num('review.pairs', part.pairs)} pairs wait in the review queue for a data "
-        "steward's decision (review.parquet).</p>",
+        "steward's decision (review.parquet).</p>" + drill_down,
     )
+
+
+def _survivorship_table(part: Golden, sources: list[str]) -> str:
+    """One row per column: the values each source won, then the strategies that decided (the
+    most used first); a strategy that only took the only record's value is not a decision."""
+    by_column: dict[str, list[tuple[int, str, int]]] = {}
+    for k, c in enumerate(part.strategies):
+        column, _, strategy = c.label.partition(": ")
+        if strategy not in ("only_record", "only_value", "no_value"):
+            by_column.setdefault(column, []).append((k, strategy, c.count))
+    rows = []
+    for i, share in enumerate(part.survivorship_sources):
+        won = {c.label: (k, c.count) for k, c in enumerate(share.sources)}
+        cells = [
+            num(f"golden.survivorship_sources.{i}.sources.{won[name][0]}.count", won[name][1])
+            if name in won
+            else "–"
+            for name in sources
+        ]
+        decided = sorted(by_column.get(share.column, []), key=lambda t: -t[2])
+        rule = ", ".join(
+            f"{esc(strategy)} {num(f'golden.strategies.{k}.count', count)}"
+            for k, strategy, count in decided
+        )
+        rows.append([esc(share.column), *cells, rule or '<span class="muted">–</span>'])
+    return '<div class="scroll">' + table(["Column", *sources, "Decided by"], rows) + "</div>"

@@ -75,7 +75,8 @@ def _dl(items: Sequence[tuple[str, str]]) -> str:
     )
 
 
-def summary_section(model: ReportModel) -> str:
+def summary_section(model: ReportModel, verdict: str = "") -> str:
+    """The verdict (html_verdict.py) first, then the score and the facts of the run."""
     s = model.summary
     status = (
         f"{num('summary.exit_status', s.exit_status)} {esc(s.exit_meaning or '')}"
@@ -102,6 +103,8 @@ def summary_section(model: ReportModel) -> str:
         score = ""
     else:
         band = "good" if s.score >= 90 else "fair" if s.score >= 70 else "poor"
+        if s.exit_status not in (None, 0):  # the verdict above says failed: no green card
+            band = "held"
         score = (
             f'<div class="score {band}"><div class="big">{num("summary.score", s.score, "score")}'
             f"<small>/100</small></div><div>Data-quality score</div>"
@@ -115,7 +118,9 @@ def summary_section(model: ReportModel) -> str:
         else '<p class="muted">Values of personal-data columns are masked.</p>'
     )
     return section(
-        "summary", "Run summary", f'<div class="summary">{score}{_dl(facts)}</div>{notes}{masked}'
+        "summary",
+        "Run summary",
+        f'{verdict}<div class="summary">{score}{_dl(facts)}</div>{notes}{masked}',
     )
 
 
@@ -123,7 +128,7 @@ def _badge(status: str) -> str:
     return f'<span class="badge {esc(status)}">{esc(status)}</span>'
 
 
-def rules_section(rules: list[RuleResult] | None) -> str:
+def rules_section(rules: list[RuleResult] | None, drill_down: str = "") -> str:
     if rules is None:
         return ""
     if not rules:
@@ -159,10 +164,11 @@ def rules_section(rules: list[RuleResult] | None) -> str:
     ]
     quiet = [r.rule_id for r in rules if r.violations == 0]
     headers = ["Status", "Rule", "Check", "Column", "Severity", "Violations", "Share"]
+    table_html = table([*headers, "Allowed", "Examples"], rows, "rules")
     body = (
         f"<p>{tally}</p>"
         + (figure(chart, caption) if flagged else "<p>No rule found a violation.</p>")
-        + (table([*headers, "Allowed", "Examples"], rows, "rules") if rows else "")
+        + (f'<div class="scroll">{table_html}</div>' if rows else "")
         + (
             f'<p class="muted">{len(quiet)} rule(s) found no violation: '
             + ", ".join(f"<code>{esc(q)}</code>" for q in quiet)
@@ -170,6 +176,7 @@ def rules_section(rules: list[RuleResult] | None) -> str:
             if quiet
             else ""
         )
+        + drill_down
     )
     return section("rules", "Rule results", body)
 
@@ -227,7 +234,7 @@ def standardisation_section(part: Standardisation | None) -> str:
     if part is None:
         return ""
     chart = svg.stacked_bar(
-        [s.step for s in part.steps],
+        [s.step + (" (format only)" if s.cosmetic else "") for s in part.steps],
         [("changed", [s.changed for s in part.steps]), ("error", [s.errors for s in part.steps])],
         title="Values changed per standardisation step",
         colours=[svg.PALETTE[0], svg.STATUS_COLOURS["fail"]],
@@ -235,7 +242,7 @@ def standardisation_section(part: Standardisation | None) -> str:
     )
     rows = [
         [
-            esc(s.step),
+            esc(s.step) + (' <span class="tag">format only</span>' if s.cosmetic else ""),
             num(f"standardisation.steps.{i}.changed", s.changed),
             num(f"standardisation.steps.{i}.errors", s.errors),
             esc(", ".join(s.columns)),
@@ -247,7 +254,11 @@ def standardisation_section(part: Standardisation | None) -> str:
         f"{num('standardisation.records_changed', part.records_changed)} records; "
         f"{num('standardisation.errors', part.errors)} values could not be standardised.</p>"
         + (
-            figure(chart, "Changed values and errors per step.")
+            figure(
+                chart,
+                "Changed values and errors per step; steps that only change how a value is "
+                "written (dates, spaces) come last.",
+            )
             + table(["Step", "Changed", "Errors", "Columns"], rows)
             if part.steps
             else ""

@@ -32,6 +32,14 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class RecordValue:
+    """One offending record of a rule, for the drill-down: its id and its (masked) value."""
+
+    record_id: str
+    value: str | None
+
+
+@dataclass(frozen=True)
 class RuleResult:
     rule_id: str
     check: str | None
@@ -44,6 +52,7 @@ class RuleResult:
     threshold: float | None
     description: str | None
     examples: list[str]  # a few violating values, masked unless --show-values
+    records: list[RecordValue] = field(default_factory=list)  # the first offending records
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class StepChanges:
     changed: int  # values changed without error
     errors: int  # values the step could not standardise
     columns: list[str]
+    cosmetic: bool = False  # changes the form only (date formats, spaces): listed after the rest
 
 
 @dataclass(frozen=True)
@@ -148,8 +158,45 @@ class Golden:
 
 
 @dataclass(frozen=True)
+class SourceFigures:
+    """One source system's part of the run: stewards own sources."""
+
+    source: str
+    records: int
+    violations: int  # violation rows of its records
+    records_flagged: int  # its records with at least one violation
+    completeness: float | None  # share of non-empty values over the input columns
+    in_duplicates: int | None  # its records in a golden record that merges several
+    golden_values_won: int | None  # golden values survivorship took from it
+
+
+@dataclass(frozen=True)
+class Night:
+    """One run of the history carried by `run --previous` (history.json)."""
+
+    night: str  # the date it finished
+    score: float | None
+    violations: int
+    golden_records: int
+    merges: int
+    splits: int
+    review: int
+    violations_per_rule: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Precision:
+    labelled: int
+    precision: float
+    low: float  # 95% Wilson interval
+    high: float
+
+
+@dataclass(frozen=True)
 class Review:
     pairs: int
+    top_pairs: list[ExamplePair] = field(default_factory=list)  # most uncertain first
+    precision: Precision | None = None  # of the automatic merges, from a steward's labels
 
 
 @dataclass(frozen=True)
@@ -161,6 +208,8 @@ class ReportModel:
     matching: Matching | None = None
     golden: Golden | None = None
     review: Review | None = None
+    by_source: list[SourceFigures] | None = None
+    trend: list[Night] | None = None
     values_shown: bool = False
     model_version: int = MODEL_VERSION
     notes: list[str] = field(default_factory=list)

@@ -68,11 +68,10 @@ def _keys(
     return keys, names
 
 
-def _blocks(
+def _keyed(
     keys: pl.DataFrame, names: dict[tuple[str, bool], str], rule: BlockingRule
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Records with a complete key (`_row`, `_key`, in blocks of any size) and the blocks of
-    two or more records (`_key`, `_n`, `_block`: the block's first row). Records are grouped by a
+) -> pl.DataFrame:
+    """Each record's complete keys under `rule` (`_row`, `_key`). Records are grouped by a
     64-bit hash of the key (a collision could only add candidate pairs, never lose one). A column
     under `any_word` is split at spaces first: the record joins one block per word."""
     parts = [f"_c{i}" for i in range(len(rule.columns))]
@@ -92,6 +91,15 @@ def _blocks(
     )
     if rule.any_word:
         keyed = keyed.unique()
+    return keyed
+
+
+def _blocks(
+    keys: pl.DataFrame, names: dict[tuple[str, bool], str], rule: BlockingRule
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Records with a complete key (`_row`, `_key`, in blocks of any size) and the blocks of
+    two or more records (`_key`, `_n`, `_block`: the block's first row)."""
+    keyed = _keyed(keys, names, rule)
     sizes = (
         keyed.group_by("_key")
         .agg(pl.len().alias("_n"), pl.col("_row").min().alias("_block"))
@@ -99,6 +107,13 @@ def _blocks(
         .sort("_block", "_key")
     )
     return keyed, sizes
+
+
+def record_keys(frame: pl.DataFrame, rules: list[BlockingRule]) -> list[pl.DataFrame]:
+    """Per rule, every record's block keys (`_row` into `frame`, `_key`: the hash `block` groups
+    by), so a lookup can find the blocks a new record joins without pairing `frame` again."""
+    keys, names = _keys(frame, rules)
+    return [_keyed(keys, names, rule) for rule in rules]
 
 
 def _rule_pairs(members: pl.DataFrame, unique: bool) -> pl.DataFrame:

@@ -138,7 +138,10 @@ def _abbreviate(spec: StreetStep, distinct: pl.DataFrame) -> pl.DataFrame:
     """Distinct (value, region) rows with `out`: one staged column per language."""
     languages = spec.languages or LANGUAGES
     staged = distinct.with_columns(pl.col("value").alias("out"))
+    present = set(distinct.get_column("region").unique().drop_nulls().to_list())
     for language, countries in languages.items():
+        if not present.intersection(countries):
+            continue  # no value of this language's countries: its rules would change nothing
         changed = _prefix_rules(
             language, spec.style, _suffix_rules(language, spec.style, pl.col("out"))
         )

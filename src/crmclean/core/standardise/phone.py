@@ -141,10 +141,15 @@ def _phone(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     return replace(result, slow_inputs=slow)
 
 
+# Below this many distinct numbers the library is quicker than the fast path's few hundred
+# frame operations (the entry check cleans one record at a time); both give the same answers.
+_FAST_PATH_FROM = 64
+
+
 def _parse(distinct: pl.DataFrame, form: str) -> tuple[pl.DataFrame, int]:
     """Answers for distinct inputs: the vectorised fast path first (E.164 only), the library
     for the rest. Returns the answers and how many inputs the library parsed."""
-    if form != "E164":
+    if form != "E164" or distinct.height < _FAST_PATH_FROM:
         return parse_unique(distinct, form), distinct.height
     fast = fast_e164(distinct)
     rest = distinct.join(fast, on=["key", "region"], how="anti")

@@ -95,7 +95,10 @@ def _format(distinct: pl.DataFrame) -> pl.DataFrame:
     staged = distinct.with_columns(compact_expr(value).alias("compact"))
     by_country = rules(pl.col("compact"))
     formatted: pl.Expr = value.str.strip_chars().str.to_uppercase().str.replace_all(r"\s+", " ")
+    present = set(distinct.get_column("region").unique().drop_nulls().to_list())
     for country, expr in by_country.items():
+        if country not in present:
+            continue  # no value of this country: its rule would change nothing
         formatted = pl.when(region == country).then(expr).otherwise(formatted)
     staged = staged.with_columns(formatted.alias("formatted"))
     bad = (

@@ -1,0 +1,147 @@
+"""The full-screen review (Textual), made to fit 80x24: the pair side by side with per-field
+agreement and weights adding up to the match weight, the golden records around the pair, and
+keys for every decision. Every decision is in the decisions file the moment it is made."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import polars as pl
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Input, Static
+
+from crmclean.cli.review_session import ReviewSession
+from crmclean.report.review_fields import field_rows
+from crmclean.report.value_mask import Masker
+
+CLUSTER_ROWS = 4
+
+
+class ReviewApp(App[None]):
+    TITLE = "crmclean review"
+    CSS = """
+    #head { height: 2; padding: 0 1; background: $panel; }
+    #fields { height: 1fr; }
+    #cluster { height: 6; border-top: solid $primary; }
+    #prompt { dock: bottom; display: none; }
+    #prompt.open { display: block; }
+    #status { height: 1; padding: 0 1; color: $warning; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "decide('match')", "match"),
+        Binding("n", "decide('no_match')", "no match"),
+        Binding("s", "skip", "skip"),
+        Binding("u", "undo", "undo"),
+        Binding("c", "ask('note')", "note"),
+        Binding("slash", "ask('search')", "search id"),
+        Binding("q", "quit", "quit"),
+    ]
+
+    def __init__(
+        self,
+        session: ReviewSession,
+        mask: Masker,
+        levels: dict[str, dict[int, str]],
+        members: pl.DataFrame | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.mask = mask
+        self.levels = levels
+        self.members = members  # record_id, golden_id (+ a few values): the clusters around
+        self._asking = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="head")
+        yield DataTable(id="fields", cursor_type="none", zebra_stripes=True)
+        yield DataTable(id="cluster", cursor_type="none")
+        yield Static(id="status")
+        yield Input(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        fields = self.query_one("#fields", DataTable)
+        fields.add_columns("field", "left", "right", "agree", "weight")
+        self.show()
+
+    def show(self, status: str = "") -> None:
+        self.query_one("#status", Static).update(status)
+        if self.session.done:
+            self.exit()
+            return
+        pair = self.session.pair()
+        s = self.session
+        probability = pair.get("match_probability")
+        head = (
+            f"Pair {s.index + 1} of {s.total} · {pair['record_id_l']} vs {pair['record_id_r']}"
+            f" · probability {probability:.3f}"
+            if isinstance(probability, float)
+            else f"Pair {s.index + 1} of {s.total}"
+        )
+        note = s.notes.get(s.index)
+        reason = pair.get("reason") or ""
+        self.query_one("#head", Static).update(
+            f"{head}\ndecided {s.decided}, skipped {s.counts['skipped']}"
+            + (f" · {reason}" if reason and reason != "review band" else "")
+            + (f" · note: {note}" if note else "")
+        )
+        fields = self.query_one("#fields", DataTable)
+        fields.clear()
+        for row in field_rows(pair, self.mask, self.levels):
+            weight = "" if row.weight is None else f"{row.weight:+.2f}"
+            fields.add_row(row.field, row.left, row.right, row.agreement, weight)
+        self._show_cluster(pair)
+
+    def _show_cluster(self, pair: dict[str, Any]) -> None:
+        cluster = self.query_one("#cluster", DataTable)
+        cluster.clear(columns=True)
+        if self.members is None or "golden_id_l" not in pair:
+            cluster.display = False
+            return
+        golden = [pair.get("golden_id_l"), pair.get("golden_id_r")]
+        around = self.members.filter(pl.col("golden_id").is_in([g for g in golden if g]))
+        shown = [c for c in around.columns if c != "golden_id"]
+        cluster.add_columns("golden_id", *shown)
+        for row in around.head(CLUSTER_ROWS).iter_rows(named=True):
+            cluster.add_row(
+                str(row["golden_id"]),
+                *[self.mask(c, None if row[c] is None else str(row[c])) or "–" for c in shown],
+            )
+        more = around.height - CLUSTER_ROWS
+        if more > 0:
+            cluster.add_row(f"+{more} more", *[""] * len(shown))
+        cluster.display = True
+
+    def action_decide(self, decision: str) -> None:
+        self.session.decide(decision)
+        self.show()
+
+    def action_skip(self) -> None:
+        self.session.skip()
+        self.show()
+
+    def action_undo(self) -> None:
+        self.show(self.session.undo())
+
+    def action_ask(self, what: str) -> None:
+        self._asking = what
+        prompt = self.query_one("#prompt", Input)
+        prompt.placeholder = (
+            "note for this pair's decision (Enter)" if what == "note" else "record id (Enter)"
+        )
+        prompt.value = ""
+        prompt.add_class("open")
+        prompt.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        prompt = self.query_one("#prompt", Input)
+        prompt.remove_class("open")
+        text = event.value.strip()
+        if self._asking == "note":
+            self.session.note(text)
+            self.show("note kept for this pair's decision" if text else "")
+        elif text:
+            found = self.session.find(text)
+            self.show("" if found else f"no pair in the queue holds record {text}")
+        self.set_focus(None)

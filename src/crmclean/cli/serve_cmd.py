@@ -1,0 +1,85 @@
+"""`crmclean serve OUT --port 8080`: the duplicate check at entry as a small HTTP service for a
+CRM's entry form (cli/match_service.py). Needs the optional extra: pip install 'crmclean[serve]'.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmclean.cli.app import app, stderr_console
+from crmclean.cli.entry_setup import load_entry_check
+from crmclean.cli.options import ShowValuesOpt, examples
+from crmclean.errors import UsageError
+
+EXTRA_HINT = "install the service's extra: pip install 'crmclean[serve]'"
+
+
+EXAMPLES = examples(
+    "crmclean serve out/ --port 8080 --token-env CRM_TOKEN",
+    "crmclean serve out/ --host 0.0.0.0 --max-records 20 --limit 3",
+    doc="docs/entry.md",
+)
+
+
+@app.command("serve", epilog=EXAMPLES)
+def serve_command(
+    out: Annotated[Path, typer.Argument(help="The --out folder of a `crmclean run`.")],
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8080,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; only this machine by default.")
+    ] = "127.0.0.1",
+    token_env: Annotated[
+        str | None,
+        typer.Option(
+            help="Name of an environment variable holding the bearer token requests must carry."
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int, typer.Option(min=64, help="Larger request bodies are refused (413).")
+    ] = 1_048_576,
+    max_records: Annotated[
+        int, typer.Option(min=1, help="More records in one request are refused (413).")
+    ] = 100,
+    limit: Annotated[
+        int, typer.Option(min=1, max=100, help="At most this many candidates per record.")
+    ] = 5,
+    reload_seconds: Annotated[
+        float, typer.Option(min=0.1, help="How often to look for a newer run in OUT.")
+    ] = 2.0,
+    show_values: ShowValuesOpt = False,
+) -> None:
+    """Serve POST /match (JSON records in, candidate golden records out) and GET /health."""
+    token = None
+    if token_env is not None:
+        token = os.environ.get(token_env)
+        if not token:
+            raise UsageError(f"--token-env {token_env}: the environment variable is not set")
+    try:
+        import uvicorn
+
+        from crmclean.cli.match_service import ServiceOptions, build_app, log
+    except ImportError as exc:
+        raise UsageError(f"serve needs {exc.name}, which is not installed", EXTRA_HINT) from None
+    loaded = load_entry_check(out)
+    options = ServiceOptions(
+        out, token, max_body_bytes, max_records, limit, show_values, reload_seconds
+    )
+    config = uvicorn.Config(
+        build_app(options, loaded),
+        host=host,
+        port=port,
+        access_log=False,  # our own JSON lines, without query strings or client addresses
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    stderr_console().print(
+        f"crmclean serve: {out} ({loaded.run.records.height:,} records) on http://{host}:{port}",
+        markup=False,
+    )
+    log("listening", host=host, port=port)
+    server.run()

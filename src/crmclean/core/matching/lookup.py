@@ -1,0 +1,298 @@
+"""A duplicate check at the point of entry: which golden records of a finished run is a new
+record likely to be, and why.
+
+`MatchIndex.build` keeps the run's matched records (the columns matching reads) and, per
+blocking rule, their block keys sorted once; `lookup` finds a new record's candidates by binary
+search in those keys, never by pairing or scanning the run's records again, then compares and
+scores only those pairs with the run's own comparisons and model. New records are looked at as if
+they had been in the run: a block the run skipped as too large is skipped here too, and a term
+frequency counts the run's records holding the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import polars as pl
+
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.matching.blocking import record_keys
+from crmclean.core.matching.comparing import compare, comparison_levels, exact_level, used_columns
+from crmclean.core.matching.scoring import MatchModel, score
+from crmclean.core.matching.spec import MatchingSpec
+
+Decision = Literal["same_customer", "review", "new"]
+_QUERY_PREFIX = "\x00query-"  # a record id no run can hold: queries never collide with it
+
+
+def needed_columns(spec: MatchingSpec) -> list[str]:
+    """The cleaned columns blocking and comparing read (record_id left out)."""
+    needed = {c for rule in spec.blocking for c in rule.columns}
+    needed |= {c for comparison in spec.comparisons for c in used_columns(comparison)}
+    return sorted(needed - {RECORD_ID})
+
+
+@dataclass(frozen=True)
+class _RuleKeys:
+    keys: np.ndarray[Any, np.dtype[np.uint64]]  # sorted block keys
+    rows: np.ndarray[Any, np.dtype[np.int64]]  # the record row of each key
+    largest: int  # blocks of this many records or more were skipped by the run
+
+
+@dataclass(frozen=True)
+class MatchIndex:
+    """The run's matched records and their block keys, built once and read by every lookup."""
+
+    spec: MatchingSpec
+    model: MatchModel
+    records: pl.DataFrame  # record_id, golden_id, the needed columns; row = position
+    rules: list[_RuleKeys]
+    term_counts: dict[str, _TermCounts]  # per term-frequency column
+
+    @classmethod
+    def build(cls, records: pl.DataFrame, spec: MatchingSpec, model: MatchModel) -> MatchIndex:
+        """`records`: the run's cleaned records with `record_id` and `golden_id`."""
+        columns = needed_columns(spec)
+        kept = records.select(
+            pl.col(RECORD_ID).cast(pl.String),
+            pl.col("golden_id").cast(pl.String),
+            *(pl.col(c) for c in columns),
+        )
+        rules = []
+        for rule, keyed in zip(spec.blocking, record_keys(kept, spec.blocking), strict=True):
+            ordered = keyed.sort("_key")
+            rules.append(
+                _RuleKeys(
+                    ordered.get_column("_key").to_numpy(),
+                    ordered.get_column("_row").cast(pl.Int64).to_numpy(),
+                    rule.max_block_size or spec.max_block_size,
+                )
+            )
+        counts = {}
+        for comparison in spec.comparisons:
+            if comparison.term_frequency and exact_level(comparison) is not None:
+                counts[comparison.column] = _value_counts(kept.get_column(comparison.column))
+        return cls(spec, model, kept, rules, counts)
+
+    @property
+    def size(self) -> int:
+        return self.records.height
+
+
+@dataclass(frozen=True)
+class _TermCounts:
+    """How many of the run's records hold each (lower-cased) value, sorted by value: a lookup
+    finds its few candidates' values by binary search, never by a pass over all of them."""
+
+    values: pl.Series  # sorted
+    counts: np.ndarray[Any, np.dtype[np.int64]]
+    total: int
+
+    def of(self, wanted: pl.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
+        if not len(self.values):
+            return np.zeros(len(wanted), dtype=np.int64)
+        at = self.values.search_sorted(wanted).to_numpy().clip(0, len(self.values) - 1)
+        found = (self.values.gather(at) == wanted).fill_null(False).to_numpy()
+        return np.where(found, self.counts[at], 0)
+
+
+def _value_counts(values: pl.Series) -> _TermCounts:
+    # as comparing.term_frequencies counts them: blanks left out, values lower-cased
+    text = values.cast(pl.String)
+    text = text.filter(text.str.strip_chars().str.len_chars() > 0).str.to_lowercase()
+    counted = text.alias("_value").value_counts(name="_n").sort("_value")
+    counts = counted.get_column("_n").cast(pl.Int64).to_numpy()
+    return _TermCounts(counted.get_column("_value"), counts, text.len())
+
+
+def _candidates(index: MatchIndex, queries: pl.DataFrame) -> pl.DataFrame:
+    """(`query`, `row`) of every run record a query shares a kept block with, each once, with
+    the first blocking rule (`rule`) that puts them together."""
+    found_q: list[np.ndarray[Any, Any]] = []
+    found_r: list[np.ndarray[Any, Any]] = []
+    found_rule: list[np.ndarray[Any, Any]] = []
+    for position, (keys, keyed) in enumerate(
+        zip(index.rules, record_keys(queries, index.spec.blocking), strict=True)
+    ):
+        if not keyed.height:
+            continue
+        wanted = keyed.get_column("_key").to_numpy()
+        start = np.searchsorted(keys.keys, wanted, side="left")
+        stop = np.searchsorted(keys.keys, wanted, side="right")
+        # with the new record the block has one member more: skipped as the run would skip it
+        sizes = np.where(stop - start + 1 > keys.largest, 0, stop - start)
+        if not sizes.sum():
+            continue
+        query_rows = keyed.get_column("_row").cast(pl.Int64).to_numpy()
+        found_q.append(np.repeat(query_rows, sizes))
+        offsets = np.repeat(start - np.cumsum(sizes) + sizes, sizes)
+        found_r.append(keys.rows[offsets + np.arange(int(sizes.sum()))])
+        found_rule.append(np.full(int(sizes.sum()), position, dtype=np.int64))
+    if not found_q:
+        return pl.DataFrame(schema={"query": pl.Int64, "row": pl.Int64, "rule": pl.Int64})
+    return (
+        pl.DataFrame(
+            {
+                "query": np.concatenate(found_q),
+                "row": np.concatenate(found_r),
+                "rule": np.concatenate(found_rule),
+            }
+        )
+        .group_by("query", "row")
+        .agg(pl.col("rule").min())
+        .sort("query", "row")
+    )
+
+
+def score_candidates(index: MatchIndex, queries: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every (query, run record) pair blocking finds, scored by the run's model: `query` (row of
+    `queries`), `record_id`, `golden_id`, `blocking_rule`, the `gamma_`/`bf_` columns,
+    `match_weight` and `match_probability`; `_shown` is the record's row in the second frame
+    returned (the candidate records, each once).
+
+    `queries` are cleaned records holding the needed columns (missing ones count as empty)."""
+    columns = needed_columns(index.spec)
+    schema = index.records.schema
+    queries = queries.with_columns(
+        pl.lit(None, dtype=schema[c]).alias(c) for c in columns if c not in queries.columns
+    ).select(
+        pl.format(_QUERY_PREFIX + "{}", pl.int_range(pl.len())).alias(RECORD_ID),
+        *(pl.col(c).cast(schema[c]) for c in columns),
+    )
+    found = _candidates(index, queries)
+    rows = found.get_column("row").unique(maintain_order=True)
+    shown = index.records[rows.to_numpy()]
+    # the frame compared: the queries first, then each candidate record once
+    frame = pl.concat([queries, shown.select(RECORD_ID, *columns)], how="vertical")
+    at = pl.DataFrame({"row": rows, "_shown": pl.int_range(rows.len(), eager=True)})
+    pairs = found.join(at, on="row", how="left", maintain_order="left").select(
+        "query",
+        "rule",
+        "_shown",
+        pl.col("query").cast(pl.UInt32).alias("row_l"),
+        (pl.col("_shown") + queries.height).cast(pl.UInt32).alias("row_r"),
+    )
+    # term frequencies come from the run's records (below), not from the few compared here
+    plain = [c.model_copy(update={"term_frequency": False}) for c in index.spec.comparisons]
+    compared = _run_term_frequencies(index, compare(frame, pairs, plain), shown)
+    labels = {i: rule.label for i, rule in enumerate(index.spec.blocking)}
+    shown_ids = shown.select(RECORD_ID, "golden_id")[compared.get_column("_shown").to_numpy()]
+    return score(compared, index.model).with_columns(
+        shown_ids.get_column(RECORD_ID),
+        shown_ids.get_column("golden_id"),
+        pl.col("rule").replace_strict(labels, return_dtype=pl.String).alias("blocking_rule"),
+    ).drop("row_l", "row_r", "rule"), shown
+
+
+def _run_term_frequencies(
+    index: MatchIndex, compared: pl.DataFrame, shown: pl.DataFrame
+) -> pl.DataFrame:
+    """Term frequencies from the run's records, not the few compared here: a value `n_v` of the
+    run's `n` records hold is held by `n_v` of the `n` others once the new record joins."""
+    updates = []
+    for comparison in index.spec.comparisons:
+        name = f"tf_{comparison.name}"
+        exact = exact_level(comparison)
+        if not comparison.term_frequency or exact is None:
+            continue
+        counts = index.term_counts[comparison.column]
+        value = (
+            shown.get_column(comparison.column)
+            .cast(pl.String)
+            .str.to_lowercase()
+            .gather(compared.get_column("_shown"))
+        )
+        share = pl.Series(counts.of(value) / max(counts.total, 1), dtype=pl.Float64)
+        at_exact = pl.col(f"gamma_{comparison.name}") == exact.gamma
+        updates.append(pl.when(at_exact).then(pl.lit(share)).alias(name))
+    return compared.with_columns(updates) if updates else compared
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    review: float
+    auto_merge: float
+
+    def decide(self, probability: float | None) -> Decision:
+        if probability is not None and probability >= self.auto_merge:
+            return "same_customer"
+        if probability is not None and probability >= self.review:
+            return "review"
+        return "new"
+
+
+def lookup(
+    index: MatchIndex,
+    queries: pl.DataFrame,
+    *,
+    limit: int = 5,
+    min_probability: float | None = None,
+) -> list[dict[str, Any]]:
+    """Per query (cleaned records, in order): the decision the thresholds imply and its best
+    `limit` candidate golden records at or above `min_probability` (default: the review
+    threshold), each with the member record that matched best and why, field by field."""
+    thresholds = Thresholds(index.spec.thresholds.review, index.spec.thresholds.auto_merge)
+    floor = thresholds.review if min_probability is None else min_probability
+    scored, shown = score_candidates(index, queries)
+    best = (
+        scored.sort(["query", "match_probability", RECORD_ID], descending=[False, True, False])
+        .group_by("query", "golden_id", maintain_order=True)
+        .first()
+    )
+    top = best.group_by("query", maintain_order=True).agg(pl.col("match_probability").max())
+    tops = dict(zip(top.get_column("query"), top.get_column("match_probability"), strict=True))
+    kept = (
+        best.filter(pl.col("match_probability") >= floor)
+        .group_by("query", maintain_order=True)
+        .head(limit)
+    )
+    cleaned = queries.to_dicts()
+    answers: list[dict[str, Any]] = [
+        {
+            "decision": thresholds.decide(tops.get(i)),
+            "best_probability": tops.get(i),
+            "compared": 0,
+            "candidates": [],
+        }
+        for i in range(queries.height)
+    ]
+    for query, n in scored.get_column("query").value_counts().iter_rows():
+        answers[query]["compared"] = int(n)
+    for row in kept.iter_rows(named=True):
+        candidate = shown.row(row["_shown"], named=True)
+        answers[row["query"]]["candidates"].append(
+            {
+                "golden_id": row["golden_id"],
+                "record_id": row[RECORD_ID],
+                "match_probability": row["match_probability"],
+                "match_weight": row["match_weight"],
+                "decision": thresholds.decide(row["match_probability"]),
+                "blocking_rule": row["blocking_rule"],
+                "fields": _fields(index.spec, row, cleaned[row["query"]], candidate),
+            }
+        )
+    return answers
+
+
+def _fields(
+    spec: MatchingSpec, row: dict[str, Any], query: dict[str, Any], candidate: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Per comparison: both values, the level that held and its log2 Bayes factor."""
+    out = []
+    for comparison in spec.comparisons:
+        gamma = int(row[f"gamma_{comparison.name}"])
+        label = next(lv.label for lv in comparison_levels(comparison) if lv.gamma == gamma)
+        out.append(
+            {
+                "name": comparison.name,
+                "column": comparison.column,
+                "value": query.get(comparison.column),
+                "candidate_value": candidate.get(comparison.column),
+                "gamma": gamma,
+                "level": label,
+                "bayes_factor": float(row[f"bf_{comparison.name}"]),
+            }
+        )
+    return out

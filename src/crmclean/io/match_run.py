@@ -1,0 +1,132 @@
+"""Read a finished `crmclean run` folder for the duplicate check at entry (`match`, `serve`).
+
+Only a folder crmclean wrote, holding a complete and self-consistent run (the checks golden ids
+rely on, crmclean.io.run_folder) with a matching model, is read; anything else is exit 3 with one
+line. Of the cleaned records only the columns matching reads are loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, model_from_dict
+from crmclean.core.matching.lookup import needed_columns
+from crmclean.errors import InputError
+from crmclean.io.output_owner import written_by
+from crmclean.io.run_folder import (
+    MANIFEST,
+    MARKER,
+    input_columns,
+    read_present_json,
+    read_run_folder,
+)
+from crmclean.io.summary_files import read_summary
+from crmclean.summaries import DedupeSummary
+
+_HINT = "pass the --out folder of a complete `crmclean run` whose rule file has a matching: section"
+
+
+@dataclass(frozen=True)
+class MatchRun:
+    """What a lookup needs from a run folder."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    spec: MatchingSpec
+    model: MatchModel
+    records: pl.DataFrame  # record_id, golden_id and the columns matching reads
+    golden: pl.DataFrame  # golden.parquet as written
+    input_columns: list[str]  # the columns of the run's input, as read
+    rule_file: Path
+    rule_file_sha256: str
+    stamp: tuple[int, int, int]  # of manifest.json: a newer run changes it
+
+
+def manifest_stamp(folder: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime_ns) of the folder's manifest.json, None when there is none: a run
+    replacing the folder writes a new file."""
+    try:
+        info = os.stat(folder / MANIFEST)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def read_match_run(folder: Path) -> MatchRun:
+    """The run in `folder`, ready to index; InputError (exit 3) naming what is wrong."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder", _HINT)
+    if written_by(folder) is None:
+        raise InputError(
+            f"{folder}: is not a folder crmclean wrote (no {MARKER} marker naming a command, "
+            f"no run {MANIFEST})",
+            _HINT,
+        )
+    stamp = manifest_stamp(folder)
+    run = read_run_folder(folder)  # complete and agreeing with itself, or exit 3
+    summary = read_summary(folder, DedupeSummary)
+    if summary is None:
+        raise InputError(f"{folder}: holds a run without matching (no dedupe.json)", _HINT)
+    try:
+        spec = MatchingSpec.model_validate(summary.matching)
+    except ValueError as exc:  # pydantic's ValidationError
+        reason = (str(exc).splitlines() or ["invalid"])[0]
+        raise InputError(
+            f"{folder / DedupeSummary.file}: matching is not readable ({reason})", _HINT
+        ) from None
+    try:
+        model = model_from_dict(read_present_json(folder / "model.json", _HINT), spec)
+    except ModelMismatch as exc:
+        raise InputError(f"{folder / 'model.json'}: {exc}", _HINT) from None
+    records = _records(folder, run.crosswalk, spec)
+    columns = input_columns(run.manifest)
+    rule_file, digest = run.manifest.get("rule_file"), run.manifest.get("rule_file_sha256")
+    if not isinstance(columns, list) or not isinstance(rule_file, str) or not digest:
+        raise InputError(
+            f"{folder / MANIFEST}: lacks input_columns (or inputs[0].columns) or rule_file", _HINT
+        )
+    if not Path(rule_file).is_file():
+        raise InputError(
+            f"{rule_file}: the rule file of the run in {folder} is gone",
+            "restore it: new records are cleaned by the run's own rule file",
+        )
+    return MatchRun(
+        folder,
+        run.manifest,
+        spec,
+        model,
+        records,
+        run.golden,
+        [str(c) for c in columns],
+        Path(rule_file),
+        str(digest),
+        stamp or (0, 0, 0),
+    )
+
+
+def _records(folder: Path, crosswalk: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
+    """The matched records (quarantined ones have no golden record) with their golden id."""
+    path = folder / "clean.parquet"
+    if not path.is_file():
+        raise InputError(f"{path}: missing", _HINT)
+    try:
+        cleaned = pl.read_parquet(path, columns=[RECORD_ID, *needed_columns(spec)], glob=False)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"{path}: not readable as the run's cleaned records ({reason})") from None
+    records = cleaned.with_columns(pl.col(RECORD_ID).cast(pl.String)).join(
+        crosswalk, on=RECORD_ID, how="inner"
+    )
+    if records.height != crosswalk.height:
+        raise InputError(
+            f"{path}: holds {records.height:,} of the {crosswalk.height:,} records of "
+            "crosswalk.parquet",
+            _HINT,
+        )
+    return records

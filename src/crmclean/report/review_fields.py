@@ -1,0 +1,145 @@
+"""What the full-screen review shows of one pair, as plain rows: per field the two values (masked
+unless --show-values), whether they agree (same / similar / different / missing: judged on the
+real values, so it shows even when both read `S***`), and each comparison's weight, the prior and
+their sum, the match weight. Also the order of the queue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import polars as pl
+from rapidfuzz.distance import JaroWinkler
+
+from crmclean.core.masking import cap_value
+from crmclean.report.review_console import comparison_names, value_columns
+from crmclean.report.value_mask import Masker
+
+SIMILAR = 0.85  # Jaro-Winkler similarity above which two different values read as similar
+SHOWN = 24  # characters of a value on an 80-column screen
+
+
+class Order(StrEnum):
+    uncertainty = "uncertainty"  # match probability nearest 0.5 first
+    value = "value"  # the customer's value first (--value-column)
+    queue = "queue"  # as the run wrote it
+
+
+@dataclass(frozen=True)
+class FieldRow:
+    field: str
+    left: str
+    right: str
+    agreement: str  # same | similar | different | missing | ""
+    level: str  # the comparison level's label ("" for a column no comparison scores)
+    weight: float | None  # log2 Bayes factor; None for a column no comparison scores
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def value_agreement(left: Any, right: Any) -> str:
+    a, b = _text(left), _text(right)
+    if a is None or b is None:
+        return "missing"
+    if a == b:
+        return "same"
+    if (
+        a.casefold() == b.casefold()
+        or JaroWinkler.similarity(a.casefold(), b.casefold()) >= SIMILAR
+    ):
+        return "similar"
+    return "different"
+
+
+def level_agreement(gamma: int | None, top: int | None) -> str:
+    """A comparison's level as a word: the top level agrees, level 0 (else) does not."""
+    if gamma is None:
+        return ""
+    if gamma < 0:
+        return "missing"
+    if top is not None and gamma >= top:
+        return "same"
+    return "different" if gamma == 0 else "similar"
+
+
+def field_rows(
+    pair: Mapping[str, Any], mask: Masker, levels: Mapping[str, Mapping[int, str]]
+) -> list[FieldRow]:
+    """The comparisons first (with their weights), then the prior and the match weight, then
+    the other columns of both records."""
+    columns = list(pair)
+    rows: list[FieldRow] = []
+    shown = value_columns(columns)
+    scored = comparison_names(columns)
+    for name in scored:
+        gamma_value = pair.get(f"gamma_{name}")
+        gamma = None if gamma_value is None else int(gamma_value)
+        named = levels.get(name, {})
+        top = max(named) if named else None
+        label = "" if gamma is None else ("null" if gamma < 0 else named.get(gamma, str(gamma)))
+        left, right = (
+            (pair.get(f"{name}_l"), pair.get(f"{name}_r")) if name in shown else (None, None)
+        )
+        weight = pair.get(f"bf_{name}")
+        rows.append(
+            FieldRow(
+                name,
+                _masked(name, left, mask) if name in shown else "",
+                _masked(name, right, mask) if name in shown else "",
+                level_agreement(gamma, top),
+                label,
+                None if weight is None else float(weight),
+            )
+        )
+    prior, total = weights(pair, scored)
+    rows.append(FieldRow("prior", "", "", "", "", prior))
+    rows.append(FieldRow("= match weight", "", "", "", "", total))
+    for name in shown:
+        if name in scored or name in ("golden_id",):
+            continue
+        left, right = pair.get(f"{name}_l"), pair.get(f"{name}_r")
+        rows.append(
+            FieldRow(
+                name,
+                _masked(name, left, mask),
+                _masked(name, right, mask),
+                value_agreement(left, right),
+                "",
+                None,
+            )
+        )
+    return rows
+
+
+def weights(pair: Mapping[str, Any], comparisons: Sequence[str]) -> tuple[float, float]:
+    """(prior, match weight): the prior is what the comparisons' weights leave of the total."""
+    total = float(pair.get("match_weight") or 0.0)
+    fields = sum(float(pair.get(f"bf_{c}") or 0.0) for c in comparisons)
+    return total - fields, total
+
+
+def _masked(column: str, value: Any, mask: Masker) -> str:
+    text = _text(value)
+    if text is None:
+        return "–"
+    return cap_value(mask(column, text) or "", SHOWN) or ""
+
+
+def ordered(queue: pl.DataFrame, order: Order, value_column: str | None = None) -> pl.DataFrame:
+    """The queue in the order a steward works it; ties keep the run's order."""
+    if order is Order.uncertainty and "match_probability" in queue.columns:
+        return queue.sort((pl.col("match_probability") - 0.5).abs(), maintain_order=True)
+    if order is Order.value and value_column is not None:
+        value = pl.max_horizontal(
+            pl.col(f"{value_column}_l").cast(pl.Float64, strict=False),
+            pl.col(f"{value_column}_r").cast(pl.Float64, strict=False),
+        )
+        return queue.sort(value, descending=True, nulls_last=True, maintain_order=True)
+    return queue

@@ -1,0 +1,221 @@
+"""`crmclean match`: the duplicate check at entry against a finished run (core.matching.lookup,
+core.entry_check, cli/match_cmd.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from typer.testing import CliRunner
+
+from crmclean.cli.entry_setup import load_entry_check
+from crmclean.cli.main import app
+from crmclean.core.matching.lookup import MatchIndex, score_candidates
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "customers.csv"
+RULES = ROOT / "rules" / "company.yaml"
+runner = CliRunner()
+
+
+def _run(*args: object) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("entry")
+    rules = folder / "rules.yaml"
+    shutil.copy(RULES, rules)
+    out = folder / "out"
+    code, _, err = _run("run", SAMPLE, "--rules", rules, "--out", out, "--quiet", "--no-report")
+    assert code in (0, 1), err
+    return out
+
+
+def test_a_lookup_scores_pairs_exactly_as_the_run_did(run_dir: Path) -> None:
+    """Leave one record out of the index and look it up: its pairs are the run's pairs, found
+    by the same blocking, with the same probabilities (term frequencies and skipped blocks
+    counted as if it were in the run, which it was)."""
+    loaded = load_entry_check(run_dir)
+    run = loaded.run
+    pairs = pl.read_parquet(run_dir / "pairs.parquet")
+    cleaned = pl.read_parquet(run_dir / "clean.parquet")
+    review = run.spec.thresholds.review
+    some = pairs.get_column("record_id_l").unique().sort().head(12).to_list()
+    assert len(some) == 12
+    for record_id in some:
+        index = MatchIndex.build(
+            run.records.filter(pl.col("record_id") != record_id), run.spec, run.model
+        )
+        query = cleaned.filter(pl.col("record_id") == record_id)
+        scored, _ = score_candidates(index, query)
+        found = dict(scored.select("record_id", "match_probability").iter_rows())
+        expected = pairs.filter(
+            (pl.col("record_id_l") == record_id) | (pl.col("record_id_r") == record_id)
+        )
+        assert expected.height
+        for left, right, probability in expected.select(
+            "record_id_l", "record_id_r", "match_probability"
+        ).iter_rows():
+            other = right if left == record_id else left
+            assert found[other] == pytest.approx(probability, rel=1e-9, abs=1e-12)
+        run_pairs = set(expected.get_column("record_id_l")) | set(
+            expected.get_column("record_id_r")
+        )
+        above = {r for r, p in found.items() if p >= review}
+        assert above <= run_pairs - {record_id}
+
+
+def test_an_existing_customer_is_found_in_its_golden_record(run_dir: Path) -> None:
+    loaded = load_entry_check(run_dir)
+    check = loaded.check
+    raw = pl.read_csv(SAMPLE, infer_schema=False).head(20)
+    crosswalk = pl.read_parquet(run_dir / "crosswalk.parquet")
+    golden_of = dict(crosswalk.select("record_id", "golden_id").iter_rows())
+    frame = check.records(raw.drop("customer_id").to_dicts())
+    answers = check.check(frame)
+    assert [a["record"] for a in answers] == [str(i) for i in range(1, 21)]
+    for answer, record_id in zip(answers, raw.get_column("customer_id"), strict=True):
+        assert answer["decision"] == "same_customer"
+        best = answer["candidates"][0]
+        assert best["golden_id"] == golden_of[record_id]
+        assert best["golden"]["golden_id"] == best["golden_id"]
+        assert best["match_probability"] == answer["best_probability"]
+        probabilities = [c["match_probability"] for c in answer["candidates"]]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert len({c["golden_id"] for c in answer["candidates"]}) == len(probabilities)
+
+
+def test_a_stranger_is_new_with_no_candidates(run_dir: Path) -> None:
+    record = {"first_name": "Quirinus", "last_name": "Zzyzx", "email": "qz@nowhere.invalid"}
+    code, out, err = _run("match", run_dir, "--record", json.dumps(record), "-f", "json")
+    assert code == 0, err
+    (answer,) = json.loads(out)
+    assert answer["decision"] == "new"
+    assert answer["candidates"] == []
+
+
+def test_values_are_masked_unless_shown(run_dir: Path) -> None:
+    raw = pl.read_csv(SAMPLE, infer_schema=False).row(0, named=True)
+    record = json.dumps({k: raw[k] for k in ("first_name", "last_name", "email", "phone")})
+    for fmt in ("json", "table", "ndjson"):
+        code, out, err = _run("match", run_dir, "--record", record, "-f", fmt)
+        assert code == 0, err
+        assert raw["email"].lower() not in out.lower()
+        assert raw["last_name"].lower() not in out.lower()
+    code, out, _ = _run("match", run_dir, "--record", record, "-f", "json", "--show-values")
+    assert code == 0
+    assert raw["email"].lower() in out.lower()
+
+
+def test_a_file_of_records_gives_one_answer_line_each(run_dir: Path, tmp_path: Path) -> None:
+    leads = tmp_path / "leads.csv"
+    pl.read_csv(SAMPLE, infer_schema=False).slice(100, 7).write_csv(leads)
+    code, out, err = _run("match", run_dir, leads, "-f", "ndjson", "--limit", "2")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    ids = pl.read_csv(leads, infer_schema=False).get_column("customer_id").to_list()
+    assert [a["record"] for a in lines] == ids  # the id column names each answer
+    assert all(len(a["candidates"]) <= 2 for a in lines)
+    assert all(a["decision"] in {"same_customer", "review", "new"} for a in lines)
+
+
+def test_records_from_a_database_table_answer_as_from_a_file(run_dir: Path, tmp_path: Path) -> None:
+    from adbc_driver_sqlite import dbapi
+
+    leads = pl.read_csv(SAMPLE, infer_schema=False).slice(200, 5)
+    leads.write_csv(tmp_path / "leads.csv")
+    with dbapi.connect(str(tmp_path / "leads.db")) as connection, connection.cursor() as cursor:
+        cursor.adbc_ingest("leads", leads, mode="create")
+        connection.commit()
+    url = f"sqlite:///{tmp_path / 'leads.db'}?table=leads"
+    code, from_db, err = _run("match", run_dir, url, "-f", "json", "--limit", "2")
+    assert code == 0, err
+    code, from_file, err = _run(
+        "match", run_dir, tmp_path / "leads.csv", "-f", "json", "--limit", "2"
+    )
+    assert code == 0, err
+    answers = json.loads(from_db)
+    assert [a["record"] for a in answers] == leads.get_column("customer_id").to_list()
+    assert answers == json.loads(from_file)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--record", "{not json"], "--record: not valid JSON"),
+        (["--record", '{"shoe_size": 44}'], "unknown column(s) shoe_size"),
+        (["--record", '{"first_name": ["a"]}'], "is not a text, number or null"),
+        (["--record", "[1]"], "record 1: is not a JSON object"),
+        ([], "give either --record JSON or a file of records"),
+    ],
+)
+def test_bad_records_are_usage_errors(run_dir: Path, args: list[str], message: str) -> None:
+    code, _, err = _run("match", run_dir, *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def _copy(run_dir: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    return copy
+
+
+def test_folders_crmclean_did_not_write_or_incomplete_runs_are_refused(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    record = '{"first_name": "Anna"}'
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "golden.parquet").write_text("x")
+    code, _, err = _run("match", foreign, "--record", record)
+    assert code == 3 and "is not a folder crmclean wrote" in err
+
+    broken = _copy(run_dir, tmp_path)
+    (broken / "crosswalk.parquet").unlink()
+    code, _, err = _run("match", broken, "--record", record)
+    assert code == 3 and "crosswalk.parquet missing" in err
+
+    no_model = _copy(run_dir, tmp_path / "m")
+    (no_model / "model.json").unlink()
+    code, _, err = _run("match", no_model, "--record", record)
+    assert code == 3 and "model.json: missing" in err
+    assert len(err.strip().splitlines()) <= 2  # one line and its hint, no traceback
+
+
+def test_a_rule_file_changed_since_the_run_is_refused(run_dir: Path, tmp_path: Path) -> None:
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    rules = Path(manifest["rule_file"])
+    copy = _copy(run_dir, tmp_path)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(rules.read_text().replace("auto_merge: 0.997", "auto_merge: 0.998"), "utf-8")
+    text = (copy / "manifest.json").read_text().replace(str(rules), str(changed))
+    (copy / "manifest.json").write_text(text)
+    code, _, err = _run("match", copy, "--record", '{"first_name": "Anna"}')
+    assert code == 3 and "changed since the run" in err
+
+
+def test_the_cut_rule_file_cleans_what_matching_reads_as_the_whole_one_does() -> None:
+    from crmclean.config import load_rules
+    from crmclean.core.cleaning import clean
+    from crmclean.core.entry_check import matching_rules
+    from crmclean.core.matching.lookup import needed_columns
+
+    rules = load_rules(RULES).rules
+    assert rules.matching is not None
+    cut = matching_rules(rules, rules.matching)
+    assert sum(len(c.standardise) for c in cut.columns.values()) < sum(
+        len(c.standardise) for c in rules.columns.values()
+    )
+    raw = pl.read_csv(SAMPLE, infer_schema=False).head(500)
+    needed = ["record_id", *needed_columns(rules.matching)]
+    whole = clean(raw, rules, changes=False).frame.select(needed)
+    assert_frame_equal(clean(raw, cut, changes=False).frame.select(needed), whole)

@@ -1,0 +1,148 @@
+"""The full-screen review, driven headlessly by Textual's own Pilot at 80x24: what the screen
+shows (agreement even when values are masked, weights adding up to the match weight, the golden
+records around the pair) and what the decisions file holds after each key."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Footer, Static
+from typer.testing import CliRunner
+
+from crmclean.cli.main import app
+from crmclean.cli.review_app import ReviewApp
+from crmclean.cli.review_session import ReviewSession
+from crmclean.io.decisions_file import DecisionsLog
+from crmclean.report.review_fields import Order, ordered
+from crmclean.report.value_mask import make_masker
+from run_fixtures import write_case
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def run_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("screen")
+    data, rules = write_case(folder)
+    out = folder / "out"
+    done = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(out), "-q"])
+    assert done.exit_code == 0, done.stderr
+    assert pl.read_parquet(out / "review.parquet").height >= 4
+    return out
+
+
+def screen(
+    out: Path, tmp_path: Path, drive: Callable[[Pilot[None], ReviewApp], Coroutine[Any, Any, None]]
+) -> tuple[ReviewApp, Path]:
+    queue = ordered(pl.read_parquet(out / "review.parquet"), Order.uncertainty)
+    decisions = tmp_path / "decisions.csv"
+    session = ReviewSession(queue, DecisionsLog(decisions), "anna")
+    members = pl.read_parquet(out / "crosswalk.parquet").select("golden_id", "record_id", "how")
+    mask = make_masker({"first_name": "text", "last_name": "text", "email": "email"}, False)
+    levels = {"first_name": {0: "else", 1: "similar", 2: "exact"}}
+    review = ReviewApp(session, mask, levels, members)
+
+    async def main() -> None:
+        async with review.run_test(size=(80, 24)) as pilot:
+            await drive(pilot, review)
+
+    try:
+        asyncio.run(main())
+    finally:
+        session.log.close()
+    return review, decisions
+
+
+def rows(review: ReviewApp) -> list[list[str]]:
+    table = review.query_one("#fields", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def saved(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_the_pair_fits_80x24_with_agreement_and_weights_that_add_up(
+    run_out: Path, tmp_path: Path
+) -> None:
+    seen: dict[str, Any] = {}
+
+    async def look(pilot: Pilot[None], review: ReviewApp) -> None:
+        await pilot.pause()
+        seen["rows"] = rows(review)
+        seen["head"] = str(review.query_one("#head", Static).render())
+        seen["footer"] = review.query_one(Footer).region
+        seen["fields"] = review.query_one("#fields", DataTable).region
+        seen["pair"] = review.session.pair()
+
+    screen(run_out, tmp_path, look)
+    pair = seen["pair"]
+    assert "Pair 1 of" in seen["head"] and str(pair["record_id_l"]) in seen["head"]
+    assert seen["footer"].bottom == 24 and seen["fields"].right <= 80
+    table = seen["rows"]
+    weights = {r[0]: float(r[4]) for r in table if r[4]}
+    comparisons = [c[3:] for c in pair if c.startswith("bf_")]
+    assert sum(weights[c] for c in comparisons) + weights["prior"] == pytest.approx(
+        weights["= match weight"], abs=0.02
+    )
+    assert weights["= match weight"] == pytest.approx(pair["match_weight"], abs=0.01)
+    # masked values: the agreement is judged on the real ones, so `A*** / A***` can differ
+    by_field = {r[0]: r for r in table}
+    for column in ("first_name", "last_name", "email"):
+        left, right = pair.get(f"{column}_l"), pair.get(f"{column}_r")
+        if left is None or right is None or column not in by_field:
+            continue
+        assert str(left) not in by_field[column][1]  # masked
+        if by_field[column][1] == by_field[column][2] and left != right:
+            assert by_field[column][3] != "same"
+
+
+def test_keys_write_decide_skip_undo_note_and_search(run_out: Path, tmp_path: Path) -> None:
+    queue = ordered(pl.read_parquet(run_out / "review.parquet"), Order.uncertainty)
+    pairs = list(queue.select("record_id_l", "record_id_r").iter_rows())
+    target = pairs[3][1]
+
+    async def keys(pilot: Pilot[None], review: ReviewApp) -> None:
+        await pilot.press("y")  # pair 1: match
+        await pilot.press("c", *"same shop", "enter", "n")  # pair 2: no match, with a note
+        await pilot.press("s")  # pair 3: skipped
+        await pilot.press("u")  # back to pair 3 (a skip writes nothing)
+        await pilot.press("u")  # back to pair 2: its decision leaves the file
+        await pilot.press("n")  # pair 2 again: no match, the note still with it
+        await pilot.press("slash", *target, "enter")  # jump to the pair holding target
+        await pilot.pause()
+        head = str(review.query_one("#head", Static).render())
+        assert f"Pair 4 of {len(pairs)}" in head, head
+        await pilot.press("q")
+
+    review, decisions = screen(run_out, tmp_path, keys)
+    written = saved(decisions)
+    assert [(d["record_id_l"], d["record_id_r"], d["decision"]) for d in written] == [
+        (*sorted(pairs[0]), "match"),
+        (*sorted(pairs[1]), "no_match"),
+    ]
+    assert written[1]["note"] == "same shop" and written[0]["decided_by"] == "anna"
+    assert review.session.counts == {"match": 1, "no_match": 1, "skipped": 0}
+
+
+def test_uncertainty_order_puts_the_probability_nearest_one_half_first(run_out: Path) -> None:
+    queue = ordered(pl.read_parquet(run_out / "review.parquet"), Order.uncertainty)
+    distance = (queue["match_probability"] - 0.5).abs().to_list()
+    assert distance == sorted(distance)
+
+
+def test_order_value_needs_a_value_column_the_queue_has(run_out: Path) -> None:
+    done = runner.invoke(app, ["review", str(run_out), "--order", "value"])
+    assert done.exit_code == 2 and "--value-column" in done.stderr
+    done = runner.invoke(app, ["review", str(run_out), "--order", "value", "--value-column", "x"])
+    assert done.exit_code == 2 and "no such column" in done.stderr

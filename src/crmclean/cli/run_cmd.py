@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -17,6 +18,7 @@ import typer
 
 from crmclean import __version__
 from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
     DelimiterOpt,
@@ -37,6 +39,7 @@ from crmclean.config.loader import LoadedRules
 from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
+from crmclean.core.rule_plan import RulePlan
 from crmclean.errors import InputError
 from crmclean.io.decisions_file import read_configured
 from crmclean.io.history_file import HISTORY_FILE, read_history, with_night
@@ -104,6 +107,8 @@ def run(
         Path | None, typer.Option(help="Append structured JSON log lines to this file.")
     ] = None,
     report: Annotated[bool, typer.Option(help="Build report.html in the outputs.")] = True,
+    engine: EngineOpt = None,
+    memory: MemoryOpt = None,
     show_values: ShowValuesOpt = False,
     output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
@@ -126,6 +131,7 @@ def run(
     try:
         log.event("run_started", input=str(input_path), rules=str(rules), out=str(out))
         loaded = load_rules(rules)
+        engine_name(engine, loaded)  # a wrong or missing engine is said before any work
         # refuse an --out holding anything this run reads, before any work (and again at write)
         guard_output(out, [input_path, *rule_file_inputs(loaded), log_json], previous)
         log.open(reads=rule_file_inputs(loaded))
@@ -136,7 +142,7 @@ def run(
             request = RunRequest(
                 input_path, loaded, out, previous, quarantine, seed, retrain, force, fail_on,
                 report, show_values, quiet, log, started_at, lock, output_format,
-                encoding, delimiter_char(delimiter),
+                encoding, delimiter_char(delimiter), engine, memory,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -174,6 +180,25 @@ class RunRequest:
     output_format: TableOrJson = TableOrJson.table
     encoding: str | None = None
     delimiter: str | None = None
+    engine: str | None = None  # --engine (else the rule file's engine:, else polars)
+    memory: str | None = None  # --memory: the duckdb engine's budget
+
+
+def _on_engine(
+    request: RunRequest,
+    plan: RulePlan,
+    frame: pl.DataFrame,
+    options: RunOptions,
+    on_step: Callable[[str], None],
+) -> RunResult:
+    """The pipeline on the matching engine asked for (closed again whatever happens)."""
+    runs_on = choose_engine(request.engine, request.memory, request.loaded, request.out)
+    try:
+        return plan.run(frame, replace(options, engine=runs_on), on_step=on_step)
+    except InputError as exc:  # e.g. repeated record ids: name the file they are in
+        raise told(exc, request.loaded, request.input_path, request.show_values) from None
+    finally:
+        runs_on.close()
 
 
 def _run_locked(request: RunRequest) -> int:
@@ -208,12 +233,9 @@ def _run_locked(request: RunRequest) -> int:
             reference=prepared.reference,
             force=request.force,
         )
-        try:
-            result = prepared.plan.run(
-                read.frame, options, on_step=lambda name: _step(progress, request.log, name)
-            )
-        except InputError as exc:  # e.g. repeated record ids: name the file they are in
-            raise told(exc, request.loaded, request.input_path, request.show_values) from None
+        result = _on_engine(
+            request, prepared.plan, read.frame, options, lambda n: _step(progress, request.log, n)
+        )
         timings.update(result.timings)
         code = result.validation.exit_code(request.fail_on.value)
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from crmclean.core.matching.engine import MatchingEngine
+from crmclean.core.matching.engine import ENGINE_NAMES, MatchingEngine
 from crmclean.core.matching.engine_polars import PolarsEngine
 from crmclean.errors import UsageError
 
-ENGINES = ("polars", "duckdb")
+ENGINES = ENGINE_NAMES
 DEFAULT = "polars"
 
 

@@ -29,8 +29,8 @@ __all__ = [
     "MatchModel",
     "MatchingEngine",
     "MatchingSpec",
-    "PolarsEngine",
     "ModelMismatch",
+    "PolarsEngine",
     "column_problems",
     "dedupe",
     "model_from_dict",
@@ -168,7 +168,9 @@ def dedupe(
         "decisions": {
             "must_link": applied["must_link"],
             "cannot_link": applied["cannot_link"],
-            "unknown_ids": must.height + cannot.height - applied["must_link"]
+            "unknown_ids": must.height
+            + cannot.height
+            - applied["must_link"]
             - applied["cannot_link"],
         },
         "clustering": cluster_stats,

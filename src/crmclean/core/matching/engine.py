@@ -21,6 +21,9 @@ from crmclean.core.matching.scoring import MatchModel
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.matching.training_data import TrainingData
 
+# every engine by name (crmclean.engines builds them; the rule file's `engine:` names one)
+ENGINE_NAMES = ("polars", "duckdb")
+
 
 @dataclass(frozen=True)
 class Clustering:

@@ -86,3 +86,8 @@ class RuleFile(Spec):
     matching: MatchingSpec | None = Field(
         None, description="Duplicate matching: blocking, comparisons, thresholds, clustering"
     )
+    engine: Literal["polars", "duckdb"] | None = Field(
+        None,
+        description="Matching engine: polars (in memory, the default) or duckdb (on disk, "
+        "pip install 'crmclean[duckdb]'); --engine overrides it",
+    )

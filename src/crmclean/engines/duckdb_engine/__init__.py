@@ -35,7 +35,7 @@ from crmclean.engines.duckdb_engine.scoring import (
     score_sql,
     term_frequency_tables,
 )
-from crmclean.engines.duckdb_engine.sql import first, ident, key, run, strip, text
+from crmclean.engines.duckdb_engine.sql import first, frame, ident, key, run, strip, text
 
 
 class DuckDBEngine:
@@ -69,10 +69,11 @@ class DuckDBEngine:
         self._spec = spec
         self._columns = [c for c in frame.columns if c != RECORD_ID]
         self.con.register("_input", frame)
-        run(self.con, 
+        run(
+            self.con,
             "CREATE OR REPLACE TABLE records AS SELECT "
             "CAST(row_number() OVER (ORDER BY record_id) - 1 AS BIGINT) AS _row, * "
-            "FROM _input ORDER BY record_id"
+            "FROM _input ORDER BY record_id",
         )
         self.con.unregister("_input")
         self._types = {
@@ -86,9 +87,10 @@ class DuckDBEngine:
             else ident(c)
             for c in self._columns
         ]
-        run(self.con, 
+        run(
+            self.con,
             f"CREATE OR REPLACE VIEW vals AS SELECT _row, {', '.join(blanked) or '1 AS _none'} "
-            "FROM records"
+            "FROM records",
         )
 
     def block(self, *, force: bool) -> list[BlockingRuleStats]:
@@ -97,9 +99,10 @@ class DuckDBEngine:
     def compare(self) -> None:
         term_frequency_tables(self.con, self.spec)
         keep = "p.row_l, p.row_r, p._rule, p._rules"
-        run(self.con, 
+        run(
+            self.con,
             "CREATE OR REPLACE TABLE compared AS "
-            + compare_sql(self.spec, self._types, "pairs", keep)
+            + compare_sql(self.spec, self._types, "pairs", keep),
         )
 
     # --- training aggregates ---------------------------------------------------------------
@@ -119,9 +122,10 @@ class DuckDBEngine:
         complete = " AND ".join(f"{k} IS NOT NULL AND {k} <> ''" for k in keys)
         if also_present is not None:
             complete += f" AND {ident(also_present)} IS NOT NULL"
-        row = first(self.con, 
+        row = first(
+            self.con,
             "SELECT coalesce(sum(_n), 0), coalesce(sum(CAST(_n AS DOUBLE) * (_n - 1)), 0) FROM "
-            f"(SELECT count(*) AS _n FROM records WHERE {complete} GROUP BY {', '.join(keys)})"
+            f"(SELECT count(*) AS _n FROM records WHERE {complete} GROUP BY {', '.join(keys)})",
         )
         assert row is not None
         return int(row[0]), float(row[1])
@@ -129,9 +133,10 @@ class DuckDBEngine:
     def random_level_counts(self, n_pairs: int, seed: int) -> dict[str, dict[int, int]]:
         pairs = random_pairs(self.records(), n_pairs, seed).cast(pl.Int64)
         self.con.register("_random_pairs", pairs)
-        run(self.con, 
+        run(
+            self.con,
             "CREATE OR REPLACE TABLE _random AS "
-            + compare_sql(self.spec, self._types, "_random_pairs", "p.row_l")
+            + compare_sql(self.spec, self._types, "_random_pairs", "p.row_l"),
         )
         self.con.unregister("_random_pairs")
         out: dict[str, dict[int, int]] = {}
@@ -158,13 +163,14 @@ class DuckDBEngine:
                 f"(SELECT {gammas} FROM (SELECT *, row_number() OVER (ORDER BY row_l, row_r) - 1 "
                 f"AS _i FROM compared {where}) SEMI JOIN _keep USING (_i))"
             )
-        frame = self.con.sql(
-            f"SELECT {gammas}, count(*) AS _n FROM {source} GROUP BY ALL ORDER BY ALL"
-        ).pl()
+        result = frame(
+            self.con, f"SELECT {gammas}, count(*) AS _n FROM {source} GROUP BY ALL ORDER BY ALL"
+        )
         if count > limit:
             self.con.unregister("_keep")
-        schema = {f"gamma_{n}": pl.Int8 for n in names} | {"_n": pl.UInt32}
-        return frame.cast(schema)  # type: ignore[arg-type]
+        schema: dict[str, pl.DataType] = {f"gamma_{n}": pl.Int8() for n in names}
+        schema["_n"] = pl.UInt32()
+        return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
 
     # --- scoring, clustering, results ------------------------------------------------------
 
@@ -178,31 +184,34 @@ class DuckDBEngine:
 
     def pairs_above(self, model: MatchModel, threshold: float) -> pl.DataFrame:
         names = [c.name for c in model.comparisons]
-        frame = self.con.sql(
+        result = frame(
+            self.con,
             "SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, match_weight, "
             f"match_probability, {rule_labels(self.spec)} AS blocking_rule, "
             + ", ".join([f"gamma_{n}" for n in names] + [f"bf_{n}" for n in names])
             + " FROM scored s JOIN records l ON l._row = s.row_l "
             "JOIN records r ON r._row = s.row_r "
-            f"WHERE match_probability >= {float(threshold)!r} ORDER BY s.row_l, s.row_r"
-        ).pl()
-        schema = {"record_id_l": pl.String, "record_id_r": pl.String, "blocking_rule": pl.String}
-        schema |= {f"gamma_{n}": pl.Int8 for n in names}  # type: ignore[dict-item]
-        return frame.cast(schema)  # type: ignore[arg-type]
+            f"WHERE match_probability >= {float(threshold)!r} ORDER BY s.row_l, s.row_r",
+        )
+        schema: dict[str, pl.DataType] = {"record_id_l": pl.String(), "record_id_r": pl.String()}
+        schema |= {"blocking_rule": pl.String()} | {f"gamma_{n}": pl.Int8() for n in names}
+        return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
 
     def recall(self, model: MatchModel, seed: int) -> dict[str, Any]:
         n = self.records()
         loose, size = loose_pairs_sql(self.con, self.spec, n, seed)
         keep = "p.row_l, p.row_r, p._in"
-        run(self.con, 
+        run(
+            self.con,
             "CREATE OR REPLACE TABLE _loose_scored AS SELECT _in, match_probability FROM ("
             + score_sql(model, f"({compare_sql(self.spec, self._types, '_loose', keep)})")
-            + ")"
+            + ")",
         )
-        found, missed = first(self.con, 
+        found, missed = first(
+            self.con,
             "SELECT coalesce(sum(match_probability) FILTER (_in), 0), "
             "coalesce(sum(match_probability) FILTER (NOT _in), 0) FROM _loose_scored "
-            f"WHERE match_probability >= {HIGH!r}"
+            f"WHERE match_probability >= {HIGH!r}",
         ) or (0.0, 0.0)
         run(self.con, "DROP TABLE IF EXISTS _loose; DROP TABLE IF EXISTS _loose_scored")
         return recall_summary(n, size, loose, float(found), float(missed))
@@ -212,4 +221,3 @@ class DuckDBEngine:
             self.con.close()
         finally:
             shutil.rmtree(self._folder, ignore_errors=True)
-

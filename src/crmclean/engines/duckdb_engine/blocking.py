@@ -36,18 +36,20 @@ def _rule(
     rule = spec.blocking[index]
     parts = ", ".join(f"_c{i}" for i in range(len(rule.columns)))
     run(con, f"CREATE OR REPLACE TABLE _members AS {_members_sql(rule)}")
-    run(con, 
+    run(
+        con,
         f"CREATE OR REPLACE TABLE _blocks AS SELECT {parts}, count(*) AS _n, "
-        f"min(_row) AS _block FROM _members GROUP BY {parts} HAVING count(*) >= 2"
+        f"min(_row) AS _block FROM _members GROUP BY {parts} HAVING count(*) >= 2",
     )
     allowed = rule.max_block_size or spec.max_block_size
-    kept = first(con, 
+    kept = first(
+        con,
         "SELECT count(*), coalesce(sum(_n * (_n - 1) // 2), 0), coalesce(max(_n), 0), "
-        f"coalesce(max(_n * (_n - 1) // 2), 0) FROM _blocks WHERE _n <= {allowed}"
+        f"coalesce(max(_n * (_n - 1) // 2), 0) FROM _blocks WHERE _n <= {allowed}",
     )
-    over = first(con, 
-        "SELECT count(*), coalesce(sum(_n * (_n - 1) // 2), 0) FROM _blocks "
-        f"WHERE _n > {allowed}"
+    over = first(
+        con,
+        f"SELECT count(*), coalesce(sum(_n * (_n - 1) // 2), 0) FROM _blocks WHERE _n > {allowed}",
     )
     assert kept is not None and over is not None
     blocks, pairs_total, largest, largest_pairs = (int(v) for v in kept)
@@ -66,11 +68,12 @@ def _rule(
     ).fetchall()
     on = " AND ".join(f"a._c{i} = b._c{i}" for i in range(len(rule.columns)))
     distinct = "DISTINCT " if rule.any_word else ""  # two shared words: one pair
-    run(con, 
+    run(
+        con,
         f"INSERT INTO _found SELECT {distinct}a._row AS row_l, b._row AS row_r, "
         f"CAST({index} AS UTINYINT) AS _rule FROM _members a "
         f"JOIN (SELECT {parts} FROM _blocks WHERE _n <= {allowed}) k USING ({parts}) "
-        f"JOIN _members b ON {on} AND a._row < b._row"
+        f"JOIN _members b ON {on} AND a._row < b._row",
     )
     found = first(con, f"SELECT count(*) FROM _found WHERE _rule = {index}")
     n_pairs = int(found[0]) if found else 0
@@ -83,26 +86,23 @@ def _rule(
         "skipped_blocks": int(over[0]),
         "skipped_pairs": int(over[1]),
         "skipped_examples": [
-            ("|".join("None" if v is None else v for v in values), int(n))
-            for values, n in examples
+            ("|".join("None" if v is None else v for v in values), int(n)) for values, n in examples
         ],
     }
 
 
-def block(con: duckdb.DuckDBPyConnection, spec: MatchingSpec, force: bool) -> list[BlockingRuleStats]:
+def block(
+    con: duckdb.DuckDBPyConnection, spec: MatchingSpec, force: bool
+) -> list[BlockingRuleStats]:
     """Fill the table `pairs (row_l, row_r, _rule, _rules)` from `records`; the rules' stats."""
-    run(con, 
-        "CREATE OR REPLACE TABLE _found (row_l BIGINT, row_r BIGINT, _rule UTINYINT)"
-    )
+    run(con, "CREATE OR REPLACE TABLE _found (row_l BIGINT, row_r BIGINT, _rule UTINYINT)")
     stats = [_rule(con, spec, index, force) for index in range(len(spec.blocking))]
-    run(con, 
+    run(
+        con,
         "CREATE OR REPLACE TABLE pairs AS SELECT row_l, row_r, min(_rule) AS _rule, "
         "CAST(bit_or(CAST(1 AS UINTEGER) << _rule) AS UINTEGER) AS _rules "
-        "FROM _found GROUP BY row_l, row_r ORDER BY row_l, row_r"
+        "FROM _found GROUP BY row_l, row_r ORDER BY row_l, row_r",
     )
     run(con, "DROP TABLE _found; DROP TABLE IF EXISTS _members; DROP TABLE IF EXISTS _blocks")
     firsts = dict(con.execute("SELECT _rule, count(*) FROM pairs GROUP BY _rule").fetchall())
-    return [
-        BlockingRuleStats(new_pairs=int(firsts.get(i, 0)), **s)  # type: ignore[arg-type]
-        for i, s in enumerate(stats)
-    ]
+    return [BlockingRuleStats(new_pairs=int(firsts.get(i, 0)), **s) for i, s in enumerate(stats)]

@@ -32,10 +32,11 @@ def loose_pairs_sql(
         )
     run(con, "CREATE OR REPLACE TABLE _loose (row_l BIGINT, row_r BIGINT)")
     if selects:
-        run(con, 
+        run(
+            con,
             "INSERT INTO _loose SELECT DISTINCT row_l, row_r FROM ("
             + " UNION ALL ".join(selects)
-            + ")"
+            + ")",
         )
     con.unregister("_sample")
     count = int((first(con, "SELECT count(*) FROM _loose") or (0,))[0])
@@ -43,15 +44,17 @@ def loose_pairs_sql(
         rng = np.random.default_rng(seed)
         keep = np.sort(rng.choice(count, size=LOOSE_PAIR_BUDGET, replace=False))
         con.register("_keep", pl.DataFrame({"_i": keep.astype(np.int64)}))
-        run(con, 
+        run(
+            con,
             "CREATE OR REPLACE TABLE _loose AS SELECT row_l, row_r FROM (SELECT *, "
             "row_number() OVER (ORDER BY row_l, row_r) - 1 AS _i FROM _loose) "
-            "SEMI JOIN _keep USING (_i)"
+            "SEMI JOIN _keep USING (_i)",
         )
         con.unregister("_keep")
         count = LOOSE_PAIR_BUDGET
-    run(con, 
+    run(
+        con,
         "CREATE OR REPLACE TABLE _loose AS SELECT l.row_l, l.row_r, p.row_l IS NOT NULL AS _in "
-        "FROM _loose l LEFT JOIN pairs p ON p.row_l = l.row_l AND p.row_r = l.row_r"
+        "FROM _loose l LEFT JOIN pairs p ON p.row_l = l.row_l AND p.row_r = l.row_r",
     )
     return count, int(sample.size)

@@ -21,11 +21,12 @@ def term_frequency_tables(con: duckdb.DuckDBPyConnection, spec: MatchingSpec) ->
         if not c.term_frequency:
             continue
         column = ident(c.column)
-        run(con, 
+        run(
+            con,
             f"CREATE OR REPLACE TABLE {ident('_tf_' + c.name)} AS "
             f"SELECT lower(CAST({column} AS VARCHAR)) AS _value, "
             f"CAST(count(*) - 1 AS DOUBLE) / greatest((SELECT count({column}) FROM vals) - 1, 1) "
-            f"AS _tf FROM vals WHERE {column} IS NOT NULL GROUP BY 1"
+            f"AS _tf FROM vals WHERE {column} IS NOT NULL GROUP BY 1",
         )
 
 
@@ -55,7 +56,9 @@ def compare_sql(spec: MatchingSpec, types: dict[str, str], source: str, keep: st
             continue
         alias = f"t_{c.name}"
         joins.append(f"LEFT JOIN {table} {alias} ON {alias}._value = g._tfv_{c.name}")
-        tfs.append(f"CASE WHEN g.gamma_{c.name} = {exact.gamma} THEN {alias}._tf END AS tf_{c.name}")
+        tfs.append(
+            f"CASE WHEN g.gamma_{c.name} = {exact.gamma} THEN {alias}._tf END AS tf_{c.name}"
+        )
     if not hidden:
         return inner
     exclude = f" EXCLUDE ({', '.join(hidden)})"
@@ -81,7 +84,8 @@ def score_sql(model: MatchModel, source: str) -> str:
             floor = number(c.tf_minimum_u)
             tf = f"(greatest(coalesce(tf_{c.name}, {floor}), {floor}) * {number(c.tf_scale)})"
             adjust = f"log2({number(exact.u)} / {tf})"
-            bf = f"(CASE WHEN {gamma} = {c.tf_gamma} THEN {bf} + coalesce({adjust}, 0.0) ELSE {bf} END)"
+            adjusted = f"{bf} + coalesce({adjust}, 0.0)"
+            bf = f"(CASE WHEN {gamma} = {c.tf_gamma} THEN {adjusted} ELSE {bf} END)"
         for given in conditions:  # the first conditional comparison that agrees decides
             shares = given.given_u.get(c.name)
             if shares and given is not c:

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import polars as pl
+
 # polars' str.strip_chars() strips Unicode white space; DuckDB's trim() only spaces
-_WHITE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680" + "".join(
-    chr(c) for c in range(0x2000, 0x200B)
-) + "\u2028\u2029\u202f\u205f\u3000"
+_WHITE = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def ident(name: str) -> str:
@@ -44,3 +48,9 @@ def first(con: Any, query: str) -> tuple[Any, ...]:
     """The first row of a query (read to the end: see `run`); () when there is none."""
     rows = con.execute(query).fetchall()
     return tuple(rows[0]) if rows else ()
+
+
+def frame(con: Any, query: str) -> pl.DataFrame:
+    """A query's rows as a polars frame."""
+    result: pl.DataFrame = con.sql(query).pl()
+    return result

@@ -9,11 +9,14 @@ from typing import Any
 import duckdb
 import polars as pl
 import pyarrow as pa
+from duckdb.func import PythonUDFType
 
 from crmclean.core.matching.comparators import phonetic_codes
 from crmclean.core.matching.metrics import metric_scores, metrics
 from crmclean.core.matching.nicknames import resolve_nicknames
 from crmclean.engines.duckdb_engine.levels import BUILT_IN
+
+ARROW = PythonUDFType.ARROW
 
 
 def _series(values: Any) -> pl.Series:
@@ -43,10 +46,8 @@ def register(con: duckdb.DuckDBPyConnection) -> None:
     for name in metrics.names():
         if name not in BUILT_IN:
             con.create_function(
-                f"rapidfuzz_{name}", _metric(name), [text, text], double, type="arrow"
+                f"rapidfuzz_{name}", _metric(name), [text, text], double, type=ARROW
             )
     for algorithm in ("metaphone", "soundex", "nysiis", "match_rating"):
-        con.create_function(
-            f"phonetic_{algorithm}", _phonetic(algorithm), [text], text, type="arrow"
-        )
-    con.create_function("nickname", _nickname, [text], text, type="arrow")
+        con.create_function(f"phonetic_{algorithm}", _phonetic(algorithm), [text], text, type=ARROW)
+    con.create_function("nickname", _nickname, [text], text, type=ARROW)

@@ -46,6 +46,11 @@ class MatchingEngine(TrainingData, Protocol):
         """Build the candidate pairs (blocking.py's semantics); their statistics."""
         ...
 
+    def candidate_pairs(self) -> pl.DataFrame:
+        """The blocked pairs by id: `record_id_l, record_id_r, blocking_rule` (the first rule
+        that found the pair) and `_rules` (bit i: rule i holds), ordered by ids."""
+        ...
+
     def compare(self) -> None:
         """A gamma per candidate pair and comparison (and term frequencies where asked)."""
         ...

@@ -58,6 +58,15 @@ class PolarsEngine:
         self._pairs = self._blocked.pairs
         return self._blocked.rules
 
+    def candidate_pairs(self) -> pl.DataFrame:
+        labels = {i: rule.label for i, rule in enumerate(self.spec.blocking)}
+        return self._with_ids(self._pairs).select(
+            "record_id_l",
+            "record_id_r",
+            pl.col("_rule").replace_strict(labels, return_dtype=pl.String).alias("blocking_rule"),
+            "_rules",
+        )
+
     def compare(self) -> None:
         self._pairs = compare(self._records, self._pairs, self.spec.comparisons, self._codes)
 

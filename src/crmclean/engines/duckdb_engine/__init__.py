@@ -96,6 +96,19 @@ class DuckDBEngine:
     def block(self, *, force: bool) -> list[BlockingRuleStats]:
         return blocking.block(self.con, self.spec, force)
 
+    def candidate_pairs(self) -> pl.DataFrame:
+        result = frame(
+            self.con,
+            "SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, "
+            f"{rule_labels(self.spec)} AS blocking_rule, _rules FROM pairs p "
+            "JOIN records l ON l._row = p.row_l JOIN records r ON r._row = p.row_r "
+            "ORDER BY p.row_l, p.row_r",
+        )
+        return result.with_columns(
+            pl.col("record_id_l", "record_id_r", "blocking_rule").cast(pl.String),
+            pl.col("_rules").cast(pl.UInt32),
+        )
+
     def compare(self) -> None:
         term_frequency_tables(self.con, self.spec)
         keep = "p.row_l, p.row_r, p._rule, p._rules"

@@ -56,7 +56,6 @@ def choose_engine(
         raise UsageError(
             f"--memory: {memory!r} is not a size", hint="give a number and a unit, e.g. 4GB"
         )
-    root = out.absolute().parent if out is not None else None
     return open_engine(
-        name, memory=memory, temp_root=root if root is not None and root.is_dir() else None
+        name, memory=memory, temp_root=out.absolute().parent if out is not None else None
     )

@@ -44,7 +44,9 @@ class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, *, memory: str | None = None, temp_root: Path | None = None) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix="crmclean-duckdb-", dir=temp_root))
+        # beside --out (the disk the outputs go to), else the system's temp folder
+        root = temp_root if temp_root is not None and temp_root.is_dir() else None
+        self._folder = Path(tempfile.mkdtemp(prefix="crmclean-duckdb-", dir=root))
         self.con = duckdb.connect(str(self._folder / "matching.duckdb"))
         run(self.con, f"SET temp_directory = {text(str(self._folder / 'spill'))}")
         run(self.con, "SET preserve_insertion_order = false")

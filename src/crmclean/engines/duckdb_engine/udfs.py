@@ -25,7 +25,8 @@ def _series(values: Any) -> pl.Series:
 
 def _metric(name: str) -> Any:
     def run(left: Any, right: Any) -> Any:
-        return pa.array(metric_scores(name, _series(left), _series(right)), type=pa.float64())
+        scores = metric_scores(name, _series(left), _series(right), workers=1)
+        return pa.array(scores, type=pa.float64())
 
     return run
 

@@ -314,3 +314,17 @@ def test_the_rule_files_engine_is_located(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "rules.yaml:2:" in result.stderr and "engine" in result.stderr
+
+
+@pytest.mark.duckdb
+def test_every_level_type_has_sql_and_a_missing_one_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crmclean.core.matching.comparators import InitialLevel, comparators
+    from crmclean.engines.duckdb_engine import levels
+
+    assert set(comparators.names()) <= set(levels.TRANSLATIONS)
+    monkeypatch.delitem(levels.TRANSLATIONS, "initial")
+    with pytest.raises(levels.NoTranslation, match="'initial'") as info:
+        levels.level_sql(InitialLevel(), "v", levels.Sides({"v": "VARCHAR"}))
+    assert info.value.exit_code == 2

@@ -86,7 +86,7 @@ def run_engine(
 
 def run_size(rows: int, engines: list[str], command: str, memory: str) -> list[dict[str, Any]]:
     results = []
-    with tempfile.TemporaryDirectory(prefix="bench_engines_", dir=ROOT / "benchmarks") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench_engines_") as tmp:
         work = Path(tmp)
         synth = run_measured(
             [str(CRMCLEAN), "synth", "-n", str(rows), "--out", str(work / "data"), "-q"],

@@ -24,7 +24,7 @@ def engines_section(results: dict[str, Any]) -> list[str]:
     lines = [
         INTRO,
         "| rows | engine | command | wall s | peak RSS GB | pairwise F1 | agree | "
-        "load at start | date | commit |",
+        "load at start | recorded | commit |",
         "|---:|---|---|---:|---:|---:|---:|---|---|---|",
     ]
     for run in sorted(runs, key=lambda r: (r["rows"], r["date"], r["engine"])):
@@ -34,6 +34,6 @@ def engines_section(results: dict[str, Any]) -> list[str]:
             f"{run['wall_seconds']:.1f} | {run['peak_rss_gb']:.2f} | {run['pairwise_f1']:.4f} | "
             f"{'' if agree is None else f'{agree:.5f}'} | "
             f"{', '.join(str(x) for x in run.get('load_average', []))} | {run['date']} | "
-            f"{str(run.get('git_commit', ''))[:10]} |"
+            f"{run.get('git_commit', '')} |"
         )
     return [*lines, ""]

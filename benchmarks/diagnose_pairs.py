@@ -39,7 +39,7 @@ def scored_candidates(
     """Every candidate pair with its levels (as labels) and match probability; with `truth`,
     also the true pairs blocking missed (`blocked` false), scored by the same model."""
     from crmclean.config import load_rules
-    from crmclean.core.matching import _prepare
+    from crmclean.core.matching import PolarsEngine, _prepare
     from crmclean.core.matching.blocking import block
     from crmclean.core.matching.comparing import CodeCache, compare, comparison_levels
     from crmclean.core.matching.scoring import score, train
@@ -56,7 +56,13 @@ def scored_candidates(
     )
     codes = CodeCache()
     compared = compare(prepared, blocked.pairs, spec.comparisons, codes)
-    model = train(prepared, compared, spec, seed=spec.training.seed, cache=codes)
+    # the model dedupe trains: through the polars engine (training reads its aggregates)
+    engine = PolarsEngine()
+    engine.prepare(prepared, spec)
+    engine.block(force=True)
+    engine.compare()
+    model = train(engine, spec, seed=spec.training.seed)
+    engine.close()
     ids = prepared.get_column("record_id").cast(pl.String)
     if truth is not None:  # the true pairs blocking missed, compared with the same model
         rows = prepared.select(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accuracy_md import accuracy_section
+from engines_md import engines_section
 from entry_md import entry_section
 from peers_md import peers_section
 
@@ -178,4 +179,5 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += accuracy_section(results.get("accuracy", {}))
     lines += peers_section(results)
     lines += entry_section(results.get("entry_check", {}))
+    lines += engines_section(results)
     return "\n".join([*lines, METHOD])

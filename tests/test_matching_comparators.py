@@ -11,9 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmclean.core.matching.comparators import PairValues, build_level
 from crmclean.core.matching.metrics import metric_scores, metrics
 from crmclean.core.matching.spec import ComparisonSpec
+from engine_cases import ENGINES, level_holds
 
 CASES = Path(__file__).parent / "cases" / "comparators"
 
@@ -33,23 +33,28 @@ def _holds(
     right: list[Any],
     left_other: list[Any] | None = None,
     right_other: list[Any] | None = None,
+    engine: str = "polars",
 ) -> list[bool]:
     spec = ComparisonSpec(name="t", column="v", levels=[level]).levels[0]
     schema = {"v": pl.String, "w": pl.String}
     none = [None] * len(left)
-    values = PairValues(
+    return level_holds(
+        engine,
+        spec,
+        "v",
         pl.DataFrame({"v": left, "w": left_other or none}, schema=schema),
         pl.DataFrame({"v": right, "w": right_other or none}, schema=schema),
     )
-    return [bool(x) for x in build_level(spec, "v")(values)]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     ("case_id", "level", "case"), _tables(), ids=lambda v: v if isinstance(v, str) else ""
 )
-def test_case_table(case_id: str, level: Any, case: dict[str, Any]) -> None:
+def test_case_table(engine: str, case_id: str, level: Any, case: dict[str, Any]) -> None:
     others = ([case["left_other"]], [case["right_other"]]) if "left_other" in case else (None, None)
-    assert _holds(level, [case["left"]], [case["right"]], *others) == [case["holds"]]
+    holds = _holds(level, [case["left"]], [case["right"]], *others, engine=engine)
+    assert holds == [case["holds"]]
     if "score" in case:
         metric = level["metric"]
         score = metric_scores(metric, pl.Series([case["left"]]), pl.Series([case["right"]]))[0]

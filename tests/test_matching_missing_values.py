@@ -12,9 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
-from crmclean.core.matching.comparators import PairValues, build_level
-from crmclean.core.matching.comparing import level_of_values
 from crmclean.core.matching.spec import ComparisonSpec
+from engine_cases import ENGINES, gammas, level_holds
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = yaml.safe_load(
@@ -25,18 +24,22 @@ TABLE = yaml.safe_load(
 CASES = [(level, case) for level in TABLE["levels"] for case in TABLE["cases"]]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(("level", "case"), CASES, ids=lambda v: json.dumps(v, sort_keys=True))
-def test_no_level_holds_on_a_missing_value(level: dict[str, Any], case: dict[str, Any]) -> None:
+def test_no_level_holds_on_a_missing_value(
+    engine: str, level: dict[str, Any], case: dict[str, Any]
+) -> None:
     spec = ComparisonSpec(name="t", column="v", levels=[level]).levels[0]
     schema = {"v": pl.String, "w": pl.String}
     # v holds a value on both sides, so only the level's own column (w) can be missing;
     # blanks are missing too (value_codes turns them into nulls before levels run)
     left = pl.DataFrame({"v": ["x"], "w": [case["left"] or None]}, schema=schema)
     right = pl.DataFrame({"v": ["x"], "w": [case["right"] or None]}, schema=schema)
-    assert build_level(spec, "v")(PairValues(left, right)).tolist() == [case["holds"]]
+    assert level_holds(engine, spec, "v", left, right) == [case["holds"]]
 
 
-def test_two_records_without_phones_keep_their_postcode_evidence() -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_two_records_without_phones_keep_their_postcode_evidence(engine: str) -> None:
     comparison = ComparisonSpec(
         name="contact",
         column="street",
@@ -58,7 +61,7 @@ def test_two_records_without_phones_keep_their_postcode_evidence() -> None:
         schema=schema,
     )
     # phones missing: "same postcode" (gamma 1), not "phone one edit apart" (gamma 2)
-    assert level_of_values(comparison, left, right).tolist() == [1, 2]
+    assert gammas(engine, comparison, left, right) == [1, 2]
 
 
 def test_dedupe_scores_missing_phones_by_their_postcode(tmp_path: Path) -> None:

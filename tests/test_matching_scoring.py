@@ -289,7 +289,11 @@ def test_a_rare_later_exact_level_is_capped_by_its_value_count_share() -> None:
             "phone": [f"p{i // 2}" for i in range(n)],  # pairs of records share a phone
         }
     )
-    u = estimate_u(frame, spec, seed=1)["contact"]
+    from crmclean.core.matching import PolarsEngine
+
+    engine = PolarsEngine()
+    engine.prepare(frame, spec)
+    u = estimate_u(engine, spec, seed=1)["contact"]
     # sampled: never seen in 1000 pairs, the pseudo-count floor; counted: n/2 pairs of n(n-1)/2
     assert u[1] == pytest.approx((n / 2) * 2 / (n * (n - 1.0)))
 

@@ -95,6 +95,21 @@ def test_link_only_matches_across_systems_and_names_them(systems: Path, tmp_path
     assert json.loads(found.stdout)[0]["decision"] in {"same_customer", "review", "new"}
 
 
+@pytest.mark.duckdb
+def test_link_only_keeps_the_same_pairs_on_the_duckdb_engine(systems: Path, tmp_path: Path) -> None:
+    pairs = {}
+    for engine in ("polars", "duckdb"):
+        out = tmp_path / engine
+        code, err = run("-r", str(rule_file(systems)), "-o", str(out), "--engine", engine)
+        assert code == 1, err
+        found = pl.read_parquet(out / "pairs.parquet").select("record_id_l", "record_id_r")
+        pairs[engine] = found.sort("record_id_l", "record_id_r")
+    left = pairs["duckdb"]["record_id_l"].str.split(":").list.first()
+    assert pairs["duckdb"].height > 100
+    assert (left != pairs["duckdb"]["record_id_r"].str.split(":").list.first()).all()
+    assert pairs["duckdb"].equals(pairs["polars"])
+
+
 def test_dedupe_mode_also_matches_within_a_system(systems: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     code, err = run("-r", str(rule_file(systems, "link_and_dedupe")), "-o", str(out))

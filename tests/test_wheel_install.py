@@ -62,10 +62,11 @@ def _ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess
     return result
 
 
-def lowest_pins() -> list[str]:
-    """`name==X` for each runtime dependency `name>=X`: every one must state its lower bound."""
+def lowest_pins(extra: str | None = None) -> list[str]:
+    """`name==X` for each runtime dependency `name>=X` (and those of `extra`): every one must
+    state its lower bound."""
     pins = []
-    for spec in PROJECT["dependencies"]:
+    for spec in [*PROJECT["dependencies"], *PROJECT["optional-dependencies"].get(extra, [])]:
         match = LOWER_BOUND.match(spec)
         assert match, f"dependency without a '>=' lower bound in pyproject.toml: {spec!r}"
         pins.append(f"{match.group(1)}=={match.group(2)}")
@@ -131,6 +132,32 @@ def test_wheel_installs_and_runs_in_a_fresh_virtualenv(
     assert (out / "report.html").is_file()
     assert (out / "golden.csv").read_text(encoding="utf-8") == golden_from_dev
 
+    # the duckdb engine is an extra: without it, one line saying what to install, exit 2
+    engine = _run([crmclean, "dedupe", customers, "--rules", rules, "--out", tmp_path / "d",
+                   "--engine", "duckdb"], tmp_path)  # fmt: skip
+    assert engine.returncode == 2 and "pip install 'crmclean[duckdb]'" in engine.stderr
+
     sheet = write_xlsx(tmp_path / "k.xlsx", [["id", "plz"], ["1", "01067"], ["2", "10115"]])
     profile = _ok(_run([crmclean, "profile", sheet], tmp_path))
     assert "plz" in profile.stdout
+
+
+@pytest.mark.parametrize("versions", ["newest", "lowest"])
+def test_the_duckdb_extra_installs_and_matches_like_polars(
+    versions: str, wheel: Path, tmp_path: Path
+) -> None:
+    venv = tmp_path / "venv"
+    _ok(_run([sys.executable, "-m", "venv", venv], tmp_path))
+    python, crmclean = venv / "bin" / "python", venv / "bin" / "crmclean"
+    install: list[str | Path] = [python, "-m", "pip", "install", "-q", f"{wheel}[duckdb]"]
+    if versions == "lowest":
+        pins = "\n".join(lowest_pins("duckdb")) + "\n"
+        (tmp_path / "lowest.txt").write_text(pins, encoding="utf-8")
+        install += ["-c", tmp_path / "lowest.txt"]
+    _ok(_run(install, tmp_path))
+    customers, rules = ROOT / "sample_data" / "customers.csv", ROOT / "rules" / "company.yaml"
+    for engine in ("polars", "duckdb"):
+        argv = [crmclean, "dedupe", customers, "--rules", rules, "--out", tmp_path / engine]
+        _ok(_run([*argv, "--engine", engine, "--memory", "1GB", "-q"], tmp_path))
+    polars, duckdb = (tmp_path / e / "clusters.parquet" for e in ("polars", "duckdb"))
+    assert polars.read_bytes() == duckdb.read_bytes()

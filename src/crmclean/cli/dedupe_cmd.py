@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
     DelimiterOpt,
@@ -74,6 +75,8 @@ def dedupe_command(
     force: Annotated[
         bool, typer.Option("--force", help="Run blocking rules above max_pairs_per_rule.")
     ] = False,
+    engine: EngineOpt = None,
+    memory: MemoryOpt = None,
     output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
     encoding: EncodingOpt = None,
@@ -82,6 +85,7 @@ def dedupe_command(
     """Find duplicate customers: block, compare, train (or --model), score and cluster."""
     started = time.perf_counter()
     loaded = load_rules(rules)
+    engine_name(engine, loaded)  # a wrong or missing engine is said before any work
     source = parse_location(input_path)
     # the one setup step: exit 2 if rules do not fit
     prepared = prepare(loaded, source, encoding, delimiter_char(delimiter))
@@ -95,10 +99,15 @@ def dedupe_command(
         # no steward has decided anything yet: `crmclean review` creates the file
         decisions_path = existing(loaded.path.parent / spec.decisions)
     decided = read_decisions(decisions_path) if decisions_path else None
+    runs_on = choose_engine(engine, memory, loaded, out)
     try:
-        result = plan.dedupe(frame, model=saved, seed=seed, decisions=decided, force=force)
+        result = plan.dedupe(
+            frame, model=saved, seed=seed, decisions=decided, force=force, engine=runs_on
+        )
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         raise told(exc, loaded, source, show_values=False) from None
+    finally:
+        runs_on.close()
     # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}
     summary = dedupe_summary(result, loaded, spec, time.perf_counter() - started)
     document = loaded.scrub(summary.to_dict())

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +17,7 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
     DelimiterOpt,
@@ -43,6 +45,7 @@ from crmclean.config.rule_setup import prepare
 from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
+from crmclean.core.rule_plan import RulePlan
 from crmclean.errors import InputError
 from crmclean.io.database_url import PublishTarget, parse_publish_url
 from crmclean.io.decisions_file import read_configured
@@ -131,6 +134,8 @@ def run(
         Path | None, typer.Option(help="Append structured JSON log lines to this file.")
     ] = None,
     report: Annotated[bool, typer.Option(help="Build report.html in the outputs.")] = True,
+    engine: EngineOpt = None,
+    memory: MemoryOpt = None,
     show_values: ShowValuesOpt = False,
     output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
@@ -161,6 +166,7 @@ def run(
         log.event("run_started", input=given_as, rules=str(rules), out=str(out))
         loaded = load_rules(rules)
         one_input(source, loaded)
+        engine_name(engine, loaded)  # a wrong or missing engine is said before any work
         inputs = input_files(source, loaded)
         # refuse an --out holding anything this run reads, before any work (and again at write)
         guard_output(out, [*inputs, *rule_file_inputs(loaded), log_json], previous_dir)
@@ -172,7 +178,7 @@ def run(
             request = RunRequest(
                 source, loaded, out, earlier, publish_to, quarantine, seed, retrain, force,
                 fail_on, report, show_values, quiet, log, started_at, lock, output_format,
-                encoding, delimiter_char(delimiter),
+                encoding, delimiter_char(delimiter), engine, memory,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -211,6 +217,26 @@ class RunRequest:
     output_format: TableOrJson = TableOrJson.table
     encoding: str | None = None
     delimiter: str | None = None
+    engine: str | None = None  # --engine (else the rule file's engine:, else polars)
+    memory: str | None = None  # --memory: the duckdb engine's budget
+
+
+def _on_engine(
+    request: RunRequest,
+    plan: RulePlan,
+    frame: pl.DataFrame,
+    options: RunOptions,
+    on_step: Callable[[str], None],
+) -> RunResult:
+    """The pipeline on the matching engine asked for (closed again whatever happens)."""
+    runs_on = choose_engine(request.engine, request.memory, request.loaded, request.out)
+    try:
+        return plan.run(frame, replace(options, engine=runs_on), on_step=on_step)
+    except InputError as exc:  # e.g. repeated record ids: name the file they are in
+        named = request.source or "sources"
+        raise told(exc, request.loaded, named, request.show_values) from None
+    finally:
+        runs_on.close()
 
 
 def _run_locked(request: RunRequest) -> int:
@@ -246,13 +272,9 @@ def _run_locked(request: RunRequest) -> int:
             reference=prepared.reference,
             force=request.force,
         )
-        try:
-            result = prepared.plan.run(
-                read.frame, options, on_step=lambda name: _step(progress, request.log, name)
-            )
-        except InputError as exc:  # e.g. repeated record ids: name the file they are in
-            named = request.source or "sources"
-            raise told(exc, request.loaded, named, request.show_values) from None
+        result = _on_engine(
+            request, prepared.plan, read.frame, options, lambda n: _step(progress, request.log, n)
+        )
         timings.update(result.timings)
         code = result.validation.exit_code(request.fail_on.value)
 

@@ -17,7 +17,7 @@ import polars as pl
 from crmclean.core.cleaning import CleanResult, clean
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.golden.step import GoldenStep, PreviousRun, golden_step, review_queue
-from crmclean.core.matching import DedupeResult, MatchModel, dedupe
+from crmclean.core.matching import DedupeResult, MatchingEngine, MatchModel, dedupe
 from crmclean.core.matching.decisions import normalise as normalise_decisions
 from crmclean.core.validation import ValidationResult, validate
 
@@ -58,6 +58,7 @@ class RunOptions:
     reference: Mapping[str, Sequence[str]] | None = None
     now: datetime | None = None
     force: bool = False  # run blocking rules above their pair limit
+    engine: MatchingEngine | None = None  # where matching runs (polars in memory by default)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def run_pipeline(
                 seed=options.seed,
                 decisions=options.decisions,
                 force=options.force,
+                engine=options.engine,
             )
             clusters = result.clusters
         else:

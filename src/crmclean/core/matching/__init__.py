@@ -11,20 +11,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmclean.core.contracts import RECORD_ID, REVIEW_SCHEMA
+from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching import decisions as decisions_
-from crmclean.core.matching.blocking import (
-    BlockingRuleStats,
-    BlockingTooLarge,
-    across_sources,
-    block,
-)
-from crmclean.core.matching.clustering import cluster
-from crmclean.core.matching.comparing import CodeCache, compare, used_columns
+from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge
+from crmclean.core.matching.comparing import used_columns
+from crmclean.core.matching.engine import MatchingEngine
+from crmclean.core.matching.engine_polars import PolarsEngine
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
-from crmclean.core.matching.reach import reachability
-from crmclean.core.matching.recall import estimate_recall
-from crmclean.core.matching.scoring import MatchModel, score, train
+from crmclean.core.matching.scoring import MatchModel, train
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.problems import RuleSetupError, SetupProblem, YamlPath
 from crmclean.errors import InputError, RepeatedIds
@@ -33,8 +27,10 @@ __all__ = [
     "BlockingTooLarge",
     "DedupeResult",
     "MatchModel",
+    "MatchingEngine",
     "MatchingSpec",
     "ModelMismatch",
+    "PolarsEngine",
     "column_problems",
     "dedupe",
     "model_from_dict",
@@ -102,20 +98,12 @@ def _prepare(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     return prepared
 
 
-def _decided_rows(
-    ids: pl.DataFrame, decided: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, int]:
-    """Must-link and cannot-link pairs as row positions; decisions naming unknown ids dropped."""
-    rows = ids.select(RECORD_ID, pl.int_range(ids.height, dtype=pl.Int64).alias("_row"))
-    located = (
-        decisions_.normalise(decided)
-        .join(rows.rename({RECORD_ID: "record_id_l", "_row": "row_l"}), on="record_id_l")
-        .join(rows.rename({RECORD_ID: "record_id_r", "_row": "row_r"}), on="record_id_r")
-    )
-    unknown = decisions_.normalise(decided).height - located.height
-    must = located.filter(pl.col("decision") == "match").select("row_l", "row_r")
-    cannot = located.filter(pl.col("decision") == "no_match").select("row_l", "row_r")
-    return must, cannot, unknown
+def _decided(decided: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Must-link and cannot-link pairs by record_id."""
+    normal = decisions_.normalise(decided)
+    must = normal.filter(pl.col("decision") == "match").select("record_id_l", "record_id_r")
+    cannot = normal.filter(pl.col("decision") == "no_match").select("record_id_l", "record_id_r")
+    return must, cannot
 
 
 def dedupe(
@@ -126,61 +114,49 @@ def dedupe(
     seed: int | None = None,
     decisions: pl.DataFrame | None = None,
     force: bool = False,
+    engine: MatchingEngine | None = None,
 ) -> DedupeResult:
-    """Find duplicate customers in `frame` (a cleaned frame with `record_id`)."""
+    """Find duplicate customers in `frame` (a cleaned frame with `record_id`) on `engine`
+    (the in-memory polars engine unless another is given; the caller closes it)."""
     seed = spec.training.seed if seed is None else seed
+    engine = PolarsEngine() if engine is None else engine
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    prepared = _prepare(frame, spec)
-    blocked = block(
-        prepared,
-        spec.blocking,
-        max_pairs_per_rule=spec.max_pairs_per_rule,
-        max_block_size=spec.max_block_size,
-        force=force,
-    )
-    if spec.mode == "link_only":
-        blocked = across_sources(blocked, prepared.get_column(RECORD_ID))
+    engine.prepare(_prepare(frame, spec), spec)
+    # link_only: only pairs across sources (a filter on the blocked pairs, in each engine)
+    rules = engine.block(force=force, across_sources=spec.mode == "link_only")
     timings["block"] = time.perf_counter() - started
     mark = time.perf_counter()
-    codes = CodeCache()  # value codes of `prepared`, shared by blocked and random pairs
-    compared = compare(prepared, blocked.pairs, spec.comparisons, codes)
+    engine.compare()
+    n_pairs = engine.pair_count()
     timings["compare"] = time.perf_counter() - mark
     mark = time.perf_counter()
     trained = model is None
     if model is None:
-        model = train(prepared, compared, spec, seed=seed, cache=codes)
+        model = train(engine, spec, seed=seed)
     timings["train"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    scored = score(compared, model)
+    engine.score(model)
     timings["score"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    must, cannot, unknown = _decided_rows(
-        prepared.select(RECORD_ID), decisions if decisions is not None else decisions_.empty()
-    )
-    labels, cut, cluster_stats = cluster(
-        prepared.height,
-        scored.select("row_l", "row_r", "match_probability"),
-        spec.clustering,
-        spec.thresholds.auto_merge,
-        must_link=must,
-        cannot_link=cannot,
-        reach=reachability(prepared, spec, model, spec.thresholds.auto_merge),
-    )
-    ids = prepared.get_column(RECORD_ID)
-    clusters = pl.DataFrame({RECORD_ID: ids, "cluster_id": ids.gather(labels)})
+    must, cannot = _decided(decisions if decisions is not None else decisions_.empty())
+    clustering = engine.cluster(model, must, cannot)
+    cluster_stats = dict(clustering.stats)
+    applied = cluster_stats.pop("decisions_applied")
     timings["cluster"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    recall = estimate_recall(prepared, blocked.pairs, spec, model, seed=seed, cache=codes)
+    recall = engine.recall(model, seed)
     timings["recall_estimate"] = time.perf_counter() - mark
-    pairs = _output_pairs(scored, ids, spec, model)
-    review = _with_ids(cut, ids).select(list(REVIEW_SCHEMA))
+    pairs = engine.pairs_above(model, spec.thresholds.review)
+    clusters, review = clustering.clusters, clustering.review
     total = time.perf_counter() - started
-    n_comparisons = blocked.pairs.height * len(spec.comparisons)
+    n_records = engine.records()
+    n_comparisons = n_pairs * len(spec.comparisons)
     stats: dict[str, Any] = {
-        "records": prepared.height,
-        "candidate_pairs": blocked.pairs.height,
-        "candidate_pairs_per_record": blocked.pairs.height / max(prepared.height, 1),
+        "records": n_records,
+        "engine": engine.name,
+        "candidate_pairs": n_pairs,
+        "candidate_pairs_per_record": n_pairs / max(n_records, 1),
         "blocking_recall": recall,
         "pairs_above_review": pairs.height,
         "pairs_above_auto_merge": int(
@@ -191,45 +167,19 @@ def dedupe(
         "trained": trained,
         "training": model.training,  # sessions: EM starts, iterations, convergence, stability
         "decisions": {
-            "must_link": must.height,
-            "cannot_link": cannot.height,
-            "unknown_ids": unknown,
+            "must_link": applied["must_link"],
+            "cannot_link": applied["cannot_link"],
+            "unknown_ids": must.height
+            + cannot.height
+            - applied["must_link"]
+            - applied["cannot_link"],
         },
         "clustering": cluster_stats,
         "cluster_size_histogram": _histogram(clusters),
         "review_cut_edges": review.height,
         "seconds": {**timings, "total": total},
     }
-    return DedupeResult(pairs, clusters, model, review, stats, blocked.rules)
-
-
-def _with_ids(frame: pl.DataFrame, ids: pl.Series) -> pl.DataFrame:
-    rows_l = frame.get_column("row_l").cast(pl.Int64).to_numpy()
-    rows_r = frame.get_column("row_r").cast(pl.Int64).to_numpy()
-    return frame.with_columns(
-        pl.Series("record_id_l", ids.to_numpy()[rows_l] if rows_l.size else [], dtype=pl.String),
-        pl.Series("record_id_r", ids.to_numpy()[rows_r] if rows_r.size else [], dtype=pl.String),
-    )
-
-
-def _output_pairs(
-    scored: pl.DataFrame, ids: pl.Series, spec: MatchingSpec, model: MatchModel
-) -> pl.DataFrame:
-    kept = scored.filter(pl.col("match_probability") >= spec.thresholds.review)
-    labels = {i: rule.label for i, rule in enumerate(spec.blocking)}
-    kept = _with_ids(kept, ids).with_columns(
-        pl.col("_rule").replace_strict(labels, return_dtype=pl.String).alias("blocking_rule")
-    )
-    names = [c.name for c in model.comparisons]
-    return kept.select(
-        "record_id_l",
-        "record_id_r",
-        "match_weight",
-        "match_probability",
-        "blocking_rule",
-        *(f"gamma_{n}" for n in names),
-        *(f"bf_{n}" for n in names),
-    )
+    return DedupeResult(pairs, clusters, model, review, stats, rules)
 
 
 def _histogram(clusters: pl.DataFrame) -> dict[str, int]:

@@ -53,13 +53,16 @@ metrics.add("partial_ratio", Metric("partial_ratio", fuzz.partial_ratio, "simila
 metrics.add("ratio", Metric("ratio", fuzz.ratio, "similarity", "0..100"))
 
 
-def metric_scores(metric: str, left: pl.Series, right: pl.Series) -> FloatArray:
-    """The metric over aligned value pairs (nulls compare as empty strings)."""
+def metric_scores(
+    metric: str, left: pl.Series, right: pl.Series, *, workers: int = -1
+) -> FloatArray:
+    """The metric over aligned value pairs (nulls compare as empty strings); `workers=1` for
+    small batches (a SQL engine's UDF), where starting threads costs more than it saves."""
     entry = metrics.get(metric)
     a = left.cast(pl.String).fill_null("").to_list()
     b = right.cast(pl.String).fill_null("").to_list()
     if not a:
         return np.zeros(0, dtype=np.float64)
     dtype = np.int32 if entry.kind == "distance" else np.float32
-    scores = process.cpdist(a, b, scorer=entry.scorer, workers=-1, dtype=dtype)
+    scores = process.cpdist(a, b, scorer=entry.scorer, workers=workers, dtype=dtype)
     return np.asarray(scores, dtype=np.float64).reshape(-1)

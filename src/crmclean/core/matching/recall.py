@@ -34,13 +34,7 @@ def loose_pairs(
     """`row_l < row_r` pairs of a sampled record and any record sharing one blocking or
     comparison column
     (blocks above 5 x max_block_size skipped: placeholders, common initials)."""
-    # A word column (any_word) is no key as a whole: its words are, and a single word (a first
-    # name) is far too common to pair on; the other columns hold the same names.
-    words = {c for rule in spec.blocking for c in rule.any_word}
-    columns = sorted(
-        ({c for rule in spec.blocking for c in rule.columns} | {c.column for c in spec.comparisons})
-        - words
-    )
+    columns = loose_columns(spec)
     limit = 5 * spec.max_block_size
     chosen = pl.DataFrame({"_row": sample.astype(np.uint32)})
     found: list[pl.DataFrame] = []
@@ -77,9 +71,8 @@ def estimate_recall(
     """Expected matches among the loose pairs of sampled records, inside and outside `blocked`
     (the candidate pairs, `row_l`, `row_r`), and the recall that implies."""
     n = frame.height
-    rng = np.random.default_rng(seed)
-    size = min(n, SAMPLE_RECORDS)
-    sample = np.sort(rng.choice(n, size=size, replace=False)) if n else np.zeros(0, np.int64)
+    sample = sampled_records(n, seed)
+    size = sample.size
     pairs = loose_pairs(frame, spec, sample)
     if pairs.height > LOOSE_PAIR_BUDGET:  # keep the cost bounded: fewer pairs, same shares
         pairs = pairs.sample(LOOSE_PAIR_BUDGET, seed=seed).sort("row_l", "row_r")
@@ -94,11 +87,35 @@ def estimate_recall(
     p = score(compare(frame, pairs, spec.comparisons, cache), model).select(
         "_in", "match_probability"
     )
-    # Only pairs the model finds more likely than not: the many loose pairs of near-zero
-    # probability (namesakes, neighbours) would otherwise add up to phantom matches.
     likely = p.filter(pl.col("match_probability") >= HIGH)
     found = float(likely.filter(pl.col("_in")).get_column("match_probability").sum())
     missed = float(likely.filter(~pl.col("_in")).get_column("match_probability").sum())
+    return recall_summary(n, size, pairs.height, found, missed)
+
+
+def sampled_records(n: int, seed: int) -> np.ndarray[Any, Any]:
+    """The records whose loose pairs are scored (sorted positions in record_id order)."""
+    rng = np.random.default_rng(seed)
+    size = min(n, SAMPLE_RECORDS)
+    return np.sort(rng.choice(n, size=size, replace=False)) if n else np.zeros(0, np.int64)
+
+
+def loose_columns(spec: MatchingSpec) -> list[str]:
+    """The columns a loose pair may share: every blocking or comparison column but the word
+    columns (a single word, a first name, is far too common to pair on)."""
+    words = {c for rule in spec.blocking for c in rule.any_word}
+    return sorted(
+        ({c for rule in spec.blocking for c in rule.columns} | {c.column for c in spec.comparisons})
+        - words
+    )
+
+
+def recall_summary(
+    n: int, size: int, loose_pairs_scored: int, found: float, missed: float
+) -> dict[str, Any]:
+    """The estimate from the expected matches (probability >= HIGH) found and missed."""
+    # Only pairs the model finds more likely than not: the many loose pairs of near-zero
+    # probability (namesakes, neighbours) would otherwise add up to phantom matches.
     total = found + missed
     # each pair is seen from either of its records: sampled with probability ~ 2 size / n
     scale = n / (2.0 * size) if size else 0.0
@@ -106,7 +123,7 @@ def estimate_recall(
         "method": "sampled records paired on any one blocking or comparison column, scored by "
         "the model; pairs with match probability >= 0.5 counted by their probability",
         "sampled_records": size,
-        "loose_pairs_scored": pairs.height,
+        "loose_pairs_scored": loose_pairs_scored,
         "expected_matches_found": found,
         "expected_matches_missed": missed,
         "estimated_recall": found / total if total > 0 else 1.0,

@@ -21,7 +21,6 @@ import numpy as np
 import polars as pl
 
 from crmclean.core.matching.comparing import (
-    CodeCache,
     comparison_levels,
     exact_level,
     used_columns,
@@ -36,6 +35,7 @@ from crmclean.core.matching.em import (
     run_em,
 )
 from crmclean.core.matching.spec import BlockingRule, ComparisonSpec, MatchingSpec
+from crmclean.core.matching.training_data import TrainingData
 from crmclean.core.matching.u_probabilities import estimate_u, u_sample_size
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -130,12 +130,14 @@ def fixed_by_rule(comparison: ComparisonSpec, rule: BlockingRule) -> bool:
     return any(c in comparison.blocked_by or _stem(c) in related for c in rule.columns)
 
 
-def _patterns(pairs: pl.DataFrame, comparisons: list[ComparisonSpec]) -> pl.DataFrame:
-    columns = [f"gamma_{c.name}" for c in comparisons]
+def gamma_patterns(pairs: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Distinct `gamma_<name>` combinations of `pairs` with their count `_n`, sorted."""
+    columns = [f"gamma_{name}" for name in names]
     return pairs.group_by(columns).agg(pl.len().alias("_n")).sort(columns)
 
 
-def _sample(pairs: pl.DataFrame, limit: int, seed: int) -> pl.DataFrame:
+def sample_pairs(pairs: pl.DataFrame, limit: int, seed: int) -> pl.DataFrame:
+    """At most `limit` of `pairs`, drawn without replacement from the seed, in their order."""
     if pairs.height <= limit:
         return pairs
     rng = np.random.default_rng(seed)
@@ -143,17 +145,15 @@ def _sample(pairs: pl.DataFrame, limit: int, seed: int) -> pl.DataFrame:
     return pairs[keep]
 
 
-def train(
-    frame: pl.DataFrame,
-    pairs: pl.DataFrame,
-    spec: MatchingSpec,
-    *,
-    seed: int,
-    cache: CodeCache | None = None,
-) -> MatchModel:
-    """Estimate u, m and the prior from the data alone; levels with fixed m/u keep them."""
+def _names(comparisons: list[ComparisonSpec]) -> list[str]:
+    return [c.name for c in comparisons]
+
+
+def train(data: TrainingData, spec: MatchingSpec, *, seed: int) -> MatchModel:
+    """Estimate u, m and the prior from the engine's aggregates alone (random-pair level
+    counts, value counts, gamma patterns); levels with fixed m/u keep them."""
     training = spec.training
-    u = estimate_u(frame, spec, seed, cache)
+    u = estimate_u(data, spec, seed)
     for c in spec.comparisons:
         for lv in comparison_levels(c):
             if not lv.is_null and lv.spec.u_probability:
@@ -167,13 +167,15 @@ def train(
     for index, rule in enumerate(spec.blocking):
         if rule.label not in wanted:
             continue
-        in_rule = pairs.filter((pl.col("_rules") & (1 << index)) != 0)
         free = [c for c in spec.comparisons if not fixed_by_rule(c, rule)]
-        if in_rule.height == 0 or not free:
+        if not free:
             continue
-        sample = _sample(in_rule, training.em_max_pairs, seed + index)
-        session = _Session(rule.label, sample.height, [c.name for c in free], columns=rule.columns)
-        session.patterns = _patterns(sample, free)
+        patterns = data.gamma_patterns(_names(free), index, training.em_max_pairs, seed + index)
+        sampled = int(patterns.get_column("_n").sum())
+        if sampled == 0:
+            continue
+        session = _Session(rule.label, sampled, _names(free), columns=rule.columns)
+        session.patterns = patterns
         fit, session.report = fit_starts(
             session.patterns,
             free,
@@ -189,9 +191,8 @@ def train(
     missing = [c for c in spec.comparisons if c.name not in m]
     fallback: dict[str, Any] = {}
     if missing:  # fixed by every rule: learn them on all pairs together
-        sample = _sample(pairs, training.em_max_pairs, seed)
         fit, fallback = fit_starts(
-            _patterns(sample, spec.comparisons),
+            data.gamma_patterns(_names(spec.comparisons), None, training.em_max_pairs, seed),
             spec.comparisons,
             u,
             {c.name: m.get(c.name) for c in spec.comparisons},
@@ -199,7 +200,7 @@ def train(
             tolerance=training.em_tolerance,
         )
         m.update({c.name: fit.m[c.name] for c in missing})
-    prior, blocked_prior = _prior(frame.height, pairs, spec, u, m, seed)
+    prior, blocked_prior = _prior(data, spec, u, m, seed)
     fixed = {
         c.name: {lv.gamma: lv.spec.m_probability for lv in comparison_levels(c)}
         for c in spec.comparisons
@@ -227,9 +228,9 @@ def train(
     )
     stats = {
         "seed": seed,
-        "records": frame.height,
-        "blocked_pairs": pairs.height,
-        "u_sample_pairs": u_sample_size(frame.height, training.u_sample_pairs),
+        "records": data.records(),
+        "blocked_pairs": data.pair_count(),
+        "u_sample_pairs": u_sample_size(data.records(), training.u_sample_pairs),
         "prior_within_blocked_pairs": blocked_prior,
         "sessions": [
             {
@@ -344,22 +345,22 @@ def _conditions_session(c: ComparisonSpec, session: _Session) -> bool:
 
 
 def _prior(
-    n_records: int,
-    pairs: pl.DataFrame,
+    data: TrainingData,
     spec: MatchingSpec,
     u: dict[str, dict[int, float]],
     m: dict[str, dict[int, float]],
     seed: int,
 ) -> tuple[float, float]:
     """Expected matches among the blocked pairs (m, u fixed) over all possible record pairs."""
+    n_records, n_pairs = data.records(), data.pair_count()
     all_pairs = n_records * (n_records - 1) / 2
     if spec.training.prior is not None:
         return spec.training.prior, 0.0
-    if pairs.height == 0 or all_pairs <= 0:
+    if n_pairs == 0 or all_pairs <= 0:
         return 1e-6, 0.0
-    sample = _sample(pairs, spec.training.em_max_pairs, seed)
+    names = _names(spec.comparisons)
     _, blocked_prior, _ = run_em(
-        _patterns(sample, spec.comparisons),
+        data.gamma_patterns(names, None, spec.training.em_max_pairs, seed),
         spec.comparisons,
         u,
         m,
@@ -368,7 +369,7 @@ def _prior(
         max_iterations=spec.training.em_max_iterations,
         tolerance=spec.training.em_tolerance,
     )
-    prior = blocked_prior * pairs.height / all_pairs
+    prior = blocked_prior * n_pairs / all_pairs
     return min(max(prior, 1e-12), 0.5), blocked_prior
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from crmclean.core.matching.comparing import CodeCache, compare, comparison_levels
+from crmclean.core.matching.comparing import comparison_levels
 from crmclean.core.matching.spec import ComparisonSpec, MatchingSpec
+from crmclean.core.matching.training_data import TrainingData
 
 _PSEUDO_COUNT = 0.5  # keeps u of a level never seen among random pairs above zero
 
@@ -33,7 +34,8 @@ def random_pairs(n_records: int, n_pairs: int, seed: int) -> pl.DataFrame:
     return pl.DataFrame({"row_l": left.astype(np.uint32), "row_r": right.astype(np.uint32)})
 
 
-def _level_counts(gammas: pl.Series) -> dict[int, int]:
+def level_counts(gammas: pl.Series) -> dict[int, int]:
+    """How many pairs fall on each non-null level."""
     counts = gammas.filter(gammas >= 0).value_counts(name="_n")
     return dict(
         zip(
@@ -42,57 +44,56 @@ def _level_counts(gammas: pl.Series) -> dict[int, int]:
     )
 
 
-def estimate_u(
-    frame: pl.DataFrame, spec: MatchingSpec, seed: int, cache: CodeCache | None = None
-) -> dict[str, dict[int, float]]:
-    n_pairs = u_sample_size(frame.height, spec.training.u_sample_pairs)
-    pairs = random_pairs(frame.height, n_pairs, seed)
-    sample = compare(frame, pairs, spec.comparisons, cache)
+def estimate_u(data: TrainingData, spec: MatchingSpec, seed: int) -> dict[str, dict[int, float]]:
+    n_records = data.records()
+    n_pairs = u_sample_size(n_records, spec.training.u_sample_pairs)
+    sampled = data.random_level_counts(n_pairs, seed) if n_records >= 2 else {}
     result: dict[str, dict[int, float]] = {}
     for comparison in spec.comparisons:
-        counts = _level_counts(sample.get_column(f"gamma_{comparison.name}"))
+        counts = sampled.get(comparison.name, {})
         gammas = [lv.gamma for lv in comparison_levels(comparison) if not lv.is_null]
         total = sum(counts.values()) + _PSEUDO_COUNT * len(gammas)
         u = {g: (counts.get(g, 0) + _PSEUDO_COUNT) / total for g in gammas}
         result[comparison.name] = _with_equality_bounds(
-            frame, comparison, _with_exact_u(frame, comparison, u)
+            data, comparison, _with_exact_u(data, comparison, u)
         )
     return result
 
 
-def _agreement_share(frame: pl.DataFrame, columns: list[str], n: int) -> float | None:
-    """Share of the pairs among `n` records that are equal on every one of `columns` (both
-    sides present), from value counts: sum n_v (n_v - 1) / (n (n - 1)) over the values."""
-    if n < 2:
-        return None
+def key_expressions(columns: list[str]) -> tuple[list[pl.Expr], pl.Expr]:
+    """Each column trimmed and lower-cased, and whether all of them hold a value."""
     key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in columns]
-    complete = pl.all_horizontal(c.is_not_null() & (c != "") for c in key)
-    counts = (
-        frame.select(key)
-        .filter(frame.select(complete).to_series())
-        .group_by(columns)
-        .agg(pl.len().alias("_n"))
-        .get_column("_n")
-        .cast(pl.Float64)
-    )
-    return max(float((counts * (counts - 1)).sum()), 1.0) / (n * (n - 1.0))
+    return key, pl.all_horizontal(c.is_not_null() & (c != "") for c in key)
+
+
+def frame_agreement(
+    frame: pl.DataFrame, columns: list[str], also_present: str | None
+) -> tuple[int, float]:
+    """`TrainingData.agreement` of an in-memory frame."""
+    key, complete = key_expressions(columns)
+    keep = frame.select(complete).to_series()
+    if also_present is not None:
+        keep = keep & frame.get_column(also_present).is_not_null()
+    values = frame.select(key).filter(keep)
+    counts = values.group_by(columns).agg(pl.len().alias("_n")).get_column("_n").cast(pl.Float64)
+    return values.height, float((counts * (counts - 1)).sum())
 
 
 def _with_equality_bounds(
-    frame: pl.DataFrame, comparison: ComparisonSpec, sampled: dict[int, float]
+    data: TrainingData, comparison: ComparisonSpec, sampled: dict[int, float]
 ) -> dict[int, float]:
     """Cap a level's sampled u by the share of record pairs equal on the columns it requires
     equal (its own column for `exact`, plus `requires_equal`): that share bounds it from above.
 
     A rare level (same phone, same address) is seldom or never seen among the random pairs; its
     sampled u then sits near the pseudo-count floor, which does not shrink as the data grows,
-    while the chance that two random records share a phone number does.
+    while the chance that two random records share a phone number does. The share is
+    sum n_v (n_v - 1) / (n (n - 1)) over the values, n the records holding the comparison.
     """
     out = dict(sampled)
     levels = comparison_levels(comparison)
     null = levels[0].spec
-    present = [pl.col(c).is_not_null() for c in getattr(null, "columns", []) or [comparison.column]]
-    n = int(frame.select(pl.any_horizontal(present).sum()).item())  # u is among non-null pairs
+    n = data.present(list(getattr(null, "columns", []) or [comparison.column]))
     shares: dict[tuple[str, ...], float | None] = {}
     for level in levels[2:]:  # the leading level's u is exact already (_with_exact_u)
         spec = level.spec
@@ -104,7 +105,8 @@ def _with_equality_bounds(
         if not columns:
             continue
         if tuple(columns) not in shares:
-            shares[tuple(columns)] = _agreement_share(frame, columns, n)
+            agreeing = data.agreement(columns, None)[1]
+            shares[tuple(columns)] = max(agreeing, 1.0) / (n * (n - 1.0)) if n >= 2 else None
         bound = shares[tuple(columns)]
         if bound is not None and bound < out[level.gamma]:
             out[level.gamma] = bound
@@ -112,7 +114,7 @@ def _with_equality_bounds(
 
 
 def _with_exact_u(
-    frame: pl.DataFrame, comparison: ComparisonSpec, sampled: dict[int, float]
+    data: TrainingData, comparison: ComparisonSpec, sampled: dict[int, float]
 ) -> dict[int, float]:
     """Replace the sampled u of a leading exact level by its exact value from value counts.
 
@@ -123,16 +125,10 @@ def _with_exact_u(
     if first.spec.type != "exact" or first.spec.u_probability or len(sampled) < 2:
         return sampled
     columns = [first.spec.column or comparison.column, *first.spec.requires_equal]
-    key = [pl.col(c).cast(pl.String).str.strip_chars().str.to_lowercase() for c in columns]
-    complete = pl.all_horizontal(c.is_not_null() & (c != "") for c in key)
-    values = frame.select(key).filter(
-        frame.select(complete).to_series() & frame.get_column(comparison.column).is_not_null()
-    )
-    n = values.height
+    n, agreeing = data.agreement(columns, comparison.column)
     if n < 2:
         return sampled
-    counts = values.group_by(columns).agg(pl.len().alias("_n")).get_column("_n").cast(pl.Float64)
-    exact = float((counts * (counts - 1)).sum()) / (n * (n - 1.0))
+    exact = agreeing / (n * (n - 1.0))
     exact = max(exact, 1.0 / (n * (n - 1.0)))
     rest = 1.0 - sampled[first.gamma]
     return {g: exact if g == first.gamma else u * (1.0 - exact) / rest for g, u in sampled.items()}

@@ -89,6 +89,11 @@ class RuleFile(Spec):
     matching: MatchingSpec | None = Field(
         None, description="Duplicate matching: blocking, comparisons, thresholds, clustering"
     )
+    engine: Literal["polars", "duckdb"] | None = Field(
+        None,
+        description="Matching engine: polars (in memory, the default) or duckdb (on disk, "
+        "pip install 'crmclean[duckdb]'); --engine overrides it",
+    )
     sources: dict[str, SourceSpec] = Field(
         default_factory=dict,
         description="Several source systems in one run: location, column mapping, id, priority",

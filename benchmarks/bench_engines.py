@@ -1,0 +1,158 @@
+"""The engines' cost curve: `crmclean run` (or `dedupe`) on each engine at growing sizes.
+
+For each size: `crmclean synth -n N` writes customers with known truth (not timed), then the
+real command runs once per engine in its own process (measure.py: wall clock and the process's
+own peak RSS, DuckDB's memory included), and its clusters are scored against the truth and
+against the other engine's clusters (pairwise agreement: the share of record pairs placed
+together by either engine that both place together).
+
+    .venv/bin/python benchmarks/bench_engines.py                       # 100k, 1M; both engines
+    .venv/bin/python benchmarks/bench_engines.py --sizes 10000000 --engines duckdb --memory 4GB
+    .venv/bin/python benchmarks/bench_engines.py --sizes 100000 --record   # into RESULTS.md
+
+`--record` keeps the runs in results.json (`engines`) and rewrites RESULTS.md, whose section
+"Engines: the cost curve" lists them (engines_md.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from measure import run_measured
+
+from crmclean.core.matching.evaluation import evaluate
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "rules" / "company.yaml"
+CRMCLEAN = Path(sys.executable).with_name("crmclean")
+
+
+def _together(clusters: pl.DataFrame) -> pl.DataFrame:
+    """The record pairs a clustering places together (within clusters of up to 50 records)."""
+    joined = clusters.join(clusters, on="cluster_id", suffix="_o")
+    return joined.filter(pl.col("record_id") < pl.col("record_id_o")).select(
+        "record_id", "record_id_o"
+    )
+
+
+def agreement(a: pl.DataFrame, b: pl.DataFrame) -> float:
+    left, right = _together(a), _together(b)
+    both = left.join(right, on=["record_id", "record_id_o"], how="semi").height
+    either = left.height + right.height - both
+    return both / either if either else 1.0
+
+
+def run_engine(
+    engine: str, command: str, data: Path, truth: pl.DataFrame, work: Path, memory: str
+) -> dict[str, Any]:
+    out = work / f"out_{engine}"
+    argv = [str(CRMCLEAN), command, str(data), "--rules", str(RULES), "--out", str(out)]
+    argv += ["--engine", engine, "--memory", memory, "-q"]
+    if command == "run":
+        argv.append("--no-report")
+    outcome = run_measured(
+        argv,
+        work / f"log_{engine}",
+        cwd=ROOT,
+        budget_s=3600,
+        mem_limit_mb=20_000,
+        ok_exit_codes=(0, 1),  # run: error rules fail on the synthetic defects
+    )
+    if outcome.status != "ok":
+        return {"engine": engine, "error": outcome.error}
+    summary = json.loads((out / ("dedupe.json")).read_text(encoding="utf-8"))
+    scores = evaluate(pl.read_parquet(out / "clusters.parquet"), truth)
+    return {
+        "engine": engine,
+        "command": command,
+        "memory_option": memory,
+        "wall_seconds": outcome.wall_s,
+        "peak_rss_gb": round((outcome.peak_rss_mb or 0.0) / 1024, 3),
+        "candidate_pairs": summary["stats"]["candidate_pairs"],
+        "pairwise_f1": round(asdict(scores.pairwise)["f1"], 4),
+        "bcubed_f1": round(asdict(scores.bcubed)["f1"], 4),
+        "dedupe_seconds": {k: round(v, 2) for k, v in summary["stats"]["seconds"].items()},
+    }
+
+
+def run_size(rows: int, engines: list[str], command: str, memory: str) -> list[dict[str, Any]]:
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench_engines_") as tmp:
+        work = Path(tmp)
+        synth = run_measured(
+            [str(CRMCLEAN), "synth", "-n", str(rows), "--out", str(work / "data"), "-q"],
+            work / "log_synth",
+            cwd=ROOT,
+            budget_s=7200,
+            mem_limit_mb=20_000,
+        )
+        if synth.status != "ok":
+            return [{"rows": rows, "error": f"synth: {synth.error}"}]
+        data = work / "data" / "customers.csv"
+        truth = pl.read_csv(work / "data" / "truth.csv", infer_schema=False)
+        clusters: dict[str, pl.DataFrame] = {}
+        for engine in engines:
+            load = [round(x, 1) for x in os.getloadavg()]
+            result = run_engine(engine, command, data, truth, work, memory)
+            result |= {"rows": rows, "synth_seconds": synth.wall_s, "load_average": load}
+            if "error" not in result:
+                clusters[engine] = pl.read_parquet(work / f"out_{engine}" / "clusters.parquet")
+            results.append(result)
+            print(json.dumps(result), flush=True)
+        if len(clusters) == 2:
+            a, b = clusters.values()
+            for result in results:
+                result["agreement_between_engines"] = round(agreement(a, b), 5)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--engines", nargs="+", default=["polars", "duckdb"])
+    parser.add_argument("--command", choices=["run", "dedupe"], default="run")
+    parser.add_argument("--memory", default="4GB", help="--memory for the duckdb engine")
+    parser.add_argument("--json", type=Path, help="Also write the results here.")
+    parser.add_argument("--record", action="store_true", help="Keep them in RESULTS.md.")
+    args = parser.parse_args()
+    results: list[dict[str, Any]] = []
+    for rows in args.sizes:
+        results += run_size(rows, args.engines, args.command, args.memory)
+    ok = [r for r in results if "error" not in r]
+    print(f"\n{'rows':>11} {'engine':>7} {'wall s':>8} {'RSS GB':>7} {'F1':>7} {'agree':>8}")
+    for r in ok:
+        print(
+            f"{r['rows']:>11,} {r['engine']:>7} {r['wall_seconds']:>8.1f} "
+            f"{r['peak_rss_gb']:>7.2f} {r['pairwise_f1']:>7.4f} "
+            f"{r.get('agreement_between_engines', float('nan')):>8.5f}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    if args.record:
+        record(ok)
+
+
+def record(runs: list[dict[str, Any]]) -> None:
+    """Add the runs to results.json (`engines`) and rewrite RESULTS.md."""
+    from results_md import render_markdown
+    from run_all import git_state
+
+    path = ROOT / "benchmarks" / "results.json"
+    results = json.loads(path.read_text(encoding="utf-8"))
+    stamp = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "git_commit": git_state()}
+    results.setdefault("engines", []).extend({**stamp, **run} for run in runs)
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    (ROOT / "benchmarks" / "RESULTS.md").write_text(render_markdown(results), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

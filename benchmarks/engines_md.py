@@ -1,0 +1,39 @@
+"""The "Engines: the cost curve" section of RESULTS.md: bench_engines.py's runs, polars and
+DuckDB side by side per size, so a user can see where to switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INTRO = """\
+## Engines: the cost curve (`benchmarks/bench_engines.py`)
+
+`crmclean run` (or `dedupe`) on the polars engine (in memory) and the DuckDB engine (on disk,
+`--memory` caps DuckDB itself; the Python side - reading, cleaning, golden records - is not
+capped), each in its own process on `crmclean synth -n N` data. Peak RSS is the process's own
+(DuckDB's memory included). F1 is pairwise against the generator's truth; "agree" the pairwise
+agreement of the two engines' clusterings. Reproduce:
+`.venv/bin/python benchmarks/bench_engines.py --sizes 100000 1000000 --record`.
+"""
+
+
+def engines_section(results: dict[str, Any]) -> list[str]:
+    runs = results.get("engines", [])
+    if not runs:
+        return [INTRO, "Not run yet.", ""]
+    lines = [
+        INTRO,
+        "| rows | engine | command | wall s | peak RSS GB | pairwise F1 | agree | "
+        "load at start | recorded | commit |",
+        "|---:|---|---|---:|---:|---:|---:|---|---|---|",
+    ]
+    for run in sorted(runs, key=lambda r: (r["rows"], r["date"], r["engine"])):
+        agree = run.get("agreement_between_engines")
+        lines.append(
+            f"| {run['rows']:,} | {run['engine']} | {run['command']} | "
+            f"{run['wall_seconds']:.1f} | {run['peak_rss_gb']:.2f} | {run['pairwise_f1']:.4f} | "
+            f"{'' if agree is None else f'{agree:.5f}'} | "
+            f"{', '.join(str(x) for x in run.get('load_average', []))} | {run['date']} | "
+            f"{run.get('git_commit', '')} |"
+        )
+    return [*lines, ""]

@@ -1,0 +1,61 @@
+"""Which matching engine a command runs on: --engine, else the rule file's `engine:`, else
+polars; --memory caps the duckdb engine. Problems are usage errors naming the option or the
+rule file's line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from crmclean.config.loader import LoadedRules
+from crmclean.core.matching import MatchingEngine
+from crmclean.engines import DEFAULT, check_engine, open_engine
+from crmclean.errors import ConfigError, UsageError
+
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Matching engine: polars (in memory, default) or duckdb (on disk, bounded by "
+        "--memory; pip install 'crmclean[duckdb]'). Overrides engine: in the rule file.",
+        show_default=False,
+    ),
+]
+MemoryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--memory",
+        help="Memory budget of the duckdb engine, e.g. 4GB (DuckDB spills to disk beyond it).",
+        show_default=False,
+    ),
+]
+
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def engine_name(option: str | None, loaded: LoadedRules) -> str:
+    """The engine asked for, checked: a known name whose dependencies are installed."""
+    if option is not None:
+        return check_engine(option, "--engine")
+    chosen = loaded.rules.engine or DEFAULT
+    try:
+        return check_engine(chosen, "engine")
+    except UsageError as exc:
+        raise ConfigError([loaded.issue(("engine",), exc.message, exc.hint)]) from None
+
+
+def choose_engine(
+    option: str | None, memory: str | None, loaded: LoadedRules, out: Path | None
+) -> MatchingEngine:
+    """A fresh engine for this command (the caller closes it); DuckDB's files go beside --out."""
+    name = engine_name(option, loaded)
+    if memory is not None and not _SIZE.match(memory):
+        raise UsageError(
+            f"--memory: {memory!r} is not a size", hint="give a number and a unit, e.g. 4GB"
+        )
+    return open_engine(
+        name, memory=memory, temp_root=out.absolute().parent if out is not None else None
+    )

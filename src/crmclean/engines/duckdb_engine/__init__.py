@@ -1,0 +1,246 @@
+"""The DuckDB engine: records and pairs are tables of an on-disk database in the run's temp
+folder, so a run is bounded by disk rather than memory (`SET memory_limit`; DuckDB spills
+joins and aggregates to its temp directory). Blocking, comparing, scoring and components are
+SQL; training reads aggregates; only those, the components the clustering guards must see and
+the pairs above the review threshold come back to Python.
+
+Pairs refer to records by `_row`, the record's position in record_id order, inside the
+database only; everything that leaves is keyed by record_id.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.matching.blocking import BlockingRuleStats
+from crmclean.core.matching.engine import Clustering
+from crmclean.core.matching.recall import HIGH, recall_summary
+from crmclean.core.matching.scoring import MatchModel
+from crmclean.core.matching.spec import MatchingSpec
+from crmclean.core.matching.u_probabilities import random_pairs
+from crmclean.engines.duckdb_engine import blocking, udfs
+from crmclean.engines.duckdb_engine.components import cluster_sql
+from crmclean.engines.duckdb_engine.recall import loose_pairs_sql
+from crmclean.engines.duckdb_engine.scoring import (
+    compare_sql,
+    rule_labels,
+    score_sql,
+    term_frequency_tables,
+)
+from crmclean.engines.duckdb_engine.sql import first, frame, ident, key, run, strip, text
+
+
+class DuckDBEngine:
+    """Matching in DuckDB, out of core; `memory` caps DuckDB's memory ("4GB")."""
+
+    name = "duckdb"
+
+    def __init__(self, *, memory: str | None = None, temp_root: Path | None = None) -> None:
+        # beside --out (the disk the outputs go to), else the system's temp folder
+        root = temp_root if temp_root is not None and temp_root.is_dir() else None
+        self._folder = Path(tempfile.mkdtemp(prefix="crmclean-duckdb-", dir=root))
+        self.con = duckdb.connect(str(self._folder / "matching.duckdb"))
+        run(self.con, f"SET temp_directory = {text(str(self._folder / 'spill'))}")
+        run(self.con, "SET preserve_insertion_order = false")
+        if memory:
+            run(self.con, f"SET memory_limit = {text(memory)}")
+        udfs.register(self.con)
+        self._spec: MatchingSpec | None = None
+        self._types: dict[str, str] = {}
+        self._columns: list[str] = []
+
+    @property
+    def spec(self) -> MatchingSpec:
+        if self._spec is None:
+            raise RuntimeError("prepare() first")
+        return self._spec
+
+    def _one(self, sql: str) -> Any:
+        row = first(self.con, sql)
+        return row[0] if row else None
+
+    def prepare(self, frame: pl.DataFrame, spec: MatchingSpec) -> None:
+        self._spec = spec
+        self._columns = [c for c in frame.columns if c != RECORD_ID]
+        self.con.register("_input", frame)
+        run(
+            self.con,
+            "CREATE OR REPLACE TABLE records AS SELECT "
+            "CAST(row_number() OVER (ORDER BY record_id) - 1 AS BIGINT) AS _row, * "
+            "FROM _input ORDER BY record_id",
+        )
+        self.con.unregister("_input")
+        self._types = {
+            str(row[0]): str(row[1]).upper()
+            for row in self.con.execute("DESCRIBE records").fetchall()
+        }
+        # comparisons see a blank text as missing (comparing._blank_to_null)
+        blanked = [
+            f"CASE WHEN length({strip(ident(c))}) > 0 THEN {ident(c)} END AS {ident(c)}"
+            if self._types[c] == "VARCHAR"
+            else ident(c)
+            for c in self._columns
+        ]
+        run(
+            self.con,
+            f"CREATE OR REPLACE VIEW vals AS SELECT _row, {', '.join(blanked) or '1 AS _none'} "
+            "FROM records",
+        )
+
+    def block(self, *, force: bool, across_sources: bool = False) -> list[BlockingRuleStats]:
+        stats = blocking.block(self.con, self.spec, force)
+        if across_sources:  # link_only: a pair's records from different sources (`crm:4711`)
+            run(
+                self.con,
+                "DELETE FROM pairs USING records l, records r "
+                "WHERE l._row = pairs.row_l AND r._row = pairs.row_r "
+                "AND split_part(l.record_id, ':', 1) = split_part(r.record_id, ':', 1)",
+            )
+        return stats
+
+    def candidate_pairs(self) -> pl.DataFrame:
+        result = frame(
+            self.con,
+            "SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, "
+            f"{rule_labels(self.spec)} AS blocking_rule, _rules FROM pairs p "
+            "JOIN records l ON l._row = p.row_l JOIN records r ON r._row = p.row_r "
+            "ORDER BY p.row_l, p.row_r",
+        )
+        return result.with_columns(
+            pl.col("record_id_l", "record_id_r", "blocking_rule").cast(pl.String),
+            pl.col("_rules").cast(pl.UInt32),
+        )
+
+    def compare(self) -> None:
+        term_frequency_tables(self.con, self.spec)
+        keep = "p.row_l, p.row_r, p._rule, p._rules"
+        run(
+            self.con,
+            "CREATE OR REPLACE TABLE compared AS "
+            + compare_sql(self.spec, self._types, "pairs", keep),
+        )
+
+    # --- training aggregates ---------------------------------------------------------------
+
+    def records(self) -> int:
+        return int(self._one("SELECT count(*) FROM records"))
+
+    def pair_count(self) -> int:
+        return int(self._one("SELECT count(*) FROM compared"))
+
+    def present(self, columns: list[str]) -> int:
+        held = " OR ".join(f"{ident(c)} IS NOT NULL" for c in columns)
+        return int(self._one(f"SELECT count(*) FROM records WHERE {held}"))
+
+    def agreement(self, columns: list[str], also_present: str | None) -> tuple[int, float]:
+        keys = [key(c) for c in columns]
+        complete = " AND ".join(f"{k} IS NOT NULL AND {k} <> ''" for k in keys)
+        if also_present is not None:
+            complete += f" AND {ident(also_present)} IS NOT NULL"
+        row = first(
+            self.con,
+            "SELECT coalesce(sum(_n), 0), coalesce(sum(CAST(_n AS DOUBLE) * (_n - 1)), 0) FROM "
+            f"(SELECT count(*) AS _n FROM records WHERE {complete} GROUP BY {', '.join(keys)})",
+        )
+        assert row is not None
+        return int(row[0]), float(row[1])
+
+    def random_level_counts(self, n_pairs: int, seed: int) -> dict[str, dict[int, int]]:
+        pairs = random_pairs(self.records(), n_pairs, seed).cast(pl.Int64)
+        self.con.register("_random_pairs", pairs)
+        run(
+            self.con,
+            "CREATE OR REPLACE TABLE _random AS "
+            + compare_sql(self.spec, self._types, "_random_pairs", "p.row_l"),
+        )
+        self.con.unregister("_random_pairs")
+        out: dict[str, dict[int, int]] = {}
+        for c in self.spec.comparisons:
+            rows = self.con.execute(
+                f"SELECT gamma_{c.name}, count(*) FROM _random WHERE gamma_{c.name} >= 0 GROUP BY 1"
+            ).fetchall()
+            out[c.name] = {int(g): int(n) for g, n in rows}
+        run(self.con, "DROP TABLE _random")
+        return out
+
+    def gamma_patterns(
+        self, names: list[str], rule_index: int | None, limit: int, seed: int
+    ) -> pl.DataFrame:
+        where = f"WHERE (_rules & {1 << rule_index}) <> 0" if rule_index is not None else ""
+        gammas = ", ".join(f"gamma_{n}" for n in names)
+        count = int(self._one(f"SELECT count(*) FROM compared {where}"))
+        source = f"(SELECT {gammas} FROM compared {where})"
+        if count > limit:  # the positions core/matching/scoring.sample_pairs draws
+            rng = np.random.default_rng(seed)
+            keep = np.sort(rng.choice(count, size=limit, replace=False))
+            self.con.register("_keep", pl.DataFrame({"_i": keep.astype(np.int64)}))
+            source = (
+                f"(SELECT {gammas} FROM (SELECT *, row_number() OVER (ORDER BY row_l, row_r) - 1 "
+                f"AS _i FROM compared {where}) SEMI JOIN _keep USING (_i))"
+            )
+        result = frame(
+            self.con, f"SELECT {gammas}, count(*) AS _n FROM {source} GROUP BY ALL ORDER BY ALL"
+        )
+        if count > limit:
+            self.con.unregister("_keep")
+        schema: dict[str, pl.DataType] = {f"gamma_{n}": pl.Int8() for n in names}
+        schema["_n"] = pl.UInt32()
+        return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
+
+    # --- scoring, clustering, results ------------------------------------------------------
+
+    def score(self, model: MatchModel) -> None:
+        run(self.con, "CREATE OR REPLACE TABLE scored AS " + score_sql(model, "compared"))
+
+    def cluster(
+        self, model: MatchModel, must_link: pl.DataFrame, cannot_link: pl.DataFrame
+    ) -> Clustering:
+        return cluster_sql(self.con, self.spec, model, must_link, cannot_link, self._columns)
+
+    def pairs_above(self, model: MatchModel, threshold: float) -> pl.DataFrame:
+        names = [c.name for c in model.comparisons]
+        result = frame(
+            self.con,
+            "SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, match_weight, "
+            f"match_probability, {rule_labels(self.spec)} AS blocking_rule, "
+            + ", ".join([f"gamma_{n}" for n in names] + [f"bf_{n}" for n in names])
+            + " FROM scored s JOIN records l ON l._row = s.row_l "
+            "JOIN records r ON r._row = s.row_r "
+            f"WHERE match_probability >= {float(threshold)!r} ORDER BY s.row_l, s.row_r",
+        )
+        schema: dict[str, pl.DataType] = {"record_id_l": pl.String(), "record_id_r": pl.String()}
+        schema |= {"blocking_rule": pl.String()} | {f"gamma_{n}": pl.Int8() for n in names}
+        return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
+
+    def recall(self, model: MatchModel, seed: int) -> dict[str, Any]:
+        n = self.records()
+        loose, size = loose_pairs_sql(self.con, self.spec, n, seed)
+        keep = "p.row_l, p.row_r, p._in"
+        run(
+            self.con,
+            "CREATE OR REPLACE TABLE _loose_scored AS SELECT _in, match_probability FROM ("
+            + score_sql(model, f"({compare_sql(self.spec, self._types, '_loose', keep)})")
+            + ")",
+        )
+        found, missed = first(
+            self.con,
+            "SELECT coalesce(sum(match_probability) FILTER (_in), 0), "
+            "coalesce(sum(match_probability) FILTER (NOT _in), 0) FROM _loose_scored "
+            f"WHERE match_probability >= {HIGH!r}",
+        ) or (0.0, 0.0)
+        run(self.con, "DROP TABLE IF EXISTS _loose; DROP TABLE IF EXISTS _loose_scored")
+        return recall_summary(n, size, loose, float(found), float(missed))
+
+    def close(self) -> None:
+        try:
+            self.con.close()
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)

@@ -1,0 +1,113 @@
+"""Comparing and scoring as SQL: gammas per pair from the level CASEs (levels.py), term
+frequencies joined from value counts, Bayes factors, match weight and probability with
+core/matching/scoring.py `score`'s arithmetic."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+
+from crmclean.core.matching.comparing import exact_level
+from crmclean.core.matching.scoring import MatchModel, agreeing_gammas
+from crmclean.core.matching.spec import MatchingSpec
+from crmclean.engines.duckdb_engine.levels import Sides, gamma_sql
+from crmclean.engines.duckdb_engine.sql import ident, number, run, text
+
+
+def term_frequency_tables(con: duckdb.DuckDBPyConnection, spec: MatchingSpec) -> None:
+    """`_tf_<name>(_value, _tf)` per term-frequency comparison (comparing.term_frequencies)."""
+    for c in spec.comparisons:
+        if not c.term_frequency:
+            continue
+        column = ident(c.column)
+        run(
+            con,
+            f"CREATE OR REPLACE TABLE {ident('_tf_' + c.name)} AS "
+            f"SELECT lower(CAST({column} AS VARCHAR)) AS _value, "
+            f"CAST(count(*) - 1 AS DOUBLE) / greatest((SELECT count({column}) FROM vals) - 1, 1) "
+            f"AS _tf FROM vals WHERE {column} IS NOT NULL GROUP BY 1",
+        )
+
+
+def compare_sql(spec: MatchingSpec, types: dict[str, str], source: str, keep: str) -> str:
+    """SELECT `keep` columns of `source` (pairs `p` with row_l, row_r) and a gamma per
+    comparison, plus `tf_<name>` for term-frequency comparisons."""
+    sides = Sides(types)
+    gammas = [f"{gamma_sql(c, sides)} AS gamma_{c.name}" for c in spec.comparisons]
+    tf_values = [
+        f"lower(CAST(l.{ident(c.column)} AS VARCHAR)) AS _tfv_{c.name}"
+        for c in spec.comparisons
+        if c.term_frequency
+    ]
+    inner = (
+        f"SELECT {keep}, {', '.join(gammas + tf_values)} FROM {source} p "
+        "JOIN vals l ON l._row = p.row_l JOIN vals r ON r._row = p.row_r"
+    )
+    tfs, joins, hidden = [], [], []
+    for c in spec.comparisons:
+        if not c.term_frequency:
+            continue
+        exact = exact_level(c)
+        table = ident("_tf_" + c.name)
+        hidden.append(f"_tfv_{c.name}")
+        if exact is None:
+            tfs.append(f"CAST(NULL AS DOUBLE) AS tf_{c.name}")
+            continue
+        alias = f"t_{c.name}"
+        joins.append(f"LEFT JOIN {table} {alias} ON {alias}._value = g._tfv_{c.name}")
+        tfs.append(
+            f"CASE WHEN g.gamma_{c.name} = {exact.gamma} THEN {alias}._tf END AS tf_{c.name}"
+        )
+    if not hidden:
+        return inner
+    exclude = f" EXCLUDE ({', '.join(hidden)})"
+    return f"SELECT g.*{exclude}, {', '.join(tfs)} FROM ({inner}) g {' '.join(joins)}"
+
+
+def _case(gamma: str, mapping: dict[int, float]) -> str:
+    whens = " ".join(f"WHEN {g} THEN {number(v)}" for g, v in mapping.items())
+    return f"(CASE {gamma} {whens} ELSE {number(0.0)} END)" if whens else number(0.0)
+
+
+def score_sql(model: MatchModel, source: str) -> str:
+    """SELECT * of `source` (with gamma_/tf_ columns) and bf_<name>, match_weight,
+    match_probability."""
+    bfs = []
+    conditions = [c for c in model.comparisons if c.given_gamma is not None and c.given_u]
+    for c in model.comparisons:
+        gamma = f"gamma_{c.name}"
+        bf = _case(gamma, {lv.gamma: lv.bayes_factor for lv in c.levels})
+        if c.tf_gamma is not None:
+            exact = c.level(c.tf_gamma)
+            assert exact is not None
+            floor = number(c.tf_minimum_u)
+            tf = f"(greatest(coalesce(tf_{c.name}, {floor}), {floor}) * {number(c.tf_scale)})"
+            adjust = f"log2({number(exact.u)} / {tf})"
+            adjusted = f"{bf} + coalesce({adjust}, 0.0)"
+            bf = f"(CASE WHEN {gamma} = {c.tf_gamma} THEN {adjusted} ELSE {bf} END)"
+        for given in conditions:  # the first conditional comparison that agrees decides
+            shares = given.given_u.get(c.name)
+            if shares and given is not c:
+                conditional = {
+                    lv.gamma: math.log2(lv.m / shares[lv.gamma])
+                    for lv in c.levels
+                    if lv.gamma in shares
+                }
+                agree = ", ".join(str(g) for g in agreeing_gammas(given)) or "NULL"
+                cbf = _case(gamma, conditional)
+                bf = f"(CASE WHEN gamma_{given.name} IN ({agree}) THEN {cbf} ELSE {bf} END)"
+                break
+        bfs.append(f"{bf} AS bf_{c.name}")
+    total = " + ".join(f"bf_{c.name}" for c in model.comparisons) or number(0.0)
+    weight = f"({number(model.prior_weight)} + ({total}))"
+    return (
+        f"SELECT *, {weight} AS match_weight, "
+        f"1.0 / (1.0 + pow(2.0, -({weight}))) AS match_probability "
+        f"FROM (SELECT *, {', '.join(bfs)} FROM {source})"
+    )
+
+
+def rule_labels(spec: MatchingSpec) -> str:
+    whens = " ".join(f"WHEN {i} THEN {text(rule.label)}" for i, rule in enumerate(spec.blocking))
+    return f"CASE _rule {whens} END"

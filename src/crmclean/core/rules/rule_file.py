@@ -14,6 +14,7 @@ from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.spec import Spec
 from crmclean.core.standardise import StepUnion
 from crmclean.core.standardise.derive import DeriveSpec
+from crmclean.core.value.spec import RollupSpec
 
 ColumnType = Literal[
     "string",
@@ -85,4 +86,7 @@ class RuleFile(Spec):
     )
     matching: MatchingSpec | None = Field(
         None, description="Duplicate matching: blocking, comparisons, thresholds, clustering"
+    )
+    rollup: RollupSpec | None = Field(
+        None, description="Customer value: movement tables rolled up onto golden records"
     )

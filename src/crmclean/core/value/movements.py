@@ -1,0 +1,187 @@
+"""Movement rows matched to the customer records they name, or set aside with the reason.
+
+Every movement row ends in exactly one place: matched to an input record that is on a golden
+record, or in `unmatched_movements` with why (no record id, bad date, bad amount, unknown record
+id, quarantined record). Dates and amounts are parsed once, as whole columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from crmclean.core.contracts import RECORD_ID
+from crmclean.core.value.measures import AMOUNT, DATE
+from crmclean.core.value.spec import MovementTableSpec, RollupSpec
+
+ROW = "__row"  # the movement's 1-based row in its table
+SOURCE = "__source"  # the source system, trimmed and lower-cased, where ids are per source
+# unmatched_movements.parquet: one row per movement row that is on no golden record
+UNMATCHED_SCHEMA = pl.Schema(
+    {
+        "table": pl.String(),
+        "row": pl.Int64(),
+        "record_id": pl.String(),
+        "source_system": pl.String(),
+        "date": pl.String(),
+        "amount": pl.String(),
+        "reason": pl.String(),
+    }
+)
+NO_ID = "no record id"
+BAD_DATE = "bad date"
+BAD_AMOUNT = "bad amount"
+UNKNOWN_ID = "unknown record id"
+QUARANTINED = "quarantined record"
+REASONS = (NO_ID, BAD_DATE, BAD_AMOUNT, UNKNOWN_ID, QUARANTINED)
+
+
+@dataclass(frozen=True)
+class MatchedMovements:
+    """Per table the movement rows on a kept input record (record_id, __date, __amount, data
+    columns), and every other row with its reason."""
+
+    tables: dict[str, pl.DataFrame]
+    unmatched: pl.DataFrame  # UNMATCHED_SCHEMA
+    rows: dict[str, int]  # rows read per table
+
+    def totals(self) -> dict[str, dict[str, int]]:
+        """Per table: rows, matched, unmatched and each reason; rows == matched + unmatched."""
+        by_reason = self.unmatched.group_by("table", "reason").len()
+        out: dict[str, dict[str, int]] = {}
+        for name, rows in self.rows.items():
+            reasons = by_reason.filter(pl.col("table") == name)
+            counts = dict(zip(reasons["reason"].to_list(), reasons["len"].to_list(), strict=True))
+            out[name] = {
+                "rows": rows,
+                "matched": self.tables[name].height,
+                "unmatched": int(sum(counts.values())),
+                **{reason: int(counts.get(reason, 0)) for reason in REASONS},
+            }
+        return out
+
+
+def parse_date(column: str, fmt: str) -> pl.Expr:
+    return pl.col(column).cast(pl.String).str.strip_chars().str.strptime(pl.Date, fmt, strict=False)
+
+
+def parse_amount(column: str, decimal_comma: bool) -> pl.Expr:
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    if decimal_comma:
+        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    number = text.cast(pl.Float64, strict=False)
+    return pl.when(number.is_finite()).then(number)
+
+
+def _source(table: MovementTableSpec) -> pl.Expr:
+    if table.source_system is not None:
+        return pl.col(table.source_system).cast(pl.String).str.strip_chars().str.to_lowercase()
+    if table.source is not None:
+        return pl.lit(table.source.strip().lower(), pl.String)
+    return pl.lit(None, pl.String)
+
+
+def _parsed(name: str, table: MovementTableSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """The table with its row number, id, source, date and amount parsed, and the reason a row
+    cannot be used whatever the customers (null when it can)."""
+    rid = pl.col(table.record_id).cast(pl.String).str.strip_chars()
+    date = parse_date(table.date, table.date_format) if table.date else pl.lit(None, pl.Date)
+    amount = (
+        parse_amount(table.amount, table.decimal_comma) if table.amount else pl.lit(None, pl.Float64)
+    )
+    reason = pl.when(rid.is_null() | (rid == "")).then(pl.lit(NO_ID))
+    if table.date:
+        reason = reason.when(pl.col(DATE).is_null()).then(pl.lit(BAD_DATE))
+    if table.amount:
+        reason = reason.when(pl.col(AMOUNT).is_null()).then(pl.lit(BAD_AMOUNT))
+    # read_table numbers the rows of a table read without an id column as its record_id
+    row = (
+        pl.col(RECORD_ID).cast(pl.Int64)
+        if RECORD_ID in frame.columns
+        else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    )
+    data = [c for c in frame.columns if c != RECORD_ID]
+    return (
+        frame.select(
+            pl.lit(name).alias("table"),
+            row.alias(ROW),
+            rid.alias("__rid"),
+            _source(table).alias(SOURCE),
+            date.alias(DATE),
+            amount.alias(AMOUNT),
+            *data,
+        )
+        .with_columns(reason.otherwise(None).alias("__reason"))
+    )
+
+
+def _unmatched(parsed: pl.DataFrame, table: MovementTableSpec, reason: pl.Expr) -> pl.DataFrame:
+    def raw(column: str | None) -> pl.Expr:
+        return pl.col(column).cast(pl.String) if column else pl.lit(None, pl.String)
+
+    return parsed.select(
+        "table",
+        pl.col(ROW).cast(pl.Int64).alias("row"),
+        pl.col("__rid").alias("record_id"),
+        (raw(table.source_system) if table.source_system else pl.col(SOURCE)).alias(
+            "source_system"
+        ),
+        raw(table.date).alias("date"),
+        raw(table.amount).alias("amount"),
+        reason.alias("reason"),
+    )
+
+
+def match_movements(
+    tables: Mapping[str, pl.DataFrame],
+    spec: RollupSpec,
+    kept: pl.DataFrame,
+    quarantined: pl.DataFrame,
+    source_column: str | None,
+) -> MatchedMovements:
+    """Join each movement table to the kept customer records by record id (and source system
+    where the table says where its ids come from); `kept` and `quarantined` hold record_id and
+    `source_column`. Ids are compared trimmed, source systems trimmed and lower-cased."""
+
+    def keys(frame: pl.DataFrame) -> pl.DataFrame:
+        source = (
+            pl.col(source_column).cast(pl.String).str.strip_chars().str.to_lowercase()
+            if source_column and source_column in frame.columns
+            else pl.lit(None, pl.String)
+        )
+        return frame.select(pl.col(RECORD_ID).str.strip_chars().alias("__rid"), source.alias(SOURCE))
+
+    known, held = keys(kept), keys(quarantined)
+    matched: dict[str, pl.DataFrame] = {}
+    unmatched: list[pl.DataFrame] = [pl.DataFrame(schema=UNMATCHED_SCHEMA)]
+    rows: dict[str, int] = {}
+    for name, frame in tables.items():
+        table = spec.tables[name]
+        on = ["__rid", SOURCE] if (table.source_system or table.source) else ["__rid"]
+        parsed = _parsed(name, table, frame)
+        rows[name] = parsed.height
+        usable = parsed.filter(pl.col("__reason").is_null())
+        ids = known.select(on).unique().with_columns(pl.lit(True).alias("__known"))
+        joined = usable.join(ids, on=on, how="left")
+        hit = pl.col("__known").fill_null(False)
+        matched[name] = (
+            joined.filter(hit)
+            .drop("__known", "__reason", "table", SOURCE)
+            .rename({"__rid": RECORD_ID})
+        )
+        missing = joined.filter(~hit).drop("__known")
+        in_quarantine = missing.join(
+            held.select(on).unique().with_columns(pl.lit(True).alias("__held")), on=on, how="left"
+        )
+        why = pl.when(pl.col("__held").fill_null(False)).then(pl.lit(QUARANTINED))
+        unmatched += [
+            _unmatched(parsed.filter(pl.col("__reason").is_not_null()), table, pl.col("__reason")),
+            _unmatched(in_quarantine, table, why.otherwise(pl.lit(UNKNOWN_ID))),
+        ]
+    return MatchedMovements(
+        matched,
+        pl.concat(unmatched, how="vertical_relaxed").cast(UNMATCHED_SCHEMA).sort("table", "row"),
+        rows,
+    )

@@ -21,8 +21,8 @@ from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
 from crmclean.core.value import table_problems
 from crmclean.errors import ConfigIssue, InputError
-from crmclean.io.named_files import NamedFileProblem
 from crmclean.io.movement_files import read_movements
+from crmclean.io.named_files import NamedFileProblem
 from crmclean.io.readers import ReadResult, read_table
 from crmclean.io.reference_files import read_reference
 

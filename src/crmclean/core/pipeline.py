@@ -235,7 +235,7 @@ def _strategy_measures(rules: RuleFile) -> set[str]:
         return set()
     lists = [spec.default, *spec.columns.values()]
     lists += [g.strategies for g in spec.keep_together.values() if g.strategies]
-    return {s.measure for strategies in lists for s in strategies if isinstance(s, HighestMeasureSpec)}
+    return {s.measure for each in lists for s in each if isinstance(s, HighestMeasureSpec)}
 
 
 def _rollup(
@@ -248,9 +248,7 @@ def _rollup(
     """Measures and key_account onto the golden records; the review queue dearest first."""
     spec = rules.rollup
     assert spec is not None
-    value = value_step(
-        matched, golden.crosswalk, spec, kept, as_of_date(spec, matched.tables)
-    )
+    value = value_step(matched, golden.crosswalk, spec, kept, as_of_date(spec, matched.tables))
     records = golden.golden.join(value.values, on="golden_id", how="left", maintain_order="left")
     if spec.order_review_by is not None:
         review = order_review(review, value.values, spec.order_review_by)

@@ -61,9 +61,7 @@ def generate_orders(
         .str.to_lowercase()
         .replace_strict(SOURCE_WEIGHT, default=1.0, return_dtype=pl.Float64)
         .alias("weight")
-    ).join(
-        pl.DataFrame({"entity_id": entities, "entity": np.arange(n_entities)}), on="entity_id"
-    )
+    ).join(pl.DataFrame({"entity_id": entities, "entity": np.arange(n_entities)}), on="entity_id")
     ordered = weighted.sort("entity", "customer_id")
     flat_ids = ordered.get_column("customer_id").to_numpy().astype(str)
     flat_sources = ordered.get_column("source_system").to_numpy().astype(str)
@@ -83,9 +81,9 @@ def generate_orders(
         {
             "customer_id": flat_ids[picked],
             "source_system": flat_sources[picked],
-            "order_date": pl.Series(order_day + (FIRST_DAY - date(1970, 1, 1)).days).cast(
-                pl.Int32
-            ).cast(pl.Date),
+            "order_date": pl.Series(order_day + (FIRST_DAY - date(1970, 1, 1)).days)
+            .cast(pl.Int32)
+            .cast(pl.Date),
             "net_amount": np.round(basket, 2),
             "product_group": np.asarray(PRODUCT_GROUPS, dtype=object)[
                 rng.integers(0, len(PRODUCT_GROUPS), size=total)

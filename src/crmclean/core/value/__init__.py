@@ -7,7 +7,6 @@ through the crosswalk into measures per golden record, and the key-account flag.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -79,8 +78,12 @@ class ValueStep:
 
 
 def per_record(
-    matched: MatchedMovements, records: pl.DataFrame, spec: RollupSpec, names: set[str],
-    as_of: date | None, prefix: str,
+    matched: MatchedMovements,
+    records: pl.DataFrame,
+    spec: RollupSpec,
+    names: set[str],
+    as_of: date | None,
+    prefix: str,
 ) -> pl.DataFrame:
     """`records` with the named measures per source record as `<prefix><measure>` columns."""
     values = roll_up(

@@ -16,7 +16,7 @@ import polars as pl
 from pydantic import Field, field_validator
 
 from crmclean.core.registry import Registry
-from crmclean.core.spec import Spec
+from crmclean.core.spec import Spec, tagged_union
 
 WINDOW = re.compile(r"^[1-9][0-9]*(d|w|mo|y)$")
 DATE = "__date"  # the movement date, parsed (pl.Date)
@@ -147,9 +147,7 @@ def _numeric(column: str) -> pl.Expr:
 def _quintile(column: str) -> pl.Expr:
     """1..5 by rank among the keys that have a value (ties share the higher score)."""
     col = pl.col(column)
-    return (
-        (col.rank("max") * 5 / col.count()).ceil().clip(1, 5).cast(pl.Int8).alias(column + "_q")
-    )
+    return (col.rank("max") * 5 / col.count()).ceil().clip(1, 5).cast(pl.Int8).alias(column + "_q")
 
 
 def _last(ctx: Context) -> str:
@@ -278,3 +276,5 @@ measures.add(
     Measure(RfmSpec, _score_aggs, _rfm, None, needs_date=True, needs_amount=True),
     aliases=["rfm_score"],
 )
+
+MeasureUnion = tagged_union(measures, lambda entry: entry.spec)

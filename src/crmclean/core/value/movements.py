@@ -88,14 +88,16 @@ def _parsed(name: str, table: MovementTableSpec, frame: pl.DataFrame) -> pl.Data
     cannot be used whatever the customers (null when it can)."""
     rid = pl.col(table.record_id).cast(pl.String).str.strip_chars()
     date = parse_date(table.date, table.date_format) if table.date else pl.lit(None, pl.Date)
-    amount = (
-        parse_amount(table.amount, table.decimal_comma) if table.amount else pl.lit(None, pl.Float64)
-    )
-    reason = pl.when(rid.is_null() | (rid == "")).then(pl.lit(NO_ID))
-    if table.date:
-        reason = reason.when(pl.col(DATE).is_null()).then(pl.lit(BAD_DATE))
+    amount = pl.lit(None, pl.Float64)
     if table.amount:
-        reason = reason.when(pl.col(AMOUNT).is_null()).then(pl.lit(BAD_AMOUNT))
+        amount = parse_amount(table.amount, table.decimal_comma)
+    # the first reason that holds, in this order
+    reason = pl.lit(None, pl.String)
+    if table.amount:
+        reason = pl.when(pl.col(AMOUNT).is_null()).then(pl.lit(BAD_AMOUNT)).otherwise(reason)
+    if table.date:
+        reason = pl.when(pl.col(DATE).is_null()).then(pl.lit(BAD_DATE)).otherwise(reason)
+    reason = pl.when(rid.is_null() | (rid == "")).then(pl.lit(NO_ID)).otherwise(reason)
     # read_table numbers the rows of a table read without an id column as its record_id
     row = (
         pl.col(RECORD_ID).cast(pl.Int64)
@@ -103,18 +105,15 @@ def _parsed(name: str, table: MovementTableSpec, frame: pl.DataFrame) -> pl.Data
         else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
     )
     data = [c for c in frame.columns if c != RECORD_ID]
-    return (
-        frame.select(
-            pl.lit(name).alias("table"),
-            row.alias(ROW),
-            rid.alias("__rid"),
-            _source(table).alias(SOURCE),
-            date.alias(DATE),
-            amount.alias(AMOUNT),
-            *data,
-        )
-        .with_columns(reason.otherwise(None).alias("__reason"))
-    )
+    return frame.select(
+        pl.lit(name).alias("table"),
+        row.alias(ROW),
+        rid.alias("__rid"),
+        _source(table).alias(SOURCE),
+        date.alias(DATE),
+        amount.alias(AMOUNT),
+        *data,
+    ).with_columns(reason.alias("__reason"))
 
 
 def _unmatched(parsed: pl.DataFrame, table: MovementTableSpec, reason: pl.Expr) -> pl.DataFrame:
@@ -151,7 +150,8 @@ def match_movements(
             if source_column and source_column in frame.columns
             else pl.lit(None, pl.String)
         )
-        return frame.select(pl.col(RECORD_ID).str.strip_chars().alias("__rid"), source.alias(SOURCE))
+        rid = pl.col(RECORD_ID).str.strip_chars()
+        return frame.select(rid.alias("__rid"), source.alias(SOURCE))
 
     known, held = keys(kept), keys(quarantined)
     matched: dict[str, pl.DataFrame] = {}

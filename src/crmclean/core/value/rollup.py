@@ -60,12 +60,13 @@ def roll_up(
         if not mine:
             continue
         table = spec.tables[name]
-        contexts = {
-            n: Context(n, _window(m.within, as_of), AMOUNT if table.amount else "") for n, m in mine.items()
-        }
+        amount = AMOUNT if table.amount else ""
+        contexts = {n: Context(n, _window(m.within, as_of), amount) for n, m in mine.items()}
         aggs = [e for n, m in mine.items() for e in measures.get(m.type).aggs(m, contexts[n])]
-        rows = frame if key == RECORD_ID else frame.join(
-            members.select(RECORD_ID, key), on=RECORD_ID, how="inner"
+        rows = (
+            frame
+            if key == RECORD_ID
+            else frame.join(members.select(RECORD_ID, key), on=RECORD_ID, how="inner")
         )
         grouped = rows.group_by(key).agg(aggs)
         finished = grouped.select(

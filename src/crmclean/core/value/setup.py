@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from crmclean.core.problems import SetupProblem
+from crmclean.core.problems import SetupProblem, YamlPath
 from crmclean.core.registry import did_you_mean_hint
 from crmclean.core.value.measures import measures
 from crmclean.core.value.spec import RollupSpec
@@ -30,7 +30,7 @@ def section_problems(
     tables = list(spec.tables)
     have = set(customer_columns)
     for name, measure in spec.measures.items():
-        path = ("rollup", "measures", name)
+        path: YamlPath = ("rollup", "measures", name)
         if measure.table is None and len(tables) > 1:
             problems.append(
                 SetupProblem((*path, "table"), "missing", "name one of " + ", ".join(tables))
@@ -42,20 +42,27 @@ def section_problems(
             problems.append(
                 SetupProblem(path, "the customer data has a column of this name", "rename it")
             )
-    wanted = [
-        (("rollup", "key_account", "measure"), spec.key_account.measure if spec.key_account else None),
+    rule = spec.key_account
+    wanted: list[tuple[YamlPath, str | None]] = [
+        (("rollup", "key_account", "measure"), rule.measure if rule else None),
         (("rollup", "order_review_by"), spec.order_review_by),
     ]
-    for path, name in wanted:
-        if name is not None and name not in spec.measures:
-            hint = did_you_mean_hint(name, list(spec.measures)) or "measures: " + ", ".join(
-                spec.measures
+    for path, measure_name in wanted:
+        if measure_name is not None and measure_name not in spec.measures:
+            known = list(spec.measures)
+            hint = did_you_mean_hint(measure_name, known) or "measures: " + ", ".join(known)
+            problems.append(
+                SetupProblem(path, f"no measure {measure_name!r} in rollup.measures", hint)
             )
-            problems.append(SetupProblem(path, f"no measure {name!r} in rollup.measures", hint))
-    flag = spec.key_account.flag_column if spec.key_account else None
+    flag = rule.flag_column if rule else None
     if flag is not None and flag not in have:
-        hint = did_you_mean_hint(flag, list(customer_columns))
-        problems.append(SetupProblem(("rollup", "key_account", "flag_column"), "no such column", hint))
+        problems.append(
+            SetupProblem(
+                ("rollup", "key_account", "flag_column"),
+                "no such column",
+                did_you_mean_hint(flag, [*have]),
+            )
+        )
     if "key_account" in have:
         problems.append(
             SetupProblem(
@@ -67,9 +74,7 @@ def section_problems(
     return problems
 
 
-def table_problems(
-    spec: RollupSpec, name: str, columns: Sequence[str]
-) -> list[SetupProblem]:
+def table_problems(spec: RollupSpec, name: str, columns: Sequence[str]) -> list[SetupProblem]:
     """Columns one movement table lacks, for its own settings and every measure over it."""
     table = spec.tables[name]
     have = set(columns)
@@ -107,4 +112,3 @@ def table_problems(
                 )
             )
     return problems
-

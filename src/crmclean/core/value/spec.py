@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from crmclean.core.spec import Spec, tagged_union
-from crmclean.core.value.measures import MeasureSpec, measures
+from crmclean.core.spec import Spec
+from crmclean.core.value.measures import MeasureSpec, MeasureUnion
 
 
 class MovementTableSpec(Spec):
@@ -58,16 +58,14 @@ class KeyAccountSpec(Spec):
         return self
 
 
-MeasureUnion = tagged_union(measures, lambda entry: entry.spec)
-
-
 class RollupSpec(Spec):
     """The `rollup:` section of a rule file."""
 
     tables: dict[str, MovementTableSpec] = Field(min_length=1)
-    measures: dict[str, MeasureUnion] = Field(min_length=1)  # type: ignore[valid-type]
+    measures: dict[str, MeasureUnion] = Field(min_length=1)
     as_of: date | Literal["latest"] = Field(
-        "latest", description="Day windows and recency count back from; the latest movement if unset"
+        "latest",
+        description="The day windows and recency count back from; the latest movement if unset",
     )
     key_account: KeyAccountSpec | None = None
     order_review_by: str | None = Field(

@@ -172,3 +172,23 @@ def test_an_unreadable_movement_table_is_exit_3_naming_it(
     code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out")
     assert code == 3, err
     assert "rollup.tables.orders.file" in err[0] and "orders.csv" in err[0]
+
+
+def test_report_has_a_customer_value_section(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    data, rules, _ = case
+    crmclean("run", data, "--rules", rules, "--out", tmp_path / "out", "-q")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    value = json.loads((tmp_path / "out" / "report.json").read_text())["value"]
+    assert value["measure"] == "revenue" and value["golden_records"] == manifest["rows"]["golden"]
+    assert sum(b["count"] for b in value["bands"]) == value["golden_records"]
+    assert value["key_accounts"] == manifest["movements"]["key_accounts"]
+    assert value["movements"] == manifest["movements"]["rows"]
+    assert sum(c["count"] for c in value["unmatched"]) == manifest["movements"]["unmatched"]
+    top = [k["value"] for k in value["top_key_accounts"]]
+    assert top == sorted(top, reverse=True) and len(top) == value["key_accounts"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    section = html.split('<section id="value">')[1].split("</section>")[0]
+    assert "<svg" in section and "Key accounts" in section
+    assert 'href="#value"' in html

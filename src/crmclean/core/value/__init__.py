@@ -44,6 +44,7 @@ __all__ = [
     "roll_up",
     "section_problems",
     "table_problems",
+    "value_measure",
     "value_step",
 ]
 
@@ -55,6 +56,7 @@ class ValueStep:
     values: pl.DataFrame  # golden_id, one column per measure, key_account (when a rule is set)
     movements: MatchedMovements
     as_of: date | None
+    measure: str  # the measure that stands for a customer's value (report, review order)
 
     def summary(self) -> dict[str, Any]:
         """For manifest.json: per table rows == matched + unmatched, and the key accounts."""
@@ -71,6 +73,7 @@ class ValueStep:
             "rows_add_up": rows == matched + unmatched
             and all(t["rows"] == t["matched"] + t["unmatched"] for t in totals.values()),
             "measures": [c for c in self.values.columns if c not in ("golden_id", KEY_ACCOUNT)],
+            "value_measure": self.measure,
         }
         if KEY_ACCOUNT in self.values.columns:
             out["key_accounts"] = int(self.values.get_column(KEY_ACCOUNT).sum())
@@ -110,7 +113,15 @@ def value_step(
         if rule.flag_column is not None:
             flags = records.select(RECORD_ID, rule.flag_column).join(members, on=RECORD_ID)
         values = values.with_columns(key_accounts(values, rule, flags=flags))
-    return ValueStep(values, matched, as_of)
+    return ValueStep(values, matched, as_of, value_measure(spec))
+
+
+def value_measure(spec: RollupSpec) -> str:
+    """The measure a customer's value is read from: the key-account rule's, the review order's,
+    else the first sum (else the first measure)."""
+    named = [spec.key_account.measure if spec.key_account else None, spec.order_review_by]
+    sums = [n for n, m in spec.measures.items() if m.type == "sum"]
+    return next(n for n in [*named, *sums, *spec.measures] if n is not None)
 
 
 def order_review(review: pl.DataFrame, values: pl.DataFrame, measure: str) -> pl.DataFrame:

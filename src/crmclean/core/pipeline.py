@@ -200,7 +200,7 @@ def _golden(
     ranked_by = _strategy_measures(rules)
     if ranked_by and matched is not None and rules.rollup is not None:
         # survivorship ranks members by their own movements (the source with the most revenue)
-        as_of = as_of_date(rules.rollup, matched.tables)
+        as_of = as_of_date(rules.rollup, matched)
         records = per_record(matched, records, rules.rollup, ranked_by, as_of, MEASURE_PREFIX)
     steward = None
     if options.decisions is not None and options.decisions.height:
@@ -248,7 +248,7 @@ def _rollup(
     """Measures and key_account onto the golden records; the review queue dearest first."""
     spec = rules.rollup
     assert spec is not None
-    value = value_step(matched, golden.crosswalk, spec, kept, as_of_date(spec, matched.tables))
+    value = value_step(matched, golden.crosswalk, spec, kept, as_of_date(spec, matched))
     records = golden.golden.join(value.values, on="golden_id", how="left", maintain_order="left")
     if spec.order_review_by is not None:
         review = order_review(review, value.values, spec.order_review_by)

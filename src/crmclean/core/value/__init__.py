@@ -90,7 +90,7 @@ def per_record(
 ) -> pl.DataFrame:
     """`records` with the named measures per source record as `<prefix><measure>` columns."""
     values = roll_up(
-        matched.tables, records.select(RECORD_ID), spec, key=RECORD_ID, as_of=as_of, only=names
+        matched, records.select(RECORD_ID), spec, key=RECORD_ID, as_of=as_of, only=names
     )
     renamed = values.rename({n: prefix + n for n in values.columns if n != RECORD_ID})
     return records.join(renamed, on=RECORD_ID, how="left", maintain_order="left")
@@ -106,7 +106,7 @@ def value_step(
     """Measures per golden record through the crosswalk (record_id -> golden_id); key_account
     from the rule, with the flag column read from `records` (record_id + data)."""
     members = crosswalk.select(RECORD_ID, "golden_id")
-    values = roll_up(matched.tables, members, spec, as_of=as_of)
+    values = roll_up(matched, members, spec, as_of=as_of)
     rule = spec.key_account
     if rule is not None:
         flags = None

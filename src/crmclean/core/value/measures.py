@@ -188,7 +188,8 @@ measures.add(
     "sum",
     Measure(
         SumSpec,
-        lambda s, c: [c.inside(_numeric(_column(s, c))).sum().alias(c.name)],
+        # rounded: a float sum may differ in its last bits with the order rows are added in
+        lambda s, c: [c.inside(_numeric(_column(s, c))).sum().round(6).alias(c.name)],
         lambda _s, c: _out(c),
         0.0,
         needs_amount=True,

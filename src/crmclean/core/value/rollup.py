@@ -75,14 +75,22 @@ def roll_up(
         contexts = {n: Context(n, _window(m.within, as_of), amount) for n, m in mine.items()}
         aggs = [e for n, m in mine.items() for e in measures.get(m.type).aggs(m, contexts[n])]
         distinct = {m.column for m in mine.values() if m.type == "distinct_count"}
-        rows = frame.select(
-            pl.lit(code).gather(pl.col(RIX)).alias("__k"),
-            *[pl.col(c) for c in frame.columns if c != RIX],
-        ).with_columns(pl.col(c).cast(pl.Categorical).to_physical() for c in distinct)
-        grouped = rows.filter(pl.col("__k").is_not_null()).group_by("__k").agg(aggs)
-        finished = grouped.select(
-            "__k",
-            *[measures.get(m.type).finish(m, contexts[n]).alias(n) for n, m in mine.items()],
+        # rows of records outside `members` form one null group, dropped after grouping
+        finished = (
+            frame.lazy()
+            .select(
+                pl.lit(code).gather(pl.col(RIX)).alias("__k"),
+                *[pl.col(c) for c in frame.columns if c != RIX and c not in distinct],
+                *[pl.col(c).cast(pl.Categorical).to_physical() for c in distinct],
+            )
+            .group_by("__k")
+            .agg(aggs)
+            .filter(pl.col("__k").is_not_null())
+            .select(
+                "__k",
+                *[measures.get(m.type).finish(m, contexts[n]).alias(n) for n, m in mine.items()],
+            )
+            .collect()
         )
         out = out.join(finished, on="__k", how="left", maintain_order="left")
     fills = {

@@ -7,6 +7,7 @@ from typing import Any
 from accuracy_md import accuracy_section
 from entry_md import entry_section
 from peers_md import peers_section
+from rollup_md import rollup_section
 
 NOISE = (
     "The machine has 2 cores shared with other engineers' test runs while these numbers were "
@@ -178,4 +179,5 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += accuracy_section(results.get("accuracy", {}))
     lines += peers_section(results)
     lines += entry_section(results.get("entry_check", {}))
+    lines += rollup_section(results)
     return "\n".join([*lines, METHOD])

@@ -23,6 +23,7 @@ from crmclean.core.matching.decisions import normalise as normalise_decisions
 from crmclean.core.validation import ValidationResult, validate
 from crmclean.core.value import (
     MatchedMovements,
+    RollupSpec,
     ValueStep,
     as_of_date,
     match_movements,
@@ -169,7 +170,7 @@ def run_pipeline(
     value = None
     if matched is not None and rules.rollup is not None:
         with step("rollup"):
-            golden, review, value = _rollup(golden, review, matched, kept, rules)
+            golden, review, value = _rollup(golden, review, matched, kept, rules.rollup)
     return RunResult(
         input_rows=frame.height,
         cleaning=cleaning,
@@ -202,6 +203,10 @@ def _golden(
         # survivorship ranks members by their own movements (the source with the most revenue)
         as_of = as_of_date(rules.rollup, matched)
         records = per_record(matched, records, rules.rollup, ranked_by, as_of, MEASURE_PREFIX)
+    elif ranked_by:  # no movement tables given (the Python API): the measure ties everyone
+        records = records.with_columns(
+            pl.lit(None, pl.Float64).alias(MEASURE_PREFIX + m) for m in sorted(ranked_by)
+        )
     steward = None
     if options.decisions is not None and options.decisions.height:
         steward = normalise_decisions(options.decisions).filter(pl.col("decision") == "match")
@@ -243,11 +248,9 @@ def _rollup(
     review: pl.DataFrame,
     matched: MatchedMovements,
     kept: pl.DataFrame,
-    rules: RuleFile,
+    spec: RollupSpec,
 ) -> tuple[GoldenStep, pl.DataFrame, ValueStep]:
     """Measures and key_account onto the golden records; the review queue dearest first."""
-    spec = rules.rollup
-    assert spec is not None
     value = value_step(matched, golden.crosswalk, spec, kept, as_of_date(spec, matched))
     records = golden.golden.join(value.values, on="golden_id", how="left", maintain_order="left")
     if spec.order_review_by is not None:

@@ -250,3 +250,18 @@ def test_no_movement_row_is_lost_and_revenue_adds_up(rows: list[tuple[Any, ...]]
     assert step.values["orders"].sum() == summary["matched"]
     placed = matched.tables["orders"]["__amount"].sum()
     assert step.values["revenue"].sum() == pytest.approx(placed, abs=1e-6)
+
+
+def test_ids_repeated_across_systems_match_on_id_and_system_together() -> None:
+    # not possible through `run` (record ids are unique there), but the core takes it
+    kept = pl.DataFrame({"record_id": ["7", "7 "], "src": ["erp", "crm"]})
+    orders = pl.DataFrame(
+        {"cust": ["7", "7", "7"], "sys": ["crm", "ERP", "shop"], "day": ["2025-01-01"] * 3}
+        | {"net": ["1", "2", "4"], "product": ["p"] * 3}
+    )
+    matched = match_movements(
+        {"orders": orders}, spec(table={"source_system": "sys"}), kept, HELD, "src"
+    )
+    frame = matched.tables["orders"].sort("__row")
+    assert frame["__rix"].to_list() == [1, 0]
+    assert matched.unmatched["reason"].to_list() == ["unknown record id"]

@@ -204,6 +204,8 @@ class RunManifest(TypedSummary):
     steps: dict[str, float] = field(default_factory=dict)
     outputs: list[str] = field(default_factory=list)
     source_column: str | None = None  # dataset.source_column: the report's "by source system"
+    # the rollup (docs/value.md): as_of, per table rows == matched + unmatched, key accounts
+    movements: dict[str, Any] = field(default_factory=dict)
 
 
 SUMMARIES: dict[str, Any] = {

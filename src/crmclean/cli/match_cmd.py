@@ -14,7 +14,7 @@ import typer
 
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.entry_setup import load_entry_check, read_records
-from crmclean.cli.options import ShowValuesOpt
+from crmclean.cli.options import ShowValuesOpt, examples
 from crmclean.errors import UsageError
 from crmclean.report.match_answers import masked, print_answers, shown, to_json
 
@@ -25,7 +25,14 @@ class MatchFormat(StrEnum):
     ndjson = "ndjson"
 
 
-@app.command("match")
+EXAMPLES = examples(
+    """crmclean match out/ --record '{"first_name": "Jon", "last_name": "Smith"}'""",
+    "crmclean match out/ sample_data/new_leads.csv -f ndjson",
+    doc="docs/entry.md",
+)
+
+
+@app.command("match", epilog=EXAMPLES)
 def match_command(
     out: Annotated[Path, typer.Argument(help="The --out folder of a `crmclean run`.")],
     records: Annotated[

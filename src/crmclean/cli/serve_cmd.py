@@ -12,13 +12,20 @@ import typer
 
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.entry_setup import load_entry_check
-from crmclean.cli.options import ShowValuesOpt
+from crmclean.cli.options import ShowValuesOpt, examples
 from crmclean.errors import UsageError
 
 EXTRA_HINT = "install the service's extra: pip install 'crmclean[serve]'"
 
 
-@app.command("serve")
+EXAMPLES = examples(
+    "crmclean serve out/ --port 8080",
+    "crmclean serve out/ --host 0.0.0.0 --token-env CRMCLEAN_TOKEN",
+    doc="docs/entry.md",
+)
+
+
+@app.command("serve", epilog=EXAMPLES)
 def serve_command(
     out: Annotated[Path, typer.Argument(help="The --out folder of a `crmclean run`.")],
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8080,

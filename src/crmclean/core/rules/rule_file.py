@@ -14,6 +14,7 @@ from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.spec import Spec
 from crmclean.core.standardise import StepUnion
 from crmclean.core.standardise.derive import DeriveSpec
+from crmclean.core.value.spec import RollupSpec
 
 ColumnType = Literal[
     "string",
@@ -90,4 +91,7 @@ class RuleFile(Spec):
         None,
         description="Matching engine: polars (in memory, the default) or duckdb (on disk, "
         "pip install 'crmclean[duckdb]'); --engine overrides it",
+    )
+    rollup: RollupSpec | None = Field(
+        None, description="Customer value: movement tables rolled up onto golden records"
     )

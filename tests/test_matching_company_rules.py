@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import polars as pl
-import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -137,32 +136,3 @@ def test_same_address_with_another_phone_is_a_level_of_its_own(tmp_path: Path) -
     assert level("J1", "J2").startswith("same address and other phone")
     assert level("J1", "J3").startswith("same address")
     assert not level("J1", "J3").startswith("same address and other phone")
-
-
-def test_one_customers_email_on_many_records_weighs_as_one_on_two(tmp_path: Path) -> None:
-    # an address counted in people (first-name initial + last name), not records: one customer
-    # with it on four records weighs as a customer with it on two; three family members sharing
-    # one address still make it common (log2 of two other people less than one other record)
-    rows = [f"K{i},crm,,Quirin,Zellweger,,q.zellweger@example.de,,,,,DE,,," for i in range(4)]
-    rows += [f"L{i},crm,,Ulrike,Yblonski,,u.yblonski@example.de,,,,,DE,,," for i in range(2)]
-    rows += [f"F{i},crm,,{n},Weberling,,weberling@example.de,,,,,DE,,," for i, n in
-             enumerate(["Anna", "Bernd", "Carla"])]  # fmt: skip
-    data = tmp_path / "c.csv"
-    data.write_text(
-        SAMPLE.read_text(encoding="utf-8").rstrip("\n") + "\n" + "\n".join(rows) + "\n",
-        encoding="utf-8",
-    )
-    out = tmp_path / "o"
-    result = CliRunner().invoke(
-        app, ["dedupe", str(data), "--rules", str(RULES), "--out", str(out), "-q"]
-    )
-    assert result.exit_code == 0, result.stderr
-
-    def email_weight(a: str, b: str) -> float:
-        explained = CliRunner().invoke(app, ["explain", str(out), a, b, "--format", "json"])
-        assert explained.exit_code == 0, explained.stderr
-        comparisons = json.loads(explained.stdout)["comparisons"]
-        return float({c["name"]: c["bayes_factor"] for c in comparisons}["email"])
-
-    assert email_weight("K0", "K1") == pytest.approx(email_weight("L0", "L1"))
-    assert email_weight("F0", "F1") == pytest.approx(email_weight("L0", "L1") - 1.0)

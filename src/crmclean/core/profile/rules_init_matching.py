@@ -265,8 +265,6 @@ def comparisons_for(roles: dict[str, str]) -> list[dict[str, Any]]:
         )
     if "email" in has:
         email: dict[str, Any] = {"name": "email", "column": "email_key", "term_frequency": True}
-        if "first_name" in has and "last_name" in has:  # frequency in people, not records
-            email["term_frequency_by"] = ["first_name_initial", "last_name_key"]
         if "last_name" in has:
             email["conditional_u"] = ["last_name"]
         email["levels"] = [

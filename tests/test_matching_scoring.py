@@ -311,64 +311,6 @@ def test_term_frequency_is_the_chance_another_record_holds_the_value(
     assert tf.filter(pl.col("_value") == value).get_column("_tf").item() == pytest.approx(expected)
 
 
-# term_frequency_by: (value column, initial, last name) rows -> value -> expected tf (n = 6)
-TF_BY_CASES = [
-    # one customer's address on three records: as rare as one two records share
-    (
-        [("a", "j", "smith")] * 3 + [("b", "m", "jones"), ("c", "p", "x"), ("d", "q", "y")],
-        "a",
-        1 / 5,
-    ),
-    # a family address (three people) still counts as common
-    (
-        [("f", "j", "smith"), ("f", "m", "smith"), ("f", "t", "smith")] + [("z", "a", "b")] * 3,
-        "f",
-        2 / 5,
-    ),
-    # a record missing a name column counts as a person of its own
-    (
-        [("a", "j", "smith"), ("a", None, "smith"), ("a", None, "smith")] + [("z", "a", "b")] * 3,
-        "a",
-        2 / 5,
-    ),
-]
-
-
-@pytest.mark.parametrize(("rows", "value", "expected"), TF_BY_CASES)
-def test_term_frequency_by_counts_people_not_records(
-    rows: list[tuple[str, str | None, str]], value: str, expected: float
-) -> None:
-    from crmclean.core.matching.comparing import term_frequencies
-
-    frame = pl.DataFrame(
-        rows, schema={"x": pl.String, "i": pl.String, "l": pl.String}, orient="row"
-    )
-    tf = term_frequencies(frame, "x", ["i", "l"])
-    assert tf.filter(pl.col("_value") == value).get_column("_tf").item() == pytest.approx(expected)
-
-
-def test_term_frequency_by_names_a_missing_column_at_its_yaml_path() -> None:
-    from crmclean.core.matching import column_problems
-
-    spec = MatchingSpec.model_validate(
-        {
-            "blocking": [["x"]],
-            "comparisons": [
-                {
-                    "name": "x",
-                    "column": "x",
-                    "levels": ["exact"],
-                    "term_frequency": True,
-                    "term_frequency_by": ["i", "surname"],
-                }
-            ],
-        }
-    )
-    problems = column_problems(["x", "i"], spec)
-    assert [p.path for p in problems] == [("matching", "comparisons", 0, "term_frequency_by", 1)]
-    assert "no column 'surname'" in problems[0].problem
-
-
 # floor_disagreement: (m, u, graded gammas) -> m after the floor on outright disagreement
 FLOOR_CASES = [
     # else alone below the floor: raised to 0.02 (the old else floor)

@@ -61,10 +61,6 @@ def column_problems(columns: list[str], spec: MatchingSpec) -> list[SetupProblem
         if comparison.column not in known:
             path = ("matching", "comparisons", i, "column")
             out.append(SetupProblem(path, f"no column {comparison.column!r} in the data", hint))
-        for j, column in enumerate(comparison.term_frequency_by):
-            if column not in known:
-                path = ("matching", "comparisons", i, "term_frequency_by", j)
-                out.append(SetupProblem(path, f"no column {column!r} in the data", hint))
         for j, level in enumerate(comparison.levels):
             named = [("column", level.column), ("other", getattr(level, "other", None))]
             named += [("requires_equal", c) for c in level.requires_equal]
@@ -84,7 +80,6 @@ def _prepare(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
         raise InputError("the data has no record_id column")
     needed = {c for rule in spec.blocking for c in rule.columns}
     needed |= {c for comparison in spec.comparisons for c in used_columns(comparison)}
-    needed |= {c for comparison in spec.comparisons for c in comparison.term_frequency_by}
     prepared = frame.select(
         pl.col(RECORD_ID).cast(pl.String), *(pl.col(c) for c in sorted(needed - {RECORD_ID}))
     ).sort(RECORD_ID)

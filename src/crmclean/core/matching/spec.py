@@ -85,12 +85,6 @@ class ComparisonSpec(Spec):
     tf_minimum_u: float = Field(
         1e-5, gt=0, le=1, description="Floor on a value's frequency in the adjustment"
     )
-    term_frequency_by: list[str] = Field(
-        default_factory=list,
-        description="Count a value's frequency in distinct combinations of these columns "
-        "(e.g. first-name initial and last name: roughly distinct people) instead of records, "
-        "so that one customer's repeated e-mail address is not taken for a common one",
-    )
     blocked_by: list[str] = Field(
         default_factory=list,
         description="Blocking columns derived from this field (training ignores it on them)",

@@ -8,6 +8,7 @@ from accuracy_md import accuracy_section
 from engines_md import engines_section
 from entry_md import entry_section
 from peers_md import peers_section
+from rollup_md import rollup_section
 
 NOISE = (
     "The machine has 2 cores shared with other engineers' test runs while these numbers were "
@@ -180,4 +181,5 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += peers_section(results)
     lines += entry_section(results.get("entry_check", {}))
     lines += engines_section(results)
+    lines += rollup_section(results)
     return "\n".join([*lines, METHOD])

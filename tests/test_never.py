@@ -30,6 +30,9 @@ def _state(folder: Path) -> dict[str, tuple[str, int]]:
 def test_a_run_leaves_every_input_byte_for_byte_unchanged(tmp_path: Path) -> None:
     inputs = tmp_path / "inputs"
     shutil.copytree(ROOT / "rules", inputs / "rules")
+    # company.yaml's rollup: reads ../sample_data/orders.csv: an input that must stay as it is too
+    (inputs / "sample_data").mkdir()
+    shutil.copy(ROOT / "sample_data" / "orders.csv", inputs / "sample_data" / "orders.csv")
     data = inputs / "customers.csv"
     lines = (ROOT / "sample_data" / "customers.csv").read_text(encoding="utf-8").splitlines()
     data.write_text("\n".join(lines[:801]) + "\n", encoding="utf-8")

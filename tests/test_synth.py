@@ -444,3 +444,35 @@ def test_different_people_share_a_mailbox_only_as_a_household(result: SynthResul
     assert shared.height <= 0.005 * emails["email"].n_unique(), kinds
     assert set(kinds["kind"]) <= {"household", "unique", "jr_sr", "twin", "namesake"}
     assert "household" in set(kinds["kind"]), "households still share a family mailbox"
+
+
+def test_sample_orders_are_what_the_generator_makes(tmp_path: Path) -> None:
+    sample = Path(__file__).parents[1] / "sample_data"
+    out = tmp_path / "with-orders"
+    run = CliRunner().invoke(app, ["synth", "--seed", "7", "--orders", "-q", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    # the orders have their own random stream: the customers are the sample's, byte for byte
+    assert (out / "customers.csv").read_bytes() == (sample / "customers.csv").read_bytes()
+    assert (out / "orders.csv").read_bytes() == (sample / "orders.csv").read_bytes()
+
+
+def test_orders_are_keyed_by_customer_ids_with_some_unknown() -> None:
+    from crmclean.synth.orders import generate_orders
+
+    customers, truth = generate(2000, seed=3)
+    orders = generate_orders(customers, truth, seed=3)
+    known = orders.filter(pl.col("customer_id").is_in(customers["customer_id"].implode()))
+    unknown = orders.height - known.height
+    assert 0.01 < unknown / orders.height < 0.05  # 2 % unknown ids plus the ids left empty
+    # a known id's source system is its record's
+    pairs = known.join(customers.select("customer_id", "source_system"), on="customer_id")
+    assert (pairs["source_system"] == pairs["source_system_right"]).all()
+    # heavy tail: the top 5 % of customers bring far more than 5 % of the revenue
+    per = (
+        known.filter(pl.col("net_amount") != "n/a")
+        .group_by("customer_id")
+        .agg(pl.col("net_amount").cast(pl.Float64).sum())
+    )
+    top = per.sort("net_amount", descending=True).head(per.height // 20)["net_amount"].sum()
+    assert top / per["net_amount"].sum() > 0.2
+    assert orders["order_id"].is_unique().all()

@@ -206,6 +206,8 @@ class RunManifest(TypedSummary):
     source_column: str | None = None  # dataset.source_column: the report's "by source system"
     # the columns of the table the run took (a `sources:` run: the combined one), for `match`
     input_columns: list[str] = field(default_factory=list)
+    # the rollup (docs/value.md): as_of, per table rows == matched + unmatched, key accounts
+    movements: dict[str, Any] = field(default_factory=dict)
 
 
 SUMMARIES: dict[str, Any] = {

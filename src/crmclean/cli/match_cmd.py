@@ -26,8 +26,8 @@ class MatchFormat(StrEnum):
 
 
 EXAMPLES = examples(
-    'crmclean match out/ --record \'{"first_name": "Jon", "email": "j.smith@x.de"}\'',
-    "crmclean match out/ new_leads.csv --format ndjson > matches.ndjson",
+    """crmclean match out/ --record '{"first_name": "Jon", "last_name": "Smith"}'""",
+    "crmclean match out/ sample_data/new_leads.csv -f ndjson",
     "crmclean match out/ 'postgresql://crm@db/crm?table=public.leads' -f json",
     doc="docs/entry.md",
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from crmclean.config.loader import LoadedRules
+from crmclean.config.rollup_files import rollup_paths
 from crmclean.core.validation import reference_requests
 
 
@@ -20,4 +21,5 @@ def rule_file_inputs(loaded: LoadedRules) -> list[Path]:
     matching = loaded.rules.matching
     if matching is not None and matching.decisions:
         paths.append(loaded.path.parent / matching.decisions)
+    paths += rollup_paths(loaded).values()
     return paths

@@ -249,7 +249,13 @@ def _run_locked(request: RunRequest) -> int:
         _step(progress, request.log, "read")
         mark = time.perf_counter()
         # the one setup step: exit 2 if the rules do not fit the input
-        prepared = prepare(request.loaded, request.source, request.encoding, request.delimiter)
+        prepared = prepare(
+            request.loaded,
+            request.source,
+            request.encoding,
+            request.delimiter,
+            movements=True,
+        )
         read = prepared.read
         previous = read_previous(request.out, request.previous, rules, request.retrain)
         if request.previous is not None and previous is None:
@@ -271,6 +277,7 @@ def _run_locked(request: RunRequest) -> int:
             model=previous.model if previous else None,
             reference=prepared.reference,
             force=request.force,
+            movements=prepared.movements,
         )
         result = _on_engine(
             request, prepared.plan, read.frame, options, lambda n: _step(progress, request.log, n)
@@ -394,6 +401,8 @@ def _write_outputs(
         "clean": result.cleaning.frame,
         "changes": changes,
     }
+    if result.value is not None:
+        tables["unmatched_movements"] = result.value.movements.unmatched
     if result.dedupe is not None:
         tables["pairs"] = result.dedupe.pairs
         tables["clusters"] = result.dedupe.clusters
@@ -456,6 +465,7 @@ def _manifest(
         ),
         "pii_columns": sorted(personal_columns(rules)),
         "source_column": rules.dataset.source_column,
+        "movements": result.value.summary() if result.value is not None else {},
         "exit_code": code,
         "exit_status": "ok" if code == 0 else "data failed",
     }

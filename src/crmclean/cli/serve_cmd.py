@@ -19,8 +19,8 @@ EXTRA_HINT = "install the service's extra: pip install 'crmclean[serve]'"
 
 
 EXAMPLES = examples(
-    "crmclean serve out/ --port 8080 --token-env CRM_TOKEN",
-    "crmclean serve out/ --host 0.0.0.0 --max-records 20 --limit 3",
+    "crmclean serve out/ --port 8080",
+    "crmclean serve out/ --host 0.0.0.0 --token-env CRMCLEAN_TOKEN",
     doc="docs/entry.md",
 )
 

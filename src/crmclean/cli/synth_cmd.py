@@ -13,6 +13,7 @@ from crmclean.cli.app import app, stderr_console
 from crmclean.cli.options import QuietOpt, examples
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.synth import DEFAULT_DUP_SHARE, SynthResult, generate_detailed
+from crmclean.synth.orders import generate_orders
 
 
 class SynthFormat(StrEnum):
@@ -54,12 +55,21 @@ def synth(
             "sources, initials, e-mail domain typos, new phones after moves, placeholders.",
         ),
     ] = False,
+    orders: Annotated[
+        bool,
+        typer.Option(
+            "--orders",
+            help="Also write orders.csv: orders keyed by the customer ids (some unknown), "
+            "for a rollup: section (docs/value.md).",
+        ),
+    ] = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Generate customer master data with planted duplicates, hard non-duplicates and bad
     values: customers.csv/.parquet, truth.csv (record_id, entity_id), entities.csv (which
     entities are hard non-duplicates of which), defects.csv (planted bad values),
-    differences.csv (the kinds of difference drawn per record), synth.json."""
+    differences.csv (the kinds of difference drawn per record), synth.json; with --orders
+    also orders.csv."""
     result = generate_detailed(rows, seed, dup_share=dup_share, max_dups=max_dups, world=world)
     with atomic_output_dir(out, command="synth") as folder:
         if output_format in (SynthFormat.csv, SynthFormat.both):
@@ -71,6 +81,12 @@ def synth(
         write_csv(result.entities, folder / "entities.csv", spreadsheet_safe=False)
         write_csv(result.defects, folder / "defects.csv", spreadsheet_safe=False)
         write_csv(result.differences, folder / "differences.csv", spreadsheet_safe=False)
+        if orders:
+            write_csv(
+                generate_orders(result.customers, result.truth, seed),
+                folder / "orders.csv",
+                spreadsheet_safe=False,
+            )
         write_json(summary(result, seed, world), folder / "synth.json")
     if not quiet:
         stats = summary(result, seed, world)

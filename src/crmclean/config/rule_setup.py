@@ -14,14 +14,17 @@ from pathlib import Path
 import polars as pl
 
 from crmclean.config.loader import LoadedRules
+from crmclean.config.rollup_files import rollup_paths
 from crmclean.config.source_reads import read_sources
 from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, format_path
 from crmclean.core.rule_plan import RulePlan, compile_plan
 from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
+from crmclean.core.value import table_problems
 from crmclean.errors import ConfigIssue, InputError
 from crmclean.io.database_url import DatabaseUrl
 from crmclean.io.locations import read_location
+from crmclean.io.movement_files import read_movements
 from crmclean.io.named_files import NamedFileProblem
 from crmclean.io.readers import ReadInfo, ReadResult
 from crmclean.io.reference_files import read_reference
@@ -32,6 +35,7 @@ class Prepared:
     read: ReadResult  # the data, typed as the rule file declares
     plan: RulePlan
     reference: dict[str, list[str]]  # values_from lists, by reference key
+    movements: dict[str, pl.DataFrame] | None = None  # the rollup's tables, when asked for
     sources: dict[str, ReadInfo] = field(default_factory=dict)  # `sources:`: each one's read
 
     @property
@@ -57,27 +61,64 @@ def prepare(
     location: Path | str | DatabaseUrl | None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    *,
+    movements: bool = False,
 ) -> Prepared:
     """Read the input (a file, `-` for standard input, or a database URL; None: the rule
     file's `sources:`) with --encoding / --delimiter when given, then `prepare_read`."""
     if location is None:
         combined, parts = read_sources(loaded)
-        return replace(prepare_read(loaded, combined), sources=parts)
+        return replace(prepare_read(loaded, combined, movements=movements), sources=parts)
     id_column = loaded.rules.dataset.id_column
     read = read_location(location, id_column=id_column, encoding=encoding, delimiter=delimiter)
-    return prepare_read(loaded, read)
+    return prepare_read(loaded, read, movements=movements)
 
 
-def prepare_read(loaded: LoadedRules, read: ReadResult) -> Prepared:
+def prepare_read(loaded: LoadedRules, read: ReadResult, *, movements: bool = False) -> Prepared:
     """Data already read (a file, a frame, a database's rows) typed and checked against the
-    rule file, with the reference files it names."""
+    rule file, with the reference files it names; with `movements` also the rollup's tables
+    (`run`), whose missing files and columns are said with every other rule problem."""
     rules = loaded.rules
     types = {name: spec.type for name, spec in rules.columns.items()}
     frame, found = apply_types(read.frame, types, rules.dataset.null_tokens, read.locate)
     reference, missing = read_references(loaded)
+    tables: dict[str, pl.DataFrame] | None = None
+    if movements and rules.rollup is not None:
+        tables, unusable = read_rollup_tables(loaded)
+        missing += unusable
     plan = compile_plan(rules, frame.schema, locator(loaded), [*found, *missing])
     typed = ReadResult(frame, read.info, read.locate)
-    return Prepared(typed, plan, reference)
+    return Prepared(typed, plan, reference, tables)
+
+
+def read_rollup_tables(
+    loaded: LoadedRules,
+) -> tuple[dict[str, pl.DataFrame], list[SetupProblem]]:
+    """The rollup's movement tables. A file that is not there or lacks a column the section
+    names is a rule problem (exit 2); one that cannot be read is exit 3, naming the table."""
+    rollup = loaded.rules.rollup
+    frames: dict[str, pl.DataFrame] = {}
+    problems: list[SetupProblem] = []
+    if rollup is None:
+        return frames, problems
+    for name, path in rollup_paths(loaded).items():
+        yaml_path = ("rollup", "tables", name, "file")
+        file = rollup.tables[name].file
+        try:
+            frame = read_movements(path)
+        except NamedFileProblem as exc:
+            problems.append(SetupProblem(yaml_path, f"cannot use {file}: {exc.problem}", exc.hint))
+            continue
+        except InputError as exc:
+            raise InputError(
+                f"{loaded.where(yaml_path)} {format_path(yaml_path)}: {exc.message}", exc.hint
+            ) from None
+        if frame is None:
+            problems.append(SetupProblem(yaml_path, f"cannot use {file}: file not found"))
+            continue
+        problems += table_problems(rollup, name, [c for c in frame.columns if c != "record_id"])
+        frames[name] = frame
+    return frames, problems
 
 
 def read_references(loaded: LoadedRules) -> tuple[dict[str, list[str]], list[SetupProblem]]:

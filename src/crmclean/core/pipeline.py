@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,9 +17,20 @@ import polars as pl
 from crmclean.core.cleaning import CleanResult, clean
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.golden.step import GoldenStep, PreviousRun, golden_step, review_queue
+from crmclean.core.golden.strategies import MEASURE_PREFIX, HighestMeasureSpec
 from crmclean.core.matching import DedupeResult, MatchingEngine, MatchModel, dedupe
 from crmclean.core.matching.decisions import normalise as normalise_decisions
 from crmclean.core.validation import ValidationResult, validate
+from crmclean.core.value import (
+    MatchedMovements,
+    RollupSpec,
+    ValueStep,
+    as_of_date,
+    match_movements,
+    order_review,
+    per_record,
+    value_step,
+)
 
 if TYPE_CHECKING:
     from crmclean.core.rules.rule_file import RuleFile
@@ -59,6 +70,7 @@ class RunOptions:
     now: datetime | None = None
     force: bool = False  # run blocking rules above their pair limit
     engine: MatchingEngine | None = None  # where matching runs (polars in memory by default)
+    movements: Mapping[str, pl.DataFrame] | None = None  # the rollup's tables, by name
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,7 @@ class RunResult:
     review: pl.DataFrame
     timings: dict[str, float]
     exit_code: int
+    value: ValueStep | None = None  # customer value, when the rule file has a rollup: section
 
     def counts(self) -> dict[str, int]:
         """Row counts in and out; `input == matched + quarantined` always holds."""
@@ -148,8 +161,18 @@ def run_pipeline(
             clusters = result.clusters
         else:
             clusters = kept.select(RECORD_ID, pl.col(RECORD_ID).alias("cluster_id"))
+    matched: MatchedMovements | None = None
+    if rules.rollup is not None and options.movements is not None:
+        with step("movements"):
+            matched = match_movements(
+                options.movements, rules.rollup, kept, quarantined, rules.dataset.source_column
+            )
     with step("golden"):
-        golden, review = _golden(kept, clusters, result, validation, rules, options)
+        golden, review = _golden(kept, clusters, result, validation, rules, options, matched)
+    value = None
+    if matched is not None and rules.rollup is not None:
+        with step("rollup"):
+            golden, review, value = _rollup(golden, review, matched, kept, rules.rollup)
     return RunResult(
         input_rows=frame.height,
         cleaning=cleaning,
@@ -160,6 +183,7 @@ def run_pipeline(
         review=review,
         timings=timings,
         exit_code=validation.exit_code(),
+        value=value,
     )
 
 
@@ -170,11 +194,21 @@ def _golden(
     validation: ValidationResult,
     rules: RuleFile,
     options: RunOptions,
+    matched: MatchedMovements | None = None,
 ) -> tuple[GoldenStep, pl.DataFrame]:
     """Golden records and the review queue from the matched (non-quarantined) records."""
     # golden records carry the data, not the source id (kept by the crosswalk) or match keys
     skip = {rules.dataset.id_column, *rules.derive} - {RECORD_ID}
     records = kept.drop([c for c in kept.columns if c in skip])
+    ranked_by = _strategy_measures(rules)
+    if ranked_by and matched is not None and rules.rollup is not None:
+        # survivorship ranks members by their own movements (the source with the most revenue)
+        as_of = as_of_date(rules.rollup, matched)
+        records = per_record(matched, records, rules.rollup, ranked_by, as_of, MEASURE_PREFIX)
+    elif ranked_by:  # no movement tables given (the Python API): the measure ties everyone
+        records = records.with_columns(
+            pl.lit(None, pl.Float64).alias(MEASURE_PREFIX + m) for m in sorted(ranked_by)
+        )
     steward = None
     if options.decisions is not None and options.decisions.height:
         steward = normalise_decisions(options.decisions).filter(pl.col("decision") == "match")
@@ -199,4 +233,28 @@ def _golden(
         decided=normalise_decisions(options.decisions) if options.decisions is not None else None,
         cut=result.review if result else None,
     )
-    return golden, review
+    return golden, review.drop([c for c in review.columns if MEASURE_PREFIX in c])
+
+
+def _strategy_measures(rules: RuleFile) -> set[str]:
+    spec = rules.survivorship
+    if spec is None:
+        return set()
+    lists = [spec.default, *spec.columns.values()]
+    lists += [g.strategies for g in spec.keep_together.values() if g.strategies]
+    return {s.measure for each in lists for s in each if isinstance(s, HighestMeasureSpec)}
+
+
+def _rollup(
+    golden: GoldenStep,
+    review: pl.DataFrame,
+    matched: MatchedMovements,
+    kept: pl.DataFrame,
+    spec: RollupSpec,
+) -> tuple[GoldenStep, pl.DataFrame, ValueStep]:
+    """Measures and key_account onto the golden records; the review queue dearest first."""
+    value = value_step(matched, golden.crosswalk, spec, kept, as_of_date(spec, matched))
+    records = golden.golden.join(value.values, on="golden_id", how="left", maintain_order="left")
+    if spec.order_review_by is not None:
+        review = order_review(review, value.values, spec.order_review_by)
+    return replace(golden, golden=records), review, value

@@ -20,6 +20,7 @@ import polars as pl
 
 from crmclean.core import cleaning, validation
 from crmclean.core.cleaning import CleanResult
+from crmclean.core.golden.strategies import MEASURE_PREFIX
 from crmclean.core.golden.survivorship import Settings
 from crmclean.core.golden.survivorship import check_setup as survivorship_problems
 from crmclean.core.matching import DedupeResult, column_problems, dedupe
@@ -28,6 +29,7 @@ from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, unloca
 from crmclean.core.rules.check_plan import Environment, PlannedRule, YamlPath, context, plan
 from crmclean.core.rules.regexes import regex_problems
 from crmclean.core.validation import ValidationResult
+from crmclean.core.value import section_problems as rollup_problems
 
 if TYPE_CHECKING:
     from crmclean.core.rules.rule_file import RuleFile
@@ -125,7 +127,10 @@ def setup_problems(
         rules.survivorship, rules.dataset.source_column, rules.dataset.updated_column
     )
     skip = {rules.dataset.id_column, *rules.derive} - {"record_id"}
-    problems += survivorship_problems(settings, [c for c in cleaned if c not in skip])
+    measured = [MEASURE_PREFIX + m for m in rules.rollup.measures] if rules.rollup else []
+    problems += survivorship_problems(settings, [c for c in cleaned if c not in skip] + measured)
+    if rules.rollup is not None:
+        problems += rollup_problems(rules.rollup, cleaned, rules.dataset.source_column)
     # a regex the engine refuses is said once, as such, not again as SQL that cannot run
     refused = regex_problems(rules)
     paths = {p.path for p in refused}

@@ -20,6 +20,7 @@ from crmclean.io.summary_files import Summaries, typed_summaries
 from crmclean.report import drill_down
 from crmclean.report.by_source import source_figures
 from crmclean.report.figures_matching import golden_section, matching_section, review_section
+from crmclean.report.figures_value import value_section
 from crmclean.report.report_model import (
     ColumnProfile,
     ReportModel,
@@ -78,6 +79,7 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
         review=with_precision(drill_down.with_top_pairs(review_section(outputs), outputs), outputs),
         by_source=source_figures(outputs),
         trend=trend_part((outputs.summary("history") or {}).get("nights")),
+        value=value_section(outputs, typed.run.movements if typed.run else None),
         values_shown=show_values,
         notes=notes,
     )

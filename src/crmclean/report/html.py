@@ -23,6 +23,7 @@ from crmclean.report.html_sections import (
     summary_section,
 )
 from crmclean.report.html_trend import trend_section
+from crmclean.report.html_value import value_section
 from crmclean.report.html_verdict import verdict_block
 from crmclean.report.report_model import ReportModel
 from crmclean.report.run_outputs import load_run_outputs
@@ -115,6 +116,7 @@ _SECTIONS = (
     ("standardisation", "Standardisation"),
     ("matching", "Matching"),
     ("golden", "Golden records"),
+    ("value", "Customer value"),
     ("review", "Review queue"),
 )
 
@@ -130,6 +132,7 @@ def render_html(model: ReportModel) -> str:
         "standardisation": standardisation_section(model.standardisation),
         "matching": matching_section(model.matching),
         "golden": golden_section(model.golden),
+        "value": value_section(model.value),
         "review": review_section(
             model.review, html_drill_down.review_pairs(model.review) if model.review else ""
         ),

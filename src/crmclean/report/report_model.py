@@ -200,6 +200,32 @@ class Review:
 
 
 @dataclass(frozen=True)
+class KeyAccount:
+    golden_id: str
+    value: float
+    records: int | None  # source records merged into it
+    review_pairs: int  # pairs involving it still waiting for a steward
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    measure: str  # the measure that stands for value (manifest movements.value_measure)
+    as_of: str | None
+    golden_records: int
+    with_value: int  # golden records with a value above 0
+    total: float
+    bands: list[Count]  # golden records per value band
+    key_accounts: int | None
+    key_account_share: float | None  # share of the total value the key accounts hold
+    key_accounts_merged: int | None  # key accounts built from several source records
+    key_accounts_in_review: int | None  # key accounts with pairs waiting in the review queue
+    top_key_accounts: list[KeyAccount]
+    movements: int  # movement rows read
+    movements_matched: int
+    unmatched: list[Count]  # movement rows on no golden record, by reason
+
+
+@dataclass(frozen=True)
 class ReportModel:
     summary: Summary
     rules: list[RuleResult] | None = None
@@ -210,6 +236,7 @@ class ReportModel:
     review: Review | None = None
     by_source: list[SourceFigures] | None = None
     trend: list[Night] | None = None
+    value: CustomerValue | None = None
     values_shown: bool = False
     model_version: int = MODEL_VERSION
     notes: list[str] = field(default_factory=list)

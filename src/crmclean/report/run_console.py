@@ -64,6 +64,15 @@ def run_summary(manifest: Mapping[str, Any], out: Path) -> Table:
     elif manifest.get("previous"):  # --previous took effect and every golden record stayed
         table.add_row("changes since previous", "none")
     table.add_row("rule violations", f"{rows.get('violations', 0):,}")
+    moves = manifest.get("movements") or {}
+    if moves:  # a rollup: section ran (docs/value.md)
+        table.add_row(
+            "movements on golden records",
+            f"{moves.get('matched', 0):,} of {moves.get('rows', 0):,} "
+            f"({moves.get('unmatched', 0):,} in unmatched_movements)",
+        )
+        if moves.get("key_accounts") is not None:
+            table.add_row("key accounts", f"{moves['key_accounts']:,}")
     timings = manifest.get("steps", {})
     if timings:
         table.add_row("time", ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))

@@ -68,6 +68,17 @@ class MinSpec(StrategySpec):
     type: Literal["min"] = "min"
 
 
+# Per-record measures of the rollup (core/value), joined to the candidates under this prefix.
+MEASURE_PREFIX = "__measure_"
+
+
+class HighestMeasureSpec(StrategySpec):
+    """Prefer the record with the most of a rollup measure (the source with the most revenue)."""
+
+    type: Literal["highest_measure"] = "highest_measure"
+    measure: str = Field(description="A measure of the rollup: section, e.g. revenue_total")
+
+
 class FirstNonNullSpec(StrategySpec):
     """Prefer the value of the record that came first in the input."""
 
@@ -183,6 +194,17 @@ strategies.add(
 )
 strategies.add("max", Strategy("max", MaxSpec, lambda _s, c: SortKey(c.value, True), _none))
 strategies.add("min", Strategy("min", MinSpec, lambda _s, c: SortKey(c.value, False), _none))
+strategies.add(
+    "highest_measure",
+    Strategy(
+        "highest_measure",
+        HighestMeasureSpec,
+        lambda s, _c: SortKey(pl.col(MEASURE_PREFIX + s.measure), descending=True),
+        lambda s, _c: [MEASURE_PREFIX + s.measure],
+        "measure",
+    ),
+    aliases=["most_value"],
+)
 strategies.add(
     "first_non_null",
     Strategy("first_non_null", FirstNonNullSpec, lambda _s, c: SortKey(c.row, False), _none),

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from crmclean.core.contracts import LINEAGE_SCHEMA, RECORD_ID
 from crmclean.core.golden.strategies import (
+    MEASURE_PREFIX,
     Candidates,
     FirstNonNullSpec,
     MostCompleteSpec,
@@ -123,7 +124,7 @@ class Settings:
 
 def golden_columns(settings: Settings, columns: list[str]) -> list[str]:
     skip = {RECORD_ID, settings.source_column, *settings.spec.exclude}
-    return [c for c in columns if c not in skip]
+    return [c for c in columns if c not in skip and not c.startswith(MEASURE_PREFIX)]
 
 
 def targets(settings: Settings, columns: list[str]) -> list[Target]:
@@ -159,7 +160,16 @@ def check_setup(settings: Settings, columns: list[str]) -> list[SetupProblem]:
     for target in targets(settings, columns):
         for i, strategy in enumerate(target.strategies):
             for column in needed_columns(strategy, candidates):
-                if column not in have:
+                if column not in have and column.startswith(MEASURE_PREFIX):
+                    measure = column.removeprefix(MEASURE_PREFIX)
+                    problems.append(
+                        SetupProblem(
+                            ("survivorship", *target.path, i),
+                            f"no measure {measure!r} in rollup.measures",
+                            "add it to the rule file's rollup: section",
+                        )
+                    )
+                elif column not in have:
                     problems.append(
                         SetupProblem(
                             ("survivorship", *target.path, i),

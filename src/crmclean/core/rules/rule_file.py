@@ -17,6 +17,7 @@ from crmclean.core.sources import DEFAULT_SOURCE_COLUMN, SOURCE_NAME, SourceSpec
 from crmclean.core.spec import Spec
 from crmclean.core.standardise import StepUnion
 from crmclean.core.standardise.derive import DeriveSpec
+from crmclean.core.value.spec import RollupSpec
 
 ColumnType = Literal[
     "string",
@@ -93,6 +94,9 @@ class RuleFile(Spec):
         None,
         description="Matching engine: polars (in memory, the default) or duckdb (on disk, "
         "pip install 'crmclean[duckdb]'); --engine overrides it",
+    )
+    rollup: RollupSpec | None = Field(
+        None, description="Customer value: movement tables rolled up onto golden records"
     )
     sources: dict[str, SourceSpec] = Field(
         default_factory=dict,

@@ -1,0 +1,194 @@
+"""`crmclean run` with a rollup: section: measures and key_account on golden records, every
+order accounted for in the manifest, stable reruns, and precise errors for the section."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from run_fixtures import crmclean, write_case
+
+ROLLUP = """
+rollup:
+  tables:
+    orders:
+      file: orders.csv
+      record_id: customer
+      source_system: system
+      date: ordered
+      amount: net
+  measures:
+    revenue: sum
+    orders: count
+    last_order_at: last_date
+  key_account: {measure: revenue, top_percent: 10}
+  order_review_by: revenue
+"""
+
+
+def orders(data: Path) -> pl.DataFrame:
+    """Three orders per customer record, their amounts by record, and four that cannot be used."""
+    ids = pl.read_csv(data, infer_schema_length=0).select("customer_id", "source_system")
+    placed = ids.join(pl.DataFrame({"k": [1, 2, 3]}), how="cross").select(
+        pl.col("customer_id").alias("customer"),
+        pl.col("source_system").str.to_uppercase().alias("system"),  # case differs: still found
+        pl.format("2025-0{}-15", pl.col("k")).alias("ordered"),
+        (pl.col("customer_id").str.slice(1).cast(pl.Int64) * pl.col("k"))
+        .cast(pl.String)
+        .alias("net"),
+    )
+    bad = pl.DataFrame(
+        {
+            "customer": ["C99999", None, "C00001", "C00001"],
+            "system": ["erp", "erp", "erp", "erp"],
+            "ordered": ["2025-01-01", "2025-01-01", "not a day", "2025-01-01"],
+            "net": ["1", "1", "1", "lots"],
+        }
+    )
+    return pl.concat([placed, bad])
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> tuple[Path, Path, pl.DataFrame]:
+    data, rules = write_case(tmp_path / "in")
+    text = rules.read_text(encoding="utf-8").replace(
+        "    first_name: [valid_only, longest]", "    first_name: [{highest_measure: revenue}]"
+    )
+    rules.write_text(text + ROLLUP, encoding="utf-8")
+    table = orders(data)
+    table.write_csv(tmp_path / "in" / "orders.csv")
+    return data, rules, table
+
+
+def test_golden_records_carry_value_and_every_order_is_counted(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    data, rules, table = case
+    code, _ = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out", "-q")
+    assert code in (0, 1)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    moves = manifest["movements"]
+    assert moves["rows_add_up"] and moves["rows"] == table.height
+    assert moves["tables"]["orders"]["unmatched"] == 4
+    assert {
+        k: moves["tables"]["orders"][k]
+        for k in ("unknown record id", "no record id", "bad date", "bad amount")
+    } == {
+        "unknown record id": 1,
+        "no record id": 1,
+        "bad date": 1,
+        "bad amount": 1,
+    }
+    golden = pl.read_parquet(tmp_path / "out" / "golden.parquet")
+    assert {"revenue", "orders", "last_order_at", "key_account"} <= set(golden.columns)
+    assert golden["orders"].sum() == moves["matched"]
+    usable = table.filter(
+        pl.col("net").str.contains(r"^\d+$") & pl.col("ordered").str.starts_with("2025-0")
+    )
+    assert (
+        golden["revenue"].sum()
+        == usable.filter(pl.col("customer") != "C99999")["net"].cast(pl.Float64).sum()
+    )
+    assert golden["key_account"].sum() == moves["key_accounts"] > 0
+    unmatched = pl.read_parquet(tmp_path / "out" / "unmatched_movements.parquet")
+    assert unmatched.height == 4 and "unmatched_movements.parquet" in manifest["outputs"]
+    # survivorship by value: the first name of the member with the most revenue
+    crosswalk = pl.read_parquet(tmp_path / "out" / "crosswalk.parquet")
+    lineage = pl.read_parquet(tmp_path / "out" / "lineage.parquet")
+    decided = lineage.filter(
+        (pl.col("column") == "first_name") & (pl.col("strategy") == "highest_measure")
+    )
+    assert decided.height > 0
+    for golden_id, winner in decided.select("golden_id", "record_id").iter_rows():
+        members = crosswalk.filter(pl.col("golden_id") == golden_id)["record_id"].to_list()
+        assert winner == max(members)  # revenue grows with the id number in this fixture
+    review = pl.read_parquet(tmp_path / "out" / "review.parquet")
+    if review.height > 1:
+        assert review["key_account"].to_list() == sorted(
+            review["key_account"].to_list(), reverse=True
+        )
+
+
+def test_reruns_give_the_same_values_and_previous_keeps_ids(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    data, rules, _ = case
+    crmclean("run", data, "--rules", rules, "--out", tmp_path / "a", "-q")
+    code, err = crmclean(
+        "run", data, "--rules", rules, "--out", tmp_path / "b", "--previous", tmp_path / "a", "-q"
+    )
+    assert code in (0, 1), err
+    first = pl.read_parquet(tmp_path / "a" / "golden.parquet")
+    second = pl.read_parquet(tmp_path / "b" / "golden.parquet")
+    assert_frame_equal(first, second)
+    changes = pl.read_parquet(tmp_path / "b" / "changes-since-previous.parquet")
+    assert changes.filter(pl.col("change") != "kept").height == 0
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (
+            ("file: orders.csv", "file: nowhere.csv"),
+            "rollup.tables.orders.file: cannot use nowhere.csv: file not found",
+        ),
+        (
+            ("amount: net", "amount: netto"),
+            "rollup.tables.orders.amount: orders.csv has no column 'netto'",
+        ),
+        (("revenue: sum", "revenue: sums"), "rollup.measures.revenue"),
+        (
+            ("measure: revenue,", "measure: revenu,"),
+            "rollup.key_account.measure: no measure 'revenu'",
+        ),
+        (
+            ("{highest_measure: revenue}", "{highest_measure: revenu}"),
+            "no measure 'revenu' in rollup.measures",
+        ),
+    ],
+)
+def test_rollup_mistakes_are_exit_2_at_their_yaml_path(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path, edit: tuple[str, str], where: str
+) -> None:
+    data, rules, _ = case
+    rules.write_text(rules.read_text(encoding="utf-8").replace(*edit), encoding="utf-8")
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out")
+    assert code == 2, err
+    text = "\n".join(err)
+    assert where in text and "rules.yaml:" in text
+    assert "Traceback" not in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unreadable_movement_table_is_exit_3_naming_it(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    data, rules, _ = case
+    (tmp_path / "in" / "orders.csv").write_bytes(b"")
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out")
+    assert code == 3, err
+    assert "rollup.tables.orders.file" in err[0] and "orders.csv" in err[0]
+
+
+def test_report_has_a_customer_value_section(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    data, rules, _ = case
+    crmclean("run", data, "--rules", rules, "--out", tmp_path / "out", "-q")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    value = json.loads((tmp_path / "out" / "report.json").read_text())["value"]
+    assert value["measure"] == "revenue" and value["golden_records"] == manifest["rows"]["golden"]
+    assert sum(b["count"] for b in value["bands"]) == value["golden_records"]
+    assert value["key_accounts"] == manifest["movements"]["key_accounts"]
+    assert value["movements"] == manifest["movements"]["rows"]
+    assert sum(c["count"] for c in value["unmatched"]) == manifest["movements"]["unmatched"]
+    top = [k["value"] for k in value["top_key_accounts"]]
+    assert top == sorted(top, reverse=True) and len(top) == value["key_accounts"]
+    html = (tmp_path / "out" / "report.html").read_text()
+    section = html.split('<section id="value">')[1].split("</section>")[0]
+    assert "<svg" in section and "Key accounts" in section
+    assert 'href="#value"' in html

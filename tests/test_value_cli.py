@@ -192,3 +192,47 @@ def test_report_has_a_customer_value_section(
     section = html.split('<section id="value">')[1].split("</section>")[0]
     assert "<svg" in section and "Key accounts" in section
     assert 'href="#value"' in html
+
+
+def test_a_missing_movement_file_is_exit_2_with_the_way_out(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    data, rules, _ = case
+    (tmp_path / "in" / "orders.csv").unlink()
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out")
+    assert code == 2, err
+    text = "\n".join(err)
+    assert "rollup.tables.orders.file" in text and "file not found" in text
+    assert "if_missing: skip" in text
+    assert not (tmp_path / "out").exists()
+
+
+def test_if_missing_skip_runs_with_empty_measures_and_says_so(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """A copy of company.yaml used on data without orders: a warning, not exit 2."""
+    data, rules, _ = case
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(
+        text.replace("      amount: net\n", "      amount: net\n      if_missing: skip\n")
+    )
+    (tmp_path / "in" / "orders.csv").unlink()
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "out", "-q")
+    assert code in (0, 1), err
+    assert any("rollup table 'orders': file not found, skipped" in line for line in err)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    moves = manifest["movements"]
+    assert moves["skipped_tables"] == ["orders"] and moves["rows"] == 0 and moves["rows_add_up"]
+    golden = pl.read_parquet(tmp_path / "out" / "golden.parquet")
+    assert golden.get_column("orders").fill_null(0).sum() == 0
+
+
+def test_company_rules_copied_elsewhere_still_run(tmp_path: Path) -> None:
+    """rules/company.yaml is what most users copy; its sample orders are optional."""
+    root = Path(__file__).resolve().parents[1]
+    copy = tmp_path / "company.yaml"
+    copy.write_text((root / "rules" / "company.yaml").read_text(encoding="utf-8"))
+    data = root / "sample_data" / "customers.csv"
+    code, err = crmclean("run", data, "--rules", copy, "--out", tmp_path / "out", "-q")
+    assert code == 1, err  # the sample's defects fail error rules, as with the original
+    assert any("rollup table 'orders'" in line for line in err)

@@ -257,6 +257,13 @@ def _run_locked(request: RunRequest) -> int:
             movements=True,
         )
         read = prepared.read
+        for name in prepared.skipped_tables:
+            request.log.event("rollup_table_skipped", table=name, level="warning")
+            console.print(
+                f"crmclean: warning: rollup table {name!r}: file not found, skipped "
+                "(if_missing: skip); its measures are empty",
+                markup=False,
+            )
         previous = read_previous(request.out, request.previous, rules, request.retrain)
         if request.previous is not None and previous is None:
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
@@ -318,6 +325,8 @@ def _run_locked(request: RunRequest) -> int:
             manifest["decisions_file"] = str(decisions_path) if decisions_path else None
             manifest["quarantine_enabled"] = request.quarantine
             manifest["input_columns"] = list(read.info.columns)
+            if manifest.get("movements"):
+                manifest["movements"]["skipped_tables"] = prepared.skipped_tables
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
             history = _write_history(tmp, previous, manifest, validate_document)

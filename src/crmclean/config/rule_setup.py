@@ -20,7 +20,7 @@ from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, format
 from crmclean.core.rule_plan import RulePlan, compile_plan
 from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
-from crmclean.core.value import table_problems
+from crmclean.core.value import RollupSpec, table_problems
 from crmclean.errors import ConfigIssue, InputError
 from crmclean.io.database_url import DatabaseUrl
 from crmclean.io.locations import read_location
@@ -37,6 +37,9 @@ class Prepared:
     reference: dict[str, list[str]]  # values_from lists, by reference key
     movements: dict[str, pl.DataFrame] | None = None  # the rollup's tables, when asked for
     sources: dict[str, ReadInfo] = field(default_factory=dict)  # `sources:`: each one's read
+    skipped_tables: list[str] = field(
+        default_factory=list
+    )  # rollup files missing, if_missing: skip
 
     @property
     def frame(self) -> pl.DataFrame:
@@ -83,24 +86,39 @@ def prepare_read(loaded: LoadedRules, read: ReadResult, *, movements: bool = Fal
     frame, found = apply_types(read.frame, types, rules.dataset.null_tokens, read.locate)
     reference, missing = read_references(loaded)
     tables: dict[str, pl.DataFrame] | None = None
+    skipped: list[str] = []
     if movements and rules.rollup is not None:
-        tables, unusable = read_rollup_tables(loaded)
+        tables, unusable, skipped = read_rollup_tables(loaded)
         missing += unusable
     plan = compile_plan(rules, frame.schema, locator(loaded), [*found, *missing])
     typed = ReadResult(frame, read.info, read.locate)
-    return Prepared(typed, plan, reference, tables)
+    return Prepared(typed, plan, reference, tables, skipped_tables=skipped)
+
+
+def _empty_table(rollup: RollupSpec, name: str) -> pl.DataFrame:
+    """A movement table with no rows and every column the section reads from it (text, as the
+    reader gives): the stand-in for a missing file the rule file lets skip."""
+    table = rollup.tables[name]
+    columns = [table.record_id, table.source_system, table.date, table.amount]
+    columns += [
+        getattr(m, "column", None) for m in rollup.measures.values() if rollup.table_of(m) == name
+    ]
+    names = dict.fromkeys(["record_id", *(c for c in columns if c)])
+    return pl.DataFrame(schema=dict.fromkeys(names, pl.String))
 
 
 def read_rollup_tables(
     loaded: LoadedRules,
-) -> tuple[dict[str, pl.DataFrame], list[SetupProblem]]:
-    """The rollup's movement tables. A file that is not there or lacks a column the section
-    names is a rule problem (exit 2); one that cannot be read is exit 3, naming the table."""
+) -> tuple[dict[str, pl.DataFrame], list[SetupProblem], list[str]]:
+    """The rollup's movement tables, the rule problems and the tables skipped. A file that is
+    not there (unless its table says if_missing: skip) or lacks a column the section names is a
+    rule problem (exit 2); one that cannot be read is exit 3, naming the table."""
     rollup = loaded.rules.rollup
     frames: dict[str, pl.DataFrame] = {}
     problems: list[SetupProblem] = []
+    skipped: list[str] = []
     if rollup is None:
-        return frames, problems
+        return frames, problems, skipped
     for name, path in rollup_paths(loaded).items():
         yaml_path = ("rollup", "tables", name, "file")
         file = rollup.tables[name].file
@@ -113,12 +131,22 @@ def read_rollup_tables(
             raise InputError(
                 f"{loaded.where(yaml_path)} {format_path(yaml_path)}: {exc.message}", exc.hint
             ) from None
+        if frame is None and rollup.tables[name].if_missing == "skip":
+            frames[name] = _empty_table(rollup, name)
+            skipped.append(name)
+            continue
         if frame is None:
-            problems.append(SetupProblem(yaml_path, f"cannot use {file}: file not found"))
+            problems.append(
+                SetupProblem(
+                    yaml_path,
+                    f"cannot use {file}: file not found",
+                    "fix the path, or set if_missing: skip on the table",
+                )
+            )
             continue
         problems += table_problems(rollup, name, [c for c in frame.columns if c != "record_id"])
         frames[name] = frame
-    return frames, problems
+    return frames, problems, skipped
 
 
 def read_references(loaded: LoadedRules) -> tuple[dict[str, list[str]], list[SetupProblem]]:

@@ -32,6 +32,11 @@ class MovementTableSpec(Spec):
     date_format: str = Field("%Y-%m-%d", description="strftime format of the date column")
     amount: str | None = Field(None, description="Column with the amount (a number)")
     decimal_comma: bool = Field(False, description="Amounts are written 1234,56")
+    if_missing: Literal["error", "skip"] = Field(
+        "error",
+        description="A file that is not there: error (exit 2), or skip (a warning; the table is "
+        "empty, so its measures are empty) for a rule file shared with data that has no movements",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> MovementTableSpec:

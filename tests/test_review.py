@@ -190,6 +190,12 @@ def test_import_appends_after_a_hand_edited_last_line(
         ("C00001", "no_match"),
         (left, "match"),
     ]
+    # the rows keep the hand-made header's width, so the strict reader (and the next run) can
+    # read the file
+    from crmclean.io.decisions_file import read_decisions_file
+
+    kept = read_decisions_file(out.parent / "decisions.csv")
+    assert kept.columns == ["record_id_l", "record_id_r", "decision"] and kept.height == 2
 
 
 def test_no_decision_leaves_no_file_and_a_header_only_file_is_fine(

@@ -110,17 +110,18 @@ def undecided(queue: pl.DataFrame, path: Path) -> pl.DataFrame:
     return queue.join(decisions_.normalise(decided).select(PAIR_KEYS), on=PAIR_KEYS, how="anti")
 
 
-def _refuse_foreign_file(path: Path) -> None:
+def _refuse_foreign_file(path: Path) -> list[str] | None:
     """Append only to a decisions file: a file (or a link) whose first line is not a decisions
     header (the required columns, and no column a decisions file does not have) may be an input,
-    a rule file or anything else, and is never written to."""
+    a rule file or anything else, and is never written to. Returns the header's columns (None
+    when there is no file or it is empty)."""
     if not os.path.lexists(path):
-        return
+        return None
     require_regular_file(path, "decisions file")
     with path.open("rb") as handle:
         first = handle.readline(4096)
     if not first.strip():
-        return  # an empty file: no decisions yet
+        return None  # an empty file: no decisions yet
     header = first.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
     columns = [c.strip().strip('"') for c in header.split(",")]
     known = set(columns) <= set(DECISION_COLUMNS)  # a hand-made file may be shorter
@@ -130,6 +131,7 @@ def _refuse_foreign_file(path: Path) -> None:
             "decisions header); refusing to append to it",
             "point matching.decisions at a new file, or restore this one",
         )
+    return columns
 
 
 class DecisionsLog:
@@ -142,7 +144,8 @@ class DecisionsLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._created = not path.exists()
-        _refuse_foreign_file(path)
+        # a hand-made file may have fewer columns: its rows keep its header's width and order
+        self._columns = _refuse_foreign_file(path) or DECISION_COLUMNS
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = path.open("a+", encoding="utf-8", newline="")
@@ -155,8 +158,9 @@ class DecisionsLog:
         before = self._handle.seek(0, os.SEEK_END)
         writer = csv.writer(self._handle, lineterminator="\n")
         if before == 0:
+            self._columns = DECISION_COLUMNS
             writer.writerow(DECISION_COLUMNS)
-        writer.writerow([row[c] for c in DECISION_COLUMNS])
+        writer.writerow([row.get(c, "") for c in self._columns])
         self._handle.flush()
         os.fsync(self._handle.fileno())
         return before, self._handle.tell()

@@ -136,6 +136,8 @@ def test_a_list_of_records_gets_one_answer_each(service: tuple[str, subprocess.P
         (b'"just text"', TOKEN, 422, "not a JSON object"),
         (json.dumps([{"first_name": "A"}] * 11).encode(), TOKEN, 413, "at most 10"),
         (json.dumps({"first_name": "A" * 30000}).encode(), TOKEN, 413, "larger than 20,000"),
+        (b"[" * 15000, TOKEN, 400, "nested too deeply"),  # was a RecursionError: 500
+        (b'{"first_name": ' + b"9" * 5000 + b"}", TOKEN, 400, "not valid JSON"),  # digit limit
     ],
 )
 def test_bad_requests_are_4xx_with_one_error_line(
@@ -179,3 +181,24 @@ def test_a_token_variable_that_is_not_set_is_a_usage_error(case: tuple[Path, Pat
     code, err = crmclean("serve", out, "--token-env", "CRM_TOKEN_UNSET")
     assert code == 2
     assert "CRM_TOKEN_UNSET" in err[0] and "not set" in err[0]
+
+
+def test_another_host_without_a_token_is_refused(case: tuple[Path, Path, Path]) -> None:
+    _, _, out = case
+    code, err = crmclean("serve", out, "--host", "0.0.0.0")
+    assert code == 2
+    assert "without a token" in err[0] and "--token-env" in "\n".join(err)
+
+
+def test_a_port_in_use_is_exit_3_at_once(case: tuple[Path, Path, Path]) -> None:
+    """uvicorn only logged a failed bind and the process stayed up, serving nothing."""
+    _, _, out = case
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = [sys.executable, "-m", "crmclean.cli.main", "serve", str(out), "--port", str(port)]
+        done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -94,7 +94,9 @@ def build_app(options: ServiceOptions, loaded: LoadedEntryCheck) -> Starlette:
             items = await _json_body(request, options.max_body_bytes)
             answers, count = await run_in_threadpool(_answer, state.current, items, options)
         except _Refused as exc:
-            log("match_refused", level="warning", status=exc.status, reason=str(exc))
+            # a 422 names the client's own columns and values: the answer says it, the log not
+            reason = str(exc) if exc.status != 422 else "records refused (the answer says why)"
+            log("match_refused", level="warning", status=exc.status, reason=reason)
             return _error(exc.status, str(exc))
         except Exception as exc:  # a bug must answer 500, not drop the connection
             log("match_failed", level="error", kind=type(exc).__name__)
@@ -153,8 +155,10 @@ async def _json_body(request: Request, cap: int) -> Any:
             raise _Refused(413, f"request body larger than {cap:,} bytes")
     try:
         return json.loads(bytes(body))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # also numbers past Python's digit limit
         raise _Refused(400, f"body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _Refused(400, "body is not valid JSON (nested too deeply)") from None
 
 
 def _answer(

@@ -5,6 +5,7 @@ CRM's entry form (cli/match_service.py). Needs the optional extra: pip install '
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +14,9 @@ import typer
 from crmclean.cli.app import app, stderr_console
 from crmclean.cli.entry_setup import load_entry_check
 from crmclean.cli.options import ShowValuesOpt, examples
-from crmclean.errors import UsageError
+from crmclean.errors import OutputError, UsageError
 
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 EXTRA_HINT = "install the service's extra: pip install 'crmclean[serve]'"
 
 
@@ -51,6 +53,14 @@ def serve_command(
         float, typer.Option(min=0.1, help="How often to look for a newer run in OUT.")
     ] = 2.0,
     show_values: ShowValuesOpt = False,
+    no_token: Annotated[
+        bool,
+        typer.Option(
+            "--no-token",
+            help="Serve another host without a bearer token (only behind a proxy that "
+            "authenticates).",
+        ),
+    ] = False,
 ) -> None:
     """Serve POST /match (JSON records in, candidate golden records out) and GET /health."""
     token = None
@@ -58,6 +68,12 @@ def serve_command(
         token = os.environ.get(token_env)
         if not token:
             raise UsageError(f"--token-env {token_env}: the environment variable is not set")
+    if token is None and host not in LOCAL_HOSTS and not no_token:
+        raise UsageError(
+            f"--host {host}: customer data would be served to the network without a token",
+            "set --token-env VAR (a bearer token in that variable), or pass --no-token if a "
+            "proxy in front authenticates",
+        )
     try:
         import uvicorn
 
@@ -77,9 +93,29 @@ def serve_command(
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    listening = listen(host, port)  # bound here: a port in use is exit 3, not a silent hang
     stderr_console().print(
         f"crmclean serve: {out} ({loaded.run.records.height:,} records) on http://{host}:{port}",
         markup=False,
     )
     log("listening", host=host, port=port)
-    server.run()
+    server.run(sockets=[listening])
+    if not server.started:
+        raise OutputError(f"serve: could not start on http://{host}:{port}; see the log above")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, or exit 3 naming them (in use, not allowed, no address)."""
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = info[0]
+        bound = socket.socket(family, kind, proto)
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bound.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise OutputError(
+            f"serve: cannot listen on {host}:{port}: {reason}",
+            "choose another --port, or stop what is using it",
+        ) from None
+    return bound

@@ -28,6 +28,7 @@ from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.matching.u_probabilities import random_pairs
 from crmclean.engines.duckdb_engine import blocking, udfs
 from crmclean.engines.duckdb_engine.components import cluster_sql
+from crmclean.engines.duckdb_engine.errors import translated
 from crmclean.engines.duckdb_engine.recall import loose_pairs_sql
 from crmclean.engines.duckdb_engine.scoring import (
     compare_sql,
@@ -36,6 +37,7 @@ from crmclean.engines.duckdb_engine.scoring import (
     term_frequency_tables,
 )
 from crmclean.engines.duckdb_engine.sql import first, frame, ident, key, run, strip, text
+from crmclean.errors import UsageError
 
 
 class DuckDBEngine:
@@ -45,13 +47,18 @@ class DuckDBEngine:
 
     def __init__(self, *, memory: str | None = None, temp_root: Path | None = None) -> None:
         # beside --out (the disk the outputs go to), else the system's temp folder
+        self.memory = memory
         root = temp_root if temp_root is not None and temp_root.is_dir() else None
         self._folder = Path(tempfile.mkdtemp(prefix="crmclean-duckdb-", dir=root))
         self.con = duckdb.connect(str(self._folder / "matching.duckdb"))
         run(self.con, f"SET temp_directory = {text(str(self._folder / 'spill'))}")
         run(self.con, "SET preserve_insertion_order = false")
         if memory:
-            run(self.con, f"SET memory_limit = {text(memory)}")
+            try:
+                run(self.con, f"SET memory_limit = {text(memory)}")
+            except duckdb.Error as exc:
+                self.close()
+                raise UsageError(f"--memory {memory}: {str(exc).splitlines()[0]}") from None
         udfs.register(self.con)
         self._spec: MatchingSpec | None = None
         self._types: dict[str, str] = {}
@@ -67,6 +74,7 @@ class DuckDBEngine:
         row = first(self.con, sql)
         return row[0] if row else None
 
+    @translated
     def prepare(self, frame: pl.DataFrame, spec: MatchingSpec) -> None:
         self._spec = spec
         self._columns = [c for c in frame.columns if c != RECORD_ID]
@@ -95,6 +103,7 @@ class DuckDBEngine:
             "FROM records",
         )
 
+    @translated
     def block(self, *, force: bool, across_sources: bool = False) -> list[BlockingRuleStats]:
         stats = blocking.block(self.con, self.spec, force)
         if across_sources:  # link_only: a pair's records from different sources (`crm:4711`)
@@ -106,6 +115,7 @@ class DuckDBEngine:
             )
         return stats
 
+    @translated
     def candidate_pairs(self) -> pl.DataFrame:
         result = frame(
             self.con,
@@ -119,6 +129,7 @@ class DuckDBEngine:
             pl.col("_rules").cast(pl.UInt32),
         )
 
+    @translated
     def compare(self) -> None:
         term_frequency_tables(self.con, self.spec)
         keep = "p.row_l, p.row_r, p._rule, p._rules"
@@ -130,16 +141,20 @@ class DuckDBEngine:
 
     # --- training aggregates ---------------------------------------------------------------
 
+    @translated
     def records(self) -> int:
         return int(self._one("SELECT count(*) FROM records"))
 
+    @translated
     def pair_count(self) -> int:
         return int(self._one("SELECT count(*) FROM compared"))
 
+    @translated
     def present(self, columns: list[str]) -> int:
         held = " OR ".join(f"{ident(c)} IS NOT NULL" for c in columns)
         return int(self._one(f"SELECT count(*) FROM records WHERE {held}"))
 
+    @translated
     def agreement(self, columns: list[str], also_present: str | None) -> tuple[int, float]:
         keys = [key(c) for c in columns]
         complete = " AND ".join(f"{k} IS NOT NULL AND {k} <> ''" for k in keys)
@@ -153,6 +168,7 @@ class DuckDBEngine:
         assert row is not None
         return int(row[0]), float(row[1])
 
+    @translated
     def random_level_counts(self, n_pairs: int, seed: int) -> dict[str, dict[int, int]]:
         pairs = random_pairs(self.records(), n_pairs, seed).cast(pl.Int64)
         self.con.register("_random_pairs", pairs)
@@ -171,6 +187,7 @@ class DuckDBEngine:
         run(self.con, "DROP TABLE _random")
         return out
 
+    @translated
     def gamma_patterns(
         self, names: list[str], rule_index: int | None, limit: int, seed: int
     ) -> pl.DataFrame:
@@ -197,14 +214,17 @@ class DuckDBEngine:
 
     # --- scoring, clustering, results ------------------------------------------------------
 
+    @translated
     def score(self, model: MatchModel) -> None:
         run(self.con, "CREATE OR REPLACE TABLE scored AS " + score_sql(model, "compared"))
 
+    @translated
     def cluster(
         self, model: MatchModel, must_link: pl.DataFrame, cannot_link: pl.DataFrame
     ) -> Clustering:
         return cluster_sql(self.con, self.spec, model, must_link, cannot_link, self._columns)
 
+    @translated
     def pairs_above(self, model: MatchModel, threshold: float) -> pl.DataFrame:
         names = [c.name for c in model.comparisons]
         result = frame(
@@ -220,6 +240,7 @@ class DuckDBEngine:
         schema |= {"blocking_rule": pl.String()} | {f"gamma_{n}": pl.Int8() for n in names}
         return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
 
+    @translated
     def recall(self, model: MatchModel, seed: int) -> dict[str, Any]:
         n = self.records()
         loose, size = loose_pairs_sql(self.con, self.spec, n, seed)

@@ -265,3 +265,14 @@ def test_ids_repeated_across_systems_match_on_id_and_system_together() -> None:
     frame = matched.tables["orders"].sort("__row")
     assert frame["__rix"].to_list() == [1, 0]
     assert matched.unmatched["reason"].to_list() == ["unknown record id"]
+
+
+def test_amounts_beyond_any_real_one_are_bad_amounts_not_an_infinite_total() -> None:
+    """Two amounts of 1e308 summed to inf, which made a key account of garbage."""
+    huge = ORDERS.with_columns(
+        pl.when(pl.col("cust") == "d").then(pl.lit("1e308")).otherwise(pl.col("net")).alias("net")
+    )
+    matched = match_movements({"orders": huge}, spec(), KEPT, HELD, "src")
+    reasons = dict(matched.unmatched.select("row", "reason").iter_rows())
+    assert reasons[9] == "bad amount"
+    assert "d" not in placed(matched)

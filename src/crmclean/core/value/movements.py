@@ -34,6 +34,7 @@ UNMATCHED_SCHEMA = pl.Schema(
 NO_ID = "no record id"
 BAD_DATE = "bad date"
 BAD_AMOUNT = "bad amount"
+MAX_AMOUNT = 1e15  # an amount at or above this (in absolute value) is a bad amount
 UNKNOWN_ID = "unknown record id"
 QUARANTINED = "quarantined record"
 REASONS = (NO_ID, BAD_DATE, BAD_AMOUNT, UNKNOWN_ID, QUARANTINED)
@@ -74,7 +75,8 @@ def parse_amount(column: str, decimal_comma: bool) -> pl.Expr:
     if decimal_comma:
         text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     number = text.cast(pl.Float64, strict=False)
-    return pl.when(number.is_finite()).then(number)
+    # beyond any real amount (a quadrillion): a sum of a few such values would overflow to inf
+    return pl.when(number.is_finite() & (number.abs() < MAX_AMOUNT)).then(number)
 
 
 def _source(table: MovementTableSpec, frame: pl.DataFrame) -> pl.Expr:

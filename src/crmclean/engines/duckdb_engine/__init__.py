@@ -11,7 +11,6 @@ database only; everything that leaves is keyed by record_id.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from crmclean.core.matching.recall import HIGH, recall_summary
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.matching.u_probabilities import random_pairs
-from crmclean.engines.duckdb_engine import blocking, udfs
+from crmclean.engines.duckdb_engine import blocking, temp_folder, udfs
 from crmclean.engines.duckdb_engine.components import cluster_sql
 from crmclean.engines.duckdb_engine.errors import translated
 from crmclean.engines.duckdb_engine.recall import loose_pairs_sql
@@ -49,7 +48,7 @@ class DuckDBEngine:
         # beside --out (the disk the outputs go to), else the system's temp folder
         self.memory = memory
         root = temp_root if temp_root is not None and temp_root.is_dir() else None
-        self._folder = Path(tempfile.mkdtemp(prefix="crmclean-duckdb-", dir=root))
+        self._folder = temp_folder.make(root)
         self.con = duckdb.connect(str(self._folder / "matching.duckdb"))
         run(self.con, f"SET temp_directory = {text(str(self._folder / 'spill'))}")
         run(self.con, "SET preserve_insertion_order = false")

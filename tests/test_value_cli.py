@@ -236,3 +236,33 @@ def test_company_rules_copied_elsewhere_still_run(tmp_path: Path) -> None:
     code, err = crmclean("run", data, "--rules", copy, "--out", tmp_path / "out", "-q")
     assert code == 1, err  # the sample's defects fail error rules, as with the original
     assert any("rollup table 'orders'" in line for line in err)
+
+
+def test_a_movement_table_may_be_a_database_table(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """The same orders from a SQLite table give the same golden records as from the CSV."""
+    import sqlite3
+
+    data, rules, table = case
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "csv", "-q")
+    assert code in (0, 1), err
+    db = tmp_path / "erp.db"
+    with sqlite3.connect(db) as con:
+        con.execute(f"CREATE TABLE orders ({', '.join(c + ' TEXT' for c in table.columns)})")
+        marks = ",".join("?" * table.width)
+        con.executemany(f"INSERT INTO orders VALUES ({marks})", table.rows())
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("file: orders.csv", f'file: "sqlite:///{db}?table=orders"'))
+    code, err = crmclean("run", data, "--rules", rules, "--out", tmp_path / "db", "-q")
+    assert code in (0, 1), err
+    from_csv = json.loads((tmp_path / "csv" / "manifest.json").read_text())["movements"]
+    from_db = json.loads((tmp_path / "db" / "manifest.json").read_text())["movements"]
+    assert from_db["rows"] == table.height and from_db["rows_add_up"]
+    assert {k: from_db[k] for k in ("matched", "unmatched", "key_accounts")} == {
+        k: from_csv[k] for k in ("matched", "unmatched", "key_accounts")
+    }
+    assert_frame_equal(
+        pl.read_parquet(tmp_path / "db" / "golden.parquet"),
+        pl.read_parquet(tmp_path / "csv" / "golden.parquet"),
+    )

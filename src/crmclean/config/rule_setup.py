@@ -22,7 +22,7 @@ from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
 from crmclean.core.value import RollupSpec, table_problems
 from crmclean.errors import ConfigIssue, InputError
-from crmclean.io.database_url import DatabaseUrl
+from crmclean.io.database_url import DatabaseUrl, looks_like_url
 from crmclean.io.locations import read_location
 from crmclean.io.movement_files import read_movements
 from crmclean.io.named_files import NamedFileProblem
@@ -107,6 +107,17 @@ def _empty_table(rollup: RollupSpec, name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=dict.fromkeys(names, pl.String))
 
 
+def _movement_table(file: str, path: Path) -> pl.DataFrame | None:
+    """A movement table from a file (relative to the rule file) or a database URL, its columns
+    as text (as a CSV gives them) and its row number as record_id."""
+    if not looks_like_url(file):
+        return read_movements(path)
+    frame = read_location(file).frame
+    return frame.with_columns(
+        pl.col(c).cast(pl.String) for c, dtype in frame.schema.items() if dtype != pl.String
+    )
+
+
 def read_rollup_tables(
     loaded: LoadedRules,
 ) -> tuple[dict[str, pl.DataFrame], list[SetupProblem], list[str]]:
@@ -123,7 +134,7 @@ def read_rollup_tables(
         yaml_path = ("rollup", "tables", name, "file")
         file = rollup.tables[name].file
         try:
-            frame = read_movements(path)
+            frame = _movement_table(file, path)
         except NamedFileProblem as exc:
             problems.append(SetupProblem(yaml_path, f"cannot use {file}: {exc.problem}", exc.hint))
             continue

@@ -31,12 +31,9 @@ def pairs_within(groups: pl.DataFrame, id_column: str, group_column: str) -> pl.
     return joined.select(pl.col("id").alias(L), pl.col("id_r").alias(R))
 
 
-def candidate_pairs(out: Path, rules: Path) -> pl.DataFrame:
-    """The pairs dedupe compared. Read from `candidates.parquet` when dedupe writes one;
-    otherwise recomputed from its clean.parquet with crmclean's own blocking (not timed)."""
-    written = out / "candidates.parquet"
-    if written.exists():
-        return ordered(pl.read_parquet(written, columns=[L, R]))
+def reblocked(out: Path, rules: Path) -> tuple[Any, pl.DataFrame, Any]:
+    """The matching spec, dedupe's prepared records (from its clean.parquet) and crmclean's own
+    blocking of them, recomputed (not timed)."""
     from crmclean.config import load_rules
     from crmclean.core.matching import _prepare
     from crmclean.core.matching.blocking import block
@@ -51,6 +48,16 @@ def candidate_pairs(out: Path, rules: Path) -> pl.DataFrame:
         max_block_size=spec.max_block_size,
         force=True,
     )
+    return spec, prepared, blocked
+
+
+def candidate_pairs(out: Path, rules: Path) -> pl.DataFrame:
+    """The pairs dedupe compared. Read from `candidates.parquet` when dedupe writes one;
+    otherwise recomputed from its clean.parquet with crmclean's own blocking (not timed)."""
+    written = out / "candidates.parquet"
+    if written.exists():
+        return ordered(pl.read_parquet(written, columns=[L, R]))
+    _, prepared, blocked = reblocked(out, rules)
     ids = prepared.get_column("record_id").cast(pl.String)
     return ordered(
         pl.DataFrame(

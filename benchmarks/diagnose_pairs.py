@@ -38,22 +38,11 @@ def scored_candidates(
 ) -> tuple[pl.DataFrame, Any]:
     """Every candidate pair with its levels (as labels) and match probability; with `truth`,
     also the true pairs blocking missed (`blocked` false), scored by the same model."""
-    from crmclean.config import load_rules
-    from crmclean.core.matching import PolarsEngine, _prepare
-    from crmclean.core.matching.blocking import block
+    from crmclean.core.matching import PolarsEngine
     from crmclean.core.matching.comparing import CodeCache, compare, comparison_levels
     from crmclean.core.matching.scoring import score, train
 
-    spec = load_rules(rules).rules.matching
-    assert spec is not None
-    prepared = _prepare(pl.read_parquet(out / "clean.parquet"), spec)
-    blocked = block(
-        prepared,
-        spec.blocking,
-        max_pairs_per_rule=spec.max_pairs_per_rule,
-        max_block_size=spec.max_block_size,
-        force=True,
-    )
+    spec, prepared, blocked = am.reblocked(out, rules)
     codes = CodeCache()
     compared = compare(prepared, blocked.pairs, spec.comparisons, codes)
     # the model dedupe trains: through the polars engine (training reads its aggregates)

@@ -165,7 +165,12 @@ def run_pipeline(
     if rules.rollup is not None and options.movements is not None:
         with step("movements"):
             matched = match_movements(
-                options.movements, rules.rollup, kept, quarantined, rules.dataset.source_column
+                options.movements,
+                rules.rollup,
+                kept,
+                quarantined,
+                rules.dataset.source_column,
+                sources=list(rules.sources),
             )
     with step("golden"):
         golden, review = _golden(kept, clusters, result, validation, rules, options, matched)

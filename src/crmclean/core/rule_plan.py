@@ -130,7 +130,9 @@ def setup_problems(
     measured = [MEASURE_PREFIX + m for m in rules.rollup.measures] if rules.rollup else []
     problems += survivorship_problems(settings, [c for c in cleaned if c not in skip] + measured)
     if rules.rollup is not None:
-        problems += rollup_problems(rules.rollup, cleaned, rules.dataset.source_column)
+        problems += rollup_problems(
+            rules.rollup, cleaned, rules.dataset.source_column, list(rules.sources)
+        )
     # a regex the engine refuses is said once, as such, not again as SQL that cannot run
     refused = regex_problems(rules)
     paths = {p.path for p in refused}

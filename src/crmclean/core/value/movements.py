@@ -1,24 +1,28 @@
 """Movement rows matched to the customer records they name, or set aside with the reason.
 
 Every movement row ends in exactly one place: matched to an input record that is on a golden
-record, or in `unmatched_movements` with why (no record id, bad date, bad amount, unknown record
-id, quarantined record). Dates and amounts are parsed once, as whole columns.
+record, or in `unmatched_movements` with why (no record id, bad date, bad amount, unknown source
+system, unknown record id, quarantined record). Dates and amounts are parsed once, as whole
+columns. In a run with `sources:` a table keyed per source system holds each system's own ids,
+made the run's ids (`crm:4711`) as the sources section makes them (source_ids.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.value.measures import AMOUNT, DATE
+from crmclean.core.value.source_ids import UNKNOWN_SOURCE, run_id, source_names
 from crmclean.core.value.spec import MovementTableSpec, RollupSpec
 
 ROW = "__row"  # the movement's 1-based row in its table
 RIX = "__rix"  # the position of the movement's customer record among the kept records
 SOURCE = "__source"  # the source system, trimmed and lower-cased, where ids are per source
+GIVEN = "__given"  # the movement's record id as given (trimmed); __rid: the run's record id
 # unmatched_movements.parquet: one row per movement row that is on no golden record
 UNMATCHED_SCHEMA = pl.Schema(
     {
@@ -37,7 +41,7 @@ BAD_AMOUNT = "bad amount"
 MAX_AMOUNT = 1e15  # an amount at or above this (in absolute value) is a bad amount
 UNKNOWN_ID = "unknown record id"
 QUARANTINED = "quarantined record"
-REASONS = (NO_ID, BAD_DATE, BAD_AMOUNT, UNKNOWN_ID, QUARANTINED)
+REASONS = (NO_ID, BAD_DATE, BAD_AMOUNT, UNKNOWN_SOURCE, UNKNOWN_ID, QUARANTINED)
 
 
 @dataclass(frozen=True)
@@ -79,23 +83,37 @@ def parse_amount(column: str, decimal_comma: bool) -> pl.Expr:
     return pl.when(number.is_finite() & (number.abs() < MAX_AMOUNT)).then(number)
 
 
-def _source(table: MovementTableSpec, frame: pl.DataFrame) -> pl.Expr:
+def _source(table: MovementTableSpec, frame: pl.DataFrame, sources: Sequence[str]) -> pl.Expr:
+    """Each row's system trimmed and lower-cased; with `sources`, the configured source's name
+    it spells (null where it names none)."""
+
+    def named(values: list[str]) -> dict[str, str | None]:
+        if sources:
+            return source_names(values, sources)
+        return {v: v.strip().lower() for v in values}
+
     if table.source_system is not None:
-        # a handful of systems in millions of rows: trimmed and lower-cased once per value
+        # a handful of systems in millions of rows: each spelling resolved once
         column = pl.col(table.source_system).cast(pl.String)
         values = frame.select(column.unique().drop_nulls()).to_series().to_list()
-        spelled = {v: v.strip().lower() for v in values}
-        return column.replace_strict(spelled, default=None, return_dtype=pl.String)
+        return column.replace_strict(named(values), default=None, return_dtype=pl.String)
     if table.source is not None:
-        return pl.lit(table.source.strip().lower(), pl.String)
+        return pl.lit(named([table.source])[table.source], pl.String)
     return pl.lit(None, pl.String)
 
 
 def _parsed(
-    name: str, table: MovementTableSpec, frame: pl.DataFrame, keep: list[str]
+    name: str,
+    table: MovementTableSpec,
+    frame: pl.DataFrame,
+    keep: list[str],
+    sources: Sequence[str],
 ) -> pl.LazyFrame:
-    """The table with its row number, id, source, date and amount parsed, the columns in
-    `keep`, and the reason a row cannot be used whatever the customers (null when it can)."""
+    """The table with its row number, id as given and as the run's record id, source, date and
+    amount parsed, the columns in `keep`, and the reason a row cannot be used whatever the
+    customers (null when it can)."""
+    per_source = bool(table.source_system or table.source)
+    own_ids = bool(sources) and per_source  # a system's own ids in a run with `sources:`
     rid = pl.col(table.record_id).cast(pl.String).str.strip_chars()
     date = parse_date(table.date, table.date_format) if table.date else pl.lit(None, pl.Date)
     amount = pl.lit(None, pl.Float64)
@@ -103,11 +121,13 @@ def _parsed(
         amount = parse_amount(table.amount, table.decimal_comma)
     # the first reason that holds, in this order
     reason = pl.lit(None, pl.String)
+    if own_ids:
+        reason = pl.when(pl.col(SOURCE).is_null()).then(pl.lit(UNKNOWN_SOURCE))
     if table.amount:
         reason = pl.when(pl.col(AMOUNT).is_null()).then(pl.lit(BAD_AMOUNT)).otherwise(reason)
     if table.date:
         reason = pl.when(pl.col(DATE).is_null()).then(pl.lit(BAD_DATE)).otherwise(reason)
-    given = pl.col("__rid")
+    given = pl.col(GIVEN)
     reason = pl.when(given.is_null() | (given == "")).then(pl.lit(NO_ID)).otherwise(reason)
     # read_table numbers the rows of a table read without an id column as its record_id
     row = (
@@ -117,19 +137,25 @@ def _parsed(
     )
     raw = [table.source_system, table.date, table.amount, *keep]
     data = list(dict.fromkeys(c for c in raw if c is not None and c != RECORD_ID))
-    return (
-        frame.lazy()
-        .select(
-            pl.lit(name).alias("table"),
-            row.alias(ROW),
-            rid.alias("__rid"),
-            _source(table, frame).alias(SOURCE),
-            date.alias(DATE),
-            amount.alias(AMOUNT),
-            *data,
-        )
-        .with_columns(reason.alias("__reason"))
+    source = _source(table, frame, sources)
+    parsed = frame.lazy().select(
+        pl.lit(name).alias("table"),
+        row.alias(ROW),
+        rid.alias(GIVEN),
+        source.alias("__sname" if own_ids else SOURCE),
+        date.alias(DATE),
+        amount.alias(AMOUNT),
+        *data,
     )
+    if own_ids:
+        # `crm:4711` as the sources section makes it; the system compared case-blind as below
+        parsed = parsed.with_columns(
+            run_id(pl.col(GIVEN), pl.col("__sname")).alias("__rid"),
+            pl.col("__sname").str.to_lowercase().alias(SOURCE),
+        ).drop("__sname")
+    else:
+        parsed = parsed.with_columns(pl.col(GIVEN).alias("__rid"))
+    return parsed.with_columns(reason.alias("__reason"))
 
 
 def _unmatched(parsed: pl.LazyFrame, table: MovementTableSpec, reason: pl.Expr) -> pl.LazyFrame:
@@ -139,7 +165,7 @@ def _unmatched(parsed: pl.LazyFrame, table: MovementTableSpec, reason: pl.Expr) 
     return parsed.select(
         "table",
         pl.col(ROW).cast(pl.Int64).alias("row"),
-        pl.col("__rid").alias("record_id"),
+        pl.col(GIVEN).alias("record_id"),
         (raw(table.source_system) if table.source_system else pl.col(SOURCE)).alias(
             "source_system"
         ),
@@ -155,10 +181,15 @@ def match_movements(
     kept: pl.DataFrame,
     quarantined: pl.DataFrame,
     source_column: str | None,
+    sources: Sequence[str] = (),
 ) -> MatchedMovements:
     """Join each movement table to the kept customer records by record id (and source system
     where the table says where its ids come from); `kept` and `quarantined` hold record_id and
-    `source_column`. Ids are compared trimmed, source systems trimmed and lower-cased."""
+    `source_column`. Ids are compared trimmed, source systems trimmed and lower-cased.
+
+    `sources` are the configured source names of a run with `sources:`: a table keyed per
+    system then holds each system's own ids, made `<source>:<id>`; a row whose system is none
+    of them is unmatched as an unknown source system."""
 
     def keys(frame: pl.DataFrame) -> pl.DataFrame:
         source = (
@@ -183,7 +214,7 @@ def match_movements(
         on = ["__rid", SOURCE] if per_source else ["__rid"]
         # only what the measures read is carried on (ten million rows of text are costly)
         keep = [c for c in measure_columns(spec, name) if c in frame.columns]
-        parsed = _parsed(name, table, frame, keep)
+        parsed = _parsed(name, table, frame, keep, sources)
         rows[name] = frame.height
         usable = parsed.filter(pl.col("__reason").is_null())
         if per_source and ids_repeat:

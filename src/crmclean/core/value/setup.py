@@ -8,15 +8,35 @@ from collections.abc import Sequence
 from crmclean.core.problems import SetupProblem, YamlPath
 from crmclean.core.registry import did_you_mean_hint
 from crmclean.core.value.measures import measures
+from crmclean.core.value.source_ids import source_names
 from crmclean.core.value.spec import RollupSpec
 
 
 def section_problems(
-    spec: RollupSpec, customer_columns: Sequence[str], source_column: str | None = None
+    spec: RollupSpec,
+    customer_columns: Sequence[str],
+    source_column: str | None = None,
+    sources: Sequence[str] = (),
 ) -> list[SetupProblem]:
-    """Names the section uses among itself and against the customer columns."""
+    """Names the section uses among itself, against the customer columns and, in a run with
+    `sources:`, against the configured sources."""
     problems: list[SetupProblem] = []
     for name, table in spec.tables.items():
+        if (
+            sources
+            and table.source is not None
+            and source_names([table.source], sources)[table.source] is None
+        ):
+            hint = did_you_mean_hint(table.source, list(sources)) or "sources: " + ", ".join(
+                sources
+            )
+            problems.append(
+                SetupProblem(
+                    ("rollup", "tables", name, "source"),
+                    f"no source {table.source!r} in the sources: section",
+                    hint,
+                )
+            )
         per_source = table.source_system or table.source
         if per_source and (source_column is None or source_column not in customer_columns):
             field = "source_system" if table.source_system else "source"

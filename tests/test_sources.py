@@ -5,7 +5,6 @@ steward makes in the section told at their YAML position."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import polars as pl
@@ -17,48 +16,12 @@ from crmclean.cli.main import app
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.golden.strategies import SourcePrioritySpec
 from crmclean.core.sources import SourceSpec, combine_sources
-
-ROOT = Path(__file__).resolve().parents[1]
-COMPANY = ROOT / "rules" / "company.yaml"
-ERP_NAMES = {"customer_id": "kdnr", "first_name": "vorname", "last_name": "nachname"}
+from source_systems import COMPANY, rule_file, write_systems
 
 
 @pytest.fixture(scope="module")
 def systems(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample's CRM rows as CSV, its other rows as an ERP's SQLite table in German."""
-    folder = tmp_path_factory.mktemp("systems")
-    sample = pl.read_csv(ROOT / "sample_data" / "customers.csv", infer_schema_length=0)
-    sample = sample.head(1600)
-    sample.filter(pl.col("source_system") == "crm").drop("source_system").write_csv(
-        folder / "crm.csv"
-    )
-    erp = sample.filter(pl.col("source_system") != "crm").drop("source_system")
-    erp = erp.rename(ERP_NAMES).with_columns(pl.lit("intern").alias("buchungskreis"))
-    with sqlite3.connect(folder / "erp.db") as db:
-        db.execute(f"CREATE TABLE kunden ({', '.join(f'{c} TEXT' for c in erp.columns)})")
-        db.executemany(f"INSERT INTO kunden VALUES ({', '.join('?' * erp.width)})", erp.iter_rows())
-    return folder
-
-
-def rule_file(folder: Path, mode: str = "link_only", erp_columns: str | None = None) -> Path:
-    columns = erp_columns or "{customer_id: kdnr, first_name: vorname, last_name: nachname}"
-    path = folder / f"sources-{mode}.yaml"
-    path.write_text(
-        f"extends: {COMPANY}\n"
-        "sources:\n"
-        "  crm:\n"
-        "    location: crm.csv\n"
-        "    id_column: customer_id\n"
-        "    priority: 2\n"
-        "  erp:\n"
-        f"    location: sqlite:///{folder / 'erp.db'}?table=kunden\n"
-        "    id_column: kdnr\n"
-        f"    columns: {columns}\n"
-        "    priority: 1\n"
-        f"matching:\n  mode: {mode}\n",
-        encoding="utf-8",
-    )
-    return path
+    return write_systems(tmp_path_factory.mktemp("systems"))
 
 
 def run(*argv: str) -> tuple[int, str]:

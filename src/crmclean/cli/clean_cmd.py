@@ -19,10 +19,10 @@ import typer
 
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.closed_pipe import Console
+from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
-    InputArg,
     OutOpt,
     QuietOpt,
     RulesOpt,
@@ -38,7 +38,6 @@ from crmclean.config.rule_setup import prepare
 from crmclean.core.cleaning import CleanResult
 from crmclean.core.masking import personal_columns
 from crmclean.errors import UsageError
-from crmclean.io.locations import location_files, parse_location
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import clean_console
 
@@ -58,8 +57,8 @@ EXAMPLES = examples(
 
 @app.command("clean", epilog=EXAMPLES)
 def clean_command(
-    input_path: InputArg,
     rules: RulesOpt,
+    input_path: DataArg = None,
     out: OutOpt = None,
     csv: CsvOpt = False,
     dry_run: DryRunOpt = False,
@@ -75,8 +74,9 @@ def clean_command(
     if out is None and not dry_run:
         raise UsageError("clean needs --out DIR (or --dry-run to only look)")
     started = datetime.now(UTC)
+    source = given_location(input_path)
     loaded = load_rules(rules)
-    source = parse_location(input_path)
+    one_input(source, loaded)
     # the one setup step: exit 2 if the rules do not fit
     data = prepare(loaded, source, encoding, delimiter_char(delimiter))
     result = data.plan.clean(data.frame)
@@ -93,7 +93,7 @@ def clean_command(
     pii = personal_columns(loaded.rules)
     changes = result.changes if show_values else clean_console.mask_changes(result.changes, pii)
     if not dry_run and out is not None:
-        protect = [*location_files(source), *rule_file_inputs(loaded)]
+        protect = [*input_files(source, loaded), *rule_file_inputs(loaded)]
         _write(out, result, changes, document, csv, protect)
     if output_format is TableOrJson.json:  # clean.json's document, even with --quiet
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))

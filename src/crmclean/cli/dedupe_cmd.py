@@ -14,12 +14,12 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
 from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
-    InputArg,
     QuietOpt,
     RulesOpt,
     TableOrJson,
@@ -34,7 +34,6 @@ from crmclean.config.rule_setup import prepare
 from crmclean.core.matching import MatchingSpec, model_to_dict
 from crmclean.errors import ConfigError, InputError
 from crmclean.io.decisions_file import existing, read_decisions
-from crmclean.io.locations import location_files, parse_location
 from crmclean.io.run_folder import read_model
 from crmclean.io.writers import atomic_output_dir, write_json, write_parquet
 from crmclean.report.dedupe_summary import dedupe_summary
@@ -60,9 +59,9 @@ EXAMPLES = examples(
 
 @app.command("dedupe", epilog=EXAMPLES)
 def dedupe_command(
-    input_path: InputArg,
     rules: RulesOpt,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for pairs, clusters, model.")],
+    input_path: DataArg = None,
     model: Annotated[
         Path | None,
         typer.Option("--model", help="Score with this saved model.json instead of training."),
@@ -84,9 +83,10 @@ def dedupe_command(
 ) -> None:
     """Find duplicate customers: block, compare, train (or --model), score and cluster."""
     started = time.perf_counter()
+    source = given_location(input_path)
     loaded = load_rules(rules)
+    one_input(source, loaded)
     engine_name(engine, loaded)  # a wrong or missing engine is said before any work
-    source = parse_location(input_path)
     # the one setup step: exit 2 if rules do not fit
     prepared = prepare(loaded, source, encoding, delimiter_char(delimiter))
     spec = matching_spec(loaded)
@@ -105,13 +105,13 @@ def dedupe_command(
             frame, model=saved, seed=seed, decisions=decided, force=force, engine=runs_on
         )
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
-        raise told(exc, loaded, source, show_values=False) from None
+        raise told(exc, loaded, source or "sources", show_values=False) from None
     finally:
         runs_on.close()
     # a typed DedupeSummary, with the rule file's ${env.X} values put back as ${env.X}
     summary = dedupe_summary(result, loaded, spec, time.perf_counter() - started)
     document = loaded.scrub(summary.to_dict())
-    protect = [*location_files(source), *rule_file_inputs(loaded), model, decisions_path]
+    protect = [*input_files(source, loaded), *rule_file_inputs(loaded), model, decisions_path]
     with atomic_output_dir(out, protect, "dedupe") as folder:
         write_parquet(result.pairs, folder / "pairs.parquet")
         write_parquet(result.clusters, folder / "clusters.parquet")

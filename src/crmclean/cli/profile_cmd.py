@@ -1,4 +1,5 @@
-"""`crmclean profile INPUT`: what is in a file, column by column, and rules to start from."""
+"""`crmclean profile INPUT`: what is in a file, column by column, and rules to start from.
+Without INPUT, `--rules` with a `sources:` section: every source read and combined as `run` does."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stdout_console
+from crmclean.cli.data_input import DataArg, given_location, one_input
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
-    InputArg,
     ProfileFormat,
     QuietOpt,
     ShowValuesOpt,
@@ -21,6 +22,7 @@ from crmclean.cli.options import (
 )
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
+from crmclean.config.source_reads import read_sources
 from crmclean.core.masking import personal_columns
 from crmclean.core.problems import missing_column_hint
 from crmclean.core.profile import profile_frame
@@ -39,13 +41,14 @@ EXAMPLES = examples(
 
 @app.command("profile", epilog=EXAMPLES)
 def profile(
-    input_path: InputArg,
+    input_path: DataArg = None,
     rules: Annotated[
         Path | None,
         typer.Option(
             "--rules",
             "-r",
-            help="Rule file: its id column, its pii columns (masked) and the columns it needs.",
+            help="Rule file: its id column, its pii columns (masked) and the columns it needs; "
+            "without INPUT, its sources: are profiled.",
             show_default=False,
         ),
     ] = None,
@@ -60,13 +63,19 @@ def profile(
 ) -> None:
     """Profile a table: nulls, distinct values, lengths, value shapes, top values, what each
     column looks like (email, phone, date, postcode...), and suggested rules as YAML."""
+    source = given_location(input_path)
     loaded = load_rules(rules) if rules is not None else None
-    result = read_location(
-        input_path,
-        id_column=loaded.rules.dataset.id_column if loaded else None,
-        encoding=encoding,
-        delimiter=delimiter_char(delimiter),
-    )
+    one_input(source, loaded)
+    if source is None:
+        assert loaded is not None  # one_input: no INPUT, so a rule file with sources:
+        result, _ = read_sources(loaded)  # the sources combined, as `run` reads them
+    else:
+        result = read_location(
+            source,
+            id_column=loaded.rules.dataset.id_column if loaded else None,
+            encoding=encoding,
+            delimiter=delimiter_char(delimiter),
+        )
     if loaded is not None:
         _check_rule_columns(loaded, result.frame.columns)
     pii = frozenset(personal_columns(loaded.rules)) if loaded else None

@@ -17,6 +17,7 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
+from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
 from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
@@ -31,14 +32,7 @@ from crmclean.cli.options import (
     examples,
 )
 from crmclean.cli.read_files import rule_file_inputs
-from crmclean.cli.run_targets import (
-    folder_of,
-    input_files,
-    manifest_inputs,
-    one_input,
-    previous_of,
-    publish_run,
-)
+from crmclean.cli.run_targets import folder_of, manifest_inputs, previous_of, publish_run
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.rule_setup import prepare
@@ -51,7 +45,7 @@ from crmclean.io.database_url import PublishTarget, parse_publish_url
 from crmclean.io.decisions_file import read_configured
 from crmclean.io.history_file import HISTORY_FILE, read_history, with_night
 from crmclean.io.json_log import JsonLog
-from crmclean.io.locations import Location, location_files, parse_location
+from crmclean.io.locations import Location, location_files
 from crmclean.io.lock import Lock, output_lock
 from crmclean.io.output_guard import guard_output, resolved
 from crmclean.io.run_folder import Previous, read_previous
@@ -91,14 +85,7 @@ def run(
         Path,
         typer.Option("--out", "-o", help="Folder for the outputs; replaced as a whole."),
     ],
-    input_path: Annotated[
-        str | None,
-        typer.Argument(
-            help="Customer data: a file or a database URL; leave out when the rule file has "
-            "a sources: section.",
-            show_default=False,
-        ),
-    ] = None,
+    input_path: DataArg = None,
     previous: Annotated[
         str | None,
         typer.Option(
@@ -153,7 +140,7 @@ def run(
     """
     started_at = datetime.now(UTC)
     # exit 2 for a malformed URL, before anything is opened
-    source = parse_location(input_path) if input_path is not None else None
+    source = given_location(input_path)
     publish_to = parse_publish_url(publish) if publish is not None else None
     earlier = previous_of(previous)
     previous_dir = folder_of(earlier)

@@ -17,11 +17,11 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.closed_pipe import verdict_decided
+from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
     Format,
-    InputArg,
     OutOpt,
     QuietOpt,
     RulesOpt,
@@ -34,7 +34,6 @@ from crmclean.config import load_rules
 from crmclean.config.rule_setup import prepare
 from crmclean.core.masking import MaskKind, mask_violations, personal_columns
 from crmclean.core.validation import ValidationResult
-from crmclean.io.locations import location_files, parse_location
 from crmclean.io.writers import atomic_output_dir, write_csv, write_json, write_parquet
 from crmclean.report import json_report, junit, validate_console
 from crmclean.report.html import build_report
@@ -63,8 +62,8 @@ EXAMPLES = examples(
 
 @app.command("validate", epilog=EXAMPLES)
 def validate_command(
-    input_path: InputArg,
     rules: RulesOpt,
+    input_path: DataArg = None,
     output_format: FormatOpt = Format.table,
     out: OutOpt = None,
     fail_on: FailOnOpt = FailOn.error,
@@ -75,8 +74,9 @@ def validate_command(
 ) -> None:
     """Check data against the rule file's checks; report per rule, write violations with --out."""
     started = datetime.now(UTC)
+    source = given_location(input_path)
     loaded = load_rules(rules)
-    source = parse_location(input_path)
+    one_input(source, loaded)
     # the one setup step: exit 2 if the rules do not fit
     data = prepare(loaded, source, encoding, delimiter_char(delimiter))
     result = data.plan.validate(data.frame, reference=data.reference, now=started)
@@ -95,7 +95,7 @@ def validate_command(
     document = loaded.scrub(json_report.build(result, facts, pii).to_dict())
     result = replace(result, violations=loaded.scrub_violations(result.violations))
     if out is not None:
-        protect = [*location_files(source), *rule_file_inputs(loaded)]
+        protect = [*input_files(source, loaded), *rule_file_inputs(loaded)]
         _write_outputs(out, result, document, pii, show_values, protect=protect)
     _render(result, document, output_format, fail_on, quiet)
     raise typer.Exit(result.exit_code(fail_on.value))

@@ -132,3 +132,29 @@ def test_publish_and_previous_urls_are_checked_first(
     code, err = run(str(part), "-r", RULES, "-o", out, "--previous", nothing)
     assert code == 3 and "no published run to read" in err
     assert not Path(out).exists()
+
+
+def test_the_trend_goes_on_through_the_published_tables(
+    pg: Cluster, part: Path, tmp_path: Path
+) -> None:
+    target = pg.url("mdm") + "?schema=trend"
+    first, second, third = tmp_path / "first", tmp_path / "second", tmp_path / "third"
+    assert run(str(part), "-r", RULES, "-o", str(first), "--publish", target)[0] == 1
+    (row,) = table(pg, "trend", "crmclean_run").iter_rows(named=True)
+    assert json.loads(row["history"]) == json.loads((first / "history.json").read_text())
+    # the next night keeps no folder: only the published tables know the first night
+    code, err = run(
+        str(part), "-r", RULES, "-o", str(second), "--previous", target, "--publish", target
+    )
+    assert code == 1, err
+    nights = json.loads((second / "history.json").read_text())["nights"]
+    first_night = json.loads((first / "history.json").read_text())["nights"]
+    assert len(nights) == 2 and nights[0] == first_night[0]
+    finished = json.loads((second / "manifest.json").read_text())["finished_at"]
+    assert nights[1]["finished_at"] == finished
+    assert "2 nights recorded in history.json" in (second / "report.html").read_text()
+    # tables published before history was kept: read as before, the trend starts there
+    pg.sql("ALTER TABLE trend.crmclean_run DROP COLUMN history")
+    code, err = run(str(part), "-r", RULES, "-o", str(third), "--previous", target)
+    assert code == 1, err
+    assert len(json.loads((third / "history.json").read_text())["nights"]) == 1

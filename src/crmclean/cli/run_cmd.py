@@ -43,7 +43,7 @@ from crmclean.core.rule_plan import RulePlan
 from crmclean.errors import InputError
 from crmclean.io.database_url import PublishTarget, parse_publish_url
 from crmclean.io.decisions_file import read_configured
-from crmclean.io.history_file import HISTORY_FILE, read_history, with_night
+from crmclean.io.history_file import HISTORY_FILE, with_night
 from crmclean.io.json_log import JsonLog
 from crmclean.io.locations import Location, location_files
 from crmclean.io.lock import Lock, output_lock
@@ -317,9 +317,9 @@ def _run_locked(request: RunRequest) -> int:
             timings["write"] = round(time.perf_counter() - mark, 3)
             manifest["steps"] = timings
             history = _write_history(tmp, previous, manifest, validate_document)
-            manifest["outputs"] = sorted([*files, history, "manifest.json"])
+            manifest["outputs"] = sorted([*files, HISTORY_FILE, "manifest.json"])
             # inside the folder's swap: a failed publish leaves yesterday's folder too
-            _publish(request, progress, result, manifest, timings)
+            _publish(request, progress, result, manifest, timings, history)
             write_json(request.loaded.scrub(manifest), tmp / "manifest.json")
             report_path = (
                 _build_report(tmp, request.out, request.show_values, request.log)
@@ -341,13 +341,13 @@ def _run_locked(request: RunRequest) -> int:
 
 def _write_history(
     tmp: Path, previous: Previous | None, manifest: dict[str, Any], validate: dict[str, Any]
-) -> str:
-    """history.json: the nights so far and this one, for the report's trend. The nights come
-    from a --previous folder; a run read back from published tables carries none."""
-    earlier = previous.folder if previous else None
-    nights = read_history(earlier if isinstance(earlier, Path) else None)
-    write_json(with_night(nights, night(manifest, validate)), tmp / HISTORY_FILE)
-    return HISTORY_FILE
+) -> dict[str, Any]:
+    """history.json: the nights so far and this one, for the report's trend (and for
+    --publish). The nights come from --previous: its folder's history.json, or the history
+    its published tables carry."""
+    document = with_night(previous.history if previous else [], night(manifest, validate))
+    write_json(document, tmp / HISTORY_FILE)
+    return document
 
 
 def _publish(
@@ -356,13 +356,15 @@ def _publish(
     result: RunResult,
     manifest: dict[str, Any],
     timings: dict[str, float],
+    history: dict[str, Any],
 ) -> None:
-    """--publish: the run's tables into PostgreSQL (crmclean.io.publish); nothing without it."""
+    """--publish: the run's tables into PostgreSQL (crmclean.io.publish), with history.json's
+    document so a run reading them back continues the trend; nothing without it."""
     if request.publish is None:
         return
     _step(progress, request.log, "publish")
     mark = time.perf_counter()
-    publish_run(request.publish, result, request.loaded, manifest)
+    publish_run(request.publish, result, request.loaded, manifest, history)
     timings["publish"] = round(time.perf_counter() - mark, 3)
     request.log.event("published", to=str(request.publish), steps=timings)
 

@@ -26,9 +26,14 @@ def folder_of(previous: Path | PublishTarget | None) -> Path | None:
 
 
 def publish_run(
-    target: PublishTarget, result: RunResult, loaded: LoadedRules, manifest: dict[str, Any]
+    target: PublishTarget,
+    result: RunResult,
+    loaded: LoadedRules,
+    manifest: dict[str, Any],
+    history: dict[str, Any],
 ) -> None:
-    """The run's tables into the database, with the manifest (as written) and the model."""
+    """The run's tables into the database, with the manifest (as written), the model and
+    history.json's document."""
     tables = {
         "golden": result.golden.golden,
         "crosswalk": result.golden.crosswalk,
@@ -41,7 +46,7 @@ def publish_run(
         "tables": {name: frame.height for name, frame in tables.items()},
     }
     model = model_to_dict(result.dedupe.model) if result.dedupe is not None else None
-    publish(target, tables, loaded.scrub(manifest), model)
+    publish(target, tables, loaded.scrub(manifest), model, history)
 
 
 def manifest_inputs(prepared: Prepared) -> list[dict[str, Any]]:

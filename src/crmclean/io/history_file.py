@@ -1,6 +1,7 @@
 """history.json of a run folder: one entry per night, carried from `--previous` to the next
 run, so the report can chart the trend. A missing or unreadable history starts a new one (the
-night's data matters more than its chart); it is read bounded and through no link."""
+night's data matters more than its chart); it is read bounded and through no link. A published
+run carries the same document in its `crmclean_run` table (crmclean.io.publish)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,12 @@ def read_history(folder: Path | None) -> list[dict[str, Any]]:
     if folder is None:
         return []
     text = small_text(folder / HISTORY_FILE)
-    if isinstance(text, Unread):
+    return [] if isinstance(text, Unread) else history_nights(text)
+
+
+def history_nights(text: str | None) -> list[dict[str, Any]]:
+    """The nights of a history document as written (JSON text); [] when it holds none."""
+    if text is None:
         return []
     try:
         data = json.loads(text)

@@ -4,8 +4,9 @@ swapped in atomically, and read back as the previous run (`--previous URL`).
 Everything happens in one transaction: each table is loaded (COPY, through ADBC) under a staged
 name, then the old tables are dropped and the staged ones renamed, then one commit. Readers see
 yesterday's tables or today's, never a mix; a failure anywhere rolls everything back and
-yesterday's tables stay (exit 3). `crmclean_run` holds the run's manifest and match model, so a
-next run can take its golden ids and model from the database as from a run folder.
+yesterday's tables stay (exit 3). `crmclean_run` holds the run's manifest, match model and history
+(history.json: the nights the report's trend charts), so a next run can take its golden ids,
+model and trend from the database as from a run folder.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -23,7 +25,18 @@ from crmclean.io.database import connect_error, open_driver, reason_of
 from crmclean.io.database_url import PublishTarget
 
 TABLES = ("golden", "crosswalk", "lineage", "review")
-RUN_TABLE = "crmclean_run"  # one row: the manifest and model of the run the tables came from
+RUN_TABLE = "crmclean_run"  # one row: the manifest, model and history of the run published
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    """What `--previous URL` reads back from the published tables."""
+
+    manifest: Any  # the run's manifest.json document
+    crosswalk: pl.DataFrame  # record_id, golden_id
+    golden: pl.DataFrame
+    model: Any  # the match model document, or None
+    history: str | None  # history.json as written; None when published before it was kept
 
 
 def publish(
@@ -31,14 +44,16 @@ def publish(
     tables: Mapping[str, pl.DataFrame],
     manifest: Mapping[str, Any],
     model: Mapping[str, Any] | None,
+    history: Mapping[str, Any] | None = None,
 ) -> dict[str, int]:
     """Swap the tables in; their row counts. InputError (exit 3) with nothing changed if not."""
     run = pl.DataFrame(
         {
             "manifest": [json.dumps(manifest, sort_keys=True, default=str)],
             "model": [json.dumps(model, sort_keys=True) if model is not None else None],
+            "history": [json.dumps(history, sort_keys=True) if history is not None else None],
         },
-        schema={"manifest": pl.String, "model": pl.String},
+        schema={"manifest": pl.String, "model": pl.String, "history": pl.String},
     )
     everything = {**tables, RUN_TABLE: run}
     token = secrets.token_hex(4)
@@ -69,13 +84,13 @@ def publish(
     return {name: frame.height for name, frame in tables.items()}
 
 
-def read_published(target: PublishTarget) -> tuple[dict[str, Any], pl.DataFrame, pl.DataFrame, Any]:
-    """(manifest, crosswalk, golden, model document or None) of the run published at `target`;
-    InputError (exit 3) when nothing was published there."""
+def read_published(target: PublishTarget) -> PublishedRun:
+    """The run published at `target`; InputError (exit 3) when nothing was published there."""
     connection = _connect(target)
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT manifest, model FROM {_name(target.schema, RUN_TABLE)}")
+            # every column: a run published before history was kept has none
+            cursor.execute(f"SELECT * FROM {_name(target.schema, RUN_TABLE)}")
             run = pl.DataFrame(cursor.fetch_arrow())
             cursor.execute(
                 f'SELECT "{RECORD_ID}", golden_id FROM {_name(target.schema, "crosswalk")}'
@@ -92,9 +107,15 @@ def read_published(target: PublishTarget) -> tuple[dict[str, Any], pl.DataFrame,
         connection.close()
     if run.height != 1:
         raise InputError(f"{target}: {RUN_TABLE} must hold one row, it holds {run.height}")
-    manifest = json.loads(run["manifest"][0])
     model = run["model"][0]
-    return manifest, crosswalk, golden, json.loads(model) if model is not None else None
+    history = run["history"][0] if "history" in run.columns else None
+    return PublishedRun(
+        json.loads(run["manifest"][0]),
+        crosswalk,
+        golden,
+        json.loads(model) if model is not None else None,
+        history,
+    )
 
 
 def _connect(target: PublishTarget) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, mode
 from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError
 from crmclean.io.database_url import PublishTarget
+from crmclean.io.history_file import history_nights, read_history
 from crmclean.io.output_guard import resolved
 from crmclean.io.publish import RUN_TABLE, read_published
 from crmclean.io.regular_file import is_present, read_text, require_regular_file, small_text
@@ -61,6 +62,7 @@ class RunFolder:
     golden: pl.DataFrame
     id_state: IdState
     model: dict[str, Any] | None = None  # published runs: the model from crmclean_run
+    history: list[dict[str, Any]] | None = None  # published runs: the nights in crmclean_run
 
 
 def holds_run(folder: Path) -> bool:
@@ -124,11 +126,15 @@ def read_run_folder(folder: Path) -> RunFolder:
 
 def read_published_run(target: PublishTarget) -> RunFolder:
     """The run published at `target` (`--previous URL`), checked as a run folder is."""
-    manifest, crosswalk, golden, model = read_published(target)
+    published = read_published(target)
+    manifest = published.manifest
     if not isinstance(manifest, dict) or manifest.get("command") != "run":
         raise _broken(target.shown, f"{RUN_TABLE} holds no manifest of a `crmclean run`")
-    run = _checked(target.shown, manifest, crosswalk, golden)
-    return RunFolder(run.folder, manifest, run.crosswalk, golden, run.id_state, model)
+    run = _checked(target.shown, manifest, published.crosswalk, published.golden)
+    nights = history_nights(published.history)
+    return RunFolder(
+        run.folder, manifest, run.crosswalk, run.golden, run.id_state, published.model, nights
+    )
 
 
 def _checked(
@@ -198,6 +204,7 @@ class Previous:
     # the --previous run read (a folder or the published tables' URL); None when only --out's
     # id mark carried over
     folder: Path | str | None
+    history: list[dict[str, Any]] = field(default_factory=list)  # its nights, for the trend
 
 
 def read_previous(
@@ -241,7 +248,9 @@ def read_previous(
         except ModelMismatch:
             model = None  # the comparisons changed since: train afresh
     shown = folder.shown if isinstance(folder, PublishTarget) else folder
-    return Previous(PreviousRun(previous.crosswalk, previous.golden, state), model, shown)
+    nights = previous.history if isinstance(where, str) else read_history(where)
+    run = PreviousRun(previous.crosswalk, previous.golden, state)
+    return Previous(run, model, shown, nights or [])
 
 
 def _json(path: Path) -> dict[str, Any] | None:

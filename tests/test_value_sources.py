@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from crmclean.core.value import RollupSpec, match_movements
 from run_fixtures import crmclean
 
 RULES = """\
@@ -117,3 +118,29 @@ def test_a_table_of_one_system_that_is_no_source_is_a_rule_file_error(folder: Pa
     assert "rollup.tables.payments.source: no source 'ERPP' in the sources: section" in err[0]
     assert "erp" in err[0]
     assert not (folder / "out").exists()
+
+
+def test_match_movements_with_sources_prefixes_own_ids_and_knows_quarantined_ones() -> None:
+    kept = pl.DataFrame({"record_id": ["crm:1", "erp:1"], "system": ["crm", "erp"]})
+    held = pl.DataFrame({"record_id": ["erp:2"], "system": ["erp"]})
+    spec = RollupSpec.model_validate(
+        {
+            "tables": {"orders": {"file": "o.csv", "record_id": "id", "source_system": "sys"}},
+            "measures": {"n": "count"},
+        }
+    )
+    orders = pl.DataFrame(
+        {"id": ["1", "1", "2", "1", "crm:1"], "sys": ["erp", "Crm", "erp", "web", "crm"]}
+    )
+    matched = match_movements({"orders": orders}, spec, kept, held, "system", ["crm", "erp"])
+    placed = matched.record_ids.gather(matched.tables["orders"].sort("__row")["__rix"])
+    assert placed.to_list() == ["erp:1", "crm:1"]
+    reasons = matched.unmatched.select("row", "record_id", "reason").rows()
+    assert reasons == [
+        (3, "2", "quarantined record"),
+        (4, "1", "unknown source system"),
+        (5, "crm:1", "unknown record id"),  # a run id is not an own id: crm:crm:1
+    ]
+    # without sources (ids unique in one file) the same table compares ids as given
+    plain = match_movements({"orders": orders}, spec, kept, held, "system")
+    assert plain.totals()["orders"]["unknown source system"] == 0

@@ -25,7 +25,7 @@ from crmclean.cli.options import (
 from crmclean.cli.review_export import guard_export
 from crmclean.cli.review_import import refuse_pairs
 from crmclean.cli.review_keys import key_reader
-from crmclean.cli.review_modes import full_screen, in_order, members_of
+from crmclean.cli.review_modes import full_screen, in_order
 from crmclean.cli.review_precision import precision_of, sample_queue
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
@@ -37,18 +37,18 @@ from crmclean.io.decisions_file import DecisionsLog, decisions_path, undecided
 from crmclean.io.export_file import write_export
 from crmclean.io.readers import read_table
 from crmclean.io.regular_file import is_present
-from crmclean.io.run_folder import (
-    read_model_document,
-    read_review_queue,
-    run_record_ids,
-    run_rule_file,
+from crmclean.io.review_folder import (
+    ReviewedFolder,
+    read_members,
+    read_queue,
+    read_record_ids,
+    read_reviewed,
 )
-from crmclean.io.summary_files import read_summary
+from crmclean.io.run_folder import read_model_document, run_rule_file
 from crmclean.io.writers import csv_text
 from crmclean.report.review_console import pair_view, session_summary, value_columns
 from crmclean.report.review_fields import Order
 from crmclean.report.value_mask import make_masker
-from crmclean.summaries import RunManifest
 
 ANSWERS = {
     "y": "match",
@@ -65,37 +65,27 @@ class ReviewFormat(StrEnum):
     csv = "csv"
 
 
-def _loaded_rules(out: Path, rules: Path | None, manifest: RunManifest) -> LoadedRules:
+def _loaded_rules(rules: Path | None, reviewed: ReviewedFolder) -> LoadedRules:
     if rules is None:
-        rules = run_rule_file(out, manifest.rule_file)
+        rules = run_rule_file(reviewed.folder, reviewed.rule_file)
     return load_rules(rules)
-
-
-def _read_outputs(out: Path) -> tuple[pl.DataFrame, RunManifest]:
-    try:
-        queue = read_review_queue(out)
-        manifest = read_summary(out, RunManifest)
-    except (InputError, OSError, ValueError, pl.exceptions.PolarsError) as exc:
-        reason = exc.message if isinstance(exc, InputError) else exc
-        raise InputError(
-            f"{out}: not the outputs of `crmclean run` ({reason})", "pass the --out folder of a run"
-        ) from None
-    if manifest is None:
-        raise InputError(f"{out}: not the outputs of `crmclean run` (no manifest.json)")
-    return queue, manifest
 
 
 EXAMPLES = examples(
     "crmclean review out/",
     "crmclean review out/ -f csv --out queue.csv --delimiter ';'",
     "crmclean review out/ --import queue.csv --by anna",
+    "crmclean review matched/    # the --out folder of `crmclean dedupe`",
     doc="docs/review.md",
 )
 
 
 @app.command("review", epilog=EXAMPLES)
 def review(
-    out: Annotated[Path, typer.Argument(help="The --out folder of a run.", show_default=False)],
+    out: Annotated[
+        Path,
+        typer.Argument(help="The --out folder of a run or of a dedupe.", show_default=False),
+    ],
     rules: Annotated[
         Path | None, typer.Option("--rules", "-r", help="Rule file (default: the run's).")
     ] = None,
@@ -156,19 +146,20 @@ def review(
     """
     output = _renamed_output(output, old_output)
     sep = delimiter_char(delimiter)
-    queue, manifest = _read_outputs(out)
-    loaded = _loaded_rules(out, rules, manifest)
+    reviewed = read_reviewed(out)
+    loaded = _loaded_rules(rules, reviewed)
+    queue = read_queue(reviewed, loaded.rules)
     path = decisions_path(loaded.path, loaded.rules)
     pii = personal_columns(loaded.rules)
     if path is not None:
         is_present(path, "decisions file")  # a FIFO or device there would block the appends
     if sample is not None:  # label random automatic merges: the precision estimate
-        queue = sample_queue(out, manifest, path, sample, seed)
+        queue = sample_queue(reviewed, path, sample, seed)
     if output_format is ReviewFormat.csv and import_file is None:
         # exporting needs no decisions file: without one, every pair of the queue is pending
         pending = undecided(queue, path) if path is not None else queue
         if output is not None:  # never over the decisions, rules, input or a run's files
-            guard_export(output, out, loaded, manifest, path, force=force)
+            guard_export(output, reviewed, loaded, path, force=force)
         _export(pending, output, pii, show_values, (sep or ",", quiet))
         return
     if path is None:
@@ -178,8 +169,9 @@ def review(
         )
     steward = by or _user()
     if import_file is not None:
-        _import(import_file, path, steward, run_record_ids(out), (encoding, sep), quiet)
-        _say_precision(out, manifest, path, quiet)
+        known = read_record_ids(reviewed)
+        _import(import_file, path, steward, known, (encoding, sep), quiet)
+        _say_precision(reviewed, path, quiet)
         return
     pending = in_order(undecided(queue, path), order, value_column)
     if not sys.stdin.isatty():
@@ -190,13 +182,15 @@ def review(
     if plain:
         _session(pending, path, steward, mask, _level_names(out))
     else:
-        full_screen(pending, path, steward, mask, _level_names(out), members_of(out, manifest))
-    _say_precision(out, manifest, path, quiet)
+        source = reviewed.source_column or loaded.rules.dataset.source_column
+        members = read_members(reviewed, source)
+        full_screen(pending, path, steward, mask, _level_names(out), members)
+    _say_precision(reviewed, path, quiet)
 
 
-def _say_precision(out: Path, manifest: RunManifest, path: Path, quiet: bool) -> None:
+def _say_precision(reviewed: ReviewedFolder, path: Path, quiet: bool) -> None:
     try:
-        estimate = precision_of(out, manifest, path)
+        estimate = precision_of(reviewed, path)
     except CrmcleanError as exc:  # the decisions are saved; only the estimate is not possible
         if not quiet:
             stderr_console().print(f"crmclean: note: no precision estimate: {exc}", markup=False)

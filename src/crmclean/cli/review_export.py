@@ -1,5 +1,5 @@
 """The files `crmclean review --out` must never replace, gathered from the rule file and the
-run's manifest; the rules themselves live in crmclean.io.export_file."""
+run's manifest (or dedupe.json); the rules themselves live in crmclean.io.export_file."""
 
 from __future__ import annotations
 
@@ -8,32 +8,33 @@ from pathlib import Path
 from crmclean.cli.read_files import rule_file_inputs
 from crmclean.config.loader import LoadedRules
 from crmclean.io.export_file import check_export_target
-from crmclean.summaries import RunManifest
+from crmclean.io.review_folder import ReviewedFolder
 
 
 def guard_export(
     output: Path,
-    out: Path,
+    reviewed: ReviewedFolder,
     loaded: LoadedRules,
-    manifest: RunManifest,
     decisions: Path | None,
     *,
     force: bool,
 ) -> None:
     """Refuse (exit 3 or 2) an --out that is a file the run or review reads, lies in a
     crmclean output folder, or exists without --force."""
-    check_export_target(output, out, _protected(out, loaded, manifest, decisions), force=force)
+    protected = _protected(reviewed, loaded, decisions)
+    check_export_target(output, reviewed.folder, protected, force=force)
 
 
 def _protected(
-    out: Path, loaded: LoadedRules, manifest: RunManifest, decisions: Path | None
+    reviewed: ReviewedFolder, loaded: LoadedRules, decisions: Path | None
 ) -> list[tuple[Path, str]]:
+    out = reviewed.folder
     rule_files = [loaded.path, *map(Path, loaded.files)]
-    named = [manifest.rule_file, *manifest.rule_files]
+    named = [reviewed.rule_file, *reviewed.rule_files]
     rule_files += [where for name in named for where in _spellings(out, name)]
     inputs = [
         where
-        for entry in manifest.inputs
+        for entry in reviewed.inputs
         if isinstance(entry, dict) and isinstance(entry.get("path"), str)
         for where in _spellings(out, entry["path"])
     ]

@@ -12,11 +12,8 @@ from crmclean.cli.app import stderr_console
 from crmclean.cli.review_session import ReviewSession
 from crmclean.errors import UsageError
 from crmclean.io.decisions_file import DecisionsLog
-from crmclean.io.regular_file import is_present
-from crmclean.io.run_folder import read_present_parquet
 from crmclean.report.review_console import session_summary, value_columns
 from crmclean.report.review_fields import Order, ordered
-from crmclean.summaries import RunManifest
 
 
 def in_order(pending: pl.DataFrame, order: Order, value_column: str | None) -> pl.DataFrame:
@@ -31,27 +28,6 @@ def in_order(pending: pl.DataFrame, order: Order, value_column: str | None) -> p
                 "name a column of the data: " + ", ".join(value_columns(pending.columns)),
             )
     return ordered(pending, order, value_column)
-
-
-def members_of(out: Path, manifest: RunManifest) -> pl.DataFrame | None:
-    """record_id, golden_id, how and the source of every record, for the clusters around a
-    pair; None when the run folder lacks them."""
-    crosswalk_path = out / "crosswalk.parquet"
-    if not is_present(crosswalk_path, "crosswalk"):
-        return None
-    members = read_present_parquet(crosswalk_path, "pass the --out folder of a run")
-    members = members.select("golden_id", "record_id", "how")
-    source = manifest.source_column
-    clean_path = out / "clean.parquet"
-    if source and is_present(clean_path, "clean records"):
-        clean = read_present_parquet(clean_path, "pass the --out folder of a run")
-        if source in clean.columns:
-            members = members.join(
-                clean.select("record_id", pl.col(source).cast(pl.String)),
-                on="record_id",
-                how="left",
-            )
-    return members.sort("golden_id", "record_id")
 
 
 def full_screen(

@@ -15,20 +15,22 @@ from crmclean.core.matching.precision import (
     pairs_with_values,
     sample_to_label,
 )
-from crmclean.errors import UsageError
+from crmclean.errors import InputError, UsageError
 from crmclean.io.decisions_file import read_decisions
 from crmclean.io.regular_file import is_present
-from crmclean.io.run_folder import read_present_parquet
-from crmclean.summaries import RunManifest
+from crmclean.io.review_folder import (
+    HINT,
+    ReviewedFolder,
+    read_golden_ids,
+    read_pairs,
+    read_records,
+)
 
-HINT = "pass the --out folder of `crmclean run`"
 
-
-def _auto_merge(manifest: RunManifest) -> float:
-    threshold = manifest.thresholds.get("auto_merge_threshold")
-    if threshold is None:
+def _auto_merge(reviewed: ReviewedFolder) -> float:
+    if reviewed.auto_merge is None:
         raise UsageError("the run has no matching thresholds", "its rule file has no matching:")
-    return float(threshold)
+    return reviewed.auto_merge
 
 
 def _decided(decisions: Path | None) -> pl.DataFrame:
@@ -38,24 +40,22 @@ def _decided(decisions: Path | None) -> pl.DataFrame:
 
 
 def sample_queue(
-    out: Path, manifest: RunManifest, decisions: Path | None, size: int, seed: int
+    reviewed: ReviewedFolder, decisions: Path | None, size: int, seed: int
 ) -> pl.DataFrame:
     """`size` auto-merged pairs no steward labelled yet, drawn at random (same seed, same
     sample), with both records' values."""
-    pairs = read_present_parquet(out / "pairs.parquet", HINT)
-    merged = merged_pairs(pairs, _auto_merge(manifest))
+    pairs = read_pairs(reviewed)
+    if pairs is None:
+        raise InputError(f"{reviewed.folder / 'pairs.parquet'}: missing", HINT)
+    merged = merged_pairs(pairs, _auto_merge(reviewed))
     picked = sample_to_label(merged, _decided(decisions), size, seed)
     rows = pairs.join(picked, on=["record_id_l", "record_id_r"], how="semi")
-    records = read_present_parquet(out / "clean.parquet", HINT)
-    crosswalk = read_present_parquet(out / "crosswalk.parquet", HINT)
-    return pairs_with_values(rows, records, crosswalk)
+    return pairs_with_values(rows, read_records(reviewed), read_golden_ids(reviewed))
 
 
-def precision_of(
-    out: Path, manifest: RunManifest, decisions: Path | None
-) -> PrecisionEstimate | None:
+def precision_of(reviewed: ReviewedFolder, decisions: Path | None) -> PrecisionEstimate | None:
     """The estimate from the labelled auto-merged pairs; None before any is labelled."""
-    if decisions is None or not is_present(out / "pairs.parquet", "pairs"):
+    pairs = read_pairs(reviewed) if decisions is not None else None
+    if decisions is None or pairs is None:
         return None
-    pairs = read_present_parquet(out / "pairs.parquet", HINT)
-    return estimate_precision(merged_pairs(pairs, _auto_merge(manifest)), _decided(decisions))
+    return estimate_precision(merged_pairs(pairs, _auto_merge(reviewed)), _decided(decisions))

@@ -53,16 +53,22 @@ metrics.add("partial_ratio", Metric("partial_ratio", fuzz.partial_ratio, "simila
 metrics.add("ratio", Metric("ratio", fuzz.ratio, "similarity", "0..100"))
 
 
+SMALL_BATCH = 4096  # fewer pairs than this are scored on one thread
+
+
 def metric_scores(
-    metric: str, left: pl.Series, right: pl.Series, *, workers: int = -1
+    metric: str, left: pl.Series, right: pl.Series, *, workers: int | None = None
 ) -> FloatArray:
-    """The metric over aligned value pairs (nulls compare as empty strings); `workers=1` for
-    small batches (a SQL engine's UDF), where starting threads costs more than it saves."""
+    """The metric over aligned value pairs (nulls compare as empty strings), on every core
+    unless the batch is small (under SMALL_BATCH pairs: a lookup's few candidates, a SQL
+    engine's UDF), where starting threads costs more than it saves; the scores are the same."""
     entry = metrics.get(metric)
     a = left.cast(pl.String).fill_null("").to_list()
     b = right.cast(pl.String).fill_null("").to_list()
     if not a:
         return np.zeros(0, dtype=np.float64)
+    if workers is None:
+        workers = 1 if len(a) < SMALL_BATCH else -1
     dtype = np.int32 if entry.kind == "distance" else np.float32
     scores = process.cpdist(a, b, scorer=entry.scorer, workers=workers, dtype=dtype)
     return np.asarray(scores, dtype=np.float64).reshape(-1)

@@ -9,48 +9,46 @@ import polars as pl
 from crmclean.core.contracts import RECORD_ID
 from crmclean.io.run_folder import input_columns
 from crmclean.io.run_outputs import RunOutputs
+from crmclean.report.clean_counts import ROWS, SOURCE, UNKNOWN_SOURCE, CleanCounts, source_column
 from crmclean.report.report_model import SourceFigures
 
 MAX_SOURCES = 30
-_UNKNOWN = "(none)"
 
 
-def source_figures(outputs: RunOutputs) -> list[SourceFigures] | None:
+def source_figures(outputs: RunOutputs, counts: CleanCounts | None) -> list[SourceFigures] | None:
+    """Per source system; `counts`: clean.parquet counted by source (count_clean)."""
     manifest = outputs.summary("manifest") or {}
-    column = manifest.get("source_column")
+    column = source_column(outputs)
     clean = outputs.table("clean")
-    if not isinstance(column, str) or clean is None:
-        return None
-    if column not in outputs.schemas["clean"].names():
+    if column is None or clean is None or counts is None or not counts.by_source:
         return None
     inputs = _input_columns(outputs, manifest)
-    source = pl.col(column).cast(pl.String).fill_null(_UNKNOWN).alias("source")
-    filled = [pl.col(c).is_not_null() for c in inputs]  # as the column profile counts
-    records = clean.select(
-        RECORD_ID,
-        source,
-        (pl.sum_horizontal(filled) if inputs else pl.lit(0)).alias("_filled"),
-    )
-    ids = records.select(RECORD_ID, "source")
-    crosswalk = outputs.table("crosswalk")
-    if crosswalk is not None:
-        # one join gives each record its golden record; a golden record of two or more
-        # records is a duplicate found
-        records = records.join(
-            crosswalk.select(RECORD_ID, "golden_id"), on=RECORD_ID, how="left"
-        ).with_columns(
-            (pl.col("golden_id").is_not_null() & (pl.len().over("golden_id") > 1)).alias("_dup")
-        )
-    records = records.collect().lazy()  # read and joined once, used by every figure below
-    ids = records.select(RECORD_ID, "source")
-    base = records.group_by("source").agg(
-        pl.len().alias("records"),
-        (pl.col("_filled").sum() / (pl.len() * len(inputs))).alias("completeness")
+    source = pl.col(column).cast(pl.String).fill_null(UNKNOWN_SOURCE).alias("source")
+    # record id and source, read once, used by every figure joined on records below
+    ids = clean.select(RECORD_ID, source).collect().lazy()
+    # completeness as the column profile counts it: the filled cells of the input columns
+    cells = pl.col(ROWS) * len(inputs)
+    nulls = pl.sum_horizontal(pl.col(inputs)) if inputs else pl.lit(0)
+    base = counts.table.lazy().select(
+        pl.col(SOURCE).alias("source"),
+        pl.col(ROWS).alias("records"),
+        ((cells - nulls) / cells).alias("completeness")
         if inputs
         else pl.lit(None, pl.Float64).alias("completeness"),
-        *([pl.col("_dup").sum().alias("in_duplicates")] if crosswalk is not None else []),
     )
     frames = [base]
+    crosswalk = outputs.table("crosswalk")
+    if crosswalk is not None:
+        # a record in a golden record of two or more records is in a duplicate found: the
+        # crosswalk alone says which, and a semi-join (no payload) counts them per source
+        in_duplicates = crosswalk.filter(
+            pl.col("golden_id").is_not_null() & (pl.len().over("golden_id") > 1)
+        ).select(RECORD_ID)
+        frames.append(
+            ids.join(in_duplicates, on=RECORD_ID, how="semi")
+            .group_by("source")
+            .agg(pl.len().alias("in_duplicates"))
+        )
     violations = outputs.table("violations")
     if violations is not None:
         frames.append(
@@ -80,7 +78,7 @@ def source_figures(outputs: RunOutputs) -> list[SourceFigures] | None:
             violations=int(row.get("violations") or 0),
             records_flagged=int(row.get("flagged") or 0),
             completeness=None if row["completeness"] is None else round(row["completeness"], 6),
-            in_duplicates=int(row["in_duplicates"] or 0) if "in_duplicates" in names else None,
+            in_duplicates=int(row["in_duplicates"] or 0) if crosswalk is not None else None,
             golden_values_won=int(row["won"] or 0) if "won" in names else None,
         )
         for row in table.iter_rows(named=True)

@@ -19,6 +19,7 @@ from crmclean.io.run_outputs import RunOutputs
 from crmclean.io.summary_files import Summaries, typed_summaries
 from crmclean.report import drill_down
 from crmclean.report.by_source import source_figures
+from crmclean.report.clean_counts import CleanCounts, count_clean
 from crmclean.report.figures_matching import golden_section, matching_section, review_section
 from crmclean.report.figures_value import value_section
 from crmclean.report.report_model import (
@@ -64,6 +65,7 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
     written_masked = typed.validate is not None and typed.validate.values_masked
     shown = _shown_as_written if written_masked else mask
     rules = drill_down.with_records(rule_results(outputs, typed, rows, shown), outputs, shown)
+    counts = count_clean(outputs)  # one pass over the cleaned records for two sections
     notes = []
     if outputs.pii is None and not show_values:
         notes.append("The run did not record which columns hold personal data: all values masked.")
@@ -72,12 +74,12 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
     return ReportModel(
         summary=summary(outputs, typed, rows, rules),
         rules=rules,
-        columns=column_profile(outputs, typed, rows, rules),
+        columns=column_profile(outputs, typed, rows, rules, counts),
         standardisation=standardisation(outputs),
         matching=matching_section(outputs, mask, typed.dedupe),
         golden=golden_section(outputs),
         review=with_precision(drill_down.with_top_pairs(review_section(outputs), outputs), outputs),
-        by_source=source_figures(outputs),
+        by_source=source_figures(outputs, counts),
         trend=trend_part((outputs.summary("history") or {}).get("nights")),
         value=value_section(outputs, typed.run.movements if typed.run else None),
         values_shown=show_values,
@@ -276,18 +278,20 @@ def _examples(violations: pl.LazyFrame, mask: Masker) -> dict[str, list[str]]:
 
 
 def column_profile(
-    outputs: RunOutputs, typed: Summaries, rows: int | None, rules: list[RuleResult] | None
+    outputs: RunOutputs,
+    typed: Summaries,
+    rows: int | None,
+    rules: list[RuleResult] | None,
+    counts: CleanCounts | None,
 ) -> list[ColumnProfile] | None:
-    """Completeness per column from the records, validity from the violations."""
-    records = outputs.table("clean")
+    """Completeness per column from the records (`counts`: count_clean), validity from the
+    violations."""
     violations = outputs.table("violations")
     pii = outputs.pii_columns or frozenset()
     completeness: dict[str, float | None] = {}
-    if records is not None:
-        names = [c for c in outputs.schemas["clean"].names() if c != "record_id"]
-        n = _count(records)
-        nulls = records.select(pl.col(names).null_count()).collect().row(0) if names else ()
-        completeness = {c: (1 - k / n if n else None) for c, k in zip(names, nulls, strict=True)}
+    if counts is not None:
+        n = counts.rows()
+        completeness = {c: (1 - k / n if n else None) for c, k in counts.nulls().items()}
     flagged: dict[str, int] = {}
     if violations is not None:
         per_column = (

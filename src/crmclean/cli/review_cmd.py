@@ -74,8 +74,7 @@ def _loaded_rules(rules: Path | None, reviewed: ReviewedFolder) -> LoadedRules:
 EXAMPLES = examples(
     "crmclean review out/",
     "crmclean review out/ -f csv --out queue.csv --delimiter ';'",
-    "crmclean review out/ --import queue.csv --by anna",
-    "crmclean review matched/    # the --out folder of `crmclean dedupe`",
+    "crmclean review matched/ --import queue.csv --by anna",
     doc="docs/review.md",
 )
 

@@ -23,7 +23,7 @@ from crmclean.core.validation import reference_requests
 from crmclean.core.value import RollupSpec, table_problems
 from crmclean.errors import ConfigIssue, InputError
 from crmclean.io.database_url import DatabaseUrl, looks_like_url
-from crmclean.io.locations import read_location
+from crmclean.io.locations import read_location, shown_location
 from crmclean.io.movement_files import read_movements
 from crmclean.io.named_files import NamedFileProblem
 from crmclean.io.readers import ReadInfo, ReadResult
@@ -136,7 +136,8 @@ def read_rollup_tables(
         try:
             frame = _movement_table(file, path)
         except NamedFileProblem as exc:
-            problems.append(SetupProblem(yaml_path, f"cannot use {file}: {exc.problem}", exc.hint))
+            shown = shown_location(file)
+            problems.append(SetupProblem(yaml_path, f"cannot use {shown}: {exc.problem}", exc.hint))
             continue
         except InputError as exc:
             raise InputError(
@@ -155,7 +156,8 @@ def read_rollup_tables(
                 )
             )
             continue
-        problems += table_problems(rollup, name, [c for c in frame.columns if c != "record_id"])
+        columns = [c for c in frame.columns if c != "record_id"]
+        problems += table_problems(rollup, name, columns, shown_location(file))
         frames[name] = frame
     return frames, problems, skipped
 

@@ -90,13 +90,31 @@ def open_driver(kind: str, shown: str) -> Any:
         ) from None
 
 
+# A query may come from a rule file someone else wrote: reading a DuckDB file must not reach any
+# other file (COPY ... TO, read_csv('/etc/passwd'), ATTACH, INSTALL), nor switch that back on.
+_DUCKDB_LOCKED = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+
+
 def _connect(driver: Any, url: DatabaseUrl) -> Any:
     if url.kind == "duckdb":
-        return driver.connect(url.connect, read_only=True)
+        return driver.connect(url.connect, read_only=True, config=dict(_DUCKDB_LOCKED))
     if url.kind == "sqlite":
         # read-only, so a mistaken URL can never create or change a database file
         return driver.connect(f"file:{quote(str(Path(url.connect).resolve()))}?mode=ro")
-    return driver.connect(url.connect)
+    # every transaction of this session read-only: a query cannot change the source system
+    connection = driver.connect(url.connect, autocommit=True)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    except Exception:
+        connection.close()
+        raise
+    return connection
 
 
 def _rows(connection: Any, url: DatabaseUrl) -> pl.DataFrame:

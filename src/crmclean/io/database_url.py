@@ -51,9 +51,13 @@ class DatabaseUrl:
 
     @property
     def sql(self) -> str:
-        """The statement that reads the rows: the query, or every column of the table."""
+        """The statement that reads the rows: every column of the table, or the query inside a
+        subquery, so that only something that gives rows can run (no DELETE, COPY, ATTACH,
+        PRAGMA or second statement: they are syntax errors there)."""
         if self.query is not None:
-            return self.query
+            body = self.query.strip().rstrip(";").rstrip()
+            # on lines of their own: a `--` comment at the query's end cannot hide the `)`
+            return f"SELECT * FROM (\n{body}\n) AS crmclean_query"
         assert self.table is not None
         return "SELECT * FROM " + ".".join(f'"{part}"' for part in self.table.split("."))
 

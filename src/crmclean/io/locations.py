@@ -47,6 +47,16 @@ def read_location(
     return read_table(where, id_column=id_column, encoding=encoding, delimiter=delimiter)
 
 
+def shown_location(text: str) -> str:
+    """A location as messages show it: a database URL without password or query text."""
+    if not looks_like_url(text):
+        return text
+    try:
+        return parse_database_url(text).shown
+    except UsageError:
+        return text.split(":", 1)[0] + ":"
+
+
 def location_files(location: Location) -> list[Path]:
     """The local files a location reads (none for a server): an --out folder may not hold one."""
     if isinstance(location, DatabaseUrl):

@@ -94,18 +94,22 @@ def section_problems(
     return problems
 
 
-def table_problems(spec: RollupSpec, name: str, columns: Sequence[str]) -> list[SetupProblem]:
-    """Columns one movement table lacks, for its own settings and every measure over it."""
+def table_problems(
+    spec: RollupSpec, name: str, columns: Sequence[str], shown: str | None = None
+) -> list[SetupProblem]:
+    """Columns one movement table lacks, for its own settings and every measure over it.
+    `shown`: the table's name in messages (a database URL without its query text)."""
     table = spec.tables[name]
+    file = shown or table.file
     have = set(columns)
     problems: list[SetupProblem] = []
 
     def need(path: tuple[str | int, ...], column: str) -> None:
         if column not in have:
             hint = did_you_mean_hint(column, list(columns)) or (
-                f"{table.file} has: " + ", ".join(columns)
+                f"{file} has: " + ", ".join(columns)
             )
-            problems.append(SetupProblem(path, f"{table.file} has no column {column!r}", hint))
+            problems.append(SetupProblem(path, f"{file} has no column {column!r}", hint))
 
     base = ("rollup", "tables", name)
     need((*base, "record_id"), table.record_id)

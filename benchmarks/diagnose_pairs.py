@@ -35,9 +35,10 @@ STAGES = ("not blocked", "below review", "below auto_merge", "cut by a guard")
 
 def scored_candidates(
     out: Path, rules: Path, truth: pl.DataFrame | None = None
-) -> tuple[pl.DataFrame, Any]:
+) -> tuple[pl.DataFrame, Any, Any]:
     """Every candidate pair with its levels (as labels) and match probability; with `truth`,
-    also the true pairs blocking missed (`blocked` false), scored by the same model."""
+    also the true pairs blocking missed (`blocked` false), scored by the same model; the rule
+    file's matching spec; the model; and the prepared records (their derived keys)."""
     from crmclean.core.matching import PolarsEngine
     from crmclean.core.matching.comparing import CodeCache, compare, comparison_levels
     from crmclean.core.matching.scoring import score, train
@@ -97,7 +98,20 @@ def scored_candidates(
         "blocked",
         *labels,
     )
-    return frame, spec
+    keys = _key_columns(spec, prepared)
+    frame = frame.with_columns(
+        pl.lit(scored.get_column("row_l")).alias("_row_l"),
+        pl.lit(scored.get_column("row_r")).alias("_row_r"),
+    )
+    return frame, spec, (model, prepared.select(keys))
+
+
+def _key_columns(spec: Any, prepared: pl.DataFrame) -> list[str]:
+    """The single-value columns the blocking rules join on (word lists left out)."""
+    keys = dict.fromkeys(
+        c for rule in spec.blocking for c in rule.columns if c not in rule.any_word
+    )
+    return [c for c in keys if c in prepared.columns and not prepared.schema[c].is_nested()]
 
 
 def classify(
@@ -221,11 +235,88 @@ def missed_by_blocking(
     }
 
 
+def levels_against_truth(
+    candidates: pl.DataFrame, truth: pl.DataFrame, model: Any
+) -> list[dict[str, Any]]:
+    """Per comparison level: m as learnt beside its share among the true candidate pairs (what
+    m would be if EM were right), and u beside its share among the candidate pairs of different
+    people (blocked non-matches: households and namesakes, not random pairs). A level whose m is
+    far below its true share weighs one customer's records too little."""
+    entity = truth.select("record_id", "entity_id")
+    flagged = (
+        candidates.join(entity.rename({"record_id": L, "entity_id": "_el"}), on=L)
+        .join(entity.rename({"record_id": R, "entity_id": "_er"}), on=R)
+        .with_columns((pl.col("_el") == pl.col("_er")).alias("_true"))
+    )
+    rows = []
+    for c in model.comparisons:
+        counts = flagged.group_by(c.name, "_true").len()
+        n = {
+            flag: int(counts.filter(pl.col("_true") == flag)["len"].sum()) for flag in (True, False)
+        }
+        for lv in c.levels:
+            here = counts.filter(pl.col(c.name) == lv.label)
+            true = int(here.filter(pl.col("_true"))["len"].sum())
+            false = int(here.filter(~pl.col("_true"))["len"].sum())
+            rows.append({
+                "comparison": c.name, "level": lv.label, "m": lv.m,
+                "true_share": true / n[True] if n[True] else None, "true_pairs": true,
+                "u": lv.u, "false_share": false / n[False] if n[False] else None,
+                "false_pairs": false,
+            })  # fmt: skip
+    return rows
+
+
+def keys_shared_by_missed(missed: pl.DataFrame, keys: pl.DataFrame, top: int) -> dict[str, Any]:
+    """The true pairs no rule compared: per blocking key, the share whose two records both hold
+    it and the share that agree on it; and the largest sets of keys they agree on. A pair that
+    agrees on no key, or only on a name many records share, cannot be found at bounded cost."""
+    if missed.height == 0 or not keys.columns:
+        return {"true_pairs": missed.height, "keys": {}, "agreeing": []}
+    rows = keys.with_row_index("_row")
+    both = (
+        missed.select("_row_l", "_row_r")
+        .join(rows, left_on="_row_l", right_on="_row")
+        .join(rows, left_on="_row_r", right_on="_row", suffix="_b")
+    )
+    agree = both.select(
+        (pl.col(k) == pl.col(f"{k}_b")).fill_null(False).alias(k) for k in keys.columns
+    )
+    held = both.select(
+        (pl.col(k).is_not_null() & pl.col(f"{k}_b").is_not_null()).alias(k) for k in keys.columns
+    )
+    combos = (
+        agree.select(
+            pl.concat_list(pl.when(pl.col(k)).then(pl.lit(k)) for k in keys.columns)
+            .list.drop_nulls()
+            .list.join(", ")
+            .alias("keys")
+        )
+        .group_by("keys")
+        .len()
+        .sort(["len", "keys"], descending=[True, False])
+        .head(top)
+    )
+    return {
+        "true_pairs": missed.height,
+        "keys": {
+            k: {
+                "both_hold": round(held[k].mean() or 0.0, 4),
+                "agree": round(agree[k].mean() or 0.0, 4),
+            }
+            for k in keys.columns
+        },
+        "agreeing": [
+            {"keys": keys_ or "(none)", "true_pairs": n} for keys_, n in combos.iter_rows()
+        ],
+    }
+
+
 def diagnose(out: Path, data: Path, rules: Path, top: int) -> dict[str, Any]:
     truth = pl.read_parquet(data / "truth.parquet").select(
         pl.col("record_id").cast(pl.String), pl.col("entity_id").cast(pl.String)
     )
-    scored, spec = scored_candidates(out, rules, truth)
+    scored, spec, (model, keys) = scored_candidates(out, rules, truth)
     candidates = scored.filter(pl.col("blocked"))
     clusters = pl.read_parquet(out / "clusters.parquet")
     pairs = classify(truth, clusters, candidates, spec)
@@ -245,6 +336,10 @@ def diagnose(out: Path, data: Path, rules: Path, top: int) -> dict[str, Any]:
     report["missed_by_blocking"] = missed_by_blocking(
         scored.filter(~pl.col("blocked")), names, spec.thresholds.auto_merge, top
     )
+    report["missed_by_blocking"]["shared_keys"] = keys_shared_by_missed(
+        scored.filter(~pl.col("blocked")), keys, top
+    )
+    report["levels"] = levels_against_truth(candidates, truth, model)
     return report
 
 
@@ -285,6 +380,20 @@ def render(report: dict[str, Any]) -> str:
     for g in missed["patterns"]:
         levels = " | ".join(str(v) for k, v in g.items() if k not in ("missed_true_pairs", "p"))
         lines.append(f"  {g['missed_true_pairs']:>5} p={g['p']:.4f}: {levels}")
+    shared = missed["shared_keys"]
+    lines.append("never-compared true pairs: blocking keys both records hold / agree on")
+    for k, v in shared["keys"].items():
+        lines.append(f"  {k:<28} {v['both_hold']:>7.3f} {v['agree']:>7.3f}")
+    lines.append("never-compared true pairs by the keys they agree on (pairs | keys)")
+    lines += [f"  {g['true_pairs']:>5} {g['keys']}" for g in shared["agreeing"]]
+    lines.append("levels: m learnt / share among true candidate pairs, u / share among false ones")
+    for lv in report["levels"]:
+        share = ("-" if lv[k] is None else f"{lv[k]:.4f}" for k in ("true_share", "false_share"))
+        t, f = share
+        lines.append(
+            f"  {lv['comparison']:<14} {lv['level'][:34]:<34} m {lv['m']:.4f} / {t}"
+            f" ({lv['true_pairs']})   u {lv['u']:.2e} / {f} ({lv['false_pairs']})"
+        )
     lines.append(
         "largest groups of falsely merged pairs (false | p | levels; p None: not compared)"
     )

@@ -97,6 +97,29 @@ def test_diagnose_names_the_stage_where_each_true_pair_is_lost() -> None:
     }
 
 
+def test_never_compared_pairs_by_the_blocking_keys_they_agree_on() -> None:
+    keys = pl.DataFrame(
+        {
+            "dob_iso": ["1980-01-02", "1980-01-02", None, "1975-05-05"],
+            "postcode_key": ["10115", "20095", "10115", "10115"],
+        }
+    )
+    missed = pl.DataFrame({"_row_l": [0, 0, 2], "_row_r": [1, 2, 3]}, schema=dict.fromkeys(
+        ("_row_l", "_row_r"), pl.UInt32))  # fmt: skip
+    got = diagnose_pairs.keys_shared_by_missed(missed, keys, top=5)
+    assert got["true_pairs"] == 3
+    # 0-1 agree on the birth date, 0-2 and 2-3 on the postcode; 2 holds no birth date
+    assert got["keys"]["dob_iso"] == {"both_hold": pytest.approx(0.3333, abs=1e-4),
+                                      "agree": pytest.approx(0.3333, abs=1e-4)}  # fmt: skip
+    assert got["keys"]["postcode_key"]["agree"] == pytest.approx(0.6667, abs=1e-4)
+    assert got["agreeing"] == [
+        {"keys": "postcode_key", "true_pairs": 2},
+        {"keys": "dob_iso", "true_pairs": 1},
+    ]
+    empty = diagnose_pairs.keys_shared_by_missed(missed.head(0), keys, top=5)
+    assert empty == {"true_pairs": 0, "keys": {}, "agreeing": []}
+
+
 def test_measure_set_end_to_end_on_a_tiny_faker_set(tmp_path: Path) -> None:
     made = faker_set.generate(400, seed=3)
     folder = tmp_path / "data"
@@ -134,6 +157,15 @@ def test_measure_set_end_to_end_on_a_tiny_faker_set(tmp_path: Path) -> None:
     assert missed["true_pairs"] == round(stages["not blocked"] * stages["true_pairs"])
     assert "married" in report["by_kind"]
     assert "true pairs never compared" in diagnose_pairs.render(report)
+    shared = missed["shared_keys"]
+    assert shared["true_pairs"] == missed["true_pairs"]
+    assert sum(g["true_pairs"] for g in shared["agreeing"]) <= missed["true_pairs"]
+    # every comparison's levels: the true shares of the true candidate pairs add up to one
+    # (or to less: pairs missing on the comparison sit on its null level, not listed)
+    for name in {lv["comparison"] for lv in report["levels"]}:
+        shares = [lv["true_share"] or 0.0 for lv in report["levels"] if lv["comparison"] == name]
+        assert 0.0 <= sum(shares) <= 1.0 + 1e-9
+    assert any(lv["true_pairs"] > 0 for lv in report["levels"])
     entry.update(date="today", git_commit="abc", command="cmd")
     text = "\n".join(accuracy_section({"faker tiny": entry}))
     assert "| faker | tiny | 400 | ok |" in text

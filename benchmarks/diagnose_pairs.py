@@ -238,10 +238,11 @@ def missed_by_blocking(
 def levels_against_truth(
     candidates: pl.DataFrame, truth: pl.DataFrame, model: Any
 ) -> list[dict[str, Any]]:
-    """Per comparison level: m as learnt beside its share among the true candidate pairs (what
-    m would be if EM were right), and u beside its share among the candidate pairs of different
-    people (blocked non-matches: households and namesakes, not random pairs). A level whose m is
-    far below its true share weighs one customer's records too little."""
+    """Per comparison level: m as learnt beside its share among the true candidate pairs that
+    hold the comparison (not null: what m would be if EM were right), and u beside its share
+    among the candidate pairs of different people (blocked non-matches: households and
+    namesakes, not random pairs). A level whose m is far below its true share weighs one
+    customer's records too little."""
     entity = truth.select("record_id", "entity_id")
     flagged = (
         candidates.join(entity.rename({"record_id": L, "entity_id": "_el"}), on=L)
@@ -250,7 +251,8 @@ def levels_against_truth(
     )
     rows = []
     for c in model.comparisons:
-        counts = flagged.group_by(c.name, "_true").len()
+        labels = [lv.label for lv in c.levels]  # the null level is not among them
+        counts = flagged.group_by(c.name, "_true").len().filter(pl.col(c.name).is_in(labels))
         n = {
             flag: int(counts.filter(pl.col("_true") == flag)["len"].sum()) for flag in (True, False)
         }

@@ -120,8 +120,10 @@ def pg() -> Iterator[Cluster]:
         cluster.sql(
             "CREATE FUNCTION purge() RETURNS int LANGUAGE sql AS 'DELETE FROM customers; SELECT 0'"
         )
+        cluster.sql("CREATE SEQUENCE tickets")
         cluster.sql(f"CREATE ROLE writer LOGIN PASSWORD '{PASSWORD}'")
         cluster.sql("GRANT SELECT, DELETE ON customers TO writer")
+        cluster.sql("GRANT USAGE ON SEQUENCE tickets TO writer")
         yield cluster
 
 
@@ -147,6 +149,7 @@ def _pg_rows(cluster: Cluster) -> int:
         "WITH gone AS (DELETE FROM customers RETURNING *) SELECT * FROM gone",
         "SELECT * FROM customers) AS q; DELETE FROM customers; SELECT * FROM (SELECT 1",
         "SELECT set_config('transaction_read_only', 'off', false), purge()",
+        "SELECT c.*, nextval('tickets') FROM customers c",  # a rollback would not undo it
     ],
 )
 def test_a_postgresql_query_changes_nothing(pg: Cluster, query: str) -> None:

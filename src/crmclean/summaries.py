@@ -208,6 +208,12 @@ class RunManifest(TypedSummary):
     input_columns: list[str] = field(default_factory=list)
     # the rollup (docs/value.md): as_of, per table rows == matched + unmatched, key accounts
     movements: dict[str, Any] = field(default_factory=dict)
+    # `full` or `incremental` (docs/nightly.md); what was new, changed, deleted and touched, or
+    # why an --incremental run fell back to a full one
+    run_mode: str = "full"
+    incremental: dict[str, Any] = field(default_factory=dict)
+    # what the next --incremental run must know of this one: hashes' polars version, pair totals
+    incremental_state: dict[str, Any] = field(default_factory=dict)
 
 
 SUMMARIES: dict[str, Any] = {

@@ -19,6 +19,7 @@ import typer
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
 from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
+from crmclean.cli.incremental_run import asked_of, attempt, incremental_facts, night_state
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
     DelimiterOpt,
@@ -72,6 +73,7 @@ class FailOn(StrEnum):
 
 EXAMPLES = examples(
     "crmclean run customers.csv -r rules.yaml --out out/ --previous out/",
+    "crmclean run customers.csv -r rules.yaml --out out/ --previous out/ --incremental",
     "crmclean run customers.csv -r rules.yaml --out out/ -q --log-json run.log",
     "crmclean run customers.csv -r rules.yaml --out out/ -f json > summary.json",
     doc="docs/run.md",
@@ -110,6 +112,13 @@ def run(
     ] = None,
     retrain: Annotated[
         bool, typer.Option(help="Train a new match model even if --previous has one.")
+    ] = False,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            help="Only clean, validate and match what changed since --previous; a full run "
+            "instead, saying why, when that is not safe (docs/nightly.md)."
+        ),
     ] = False,
     force: Annotated[
         bool, typer.Option(help="Run blocking rules that exceed their pair limit.")
@@ -165,7 +174,7 @@ def run(
             request = RunRequest(
                 source, loaded, out, earlier, publish_to, quarantine, seed, retrain, force,
                 fail_on, report, show_values, quiet, log, started_at, lock, output_format,
-                encoding, delimiter_char(delimiter), engine, memory,
+                encoding, delimiter_char(delimiter), engine, memory, incremental,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -206,6 +215,7 @@ class RunRequest:
     delimiter: str | None = None
     engine: str | None = None  # --engine (else the rule file's engine:, else polars)
     memory: str | None = None  # --memory: the duckdb engine's budget
+    incremental: bool = False  # --incremental (docs/nightly.md)
 
 
 def _on_engine(
@@ -273,9 +283,26 @@ def _run_locked(request: RunRequest) -> int:
             force=request.force,
             movements=prepared.movements,
         )
-        result = _on_engine(
-            request, prepared.plan, read.frame, options, lambda n: _step(progress, request.log, n)
+        on_step = lambda n: _step(progress, request.log, n)  # noqa: E731
+        asked = asked_of(
+            request.loaded,
+            prepared,
+            decisions,
+            show_values=request.show_values,
+            quarantine=request.quarantine,
+            retrain=request.retrain,
         )
+        built, reason = (
+            attempt(asked, prepared, previous, options, on_step)
+            if request.incremental
+            else (None, None)
+        )
+        if reason is not None:
+            request.log.event("incremental_fallback", reason=reason, level="warning")
+            if not request.quiet:
+                console.print(f"crmclean: full run instead of incremental: {reason}", markup=False)
+        result = built.result if built else _on_engine(request, prepared.plan, read.frame, options, on_step)
+        night = night_state(request.loaded, read.frame, result, built)
         timings.update(result.timings)
         code = result.validation.exit_code(request.fail_on.value)
 
@@ -300,6 +327,7 @@ def _run_locked(request: RunRequest) -> int:
                 show_values=request.show_values,
             )
             files, validate_document = _write_outputs(tmp, result, request.loaded, facts)
+            files += night.write(tmp)
             manifest = _manifest(
                 request.loaded,
                 manifest_inputs(prepared),
@@ -312,6 +340,9 @@ def _run_locked(request: RunRequest) -> int:
             manifest["decisions_file"] = str(decisions_path) if decisions_path else None
             manifest["quarantine_enabled"] = request.quarantine
             manifest["input_columns"] = list(read.info.columns)
+            manifest["run_mode"] = "incremental" if built else "full"
+            manifest["incremental"] = incremental_facts(request.incremental, built, reason)
+            manifest["incremental_state"] = night.facts(asked)
             if manifest.get("movements"):
                 manifest["movements"]["skipped_tables"] = prepared.skipped_tables
             timings["write"] = round(time.perf_counter() - mark, 3)

@@ -104,7 +104,15 @@ def _masked(text: pl.Expr, kind: MaskKind) -> pl.Expr:
         head = compact.str.slice(0, 3)
         tail = compact.str.slice(-2, 2)
         masked = head + " *** **" + tail
-        return pl.when(compact.str.len_chars() >= 6).then(masked).otherwise(pl.lit("***"))
+        # masking a masked number again keeps it (an incremental run carries masked rows over)
+        done = text.str.contains(r"^\+?[0-9]{0,3} \*\*\* \*\*[0-9]{0,2}$") | (text == "***")
+        return (
+            pl.when(done)
+            .then(text)
+            .when(compact.str.len_chars() >= 6)
+            .then(masked)
+            .otherwise(pl.lit("***"))
+        )
     if kind == "date":
         return pl.when(text == "").then(pl.lit("")).otherwise(pl.lit("****-**-**"))
     return generic

@@ -177,7 +177,7 @@ def run_pipeline(
     value = None
     if matched is not None and rules.rollup is not None:
         with step("rollup"):
-            golden, review, value = _rollup(golden, review, matched, kept, rules.rollup)
+            golden, review, value = add_rollup(golden, review, matched, kept, rules.rollup)
     return RunResult(
         input_rows=frame.height,
         cleaning=cleaning,
@@ -202,10 +202,8 @@ def _golden(
     matched: MatchedMovements | None = None,
 ) -> tuple[GoldenStep, pl.DataFrame]:
     """Golden records and the review queue from the matched (non-quarantined) records."""
-    # golden records carry the data, not the source id (kept by the crosswalk) or match keys
-    skip = {rules.dataset.id_column, *rules.derive} - {RECORD_ID}
-    records = kept.drop([c for c in kept.columns if c in skip])
-    ranked_by = _strategy_measures(rules)
+    records = golden_inputs(kept, rules)
+    ranked_by = strategy_measures(rules)
     if ranked_by and matched is not None and rules.rollup is not None:
         # survivorship ranks members by their own movements (the source with the most revenue)
         as_of = as_of_date(rules.rollup, matched)
@@ -241,7 +239,14 @@ def _golden(
     return golden, review.drop([c for c in review.columns if MEASURE_PREFIX in c])
 
 
-def _strategy_measures(rules: RuleFile) -> set[str]:
+def golden_inputs(kept: pl.DataFrame, rules: RuleFile) -> pl.DataFrame:
+    """The columns golden records are built from: the data, not the source id (kept by the
+    crosswalk) or the match keys `derive:` makes."""
+    skip = {rules.dataset.id_column, *rules.derive} - {RECORD_ID}
+    return kept.drop([c for c in kept.columns if c in skip])
+
+
+def strategy_measures(rules: RuleFile) -> set[str]:
     spec = rules.survivorship
     if spec is None:
         return set()
@@ -250,7 +255,7 @@ def _strategy_measures(rules: RuleFile) -> set[str]:
     return {s.measure for each in lists for s in each if isinstance(s, HighestMeasureSpec)}
 
 
-def _rollup(
+def add_rollup(
     golden: GoldenStep,
     review: pl.DataFrame,
     matched: MatchedMovements,

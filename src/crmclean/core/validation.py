@@ -269,10 +269,22 @@ def _sql_failure(rule: PlannedRule, exc: Exception) -> Problem:
 def _run_rule(
     rule: PlannedRule, ctx: CheckContext, data: pl.DataFrame
 ) -> tuple[RuleResult, pl.DataFrame]:
+    scoped = _scoped(rule, data)
+    violations = checks.get(rule.check).run(rule.spec, scoped, ctx).cast(VIOLATIONS_SCHEMA)  # type: ignore[arg-type]
+    return _result(rule, ctx, scoped, violations), violations
+
+
+def _scoped(rule: PlannedRule, data: pl.DataFrame) -> pl.DataFrame:
+    when = rule.spec.when
+    return data.filter(parse_sql(when).fill_null(False)) if when else data
+
+
+def _result(
+    rule: PlannedRule, ctx: CheckContext, scoped: pl.DataFrame, violations: pl.DataFrame
+) -> RuleResult:
+    """The rule's figures: `violations` found in the rows `scoped` (the rows it looked at)."""
     check = checks.get(rule.check)
     spec = rule.spec
-    scoped = data.filter(parse_sql(spec.when).fill_null(False)) if spec.when else data
-    violations = check.run(spec, scoped, ctx).cast(VIOLATIONS_SCHEMA)  # type: ignore[arg-type]
     column = target(spec, ctx)
     if check.scope == "dataset":
         checked = 1
@@ -282,7 +294,7 @@ def _run_rule(
         checked = scoped.height
     count = violations.height
     share = count / checked if checked else 0.0
-    result = RuleResult(
+    return RuleResult(
         rule_id=rule.rule_id,
         check=rule.check,
         column=violations.get_column("column")[0] if count else _shown_column(rule, column),
@@ -294,7 +306,6 @@ def _run_rule(
         status=_status(spec.severity, share, spec.threshold, count),
         description=spec.description,
     )
-    return result, violations
 
 
 def _shown_column(rule: PlannedRule, column: str | None) -> str | None:
@@ -319,3 +330,72 @@ def score(results: Sequence[RuleResult]) -> float:
     if total == 0:
         return 100.0
     return round(100.0 * sum(w * (1.0 - min(s, 1.0)) for w, s in weighted) / total, 1)
+
+
+# Checks whose verdict on a row reads that row alone and not the clock: an incremental run
+# carries their violations of unchanged rows over. Every other check (unique, row_count,
+# freshness, not_in_future, date_valid, expression) runs again on the whole of today's data.
+ROW_LOCAL_CHECKS = frozenset(
+    {
+        "allowed_values",
+        "completeness",
+        "country_valid",
+        "email_valid",
+        "length",
+        "not_null",
+        "pattern",
+        "phone_valid",
+        "postcode_valid",
+        "range",
+    }
+)
+
+
+def validate_changed(
+    frame: pl.DataFrame,
+    changed: pl.Series,
+    carried: pl.DataFrame,
+    rules: RuleFile,
+    *,
+    reference: Mapping[str, Sequence[str]] | None = None,
+    now: datetime | None = None,
+) -> ValidationResult:
+    """What `validate(frame, rules, standardised=frame)` gives, when the row-local checks ran
+    before on every row but `changed`: their violations of the other rows come from `carried`
+    (the previous run's, in VIOLATIONS_SCHEMA). Figures and data-set-level checks read all of
+    `frame`, a cleaned frame."""
+    planned = plan(rules)
+    problems = setup_problems(rules, frame.schema, frame.schema)
+    if problems:
+        raise RuleSetupError(problems)
+    tokens = rules.dataset.null_tokens
+    whole = normalise_nulls(frame, tokens)
+    is_changed = pl.col(RECORD_ID).is_in(changed.implode())
+    delta = whole.filter(is_changed)
+    positions = frame.select(
+        RECORD_ID, pl.int_range(frame.height, dtype=pl.Int64).alias("__position")
+    )
+    kept = carried.join(delta.select(RECORD_ID), on=RECORD_ID, how="anti")
+    kept = kept.join(positions, on=RECORD_ID, how="semi")  # deleted rows: gone
+    clock = now or datetime.now(UTC)
+    env_whole, env_delta = Environment(reference or {}, clock), Environment(reference or {}, clock)
+    results: list[RuleResult] = []
+    found: list[pl.DataFrame] = []
+    for rule in planned:
+        if rule.check not in ROW_LOCAL_CHECKS:
+            result, violations = _run_rule(rule, context(rules, rule, env_whole), whole)
+        else:
+            _, fresh = _run_rule(rule, context(rules, rule, env_delta), delta)
+            violations = (
+                pl.concat([kept.filter(pl.col("rule_id") == rule.rule_id), fresh])
+                .cast(VIOLATIONS_SCHEMA)  # type: ignore[arg-type]
+                .join(positions, on=RECORD_ID, how="left", maintain_order="left")
+                .sort("__position", maintain_order=True, nulls_last=True)
+                .drop("__position")
+            )
+            ctx = context(rules, rule, env_whole)
+            result = _result(rule, ctx, _scoped(rule, whole), violations)
+        results.append(result)
+        found.append(violations)
+    violations = pl.concat(found) if found else pl.DataFrame(schema=VIOLATIONS_SCHEMA)
+    return ValidationResult(results, violations, frame.height, score(results))

@@ -64,6 +64,16 @@ def run_summary(manifest: Mapping[str, Any], out: Path) -> Table:
     elif manifest.get("previous"):  # --previous took effect and every golden record stayed
         table.add_row("changes since previous", "none")
     table.add_row("rule violations", f"{rows.get('violations', 0):,}")
+    step = manifest.get("incremental") or {}
+    if manifest.get("run_mode") == "incremental":  # docs/nightly.md
+        table.add_row(
+            "incremental",
+            f"{step.get('new', 0):,} new, {step.get('changed', 0):,} changed, "
+            f"{step.get('deleted', 0):,} deleted; {step.get('clusters_touched', 0):,} clusters "
+            "touched",
+        )
+    elif step.get("fallback_reason"):
+        table.add_row("incremental", f"full run instead: {step['fallback_reason']}")
     moves = manifest.get("movements") or {}
     if moves:  # a rollup: section ran (docs/value.md)
         table.add_row(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -73,7 +74,7 @@ def run_summary(manifest: Mapping[str, Any], out: Path) -> Table:
             "touched",
         )
     elif step.get("fallback_reason"):
-        table.add_row("incremental", f"full run instead: {step['fallback_reason']}")
+        table.add_row("incremental", escape(f"full run instead: {step['fallback_reason']}"))
     moves = manifest.get("movements") or {}
     if moves:  # a rollup: section ran (docs/value.md)
         table.add_row(

@@ -71,8 +71,24 @@ def pair_totals(keys: pl.DataFrame, spec: MatchingSpec) -> list[int]:
 @dataclass(frozen=True)
 class DeltaBlocking:
     keys: pl.DataFrame  # today's keys of every record (KEYS_SCHEMA)
-    pairs: pl.DataFrame  # record_id_l < record_id_r, _rule (first rule), _rules (bitmask)
+    # pairs to compare and score: record_id_l < record_id_r, _rule (first rule), _rules (bits)
+    pairs: pl.DataFrame
+    unblocked: pl.DataFrame  # record_id_l, record_id_r: earlier candidates no block holds now
     pair_totals: list[int]  # per rule, as pair_totals() would count today's keys
+
+
+_BLOCK = ["_rule", "_key"]
+
+
+def _member_pairs(members: pl.DataFrame) -> pl.DataFrame:
+    """Every pair of records sharing a block of `members` (record_id, _rule, _key)."""
+    return (
+        members.join(members, on=_BLOCK, suffix="_o")
+        .filter(pl.col(RECORD_ID) < pl.col(f"{RECORD_ID}_o"))
+        .select(
+            pl.col(RECORD_ID).alias("record_id_l"), pl.col(f"{RECORD_ID}_o").alias("record_id_r")
+        )
+    )
 
 
 def delta_blocking(
@@ -84,46 +100,64 @@ def delta_blocking(
     *,
     force: bool = False,
 ) -> DeltaBlocking:
-    """Candidate pairs of the new and changed records (`delta_keys`) with every record today.
+    """The candidate pairs that differ from the previous run's: those of the new and changed
+    records (`delta_keys`), and those of blocks that crossed their size limit either way.
 
     `gone`: changed and deleted record ids, whose previous keys no longer hold. Raises
-    IncrementalUnsafe when a block crossed its size limit, BlockingTooLarge as `block` does.
+    BlockingTooLarge as `block` does.
     """
-    kept = previous_keys.filter(~pl.col(RECORD_ID).is_in(gone.implode()))
-    today = pl.concat([kept, delta_keys.cast(dict(KEYS_SCHEMA))])
-    old_keys = previous_keys.filter(pl.col(RECORD_ID).is_in(gone.implode()))
-    touched = pl.concat([delta_keys.select("_rule", "_key"), old_keys.select("_rule", "_key")])
-    touched = touched.unique()
-    old_n = previous_keys.join(touched, on=["_rule", "_key"], how="semi").group_by(
-        "_rule", "_key"
-    ).len("_old")
-    new_n = today.join(touched, on=["_rule", "_key"], how="semi").group_by("_rule", "_key").len(
-        "_new"
-    )
-    mine = delta_keys.group_by("_rule", "_key").len("_mine")
+    gone_now = pl.col(RECORD_ID).is_in(gone.implode())
+    today = pl.concat([previous_keys.filter(~gone_now), delta_keys.cast(dict(KEYS_SCHEMA))])
+    touched = pl.concat(
+        [delta_keys.select(_BLOCK), previous_keys.filter(gone_now).select(_BLOCK)]
+    ).unique()
+    old_n = previous_keys.join(touched, on=_BLOCK, how="semi").group_by(_BLOCK).len("_old")
+    new_n = today.join(touched, on=_BLOCK, how="semi").group_by(_BLOCK).len("_new")
     sizes = (
-        touched.join(old_n, on=["_rule", "_key"], how="left")
-        .join(new_n, on=["_rule", "_key"], how="left")
-        .join(mine, on=["_rule", "_key"], how="left")
+        touched.join(old_n, on=_BLOCK, how="left")
+        .join(new_n, on=_BLOCK, how="left")
         .fill_null(0)
         .join(_limits(spec), on="_rule")
     )
     limit = pl.col("_limit")
-    crossed = sizes.filter(
-        ((pl.col("_new") - pl.col("_mine")) >= 2)
-        & ((pl.col("_old") <= limit) != (pl.col("_new") <= limit))
-    )
-    if crossed.height:
-        rule = spec.blocking[int(crossed["_rule"][0])]
-        raise IncrementalUnsafe(
-            f"{crossed.height} block(s) crossed max_block_size (first under blocking rule "
-            f"{rule.label}): the pairs of unchanged records change"
+    totals = _totals(sizes, spec, previous_totals, force)
+    was_open, is_open = pl.col("_old") <= limit, (pl.col("_new") >= 2) & (pl.col("_new") <= limit)
+    opened = sizes.filter(is_open)
+    # a block that closed (grew past its limit): its pairs may have no block left
+    closed = sizes.filter(was_open & (pl.col("_old") >= 2) & ~is_open).select(_BLOCK)
+    reopened = sizes.filter(~was_open & is_open).select(_BLOCK)
+    members = today.join(opened.select(_BLOCK), on=_BLOCK, how="semi")
+    found = pl.concat(
+        [
+            delta_keys.join(members, on=_BLOCK, suffix="_o")
+            .filter(pl.col(RECORD_ID) != pl.col(f"{RECORD_ID}_o"))
+            .select(
+                pl.min_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_l"),
+                pl.max_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_r"),
+            ),
+            _member_pairs(members.join(reopened, on=_BLOCK, how="semi")),
+            _member_pairs(today.join(closed, on=_BLOCK, how="semi")),
+        ]
+    ).unique()
+    if spec.mode == "link_only":
+        found = found.filter(
+            source_of(pl.col("record_id_l")) != source_of(pl.col("record_id_r"))
         )
+    pairs = _first_rules(found, today, spec)
+    unblocked = found.join(pairs, on=["record_id_l", "record_id_r"], how="anti")
+    return DeltaBlocking(today, pairs, unblocked.sort("record_id_l", "record_id_r"), totals)
+
+
+def _totals(
+    sizes: pl.DataFrame, spec: MatchingSpec, previous: list[int], force: bool
+) -> list[int]:
+    """Today's pairs per rule from the previous totals and the touched blocks' sizes."""
+    limit = pl.col("_limit")
     change = sizes.group_by("_rule").agg(
         (_pairs_in(pl.col("_new"), limit) - _pairs_in(pl.col("_old"), limit)).sum().alias("_d")
     )
     delta = dict(zip(change["_rule"].to_list(), change["_d"].to_list(), strict=True))
-    totals = [int(t + delta.get(i, 0)) for i, t in enumerate(previous_totals)]
+    totals = [int(t + delta.get(i, 0)) for i, t in enumerate(previous)]
     for rule, total in zip(spec.blocking, totals, strict=True):
         allowed = rule.max_pairs or spec.max_pairs_per_rule
         if total > allowed and not force:
@@ -132,30 +166,32 @@ def delta_blocking(
                 hint="add a column to the rule, lower max_block_size, raise "
                 "matching.max_pairs_per_rule, or pass --force",
             )
-    open_blocks = sizes.filter((pl.col("_new") >= 2) & (pl.col("_new") <= limit))
-    members = today.join(open_blocks.select("_rule", "_key"), on=["_rule", "_key"], how="semi")
-    found = (
-        delta_keys.join(open_blocks.select("_rule", "_key"), on=["_rule", "_key"], how="semi")
-        .join(members, on=["_rule", "_key"], suffix="_o")
-        .filter(pl.col(RECORD_ID) != pl.col(f"{RECORD_ID}_o"))
-        .select(
-            pl.min_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_l"),
-            pl.max_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_r"),
-            "_rule",
-        )
-        .unique()
+    return totals
+
+
+def _first_rules(found: pl.DataFrame, today: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
+    """The pairs of `found` that share an open block today, with the first rule that holds
+    (`_rule`) and the bitmask of all of them (`_rules`), as `block` unites them."""
+    ids = pl.concat([found["record_id_l"], found["record_id_r"]]).unique()
+    held = today.filter(pl.col(RECORD_ID).is_in(ids.implode()))
+    counts = (
+        today.join(held.select(_BLOCK).unique(), on=_BLOCK, how="semi")
+        .group_by(_BLOCK)
+        .len("_n")
+        .join(_limits(spec), on="_rule")
+        .filter((pl.col("_n") >= 2) & (pl.col("_n") <= pl.col("_limit")))
     )
-    if spec.mode == "link_only":
-        found = found.filter(
-            source_of(pl.col("record_id_l")) != source_of(pl.col("record_id_r"))
-        )
+    open_keys = held.join(counts.select(_BLOCK), on=_BLOCK, how="semi")
     bits = {index: 1 << index for index in range(len(spec.blocking))}
-    pairs = (
-        found.group_by("record_id_l", "record_id_r")
+    return (
+        found.join(open_keys.rename({RECORD_ID: "record_id_l"}), on="record_id_l")
+        .join(open_keys.rename({RECORD_ID: "record_id_r"}), on=["record_id_r", *_BLOCK])
+        .select("record_id_l", "record_id_r", "_rule")
+        .unique()
+        .group_by("record_id_l", "record_id_r")
         .agg(
             pl.col("_rule").min().alias("_rule"),
             pl.col("_rule").replace_strict(bits, return_dtype=pl.UInt32).sum().alias("_rules"),
         )
         .sort("record_id_l", "record_id_r")
     )
-    return DeltaBlocking(today, pairs, totals)

@@ -16,13 +16,15 @@ _NEW = "\x00new:"  # a delta record's own cluster until it is clustered again
 def touched_clusters(
     previous: pl.DataFrame,
     delta: pl.Series,
+    seeded: pl.Series,
     gone: pl.Series,
     merge_edges: pl.DataFrame,
 ) -> pl.Series:
-    """Previous cluster ids to cluster again. `previous`: record_id, cluster_id; `merge_edges`:
-    record_id_l, record_id_r of today's pairs at merge level and must-links."""
+    """Previous cluster ids to cluster again. `previous`: record_id, cluster_id; `seeded`:
+    records whose previous cluster is clustered again (changed, deleted, pairs rescored);
+    `merge_edges`: record_id_l, record_id_r of today's merge-level pairs and must-links."""
     held = previous.select(pl.col(RECORD_ID), pl.col("cluster_id").cast(pl.String))
-    seeds = held.filter(pl.col(RECORD_ID).is_in(gone.implode())).get_column("cluster_id")
+    seeds = held.filter(pl.col(RECORD_ID).is_in(seeded.implode())).get_column("cluster_id")
     today = pl.concat(
         [
             held.filter(~pl.col(RECORD_ID).is_in(gone.implode())),

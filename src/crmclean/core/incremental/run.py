@@ -14,7 +14,7 @@ import polars as pl
 
 from crmclean.core.cleaning import CleanResult, clean
 from crmclean.core.contracts import PAIR_KEYS, RECORD_ID
-from crmclean.core.incremental.blocking import block_keys, delta_blocking
+from crmclean.core.incremental.blocking import IncrementalUnsafe, block_keys, delta_blocking
 from crmclean.core.incremental.changes import content_hashes, record_changes
 from crmclean.core.incremental.clusters import touched_clusters
 from crmclean.core.incremental.golden import dedupe_stats, golden_again
@@ -70,7 +70,12 @@ def run_incremental(
         changes = record_changes(hashes, state.hashes)
         delta, gone = changes.delta, changes.gone
         cleaned = clean(frame.filter(_in(delta)), rules)
-        kept = state.clean.filter(~_in(gone))
+        kept = state.clean.filter(~_in(gone) & _in(frame.get_column(RECORD_ID)))
+        if kept.height != changes.unchanged:  # the state does not agree with itself
+            raise IncrementalUnsafe(
+                f"the previous run's clean.parquet holds {kept.height:,} of the "
+                f"{changes.unchanged:,} unchanged records"
+            )
         whole = pl.concat([kept, cleaned.frame], how="vertical_relaxed")
         whole = frame.select(RECORD_ID).join(whole, on=RECORD_ID, how="left", maintain_order="left")
         carried = state.changes.filter(~_in(gone))
@@ -155,11 +160,18 @@ def _match(
     blocked = delta_blocking(state.keys, delta_keys, gone, spec, state.pair_totals, force=force)
     scored = score_pairs(whole, blocked.pairs, spec, model)
     above = scored.filter(pl.col("match_probability") >= spec.thresholds.review)
-    carried = state.pairs.filter(~_in(gone, "record_id_l") & ~_in(gone, "record_id_r"))
+    carried = (
+        state.pairs.filter(~_in(gone, "record_id_l") & ~_in(gone, "record_id_r"))
+        .join(blocked.pairs.select(PAIR_KEYS), on=PAIR_KEYS, how="anti")  # scored again
+        .join(blocked.unblocked, on=PAIR_KEYS, how="anti")  # no block holds them now
+    )
     pairs = pl.concat([carried, above], how="vertical_relaxed").sort(PAIR_KEYS)
     strong = pairs.filter(pl.col("match_probability") >= spec.thresholds.auto_merge)
+    # records whose pairs were scored again or dropped: their clusters may change too
+    moved = pl.concat([blocked.pairs.select(PAIR_KEYS), blocked.unblocked])
+    also = pl.concat([moved["record_id_l"], moved["record_id_r"], gone]).unique()
     touched = touched_clusters(
-        state.clusters, delta, gone, pl.concat([strong.select(PAIR_KEYS), must])
+        state.clusters, delta, also, gone, pl.concat([strong.select(PAIR_KEYS), must])
     )
     before = state.clusters.select(RECORD_ID, pl.col("cluster_id").cast(pl.String))
     old_members = before.filter(_in(touched, "cluster_id")).get_column(RECORD_ID)

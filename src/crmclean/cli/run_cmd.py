@@ -299,8 +299,9 @@ def _run_locked(request: RunRequest) -> int:
         )
         if reason is not None:
             request.log.event("incremental_fallback", reason=reason, level="warning")
-            if not request.quiet:
-                console.print(f"crmclean: full run instead of incremental: {reason}", markup=False)
+            console.print(  # a warning, even with --quiet: the night took longer than planned
+                f"crmclean: warning: full run instead of incremental: {reason}", markup=False
+            )
         result = built.result if built else _on_engine(request, prepared.plan, read.frame, options, on_step)
         night = night_state(request.loaded, read.frame, result, built)
         timings.update(result.timings)

@@ -13,6 +13,9 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
+from crmclean.config import load_rules
+from crmclean.io.incremental_state import MATCHING, NEEDED, Asked, digest, why_full
+from crmclean.io.run_folder import Previous, read_previous
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "company.yaml"
@@ -152,3 +155,101 @@ def test_the_next_night_builds_on_an_incremental_one(night1: Path, tmp_path: Pat
             assert right.height == left.height
             continue
         assert_frame_equal(left, right)
+
+
+def asked(**changes: object) -> Asked:
+    loaded = load_rules(RULES)
+    columns = pl.read_csv(SAMPLE, n_rows=1, infer_schema=False).columns
+    facts: dict[str, object] = {
+        "rules": loaded.rules,
+        "rules_sha256": loaded.digest,
+        "columns": columns,
+        "show_values": False,
+        "quarantine": False,
+        "retrain": False,
+        "decisions": digest(pl.DataFrame()),
+        "reference": digest({}),
+    }
+    return Asked(**{**facts, **changes})  # type: ignore[arg-type]
+
+
+def previous_of(folder: Path) -> Previous | None:
+    return read_previous(None, folder, load_rules(RULES).rules, retrain=False)
+
+
+def test_the_night_is_safe_as_it_is(night1: Path) -> None:
+    assert why_full(asked(), previous_of(night1)) is None
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"rules_sha256": "0" * 64}, "the rule file changed since the previous run"),
+        ({"columns": ["customer_id", "email"]}, "the input's columns changed"),
+        ({"retrain": True}, "--retrain"),
+        ({"quarantine": True}, "--quarantine"),
+        ({"show_values": True}, "--show-values: the previous run wrote its violations masked"),
+        ({"decisions": "x"}, "the steward decisions changed"),
+        ({"reference": "x"}, "a values_from reference table changed"),
+    ],
+)
+def test_what_this_run_asks_can_make_it_a_full_one(
+    night1: Path, change: dict[str, object], reason: str
+) -> None:
+    said = why_full(asked(**change), previous_of(night1))
+    assert said is not None and said.startswith(reason)
+
+
+def _edit_manifest(folder: Path, **values: object) -> None:
+    path = folder / "manifest.json"
+    data = json.loads(path.read_text())
+    for key, value in values.items():
+        if "." in key:
+            outer, inner = key.split(".")
+            data[outer][inner] = value
+        else:
+            data[key] = value
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("edit", "reason"),
+    [
+        ({"crmclean_version": "0.0.1"}, "the previous run was made by crmclean 0.0.1"),
+        ({"incremental_state.polars_version": "0.1"}, "record hashes were made with polars 0.1"),
+        ({"incremental_state": {}}, "the previous run in"),
+        ({"quarantine_enabled": True}, "the previous run set rows aside"),
+        ({"incremental_state.pair_totals": [1]}, "the previous run in"),
+    ],
+)
+def test_what_the_previous_run_was_can_make_it_a_full_one(
+    night1: Path, tmp_path: Path, edit: dict[str, object], reason: str
+) -> None:
+    folder = copy_of(night1, tmp_path / "out")
+    _edit_manifest(folder, **edit)
+    said = why_full(asked(), previous_of(folder))
+    assert said is not None and said.startswith(reason)
+
+
+@pytest.mark.parametrize("missing", [*NEEDED, *MATCHING])
+def test_an_incomplete_previous_run_makes_it_a_full_one(
+    night1: Path, tmp_path: Path, missing: str
+) -> None:
+    folder = copy_of(night1, tmp_path / "out")
+    (folder / missing).unlink()
+    said = why_full(asked(), previous_of(folder))
+    assert said is not None and "is incomplete for an incremental run" in said
+    assert missing in said
+
+
+def test_a_model_of_other_comparisons_makes_it_a_full_one(night1: Path, tmp_path: Path) -> None:
+    folder = copy_of(night1, tmp_path / "out")
+    model = json.loads((folder / "model.json").read_text())
+    model["fingerprint"] = "f" * len(str(model.get("fingerprint", "")))
+    (folder / "model.json").write_text(json.dumps(model))
+    said = why_full(asked(), previous_of(folder))
+    assert said == "the previous run's model has a different fingerprint"
+
+
+def test_no_previous_run_makes_it_a_full_one() -> None:
+    assert why_full(asked(), None) == "there is no previous run to build on"

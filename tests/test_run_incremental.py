@@ -42,7 +42,9 @@ def table(out: Path, name: str) -> pl.DataFrame:
         return frame
     # "in the future (after <now>)": a full run a minute later says another minute as well
     timed = pl.col("check").is_in(["not_in_future", "freshness"])
-    return frame.with_columns(pl.when(timed).then(None).otherwise(pl.col("message")).alias("message"))
+    return frame.with_columns(
+        pl.when(timed).then(None).otherwise(pl.col("message")).alias("message")
+    )
 
 
 @pytest.fixture(scope="module")

@@ -83,8 +83,23 @@ class NightState:
         write_parquet(self.keys, tmp / KEYS)
         return [HASHES, KEYS]
 
-    def facts(self, asked: Asked) -> dict[str, Any]:
-        return _state_facts(asked, self.totals)
+
+@dataclass(frozen=True)
+class Outcome:
+    """How the run went: incremental (`built`) or full (`reason` when one was asked for)."""
+
+    asked: Asked
+    built: IncrementalRun | None
+    reason: str | None
+    night: NightState
+
+    def manifest(self, requested: bool) -> dict[str, Any]:
+        """manifest.json's `run_mode`, `incremental` and `incremental_state`."""
+        return {
+            "run_mode": "incremental" if self.built is not None else "full",
+            "incremental": incremental_facts(requested, self.built, self.reason),
+            "incremental_state": _state_facts(self.asked, self.night.totals),
+        }
 
 
 def night_state(

@@ -19,7 +19,7 @@ import typer
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
 from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
-from crmclean.cli.incremental_run import asked_of, attempt, incremental_facts, night_state
+from crmclean.cli.incremental_run import NightState, Outcome, asked_of, attempt, night_state
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
     DelimiterOpt,
@@ -36,7 +36,7 @@ from crmclean.cli.read_files import rule_file_inputs
 from crmclean.cli.run_targets import folder_of, manifest_inputs, previous_of, publish_run
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
-from crmclean.config.rule_setup import prepare
+from crmclean.config.rule_setup import Prepared, prepare
 from crmclean.core.masking import mask_violations, personal_columns
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunOptions, RunResult
@@ -283,27 +283,14 @@ def _run_locked(request: RunRequest) -> int:
             force=request.force,
             movements=prepared.movements,
         )
-        on_step = lambda n: _step(progress, request.log, n)  # noqa: E731
-        asked = asked_of(
-            request.loaded,
+        result, outcome = _matched(
+            request,
             prepared,
+            previous,
             decisions,
-            show_values=request.show_values,
-            quarantine=request.quarantine,
-            retrain=request.retrain,
+            options,
+            lambda n: _step(progress, request.log, n),
         )
-        built, reason = (
-            attempt(asked, prepared, previous, options, on_step)
-            if request.incremental
-            else (None, None)
-        )
-        if reason is not None:
-            request.log.event("incremental_fallback", reason=reason, level="warning")
-            console.print(  # a warning, even with --quiet: the night took longer than planned
-                f"crmclean: warning: full run instead of incremental: {reason}", markup=False
-            )
-        result = built.result if built else _on_engine(request, prepared.plan, read.frame, options, on_step)
-        night = night_state(request.loaded, read.frame, result, built)
         timings.update(result.timings)
         code = result.validation.exit_code(request.fail_on.value)
 
@@ -327,8 +314,9 @@ def _run_locked(request: RunRequest) -> int:
                 fail_on=request.fail_on.value,
                 show_values=request.show_values,
             )
-            files, validate_document = _write_outputs(tmp, result, request.loaded, facts)
-            files += night.write(tmp)
+            files, validate_document = _write_outputs(
+                tmp, result, request.loaded, facts, outcome.night
+            )
             manifest = _manifest(
                 request.loaded,
                 manifest_inputs(prepared),
@@ -337,13 +325,11 @@ def _run_locked(request: RunRequest) -> int:
                 request.seed,
                 code,
                 request.started_at,
+                outcome.manifest(request.incremental),
             )
             manifest["decisions_file"] = str(decisions_path) if decisions_path else None
             manifest["quarantine_enabled"] = request.quarantine
             manifest["input_columns"] = list(read.info.columns)
-            manifest["run_mode"] = "incremental" if built else "full"
-            manifest["incremental"] = incremental_facts(request.incremental, built, reason)
-            manifest["incremental_state"] = night.facts(asked)
             if manifest.get("movements"):
                 manifest["movements"]["skipped_tables"] = prepared.skipped_tables
             timings["write"] = round(time.perf_counter() - mark, 3)
@@ -369,6 +355,43 @@ def _run_locked(request: RunRequest) -> int:
         for line in where_lines(request.out, report_path, manifest["outputs"]):
             results.print(line, markup=False)
     return code
+
+
+def _matched(
+    request: RunRequest,
+    prepared: Prepared,
+    previous: Previous | None,
+    decisions: pl.DataFrame | None,
+    options: RunOptions,
+    on_step: Callable[[str], None],
+) -> tuple[RunResult, Outcome]:
+    """The run: incremental when asked and safe (docs/nightly.md), else full, saying why."""
+    asked = asked_of(
+        request.loaded,
+        prepared,
+        decisions,
+        show_values=request.show_values,
+        quarantine=request.quarantine,
+        retrain=request.retrain,
+    )
+    built, reason = (
+        attempt(asked, prepared, previous, options, on_step)
+        if request.incremental
+        else (None, None)
+    )
+    if reason is not None:
+        request.log.event("incremental_fallback", reason=reason, level="warning")
+        stderr_console().print(  # a warning, even with --quiet: the night took longer
+            f"crmclean: warning: full run instead of incremental: {reason}", markup=False
+        )
+    result = (
+        built.result
+        if built is not None
+        else _on_engine(request, prepared.plan, prepared.frame, options, on_step)
+    )
+    return result, Outcome(
+        asked, built, reason, night_state(request.loaded, prepared.frame, result, built)
+    )
 
 
 def _write_history(
@@ -408,9 +431,14 @@ def _step(progress: StepProgress | None, log: JsonLog, name: str) -> None:
 
 
 def _write_outputs(
-    tmp: Path, result: RunResult, loaded: LoadedRules, facts: json_report.RunFacts
+    tmp: Path,
+    result: RunResult,
+    loaded: LoadedRules,
+    facts: json_report.RunFacts,
+    night: NightState,
 ) -> tuple[list[str], dict[str, Any]]:
-    """Write the tables and summaries; the file names and the validate.json document."""
+    """Write the tables and summaries (and what the next --incremental night reads); the file
+    names and the validate.json document."""
     show_values = facts.show_values
     golden = result.golden
     # violations and changes are written masked, as `validate --out` and `clean --out` write them
@@ -439,7 +467,7 @@ def _write_outputs(
     for name, frame in tables.items():
         write_parquet(frame, tmp / f"{name}.parquet")
     write_csv(golden.golden, tmp / "golden.csv")
-    files = [f"{name}.parquet" for name in tables] + ["golden.csv"]
+    files = [f"{name}.parquet" for name in tables] + ["golden.csv", *night.write(tmp)]
     # the same typed summary `validate --out` writes (crmclean.summaries.ValidateSummary), with
     # the rule file's ${env.X} values put back as ${env.X}
     validate_summary = json_report.build(result.validation, facts, pii)
@@ -464,6 +492,7 @@ def _manifest(
     seed: int | None,
     code: int,
     started_at: datetime,
+    incremental: dict[str, Any],
 ) -> dict[str, Any]:
     rules = loaded.rules
     counts = result.counts()
@@ -498,6 +527,7 @@ def _manifest(
         "movements": result.value.summary() if result.value is not None else {},
         "exit_code": code,
         "exit_status": "ok" if code == 0 else "data failed",
+        **incremental,  # run_mode, incremental, incremental_state (docs/nightly.md)
     }
 
 

@@ -161,13 +161,13 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _parquet(path: Path, schema: Mapping[str, pl.DataType] | None = None) -> pl.DataFrame:
+def _parquet(path: Path, schema: pl.Schema | None = None) -> pl.DataFrame:
     try:
         frame = pl.read_parquet(path, glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise InputError(f"{path}: not readable ({reason})") from None
-    return frame.cast(dict(schema)) if schema is not None else frame
+    return frame.cast(schema) if schema is not None else frame
 
 
 def read_state(previous: Previous, rules: RuleFile) -> PreviousState:

@@ -36,7 +36,7 @@ def block_keys(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     ]
     if not parts:
         return pl.DataFrame(schema=KEYS_SCHEMA)
-    return pl.concat(parts).cast(dict(KEYS_SCHEMA))
+    return pl.concat(parts).cast(KEYS_SCHEMA)
 
 
 def _limits(spec: MatchingSpec) -> pl.DataFrame:
@@ -107,7 +107,7 @@ def delta_blocking(
     BlockingTooLarge as `block` does.
     """
     gone_now = pl.col(RECORD_ID).is_in(gone.implode())
-    today = pl.concat([previous_keys.filter(~gone_now), delta_keys.cast(dict(KEYS_SCHEMA))])
+    today = pl.concat([previous_keys.filter(~gone_now), delta_keys.cast(KEYS_SCHEMA)])
     touched = pl.concat(
         [delta_keys.select(_BLOCK), previous_keys.filter(gone_now).select(_BLOCK)]
     ).unique()
@@ -140,17 +140,13 @@ def delta_blocking(
         ]
     ).unique()
     if spec.mode == "link_only":
-        found = found.filter(
-            source_of(pl.col("record_id_l")) != source_of(pl.col("record_id_r"))
-        )
+        found = found.filter(source_of(pl.col("record_id_l")) != source_of(pl.col("record_id_r")))
     pairs = _first_rules(found, today, spec)
     unblocked = found.join(pairs, on=["record_id_l", "record_id_r"], how="anti")
     return DeltaBlocking(today, pairs, unblocked.sort("record_id_l", "record_id_r"), totals)
 
 
-def _totals(
-    sizes: pl.DataFrame, spec: MatchingSpec, previous: list[int], force: bool
-) -> list[int]:
+def _totals(sizes: pl.DataFrame, spec: MatchingSpec, previous: list[int], force: bool) -> list[int]:
     """Today's pairs per rule from the previous totals and the touched blocks' sizes."""
     limit = pl.col("_limit")
     change = sizes.group_by("_rule").agg(

@@ -17,14 +17,10 @@ HASH_SEED = 20261207
 def content_hashes(frame: pl.DataFrame) -> pl.DataFrame:
     """record_id and one 64-bit hash of the record's values, sorted by record_id."""
     values = [c for c in frame.columns if c != RECORD_ID]
-    digest = (
-        pl.struct(values).hash(seed=HASH_SEED) if values else pl.lit(0, pl.UInt64)
-    ).alias("content_hash")
-    return (
-        frame.select(pl.col(RECORD_ID).cast(pl.String), digest)
-        .sort(RECORD_ID)
-        .cast(dict(HASH_SCHEMA))
+    digest = (pl.struct(values).hash(seed=HASH_SEED) if values else pl.lit(0, pl.UInt64)).alias(
+        "content_hash"
     )
+    return frame.select(pl.col(RECORD_ID).cast(pl.String), digest).sort(RECORD_ID).cast(HASH_SCHEMA)
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,7 @@ def touched_clusters(
     coded = ends.join(index.rename({"_c": "_cl", "_i": "_l"}), on="_cl").join(
         index.rename({"_c": "_cr", "_i": "_r"}), on="_cr"
     )
-    labels = components(
-        nodes.len(), coded["_l"].to_numpy(), coded["_r"].to_numpy()
-    )
-    seeded = index.filter(pl.col("_c").is_in(seeds.implode()))["_i"].to_numpy()
-    keep = np.isin(labels, labels[seeded])
-    chosen = nodes.filter(pl.Series(keep))
+    labels = components(nodes.len(), coded["_l"].to_numpy(), coded["_r"].to_numpy())
+    at = index.filter(pl.col("_c").is_in(seeds.implode()))["_i"].to_numpy()
+    chosen = nodes.filter(pl.Series(np.isin(labels, labels[at])))
     return chosen.filter(~chosen.str.starts_with(_NEW))

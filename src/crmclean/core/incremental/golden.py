@@ -53,13 +53,15 @@ def golden_again(
     )
     base = built.golden.columns
     carried = state.golden.filter(~_in(was, "golden_id"))
-    golden = pl.concat(
-        [carried.select([c for c in base if c in carried.columns]), built.golden],
-        how="diagonal_relaxed",
-    ).select(base).sort("golden_id")
-    changes = describe_changes(
-        assignment, state.golden.filter(_in(was, "golden_id")), built.golden
+    golden = (
+        pl.concat(
+            [carried.select([c for c in base if c in carried.columns]), built.golden],
+            how="diagonal_relaxed",
+        )
+        .select(base)
+        .sort("golden_id")
     )
+    changes = describe_changes(assignment, state.golden.filter(_in(was, "golden_id")), built.golden)
     steward = decided.filter(pl.col("decision") == "match")
     near = (
         pairs.filter(_in(members, "record_id_l") | _in(members, "record_id_r"))
@@ -95,9 +97,7 @@ def golden_again(
         [kept.select([c for c in fresh.columns if c in kept.columns]), fresh],
         how="diagonal_relaxed",
     ).select(fresh.columns)
-    review = review.sort(
-        ["match_probability", *PAIR_KEYS], descending=[True, False, False]
-    )
+    review = review.sort(["match_probability", *PAIR_KEYS], descending=[True, False, False])
     return step, review
 
 
@@ -113,9 +113,16 @@ def dedupe_stats(
     are the previous run's (the model is)."""
     p = pairs.get_column("match_probability")
     sizes = clusters.group_by("cluster_id").len().get_column("len")
-    bins = [(1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), (11, None, "11+")]
+    bins = [
+        (1, 1, "1"),
+        (2, 2, "2"),
+        (3, 3, "3"),
+        (4, 5, "4-5"),
+        (6, 10, "6-10"),
+        (11, None, "11+"),
+    ]
     histogram = {
-        label: int(((sizes >= lo) & (sizes <= (hi or sizes.max() or 1))).sum())  # type: ignore[operator]
+        label: int(((sizes >= lo) & (sizes <= (hi or sizes.max() or 1))).sum())
         for lo, hi, label in bins
     }
     return {

@@ -101,7 +101,9 @@ def recluster(
     """Cluster the records `ids` (whole components) on the pairs among them."""
     records = matching_records(whole, spec, ids)
     inside = pl.col("record_id_l").is_in(ids.implode()) & pl.col("record_id_r").is_in(ids.implode())
-    edges = _rows(records, pairs.filter(inside).select("record_id_l", "record_id_r", "match_probability"))
+    edges = _rows(
+        records, pairs.filter(inside).select("record_id_l", "record_id_r", "match_probability")
+    )
     auto_merge = spec.thresholds.auto_merge
     labels, cut, stats = cluster(
         records.height,
@@ -122,5 +124,5 @@ def recluster(
         pl.Series("record_id_r", ids_np[cut["row_r"].to_numpy()], dtype=pl.String),
         "match_probability",
         "reason",
-    ).cast(dict(REVIEW_SCHEMA))
+    ).cast(pl.Schema(REVIEW_SCHEMA))
     return Reclustered(clusters, review, stats)

@@ -65,6 +65,9 @@ def run_incremental(
         yield
         timings[name] = round(time.perf_counter() - started, 3)
 
+    ids = frame.get_column(RECORD_ID)
+    if ids.null_count() or ids.is_duplicated().any():  # the full run names them (exit 3)
+        raise IncrementalUnsafe("record ids are empty or repeated")
     with step("clean"):
         hashes = content_hashes(frame)
         changes = record_changes(hashes, state.hashes)

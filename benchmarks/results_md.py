@@ -7,6 +7,7 @@ from typing import Any
 from accuracy_md import accuracy_section
 from engines_md import engines_section
 from entry_md import entry_section
+from incremental_md import incremental_section
 from peers_md import peers_section
 from rollup_md import rollup_section
 
@@ -182,4 +183,5 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += entry_section(results.get("entry_check", {}))
     lines += engines_section(results)
     lines += rollup_section(results)
+    lines += incremental_section(results)
     return "\n".join([*lines, METHOD])

@@ -75,8 +75,11 @@ def _per_column(changed: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
 def mask_changes(changes: pl.DataFrame, pii: Mapping[str, MaskKind]) -> pl.DataFrame:
     """before/after of personal columns masked (a loop over columns, not rows)."""
     before, after = pl.col("before"), pl.col("after")
-    for name, kind in pii.items():
-        own = pl.col("column") == name
+    kinds: dict[MaskKind, list[str]] = {}
+    for name, kind in pii.items():  # one branch per kind of mask: each is a pass over all rows
+        kinds.setdefault(kind, []).append(name)
+    for kind, names in kinds.items():
+        own = pl.col("column").is_in(names)
         before = pl.when(own).then(_masked(pl.col("before"), kind)).otherwise(before)
         after = pl.when(own).then(_masked(pl.col("after"), kind)).otherwise(after)
     return changes.with_columns(before.alias("before"), after.alias("after"))

@@ -106,6 +106,10 @@ def test_incremental_gives_the_golden_ids_of_a_full_run(night1: Path, tmp_path: 
     # clusters and survivorship are exactly a full run's; scores may drift (docs/nightly.md)
     for name in ("golden", "lineage", "clusters", "changes-since-previous", "clean"):
         assert_frame_equal(table(full, name), table(fast, name))
+    assert_frame_equal(table(full, "violations"), table(fast, "violations"))
+    figures = [json.loads((f / "validate.json").read_text()) for f in (full, fast)]
+    assert figures[0]["score"] == figures[1]["score"]
+    assert figures[0]["summary"] == figures[1]["summary"]
     # nothing lost: every input row is in the crosswalk once
     given = pl.read_csv(data, infer_schema=False)["customer_id"].sort()
     assert table(fast, "crosswalk")["record_id"].sort().to_list() == given.to_list()

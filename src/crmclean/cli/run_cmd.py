@@ -72,7 +72,6 @@ class FailOn(StrEnum):
 
 
 EXAMPLES = examples(
-    "crmclean run customers.csv -r rules.yaml --out out/ --previous out/",
     "crmclean run customers.csv -r rules.yaml --out out/ --previous out/ --incremental",
     "crmclean run customers.csv -r rules.yaml --out out/ -q --log-json run.log",
     "crmclean run customers.csv -r rules.yaml --out out/ -f json > summary.json",

@@ -19,7 +19,7 @@ def _duckdb(left: pl.DataFrame, right: pl.DataFrame, expression: Any) -> list[An
     import duckdb
 
     from crmclean.engines.duckdb_engine import udfs
-    from crmclean.engines.duckdb_engine.levels import Sides
+    from crmclean.engines.sql.levels import Sides
 
     con = duckdb.connect()
     udfs.register(con)
@@ -37,7 +37,7 @@ def level_holds(
 ) -> list[bool]:
     if engine == "polars":
         return [bool(x) for x in build_level(spec, column)(PairValues(left, right))]
-    from crmclean.engines.duckdb_engine.levels import level_sql
+    from crmclean.engines.sql.levels import level_sql
 
     return [bool(x) for x in _duckdb(left, right, lambda s: level_sql(spec, column, s))]
 
@@ -47,6 +47,6 @@ def gammas(
 ) -> list[int]:
     if engine == "polars":
         return [int(g) for g in level_of_values(comparison, left, right)]
-    from crmclean.engines.duckdb_engine.levels import gamma_sql
+    from crmclean.engines.sql.levels import gamma_sql
 
     return [int(g) for g in _duckdb(left, right, lambda s: gamma_sql(comparison, s))]

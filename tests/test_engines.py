@@ -321,7 +321,7 @@ def test_every_level_type_has_sql_and_a_missing_one_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from crmclean.core.matching.comparators import InitialLevel, comparators
-    from crmclean.engines.duckdb_engine import levels
+    from crmclean.engines.sql import levels
 
     assert set(comparators.names()) <= set(levels.TRANSLATIONS)
     monkeypatch.delitem(levels.TRANSLATIONS, "initial")

@@ -29,13 +29,8 @@ from crmclean.engines.duckdb_engine import blocking, temp_folder, udfs
 from crmclean.engines.duckdb_engine.components import cluster_sql
 from crmclean.engines.duckdb_engine.errors import translated
 from crmclean.engines.duckdb_engine.recall import loose_pairs_sql
-from crmclean.engines.duckdb_engine.scoring import (
-    compare_sql,
-    rule_labels,
-    score_sql,
-    term_frequency_tables,
-)
 from crmclean.engines.duckdb_engine.sql import first, frame, ident, key, run, strip, text
+from crmclean.engines.sql.scoring import compare_sql, rule_labels, score_sql, term_frequency_sql
 from crmclean.errors import UsageError
 
 
@@ -130,8 +125,9 @@ class DuckDBEngine:
 
     @translated
     def compare(self) -> None:
-        term_frequency_tables(self.con, self.spec)
-        keep = "p.row_l, p.row_r, p._rule, p._rules"
+        for table, query in term_frequency_sql(self.spec).items():
+            run(self.con, f"CREATE OR REPLACE TABLE {ident(table)} AS {query}")
+        keep = ["row_l", "row_r", "_rule", "_rules"]
         run(
             self.con,
             "CREATE OR REPLACE TABLE compared AS "
@@ -174,7 +170,7 @@ class DuckDBEngine:
         run(
             self.con,
             "CREATE OR REPLACE TABLE _random AS "
-            + compare_sql(self.spec, self._types, "_random_pairs", "p.row_l"),
+            + compare_sql(self.spec, self._types, "_random_pairs", ["row_l"]),
         )
         self.con.unregister("_random_pairs")
         out: dict[str, dict[int, int]] = {}
@@ -243,7 +239,7 @@ class DuckDBEngine:
     def recall(self, model: MatchModel, seed: int) -> dict[str, Any]:
         n = self.records()
         loose, size = loose_pairs_sql(self.con, self.spec, n, seed)
-        keep = "p.row_l, p.row_r, p._in"
+        keep = ["row_l", "row_r", "_in"]
         run(
             self.con,
             "CREATE OR REPLACE TABLE _loose_scored AS SELECT _in, match_probability FROM ("

@@ -1,5 +1,5 @@
-"""Small SQL text helpers: identifiers and literals are quoted here and nowhere else, so a column
-name or value from a rule file can never become SQL of its own."""
+"""Small SQL helpers for DuckDB: its quoting (the dialect's, engines/sql/dialect.py) and running
+a statement or query on a connection."""
 
 from __future__ import annotations
 
@@ -7,32 +7,9 @@ from typing import Any
 
 import polars as pl
 
-# polars' str.strip_chars() strips Unicode White_Space; DuckDB's trim() only spaces, and
-# trim() with a character list is slow: a regular expression (RE2: \s is [\t\n\f\r ])
-_EDGE_SPACE = r"^[\s\p{Z}\x0b\x85]+|[\s\p{Z}\x0b\x85]+$"
+from crmclean.engines.sql.dialect import DUCKDB
 
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def number(value: float) -> str:
-    """A float literal that reads back as exactly `value`."""
-    return f"CAST({float(value)!r} AS DOUBLE)"
-
-
-def strip(expression: str) -> str:
-    return f"regexp_replace({expression}, {text(_EDGE_SPACE)}, '', 'g')"
-
-
-def key(column: str, table: str | None = None) -> str:
-    """The blocking key of a column: text, trimmed, lower-cased (core/matching/blocking.py)."""
-    source = f"{table}.{ident(column)}" if table else ident(column)
-    return f"lower({strip(f'CAST({source} AS VARCHAR)')})"
+ident, text, number, strip, key = DUCKDB.ident, DUCKDB.text, DUCKDB.number, DUCKDB.strip, DUCKDB.key
 
 
 def run(con: Any, statement: str) -> None:

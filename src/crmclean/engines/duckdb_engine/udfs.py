@@ -14,7 +14,7 @@ from duckdb.func import PythonUDFType
 from crmclean.core.matching.comparators import phonetic_codes
 from crmclean.core.matching.metrics import metric_scores, metrics
 from crmclean.core.matching.nicknames import resolve_nicknames
-from crmclean.engines.duckdb_engine.levels import BUILT_IN
+from crmclean.engines.sql.dialect import DUCKDB
 
 ARROW = PythonUDFType.ARROW
 
@@ -45,7 +45,7 @@ def _nickname(values: Any) -> Any:
 def register(con: duckdb.DuckDBPyConnection) -> None:
     text, double = duckdb.sqltype("VARCHAR"), duckdb.sqltype("DOUBLE")
     for name in metrics.names():
-        if name not in BUILT_IN:
+        if name not in DUCKDB.built_in:
             con.create_function(
                 f"rapidfuzz_{name}", _metric(name), [text, text], double, type=ARROW
             )

@@ -1,47 +1,54 @@
-"""Comparing and scoring as SQL: gammas per pair from the level CASEs (levels.py), term
-frequencies joined from value counts, Bayes factors, match weight and probability with
-core/matching/scoring.py `score`'s arithmetic."""
+"""Comparing and scoring as SQL (DuckDB's and Spark's, dialect.py): gammas per pair from the
+level CASEs (levels.py), term frequencies joined from value counts, Bayes factors, match weight
+and probability with core/matching/scoring.py `score`'s arithmetic."""
 
 from __future__ import annotations
 
 import math
 
-import duckdb
-
 from crmclean.core.matching.comparing import exact_level
 from crmclean.core.matching.scoring import MatchModel, agreeing_gammas
 from crmclean.core.matching.spec import MatchingSpec
-from crmclean.engines.duckdb_engine.levels import Sides, gamma_sql
-from crmclean.engines.duckdb_engine.sql import ident, number, run, text
+from crmclean.engines.sql.dialect import DUCKDB, Dialect
+from crmclean.engines.sql.levels import Sides, gamma_sql
 
 
-def term_frequency_tables(con: duckdb.DuckDBPyConnection, spec: MatchingSpec) -> None:
-    """`_tf_<name>(_value, _tf)` per term-frequency comparison (comparing.term_frequencies)."""
+def term_frequency_sql(spec: MatchingSpec, dialect: Dialect = DUCKDB) -> dict[str, str]:
+    """Per term-frequency comparison, the table `_tf_<name>` to make: the query of its
+    `(_value, _tf)` rows (comparing.term_frequencies)."""
+    tables = {}
     for c in spec.comparisons:
         if not c.term_frequency:
             continue
-        column = ident(c.column)
-        run(
-            con,
-            f"CREATE OR REPLACE TABLE {ident('_tf_' + c.name)} AS "
-            f"SELECT lower(CAST({column} AS VARCHAR)) AS _value, "
+        column = dialect.ident(c.column)
+        tables["_tf_" + c.name] = (
+            f"SELECT lower({dialect.string(column)}) AS _value, "
             f"CAST(count(*) - 1 AS DOUBLE) / greatest((SELECT count({column}) FROM vals) - 1, 1) "
-            f"AS _tf FROM vals WHERE {column} IS NOT NULL GROUP BY 1",
+            f"AS _tf FROM vals WHERE {column} IS NOT NULL GROUP BY 1"
         )
+    return tables
 
 
-def compare_sql(spec: MatchingSpec, types: dict[str, str], source: str, keep: str) -> str:
-    """SELECT `keep` columns of `source` (pairs `p` with row_l, row_r) and a gamma per
+def compare_sql(
+    spec: MatchingSpec,
+    types: dict[str, str],
+    source: str,
+    keep: list[str],
+    dialect: Dialect = DUCKDB,
+) -> str:
+    """SELECT the `keep` columns of `source` (pairs `p` with row_l, row_r) and a gamma per
     comparison, plus `tf_<name>` for term-frequency comparisons."""
-    sides = Sides(types)
+    ident = dialect.ident
+    sides = Sides(types, dialect=dialect)
     gammas = [f"{gamma_sql(c, sides)} AS gamma_{c.name}" for c in spec.comparisons]
     tf_values = [
-        f"lower(CAST(l.{ident(c.column)} AS VARCHAR)) AS _tfv_{c.name}"
+        f"lower({dialect.string('l.' + ident(c.column))}) AS _tfv_{c.name}"
         for c in spec.comparisons
         if c.term_frequency
     ]
+    kept = ", ".join(f"p.{k}" for k in keep)
     inner = (
-        f"SELECT {keep}, {', '.join(gammas + tf_values)} FROM {source} p "
+        f"SELECT {kept}, {', '.join(gammas + tf_values)} FROM {source} p "
         "JOIN vals l ON l._row = p.row_l JOIN vals r ON r._row = p.row_r"
     )
     tfs, joins, hidden = [], [], []
@@ -61,11 +68,12 @@ def compare_sql(spec: MatchingSpec, types: dict[str, str], source: str, keep: st
         )
     if not hidden:
         return inner
-    exclude = f" EXCLUDE ({', '.join(hidden)})"
-    return f"SELECT g.*{exclude}, {', '.join(tfs)} FROM ({inner}) g {' '.join(joins)}"
+    shown = ", ".join(f"g.{c}" for c in [*keep, *(f"gamma_{c.name}" for c in spec.comparisons)])
+    return f"SELECT {shown}, {', '.join(tfs)} FROM ({inner}) g {' '.join(joins)}"
 
 
 def _case(gamma: str, mapping: dict[int, float]) -> str:
+    number = Dialect.number
     whens = " ".join(f"WHEN {g} THEN {number(v)}" for g, v in mapping.items())
     return f"(CASE {gamma} {whens} ELSE {number(0.0)} END)" if whens else number(0.0)
 
@@ -73,6 +81,7 @@ def _case(gamma: str, mapping: dict[int, float]) -> str:
 def score_sql(model: MatchModel, source: str) -> str:
     """SELECT * of `source` (with gamma_/tf_ columns) and bf_<name>, match_weight,
     match_probability."""
+    number = Dialect.number
     bfs = []
     conditions = [c for c in model.comparisons if c.given_gamma is not None and c.given_u]
     for c in model.comparisons:
@@ -104,10 +113,12 @@ def score_sql(model: MatchModel, source: str) -> str:
     return (
         f"SELECT *, {weight} AS match_weight, "
         f"1.0 / (1.0 + pow(2.0, -({weight}))) AS match_probability "
-        f"FROM (SELECT *, {', '.join(bfs)} FROM {source})"
+        f"FROM (SELECT *, {', '.join(bfs)} FROM {source}) _bf"
     )
 
 
-def rule_labels(spec: MatchingSpec) -> str:
-    whens = " ".join(f"WHEN {i} THEN {text(rule.label)}" for i, rule in enumerate(spec.blocking))
+def rule_labels(spec: MatchingSpec, dialect: Dialect = DUCKDB) -> str:
+    whens = " ".join(
+        f"WHEN {i} THEN {dialect.text(rule.label)}" for i, rule in enumerate(spec.blocking)
+    )
     return f"CASE _rule {whens} END"

@@ -1,14 +1,15 @@
-"""Comparison levels as SQL: each level spec of core/matching/comparators.py becomes a boolean
-SQL expression over the two sides of a pair (`l`, `r`: rows of the blank-to-null `vals` view),
-and a comparison one `CASE` giving its gamma (comparing.py's order: null level -1 first, the
-first level that holds wins, else 0).
+"""Comparison levels as SQL (DuckDB's and Spark's, dialect.py): each level spec of
+core/matching/comparators.py becomes a boolean SQL expression over the two sides of a pair
+(`l`, `r`: rows of the blank-to-null `vals` view), and a comparison one `CASE` giving its gamma
+(comparing.py's order: null level -1 first, the first level that holds wins, else 0).
 
 Every level type needs a translation here: a new type in the registry without one is refused
-(`NoTranslation`) and shows up as a failing case table on this engine, never silently.
-Metrics DuckDB has (jaro_winkler_similarity, jaro_similarity, levenshtein, damerau_levenshtein)
-run built in; the others through the rapidfuzz UDFs of udfs.py. rapidfuzz hands similarities
-to the polars engine as float32, so built-in similarities are rounded the same way before the
-threshold (a score of 0.8999999 must not hold at 0.9 on one engine and fail on the other).
+(`NoTranslation`) and shows up as a failing case table on the SQL engines, never silently.
+Metrics the dialect has built in run there (DuckDB: jaro_winkler, jaro, levenshtein,
+damerau_levenshtein; Spark: levenshtein); the others through each engine's rapidfuzz UDFs.
+rapidfuzz hands similarities to the polars engine as float32, so built-in similarities are
+rounded the same way before the threshold (a score of 0.8999999 must not hold at 0.9 on one
+engine and fail on the other).
 """
 
 from __future__ import annotations
@@ -32,33 +33,33 @@ from crmclean.core.matching.comparators import (
 from crmclean.core.matching.comparing import comparison_levels
 from crmclean.core.matching.metrics import metrics
 from crmclean.core.matching.spec import ComparisonSpec
-from crmclean.engines.duckdb_engine.sql import ident, number
+from crmclean.engines.sql.dialect import DUCKDB, Dialect
 from crmclean.errors import UsageError
-
-BUILT_IN = {
-    "jaro_winkler": "jaro_winkler_similarity",
-    "jaro": "jaro_similarity",
-    "levenshtein": "levenshtein",
-    "damerau_levenshtein": "damerau_levenshtein",
-}
 
 
 class NoTranslation(UsageError):
-    """A comparison level type the DuckDB engine cannot run."""
+    """A comparison level type the SQL engines cannot run."""
 
 
 class Sides:
-    """The SQL of one column on both sides of a pair; `types` maps column -> DuckDB type."""
+    """The SQL of one column on both sides of a pair; `types` maps column -> SQL type."""
 
-    def __init__(self, types: dict[str, str], left: str = "l", right: str = "r") -> None:
-        self.types, self.left, self.right = types, left, right
+    def __init__(
+        self,
+        types: dict[str, str],
+        left: str = "l",
+        right: str = "r",
+        dialect: Dialect = DUCKDB,
+    ) -> None:
+        self.types, self.left, self.right, self.dialect = types, left, right, dialect
 
     def of(self, column: str) -> tuple[str, str]:
-        return f"{self.left}.{ident(column)}", f"{self.right}.{ident(column)}"
+        q = self.dialect.ident
+        return f"{self.left}.{q(column)}", f"{self.right}.{q(column)}"
 
     def text(self, column: str, case_sensitive: bool = False) -> tuple[str, str]:
         a, b = self.of(column)
-        a, b = f"CAST({a} AS VARCHAR)", f"CAST({b} AS VARCHAR)"
+        a, b = self.dialect.string(a), self.dialect.string(b)
         return (a, b) if case_sensitive else (f"lower({a})", f"lower({b})")
 
     def present(self, column: str) -> str:
@@ -77,20 +78,19 @@ class Sides:
                 return side
             if kind.startswith("TIMESTAMP"):
                 return f"CAST({side} AS DATE)"
-            text = f"substr(CAST({side} AS VARCHAR), 1, 10)"
-            return f"CAST(try_strptime({text}, '%Y-%m-%d') AS DATE)"
+            return self.dialect.iso_date(f"substr({self.dialect.string(side)}, 1, 10)")
 
         a, b = self.of(column)
         return one(a), one(b)
 
 
-def metric_test(metric: str, a: str, b: str, threshold: float) -> str:
+def metric_test(metric: str, a: str, b: str, threshold: float, dialect: Dialect = DUCKDB) -> str:
     """`metric(a, b)` at or above (similarities) or at or below (distances) `threshold`;
     a missing side counts as "" as in metrics.metric_scores."""
     entry = metrics.get(metric)
-    a, b = f"coalesce(CAST({a} AS VARCHAR), '')", f"coalesce(CAST({b} AS VARCHAR), '')"
-    function = BUILT_IN.get(entry.name, f"rapidfuzz_{entry.name}")
-    score = f"{function}({a}, {b})"
+    a, b = f"coalesce({dialect.string(a)}, '')", f"coalesce({dialect.string(b)}, '')"
+    score = f"{dialect.metric_function(entry.name)}({a}, {b})"
+    number = dialect.number
     if entry.kind == "distance":
         return f"({score} <= {number(threshold)})"
     return f"(CAST(CAST({score} AS FLOAT) AS DOUBLE) >= {number(threshold)})"
@@ -117,12 +117,12 @@ def _different(spec: DifferentLevel, column: str, s: Sides) -> str:
 
 def _similarity(spec: SimilarityLevel, column: str, s: Sides) -> str:
     a, b = s.of(column)
-    return metric_test(spec.metric, a, b, spec.threshold)
+    return metric_test(spec.metric, a, b, spec.threshold, s.dialect)
 
 
 def _date_within(spec: DateWithinLevel, column: str, s: Sides) -> str:
     a, b = s.dates(column)
-    return f"coalesce(abs(date_diff('day', {a}, {b})) <= {spec.days}, false)"
+    return f"coalesce({s.dialect.days_apart(a, b)} <= {spec.days}, false)"
 
 
 def _date_swapped(spec: DateSwappedLevel, column: str, s: Sides) -> str:
@@ -138,8 +138,9 @@ def _numeric(spec: NumericDifferenceLevel, column: str, s: Sides) -> str:
     a, b = (f"TRY_CAST({side} AS DOUBLE)" for side in s.of(column))
     gap = f"abs({a} - {b})"
     if spec.relative:  # both zero, or a side not a number: no difference (as the polars engine)
-        gap = f"coalesce({gap} / nullif(greatest(abs({a}), abs({b})), 0.0), 0.0)"
-    return f"coalesce({gap} <= {number(spec.max_difference)}, false)"
+        zero = s.dialect.number(0.0)
+        gap = f"coalesce({gap} / nullif(greatest(abs({a}), abs({b})), {zero}), {zero})"
+    return f"coalesce({gap} <= {s.dialect.number(spec.max_difference)}, false)"
 
 
 def _phonetic(spec: PhoneticLevel, column: str, s: Sides) -> str:
@@ -153,9 +154,12 @@ def _nickname(spec: NicknameLevel, column: str, s: Sides) -> str:
     return f"coalesce(nickname({a}) = nickname({b}), false)"
 
 
+_NOT_A_LETTER = r"[^\p{L}]"
+
+
 def _initial(spec: LevelSpec, column: str, s: Sides) -> str:
     def letters(side: str) -> str:
-        return f"lower(regexp_replace(CAST({side} AS VARCHAR), '[^\\p{{L}}]', '', 'g'))"
+        return f"lower({s.dialect.replace_all(s.dialect.string(side), _NOT_A_LETTER)})"
 
     a, b = (letters(side) for side in s.of(column))
     first_a, first_b = f"substr({a}, 1, 1)", f"substr({b}, 1, 1)"
@@ -172,8 +176,8 @@ def _swapped(spec: SwappedLevel, column: str, s: Sides) -> str:
         f"OR substr({other_l}, 1, 1) = substr({here_r}, 1, 1))"
     )
     both = (
-        f"{metric_test(spec.metric, here_l, other_r, spec.threshold)} AND "
-        f"{metric_test(spec.metric, other_l, here_r, spec.threshold)}"
+        f"{metric_test(spec.metric, here_l, other_r, spec.threshold, s.dialect)} AND "
+        f"{metric_test(spec.metric, other_l, here_r, spec.threshold, s.dialect)}"
     )
     return f"coalesce({plausible} AND {both} AND {s.present(spec.other)}, false)"
 
@@ -204,9 +208,8 @@ def level_sql(spec: LevelSpec, column: str, s: Sides) -> str:
     translate = TRANSLATIONS.get(spec.type)
     if translate is None:
         raise NoTranslation(
-            f"the duckdb engine has no SQL for comparison level {spec.type!r}",
-            hint="run with --engine polars, or add the level to "
-            "crmclean/engines/duckdb_engine/levels.py",
+            f"the {s.dialect.name} engine has no SQL for comparison level {spec.type!r}",
+            hint="run with --engine polars, or add the level to crmclean/engines/sql/levels.py",
         )
     own = spec.column or column
     test = translate(spec, own, s)

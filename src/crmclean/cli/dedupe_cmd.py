@@ -15,7 +15,13 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
-from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
+from crmclean.cli.engine_choice import (
+    EngineOpt,
+    MemoryOpt,
+    SparkMasterOpt,
+    choose_engine,
+    engine_name,
+)
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
     DelimiterOpt,
@@ -76,6 +82,7 @@ def dedupe_command(
     ] = False,
     engine: EngineOpt = None,
     memory: MemoryOpt = None,
+    spark_master: SparkMasterOpt = None,
     output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
     encoding: EncodingOpt = None,
@@ -99,7 +106,7 @@ def dedupe_command(
         # no steward has decided anything yet: `crmclean review` creates the file
         decisions_path = existing(loaded.path.parent / spec.decisions)
     decided = read_decisions(decisions_path) if decisions_path else None
-    runs_on = choose_engine(engine, memory, loaded, out)
+    runs_on = choose_engine(engine, memory, loaded, out, spark_master)
     try:
         result = plan.dedupe(
             frame, model=saved, seed=seed, decisions=decided, force=force, engine=runs_on

@@ -1,6 +1,6 @@
 """Which matching engine a command runs on: --engine, else the rule file's `engine:`, else
-polars; --memory caps the duckdb engine. Problems are usage errors naming the option or the
-rule file's line."""
+polars; --memory caps the duckdb engine, --spark-master says where the spark engine runs.
+Problems are usage errors naming the option or the rule file's line."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ EngineOpt = Annotated[
     str | None,
     typer.Option(
         "--engine",
-        help="Matching engine: polars (in memory, default) or duckdb (on disk, bounded by "
-        "--memory; pip install 'crmclean[duckdb]'). Overrides engine: in the rule file.",
+        help="Matching engine: polars (in memory, default), duckdb (on disk, bounded by "
+        "--memory; pip install 'crmclean[duckdb]') or spark (a cluster, see --spark-master; "
+        "pip install 'crmclean[spark]'). Overrides engine: in the rule file.",
         show_default=False,
     ),
 ]
@@ -29,6 +30,16 @@ MemoryOpt = Annotated[
     typer.Option(
         "--memory",
         help="Memory budget of the duckdb engine, e.g. 4GB (DuckDB spills to disk beyond it).",
+        show_default=False,
+    ),
+]
+
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="Where the spark engine runs: local[*] (the default), spark://host:7077, yarn, "
+        "k8s://... SPARK_REMOTE=sc://... (Spark Connect) or an active session take precedence.",
         show_default=False,
     ),
 ]
@@ -48,7 +59,11 @@ def engine_name(option: str | None, loaded: LoadedRules) -> str:
 
 
 def choose_engine(
-    option: str | None, memory: str | None, loaded: LoadedRules, out: Path | None
+    option: str | None,
+    memory: str | None,
+    loaded: LoadedRules,
+    out: Path | None,
+    spark_master: str | None = None,
 ) -> MatchingEngine:
     """A fresh engine for this command (the caller closes it); DuckDB's files go beside --out."""
     name = engine_name(option, loaded)
@@ -56,6 +71,14 @@ def choose_engine(
         raise UsageError(
             f"--memory: {memory!r} is not a size", hint="give a number and a unit, e.g. 4GB"
         )
+    if spark_master is not None and name != "spark":
+        raise UsageError(
+            f"--spark-master: the {name} engine does not run on Spark",
+            hint="add --engine spark, or leave --spark-master out",
+        )
     return open_engine(
-        name, memory=memory, temp_root=out.absolute().parent if out is not None else None
+        name,
+        memory=memory,
+        temp_root=out.absolute().parent if out is not None else None,
+        spark_master=spark_master,
     )

@@ -18,7 +18,13 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
-from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, choose_engine, engine_name
+from crmclean.cli.engine_choice import (
+    EngineOpt,
+    MemoryOpt,
+    SparkMasterOpt,
+    choose_engine,
+    engine_name,
+)
 from crmclean.cli.incremental_run import NightState, Outcome, asked_of, attempt, night_state
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
@@ -131,6 +137,7 @@ def run(
     report: Annotated[bool, typer.Option(help="Build report.html in the outputs.")] = True,
     engine: EngineOpt = None,
     memory: MemoryOpt = None,
+    spark_master: SparkMasterOpt = None,
     show_values: ShowValuesOpt = False,
     output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
@@ -173,7 +180,7 @@ def run(
             request = RunRequest(
                 source, loaded, out, earlier, publish_to, quarantine, seed, retrain, force,
                 fail_on, report, show_values, quiet, log, started_at, lock, output_format,
-                encoding, delimiter_char(delimiter), engine, memory, incremental,
+                encoding, delimiter_char(delimiter), engine, memory, incremental, spark_master,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -215,6 +222,7 @@ class RunRequest:
     engine: str | None = None  # --engine (else the rule file's engine:, else polars)
     memory: str | None = None  # --memory: the duckdb engine's budget
     incremental: bool = False  # --incremental (docs/nightly.md)
+    spark_master: str | None = None  # --spark-master: where the spark engine runs
 
 
 def _on_engine(
@@ -225,7 +233,9 @@ def _on_engine(
     on_step: Callable[[str], None],
 ) -> RunResult:
     """The pipeline on the matching engine asked for (closed again whatever happens)."""
-    runs_on = choose_engine(request.engine, request.memory, request.loaded, request.out)
+    runs_on = choose_engine(
+        request.engine, request.memory, request.loaded, request.out, request.spark_master
+    )
     try:
         return plan.run(frame, replace(options, engine=runs_on), on_step=on_step)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in

@@ -29,14 +29,30 @@ def check_engine(name: str, where: str = "--engine") -> str:
             f"{where}: the duckdb engine is not installed",
             hint="pip install 'crmclean[duckdb]'",
         )
+    if name == "spark" and not all(
+        importlib.util.find_spec(module) for module in ("pyspark", "pyarrow")
+    ):
+        raise UsageError(
+            f"{where}: the spark engine is not installed",
+            hint="pip install 'crmclean[spark]' (and Java 17 or newer)",
+        )
     return name
 
 
 def open_engine(
-    name: str, *, memory: str | None = None, temp_root: Path | None = None
+    name: str,
+    *,
+    memory: str | None = None,
+    temp_root: Path | None = None,
+    spark_master: str | None = None,
 ) -> MatchingEngine:
-    """A fresh engine for one run; the caller closes it. `memory` ("4GB") caps DuckDB."""
+    """A fresh engine for one run; the caller closes it. `memory` ("4GB") caps DuckDB;
+    `spark_master` is where Spark runs (None: an active session, SPARK_REMOTE, else local[*])."""
     check_engine(name)
+    if name == "spark":
+        from crmclean.engines.spark_engine import SparkEngine
+
+        return SparkEngine(master=spark_master)
     if name == "duckdb":
         from crmclean.engines.duckdb_engine import DuckDBEngine
 

@@ -22,7 +22,7 @@ from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.matching.training_data import TrainingData
 
 # every engine by name (crmclean.engines builds them; the rule file's `engine:` names one)
-ENGINE_NAMES = ("polars", "duckdb")
+ENGINE_NAMES = ("polars", "duckdb", "spark")
 
 
 @dataclass(frozen=True)

@@ -90,10 +90,11 @@ class RuleFile(Spec):
     matching: MatchingSpec | None = Field(
         None, description="Duplicate matching: blocking, comparisons, thresholds, clustering"
     )
-    engine: Literal["polars", "duckdb"] | None = Field(
+    engine: Literal["polars", "duckdb", "spark"] | None = Field(
         None,
-        description="Matching engine: polars (in memory, the default) or duckdb (on disk, "
-        "pip install 'crmclean[duckdb]'); --engine overrides it",
+        description="Matching engine: polars (in memory, the default), duckdb (on disk, "
+        "pip install 'crmclean[duckdb]') or spark (a cluster, pip install 'crmclean[spark]'); "
+        "--engine overrides it",
     )
     rollup: RollupSpec | None = Field(
         None, description="Customer value: movement tables rolled up onto golden records"

@@ -21,6 +21,7 @@ from crmclean.core.matching.scoring import ComparisonParams, LevelParams, MatchM
 from crmclean.core.matching.spec import BlockingRule
 from crmclean.engines import open_engine
 from engine_cases import ENGINES
+from spark_session import spark_session
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -38,6 +39,12 @@ def _spec(rules: list[BlockingRule], **options: Any) -> MatchingSpec:
     )
 
 
+def _open(engine_name: str) -> MatchingEngine:
+    if engine_name == "spark":
+        spark_session()  # the tests' local[2] session (skips without Java/pyspark outside CI)
+    return open_engine(engine_name)
+
+
 def _blocked(
     engine_name: str, frame: pl.DataFrame, rules: list[BlockingRule], **options: Any
 ) -> tuple[MatchingEngine, Any, pl.DataFrame]:
@@ -45,7 +52,7 @@ def _blocked(
     if "v" not in frame.columns:
         frame = frame.with_columns(pl.lit("x").alias("v"))
     force = options.pop("force", False)
-    engine = open_engine(engine_name)
+    engine = _open(engine_name)
     engine.prepare(frame, _spec(rules, **options))
     try:
         stats = engine.block(force=force)
@@ -167,10 +174,13 @@ def _clustered(
         },
         schema={"row_l": pl.Int64, "row_r": pl.Int64, "match_probability": pl.Float64},
     )
-    engine = open_engine(engine_name)
+    engine = _open(engine_name)
     engine.prepare(pl.DataFrame({"record_id": ids, "v": ["x"] * n}), spec)
     if engine_name == "polars":
         engine._pairs = scored  # type: ignore[attr-defined]
+    elif engine_name == "spark":
+        spark = engine.spark  # type: ignore[attr-defined]
+        spark.createDataFrame(scored.to_arrow()).createOrReplaceTempView("scored")
     else:
         con = engine.con  # type: ignore[attr-defined]
         con.register("_scored", scored)
@@ -231,6 +241,9 @@ def test_both_engines_cluster_alike_and_honour_decisions(
 
 
 def _run(engine: str, out: Path) -> dict[str, str]:
+    if engine == "spark":
+        spark_session()
+    memory = ["--memory", "1GB"] if engine == "duckdb" else []
     result = runner.invoke(
         app,
         [
@@ -242,8 +255,7 @@ def _run(engine: str, out: Path) -> dict[str, str]:
             str(out),
             "--engine",
             engine,
-            "--memory",
-            "1GB",
+            *memory,
             "--no-report",
             "--quiet",
         ],
@@ -281,7 +293,8 @@ def test_sample_data_gives_the_same_golden_records_on_both_engines(tmp_path: Pat
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--engine", "spark"], "--engine: unknown engine 'spark'"),
+        (["--engine", "flink"], "--engine: unknown engine 'flink'"),
+        (["--spark-master", "local[2]"], "--spark-master: the polars engine does not run on"),
         (["--engine", "duckdb", "--memory", "lots"], "--memory: 'lots' is not a size"),
     ],
 )
@@ -306,7 +319,7 @@ def test_engine_options_are_checked_before_any_work(
 
 def test_the_rule_files_engine_is_located(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
-    rules.write_text(f"extends: {ROOT / 'rules' / 'company.yaml'}\nengine: spark\n", "utf-8")
+    rules.write_text(f"extends: {ROOT / 'rules' / 'company.yaml'}\nengine: flink\n", "utf-8")
     result = runner.invoke(
         app,
         ["dedupe", str(ROOT / "sample_data" / "customers.csv"), "--rules", str(rules), "--out",
@@ -328,3 +341,14 @@ def test_every_level_type_has_sql_and_a_missing_one_is_refused(
     with pytest.raises(levels.NoTranslation, match="'initial'") as info:
         levels.level_sql(InitialLevel(), "v", levels.Sides({"v": "VARCHAR"}))
     assert info.value.exit_code == 2
+
+
+@pytest.mark.spark
+def test_sample_data_gives_the_same_golden_records_on_spark(tmp_path: Path) -> None:
+    polars = _run("polars", tmp_path / "polars")
+    spark = _run("spark", tmp_path / "spark")
+    a = pl.read_parquet(tmp_path / "polars" / "clusters.parquet")
+    b = pl.read_parquet(tmp_path / "spark" / "clusters.parquet")
+    assert _pairwise_agreement(a, b) >= 0.999
+    # on sample_data nothing differs at all: the same model, clusters, golden records and ids
+    assert polars == spark

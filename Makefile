@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 
-.PHONY: demo test wheel-check lint typecheck bench chromium postgresql clean-venv
+.PHONY: demo test test-spark wheel-check lint typecheck bench chromium postgresql java clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -38,6 +38,12 @@ test: lint typecheck chromium postgresql
 wheel-check: $(STAMP)
 	$(BIN)/pytest -q -m wheel tests/test_wheel_install.py tests/test_wheel_databases.py
 
+# The Spark engine's tests (marker `spark`: its case tables, blocking, clustering, sample_data end
+# to end, the driver-collection guard) in one local[2] session per worker: minutes, not seconds,
+# so they run here rather than in `make test`. Java is installed (as root) if absent.
+test-spark: $(STAMP) java
+	$(BIN)/pytest -n 2 -q -m spark
+
 # Heavier tests: large data and the HTML report in headless Chromium.
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
@@ -53,6 +59,15 @@ postgresql:
 	  || (apt-get update -qq && apt-get install -y -qq postgresql >/dev/null) \
 	  || { [ -z "$$CI" ] && echo "make: could not install postgresql (needs root and apt): the database tests will skip" >&2; } \
 	  || { echo "make: could not install postgresql (needs root and apt); CI needs it" >&2; exit 1; }
+
+# The Spark engine needs a Java runtime: Debian's openjdk-17-jre-headless if `java` is absent.
+# Outside CI a machine that cannot install it skips the Spark tests; in CI (CI set) they fail.
+java:
+	@command -v java >/dev/null \
+	  || (mkdir -p /usr/share/man/man1 && apt-get update -qq \
+	      && apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	  || { [ -z "$$CI" ] && echo "make: could not install Java (needs root and apt): the Spark tests will skip" >&2; } \
+	  || { echo "make: could not install openjdk-17-jre-headless (needs root and apt); CI needs it" >&2; exit 1; }
 
 # Peers (Splink, GoldenMatch) are installed only in their own .bench-venv, never in .venv.
 # One run: crmclean's commands and the peers on the own data, crmclean's accuracy on every

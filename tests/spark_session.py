@@ -13,6 +13,13 @@ from typing import Any
 
 import pytest
 
+# What one action may bring back to the driver, for every Spark test: the engine collects only
+# aggregates and the few rows the clustering guards and the review need, so a few MB are plenty
+# (tests/test_engine_spark.py shows a record-level collect of its data would not fit).
+MAX_RESULT = "2m"
+# a broadcast join's small side passes through the driver: keep it below MAX_RESULT
+BROADCAST = "1m"
+
 
 def missing() -> str | None:
     """Why Spark cannot run here; None when it can."""
@@ -35,7 +42,8 @@ def _session() -> Any:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.default.parallelism", "2")
-        .config("spark.driver.maxResultSize", os.environ.get("CRMCLEAN_SPARK_MAX_RESULT", "1g"))
+        .config("spark.driver.maxResultSize", MAX_RESULT)
+        .config("spark.sql.autoBroadcastJoinThreshold", BROADCAST)
         .getOrCreate()
     )
 

@@ -10,12 +10,16 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 from pyspark.sql import SparkSession
-from pyspark.sql.functions import arrow_udf
+from pyspark.sql.pandas.functions import arrow_udf as _typed_arrow_udf
 
 from crmclean.core.matching.comparators import phonetic_codes
 from crmclean.core.matching.metrics import metric_scores, metrics
 from crmclean.core.matching.nicknames import resolve_nicknames
 from crmclean.engines.sql.dialect import SPARK
+
+# scalar Arrow UDFs (the type hints pa.Array -> pa.Array say so); the stubs' overloads ask for
+# an explicit functionType the runtime infers from those hints
+arrow_udf: Any = _typed_arrow_udf
 
 
 def _series(values: pa.Array) -> pl.Series:

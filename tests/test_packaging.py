@@ -39,15 +39,22 @@ def declared_dependencies() -> set[str]:
     return _names(project["dependencies"])
 
 
-# The `crmclean[duckdb]` extra's modules may be imported only inside the DuckDB engine, which
-# crmclean.engines imports only when --engine duckdb is chosen.
-ENGINE_EXTRA = "src/crmclean/engines/duckdb_engine/"
+# The engine extras' modules (`crmclean[duckdb]`, `crmclean[spark]`) may be imported only inside
+# the engines that need them, which crmclean.engines imports only when that engine is chosen.
+ENGINE_EXTRAS = {
+    "duckdb": "src/crmclean/engines/duckdb_engine/",
+    "spark": "src/crmclean/engines/spark_engine/",
+}
 
 
 def _engine_extra(distributions: set[str], files: set[str]) -> bool:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    extra = _names(project["optional-dependencies"]["duckdb"])
-    return bool(distributions & extra) and all(f.startswith(ENGINE_EXTRA) for f in files)
+    folders = [
+        folder
+        for extra, folder in ENGINE_EXTRAS.items()
+        if distributions & _names(project["optional-dependencies"][extra])
+    ]
+    return bool(folders) and all(f.startswith(tuple(folders)) for f in files)
 
 
 def third_party_imports() -> dict[str, set[str]]:

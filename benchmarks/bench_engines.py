@@ -8,6 +8,7 @@ together by either engine that both place together).
 
     .venv/bin/python benchmarks/bench_engines.py                       # 100k, 1M; both engines
     .venv/bin/python benchmarks/bench_engines.py --sizes 10000000 --engines duckdb --memory 4GB
+    .venv/bin/python benchmarks/bench_engines.py --sizes 1000000 --engines polars spark  # local[*]
     .venv/bin/python benchmarks/bench_engines.py --sizes 100000 --record   # into RESULTS.md
 
 `--record` keeps the runs in results.json (`engines`) and rewrites RESULTS.md, whose section
@@ -56,7 +57,7 @@ def run_engine(
 ) -> dict[str, Any]:
     out = work / f"out_{engine}"
     argv = [str(CRMCLEAN), command, str(data), "--rules", str(RULES), "--out", str(out)]
-    argv += ["--engine", engine, "--memory", memory, "-q"]
+    argv += ["--engine", engine, "-q", *(["--memory", memory] if engine == "duckdb" else [])]
     if command == "run":
         argv.append("--no-report")
     outcome = run_measured(
@@ -108,10 +109,12 @@ def run_size(rows: int, engines: list[str], command: str, memory: str) -> list[d
                 clusters[engine] = pl.read_parquet(work / f"out_{engine}" / "clusters.parquet")
             results.append(result)
             print(json.dumps(result), flush=True)
-        if len(clusters) == 2:
-            a, b = clusters.values()
+        if len(clusters) >= 2:  # each engine against the first (polars by default)
+            first, *_ = clusters.values()
             for result in results:
-                result["agreement_between_engines"] = round(agreement(a, b), 5)
+                if result.get("engine") in clusters:
+                    other = clusters[result["engine"]]
+                    result["agreement_between_engines"] = round(agreement(first, other), 5)
     return results
 
 

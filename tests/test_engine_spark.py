@@ -81,8 +81,7 @@ def test_a_200k_run_brings_nothing_of_record_size_to_the_driver() -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark not installed")
 def test_a_missing_java_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crmclean.engines.spark_engine import session
-
+    session = importlib.import_module("crmclean.engines.spark_engine.session")
     monkeypatch.delenv("SPARK_REMOTE", raising=False)
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setattr(session.shutil, "which", lambda _: None)

@@ -40,5 +40,6 @@ def session(master: str | None = None) -> SparkSession:
         SparkSession.builder.appName("crmclean")
         .master(master or DEFAULT_MASTER)
         .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.log.level", "ERROR")  # crmclean says what went wrong, in one line
     )
     return builder.getOrCreate()

@@ -302,6 +302,9 @@ def _run_locked(request: RunRequest) -> int:
         )
         timings.update(result.timings)
         code = result.validation.exit_code(request.fail_on.value)
+        for warning in result.value.warnings() if result.value is not None else []:
+            request.log.event("rollup_warning", message=warning, level="warning")
+            console.print(f"crmclean: warning: {warning}", markup=False)
 
         _step(progress, request.log, "write")
         mark = time.perf_counter()

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from crmclean.config.loader import LoadedRules
-from crmclean.config.rollup_files import rollup_paths
+from crmclean.config.rollup_files import movement_location, rollup_base
 from crmclean.config.source_reads import read_sources
 from crmclean.core.problems import Locator, RuleSetupError, SetupProblem, format_path
 from crmclean.core.rule_plan import RulePlan, compile_plan
@@ -107,12 +107,12 @@ def _empty_table(rollup: RollupSpec, name: str) -> pl.DataFrame:
     return pl.DataFrame(schema=dict.fromkeys(names, pl.String))
 
 
-def _movement_table(file: str, path: Path) -> pl.DataFrame | None:
-    """A movement table from a file (relative to the rule file) or a database URL, its columns
-    as text (as a CSV gives them) and its row number as record_id."""
-    if not looks_like_url(file):
-        return read_movements(path)
-    frame = read_location(file).frame
+def _movement_table(where: Path | DatabaseUrl) -> pl.DataFrame | None:
+    """A movement table from a file or a database URL, its columns as text (as a CSV gives
+    them) and its row number as record_id."""
+    if isinstance(where, Path):
+        return read_movements(where)
+    frame = read_location(where).frame
     return frame.with_columns(
         pl.col(c).cast(pl.String) for c, dtype in frame.schema.items() if dtype != pl.String
     )
@@ -130,11 +130,14 @@ def read_rollup_tables(
     skipped: list[str] = []
     if rollup is None:
         return frames, problems, skipped
-    for name, path in rollup_paths(loaded).items():
+    for name, table in rollup.tables.items():
         yaml_path = ("rollup", "tables", name, "file")
-        file = rollup.tables[name].file
+        file = table.file
         try:
-            frame = _movement_table(file, path)
+            frame = _movement_table(movement_location(file, rollup_base(loaded, name)))
+        except UsageError as exc:  # a URL crmclean does not read, or a mistake in one
+            problems.append(SetupProblem(yaml_path, f"cannot use {file}: {exc.message}", exc.hint))
+            continue
         except NamedFileProblem as exc:
             shown = shown_location(file)
             problems.append(SetupProblem(yaml_path, f"cannot use {shown}: {exc.problem}", exc.hint))

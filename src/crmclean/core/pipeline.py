@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -171,6 +171,7 @@ def run_pipeline(
                 quarantined,
                 rules.dataset.source_column,
                 sources=list(rules.sources),
+                today=(options.now or datetime.now(UTC)).date(),  # later dates are mistakes
             )
     with step("golden"):
         golden, review = _golden(kept, clusters, result, validation, rules, options, matched)

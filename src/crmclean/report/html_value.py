@@ -31,9 +31,11 @@ def value_section(part: CustomerValue | None) -> str:
         + figure(chart, f"Golden records per band of {part.measure} (decades).")
     )
     if part.key_accounts is not None:
+        one = part.key_accounts == 1
         body.append(
             "<h3>Key accounts</h3>"
-            f"<p>{num('value.key_accounts', part.key_accounts)} key accounts hold "
+            f"<p>{num('value.key_accounts', part.key_accounts)} "
+            f"{'key account holds' if one else 'key accounts hold'} "
             f"{num('value.key_account_share', part.key_account_share, 'pct')} of the value; "
             f"{num('value.key_accounts_merged', part.key_accounts_merged)} of them merge "
             "duplicate source records and "

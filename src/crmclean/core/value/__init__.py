@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
-from crmclean.core.value.measures import MeasureSpec, measures
+from crmclean.core.value.measures import NUMERIC, MeasureSpec, measures
 from crmclean.core.value.movements import (
     REASONS,
     UNMATCHED_SCHEMA,
@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 
+MIN_MATCHED_PERCENT = 50  # a table with fewer rows on golden records is warned about
+
+
 @dataclass(frozen=True)
 class ValueStep:
     """The measures and key_account per golden record, and where every movement row went."""
@@ -57,6 +60,7 @@ class ValueStep:
     movements: MatchedMovements
     as_of: date | None
     measure: str  # the measure that stands for a customer's value (report, review order)
+    spec: RollupSpec
 
     def summary(self) -> dict[str, Any]:
         """For manifest.json: per table rows == matched + unmatched, and the key accounts."""
@@ -77,6 +81,42 @@ class ValueStep:
         }
         if KEY_ACCOUNT in self.values.columns:
             out["key_accounts"] = int(self.values.get_column(KEY_ACCOUNT).sum())
+        out["not_numbers"] = self.not_numbers()
+        out["warnings"] = self.warnings()
+        return out
+
+    def not_numbers(self) -> dict[str, int]:
+        """Per sum/min/max measure over a `column`: the values on a golden record's movements
+        that are no number (left out of the measure)."""
+        spec, counts = self.spec, self.movements.not_numbers
+        return {
+            name: counts.get(spec.table_of(m), {}).get(column, 0)
+            for name, m in spec.measures.items()
+            if m.type in NUMERIC and (column := getattr(m, "column", None)) is not None
+        }
+
+    def warnings(self) -> list[str]:
+        """What probably is a mistake in the section though the run went through: a table most
+        of whose rows land on no golden record (a date_format that never matches, a wrong
+        record_id column or source), values a numeric measure cannot read."""
+        out = []
+        for name, t in self.movements.totals().items():
+            if t["rows"] and t["matched"] * 100 < t["rows"] * MIN_MATCHED_PERCENT:
+                why = sorted(((t[r], r) for r in REASONS if t[r]), reverse=True)
+                reasons = ", ".join(f"{n} {r}" for n, r in why)
+                out.append(
+                    f"rollup table {name!r}: only {t['matched']} of {t['rows']} rows are on a "
+                    f"golden record ({reasons}); see unmatched_movements.parquet and check the "
+                    "table's record_id, source and date_format"
+                )
+        for name, n in self.not_numbers().items():
+            if n:
+                m = self.spec.measures[name]
+                out.append(
+                    f"rollup measure {name!r}: {n} value(s) of column "
+                    f"{getattr(m, 'column', None)!r} (table {self.spec.table_of(m)!r}) are not "
+                    "numbers and are left out of it"
+                )
         return out
 
 
@@ -113,7 +153,7 @@ def value_step(
         if rule.flag_column is not None:
             flags = records.select(RECORD_ID, rule.flag_column).join(members, on=RECORD_ID)
         values = values.with_columns(key_accounts(values, rule, flags=flags))
-    return ValueStep(values, matched, as_of, value_measure(spec))
+    return ValueStep(values, matched, as_of, value_measure(spec), spec)
 
 
 def value_measure(spec: RollupSpec) -> str:

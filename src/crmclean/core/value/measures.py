@@ -140,8 +140,16 @@ def _out(ctx: Context) -> pl.Expr:
     return pl.col(ctx.name)
 
 
+NUMERIC = ("sum", "min", "max")  # measures that read their `column` as numbers
+
+
+def number_column(column: str) -> str:
+    """The movement column holding `column` parsed as numbers (movements.py parses it once)."""
+    return "__number:" + column
+
+
 def _numeric(column: str) -> pl.Expr:
-    return pl.col(column) if column == AMOUNT else pl.col(column).cast(pl.Float64, strict=False)
+    return pl.col(column) if column == AMOUNT else pl.col(number_column(column))
 
 
 def _quintile(column: str) -> pl.Expr:

@@ -10,12 +10,13 @@ made the run's ids (`crm:4711`) as the sources section makes them (source_ids.py
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date as Day
 
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
-from crmclean.core.value.measures import AMOUNT, DATE
+from crmclean.core.value.measures import AMOUNT, DATE, NUMERIC, number_column
 from crmclean.core.value.source_ids import UNKNOWN_SOURCE, run_id, source_names
 from crmclean.core.value.spec import MovementTableSpec, RollupSpec
 
@@ -37,11 +38,12 @@ UNMATCHED_SCHEMA = pl.Schema(
 )
 NO_ID = "no record id"
 BAD_DATE = "bad date"
+FUTURE_DATE = "date in the future"
 BAD_AMOUNT = "bad amount"
 MAX_AMOUNT = 1e15  # an amount at or above this (in absolute value) is a bad amount
 UNKNOWN_ID = "unknown record id"
 QUARANTINED = "quarantined record"
-REASONS = (NO_ID, BAD_DATE, BAD_AMOUNT, UNKNOWN_SOURCE, UNKNOWN_ID, QUARANTINED)
+REASONS = (NO_ID, BAD_DATE, FUTURE_DATE, BAD_AMOUNT, UNKNOWN_SOURCE, UNKNOWN_ID, QUARANTINED)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class MatchedMovements:
     unmatched: pl.DataFrame  # UNMATCHED_SCHEMA
     rows: dict[str, int]  # rows read per table
     record_ids: pl.Series  # the kept records' ids; a movement's RIX indexes it
+    latest: Day | None = None  # the latest date of any usable row, matched to a record or not
+    # per table, per column a sum/min/max measure reads: matched rows whose value is no number
+    not_numbers: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def totals(self) -> dict[str, dict[str, int]]:
         """Per table: rows, matched, unmatched and each reason; rows == matched + unmatched."""
@@ -70,14 +75,27 @@ class MatchedMovements:
         return out
 
 
+ISO_DATE = "%Y-%m-%d"
+_ISO_TIME = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"  # an ISO date-time: its day as written
+
+
 def parse_date(column: str, fmt: str) -> pl.Expr:
-    return pl.col(column).cast(pl.String).str.strip_chars().str.strptime(pl.Date, fmt, strict=False)
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    if fmt == ISO_DATE:
+        text = pl.when(text.str.contains(_ISO_TIME)).then(text.str.slice(0, 10)).otherwise(text)
+    return text.str.strptime(pl.Date, fmt, strict=False)
+
+
+_COMMA_NUMBER = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$"  # 1.234,56 / 1234,56 / 1.234
 
 
 def parse_amount(column: str, decimal_comma: bool) -> pl.Expr:
     text = pl.col(column).cast(pl.String).str.strip_chars()
     if decimal_comma:
-        text = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        # a dot only groups thousands (1.234,56): 100.50 is a mistake, not 10050
+        grouped = text.str.contains(_COMMA_NUMBER)
+        plain = text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        text = pl.when(grouped).then(plain)
     number = text.cast(pl.Float64, strict=False)
     # beyond any real amount (a quadrillion): a sum of a few such values would overflow to inf
     return pl.when(number.is_finite() & (number.abs() < MAX_AMOUNT)).then(number)
@@ -108,10 +126,12 @@ def _parsed(
     frame: pl.DataFrame,
     keep: list[str],
     sources: Sequence[str],
+    today: Day | None,
+    numeric: list[str],
 ) -> pl.LazyFrame:
     """The table with its row number, id as given and as the run's record id, source, date and
-    amount parsed, the columns in `keep`, and the reason a row cannot be used whatever the
-    customers (null when it can)."""
+    amount parsed, the columns in `keep`, the `numeric` ones also as numbers (number_column),
+    and the reason a row cannot be used whatever the customers (null when it can)."""
     per_source = bool(table.source_system or table.source)
     own_ids = bool(sources) and per_source  # a system's own ids in a run with `sources:`
     rid = pl.col(table.record_id).cast(pl.String).str.strip_chars()
@@ -125,6 +145,9 @@ def _parsed(
         reason = pl.when(pl.col(SOURCE).is_null()).then(pl.lit(UNKNOWN_SOURCE))
     if table.amount:
         reason = pl.when(pl.col(AMOUNT).is_null()).then(pl.lit(BAD_AMOUNT)).otherwise(reason)
+    if table.date and today is not None:
+        late = pl.col(DATE) > pl.lit(today, pl.Date)
+        reason = pl.when(late).then(pl.lit(FUTURE_DATE)).otherwise(reason)
     if table.date:
         reason = pl.when(pl.col(DATE).is_null()).then(pl.lit(BAD_DATE)).otherwise(reason)
     given = pl.col(GIVEN)
@@ -135,9 +158,13 @@ def _parsed(
         if RECORD_ID in frame.columns
         else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
     )
-    raw = [table.source_system, table.date, table.amount, *keep]
+    raw = [table.source_system, table.date, table.amount, *keep, *numeric]
     data = list(dict.fromkeys(c for c in raw if c is not None and c != RECORD_ID))
     source = _source(table, frame, sources)
+    numbers = [
+        parse_amount(c, table.decimal_comma).alias(number_column(c))
+        for c in numeric
+    ]
     parsed = frame.lazy().select(
         pl.lit(name).alias("table"),
         row.alias(ROW),
@@ -145,6 +172,7 @@ def _parsed(
         source.alias("__sname" if own_ids else SOURCE),
         date.alias(DATE),
         amount.alias(AMOUNT),
+        *numbers,
         *data,
     )
     if own_ids:
@@ -182,6 +210,7 @@ def match_movements(
     quarantined: pl.DataFrame,
     source_column: str | None,
     sources: Sequence[str] = (),
+    today: Day | None = None,
 ) -> MatchedMovements:
     """Join each movement table to the kept customer records by record id (and source system
     where the table says where its ids come from); `kept` and `quarantined` hold record_id and
@@ -189,7 +218,8 @@ def match_movements(
 
     `sources` are the configured source names of a run with `sources:`: a table keyed per
     system then holds each system's own ids, made `<source>:<id>`; a row whose system is none
-    of them is unmatched as an unknown source system."""
+    of them is unmatched as an unknown source system. A row dated after `today` (the run's
+    day) is unmatched as a date in the future."""
 
     def keys(frame: pl.DataFrame) -> pl.DataFrame:
         source = (
@@ -208,13 +238,16 @@ def match_movements(
     matched: dict[str, pl.DataFrame] = {}
     unmatched: list[pl.DataFrame] = [pl.DataFrame(schema=UNMATCHED_SCHEMA)]
     rows: dict[str, int] = {}
+    latest: list[Day] = []
+    not_numbers: dict[str, dict[str, int]] = {}
     for name, frame in tables.items():
         table = spec.tables[name]
         per_source = bool(table.source_system or table.source)
         on = ["__rid", SOURCE] if per_source else ["__rid"]
         # only what the measures read is carried on (ten million rows of text are costly)
         keep = [c for c in measure_columns(spec, name) if c in frame.columns]
-        parsed = _parsed(name, table, frame, keep, sources)
+        numeric = [c for c in number_columns(spec, name) if c in frame.columns]
+        parsed = _parsed(name, table, frame, keep, sources, today, numeric)
         rows[name] = frame.height
         usable = parsed.filter(pl.col("__reason").is_null())
         if per_source and ids_repeat:
@@ -226,7 +259,14 @@ def match_movements(
             if per_source:
                 hit = hit & pl.col(SOURCE).eq_missing(pl.col("__ksrc"))
         flagged = joined.with_columns(hit.alias("__hit"))
-        placed = flagged.filter(pl.col("__hit")).select(RIX, ROW, DATE, AMOUNT, *keep)
+        placed = flagged.filter(pl.col("__hit")).select(
+            RIX, ROW, DATE, AMOUNT, *[number_column(c) for c in numeric], *keep
+        )
+        given = [pl.col(c).cast(pl.String).str.strip_chars() for c in numeric]
+        wrong = flagged.filter(pl.col("__hit")).select(
+            (v.is_not_null() & (v != "") & pl.col(number_column(c)).is_null()).sum().alias(c)
+            for c, v in zip(numeric, given, strict=True)
+        )
         missing = flagged.filter(~pl.col("__hit")).join(
             held.lazy().select(on).unique().with_columns(pl.lit(True).alias("__held")),
             on=on,
@@ -240,21 +280,43 @@ def match_movements(
                     parsed.filter(pl.col("__reason").is_not_null()), table, pl.col("__reason")
                 ),
                 _unmatched(missing, table, why.otherwise(pl.lit(UNKNOWN_ID))),
+                usable.select(pl.col(DATE).max()),
+                wrong,
             ]
         )
+        counts = done[4].row(0, named=True) if numeric else {}
+        not_numbers[name] = {c: int(n) for c, n in counts.items()}
         matched[name] = done[0]
-        unmatched += done[1:]
+        unmatched += done[1:3]
+        last = done[3].item()
+        if isinstance(last, Day):
+            latest.append(last)
     return MatchedMovements(
         matched,
         pl.concat(unmatched, how="vertical_relaxed").cast(UNMATCHED_SCHEMA).sort("table", "row"),
         rows,
         known.get_column("__rid"),
+        max(latest) if latest else None,
+        not_numbers,
     )
 
 
 def measure_columns(spec: RollupSpec, table: str) -> list[str]:
-    """The columns of a table its measures name (beyond the date and the amount)."""
+    """The columns of a table its measures read as they are (distinct counts): the numeric
+    measures' columns are carried parsed (number_columns)."""
     named = (
-        getattr(m, "column", None) for m in spec.measures.values() if spec.table_of(m) == table
+        getattr(m, "column", None)
+        for m in spec.measures.values()
+        if spec.table_of(m) == table and m.type not in NUMERIC
+    )
+    return list(dict.fromkeys(c for c in named if c is not None))
+
+
+def number_columns(spec: RollupSpec, table: str) -> list[str]:
+    """The columns of a table that sum/min/max measures read as numbers."""
+    named = (
+        getattr(m, "column", None)
+        for m in spec.measures.values()
+        if spec.table_of(m) == table and m.type in NUMERIC
     )
     return list(dict.fromkeys(c for c in named if c is not None))

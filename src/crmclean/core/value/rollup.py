@@ -18,17 +18,12 @@ _TRUE = ["true", "t", "yes", "y", "1", "x", "ja", "wahr"]
 
 
 def as_of_date(spec: RollupSpec, matched: MatchedMovements) -> date | None:
-    """The day windows and recency count back from: the rule file's, or the latest movement
-    (so the same data gives the same values whatever day the run is)."""
+    """The day windows and recency count back from: the rule file's, or the latest date of any
+    usable movement row, on a golden record or not (so the same data gives the same values
+    whatever day the run is, and whichever customers are in it)."""
     if isinstance(spec.as_of, date):
         return spec.as_of
-    latest = [
-        frame.get_column(DATE).max()
-        for frame in matched.tables.values()
-        if DATE in frame.columns and frame.height
-    ]
-    dates = [d for d in latest if isinstance(d, date)]
-    return max(dates) if dates else None
+    return matched.latest
 
 
 def _window(within: str | None, as_of: date | None) -> pl.Expr | None:

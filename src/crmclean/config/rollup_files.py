@@ -8,7 +8,7 @@ from pathlib import Path
 
 from crmclean.config.loader import LoadedRules
 from crmclean.errors import UsageError
-from crmclean.io.database_url import DatabaseUrl, looks_like_url, parse_database_url
+from crmclean.io.database_url import SCHEMES, DatabaseUrl, looks_like_url, parse_database_url
 
 
 def rollup_base(loaded: LoadedRules, name: str) -> Path:
@@ -23,6 +23,13 @@ def movement_location(file: str, base: Path) -> Path | DatabaseUrl:
     (http://, file://) raises UsageError."""
     if not looks_like_url(file):
         return base / file
+    scheme = file.split(":", 1)[0].lower()
+    if scheme not in SCHEMES:
+        raise UsageError(
+            f"crmclean reads no {scheme}: URL",
+            "name a local file (relative to the rule file), or a sqlite:///, duckdb:/// or "
+            "postgresql:// URL with ?table=",
+        )
     where = parse_database_url(file)
     if where.file is not None and not where.file.is_absolute():
         where = replace(where, connect=str(base / where.file))

@@ -21,7 +21,7 @@ from crmclean.core.rule_plan import RulePlan, compile_plan
 from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
 from crmclean.core.value import RollupSpec, table_problems
-from crmclean.errors import ConfigIssue, InputError
+from crmclean.errors import ConfigIssue, InputError, UsageError
 from crmclean.io.database_url import DatabaseUrl, looks_like_url
 from crmclean.io.locations import read_location, shown_location
 from crmclean.io.movement_files import read_movements

@@ -107,7 +107,7 @@ class ValueStep:
                 out.append(
                     f"rollup table {name!r}: only {t['matched']} of {t['rows']} rows are on a "
                     f"golden record ({reasons}); see unmatched_movements.parquet and check the "
-                    "table's record_id, source and date_format"
+                    "table's record_id, source, date_format and decimal_comma"
                 )
         for name, n in self.not_numbers().items():
             if n:

@@ -8,7 +8,7 @@ measure or a flag column.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -76,6 +76,19 @@ class RollupSpec(Spec):
     order_review_by: str | None = Field(
         None, description="Measure that orders the review queue (key accounts first)"
     )
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, value: object) -> object:
+        """One message for a value that is neither a date nor `latest` (not one per kind)."""
+        if value == "latest" or (isinstance(value, date) and not isinstance(value, datetime)):
+            return value
+        if isinstance(value, datetime):
+            return value.date()
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date (YYYY-MM-DD) or latest") from None
 
     def table_of(self, measure: MeasureSpec) -> str:
         return measure.table or next(iter(self.tables))

@@ -245,6 +245,25 @@ def _on_engine(
         runs_on.close()
 
 
+def _skipped_warnings(skipped: list[str], request: RunRequest) -> None:
+    for name in skipped:
+        request.log.event("rollup_table_skipped", table=name, level="warning")
+        stderr_console().print(
+            f"crmclean: warning: rollup table {name!r}: file not found, skipped "
+            "(if_missing: skip); its measures are empty",
+            markup=False,
+        )
+
+
+def _rollup_warnings(result: RunResult, request: RunRequest) -> None:
+    """What the rollup found suspicious (a table on almost no golden record, measures over
+    values that are not numbers): on stderr and in the log; manifest.json has them too."""
+    console = stderr_console()
+    for warning in result.value.warnings() if result.value is not None else []:
+        request.log.event("rollup_warning", message=warning, level="warning")
+        console.print(f"crmclean: warning: {warning}", markup=False)
+
+
 def _run_locked(request: RunRequest) -> int:
     console = stderr_console()
     rules = request.loaded.rules
@@ -263,13 +282,7 @@ def _run_locked(request: RunRequest) -> int:
             movements=True,
         )
         read = prepared.read
-        for name in prepared.skipped_tables:
-            request.log.event("rollup_table_skipped", table=name, level="warning")
-            console.print(
-                f"crmclean: warning: rollup table {name!r}: file not found, skipped "
-                "(if_missing: skip); its measures are empty",
-                markup=False,
-            )
+        _skipped_warnings(prepared.skipped_tables, request)
         previous = read_previous(request.out, request.previous, rules, request.retrain)
         if request.previous is not None and previous is None:
             # the cron recipe (`--out out/ --previous out/`) must work on its very first night
@@ -302,9 +315,7 @@ def _run_locked(request: RunRequest) -> int:
         )
         timings.update(result.timings)
         code = result.validation.exit_code(request.fail_on.value)
-        for warning in result.value.warnings() if result.value is not None else []:
-            request.log.event("rollup_warning", message=warning, level="warning")
-            console.print(f"crmclean: warning: {warning}", markup=False)
+        _rollup_warnings(result, request)
 
         _step(progress, request.log, "write")
         mark = time.perf_counter()

@@ -22,7 +22,7 @@ from crmclean.core.standardise.column_types import apply_types
 from crmclean.core.validation import reference_requests
 from crmclean.core.value import RollupSpec, table_problems
 from crmclean.errors import ConfigIssue, InputError, UsageError
-from crmclean.io.database_url import DatabaseUrl, looks_like_url
+from crmclean.io.database_url import SCHEMES, DatabaseUrl
 from crmclean.io.locations import read_location, shown_location
 from crmclean.io.movement_files import read_movements
 from crmclean.io.named_files import NamedFileProblem
@@ -136,7 +136,10 @@ def read_rollup_tables(
         try:
             frame = _movement_table(movement_location(file, rollup_base(loaded, name)))
         except UsageError as exc:  # a URL crmclean does not read, or a mistake in one
-            problems.append(SetupProblem(yaml_path, f"cannot use {file}: {exc.message}", exc.hint))
+            # http:// or file:// in full; a database URL without its query text
+            database = file.split(":", 1)[0].lower() in SCHEMES
+            shown = shown_location(file) if database else file
+            problems.append(SetupProblem(yaml_path, f"cannot use {shown}: {exc.message}", exc.hint))
             continue
         except NamedFileProblem as exc:
             shown = shown_location(file)

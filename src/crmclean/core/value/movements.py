@@ -161,10 +161,7 @@ def _parsed(
     raw = [table.source_system, table.date, table.amount, *keep, *numeric]
     data = list(dict.fromkeys(c for c in raw if c is not None and c != RECORD_ID))
     source = _source(table, frame, sources)
-    numbers = [
-        parse_amount(c, table.decimal_comma).alias(number_column(c))
-        for c in numeric
-    ]
+    numbers = [parse_amount(c, table.decimal_comma).alias(number_column(c)) for c in numeric]
     parsed = frame.lazy().select(
         pl.lit(name).alias("table"),
         row.alias(ROW),

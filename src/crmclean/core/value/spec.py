@@ -28,10 +28,14 @@ class MovementTableSpec(Spec):
     source: str | None = Field(
         None, description="The one source system every row comes from, where ids are per source"
     )
-    date: str | None = Field(None, description="Column with the movement date (ISO by default)")
+    date: str | None = Field(
+        None, description="Column with the movement date (ISO date or date-time by default)"
+    )
     date_format: str = Field("%Y-%m-%d", description="strftime format of the date column")
     amount: str | None = Field(None, description="Column with the amount (a number)")
-    decimal_comma: bool = Field(False, description="Amounts are written 1234,56")
+    decimal_comma: bool = Field(
+        False, description="Amounts are written 1.234,56 (a dot only groups thousands)"
+    )
     if_missing: Literal["error", "skip"] = Field(
         "error",
         description="A file that is not there: error (exit 2), or skip (a warning; the table is "
@@ -70,7 +74,8 @@ class RollupSpec(Spec):
     measures: dict[str, MeasureUnion] = Field(min_length=1)
     as_of: date | Literal["latest"] = Field(
         "latest",
-        description="The day windows and recency count back from; the latest movement if unset",
+        description="The day windows and recency count back from; the latest usable movement "
+        "if unset",
     )
     key_account: KeyAccountSpec | None = None
     order_review_by: str | None = Field(

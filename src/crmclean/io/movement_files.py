@@ -3,11 +3,12 @@ read as a table of text columns, relative to the rule file, if it is a regular d
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
 
-from crmclean.io.named_files import FileKind, resolve_named
+from crmclean.io.named_files import FileKind, NamedFileProblem, resolve_named
 from crmclean.io.readers import read_table
 
 MOVEMENT_FILE = FileKind(
@@ -23,5 +24,14 @@ def read_movements(path: Path) -> pl.DataFrame | None:
     unreadable one InputError (exit 3)."""
     if not path.exists() and not path.is_symlink():
         return None
-    resolve_named(path.parent, path.name, MOVEMENT_FILE)
+    try:
+        resolve_named(path.parent, path.name, MOVEMENT_FILE)
+    except NamedFileProblem as exc:
+        if not path.is_symlink():
+            raise
+        # "link.csv is not a movement table (.csv ...)" puzzles: say where the link goes
+        target = os.path.realpath(path)
+        raise NamedFileProblem(
+            f"{path.name} is a link to {target}: {exc.problem}", exc.hint, unreadable=exc.unreadable
+        ) from None
     return read_table(path).frame

@@ -53,10 +53,8 @@ def resolve_named(base: Path, name: str, kind: FileKind) -> Path:
         )
     target = Path(os.path.realpath(base / name))  # never raises, even on a link loop
     if target.suffix.lower() not in kind.suffixes:
-        linked = target != Path(os.path.abspath(base / name))
-        shown = f"{name} is a link to {target}, which" if linked else name
         raise NamedFileProblem(
-            f"{shown} is not a {kind.what} ({', '.join(kind.suffixes)})",
+            f"{name} is not a {kind.what} ({', '.join(kind.suffixes)})",
             f"name a {' or '.join(kind.suffixes)} file",
         )
     check_regular(target, kind, name)

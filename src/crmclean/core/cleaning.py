@@ -8,7 +8,7 @@ original and are listed with the reason. Derived columns (`derive:`) are added a
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -16,7 +16,7 @@ import polars as pl
 from crmclean.core.contracts import CHANGES_SCHEMA, RECORD_ID, STATS_SCHEMA
 from crmclean.core.problems import RuleSetupError, SetupProblem, missing_column_hint
 from crmclean.core.standardise import StepSpec, derive_steps
-from crmclean.core.standardise.base import StepContext, StepResult
+from crmclean.core.standardise.base import DistinctCache, StepContext, StepResult
 
 if TYPE_CHECKING:
     from crmclean.core.rules.rule_file import RuleFile
@@ -83,11 +83,18 @@ def _uses_country(rules: RuleFile) -> bool:
     )
 
 
-def clean(frame: pl.DataFrame, rules: RuleFile, *, changes: bool = True) -> CleanResult:
+def clean(
+    frame: pl.DataFrame,
+    rules: RuleFile,
+    *,
+    changes: bool = True,
+    cache: DistinctCache | None = None,
+) -> CleanResult:
     """Standardise every column with `standardise:` steps, then add the `derive:` columns.
 
     `changes=False` leaves `changes` empty: a caller that needs only the cleaned frame (dedupe)
-    does not pay for a row per changed cell (millions at a million records)."""
+    does not pay for a row per changed cell (millions at a million records). `cache` keeps slow
+    answers for distinct values across the batches of one run (core/batched.py)."""
     problems = setup_problems(rules, frame.columns)
     if problems:
         raise RuleSetupError(problems)
@@ -97,14 +104,16 @@ def clean(frame: pl.DataFrame, rules: RuleFile, *, changes: bool = True) -> Clea
         )
     run = _Run(frame.get_column(RECORD_ID).cast(pl.String), [], [])
     for name in _column_order(rules):
-        ctx = _context(rules, name)
+        ctx = replace(_context(rules, name), cache=cache)
         for position, spec in enumerate(rules.columns[name].standardise):
-            frame = _apply(frame, spec, ctx, position, run, record=changes)
+            at = replace(ctx, step=("columns", name, position))
+            frame = _apply(frame, spec, at, position, run, record=changes)
     for name, derive in rules.derive.items():
         frame = frame.with_columns(_derive_source(derive.sources, derive.separator).alias(name))
-        ctx = _context(rules, name)
+        ctx = replace(_context(rules, name), cache=cache)
         for position, spec in enumerate(derive.steps):
-            frame = _apply(frame, spec, ctx, position, run, record=False)
+            at = replace(ctx, step=("derive", name, position))
+            frame = _apply(frame, spec, at, position, run, record=False)
     changed = pl.concat(run.changes) if run.changes else pl.DataFrame(schema=CHANGES_SCHEMA)
     stats = pl.DataFrame(run.stats, schema=STATS_SCHEMA)
     return CleanResult(frame, changed, stats)

@@ -18,6 +18,7 @@ from crmclean.core.checks.safe_sql import UnsafeSql, allowed_function_names, can
 from crmclean.core.contracts import RECORD_ID, VIOLATIONS_SCHEMA
 from crmclean.core.registry import Registry
 from crmclean.core.spec import Spec
+from crmclean.core.standardise.base import DistinctCache
 
 Severity = Literal["error", "warn", "info"]
 Scope = Literal["values", "rows", "dataset"]
@@ -116,6 +117,8 @@ class CheckContext:
     scope: str | None = None  # the rule's `on:` and `when:` (values and rows), in every memo key
     # Results several checks of one run share (parsed timestamps); owned by the run.
     memo: dict[object, object] = field(default_factory=dict, compare=False)
+    # the batched validate's slow answers for distinct values, kept across batches
+    cache: DistinctCache | None = field(default=None, compare=False)
 
 
 class Need(NamedTuple):
@@ -176,10 +179,24 @@ def present(column: str) -> pl.Expr:
     return value.is_not_null() & (value.cast(pl.String).str.strip_chars() != "")
 
 
-def map_unique(values: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
-    """Apply a slow function once per distinct value and spread the result back to every row."""
-    distinct = values.drop_nulls().unique()
-    keys = pl.DataFrame({"key": distinct, "out": fn(distinct)})
+def map_unique(
+    values: pl.Series,
+    fn: Callable[[pl.Series], pl.Series],
+    cache: DistinctCache | None = None,
+    key: tuple[object, ...] = (),
+) -> pl.Series:
+    """Apply a slow function once per distinct value and spread the result back to every row;
+    with a cache, once per distinct value across the batches of a run (`key` names `fn` and
+    the settings its answers depend on)."""
+
+    def compute(distinct: pl.DataFrame) -> pl.DataFrame:
+        return distinct.with_columns(fn(distinct.get_column("key")).alias("out"))
+
+    distinct = values.drop_nulls().unique().to_frame("key")
+    if cache is None:
+        keys = compute(distinct)
+    else:
+        keys = cache.answers(("check", *key), distinct, compute)[0]
     joined = pl.DataFrame({"key": values}).join(keys, on="key", how="left", maintain_order="left")
     return joined.get_column("out").alias(values.name)
 

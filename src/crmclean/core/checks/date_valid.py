@@ -24,6 +24,7 @@ from crmclean.core.checks.base import (
     row_violations,
     target,
 )
+from crmclean.core.standardise.base import DistinctCache
 
 ISO_FORMATS = (
     "%Y-%m-%d",
@@ -76,7 +77,9 @@ def _parse_distinct(values: pl.Series, formats: list[str]) -> pl.Series:
     return out
 
 
-def parse_datetimes(values: pl.Series, formats: list[str]) -> pl.Series:
+def parse_datetimes(
+    values: pl.Series, formats: list[str], cache: DistinctCache | None = None
+) -> pl.Series:
     """Naive UTC datetimes (null where no format fits); typed columns pass through."""
     if values.dtype == pl.Date:
         return values.cast(pl.Datetime("us"))
@@ -84,7 +87,8 @@ def parse_datetimes(values: pl.Series, formats: list[str]) -> pl.Series:
         if values.dtype.time_zone is not None:
             values = values.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         return values.cast(pl.Datetime("us"))
-    return map_unique(values.cast(pl.String), lambda v: _parse_distinct(v, formats))
+    parse = lambda v: _parse_distinct(v, formats)  # noqa: E731
+    return map_unique(values.cast(pl.String), parse, cache, ("datetimes", *formats))
 
 
 def parsed_column(
@@ -94,7 +98,7 @@ def parsed_column(
     (date_valid, not_in_future, range, freshness) usually read the same timestamps."""
     key = ("datetimes", column, tuple(formats), ctx.scope, frame.height)
     if key not in ctx.memo:
-        ctx.memo[key] = parse_datetimes(frame.get_column(column), formats)
+        ctx.memo[key] = parse_datetimes(frame.get_column(column), formats, ctx.cache)
     cached = ctx.memo[key]
     assert isinstance(cached, pl.Series)
     return cached

@@ -24,6 +24,7 @@ from crmclean.core.checks.base import (
     row_violations,
     target,
 )
+from crmclean.core.standardise.base import DistinctCache
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 # Local part: dot-separated atoms of a conservative subset of atext; domain: LDH labels, a
@@ -65,9 +66,9 @@ def _reasons(distinct: pl.Series) -> pl.Series:
     return frame.join(lookup, on="v", how="left", maintain_order="left").get_column("r")
 
 
-def invalid_reasons(values: pl.Series) -> pl.Series:
+def invalid_reasons(values: pl.Series, cache: DistinctCache | None = None) -> pl.Series:
     """Per row: why the address is invalid, null when valid or missing."""
-    return map_unique(values.cast(pl.String), _reasons)
+    return map_unique(values.cast(pl.String), _reasons, cache, ("email_valid",))
 
 
 class EmailValidCheck(ColumnCheckSpec):
@@ -77,7 +78,7 @@ class EmailValidCheck(ColumnCheckSpec):
 def _run(spec: CheckSpec, frame: pl.DataFrame, ctx: CheckContext) -> pl.DataFrame:
     column = target(spec, ctx)
     assert column is not None
-    reasons = invalid_reasons(frame.get_column(column)).alias("__reason")
+    reasons = invalid_reasons(frame.get_column(column), ctx.cache).alias("__reason")
     reason = pl.col("__reason")
     return row_violations(
         frame.with_columns(reasons),

@@ -160,7 +160,7 @@ def _street(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult
     keys = frame.select(
         pl.col(ctx.column).cast(pl.String).alias("value"), region_expr(ctx).alias("region")
     )
-    out = on_distinct(keys, lambda distinct: _abbreviate(spec, distinct))
+    out = on_distinct(keys, lambda distinct: _abbreviate(spec, distinct), ctx)
     return StepResult(out.get_column("out").alias(ctx.column))
 
 

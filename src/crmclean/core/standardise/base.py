@@ -7,7 +7,7 @@ become null); the failure is data, not an exception. Slow parsers run on unique 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -37,6 +37,40 @@ class StepSpec(Spec):
         return []
 
 
+Compute = Callable[[pl.DataFrame], pl.DataFrame]
+
+
+class DistinctCache:
+    """Answers of slow functions for distinct inputs, kept across the batches of one run (the
+    batched clean and validate, core/batched.py): a value parsed in one batch is not parsed
+    again in the next. Bounded: past `max_rows` answers for one function, new answers are used
+    for their batch but not kept, so the cache never grows with the file beyond that."""
+
+    def __init__(self, max_rows: int = 1_000_000) -> None:
+        self.max_rows = max_rows
+        self._tables: dict[Hashable, pl.DataFrame] = {}
+
+    def answers(
+        self, key: Hashable, distinct: pl.DataFrame, compute: Compute
+    ) -> tuple[pl.DataFrame, int]:
+        """`compute`'s answers (the rows with its columns added) for every distinct row, the
+        ones known from earlier batches taken from the cache; and how many were computed now."""
+        known = self._tables.get(key)
+        if known is None:
+            fresh = compute(distinct)
+            if fresh.height <= self.max_rows:
+                self._tables[key] = fresh
+            return fresh, distinct.height
+        on = distinct.columns
+        todo = distinct.join(known, on=on, how="anti", nulls_equal=True)
+        if todo.height == 0:
+            return known, 0
+        table = pl.concat([known, compute(todo)], how="vertical_relaxed")
+        if table.height <= self.max_rows:
+            self._tables[key] = table
+        return table, todo.height
+
+
 @dataclass(frozen=True)
 class StepContext:
     """What a step needs besides its spec and the frame; built by `cleaning.clean`."""
@@ -46,6 +80,18 @@ class StepContext:
     default_region: str = "DE"
     date_order: str = "dmy"
     null_tokens: tuple[str, ...] = DEFAULT_NULL_TOKENS
+    # the batched clean's cache of slow answers, and which step of the rule file this is
+    cache: DistinctCache | None = field(default=None, compare=False)
+    step: tuple[str | int, ...] = ()
+
+    def distinct_answers(
+        self, name: str, distinct: pl.DataFrame, compute: Compute
+    ) -> tuple[pl.DataFrame, int]:
+        """`compute` over distinct input rows (through the cross-batch cache when there is
+        one); the answers and how many rows were computed (not found in the cache)."""
+        if self.cache is None:
+            return compute(distinct), distinct.height
+        return self.cache.answers((*self.step, name), distinct, compute)
 
 
 @dataclass(frozen=True)
@@ -130,55 +176,86 @@ def expr_step(build: Callable[[StepSpec, StepContext], pl.Expr]) -> StepFn:
     return apply
 
 
+def _name(fn: Callable[..., object]) -> str:
+    return getattr(fn, "__qualname__", type(fn).__name__)
+
+
+def _distinct_frame(values: pl.Series) -> pl.DataFrame:
+    return values.cast(pl.String).drop_nulls().unique().to_frame("__value")
+
+
+def _per_value(
+    fn: Callable[[str], tuple[object, ...]],
+    names: tuple[str, ...],
+    dtype: pl.DataType | None = None,
+) -> Compute:
+    """A frame-level compute over `__value` from a per-value Python function."""
+
+    def compute(distinct: pl.DataFrame) -> pl.DataFrame:
+        answers = [fn(v) for v in distinct.get_column("__value").to_list()]
+        return distinct.with_columns(
+            pl.Series(name, [a[i] for a in answers], dtype=dtype or pl.String)
+            for i, name in enumerate(names)
+        )
+
+    return compute
+
+
+def _joined(values: pl.Series, answers: pl.DataFrame) -> pl.DataFrame:
+    keyed = values.cast(pl.String).alias("__value").to_frame()
+    return keyed.join(answers, on="__value", how="left", maintain_order="left")
+
+
 def map_unique(
-    values: pl.Series, fn: Callable[[str], str | None], dtype: pl.DataType | None = None
+    values: pl.Series,
+    fn: Callable[[str], str | None],
+    dtype: pl.DataType | None = None,
+    ctx: StepContext | None = None,
 ) -> tuple[pl.Series, int]:
     """Apply a slow Python function to each distinct non-null value and join the answers back.
 
-    Returns the mapped series (same length and order) and the number of distinct values.
+    Returns the mapped series (same length and order) and the number of distinct values computed
+    (with `ctx`'s cross-batch cache: those not answered by an earlier batch).
     """
-    distinct = values.drop_nulls().unique()
-    mapped = pl.Series([fn(v) for v in distinct.to_list()], dtype=dtype or pl.String)
-    table = dict(zip(distinct.to_list(), mapped.to_list(), strict=True))
-    out = values.replace_strict(table, default=None, return_dtype=dtype or pl.String)
-    return out.alias(values.name), len(distinct)
+    compute = _per_value(lambda v: (fn(v),), ("__out",), dtype)
+    distinct = _distinct_frame(values)
+    if ctx is None:
+        answers, computed = compute(distinct), distinct.height
+    else:
+        answers, computed = ctx.distinct_answers(_name(fn), distinct, compute)
+    out = _joined(values, answers).get_column("__out")
+    return out.alias(values.name), computed
 
 
 def map_unique_pairs(
     values: pl.Series,
     errors_of: Callable[[str], tuple[str | None, str | None]],
+    ctx: StepContext | None = None,
 ) -> tuple[pl.Series, pl.Series, int]:
     """Like `map_unique`, for a parser that returns (value, error) per distinct input."""
-    distinct = values.drop_nulls().unique().to_list()
-    answers = [errors_of(v) for v in distinct]
-    out_map = {v: a[0] for v, a in zip(distinct, answers, strict=True)}
-    err_map = {v: a[1] for v, a in zip(distinct, answers, strict=True)}
-    out = values.replace_strict(out_map, default=None, return_dtype=pl.String)
-    err = values.replace_strict(err_map, default=None, return_dtype=pl.String)
-    return out.alias(values.name), err.alias("error"), len(distinct)
+    frame, computed = map_unique_columns(values, errors_of, ("__out", "error"), ctx)
+    return frame.get_column("__out").alias(values.name), frame.get_column("error"), computed
 
 
 def map_unique_columns(
     values: pl.Series,
     fn: Callable[[str], tuple[str | None, ...]],
     names: tuple[str, ...],
+    ctx: StepContext | None = None,
 ) -> tuple[pl.DataFrame, int]:
     """Apply `fn` (one value -> one tuple) to each distinct non-null value; a frame with one
     column per name, aligned with `values` (all null where the value is null)."""
-    distinct = values.drop_nulls().unique().to_list()
-    answers = [fn(v) for v in distinct]
-    columns = {
-        name: pl.Series(name, [a[i] for a in answers], dtype=pl.String)
-        for i, name in enumerate(names)
-    }
-    table = pl.DataFrame({"__value": pl.Series(distinct, dtype=pl.String), **columns})
-    keyed = values.cast(pl.String).alias("__value").to_frame()
-    joined = keyed.join(table, on="__value", how="left", maintain_order="left")
-    return joined.select(names), len(distinct)
+    compute = _per_value(fn, names)
+    distinct = _distinct_frame(values)
+    if ctx is None:
+        answers, computed = compute(distinct), distinct.height
+    else:
+        answers, computed = ctx.distinct_answers(_name(fn), distinct, compute)
+    return _joined(values, answers).select(names), computed
 
 
 def on_distinct(
-    keys: pl.DataFrame, compute: Callable[[pl.DataFrame], pl.DataFrame]
+    keys: pl.DataFrame, compute: Compute, ctx: StepContext | None = None
 ) -> pl.DataFrame:
     """Run `compute` once per distinct row of `keys` and join its columns back in row order.
 
@@ -186,5 +263,10 @@ def on_distinct(
     repeat a lot in customer data (dates of birth, postcodes, streets), so this is the cheap way
     to run a chain of regular expressions.
     """
-    answers = compute(keys.unique())
+    distinct = keys.unique()
+    answers = (
+        compute(distinct)
+        if ctx is None
+        else ctx.distinct_answers(_name(compute), distinct, compute)[0]
+    )
     return keys.join(answers, on=keys.columns, how="left", maintain_order="left", nulls_equal=True)

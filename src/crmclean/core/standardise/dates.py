@@ -171,7 +171,7 @@ def _date(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
             "value", "day_first", pl.col("parsed").dt.strftime("%Y-%m-%d").alias("out"), "shaped"
         )
 
-    return _result(on_distinct(_keys(frame, spec, ctx), compute), ctx.column)
+    return _result(on_distinct(_keys(frame, spec, ctx), compute, ctx), ctx.column)
 
 
 # Most timestamps are already ISO without an offset: one strptime answers them.
@@ -234,4 +234,4 @@ def _datetime(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResu
         )
         return pl.concat([fast, slow])
 
-    return _result(on_distinct(_keys(frame, spec, ctx), compute), ctx.column)
+    return _result(on_distinct(_keys(frame, spec, ctx), compute, ctx), ctx.column)

@@ -95,7 +95,7 @@ def _email(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
     # Punycode labels contain "--", so IDN addresses never take the fast path.
     fast = trimmed.to_frame().select(fast_normalise(pl.col("value"))).to_series()
     slow = trimmed.filter(fast.is_null() & trimmed.is_not_null())
-    out, err, slow_n = map_unique_pairs(slow, lambda v: library_normalise(v, spec.idn))
+    out, err, slow_n = map_unique_pairs(slow, lambda v: library_normalise(v, spec.idn), ctx)
     table = pl.DataFrame({"value": slow, "out": out, "error": err}).unique("value")
     joined = pl.DataFrame({"value": trimmed, "fast": fast, "original": original}).join(
         table, on="value", how="left", maintain_order="left"

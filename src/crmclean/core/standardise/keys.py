@@ -167,7 +167,9 @@ def _per_word(code: Callable[[str], str]) -> Callable[[str], str | None]:
 
 
 def _phonetic(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    values, distinct = map_unique(column_values(frame, ctx), _per_word(_PHONETIC[spec.type]))
+    values, distinct = map_unique(
+        column_values(frame, ctx), _per_word(_PHONETIC[spec.type]), ctx=ctx
+    )
     return StepResult(values, unique_inputs=distinct)
 
 

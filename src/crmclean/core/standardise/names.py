@@ -181,7 +181,7 @@ def nickname_table() -> dict[str, str]:
 
 @register("person_name", PersonNameStep, "person-name casing", aliases=["name_case"])
 def _person_name(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    values, distinct = map_unique(column_values(frame, ctx), person_case)
+    values, distinct = map_unique(column_values(frame, ctx), person_case, ctx=ctx)
     return StepResult(values.alias(ctx.column), unique_inputs=distinct)
 
 
@@ -190,7 +190,7 @@ def _split_name(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepRe
     assert isinstance(spec, SplitNameStep)
     values = column_values(frame, ctx)
     parts, distinct = map_unique_columns(
-        values, lambda v: split_full_name(v, spec.order), (spec.first, spec.last)
+        values, lambda v: split_full_name(v, spec.order), (spec.first, spec.last), ctx
     )
     outputs = {spec.first: parts[spec.first], spec.last: parts[spec.last]}
     return StepResult(values, outputs=outputs, unique_inputs=distinct)
@@ -201,7 +201,10 @@ def _extract(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResul
     assert isinstance(spec, ExtractSalutationStep)
     titles = spec.titles_into is not None
     parts, distinct = map_unique_columns(
-        column_values(frame, ctx), lambda v: extract_salutation(v, titles), ("name", "sal", "title")
+        column_values(frame, ctx),
+        lambda v: extract_salutation(v, titles),
+        ("name", "sal", "title"),
+        ctx,
     )
     outputs = {spec.into: parts["sal"].alias(spec.into)}
     if spec.titles_into is not None:
@@ -222,7 +225,9 @@ def canonical_salutation(value: str) -> tuple[str | None, str | None]:
 
 @register("salutation", SalutationStep, "salutation column -> canonical spelling")
 def _salutation(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    values, errors, distinct = map_unique_pairs(column_values(frame, ctx), canonical_salutation)
+    values, errors, distinct = map_unique_pairs(
+        column_values(frame, ctx), canonical_salutation, ctx
+    )
     return StepResult(values.alias(ctx.column), errors, unique_inputs=distinct)
 
 

@@ -135,10 +135,17 @@ def _phone(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
         split.struct.field("2").alias("typed_extension"),
     )
     distinct = rows.filter(pl.col("key").is_not_null()).select("key", "region").unique()
-    parsed, slow = _parse(distinct, spec.format)
+    slow_counts: list[int] = []
+
+    def compute(rows: pl.DataFrame) -> pl.DataFrame:
+        answers, slow = _parse(rows, spec.format)
+        slow_counts.append(slow)
+        return answers
+
+    parsed, _ = ctx.distinct_answers("phone", distinct, compute)
     joined = rows.join(parsed, on=["key", "region"], how="left", maintain_order="left")
     result = _result(joined, spec, ctx.column, distinct.height)
-    return replace(result, slow_inputs=slow)
+    return replace(result, slow_inputs=sum(slow_counts))
 
 
 # Below this many distinct numbers the library is quicker than the fast path's few hundred

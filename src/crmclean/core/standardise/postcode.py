@@ -85,7 +85,7 @@ def _postcode(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResu
     default = spec.default_region or ctx.default_region
     region = region_expr(StepContext(ctx.column, ctx.country_column, default), spec.country_column)
     keys = frame.select(pl.col(ctx.column).cast(pl.String).alias("value"), region.alias("region"))
-    out = on_distinct(keys, _format)
+    out = on_distinct(keys, _format, ctx)
     return StepResult(out.get_column("out").alias(ctx.column), out.get_column("error"))
 
 

@@ -20,6 +20,7 @@ import typer
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.closed_pipe import Console
 from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
+from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, batches_of
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
@@ -51,6 +52,7 @@ EXAMPLES = examples(
     "crmclean clean customers.csv -r rules.yaml --dry-run",
     "crmclean clean customers.csv -r rules.yaml --out cleaned/ --csv",
     "crmclean clean - -r rules.yaml --out cleaned/ -f json < customers.csv",
+    "crmclean clean big.csv -r rules.yaml --out cleaned/ --engine duckdb --memory 4GB",
     doc="docs/clean.md",
 )
 
@@ -67,6 +69,8 @@ def clean_command(
     quiet: QuietOpt = False,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    engine: EngineOpt = None,
+    memory: MemoryOpt = None,
 ) -> None:
     """Standardise columns by their `standardise:` steps and add the `derive:` columns.
 
@@ -77,9 +81,10 @@ def clean_command(
     source = given_location(input_path)
     loaded = load_rules(rules)
     one_input(source, loaded)
+    batch_rows = batches_of(engine, memory, loaded)  # a wrong engine is said before any work
     # the one setup step: exit 2 if the rules do not fit
     data = prepare(loaded, source, encoding, delimiter_char(delimiter))
-    result = data.plan.clean(data.frame)
+    result = data.plan.clean(data.frame, batch_rows=batch_rows)
     facts = {
         "input": data.read.info.to_dict(),
         "rule_file": str(rules),

@@ -1,5 +1,6 @@
-"""Which matching engine a command runs on: --engine, else the rule file's `engine:`, else
-polars; --memory caps the duckdb engine, --spark-master says where the spark engine runs.
+"""Which engine a command runs on: --engine, else the rule file's `engine:`, else polars;
+--memory caps the duckdb engine (and sizes the batches clean and validate run in there),
+--spark-master says where the spark engine runs.
 Problems are usage errors naming the option or the rule file's line."""
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ import typer
 
 from crmclean.config.loader import LoadedRules
 from crmclean.core.matching import MatchingEngine
-from crmclean.engines import DEFAULT, check_engine, open_engine
+from crmclean.engines import DEFAULT, batch_rows, check_engine, open_engine
 from crmclean.errors import ConfigError, UsageError
 
 EngineOpt = Annotated[
     str | None,
     typer.Option(
         "--engine",
-        help="Matching engine: polars (in memory, default), duckdb (on disk, bounded by "
-        "--memory; pip install 'crmclean[duckdb]') or spark (a cluster, see --spark-master; "
+        help="Engine: polars (in memory, default), duckdb (on disk, bounded by --memory; "
+        "pip install 'crmclean[duckdb]') or spark (a cluster, see --spark-master; "
         "pip install 'crmclean[spark]'). Overrides engine: in the rule file.",
         show_default=False,
     ),
@@ -29,7 +30,8 @@ MemoryOpt = Annotated[
     str | None,
     typer.Option(
         "--memory",
-        help="Memory budget of the duckdb engine, e.g. 4GB (DuckDB spills to disk beyond it).",
+        help="Memory budget of the duckdb engine, e.g. 4GB (DuckDB spills to disk beyond it; "
+        "cleaning and checks run in batches sized to it).",
         show_default=False,
     ),
 ]
@@ -58,6 +60,20 @@ def engine_name(option: str | None, loaded: LoadedRules) -> str:
         raise ConfigError([loaded.issue(("engine",), exc.message, exc.hint)]) from None
 
 
+def _checked_memory(memory: str | None) -> None:
+    if memory is not None and not _SIZE.match(memory):
+        raise UsageError(
+            f"--memory: {memory!r} is not a size", hint="give a number and a unit, e.g. 4GB"
+        )
+
+
+def batches_of(option: str | None, memory: str | None, loaded: LoadedRules) -> int | None:
+    """Rows per batch of clean and validate on the engine asked for (None: all at once)."""
+    name = engine_name(option, loaded)
+    _checked_memory(memory)
+    return batch_rows(name, memory)
+
+
 def choose_engine(
     option: str | None,
     memory: str | None,
@@ -67,10 +83,7 @@ def choose_engine(
 ) -> MatchingEngine:
     """A fresh engine for this command (the caller closes it); DuckDB's files go beside --out."""
     name = engine_name(option, loaded)
-    if memory is not None and not _SIZE.match(memory):
-        raise UsageError(
-            f"--memory: {memory!r} is not a size", hint="give a number and a unit, e.g. 4GB"
-        )
+    _checked_memory(memory)
     if spark_master is not None and name != "spark":
         raise UsageError(
             f"--spark-master: the {name} engine does not run on Spark",

@@ -22,6 +22,7 @@ from crmclean.cli.engine_choice import (
     EngineOpt,
     MemoryOpt,
     SparkMasterOpt,
+    batches_of,
     choose_engine,
     engine_name,
 )
@@ -233,11 +234,12 @@ def _on_engine(
     on_step: Callable[[str], None],
 ) -> RunResult:
     """The pipeline on the matching engine asked for (closed again whatever happens)."""
+    rows = batches_of(request.engine, request.memory, request.loaded)
     runs_on = choose_engine(
         request.engine, request.memory, request.loaded, request.out, request.spark_master
     )
     try:
-        return plan.run(frame, replace(options, engine=runs_on), on_step=on_step)
+        return plan.run(frame, replace(options, engine=runs_on, batch_rows=rows), on_step=on_step)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in
         named = request.source or "sources"
         raise told(exc, request.loaded, named, request.show_values) from None

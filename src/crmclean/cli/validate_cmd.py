@@ -18,6 +18,7 @@ import typer
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.closed_pipe import verdict_decided
 from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
+from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, batches_of
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
@@ -71,15 +72,20 @@ def validate_command(
     quiet: QuietOpt = False,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    engine: EngineOpt = None,
+    memory: MemoryOpt = None,
 ) -> None:
     """Check data against the rule file's checks; report per rule, write violations with --out."""
     started = datetime.now(UTC)
     source = given_location(input_path)
     loaded = load_rules(rules)
     one_input(source, loaded)
+    batch_rows = batches_of(engine, memory, loaded)  # a wrong engine is said before any work
     # the one setup step: exit 2 if the rules do not fit
     data = prepare(loaded, source, encoding, delimiter_char(delimiter))
-    result = data.plan.validate(data.frame, reference=data.reference, now=started)
+    result = data.plan.validate(
+        data.frame, reference=data.reference, now=started, batch_rows=batch_rows
+    )
     facts = json_report.RunFacts(
         input=data.read.info.to_dict(),
         rule_file=str(rules),

@@ -95,6 +95,21 @@ def clean(
     `changes=False` leaves `changes` empty: a caller that needs only the cleaned frame (dedupe)
     does not pay for a row per changed cell (millions at a million records). `cache` keeps slow
     answers for distinct values across the batches of one run (core/batched.py)."""
+    cleaned, parts, stats = clean_parts(frame, rules, changes=changes, cache=cache)
+    changed = pl.concat(parts) if parts else pl.DataFrame(schema=CHANGES_SCHEMA)
+    return CleanResult(cleaned, changed, stats)
+
+
+def clean_parts(
+    frame: pl.DataFrame,
+    rules: RuleFile,
+    *,
+    changes: bool = True,
+    cache: DistinctCache | None = None,
+) -> tuple[pl.DataFrame, list[pl.DataFrame], pl.DataFrame]:
+    """`clean`'s frame, its changes still one frame per step and column (the batched clean
+    puts each step's changes of every batch together, in the order one pass gives), and its
+    statistics."""
     problems = setup_problems(rules, frame.columns)
     if problems:
         raise RuleSetupError(problems)
@@ -114,9 +129,7 @@ def clean(
         for position, spec in enumerate(derive.steps):
             at = replace(ctx, step=("derive", name, position))
             frame = _apply(frame, spec, at, position, run, record=False)
-    changed = pl.concat(run.changes) if run.changes else pl.DataFrame(schema=CHANGES_SCHEMA)
-    stats = pl.DataFrame(run.stats, schema=STATS_SCHEMA)
-    return CleanResult(frame, changed, stats)
+    return frame, run.changes, pl.DataFrame(run.stats, schema=STATS_SCHEMA)
 
 
 def _column_order(rules: RuleFile) -> list[str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from crmclean.core.batched import clean_batched, validate_batched
 from crmclean.core.cleaning import CleanResult, clean
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.golden.step import GoldenStep, PreviousRun, golden_step, review_queue
@@ -71,6 +72,7 @@ class RunOptions:
     force: bool = False  # run blocking rules above their pair limit
     engine: MatchingEngine | None = None  # where matching runs (polars in memory by default)
     movements: Mapping[str, pl.DataFrame] | None = None  # the rollup's tables, by name
+    batch_rows: int | None = None  # clean and validate in batches of this many rows
 
 
 @dataclass(frozen=True)
@@ -126,17 +128,20 @@ def run_pipeline(
         yield
         timings[name] = round(time.perf_counter() - started, 3)
 
+    rows = options.batch_rows
     with step("clean"):
-        cleaning = clean(frame, rules)
+        cleaning = clean(frame, rules) if rows is None else clean_batched(frame, rules, rows)
     with step("validate"):
         # the cleaned frame stands for the raw one too: `on: raw` has no other values to read here
-        validation = validate(
-            cleaning.frame,
-            rules,
-            reference=options.reference,
-            now=options.now,
-            standardised=cleaning.frame,
-        )
+        cleaned, reference, now = cleaning.frame, options.reference, options.now
+        if rows is None:
+            validation = validate(
+                cleaned, rules, reference=reference, now=now, standardised=cleaned
+            )
+        else:
+            validation = validate_batched(
+                cleaned, rules, rows, reference=reference, now=now, standardised=cleaned
+            )
 
     kept = cleaning.frame
     quarantined = frame.clear().with_columns(pl.lit(None, pl.String).alias("quarantine_rules"))

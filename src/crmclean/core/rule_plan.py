@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from crmclean.core import cleaning, validation
+from crmclean.core import batched, cleaning, validation
 from crmclean.core.cleaning import CleanResult
 from crmclean.core.golden.strategies import MEASURE_PREFIX
 from crmclean.core.golden.survivorship import Settings
@@ -65,8 +65,13 @@ class RulePlan:
         except RuleSetupError as exc:
             raise exc.located(self.locate) from None
 
-    def clean(self, frame: pl.DataFrame, *, changes: bool = True) -> CleanResult:
+    def clean(
+        self, frame: pl.DataFrame, *, changes: bool = True, batch_rows: int | None = None
+    ) -> CleanResult:
+        """The clean step; with `batch_rows`, in batches of that many rows (same answers)."""
         with self.located():
+            if batch_rows is not None:
+                return batched.clean_batched(frame, self.rules, batch_rows, changes=changes)
             return cleaning.clean(frame, self.rules, changes=changes)
 
     def validate(
@@ -75,8 +80,14 @@ class RulePlan:
         *,
         reference: Mapping[str, Sequence[str]] | None = None,
         now: datetime | None = None,
+        batch_rows: int | None = None,
     ) -> ValidationResult:
+        """The validate step; with `batch_rows`, in batches of that many rows (same answers)."""
         with self.located():
+            if batch_rows is not None:
+                return batched.validate_batched(
+                    frame, self.rules, batch_rows, reference=reference, now=now
+                )
             return validation.validate(frame, self.rules, reference=reference, now=now)
 
     def dedupe(self, frame: pl.DataFrame, **options: Any) -> DedupeResult:

@@ -245,14 +245,9 @@ def validate(
     results: list[RuleResult] = []
     found: list[pl.DataFrame] = []
     for rule in planned:
-        try:
-            result, violations = _run_rule(rule, context(rules, rule, env), data[rule.spec.on])
-        except pl.exceptions.PolarsError as exc:
-            # Only SQL written in the rule file can fail on values (a strict CAST of "abc").
-            if rule.spec.when is None and rule.check != "expression":
-                raise
-            raise RuleSetupError([_sql_failure(rule, exc)]) from None
-        results.append(result)
+        ctx = context(rules, rule, env)
+        violations, checked = rule_violations(rule, ctx, data[rule.spec.on])
+        results.append(rule_result(rule, ctx, violations, checked))
         found.append(violations)
     violations = pl.concat(found) if found else pl.DataFrame(schema=VIOLATIONS_SCHEMA)
     return ValidationResult(results, violations, frame.height, score(results))
@@ -266,38 +261,61 @@ def _sql_failure(rule: PlannedRule, exc: Exception) -> Problem:
     )
 
 
-def _run_rule(
+def rule_violations(
     rule: PlannedRule, ctx: CheckContext, data: pl.DataFrame
-) -> tuple[RuleResult, pl.DataFrame]:
-    scoped = _scoped(rule, data)
-    violations = checks.get(rule.check).run(rule.spec, scoped, ctx).cast(VIOLATIONS_SCHEMA)  # type: ignore[arg-type]
-    return _result(rule, ctx, scoped, violations), violations
+) -> tuple[pl.DataFrame, int]:
+    """One rule's violations on `data` and how many rows (values, or 1 for the dataset) it
+    checked; SQL in the rule file that fails on the values is a setup problem at its path."""
+    try:
+        return _checked_rule(rule, ctx, data)
+    except pl.exceptions.PolarsError as exc:
+        # Only SQL written in the rule file can fail on values (a strict CAST of "abc").
+        if rule.spec.when is None and rule.check != "expression":
+            raise
+        raise RuleSetupError([_sql_failure(rule, exc)]) from None
 
 
-def _scoped(rule: PlannedRule, data: pl.DataFrame) -> pl.DataFrame:
+def scoped(rule: PlannedRule, data: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `data` the rule's `when:` selects."""
     when = rule.spec.when
     return data.filter(parse_sql(when).fill_null(False)) if when else data
 
 
-def _result(
-    rule: PlannedRule, ctx: CheckContext, scoped: pl.DataFrame, violations: pl.DataFrame
-) -> RuleResult:
-    """The rule's figures: `violations` found in the rows `scoped` (the rows it looked at)."""
+def _checked_rule(
+    rule: PlannedRule, ctx: CheckContext, data: pl.DataFrame
+) -> tuple[pl.DataFrame, int]:
     check = checks.get(rule.check)
     spec = rule.spec
-    column = target(spec, ctx)
+    rows = scoped(rule, data)
+    violations = check.run(spec, rows, ctx).cast(VIOLATIONS_SCHEMA)  # type: ignore[arg-type]
+    return violations, checked_rows(rule, ctx, rows)
+
+
+def checked_rows(rule: PlannedRule, ctx: CheckContext, rows: pl.DataFrame) -> int:
+    """How many of `rows` (the rule's scoped rows) the rule checked: values present in its
+    column, every row, or 1 for a data-set-level check."""
+    check = checks.get(rule.check)
+    column = target(rule.spec, ctx)
     if check.scope == "dataset":
-        checked = 1
-    elif check.scope == "values" and column is not None:
-        checked = int(scoped.select(present(column).sum()).item())
-    else:
-        checked = scoped.height
+        return 1
+    if check.scope == "values" and column is not None:
+        return int(rows.select(present(column).sum()).item())
+    return rows.height
+
+
+def rule_result(
+    rule: PlannedRule, ctx: CheckContext, violations: pl.DataFrame, checked: int
+) -> RuleResult:
+    """The rule's line in the results: its violations against what it checked."""
+    spec = rule.spec
     count = violations.height
     share = count / checked if checked else 0.0
     return RuleResult(
         rule_id=rule.rule_id,
         check=rule.check,
-        column=violations.get_column("column")[0] if count else _shown_column(rule, column),
+        column=(
+            violations.get_column("column")[0] if count else _shown_column(rule, target(spec, ctx))
+        ),
         severity=spec.severity,
         checked=checked,
         violations=count,
@@ -330,7 +348,6 @@ def score(results: Sequence[RuleResult]) -> float:
     if total == 0:
         return 100.0
     return round(100.0 * sum(w * (1.0 - min(s, 1.0)) for w, s in weighted) / total, 1)
-
 
 # Checks whose verdict on a row reads that row alone and not the clock: an incremental run
 # carries their violations of unchanged rows over. Every other check (unique, row_count,
@@ -383,10 +400,11 @@ def validate_changed(
     results: list[RuleResult] = []
     found: list[pl.DataFrame] = []
     for rule in planned:
+        ctx = context(rules, rule, env_whole)
         if rule.check not in ROW_LOCAL_CHECKS:
-            result, violations = _run_rule(rule, context(rules, rule, env_whole), whole)
+            violations, checked = rule_violations(rule, ctx, whole)
         else:
-            _, fresh = _run_rule(rule, context(rules, rule, env_delta), delta)
+            fresh, _ = rule_violations(rule, context(rules, rule, env_delta), delta)
             violations = (
                 pl.concat([kept.filter(pl.col("rule_id") == rule.rule_id), fresh])
                 .cast(VIOLATIONS_SCHEMA)  # type: ignore[arg-type]
@@ -394,9 +412,8 @@ def validate_changed(
                 .sort("__position", maintain_order=True, nulls_last=True)
                 .drop("__position")
             )
-            ctx = context(rules, rule, env_whole)
-            result = _result(rule, ctx, _scoped(rule, whole), violations)
-        results.append(result)
+            checked = checked_rows(rule, ctx, scoped(rule, whole))
+        results.append(rule_result(rule, ctx, violations, checked))
         found.append(violations)
     violations = pl.concat(found) if found else pl.DataFrame(schema=VIOLATIONS_SCHEMA)
     return ValidationResult(results, violations, frame.height, score(results))

@@ -6,8 +6,10 @@ says what to install, not an ImportError at start-up."""
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
+from crmclean.core.batched import DEFAULT_BATCH_ROWS
 from crmclean.core.matching.engine import ENGINE_NAMES, MatchingEngine
 from crmclean.core.matching.engine_polars import PolarsEngine
 from crmclean.errors import UsageError
@@ -58,3 +60,30 @@ def open_engine(
 
         return DuckDBEngine(memory=memory, temp_root=temp_root)
     return PolarsEngine()
+
+
+# Working memory of one batch row through clean and validate (company.yaml's steps and checks,
+# measured at 100k rows: benchmarks/RESULTS.md); a budget of 4GB gives batches of 400,000 rows.
+_BATCH_BYTES_PER_ROW = 10_000
+_UNITS = {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4}
+_UNITS |= {"kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def memory_bytes(memory: str) -> int:
+    """ "4GB" -> 4_000_000_000 (DuckDB's units: KB, MB, GB are powers of 1000, KiB ... of 1024)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", memory)
+    unit = found.group(2).lower() if found else None
+    if found is None or unit not in _UNITS:
+        raise UsageError(f"--memory: {memory!r} is not a size", hint="e.g. 4GB")
+    return int(float(found.group(1)) * _UNITS[unit])
+
+
+def batch_rows(name: str, memory: str | None = None) -> int | None:
+    """Rows per batch for clean and validate: None (the whole frame at once) on the polars
+    engine; on the out-of-core engines batches whose working copies fit the --memory budget."""
+    check_engine(name)
+    if name == "polars":
+        return None
+    if memory is None:
+        return DEFAULT_BATCH_ROWS
+    return max(10_000, min(1_000_000, memory_bytes(memory) // _BATCH_BYTES_PER_ROW))

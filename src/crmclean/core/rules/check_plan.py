@@ -15,6 +15,7 @@ from crmclean.core.checks import CheckContext, CheckSpec, checks
 from crmclean.core.checks.base import declared_column
 from crmclean.core.checks.not_null import NotNullCheck
 from crmclean.core.checks.unique import UniqueCheck
+from crmclean.core.standardise.base import DistinctCache
 
 if TYPE_CHECKING:
     from crmclean.core.rules.rule_file import RuleFile
@@ -39,6 +40,7 @@ class Environment:
     reference: Mapping[str, Sequence[str]] = field(default_factory=dict)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     memo: dict[object, object] = field(default_factory=dict)
+    cache: DistinctCache | None = None  # slow answers kept across batches (core/batched.py)
 
 
 def plan(rules: RuleFile) -> list[PlannedRule]:
@@ -92,6 +94,7 @@ def context(rules: RuleFile, rule: PlannedRule, env: Environment) -> CheckContex
         now=env.now,
         scope=_scope(rule.spec),
         memo=env.memo,
+        cache=env.cache,
     )
 
 

@@ -25,7 +25,7 @@ from crmclean.core.matching.recall import HIGH, recall_summary
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.matching.u_probabilities import random_pairs
-from crmclean.engines.duckdb_engine import blocking, temp_folder, udfs
+from crmclean.engines.duckdb_engine import blocking, distinct, temp_folder, udfs
 from crmclean.engines.duckdb_engine.components import cluster_sql
 from crmclean.engines.duckdb_engine.errors import translated
 from crmclean.engines.duckdb_engine.recall import loose_pairs_sql
@@ -127,11 +127,13 @@ class DuckDBEngine:
     def compare(self) -> None:
         for table, query in term_frequency_sql(self.spec).items():
             run(self.con, f"CREATE OR REPLACE TABLE {ident(table)} AS {query}")
+        distinct.value_ids(self.con, self.spec)  # each distinct pair of values compared once
         keep = ["row_l", "row_r", "_rule", "_rules"]
+        rows = distinct.distinct_rows_sql(self.spec, self._types, "pairs", keep)
         run(
             self.con,
             "CREATE OR REPLACE TABLE compared AS "
-            + compare_sql(self.spec, self._types, "pairs", keep),
+            + compare_sql(self.spec, self._types, "pairs", keep, rows=rows),
         )
 
     # --- training aggregates ---------------------------------------------------------------

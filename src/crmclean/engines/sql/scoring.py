@@ -35,22 +35,14 @@ def compare_sql(
     source: str,
     keep: list[str],
     dialect: Dialect = DUCKDB,
+    rows: str | None = None,
 ) -> str:
     """SELECT the `keep` columns of `source` (pairs `p` with row_l, row_r) and a gamma per
-    comparison, plus `tf_<name>` for term-frequency comparisons."""
+    comparison, plus `tf_<name>` for term-frequency comparisons. `rows`: the engine's own query
+    of the `keep` columns, gamma_<name> and _tfv_<name> (the duckdb engine compares each distinct
+    pair of values once, duckdb_engine/distinct.py); default: every pair compared row by row."""
     ident = dialect.ident
-    sides = Sides(types, dialect=dialect)
-    gammas = [f"{gamma_sql(c, sides)} AS gamma_{c.name}" for c in spec.comparisons]
-    tf_values = [
-        f"lower({dialect.string('l.' + ident(c.column))}) AS _tfv_{c.name}"
-        for c in spec.comparisons
-        if c.term_frequency
-    ]
-    kept = ", ".join(f"p.{k}" for k in keep)
-    inner = (
-        f"SELECT {kept}, {', '.join(gammas + tf_values)} FROM {source} p "
-        "JOIN vals l ON l._row = p.row_l JOIN vals r ON r._row = p.row_r"
-    )
+    inner = rows if rows is not None else _compared_rows(spec, types, source, keep, dialect)
     tfs, joins, hidden = [], [], []
     for c in spec.comparisons:
         if not c.term_frequency:
@@ -70,6 +62,24 @@ def compare_sql(
         return inner
     shown = ", ".join(f"g.{c}" for c in [*keep, *(f"gamma_{c.name}" for c in spec.comparisons)])
     return f"SELECT {shown}, {', '.join(tfs)} FROM ({inner}) g {' '.join(joins)}"
+
+
+def _compared_rows(
+    spec: MatchingSpec, types: dict[str, str], source: str, keep: list[str], dialect: Dialect
+) -> str:
+    ident = dialect.ident
+    sides = Sides(types, dialect=dialect)
+    gammas = [f"{gamma_sql(c, sides)} AS gamma_{c.name}" for c in spec.comparisons]
+    tf_values = [
+        f"lower({dialect.string('l.' + ident(c.column))}) AS _tfv_{c.name}"
+        for c in spec.comparisons
+        if c.term_frequency
+    ]
+    kept = ", ".join(f"p.{k}" for k in keep)
+    return (
+        f"SELECT {kept}, {', '.join(gammas + tf_values)} FROM {source} p "
+        "JOIN vals l ON l._row = p.row_l JOIN vals r ON r._row = p.row_r"
+    )
 
 
 def _case(gamma: str, mapping: dict[int, float]) -> str:

@@ -69,7 +69,7 @@ def clean_batches(
     problems = cleaning.setup_problems(rules, frame.columns)
     if problems:
         raise RuleSetupError(problems)
-    cache = cache if cache is not None else DistinctCache()
+    cache = cache if cache is not None else DistinctCache(max_rows=batch_rows)
     for batch in batches(with_record_id(frame), batch_rows):
         yield cleaning.clean_parts(batch, rules, changes=changes, cache=cache)
 
@@ -149,7 +149,7 @@ def validate_batched(
     )
     if problems:
         raise RuleSetupError(problems)
-    cache = cache if cache is not None else DistinctCache()
+    cache = cache if cache is not None else DistinctCache(max_rows=batch_rows)
     now = now or datetime.now(UTC)
     reference = reference or {}
     same = standardised is frame

@@ -72,8 +72,16 @@ def _per_column(changed: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
     return joined.sort("column")
 
 
+# Changes are masked this many rows at a time: the masking expression's working columns are a
+# slice's, not those of millions of changes at once.
+MASK_SLICE_ROWS = 250_000
+
+
 def mask_changes(changes: pl.DataFrame, pii: Mapping[str, MaskKind]) -> pl.DataFrame:
     """before/after of personal columns masked (a loop over columns, not rows)."""
+    if changes.height > MASK_SLICE_ROWS:
+        slices = changes.iter_slices(MASK_SLICE_ROWS)
+        return pl.concat([mask_changes(part, pii) for part in slices])
     before, after = pl.col("before"), pl.col("after")
     kinds: dict[MaskKind, list[str]] = {}
     for name, kind in pii.items():  # one branch per kind of mask: each is a pass over all rows

@@ -43,10 +43,11 @@ Compute = Callable[[pl.DataFrame], pl.DataFrame]
 class DistinctCache:
     """Answers of slow functions for distinct inputs, kept across the batches of one run (the
     batched clean and validate, core/batched.py): a value parsed in one batch is not parsed
-    again in the next. Bounded: past `max_rows` answers for one function, new answers are used
-    for their batch but not kept, so the cache never grows with the file beyond that."""
+    again in the next. Bounded: past `max_rows` answers for one function (the batched steps
+    give it their batch size), new answers are used for their batch but not kept, so the cache
+    holds at most about a batch per slow step, never the file's distinct values."""
 
-    def __init__(self, max_rows: int = 1_000_000) -> None:
+    def __init__(self, max_rows: int = 100_000) -> None:
         self.max_rows = max_rows
         self._tables: dict[Hashable, pl.DataFrame] = {}
 

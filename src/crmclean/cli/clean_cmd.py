@@ -50,9 +50,8 @@ DryRunOpt = Annotated[
 
 EXAMPLES = examples(
     "crmclean clean customers.csv -r rules.yaml --dry-run",
-    "crmclean clean customers.csv -r rules.yaml --out cleaned/ --csv",
     "crmclean clean - -r rules.yaml --out cleaned/ -f json < customers.csv",
-    "crmclean clean big.csv -r rules.yaml --out cleaned/ --engine duckdb --memory 4GB",
+    "crmclean clean big.csv -r rules.yaml --out cleaned/ --csv --engine duckdb --memory 4GB",
     doc="docs/clean.md",
 )
 

@@ -349,6 +349,7 @@ def score(results: Sequence[RuleResult]) -> float:
         return 100.0
     return round(100.0 * sum(w * (1.0 - min(s, 1.0)) for w, s in weighted) / total, 1)
 
+
 # Checks whose verdict on a row reads that row alone and not the clock: an incremental run
 # carries their violations of unchanged rows over. Every other check (unique, row_count,
 # freshness, not_in_future, expression) runs again on the whole of today's data.

@@ -49,6 +49,11 @@ def one_input(source: Location | None, loaded: LoadedRules | None) -> None:
     )
 
 
+def input_locations(source: Location | None, loaded: LoadedRules) -> list[Location]:
+    """Where a command reads its data from: INPUT, or its sources' locations."""
+    return [source] if source is not None else list(source_locations(loaded).values())
+
+
 def input_files(source: Location | None, loaded: LoadedRules) -> list[Path]:
     """The local files a command reads its data from: INPUT's, or its sources' files."""
     if source is not None:

@@ -17,7 +17,13 @@ import polars as pl
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
-from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
+from crmclean.cli.data_input import (
+    DataArg,
+    given_location,
+    input_files,
+    input_locations,
+    one_input,
+)
 from crmclean.cli.engine_choice import (
     EngineOpt,
     MemoryOpt,
@@ -40,7 +46,13 @@ from crmclean.cli.options import (
     examples,
 )
 from crmclean.cli.read_files import rule_file_inputs
-from crmclean.cli.run_targets import folder_of, manifest_inputs, previous_of, publish_run
+from crmclean.cli.run_targets import (
+    check_publish_target,
+    folder_of,
+    manifest_inputs,
+    previous_of,
+    publish_run,
+)
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.rule_setup import Prepared, prepare
@@ -173,6 +185,7 @@ def run(
         inputs = input_files(source, loaded)
         # refuse an --out holding anything this run reads, before any work (and again at write)
         guard_output(out, [*inputs, *rule_file_inputs(loaded), log_json], previous_dir)
+        check_publish_target(publish_to, input_locations(source, loaded))
         log.open(reads=[*rule_file_inputs(loaded), *inputs])
         with output_lock(out) as lock:
             if lock.stale_holder:

@@ -11,9 +11,9 @@ from crmclean.config.loader import LoadedRules
 from crmclean.config.rule_setup import Prepared
 from crmclean.core.matching import model_to_dict
 from crmclean.core.pipeline import RunResult
-from crmclean.io.database_url import PublishTarget
-from crmclean.io.locations import parse_previous
-from crmclean.io.publish import publish
+from crmclean.io.database_url import DatabaseUrl, PublishTarget
+from crmclean.io.locations import Location, parse_previous
+from crmclean.io.publish import check_publish, publish
 
 
 def previous_of(previous: str | None) -> Path | PublishTarget | None:
@@ -23,6 +23,12 @@ def previous_of(previous: str | None) -> Path | PublishTarget | None:
 
 def folder_of(previous: Path | PublishTarget | None) -> Path | None:
     return previous if isinstance(previous, Path) else None
+
+
+def check_publish_target(target: PublishTarget | None, reads: list[Location]) -> None:
+    """--publish, before any work: it replaces only tables crmclean published, never an input."""
+    if target is not None:
+        check_publish(target, [where for where in reads if isinstance(where, DatabaseUrl)])
 
 
 def publish_run(

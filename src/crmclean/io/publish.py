@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +22,16 @@ import polars as pl
 from crmclean.core.contracts import RECORD_ID
 from crmclean.errors import InputError
 from crmclean.io.database import connect_error, open_driver, reason_of
-from crmclean.io.database_url import PublishTarget
+from crmclean.io.database_url import DatabaseUrl, PublishTarget
+from crmclean.io.publish_guard import (
+    RUN_TABLE,
+    TABLES,
+    foreign_tables,
+    refuse_foreign,
+    refuse_input_tables,
+)
 
-TABLES = ("golden", "crosswalk", "lineage", "review")
-RUN_TABLE = "crmclean_run"  # one row: the manifest, model and history of the run published
+__all__ = ["RUN_TABLE", "TABLES", "PublishedRun", "check_publish", "publish", "read_published"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,25 @@ class PublishedRun:
     golden: pl.DataFrame
     model: Any  # the match model document, or None
     history: str | None  # history.json as written; None when published before it was kept
+
+
+def check_publish(target: PublishTarget, reads: Iterable[DatabaseUrl]) -> None:
+    """Before any work: exit 2 if the publish would replace a table the run reads, exit 3 if it
+    would replace tables crmclean did not publish (crmclean.io.publish_guard) or the server
+    cannot be reached."""
+    refuse_input_tables(target, reads)
+    connection = _connect(target)
+    try:
+        with connection.cursor() as cursor:
+            foreign = foreign_tables(cursor, target.schema)
+    except Exception as exc:
+        raise InputError(
+            f"{target}: cannot look at the tables there: {reason_of(exc)}",
+            "check this user's rights on the schema",
+        ) from None
+    finally:
+        connection.close()
+    refuse_foreign(target, foreign)
 
 
 def publish(
@@ -61,6 +86,8 @@ def publish(
     try:
         with connection.cursor() as cursor:
             _ensure_schema(cursor, target.schema)
+            # again inside the transaction: a table made since the run began is not replaced
+            refuse_foreign(target, foreign_tables(cursor, target.schema))
             for name, frame in everything.items():
                 cursor.adbc_ingest(
                     f"{name}__staged_{token}",
@@ -73,6 +100,9 @@ def publish(
                 staged = _name(target.schema, f"{name}__staged_{token}")
                 cursor.execute(f'ALTER TABLE {staged} RENAME TO "{name}"')
         connection.commit()
+    except InputError:
+        connection.rollback()
+        raise
     except Exception as exc:
         connection.rollback()
         raise InputError(

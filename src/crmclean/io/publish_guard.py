@@ -1,0 +1,91 @@
+"""What `run --publish` may replace: only tables crmclean published there, never the run's input.
+
+A schema is crmclean's to replace table by table: `crmclean_run` marks a publish, and its manifest
+lists the tables that run wrote (`published.tables`). Any other table or view of the same name
+(a steward's `shop.golden`, a `review` table of the web shop) is not crmclean's: the run stops
+(exit 3) before anything is written, naming those tables, the way `--out` refuses a folder
+crmclean did not write. A table the run reads from is never replaced (exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import polars as pl
+
+from crmclean.errors import InputError, UsageError
+from crmclean.io.database_url import DatabaseUrl, PublishTarget
+
+TABLES = ("golden", "crosswalk", "lineage", "review")
+RUN_TABLE = "crmclean_run"  # one row: the manifest, model and history of the run published
+
+
+def refuse_input_tables(target: PublishTarget, reads: Iterable[DatabaseUrl]) -> None:
+    """UsageError (exit 2) when --publish would replace a table this run reads."""
+    for where in reads:
+        if where.kind != "postgresql" or where.table is None:
+            continue
+        parts = where.table.split(".")
+        name, schema = parts[-1], parts[-2] if len(parts) > 1 else "public"
+        database = parts[0] if len(parts) > 2 else _database(where.connect)
+        same_database = database == _database(target.connect)
+        if same_database and schema == target.schema and name in (*TABLES, RUN_TABLE):
+            raise UsageError(
+                f"--publish {target}: would replace {schema}.{name}, which this run reads "
+                f"({where})",
+                "publish into another schema (?schema=name)",
+            )
+
+
+def foreign_tables(cursor: Any, schema: str) -> list[str]:
+    """The tables (or views) in `schema` that a publish would replace and crmclean did not
+    publish there, as `schema.name`."""
+    names = (*TABLES, RUN_TABLE)
+    listed = ", ".join(f"'{n}'" for n in names)
+    cursor.execute(
+        "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace"
+        f" WHERE s.nspname = '{schema}' AND c.relname IN ({listed})"
+    )
+    present = set(pl.DataFrame(cursor.fetch_arrow(), schema={"name": pl.String})["name"])
+    ours = _published(cursor, schema) if RUN_TABLE in present else set()
+    return [f"{schema}.{n}" for n in names if n in present and n not in ours]
+
+
+def refuse_foreign(target: PublishTarget, foreign: Sequence[str]) -> None:
+    if foreign:
+        raise InputError(
+            f"--publish {target}: {', '.join(foreign)} "
+            f"{'was' if len(foreign) == 1 else 'were'} not published by crmclean; "
+            "nothing was written",
+            "publish into a schema of crmclean's own (?schema=name), or have the owner drop "
+            "or rename those tables (docs/databases.md: handing a schema over)",
+        )
+
+
+def _published(cursor: Any, schema: str) -> set[str]:
+    """The tables crmclean_run says its run published, and crmclean_run itself; none when
+    crmclean_run is not crmclean's (no manifest, or one that lists no published tables)."""
+    try:
+        cursor.execute(
+            "SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = "
+            f"'{schema}' AND table_name = '{RUN_TABLE}' AND column_name = 'manifest'"
+        )
+        if pl.DataFrame(cursor.fetch_arrow())["n"][0] == 0:
+            return set()
+        cursor.execute(f'SELECT CAST(manifest AS text) AS manifest FROM "{schema}"."{RUN_TABLE}"')
+        rows = pl.DataFrame(cursor.fetch_arrow())["manifest"].to_list()
+        if len(rows) != 1 or rows[0] is None:
+            return set()
+        tables = json.loads(rows[0]).get("published", {}).get("tables", {})
+    except (ValueError, AttributeError):
+        return set()
+    if not isinstance(tables, dict) or not tables:
+        return set()
+    return {RUN_TABLE, *(str(name) for name in tables)}
+
+
+def _database(connect: str) -> str:
+    return urlsplit(connect).path.lstrip("/")

@@ -5,8 +5,14 @@ Only the CLI entry point catches CrmcleanError; everything below raises.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+
+# A column name a message may quote: a header line of a file that is no table (a .pgpass line
+# with its password, /etc/shadow's root line) is not one, and is never echoed.
+_COLUMN_NAME = re.compile(r"^\w[\w .\-/()#%&+']{0,39}$")
 
 
 class ExitCode(IntEnum):
@@ -109,3 +115,25 @@ class DataFailed(CrmcleanError):
     """Data failed a rule: raised only where a command has nothing more to say."""
 
     exit_code = ExitCode.DATA_FAILED
+
+
+def looks_like_column_name(name: str) -> bool:
+    """Short, and letters, digits, spaces and a few signs: what a header's names look like."""
+    return _COLUMN_NAME.match(name) is not None
+
+
+def shown_column_names(names: Sequence[str], most: int = 30) -> str:
+    """Column names of the data as a message quotes them: only those that look like column
+    names, at most `most`, and how many others there are, never their text."""
+    plain = [name for name in names if looks_like_column_name(name)]
+    parts = plain[:most]
+    if len(plain) > most:
+        parts.append(f"{len(plain) - most} more")
+    hidden = len(names) - len(plain)
+    if hidden:
+        parts.append(
+            f"{hidden} column{'s' if hidden > 1 else ''} not shown, whose name"
+            f"{'s do' if hidden > 1 else ' does'} not look like a column name "
+            "(is the first line a header row of a table?)"
+        )
+    return ", ".join(parts) if parts else "no columns"

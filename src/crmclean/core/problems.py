@@ -13,7 +13,12 @@ import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from crmclean.errors import ConfigError, ConfigIssue
+from crmclean.errors import (
+    ConfigError,
+    ConfigIssue,
+    looks_like_column_name,
+    shown_column_names,
+)
 
 YamlPath = tuple[str | int, ...]
 
@@ -36,11 +41,11 @@ def missing_column_hint(name: str, present: Sequence[str]) -> str:
     one, else where the fix lies (the data or the rule file) and what the data does have."""
     columns = [c for c in present if c != "record_id"]
     close = difflib.get_close_matches(name, columns, n=2, cutoff=0.6)
+    close = [c for c in close if looks_like_column_name(c)]
     if close:
         return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    shown = ", ".join(columns[:_SHOWN_COLUMNS])
-    more = f" and {len(columns) - _SHOWN_COLUMNS} more" if len(columns) > _SHOWN_COLUMNS else ""
-    return f"add it to the data, or take it out of the rule file; the data has: {shown}{more}"
+    shown = shown_column_names(columns, most=_SHOWN_COLUMNS)
+    return f"add it to the data, or take it out of the rule file; the data has: {shown}"
 
 
 def format_path(path: YamlPath) -> str:

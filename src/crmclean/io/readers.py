@@ -17,7 +17,7 @@ import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.masking import redact_engine_message
-from crmclean.errors import InputError
+from crmclean.errors import InputError, looks_like_column_name, shown_column_names
 from crmclean.io.csv_reader import read_csv
 from crmclean.io.regular_file import require_regular_file
 from crmclean.io.sniff import SAMPLE_BYTES, check_names, detect_format
@@ -166,13 +166,14 @@ def check_required_columns(
         close = difflib.get_close_matches(name, list(columns), n=2, cutoff=0.6)
         if name.lower() in lowered and lowered[name.lower()] not in close:
             close.insert(0, lowered[name.lower()])
+        close = [c for c in close if looks_like_column_name(c)]
         suggestion = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
         parts.append(f"{name!r}{suggestion}")
     fix = hint or "rename the column in the file or in the rule file"
     raise InputError(
         f"{path}: lacks column(s) {'the rules need' if hint is None else 'needed'}: "
         + ", ".join(parts),
-        f"{fix}; the file has: " + ", ".join(columns),
+        f"{fix}; the file has: {shown_column_names(columns)}",
     )
 
 

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from crmclean.errors import InputError
+from crmclean.errors import InputError, looks_like_column_name
 
 SAMPLE_BYTES = 4 * 1024 * 1024  # large enough that rare umlauts usually show up in it
 SNIFF_RECORDS = 50
@@ -66,7 +66,10 @@ def _describe_head(head: bytes) -> str:
     printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
     if text and printable / len(text) > 0.9:
         first = text.splitlines()[0] if text.splitlines() else text
-        return f"it starts like text: {first[:30]!r}"
+        cells = [cell.strip().strip('"') for cell in re.split(r"[,;\t|]", first[:30])]
+        if all(looks_like_column_name(cell) for cell in cells if cell):
+            return f"it starts like text: {first[:30]!r}"  # a header row of column names
+        return "it starts like text"  # its first line is no header: it is not quoted
     return "its first bytes are not the format's signature"
 
 
@@ -232,9 +235,9 @@ def check_names(path: Path | str, names: list[str]) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(names):
         if name in seen:
+            named = f" {name!r}" if looks_like_column_name(name) else ""
             raise InputError(
-                f"{path}: column name {name!r} appears twice "
-                f"(columns {seen[name] + 1} and {i + 1})",
+                f"{path}: column name{named} appears twice (columns {seen[name] + 1} and {i + 1})",
                 "rename one of them",
             )
         seen[name] = i

@@ -21,7 +21,7 @@ from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, mode
 from crmclean.core.matching.scoring import MatchModel, train
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.problems import RuleSetupError, SetupProblem, YamlPath
-from crmclean.errors import InputError, RepeatedIds
+from crmclean.errors import InputError, RepeatedIds, shown_column_names
 
 __all__ = [
     "BlockingTooLarge",
@@ -51,7 +51,7 @@ class DedupeResult:
 def column_problems(columns: list[str], spec: MatchingSpec) -> list[SetupProblem]:
     """Columns the matching section names that the (cleaned) data lacks, located in the YAML."""
     known = set(columns)
-    hint = "known columns: " + ", ".join(sorted(known)[:30])
+    hint = "known columns: " + shown_column_names(sorted(known))
     out: list[SetupProblem] = []
     for i, rule in enumerate(spec.blocking):
         for column in rule.columns:

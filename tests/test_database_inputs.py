@@ -207,3 +207,44 @@ def test_csv_options_with_a_database_url_are_a_usage_error(
     assert code == 2, err
     assert f"{option[0]}: applies to a CSV file, not to a database" in err
     assert not (tmp_path / "out").exists()
+
+
+def _hostless(*argv: str, **env: str) -> tuple[int, str, str]:
+    clean = {"PGHOST": None, "PGPORT": None, "PGUSER": None, "PGSERVICE": None}
+    result = CliRunner().invoke(
+        app, list(argv), env={**clean, "PGPASSWORD": STEWARD_PASSWORD, **env}
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_service_file_url_without_a_host_reads(pg: Cluster, tmp_path: Path) -> None:
+    services = tmp_path / "pg_service.conf"
+    services.write_text(
+        f"[crmsvc]\nhost=127.0.0.1\nport={pg.port}\ndbname=crm\nuser=steward\n"
+        f"[gone]\nhost=127.0.0.1\nport={pg.port + 1}\ndbname=crm\nuser=steward\n"
+    )
+    url = "postgresql:///?service=crmsvc&table=customers"
+    code, out, err = _hostless(
+        "validate", url, "-r", RULES, "-f", "json", PGSERVICEFILE=str(services)
+    )
+    assert code == 1, err
+    assert json.loads(out)["input"]["rows"] == 5000
+    assert json.loads(out)["input"]["path"] == "postgresql:///?table=customers"
+    gone = "postgresql:///?service=gone&table=customers"
+    code, _, err = _hostless("validate", gone, "-r", RULES, PGSERVICEFILE=str(services))
+    assert code == 3, err
+    assert "cannot connect to the server of the service 'gone'" in err
+    assert "invalid connection option" not in err and STEWARD_PASSWORD not in err
+
+
+def test_a_url_without_a_host_takes_pghost_and_pgport(pg: Cluster) -> None:
+    env = {"PGHOST": "127.0.0.1", "PGPORT": str(pg.port), "PGUSER": "steward"}
+    code, out, err = _hostless(
+        "validate", "postgresql:///crm?table=customers", "-r", RULES, "-f", "json", **env
+    )
+    assert code == 1, err
+    assert json.loads(out)["input"]["path"] == "postgresql:///crm?table=customers"
+    env["PGPORT"] = str(pg.port + 1)
+    code, _, err = _hostless("validate", "postgresql:///crm?table=customers", "-r", RULES, **env)
+    assert code == 3, err
+    assert f"cannot connect to 127.0.0.1:{pg.port + 1}" in err

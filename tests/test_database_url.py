@@ -13,7 +13,7 @@ from crmclean.io.locations import location_files, parse_location
 
 def test_a_postgresql_table() -> None:
     url = parse_database_url("postgresql://steward@db:5433/crm?table=public.customers")
-    assert url.kind == "postgresql" and (url.host, url.port) == ("db", 5433)
+    assert url.kind == "postgresql" and url.server == "db:5433"
     assert url.connect == "postgresql://steward@db:5433/crm?connect_timeout=10"
     assert url.shown == "postgresql://steward@db:5433/crm?table=public.customers"
     assert url.sql == 'SELECT * FROM "public"."customers"'
@@ -26,7 +26,7 @@ def test_a_query_keeps_its_ampersands_and_hashes_and_is_shown_by_hash() -> None:
     assert url.query == "SELECT * FROM c WHERE a > 1 & b <> '#x'"
     assert url.connect == "postgresql://ci@db/crm?sslmode=require&connect_timeout=10"
     assert url.shown.startswith("postgresql://ci@db/crm?query=sha256:")
-    assert "SELECT" not in url.shown and url.port == 5432
+    assert "SELECT" not in url.shown and url.server == "db:5432"
     assert url.query_sha256 is not None and url.query_sha256.startswith(url.shown[-12:])
 
 
@@ -78,3 +78,21 @@ def test_paths_stay_paths() -> None:
     assert parse_location("C:/export/kunden.csv") == Path("C:/export/kunden.csv")
     assert parse_location("kunden:2024.csv") == Path("kunden:2024.csv")
     assert isinstance(parse_location("postgresql://db/crm?table=t"), DatabaseUrl)
+
+
+def test_a_url_without_a_host_keeps_its_slashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PGHOST", "PGPORT", "PGSERVICE"):
+        monkeypatch.delenv(name, raising=False)
+    url = parse_database_url("postgresql:///?service=crmsvc&table=customers")
+    assert url.connect == "postgresql:///?service=crmsvc&connect_timeout=10"
+    assert url.shown == "postgresql:///?table=customers"
+    assert url.server == "the server of the service 'crmsvc' (pg_service.conf)"
+    local = parse_database_url("postgresql:///crm?table=customers")
+    assert local.connect == "postgresql:///crm?connect_timeout=10"
+    assert local.server is not None and local.server.startswith(
+        "the local server's socket, port 5432"
+    )
+    monkeypatch.setenv("PGHOST", "db.internal")
+    monkeypatch.setenv("PGPORT", "6432")
+    assert parse_database_url("postgresql:///crm?table=t").server == "db.internal:6432"
+    assert parse_database_url("postgresql://other/crm?table=t").server == "other:6432"

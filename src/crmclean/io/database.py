@@ -67,7 +67,7 @@ def _fetch(url: DatabaseUrl) -> pl.DataFrame:
             raise InputError(
                 f"{url}: cannot open the database: {reason}", "check the file"
             ) from None
-        raise connect_error(url.shown, url.host, url.port, exc) from None
+        raise connect_error(url.shown, url.server, exc) from None
     try:
         return _rows(connection, url)
     except Exception as exc:
@@ -128,10 +128,11 @@ def _rows(connection: Any, url: DatabaseUrl) -> pl.DataFrame:
         cursor.close()
 
 
-def connect_error(shown: str, host: str | None, port: int | None, exc: Exception) -> InputError:
-    """A server that cannot be reached or refuses the login, named by host and port."""
+def connect_error(shown: str, server: str | None, exc: Exception) -> InputError:
+    """A server that cannot be reached or refuses the login, named by host and port (or the
+    service, or the local socket, as crmclean.io.database_url names where libpq connects)."""
     return InputError(
-        f"{shown}: cannot connect to {host}:{port}: {reason_of(exc)}",
+        f"{shown}: cannot connect to {server}: {reason_of(exc)}",
         "check host, port, user and that the server accepts connections from here; the "
         "password comes from PGPASSWORD, ~/.pgpass or a service file",
     )

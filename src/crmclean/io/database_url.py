@@ -13,10 +13,11 @@ query can quote customer values).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from crmclean.errors import UsageError
 
@@ -37,8 +38,7 @@ class DatabaseUrl:
     shown: str  # for messages, logs and the manifest: no password, no query text
     table: str | None  # as given, `schema.table` or `table`
     query: str | None
-    host: str | None = None  # postgresql: where it connects, for "cannot connect" messages
-    port: int | None = None
+    server: str | None = None  # postgresql: where libpq connects, for "cannot connect" messages
 
     @property
     def file(self) -> Path | None:
@@ -73,8 +73,7 @@ class PublishTarget:
     connect: str
     shown: str
     schema: str
-    host: str
-    port: int
+    server: str  # where libpq connects, for "cannot connect" messages
 
     def __str__(self) -> str:
         return self.shown
@@ -100,8 +99,8 @@ def parse_publish_url(text: str) -> PublishTarget:
     if any(key in OWN_KEYS for key, _ in params):
         raise UsageError(f"{scheme}: --publish takes ?schema=, not table= or query=")
     driver = [(k, v) for k, v in params if k != "schema"]
-    connect, base, host, port = _server(before, driver)
-    return PublishTarget(connect, f"{base}?schema={schema}", schema, host, port)
+    connect, base, server = _server(before, driver)
+    return PublishTarget(connect, f"{base}?schema={schema}", schema, server)
 
 
 def looks_like_url(text: str) -> bool:
@@ -156,13 +155,15 @@ def parse_database_url(text: str) -> DatabaseUrl:
 def _postgresql(
     before: str, driver: list[tuple[str, str]], table: str | None, query: str | None
 ) -> DatabaseUrl:
-    connect, base, host, port = _server(before, driver)
+    connect, base, server = _server(before, driver)
     shown = base + _shown_source(table, query)
-    return DatabaseUrl("postgresql", connect, shown, table, query, host, port)
+    return DatabaseUrl("postgresql", connect, shown, table, query, server)
 
 
-def _server(before: str, driver: list[tuple[str, str]]) -> tuple[str, str, str, int]:
-    """(the libpq URI, the URL shown without parameters, host, port) of a PostgreSQL URL."""
+def _server(before: str, driver: list[tuple[str, str]]) -> tuple[str, str, str]:
+    """(the libpq URI, the URL shown without parameters, where it connects) of a PostgreSQL URL.
+    A URL without a host (`postgresql:///crm`, `postgresql:///?service=name`) keeps its `//`:
+    libpq then takes the host from the service file, PGHOST or the local socket."""
     parts = urlsplit("postgresql:" + before, allow_fragments=False)
     if parts.password is not None:
         raise UsageError("postgresql: the URL has a password", _PASSWORD_HINT)
@@ -172,12 +173,28 @@ def _server(before: str, driver: list[tuple[str, str]]) -> tuple[str, str, str, 
         raise UsageError(
             f"postgresql://{parts.netloc}: the port is not a number", "host:5432"
         ) from None
+    server = _server_named(parts.hostname, port, dict(driver))
     if not any(k == "connect_timeout" for k, _ in driver):
         driver = [*driver, ("connect_timeout", "10")]  # an unreachable host answers in time
     encoded = "&".join(f"{quote(k)}={quote(v)}" for k, v in driver)
-    connect = urlunsplit(("postgresql", parts.netloc, parts.path, encoded, ""))
-    shown = urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
-    return connect, shown, parts.hostname or "localhost", port or 5432
+    shown = f"postgresql://{parts.netloc}{parts.path}"  # urlunsplit drops `//` without a host
+    return f"{shown}?{encoded}", shown, server
+
+
+def _server_named(host: str | None, port: int | None, params: dict[str, str]) -> str:
+    """Where libpq will connect, as a message names it: the URL's host, else the service, else
+    PGHOST, else the local socket; the port from the URL, else PGPORT, else 5432."""
+    host = host or params.get("host")
+    service = params.get("service") or os.environ.get("PGSERVICE")
+    port_text = str(port) if port else params.get("port") or os.environ.get("PGPORT") or "5432"
+    if not host and service:
+        return f"the server of the service {service!r} (pg_service.conf)"
+    host = host or os.environ.get("PGHOST")
+    if not host:
+        return f"the local server's socket, port {port_text} (no host in the URL, no PGHOST)"
+    if host.startswith("/"):
+        return f"the socket in {host}, port {port_text}"
+    return f"{host}:{port_text}"
 
 
 def _file_path(before: str) -> str:

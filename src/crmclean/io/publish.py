@@ -153,7 +153,7 @@ def _connect(target: PublishTarget) -> Any:
     try:
         return driver.connect(target.connect)
     except Exception as exc:
-        raise connect_error(target.shown, target.host, target.port, exc) from None
+        raise connect_error(target.shown, target.server, exc) from None
 
 
 def _ensure_schema(cursor: Any, schema: str) -> None:

@@ -59,6 +59,10 @@ def test_database_files_as_sqlalchemy_writes_them(text: str, path: str) -> None:
         ("postgresql://u@db/crm", "names no table"),
         ("postgresql://u@db/crm?table=t&query=SELECT 1", "both table= and query="),
         ("postgresql://u@db/crm?table=t;DROP TABLE t", "is not a table name"),
+        ("postgresql://u@db/crm?table=a.b.c.d", "has 4 parts; postgresql takes schema.table"),
+        ("postgresql://u@db/crm?table=crm.public.t", "has 3 parts"),
+        ("sqlite:///x.db?table=main.a.t", "sqlite takes schema.table"),
+        ("duckdb:///x.duckdb?table=a.b.c.d", "duckdb takes database.schema.table"),
         ("postgresql://u@db:port/crm?table=t", "port is not a number"),
         ("postgresql://u@db/crm?query=  ", "query= is empty"),
         ("mysql://u:hunter2@db/crm?table=t", "crmclean reads files and postgresql://"),
@@ -96,3 +100,19 @@ def test_a_url_without_a_host_keeps_its_slashes(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("PGPORT", "6432")
     assert parse_database_url("postgresql:///crm?table=t").server == "db.internal:6432"
     assert parse_database_url("postgresql://other/crm?table=t").server == "other:6432"
+
+
+def test_duckdb_takes_database_schema_table() -> None:
+    assert parse_database_url("duckdb:///x.duckdb?table=x.main.t").table == "x.main.t"
+
+
+def test_a_table_of_too_many_parts_is_exit_2_before_any_connection() -> None:
+    from typer.testing import CliRunner
+
+    from crmclean.cli.main import app
+
+    rules = str(Path(__file__).resolve().parents[1] / "rules" / "company.yaml")
+    url = "postgresql://u@127.0.0.1:1/crm?table=a.b.c.d"
+    result = CliRunner().invoke(app, ["validate", url, "-r", rules])
+    assert result.exit_code == 2, result.stderr
+    assert "table='a.b.c.d' has 4 parts; postgresql takes schema.table at most" in result.stderr

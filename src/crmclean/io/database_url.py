@@ -23,6 +23,8 @@ from crmclean.errors import UsageError
 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
 SCHEMES["duckdb"] = "duckdb"
+# table=: how many dotted parts each kind resolves (DuckDB also takes database.schema.table)
+_TABLE_PARTS = {"postgresql": 2, "sqlite": 2, "duckdb": 3}
 OWN_KEYS = ("table", "query")  # crmclean's keys; the others go to the driver (sslmode, service)
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _PASSWORD_HINT = (
@@ -139,6 +141,14 @@ def parse_database_url(text: str) -> DatabaseUrl:
         raise UsageError(
             f"{scheme}: table={table!r} is not a table name",
             "use table=schema.table (letters, digits, _), or query= for anything else",
+        )
+    most = _TABLE_PARTS[kind]
+    if table is not None and len(table.split(".")) > most:
+        form = "schema.table" if most == 2 else "database.schema.table"
+        raise UsageError(
+            f"{scheme}: table={table!r} has {len(table.split('.'))} parts; {kind} takes {form} "
+            "at most",
+            f"use table={form}, or query= for anything else",
         )
     if query is not None and not query.strip():
         raise UsageError(f"{scheme}: query= is empty", "write the SELECT after query=")

@@ -159,3 +159,26 @@ def test_combine_sources_keeps_the_rule_files_columns() -> None:
         {RECORD_ID: "crm:2", "email": "b@x", "system": "crm"},
         {RECORD_ID: "erp:1", "email": "c@x", "system": "erp"},
     ]
+
+
+@pytest.mark.parametrize("command", [["rules", "check"], ["validate", "-r"]])
+def test_a_source_url_with_a_password_is_exit_2_at_its_yaml_position(
+    tmp_path: Path, command: list[str]
+) -> None:
+    rules = tmp_path / "sources.yaml"
+    rules.write_text(
+        f"extends: {COMPANY}\nsources:\n  crm:\n"
+        '    location: "postgresql://u:hunter2@db/crm?table=customers"\n'
+        "    id_column: customer_id\n    priority: 1\n"
+        "  erp:\n    location: postgresql://u@db/erp?table=a.b.c.d\n"
+        "    id_column: kdnr\n    priority: 2\n"
+    )
+    result = CliRunner().invoke(app, [*command, str(rules)])
+    assert result.exit_code == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert (
+        f"{rules}:4:5 sources.crm.location: source 'crm': postgresql: the URL has a password"
+        in said
+    )
+    assert f"{rules}:8:5 sources.erp.location: source 'erp':" in said and "has 4 parts" in said
+    assert "hunter2" not in result.stderr

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ValidationError
 from crmclean.config.yaml_source import Located, Path_, read_with_extends, substitute_vars
 from crmclean.core.registry import did_you_mean_hint
 from crmclean.core.rules.rule_file import RuleFile, with_sources
-from crmclean.errors import ConfigError, ConfigIssue
+from crmclean.errors import ConfigError, ConfigIssue, UsageError
+from crmclean.io.database_url import looks_like_url, parse_database_url
 from crmclean.io.env_values import remember, scrub, scrub_frame
 from crmclean.io.named_files import is_url
 
@@ -67,6 +68,7 @@ def load_rules(path: str | Path, environ: dict[str, str] | None = None) -> Loade
     remember(env_values)  # kept out of everything the command prints from here on
     rules = with_sources(_validated(located, path))
     _refuse_url_decisions(rules, located)
+    _check_source_urls(rules, located)
     # the digest pins the rules, not the environment: a secret must not be recoverable from it
     plain = scrub(json.loads(json.dumps(located.data, default=str)), env_values)
     digest = hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
@@ -117,6 +119,25 @@ def _refuse_url_decisions(rules: RuleFile, located: Located) -> None:
         problem = "decisions file names a URL"
         hint = "name a local .csv file; crmclean reads no host"
         raise ConfigError([ConfigIssue(file, line, col, _fmt(at), problem, hint)])
+
+
+def _check_source_urls(rules: RuleFile, located: Located) -> None:
+    """A source's database URL is checked with the rule file (a password in it, no table=, a
+    bad table name: exit 2 at sources.<name>.location), so `rules check` refuses it too."""
+    issues = []
+    for name, spec in rules.sources.items():
+        if not looks_like_url(spec.location):
+            continue
+        try:
+            parse_database_url(spec.location)
+        except UsageError as exc:
+            at: Path_ = ("sources", name, "location")
+            file, line, col = located.where(at) or (located.files[-1], None, None)
+            issues.append(
+                ConfigIssue(file, line, col, _fmt(at), f"source {name!r}: {exc.message}", exc.hint)
+            )
+    if issues:
+        raise ConfigError(issues)
 
 
 MAX_QUOTED = 80  # characters of a rule file's value an error quotes

@@ -182,3 +182,20 @@ def test_a_source_url_with_a_password_is_exit_2_at_its_yaml_position(
     )
     assert f"{rules}:8:5 sources.erp.location: source 'erp':" in said and "has 4 parts" in said
     assert "hunter2" not in result.stderr
+
+
+def test_the_shipped_sources_example_is_the_sample_split_by_system() -> None:
+    root = COMPANY.parents[1]
+    sample = pl.read_csv(root / "sample_data" / "customers.csv", infer_schema_length=0)
+    erp = {"kdnr": "customer_id", "vorname": "first_name", "nachname": "last_name", "mail": "email"}
+    parts = []
+    for system in ("crm", "erp", "webshop"):
+        part = pl.read_csv(
+            root / "sample_data" / "sources" / f"{system}.csv", infer_schema_length=0
+        )
+        part = part.rename(erp) if system == "erp" else part
+        parts.append(part.with_columns(pl.lit(system).alias("source_system")))
+    joined = pl.concat(parts).select(sample.columns).sort("customer_id")
+    assert joined.equals(sample.sort("customer_id"))
+    loaded = crmclean.load_rules(root / "rules" / "sources.yaml")
+    assert sorted(loaded.rules.sources) == ["crm", "erp", "webshop"]

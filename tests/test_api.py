@@ -143,3 +143,19 @@ def test_the_pages_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     for block in blocks:
         exec(compile(block, "docs/api.md", "exec"), {"__name__": "docs_api"})
+
+
+def test_dir_lists_the_lazily_loaded_api_for_completion() -> None:
+    import subprocess
+    import sys
+
+    # a fresh interpreter: nothing of crmclean.api is loaded yet when dir() is asked
+    code = (
+        "import crmclean, json, sys; "
+        "print(json.dumps([dir(crmclean), 'crmclean.api' in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    names, loaded = json.loads(out.stdout)
+    assert set(crmclean.__all__) <= set(names)
+    assert "load_rules" in names and "__getattr__" in names
+    assert loaded is False

@@ -55,3 +55,8 @@ def __getattr__(name: str) -> Any:
     if name in __all__:
         return getattr(importlib.import_module("crmclean.api"), name)
     raise AttributeError(f"module 'crmclean' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The API's names too (loaded lazily, so not yet in globals): notebooks complete them."""
+    return sorted({*globals(), *__all__})

@@ -77,3 +77,18 @@ def test_a_misnamed_file_that_is_no_table_is_not_quoted(tmp_path: Path) -> None:
     assert result.exit_code == 3, result.stderr
     assert "is not a Parquet file (it starts like text)" in result.stderr
     assert "db.example" not in result.stderr
+
+
+def test_a_source_mapping_lists_only_names_of_the_sources_columns(tmp_path: Path) -> None:
+    (tmp_path / "erp.csv").write_text(f"customer_id,db.example:5432:crm:u:{SECRET}\n1,x\n")
+    rules = tmp_path / "sources.yaml"
+    rules.write_text(
+        f"extends: {RULES}\nsources:\n  erp:\n    location: erp.csv\n"
+        "    id_column: customer_id\n    columns: {first_name: vorname}\n    priority: 1\n"
+    )
+    result = CliRunner().invoke(app, ["validate", "-r", str(rules)])
+    assert result.exit_code == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "source 'erp' has no column 'vorname'" in said
+    assert "its columns: customer_id, 1 column not shown" in said
+    assert SECRET not in said

@@ -13,6 +13,7 @@ from pydantic import Field
 from crmclean.core.contracts import RECORD_ID, SOURCE_SEPARATOR
 from crmclean.core.problems import SetupProblem
 from crmclean.core.spec import Spec
+from crmclean.errors import shown_column_names
 
 SOURCE_NAME = r"^[A-Za-z][A-Za-z0-9_-]*$"  # no `:`: it separates the source from its own id
 DEFAULT_SOURCE_COLUMN = "source_system"
@@ -64,7 +65,8 @@ def combine_sources(
                 SetupProblem(
                     ("sources", name, "columns", target),
                     f"source {name!r} has no column {spec.columns[target]!r}",
-                    "its columns: " + ", ".join(c for c in frame.columns if c != RECORD_ID),
+                    "its columns: "
+                    + shown_column_names([c for c in frame.columns if c != RECORD_ID]),
                 )
             )
         targets = {t: s for t, s in spec.columns.items() if s in frame.columns}

@@ -92,3 +92,21 @@ def test_a_source_mapping_lists_only_names_of_the_sources_columns(tmp_path: Path
     assert "source 'erp' has no column 'vorname'" in said
     assert "its columns: customer_id, 1 column not shown" in said
     assert SECRET not in said
+
+
+def test_a_movement_table_that_is_no_table_is_not_quoted(tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(NOT_TABLES["pgpass"])
+    rules = tmp_path / "value.yaml"
+    rules.write_text(
+        f"extends: {RULES}\nrollup:\n  tables:\n    orders:\n      file: orders.csv\n"
+        "      record_id: customer_id\n      date: order_date\n      amount: net_amount\n"
+        "  measures:\n    revenue_total:\n      type: sum\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["run", str(ROOT / "sample_data" / "customers.csv"), "-r", str(rules), "-o", str(out)]
+    )
+    assert result.exit_code == 2, result.stderr
+    assert "rollup.tables.orders.record_id" in result.stderr
+    assert "1 column not shown" in " ".join(result.stderr.split())
+    assert SECRET not in result.stderr and SECRET not in result.stdout

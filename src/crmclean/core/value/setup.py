@@ -10,6 +10,7 @@ from crmclean.core.registry import did_you_mean_hint
 from crmclean.core.value.measures import measures
 from crmclean.core.value.source_ids import source_names
 from crmclean.core.value.spec import RollupSpec
+from crmclean.errors import looks_like_column_name, shown_column_names
 
 
 def section_problems(
@@ -106,8 +107,9 @@ def table_problems(
 
     def need(path: tuple[str | int, ...], column: str) -> None:
         if column not in have:
-            hint = did_you_mean_hint(column, list(columns)) or (
-                f"{file} has: " + ", ".join(columns)
+            plain = [c for c in columns if looks_like_column_name(c)]
+            hint = did_you_mean_hint(column, plain) or (
+                f"{file} has: " + shown_column_names(columns)
             )
             problems.append(SetupProblem(path, f"{file} has no column {column!r}", hint))
 

@@ -127,13 +127,13 @@ def pg() -> Iterator[Cluster]:
         yield cluster
 
 
-def _pg_rows(cluster: Cluster) -> int:
+def _pg_rows(cluster: Cluster, count: str = "SELECT count(*) FROM customers") -> int:
     os.environ["PGPASSWORD"] = SUPERUSER_PASSWORD
     try:
         import adbc_driver_postgresql.dbapi as driver
 
         with driver.connect(cluster.url()) as connection, connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM customers")
+            cursor.execute(count)
             row = cursor.fetchone()
     finally:
         del os.environ["PGPASSWORD"]
@@ -157,6 +157,14 @@ def test_a_postgresql_query_changes_nothing(pg: Cluster, query: str) -> None:
     assert code == 3, err
     assert PASSWORD not in err and "Traceback" not in err
     assert _pg_rows(pg) == 2
+
+
+def test_a_postgresql_query_leaves_nothing_behind(pg: Cluster) -> None:
+    """lo_from_bytea runs even in a read-only transaction: it is never committed."""
+    query = "SELECT c.*, lo_from_bytea(0, 'x') AS blob FROM customers c"
+    code, err = _profile(pg.url("writer") + "?query=" + query, PASSWORD)
+    assert code == 0, err
+    assert _pg_rows(pg, "SELECT count(*) FROM pg_largeobject_metadata") == 0
 
 
 def test_a_postgresql_select_still_reads(pg: Cluster) -> None:

@@ -9,6 +9,7 @@ permission denied, a syntax error), first line only: the lines after it can quot
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 from pathlib import Path
@@ -76,7 +77,15 @@ def _fetch(url: DatabaseUrl) -> pl.DataFrame:
             "check the table name, the query and this user's rights on them",
         ) from None
     finally:
-        connection.close()
+        _close(connection)
+
+
+def _close(connection: Any) -> None:
+    """Close without committing: whatever the query did is rolled back."""
+    # nothing to roll back (DuckDB read-only), or the server is gone: close all the same
+    with contextlib.suppress(Exception):
+        connection.rollback()
+    connection.close()
 
 
 def open_driver(kind: str, shown: str) -> Any:
@@ -106,11 +115,13 @@ def _connect(driver: Any, url: DatabaseUrl) -> Any:
     if url.kind == "sqlite":
         # read-only, so a mistaken URL can never create or change a database file
         return driver.connect(f"file:{quote(str(Path(url.connect).resolve()))}?mode=ro")
-    # every transaction of this session read-only: a query cannot change the source system
-    connection = driver.connect(url.connect, autocommit=True)
+    # one read-only transaction that is never committed (rolled back on close): a query can
+    # neither change the source system (nextval, a deleting function: refused) nor leave
+    # anything behind that a read-only transaction still allows (lo_from_bytea: rolled back)
+    connection = driver.connect(url.connect, autocommit=False)
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            cursor.execute("SET TRANSACTION READ ONLY")
     except Exception:
         connection.close()
         raise

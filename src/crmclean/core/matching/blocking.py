@@ -39,6 +39,16 @@ class BlockingResult:
 class BlockingTooLarge(UsageError):
     """A blocking rule would generate more pairs than allowed."""
 
+    @classmethod
+    def of(cls, label: str, pairs_total: int, limit: int, largest: int) -> BlockingTooLarge:
+        """The one message every engine gives (polars, DuckDB, Spark)."""
+        return cls(
+            f"blocking rule {label} would generate {pairs_total:,} pairs "
+            f"(limit {limit:,}; largest block {largest:,} records)",
+            hint="add a column to the rule, lower max_block_size, raise "
+            "matching.max_pairs_per_rule, or pass --force",
+        )
+
 
 def _pair_count(size: pl.Expr) -> pl.Expr:
     return (size.cast(pl.Int64) * (size.cast(pl.Int64) - 1) // 2).sum()
@@ -156,12 +166,7 @@ def block(
         limit = rule.max_pairs or max_pairs_per_rule
         if pairs_total > limit and not force:
             largest = int(kept.get_column("_n").max() or 0)  # type: ignore[arg-type]
-            raise BlockingTooLarge(
-                f"blocking rule {rule.label} would generate {pairs_total:,} pairs "
-                f"(limit {limit:,}; largest block {largest:,} records)",
-                hint="add a column to the rule, lower max_block_size, raise "
-                "matching.max_pairs_per_rule, or pass --force",
-            )
+            raise BlockingTooLarge.of(rule.label, pairs_total, limit, largest)
         examples = _examples(frame, rule, over)
         members = members.join(kept.select("_key"), on="_key", how="semi")
         pairs = _rule_pairs(members, bool(rule.any_word)).with_columns(

@@ -55,12 +55,7 @@ def _rule(
     blocks, pairs_total, largest, largest_pairs = (int(v) for v in kept)
     limit = rule.max_pairs or spec.max_pairs_per_rule
     if pairs_total > limit and not force:
-        raise BlockingTooLarge(
-            f"blocking rule {rule.label} would generate {pairs_total:,} pairs "
-            f"(limit {limit:,}; largest block {largest:,} records)",
-            hint="add a column to the rule, lower max_block_size, raise "
-            "matching.max_pairs_per_rule, or pass --force",
-        )
+        raise BlockingTooLarge.of(rule.label, pairs_total, limit, largest)
     columns = ", ".join(f"CAST(r.{ident(c)} AS VARCHAR)" for c in rule.columns)
     examples = con.execute(
         f"SELECT [{columns}], b._n FROM _blocks b JOIN records r ON r._row = b._block "

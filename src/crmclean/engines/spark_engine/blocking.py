@@ -58,12 +58,7 @@ def _rule(spark: SparkSession, spec: MatchingSpec, index: int, force: bool) -> t
     if pairs_total > limit and not force:
         members.unpersist()
         blocks.unpersist()
-        raise BlockingTooLarge(
-            f"blocking rule {rule.label} would generate {pairs_total:,} pairs "
-            f"(limit {limit:,}; largest block {largest:,} records)",
-            hint="add a column to the rule, lower max_block_size, raise "
-            "matching.max_pairs_per_rule, or pass --force",
-        )
+        raise BlockingTooLarge.of(rule.label, pairs_total, limit, largest)
     columns = ", ".join(f"CAST(r.{ident(c)} AS STRING)" for c in rule.columns)
     examples = spark.sql(
         f"SELECT array({columns}) AS _k, b._n FROM _blocks b JOIN records r ON r._row = b._block "

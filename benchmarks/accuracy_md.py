@@ -94,14 +94,18 @@ def accuracy_section(accuracy: dict[str, dict[str, Any]]) -> list[str]:
     entries = list(accuracy.values())
     if not entries:
         return []
-    started: dict[tuple[str, str], str] = {}  # one line per run: its first entry's date
+    started: dict[tuple[str, str], dict[str, Any]] = {}  # one line per run: its first entry
     for e in entries:
         if "date" in e:
             key = (e["git_commit"], e["command"])
-            started[key] = min(started.get(key, e["date"]), e["date"])
-    runs = sorted((date, commit, command) for (commit, command), date in started.items())
+            if key not in started or e["date"] < started[key]["date"]:
+                started[key] = e
     lines = [INTRO, *accuracy_table(entries), ""]
-    lines += [f"- run {d} at `{c}`: `{cmd}`" for d, c, cmd in runs]
+    for e in sorted(started.values(), key=lambda e: e["date"]):
+        load = e.get("load_average")
+        said = f", load average {load[0]:.1f} at its start (2 cores, shared)" if load else ""
+        note = f" ({e['run_note']})" if e.get("run_note") else ""
+        lines.append(f"- run {e['date']} at `{e['git_commit']}`{note}{said}: `{e['command']}`")
     lines.append("")
     lines += _breakdown(
         "Recall by kind of difference (own and own-world: the kinds drawn for a record, see "

@@ -140,7 +140,8 @@ def main(argv: list[str]) -> int:
         entry["command"] = " ".join([".venv/bin/python", "benchmarks/bench_rollup.py", *argv])
         entry["git_commit"] = git_state()
         results = json.loads(args.results.read_text()) if args.results.exists() else {"sizes": {}}
-        results.setdefault("rollup", {})[f"{args.orders} onto {args.golden}"] = entry
+        key = f"{args.orders} onto {args.golden} at {entry['git_commit']}"
+        results.setdefault("rollup", {})[key] = entry  # one row per commit measured
         args.results.write_text(json.dumps(results, indent=2, default=str) + "\n")
         if "machine" in results:
             args.markdown.write_text(render_markdown(results))

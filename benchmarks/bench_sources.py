@@ -12,8 +12,8 @@ its own measurement:
    rows/s of the publish step (all four tables' rows);
 3. the same `crmclean run` on the same rows as a Parquet file, for comparison.
 
-The issue's budget: 1M rows read from PostgreSQL in <= 10 s. `--record` writes the section
-"Databases" of RESULTS.md (replacing the one there).
+The issue's budget: 1M rows read from PostgreSQL in <= 10 s. `--record` keeps the entry in
+results.json ("databases") and re-renders RESULTS.md (databases_md.py).
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / ".venv" / "bin" / "crmclean"
 RULES = ROOT / "rules" / "company.yaml"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
-HEADING = "## Databases: read from PostgreSQL, run, publish back (`benchmarks/bench_sources.py`)"
+RESULTS_JSON = ROOT / "benchmarks" / "results.json"
 READ_BUDGET_S = 10.0
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from pg_server import SUPERUSER, SUPERUSER_PASSWORD, running_cluster  # noqa: E402
 
@@ -94,7 +95,8 @@ def measure(rows: int, folder: Path) -> dict[str, Any]:
     }
 
 
-def section(result: dict[str, Any], command: str) -> str:
+def entry(result: dict[str, Any], command: str) -> dict[str, Any]:
+    """The results.json entry ("databases") that databases_md.py renders."""
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=ROOT,
@@ -102,47 +104,25 @@ def section(result: dict[str, Any], command: str) -> str:
         text=True,
         check=False,
     ).stdout.strip()
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    steps = ["read", "clean", "validate", "dedupe", "golden", "write", "publish"]
-    lines = [
-        HEADING,
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at `{commit}`, {result['rows']:,} synthetic "
-        f"customers (seed 7), load average at the end {load} (2 cores, shared). A throw-away "
-        f"PostgreSQL cluster on localhost (tests/pg_server.py). Reproduce: `{command}`.",
-        "",
-        "| input | wall s | peak MB | " + " | ".join(steps) + " |",
-        "| --- | ---: | ---: | " + " | ".join("---:" for _ in steps) + " |",
-    ]
-    for name in ("postgresql", "parquet"):
-        run_ = result[name]
-        cells = [str(run_["steps"].get(s, "-")) for s in steps]
-        lines.append(
-            f"| {name} | {run_['wall_s']} | {run_['peak_rss_mb']} | " + " | ".join(cells) + " |"
-        )
-    verdict = "met" if result["read_s"] <= READ_BUDGET_S else "NOT met"
-    lines += [
-        "",
-        f"- Read from PostgreSQL alone (ADBC COPY to the typed frame, in-process): "
-        f"{result['read_s']} s, {result['read_rows_per_s']:,} rows/s; budget <= "
-        f"{READ_BUDGET_S:.0f} s for 1M rows: {verdict}.",
-        f"- Publish (golden, crosswalk, lineage, review and crmclean_run, staged and swapped in "
-        f"one transaction): {result['published_rows']:,} rows, "
-        f"{result['publish_rows_per_s']:,} rows/s.",
-        f"- Loading the table into PostgreSQL for the benchmark (not crmclean): "
-        f"{result['load_s']} s.",
-        "",
-    ]
-    return "\n".join(lines)
+    return {
+        **result,
+        "read_budget_s": READ_BUDGET_S,
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+        "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "git_commit": commit,
+        "command": command,
+    }
 
 
-def record(text: str) -> None:
-    current = RESULTS.read_text(encoding="utf-8")
-    if HEADING in current:
-        before, _, rest = current.partition(HEADING)
-        after = rest.split("\n## ", 1)
-        current = before + (("## " + after[1]) if len(after) > 1 else "")
-    RESULTS.write_text(current.rstrip() + "\n\n" + text, encoding="utf-8")
+def record(new: dict[str, Any]) -> None:
+    """Keep the entry in results.json and re-render RESULTS.md from it (as every bench does)."""
+    from results_md import render_markdown
+
+    results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {"sizes": {}}
+    results.setdefault("databases", {})[f"{new['rows']}@{new['git_commit']}"] = new
+    RESULTS_JSON.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if "machine" in results:
+        RESULTS.write_text(render_markdown(results), encoding="utf-8")
 
 
 def main() -> int:
@@ -153,11 +133,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="crmclean-bench-sources-") as tmp:
         result = measure(args.rows, Path(tmp))
     command = ".venv/bin/python benchmarks/bench_sources.py " + " ".join(sys.argv[1:])
-    text = section(result, command.strip())
-    print(text)
-    print(json.dumps(result, indent=2))
+    new = entry(result, command.strip())
+    print(json.dumps(new, indent=2))
     if args.record:
-        record(text)
+        record(new)
     return 0 if result["read_s"] <= READ_BUDGET_S or args.rows < 1_000_000 else 1
 
 

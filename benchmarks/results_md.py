@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accuracy_md import accuracy_section
+from databases_md import databases_section
 from engines_md import engines_section
 from entry_md import entry_section
 from incremental_md import incremental_section
@@ -184,4 +185,5 @@ def render_markdown(results: dict[str, Any]) -> str:
     lines += engines_section(results)
     lines += rollup_section(results)
     lines += incremental_section(results)
+    lines += databases_section(results)
     return "\n".join([*lines, METHOD])

@@ -170,3 +170,13 @@ def test_a_postgresql_query_leaves_nothing_behind(pg: Cluster) -> None:
 def test_a_postgresql_select_still_reads(pg: Cluster) -> None:
     code, err = _profile(pg.url("writer") + "?query=SELECT * FROM customers;", PASSWORD)
     assert code == 0, err
+
+
+def test_a_column_crmclean_cannot_read_as_text_is_named(pg: Cluster) -> None:
+    """pg_advisory_lock returns void, which arrives as an Arrow extension type."""
+    query = "SELECT c.*, pg_advisory_lock(1) AS held FROM customers c"
+    code, err = _profile(pg.url("writer") + "?query=" + query, PASSWORD)
+    assert code == 3, err
+    assert "'held'" in err and "cannot read as text" in err
+    assert "unexpected" not in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) <= 2

@@ -110,3 +110,39 @@ def test_a_crmclean_run_table_that_is_not_crmcleans_is_refused(
     code, err = run(str(part), "-r", RULES, "-o", str(tmp_path / "o"), "--publish", target)
     assert code == 3, err
     assert "fake.lineage, fake.crmclean_run were not published by crmclean" in err
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM shop.golden",
+        'SELECT g.* FROM "shop"."golden" g',
+        "SELECT * FROM shop . review WHERE stars > 3",
+        "SELECT * FROM customers c JOIN SHOP.Crosswalk x USING (record_id)",
+    ],
+)
+def test_a_query_reading_a_table_the_publish_replaces_is_refused(
+    pg: Cluster, tmp_path: Path, query: str
+) -> None:
+    source = pg.url("steward") + "?query=" + query
+    out = tmp_path / "o"
+    code, err = run(
+        source, "-r", RULES, "-o", str(out), "--publish", pg.url("steward") + "?schema=shop"
+    )
+    assert code == 2, err
+    assert "which this run's query may read" in err and query not in err
+    assert not out.exists()
+    assert count(pg, "shop", "golden") == 300 and count(pg, "shop", "review") == 1
+
+
+def test_a_bare_name_counts_only_where_the_search_path_finds_it(
+    pg: Cluster, tmp_path: Path
+) -> None:
+    """`golden` unqualified is public.golden (or the user's own schema), not shop.golden: the
+    run goes on to the next guard (shop holds tables crmclean did not publish: exit 3)."""
+    source = pg.url("steward") + "?query=SELECT * FROM golden"
+    target = pg.url("steward") + "?schema=shop"
+    code, err = run(source, "-r", RULES, "-o", str(tmp_path / "o"), "--publish", target)
+    assert code == 3 and "not published by crmclean" in err, err
+    code, err = run(source, "-r", RULES, "-o", str(tmp_path / "p"), "--publish", pg.url("steward"))
+    assert code == 2 and "would replace public.golden, which this run's query may read" in err

@@ -10,6 +10,7 @@ crmclean did not write. A table the run reads from is never replaced (exit 2).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,12 @@ RUN_TABLE = "crmclean_run"  # one row: the manifest, model and history of the ru
 def refuse_input_tables(target: PublishTarget, reads: Iterable[DatabaseUrl]) -> None:
     """UsageError (exit 2) when --publish would replace a table this run reads."""
     for where in reads:
-        if where.kind != "postgresql" or where.table is None:
+        if where.kind != "postgresql":
+            continue
+        if where.query is not None:
+            _refuse_query_reading(target, where)
+            continue
+        if where.table is None:
             continue
         parts = where.table.split(".")
         name, schema = parts[-1], parts[-2] if len(parts) > 1 else "public"
@@ -37,6 +43,26 @@ def refuse_input_tables(target: PublishTarget, reads: Iterable[DatabaseUrl]) -> 
                 f"--publish {target}: would replace {schema}.{name}, which this run reads "
                 f"({where})",
                 "publish into another schema (?schema=name)",
+            )
+
+
+def _refuse_query_reading(target: PublishTarget, where: DatabaseUrl) -> None:
+    """A query is not parsed: one that names a table the publish replaces (as `name`,
+    `schema.name` or quoted) on the same database is refused, at the risk of refusing a query
+    that only mentions the word (a column called `review`): the steward renames it or publishes
+    elsewhere, and no input is ever overwritten. A bare name counts where the default search
+    path would find it (the user's own schema, public)."""
+    if _database(where.connect) != _database(target.connect) or where.query is None:
+        return
+    text = where.query.lower().replace('"', "")
+    for name in (*TABLES, RUN_TABLE):
+        qualified = rf"\b{re.escape(target.schema.lower())}\s*\.\s*{name}\b"
+        bare = rf"(?<![\w.]){name}\b" if target.schema in _search_path(where) else None
+        if re.search(qualified, text) or (bare and re.search(bare, text)):
+            raise UsageError(
+                f"--publish {target}: would replace {target.schema}.{name}, which this run's "
+                f"query may read ({where})",
+                "publish into another schema (?schema=name), or leave that name out of the query",
             )
 
 
@@ -85,6 +111,11 @@ def _published(cursor: Any, schema: str) -> set[str]:
     if not isinstance(tables, dict) or not tables:
         return set()
     return {RUN_TABLE, *(str(name) for name in tables)}
+
+
+def _search_path(where: DatabaseUrl) -> tuple[str, ...]:
+    """PostgreSQL's default search path: a schema named like the user, then public."""
+    return (urlsplit(where.connect).username or "", "public")
 
 
 def _database(connect: str) -> str:

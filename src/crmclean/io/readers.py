@@ -275,7 +275,25 @@ def _as_strings(path: Path | str, frame: pl.DataFrame) -> pl.DataFrame:
             f"{path}: column(s) {', '.join(map(repr, nested))} hold nested values",
             "flatten them into plain columns first",
         )
-    return frame.with_columns(pl.all().cast(pl.String))
+    try:
+        return frame.with_columns(pl.all().cast(pl.String))
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
+        unreadable = [name for name in frame.columns if not _castable(frame, name)]
+        if not unreadable:
+            raise
+        raise InputError(
+            f"{path}: column(s) {', '.join(map(repr, unreadable))} hold values crmclean cannot "
+            f"read as text ({', '.join(sorted({str(frame.schema[n]) for n in unreadable}))})",
+            "leave them out, or cast them to text in the query (e.g. CAST(x AS TEXT))",
+        ) from None
+
+
+def _castable(frame: pl.DataFrame, name: str) -> bool:
+    try:
+        frame.select(pl.col(name).cast(pl.String))
+    except (pl.exceptions.ComputeError, pl.exceptions.InvalidOperationError):
+        return False
+    return True
 
 
 def _with_record_id(

@@ -174,6 +174,18 @@ def test_missing_file(tmp_path: Path) -> None:
     assert error_of(tmp_path / "nope.csv").startswith(f"{tmp_path / 'nope.csv'}: file not found")
 
 
+def test_missing_file_names_the_working_folder_only_for_a_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An absolute path (a database file resolved next to the rule file) is not read from the
+    working folder, so the hint must not send the steward looking there."""
+    monkeypatch.chdir(tmp_path)
+    for path, says_folder in ((tmp_path / "gone.csv", False), (Path("gone.csv"), True)):
+        with pytest.raises(InputError) as info:
+            read_table(path)
+        assert ("working folder is" in info.value.hint) is says_folder, info.value.hint
+
+
 def test_directory(tmp_path: Path) -> None:
     assert "is a directory, not a file" in error_of(tmp_path)
 

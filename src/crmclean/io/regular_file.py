@@ -46,9 +46,9 @@ def require_regular_file(path: Path, what: str = "file") -> os.stat_result:
     try:
         found = path.stat()
     except FileNotFoundError:
-        raise InputError(
-            f"{path}: {what} not found", f"check the path; the working folder is {Path.cwd()}"
-        ) from None
+        # a relative path is read from the working folder: say which one it is
+        where = "" if path.is_absolute() else f"; the working folder is {Path.cwd()}"
+        raise InputError(f"{path}: {what} not found", f"check the path{where}") from None
     except OSError as exc:
         raise _unreadable(path, exc) from None
     if stat.S_ISDIR(found.st_mode):

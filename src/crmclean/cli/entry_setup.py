@@ -21,6 +21,7 @@ from crmclean.core.standardise.column_types import apply_types
 from crmclean.errors import InputError
 from crmclean.io.locations import read_location
 from crmclean.io.match_run import MatchRun, read_match_run
+from crmclean.io.match_tables import FILES as TABLES
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class LoadedEntryCheck:
     check: EntryCheck
     run: MatchRun
     loaded: LoadedRules
+    note: str | None = None  # said once on stderr (match) or in the log (serve)
 
     @property
     def pii(self) -> dict[str, MaskKind]:
@@ -50,9 +52,23 @@ def load_entry_check(folder: Path) -> LoadedEntryCheck:
     typed, _ = apply_types(empty, types, rules.dataset.null_tokens)
     compile_plan(rules, typed.schema, locator(loaded))  # the whole rule file fits, as in the run
     plan = compile_plan(matching_rules(rules, run.spec), typed.schema, locator(loaded))
-    index = MatchIndex.build(run.records, run.spec, run.model)
+    note = None
+    if run.tables is None:
+        index = MatchIndex.build(run.records, run.spec, run.model)
+        note = (
+            f"{folder} has no {' or '.join(TABLES)} (a run of an older crmclean): the index "
+            "was built while loading, which takes longer; a new `crmclean run` writes them"
+        )
+    else:
+        try:
+            index = MatchIndex.from_tables(run.records, run.spec, run.model, run.tables)
+        except ValueError as exc:
+            raise InputError(
+                f"{folder / TABLES[0]}: does not fit the run ({exc})",
+                "run `crmclean run` again: the folder is not as the run wrote it",
+            ) from None
     check = EntryCheck.build(plan, index, run.input_columns, run.golden)
-    return LoadedEntryCheck(check, run, loaded)
+    return LoadedEntryCheck(check, run, loaded, note)
 
 
 def read_records(location: str | Path, id_column: str | None) -> pl.DataFrame:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from crmclean.cli.app import app, stdout_console
+from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.entry_setup import load_entry_check, read_records
 from crmclean.cli.options import ShowValuesOpt, examples
 from crmclean.errors import UsageError
@@ -67,6 +67,8 @@ def match_command(
     if (record is None) == (records is None):
         raise UsageError("give either --record JSON or a file of records, not both or neither")
     loaded = load_entry_check(out)
+    if loaded.note is not None:
+        stderr_console().print(f"crmclean match: note: {loaded.note}", markup=False)
     check = loaded.check
     if record is not None:
         try:

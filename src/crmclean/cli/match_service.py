@@ -111,6 +111,8 @@ def build_app(options: ServiceOptions, loaded: LoadedEntryCheck) -> Starlette:
         # the first lookup pays for polars' and the parsers' first calls: not a customer's
         await run_in_threadpool(_answer, state.current, {}, options)
         log("service_started", run=str(options.folder), records=loaded.run.records.height)
+        if loaded.note is not None:
+            log("index_built_on_load", level="warning", note=loaded.note)
         watcher = asyncio.create_task(_watch(state, options))
         try:
             yield
@@ -203,3 +205,5 @@ async def _watch(
         state.loaded_at = datetime.now(UTC).isoformat()
         seconds = round(time.perf_counter() - started, 3)
         log("reloaded", records=fresh.run.records.height, seconds=seconds)
+        if fresh.note is not None:
+            log("index_built_on_load", level="warning", note=fresh.note)

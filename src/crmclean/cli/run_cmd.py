@@ -67,6 +67,7 @@ from crmclean.io.history_file import HISTORY_FILE, with_night
 from crmclean.io.json_log import JsonLog
 from crmclean.io.locations import Location, location_files
 from crmclean.io.lock import Lock, output_lock
+from crmclean.io.match_tables import write_match_tables
 from crmclean.io.output_guard import guard_output, resolved
 from crmclean.io.run_folder import Previous, read_previous
 from crmclean.io.writers import (
@@ -519,6 +520,9 @@ def _write_outputs(
         summary = dedupe_summary(result.dedupe, loaded, loaded.rules.matching, elapsed)
         write_json(loaded.scrub(summary.to_dict()), tmp / "dedupe.json")
         files += ["model.json", "dedupe.json"]
+        if night.keys is not None:  # what `match` and `serve` load (docs/entry.md)
+            cleaned, spec = result.cleaning.frame, loaded.rules.matching
+            files += write_match_tables(tmp, cleaned, night.keys, golden.crosswalk, spec)
     return files, validate_document
 
 

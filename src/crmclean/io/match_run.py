@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, model_from_dict
-from crmclean.core.matching.lookup import needed_columns
+from crmclean.core.matching.lookup import LookupTables, needed_columns
 from crmclean.errors import InputError
+from crmclean.io.match_tables import read_match_tables
 from crmclean.io.output_owner import written_by
 from crmclean.io.run_folder import (
     MANIFEST,
@@ -41,6 +43,7 @@ class MatchRun:
     spec: MatchingSpec
     model: MatchModel
     records: pl.DataFrame  # record_id, golden_id and the columns matching reads
+    tables: LookupTables | None  # the block-key index and term counts, None in older folders
     golden: pl.DataFrame  # golden.parquet as written
     input_columns: list[str]  # the columns of the run's input, as read
     rule_file: Path
@@ -84,7 +87,9 @@ def read_match_run(folder: Path) -> MatchRun:
         model = model_from_dict(read_present_json(folder / "model.json", _HINT), spec)
     except ModelMismatch as exc:
         raise InputError(f"{folder / 'model.json'}: {exc}", _HINT) from None
-    records = _records(folder, run.crosswalk, spec)
+    records, row_of = _records(folder, run.crosswalk, spec)
+    written = read_match_tables(folder)
+    tables = None if written is None else LookupTables(*written, row_of)
     columns = input_columns(run.manifest)
     rule_file, digest = run.manifest.get("rule_file"), run.manifest.get("rule_file_sha256")
     if not isinstance(columns, list) or not isinstance(rule_file, str) or not digest:
@@ -102,6 +107,7 @@ def read_match_run(folder: Path) -> MatchRun:
         spec,
         model,
         records,
+        tables,
         run.golden,
         [str(c) for c in columns],
         Path(rule_file),
@@ -110,8 +116,11 @@ def read_match_run(folder: Path) -> MatchRun:
     )
 
 
-def _records(folder: Path, crosswalk: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
-    """The matched records (quarantined ones have no golden record) with their golden id."""
+def _records(
+    folder: Path, crosswalk: pl.DataFrame, spec: MatchingSpec
+) -> tuple[pl.DataFrame, np.ndarray[Any, np.dtype[np.int64]]]:
+    """The matched records (quarantined ones have no golden record) with their golden id, in
+    clean.parquet's order; and per row of clean.parquet its row among them (-1: not matched)."""
     path = folder / "clean.parquet"
     if not path.is_file():
         raise InputError(f"{path}: missing", _HINT)
@@ -120,13 +129,18 @@ def _records(folder: Path, crosswalk: pl.DataFrame, spec: MatchingSpec) -> pl.Da
     except (OSError, pl.exceptions.PolarsError) as exc:
         reason = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise InputError(f"{path}: not readable as the run's cleaned records ({reason})") from None
-    records = cleaned.with_columns(pl.col(RECORD_ID).cast(pl.String)).join(
-        crosswalk, on=RECORD_ID, how="inner"
+    joined = cleaned.with_columns(pl.col(RECORD_ID).cast(pl.String)).join(
+        crosswalk, on=RECORD_ID, how="left", maintain_order="left"
     )
+    if joined.height != cleaned.height:
+        raise InputError(f"{folder / 'crosswalk.parquet'}: names a record more than once", _HINT)
+    matched = joined.get_column("golden_id").is_not_null().to_numpy()
+    records = joined.filter(pl.Series(matched))
     if records.height != crosswalk.height:
         raise InputError(
             f"{path}: holds {records.height:,} of the {crosswalk.height:,} records of "
             "crosswalk.parquet",
             _HINT,
         )
-    return records
+    row_of = np.where(matched, np.cumsum(matched) - 1, -1).astype(np.int64)
+    return records, row_of

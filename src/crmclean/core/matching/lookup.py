@@ -20,6 +20,7 @@ import polars as pl
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching.blocking import record_keys
 from crmclean.core.matching.comparing import compare, comparison_levels, exact_level, used_columns
+from crmclean.core.matching.lookup_tables import term_columns, value_counts
 from crmclean.core.matching.scoring import MatchModel, score
 from crmclean.core.matching.spec import MatchingSpec
 
@@ -53,13 +54,9 @@ class MatchIndex:
 
     @classmethod
     def build(cls, records: pl.DataFrame, spec: MatchingSpec, model: MatchModel) -> MatchIndex:
-        """`records`: the run's cleaned records with `record_id` and `golden_id`."""
-        columns = needed_columns(spec)
-        kept = records.select(
-            pl.col(RECORD_ID).cast(pl.String),
-            pl.col("golden_id").cast(pl.String),
-            *(pl.col(c) for c in columns),
-        )
+        """`records`: the run's cleaned records with `record_id` and `golden_id`; their block
+        keys and term counts computed here (a run folder without lookup_tables' files)."""
+        kept = _kept(records, spec)
         rules = []
         for rule, keyed in zip(spec.blocking, record_keys(kept, spec.blocking), strict=True):
             ordered = keyed.sort("_key")
@@ -70,15 +67,74 @@ class MatchIndex:
                     rule.max_block_size or spec.max_block_size,
                 )
             )
+        counts = {
+            column: _TermCounts.of_table(value_counts(kept.get_column(column)))
+            for column in term_columns(spec)
+        }
+        return cls(spec, model, kept, rules, counts)
+
+    @classmethod
+    def from_tables(
+        cls,
+        records: pl.DataFrame,
+        spec: MatchingSpec,
+        model: MatchModel,
+        tables: LookupTables,
+    ) -> MatchIndex:
+        """The index from the tables the run wrote (core.matching.lookup_tables): nothing is
+        hashed or counted again. `tables.row_of[i]` is the row in `records` of clean.parquet's
+        row i (-1: a record without a golden record). ValueError when the tables do not fit."""
+        kept = _kept(records, spec)
+        keys = tables.keys
+        rule = keys.get_column("_rule").to_numpy()
+        clean_rows = keys.get_column("_row").to_numpy().astype(np.int64)
+        if len(rule) and (int(rule[-1]) >= len(spec.blocking) or int(rule[0]) < 0):
+            raise ValueError(f"names blocking rule {int(rule[-1]) + 1} of {len(spec.blocking)}")
+        if len(clean_rows) and int(clean_rows.max()) >= len(tables.row_of):
+            raise ValueError(f"names row {int(clean_rows.max()):,} of {len(tables.row_of):,}")
+        rows = tables.row_of[clean_rows]
+        key = keys.get_column("_key").to_numpy()
+        bounds = np.searchsorted(rule, np.arange(len(spec.blocking) + 1), side="left")
+        rules = []
+        for position, blocking in enumerate(spec.blocking):
+            part = slice(int(bounds[position]), int(bounds[position + 1]))
+            matched = rows[part] >= 0
+            rules.append(
+                _RuleKeys(
+                    key[part][matched],
+                    rows[part][matched],
+                    blocking.max_block_size or spec.max_block_size,
+                )
+            )
+        terms = tables.terms
         counts = {}
-        for comparison in spec.comparisons:
-            if comparison.term_frequency and exact_level(comparison) is not None:
-                counts[comparison.column] = _value_counts(kept.get_column(comparison.column))
+        for column in term_columns(spec):
+            at = terms.get_column("column").search_sorted(column, side="left")
+            stop = terms.get_column("column").search_sorted(column, side="right")
+            counts[column] = _TermCounts.of_table(terms.slice(at, stop - at))
         return cls(spec, model, kept, rules, counts)
 
     @property
     def size(self) -> int:
         return self.records.height
+
+
+@dataclass(frozen=True)
+class LookupTables:
+    """The block-key index and term counts a run wrote (lookup_tables' schemas), and where
+    each of clean.parquet's rows is among the matched records (-1: not matched)."""
+
+    keys: pl.DataFrame  # KEY_INDEX_SCHEMA, sorted by _rule, _key
+    terms: pl.DataFrame  # TERM_COUNTS_SCHEMA, sorted by column, value
+    row_of: np.ndarray[Any, np.dtype[np.int64]]
+
+
+def _kept(records: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
+    return records.select(
+        pl.col(RECORD_ID).cast(pl.String),
+        pl.col("golden_id").cast(pl.String),
+        *(pl.col(c) for c in needed_columns(spec)),
+    )
 
 
 @dataclass(frozen=True)
@@ -90,21 +146,18 @@ class _TermCounts:
     counts: np.ndarray[Any, np.dtype[np.int64]]
     total: int
 
+    @classmethod
+    def of_table(cls, table: pl.DataFrame) -> _TermCounts:
+        """From (value, n) sorted by value (lookup_tables.value_counts)."""
+        counts = table.get_column("n").cast(pl.Int64).to_numpy()
+        return cls(table.get_column("value"), counts, int(counts.sum()))
+
     def of(self, wanted: pl.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
         if not len(self.values):
             return np.zeros(len(wanted), dtype=np.int64)
         at = self.values.search_sorted(wanted).to_numpy().clip(0, len(self.values) - 1)
         found = (self.values.gather(at) == wanted).fill_null(False).to_numpy()
         return np.where(found, self.counts[at], 0)
-
-
-def _value_counts(values: pl.Series) -> _TermCounts:
-    # as comparing.term_frequencies counts them: blanks left out, values lower-cased
-    text = values.cast(pl.String)
-    text = text.filter(text.str.strip_chars().str.len_chars() > 0).str.to_lowercase()
-    counted = text.alias("_value").value_counts(name="_n").sort("_value")
-    counts = counted.get_column("_n").cast(pl.Int64).to_numpy()
-    return _TermCounts(counted.get_column("_value"), counts, text.len())
 
 
 def _candidates(index: MatchIndex, queries: pl.DataFrame) -> pl.DataFrame:

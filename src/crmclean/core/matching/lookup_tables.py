@@ -67,4 +67,4 @@ def term_counts(matched: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     ]
     if not parts:
         return pl.DataFrame(schema=TERM_COUNTS_SCHEMA)
-    return pl.concat(parts).cast(TERM_COUNTS_SCHEMA)
+    return pl.concat(parts).cast(TERM_COUNTS_SCHEMA).sort("column", "value")

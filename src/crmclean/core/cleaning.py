@@ -118,28 +118,28 @@ def clean_parts(
             pl.col(RECORD_ID).cast(pl.String)
         )
     run = _Run(frame.get_column(RECORD_ID).cast(pl.String), [], [])
-    for name in _column_order(rules):
-        ctx = replace(_context(rules, name), cache=cache)
+    for name in column_order(rules):
+        ctx = replace(step_context(rules, name), cache=cache)
         for position, spec in enumerate(rules.columns[name].standardise):
             at = replace(ctx, step=("columns", name, position))
             frame = _apply(frame, spec, at, position, run, record=changes)
     for name, derive in rules.derive.items():
-        frame = frame.with_columns(_derive_source(derive.sources, derive.separator).alias(name))
-        ctx = replace(_context(rules, name), cache=cache)
+        frame = frame.with_columns(derive_source(derive.sources, derive.separator).alias(name))
+        ctx = replace(step_context(rules, name), cache=cache)
         for position, spec in enumerate(derive.steps):
             at = replace(ctx, step=("derive", name, position))
             frame = _apply(frame, spec, at, position, run, record=False)
     return frame, run.changes, pl.DataFrame(run.stats, schema=STATS_SCHEMA)
 
 
-def _column_order(rules: RuleFile) -> list[str]:
+def column_order(rules: RuleFile) -> list[str]:
     """Columns with steps, the country column first: phones and postcodes read it cleaned."""
     names = [name for name, column in rules.columns.items() if column.standardise]
     country = rules.dataset.country_column
     return sorted(names, key=lambda name: name != country)
 
 
-def _context(rules: RuleFile, column: str) -> StepContext:
+def step_context(rules: RuleFile, column: str) -> StepContext:
     dataset = rules.dataset
     return StepContext(
         column=column,
@@ -150,7 +150,7 @@ def _context(rules: RuleFile, column: str) -> StepContext:
     )
 
 
-def _derive_source(sources: list[str], separator: str) -> pl.Expr:
+def derive_source(sources: list[str], separator: str) -> pl.Expr:
     if len(sources) == 1:
         return pl.col(sources[0]).cast(pl.String)
     joined = pl.concat_str(

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
+from crmclean.core.entry_clean import clean_fused
 from crmclean.core.matching.lookup import MatchIndex, lookup, needed_columns
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.rule_plan import RulePlan
@@ -120,7 +121,8 @@ class EntryCheck:
         )
         if problems:
             raise UsageError(problems[0].problem, problems[0].hint)
-        cleaned = self.plan.clean(typed, changes=False).frame
+        with self.plan.located():  # one fused plan: the values plan.clean gives
+            cleaned = clean_fused(typed, rules)
         answers = lookup(self.index, cleaned, limit=limit, min_probability=min_probability)
         ids = frame.get_column(RECORD_ID).cast(pl.String).to_list()
         for record_id, answer in zip(ids, answers, strict=True):

@@ -167,14 +167,25 @@ def column_values(frame: pl.DataFrame, ctx: StepContext) -> pl.Series:
     return frame.get_column(ctx.column).cast(pl.String)
 
 
-def expr_step(build: Callable[[StepSpec, StepContext], pl.Expr]) -> StepFn:
+ExprBuild = Callable[[StepSpec, StepContext], pl.Expr]
+_EXPRESSIONS: dict[StepFn, ExprBuild] = {}  # the steps expr_step made, and their expressions
+
+
+def expr_step(build: ExprBuild) -> StepFn:
     """A step that is one polars expression over the column: vectorised, cannot fail."""
 
     def apply(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
         values = frame.select(build(spec, ctx).alias(ctx.column)).to_series()
         return StepResult(values)
 
+    _EXPRESSIONS[apply] = build
     return apply
+
+
+def step_expression(apply: StepFn) -> ExprBuild | None:
+    """The expression of a step expr_step made (None for any other step): a caller cleaning a
+    few records puts such steps into one lazy plan instead of running each on its own."""
+    return _EXPRESSIONS.get(apply)
 
 
 def _name(fn: Callable[..., object]) -> str:

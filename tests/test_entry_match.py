@@ -221,3 +221,57 @@ def test_the_cut_rule_file_cleans_what_matching_reads_as_the_whole_one_does() ->
     needed = ["record_id", *needed_columns(rules.matching)]
     whole = clean(raw, rules, changes=False).frame.select(needed)
     assert_frame_equal(clean(raw, cut, changes=False).frame.select(needed), whole)
+
+
+def test_the_run_writes_the_index_a_lookup_loads_and_it_is_the_one_built_on_load(
+    run_dir: Path,
+) -> None:
+    """match_index.parquet and term_counts.parquet are in the manifest, and the index read
+    from them holds the same block keys, rows and term counts as one hashed and counted from
+    the records (as a folder without them is loaded)."""
+    from crmclean.io.match_tables import FILES
+
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert set(FILES) <= set(manifest["outputs"])
+    loaded = load_entry_check(run_dir)
+    assert loaded.note is None and loaded.run.tables is not None
+    read = loaded.check.index
+    built = MatchIndex.build(loaded.run.records, loaded.run.spec, loaded.run.model)
+    assert len(read.rules) == len(built.rules) == len(loaded.run.spec.blocking)
+    for mine, theirs in zip(read.rules, built.rules, strict=True):
+        assert (mine.keys[1:] >= mine.keys[:-1]).all()  # sorted: binary search works
+        ours = sorted(zip(mine.keys.tolist(), mine.rows.tolist(), strict=True))
+        assert ours == sorted(zip(theirs.keys.tolist(), theirs.rows.tolist(), strict=True))
+        assert mine.largest == theirs.largest
+    assert read.term_counts.keys() == built.term_counts.keys() and read.term_counts
+    for column, counts in read.term_counts.items():
+        assert counts.values.to_list() == built.term_counts[column].values.to_list()
+        assert counts.counts.tolist() == built.term_counts[column].counts.tolist()
+        assert counts.total == built.term_counts[column].total > 0
+
+
+def test_an_older_run_folder_without_the_index_is_built_on_load_and_said(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    record = json.dumps({"first_name": "Anna", "last_name": "Schmidt"})
+    code, out, err = _run("match", run_dir, "--record", record, "-f", "json")
+    assert code == 0 and "note" not in err
+    older = _copy(run_dir, tmp_path)
+    (older / "match_index.parquet").unlink()
+    (older / "term_counts.parquet").unlink()
+    code, older_out, err = _run("match", older, "--record", record, "-f", "json")
+    assert code == 0, err
+    assert "note:" in err and "built while loading" in err
+    assert json.loads(older_out) == json.loads(out)
+
+    half = _copy(run_dir, tmp_path / "half")
+    (half / "term_counts.parquet").unlink()
+    code, _, err = _run("match", half, "--record", record)
+    assert code == 3 and "term_counts.parquet missing" in err
+
+    foreign = _copy(run_dir, tmp_path / "foreign")
+    pl.DataFrame({"_rule": [99], "_key": [1], "_row": [0]}).write_parquet(
+        foreign / "match_index.parquet"
+    )
+    code, _, err = _run("match", foreign, "--record", record)
+    assert code == 3 and "does not fit the run" in err and "Traceback" not in err

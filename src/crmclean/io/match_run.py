@@ -72,7 +72,8 @@ def read_match_run(folder: Path) -> MatchRun:
             _HINT,
         )
     stamp = manifest_stamp(folder)
-    run = read_run_folder(folder)  # complete and agreeing with itself, or exit 3
+    # complete and agreeing with itself, or exit 3 (lineage and review are not read here)
+    run = read_run_folder(folder, other_tables=False)
     summary = read_summary(folder, DedupeSummary)
     if summary is None:
         raise InputError(f"{folder}: holds a run without matching (no dedupe.json)", _HINT)

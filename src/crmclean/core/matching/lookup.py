@@ -38,7 +38,7 @@ def needed_columns(spec: MatchingSpec) -> list[str]:
 @dataclass(frozen=True)
 class _RuleKeys:
     keys: np.ndarray[Any, np.dtype[np.uint64]]  # sorted block keys
-    rows: np.ndarray[Any, np.dtype[np.int64]]  # the record row of each key
+    rows: np.ndarray[Any, Any]  # the record row of each key (an integer type)
     largest: int  # blocks of this many records or more were skipped by the run
 
 
@@ -87,18 +87,20 @@ class MatchIndex:
         kept = _kept(records, spec)
         keys = tables.keys
         rule = keys.get_column("_rule").to_numpy()
-        clean_rows = keys.get_column("_row").to_numpy().astype(np.int64)
-        if len(rule) and (int(rule[-1]) >= len(spec.blocking) or int(rule[0]) < 0):
+        clean_rows = keys.get_column("_row").to_numpy()
+        if len(rule) and int(rule[-1]) >= len(spec.blocking):
             raise ValueError(f"names blocking rule {int(rule[-1]) + 1} of {len(spec.blocking)}")
         if len(clean_rows) and int(clean_rows.max()) >= len(tables.row_of):
             raise ValueError(f"names row {int(clean_rows.max()):,} of {len(tables.row_of):,}")
-        rows = tables.row_of[clean_rows]
+        # every record matched (no quarantine): clean.parquet's rows are the records' rows
+        same = len(tables.row_of) == kept.height
+        rows = clean_rows if same else tables.row_of[clean_rows]
         key = keys.get_column("_key").to_numpy()
-        bounds = np.searchsorted(rule, np.arange(len(spec.blocking) + 1), side="left")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(rule, minlength=len(spec.blocking)))])
         rules = []
         for position, blocking in enumerate(spec.blocking):
             part = slice(int(bounds[position]), int(bounds[position + 1]))
-            matched = rows[part] >= 0
+            matched = slice(None) if same else rows[part] >= 0
             rules.append(
                 _RuleKeys(
                     key[part][matched],

@@ -7,7 +7,8 @@ then, in a fresh process, loads the run folder for lookups (the index of `match`
 and looks up `--lookups` records one at a time: half of them known customers as entered again
 (a changed e-mail for every other one, names lower-cased), half new customers. Load time, peak
 RSS and the latency of single lookups (p50, p95, p99, max) go to results.json under
-"entry_check" and to RESULTS.md. Budget: load <= 5 s and p99 <= 50 ms; exit 1 when over.
+"entry_check" and to RESULTS.md, with the load's CPU time and what writing the lookup tables costs
+the run (benchmarks/entry_md.py). Budget: load <= 5 s and p99 <= 50 ms; exit 1 when over.
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ def measure(folder: Path, lookups_file: Path) -> dict[str, Any]:
     from crmclean.cli.entry_setup import load_entry_check
     from crmclean.report.match_answers import masked, to_json
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     loaded = load_entry_check(folder)
-    load_s = time.perf_counter() - started
+    load_s, load_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     rss_after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     check = loaded.check
     items = json.loads(lookups_file.read_text())
@@ -86,6 +87,8 @@ def measure(folder: Path, lookups_file: Path) -> dict[str, Any]:
     return {
         "records": loaded.run.records.height,
         "load_s": round(load_s, 3),
+        "load_cpu_s": round(load_cpu_s, 3),
+        "tables": None if loaded.run.tables is None else tables_cost(folder),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "rss_after_load_mb": round(rss_after_load),
         "lookups": len(latencies),
@@ -100,15 +103,36 @@ def measure(folder: Path, lookups_file: Path) -> dict[str, Any]:
     }
 
 
+def tables_cost(folder: Path) -> dict[str, float]:
+    """What writing match_index.parquet and term_counts.parquet costs a run: the same function
+    the run calls, on the folder's own cleaned records, block keys and crosswalk."""
+    from crmclean.config import load_rules
+    from crmclean.io.match_tables import write_match_tables
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    spec = load_rules(Path(manifest["rule_file"])).rules.matching
+    assert spec is not None
+    cleaned = pl.read_parquet(folder / "clean.parquet")
+    keys = pl.read_parquet(folder / "blocking_keys.parquet")
+    crosswalk = pl.read_parquet(folder / "crosswalk.parquet")
+    with tempfile.TemporaryDirectory(dir=folder.parent) as tmp:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        names = write_match_tables(Path(tmp), cleaned, keys, crosswalk, spec)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        size = sum((Path(tmp) / name).stat().st_size for name in names)
+    return {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "mb": round(size / 1e6, 1)}
+
+
 def record(entry: dict[str, Any], results_path: Path, markdown: Path) -> None:
-    """Merge into results.json under "entry_check", keyed by rows; rewrite RESULTS.md."""
+    """Merge into results.json under "entry_check", keyed by rows and commit; rewrite RESULTS.md."""
     sys.path.insert(0, str(HERE))
     from results_md import render_markdown
     from run_all import git_state
 
     results = json.loads(results_path.read_text()) if results_path.exists() else {"sizes": {}}
     entry["git_commit"] = git_state()
-    results.setdefault("entry_check", {})[str(entry["rows"])] = entry
+    # one row per size and commit: the rows before the run wrote its lookup tables stay
+    results.setdefault("entry_check", {})[f"{entry['rows']}@{entry['git_commit']}"] = entry
     results_path.write_text(json.dumps(results, indent=2, default=str) + "\n")
     if "machine" in results:
         markdown.write_text(render_markdown(results))

@@ -38,11 +38,10 @@ def write_match_tables(
     clean.parquet's frame (its row order is the index's `_row`), `keys` the block keys the run
     keeps for the next night, `crosswalk` says which records were matched."""
     write_parquet(key_index(keys, cleaned.get_column(RECORD_ID)), tmp / KEY_INDEX)
-    matched = cleaned.join(
-        crosswalk.select(pl.col(RECORD_ID).cast(pl.String)),
-        on=RECORD_ID,
-        how="semi",
-    )
+    matched = cleaned  # every record has a golden record, unless some were set aside
+    if crosswalk.height != cleaned.height:
+        ids = crosswalk.select(pl.col(RECORD_ID).cast(pl.String))
+        matched = cleaned.join(ids, on=RECORD_ID, how="semi")
     write_parquet(term_counts(matched, spec), tmp / TERM_COUNTS)
     return list(FILES)
 

@@ -98,3 +98,26 @@ def test_a_missing_pyspark_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(UsageError, match="the spark engine is not installed") as info:
         check_engine("spark")
     assert "pip install 'crmclean[spark]'" in (info.value.hint or "")
+
+
+@pytest.mark.spark
+def test_seeded_positions_are_the_rows_at_those_places_in_order() -> None:
+    """The EM sample and the recall budget pick rows by position in (row_l, row_r) order, as
+    numpy drew them: the same rows as the polars engine's, however Spark partitions the pairs
+    (and without RDDs, which Spark Connect lacks)."""
+    from crmclean.engines.spark_engine.positions import keep_positions
+
+    spark = spark_session()
+    rng = np.random.default_rng(3)
+    pairs = pl.DataFrame(
+        {"row_l": rng.integers(0, 400, 6_000), "row_r": rng.integers(400, 800, 6_000)}
+    ).unique()
+    shuffled = spark.createDataFrame(pairs.sample(fraction=1.0, shuffle=True, seed=1).to_arrow())
+    positions = np.sort(rng.choice(pairs.height, size=500, replace=False))
+    kept = keep_positions(spark, shuffled.repartition(7), ["row_l", "row_r"], positions)
+    try:
+        got = pl.DataFrame(pl.from_arrow(kept.toArrow())).sort("row_l", "row_r")
+    finally:
+        kept.unpersist()
+    expected = pairs.sort("row_l", "row_r")[positions.tolist()]
+    assert got.equals(expected.cast(got.schema))

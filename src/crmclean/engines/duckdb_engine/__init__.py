@@ -21,7 +21,7 @@ import polars as pl
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching.blocking import BlockingRuleStats
 from crmclean.core.matching.engine import Clustering
-from crmclean.core.matching.recall import HIGH, recall_summary
+from crmclean.core.matching.recall import recall_summary
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.matching.u_probabilities import random_pairs
@@ -29,8 +29,11 @@ from crmclean.engines.duckdb_engine import blocking, distinct, temp_folder, udfs
 from crmclean.engines.duckdb_engine.components import cluster_sql
 from crmclean.engines.duckdb_engine.errors import translated
 from crmclean.engines.duckdb_engine.recall import loose_pairs_sql
-from crmclean.engines.duckdb_engine.sql import first, frame, ident, key, run, strip, text
-from crmclean.engines.sql.scoring import compare_sql, rule_labels, score_sql, term_frequency_sql
+from crmclean.engines.duckdb_engine.sql import first, frame, ident, run, text
+from crmclean.engines.sql import results
+from crmclean.engines.sql.dialect import DUCKDB
+from crmclean.engines.sql.recall import sums_sql
+from crmclean.engines.sql.scoring import compare_sql, score_sql, term_frequency_sql
 from crmclean.errors import UsageError
 
 
@@ -84,18 +87,8 @@ class DuckDBEngine:
             str(row[0]): str(row[1]).upper()
             for row in self.con.execute("DESCRIBE records").fetchall()
         }
-        # comparisons see a blank text as missing (comparing._blank_to_null)
-        blanked = [
-            f"CASE WHEN length({strip(ident(c))}) > 0 THEN {ident(c)} END AS {ident(c)}"
-            if self._types[c] == "VARCHAR"
-            else ident(c)
-            for c in self._columns
-        ]
-        run(
-            self.con,
-            f"CREATE OR REPLACE VIEW vals AS SELECT _row, {', '.join(blanked) or '1 AS _none'} "
-            "FROM records",
-        )
+        values = results.values_sql(self._columns, self._types, DUCKDB)
+        run(self.con, f"CREATE OR REPLACE VIEW vals AS {values}")
 
     @translated
     def block(self, *, force: bool, across_sources: bool = False) -> list[BlockingRuleStats]:
@@ -111,16 +104,8 @@ class DuckDBEngine:
 
     @translated
     def candidate_pairs(self) -> pl.DataFrame:
-        result = frame(
-            self.con,
-            "SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, "
-            f"{rule_labels(self.spec)} AS blocking_rule, _rules FROM pairs p "
-            "JOIN records l ON l._row = p.row_l JOIN records r ON r._row = p.row_r "
-            "ORDER BY p.row_l, p.row_r",
-        )
-        return result.with_columns(
-            pl.col("record_id_l", "record_id_r", "blocking_rule").cast(pl.String),
-            pl.col("_rules").cast(pl.UInt32),
+        return results.candidate_pairs(
+            frame(self.con, results.candidate_pairs_sql(self.spec, DUCKDB))
         )
 
     @translated
@@ -148,21 +133,11 @@ class DuckDBEngine:
 
     @translated
     def present(self, columns: list[str]) -> int:
-        held = " OR ".join(f"{ident(c)} IS NOT NULL" for c in columns)
-        return int(self._one(f"SELECT count(*) FROM records WHERE {held}"))
+        return int(self._one(results.present_sql(columns, DUCKDB)))
 
     @translated
     def agreement(self, columns: list[str], also_present: str | None) -> tuple[int, float]:
-        keys = [key(c) for c in columns]
-        complete = " AND ".join(f"{k} IS NOT NULL AND {k} <> ''" for k in keys)
-        if also_present is not None:
-            complete += f" AND {ident(also_present)} IS NOT NULL"
-        row = first(
-            self.con,
-            "SELECT coalesce(sum(_n), 0), coalesce(sum(CAST(_n AS DOUBLE) * (_n - 1)), 0) FROM "
-            f"(SELECT count(*) AS _n FROM records WHERE {complete} GROUP BY {', '.join(keys)})",
-        )
-        assert row is not None
+        row = first(self.con, results.agreement_sql(columns, also_present, DUCKDB))
         return int(row[0]), float(row[1])
 
     @translated
@@ -177,9 +152,7 @@ class DuckDBEngine:
         self.con.unregister("_random_pairs")
         out: dict[str, dict[int, int]] = {}
         for c in self.spec.comparisons:
-            rows = self.con.execute(
-                f"SELECT gamma_{c.name}, count(*) FROM _random WHERE gamma_{c.name} >= 0 GROUP BY 1"
-            ).fetchall()
+            rows = self.con.execute(results.level_counts_sql(c.name, "_random")).fetchall()
             out[c.name] = {int(g): int(n) for g, n in rows}
         run(self.con, "DROP TABLE _random")
         return out
@@ -205,9 +178,7 @@ class DuckDBEngine:
         )
         if count > limit:
             self.con.unregister("_keep")
-        schema: dict[str, pl.DataType] = {f"gamma_{n}": pl.Int8() for n in names}
-        schema["_n"] = pl.UInt32()
-        return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
+        return results.patterns(result, names)
 
     # --- scoring, clustering, results ------------------------------------------------------
 
@@ -223,38 +194,16 @@ class DuckDBEngine:
 
     @translated
     def pairs_above(self, model: MatchModel, threshold: float) -> pl.DataFrame:
-        names = [c.name for c in model.comparisons]
-        result = frame(
-            self.con,
-            "SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, match_weight, "
-            f"match_probability, {rule_labels(self.spec)} AS blocking_rule, "
-            + ", ".join([f"gamma_{n}" for n in names] + [f"bf_{n}" for n in names])
-            + " FROM scored s JOIN records l ON l._row = s.row_l "
-            "JOIN records r ON r._row = s.row_r "
-            f"WHERE match_probability >= {float(threshold)!r} ORDER BY s.row_l, s.row_r",
-        )
-        schema: dict[str, pl.DataType] = {"record_id_l": pl.String(), "record_id_r": pl.String()}
-        schema |= {"blocking_rule": pl.String()} | {f"gamma_{n}": pl.Int8() for n in names}
-        return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
+        above = results.above_sql(self.spec, model, threshold, DUCKDB)
+        return results.pairs_above(frame(self.con, above), model)
 
     @translated
     def recall(self, model: MatchModel, seed: int) -> dict[str, Any]:
         n = self.records()
         loose, size = loose_pairs_sql(self.con, self.spec, n, seed)
-        keep = ["row_l", "row_r", "_in"]
-        run(
-            self.con,
-            "CREATE OR REPLACE TABLE _loose_scored AS SELECT _in, match_probability FROM ("
-            + score_sql(model, f"({compare_sql(self.spec, self._types, '_loose', keep)})")
-            + ")",
-        )
-        found, missed = first(
-            self.con,
-            "SELECT coalesce(sum(match_probability) FILTER (_in), 0), "
-            "coalesce(sum(match_probability) FILTER (NOT _in), 0) FROM _loose_scored "
-            f"WHERE match_probability >= {HIGH!r}",
-        ) or (0.0, 0.0)
-        run(self.con, "DROP TABLE IF EXISTS _loose; DROP TABLE IF EXISTS _loose_scored")
+        compared = compare_sql(self.spec, self._types, "_loose", ["row_l", "row_r", "_in"])
+        found, missed = first(self.con, sums_sql(score_sql(model, f"({compared})"))) or (0, 0)
+        run(self.con, "DROP TABLE IF EXISTS _loose")
         return recall_summary(n, size, loose, float(found), float(missed))
 
     def close(self) -> None:

@@ -20,8 +20,8 @@ from crmclean.core.matching.reach import reachability
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.engines.duckdb_engine.sql import first, frame, number, run
-
-_MAX_ROUNDS = 10_000
+from crmclean.engines.sql import components
+from crmclean.engines.sql.dialect import DUCKDB
 
 
 def _decision_rows(con: duckdb.DuckDBPyConnection, name: str, decided: pl.DataFrame) -> int:
@@ -40,36 +40,15 @@ def _decision_rows(con: duckdb.DuckDBPyConnection, name: str, decided: pl.DataFr
 
 def _components(con: duckdb.DuckDBPyConnection) -> None:
     """`_label (node, label)`: the smallest node of each edge node's component."""
-    run(
-        con,
-        "CREATE OR REPLACE TABLE _label AS SELECT node, node AS label FROM "
-        "(SELECT row_l AS node FROM _edges UNION SELECT row_r FROM _edges)",
-    )
-    for _ in range(_MAX_ROUNDS):
-        run(
-            con,
-            "CREATE OR REPLACE TABLE _next AS "
-            "WITH offers AS ("
-            " SELECT e.row_l AS node, b.label FROM _edges e JOIN _label b ON b.node = e.row_r"
-            " UNION ALL"
-            " SELECT e.row_r AS node, a.label FROM _edges e JOIN _label a ON a.node = e.row_l),"
-            " best AS (SELECT node, min(label) AS label FROM offers GROUP BY node) "
-            "SELECT l.node, least(l.label, coalesce(b.label, l.label)) AS label "
-            "FROM _label l LEFT JOIN best b USING (node)",
-        )
-        # pointer jumping: a node takes its label's label (halves the remaining distance)
-        run(
-            con,
-            "CREATE OR REPLACE TABLE _next AS SELECT n.node, least(n.label, p.label) AS label "
-            "FROM _next n JOIN _next p ON p.node = n.label",
-        )
-        changed = first(
-            con, "SELECT count(*) FROM _next n JOIN _label l USING (node) WHERE n.label <> l.label"
-        )
+    run(con, f"CREATE OR REPLACE TABLE _label AS {components.START_SQL}")
+    for _ in range(components.MAX_ROUNDS):
+        run(con, f"CREATE OR REPLACE TABLE _offered AS {components.OFFERED_SQL}")
+        run(con, f"CREATE OR REPLACE TABLE _next AS {components.jumped_sql('_offered')}")
+        changed = first(con, components.CHANGED_SQL)
         run(con, "CREATE OR REPLACE TABLE _label AS SELECT * FROM _next")
         if not changed or int(changed[0]) == 0:
             break
-    run(con, "DROP TABLE IF EXISTS _next")
+    run(con, "DROP TABLE IF EXISTS _next; DROP TABLE IF EXISTS _offered")
 
 
 def _repair(
@@ -80,13 +59,7 @@ def _repair(
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
     """Guard repair of the few components that need it, engine-free: the rows' final labels
     (`_row, _label_row`), the edges cut (with ids), and the repair's stats."""
-    run(
-        con,
-        "CREATE OR REPLACE TABLE _big AS SELECT label FROM _label GROUP BY label "
-        "HAVING count(*) >= 3 UNION SELECT a.label FROM _cannot c "
-        "JOIN _label a ON a.node = c.row_l JOIN _label b ON b.node = c.row_r "
-        "WHERE a.label = b.label",
-    )
+    run(con, f"CREATE OR REPLACE TABLE _big AS {components.GUARDED_SQL}")
     run(
         con,
         "CREATE OR REPLACE TABLE _nodes AS SELECT l.node AS _row, "
@@ -146,14 +119,8 @@ def cluster_sql(
     """Clusters of every record from the `scored` pairs (and the decisions by record_id)."""
     must = _decision_rows(con, "_must", must_link)
     cannot = _decision_rows(con, "_cannot", cannot_link)
-    auto = number(spec.thresholds.auto_merge)
-    run(
-        con,
-        "CREATE OR REPLACE TABLE _edges AS SELECT row_l, row_r FROM ("
-        f"SELECT row_l, row_r FROM scored WHERE match_probability >= {auto} "
-        "EXCEPT ALL SELECT row_l, row_r FROM _cannot) "
-        "UNION ALL SELECT row_l, row_r FROM _must",
-    )
+    edges = components.edges_sql(spec.thresholds.auto_merge, DUCKDB)
+    run(con, f"CREATE OR REPLACE TABLE _edges AS {edges}")
     merge_edges = first(con, "SELECT count(*) FROM _edges")
     _components(con)
     final, review, repaired = _repair(con, spec, model, columns)

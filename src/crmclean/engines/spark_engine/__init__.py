@@ -22,7 +22,7 @@ from pyspark.sql import SparkSession
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching.blocking import BlockingRuleStats
 from crmclean.core.matching.engine import Clustering
-from crmclean.core.matching.recall import HIGH, recall_summary
+from crmclean.core.matching.recall import recall_summary
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.core.matching.u_probabilities import random_pairs
@@ -31,9 +31,11 @@ from crmclean.engines.spark_engine.components import cluster_spark
 from crmclean.engines.spark_engine.positions import keep_positions
 from crmclean.engines.spark_engine.recall import loose_pairs
 from crmclean.engines.spark_engine.session import session
-from crmclean.engines.spark_engine.sql import drop, first, ident, key, small, table
+from crmclean.engines.spark_engine.sql import drop, first, small, table
+from crmclean.engines.sql import results
 from crmclean.engines.sql.dialect import SPARK
-from crmclean.engines.sql.scoring import compare_sql, rule_labels, score_sql, term_frequency_sql
+from crmclean.engines.sql.recall import sums_sql
+from crmclean.engines.sql.scoring import compare_sql, score_sql, term_frequency_sql
 
 _VIEWS = ("records", "vals", "pairs", "compared", "scored", "_loose", "_loose_in")
 
@@ -78,16 +80,8 @@ class SparkEngine:
         records.createOrReplaceTempView("records")
         self._held.append(records)
         self._types = {name: kind.upper() for name, kind in records.dtypes}
-        # comparisons see a blank text as missing (comparing._blank_to_null)
-        blanked = [
-            f"CASE WHEN length({SPARK.strip(ident(c))}) > 0 THEN {ident(c)} END AS {ident(c)}"
-            if SPARK.is_text(self._types[c])
-            else ident(c)
-            for c in self._columns
-        ]
-        self.spark.sql(
-            f"SELECT _row, {', '.join(blanked) or '1 AS _none'} FROM records"
-        ).createOrReplaceTempView("vals")
+        values = results.values_sql(self._columns, self._types, SPARK)
+        self.spark.sql(values).createOrReplaceTempView("vals")
 
     def block(self, *, force: bool, across_sources: bool = False) -> list[BlockingRuleStats]:
         stats = blocking.block(self.spark, self.spec, force)
@@ -102,18 +96,8 @@ class SparkEngine:
 
     def candidate_pairs(self) -> pl.DataFrame:
         """Every blocked pair: for tests and diagnostics on small data only."""
-        result = small(
-            self.spark.sql(
-                "SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, "
-                f"{rule_labels(self.spec, SPARK)} AS blocking_rule, _rules FROM pairs p "
-                "JOIN records l ON l._row = p.row_l JOIN records r ON r._row = p.row_r "
-                "ORDER BY p.row_l, p.row_r"
-            )
-        )
-        return result.with_columns(
-            pl.col("record_id_l", "record_id_r", "blocking_rule").cast(pl.String),
-            pl.col("_rules").cast(pl.UInt32),
-        )
+        query = results.candidate_pairs_sql(self.spec, SPARK)
+        return results.candidate_pairs(small(self.spark.sql(query)))
 
     def compare(self) -> None:
         for name, query in term_frequency_sql(self.spec, SPARK).items():
@@ -130,19 +114,10 @@ class SparkEngine:
         return int(self._one("SELECT count(*) FROM compared"))
 
     def present(self, columns: list[str]) -> int:
-        held = " OR ".join(f"{ident(c)} IS NOT NULL" for c in columns)
-        return int(self._one(f"SELECT count(*) FROM records WHERE {held}"))
+        return int(self._one(results.present_sql(columns, SPARK)))
 
     def agreement(self, columns: list[str], also_present: str | None) -> tuple[int, float]:
-        keys = [key(c) for c in columns]
-        complete = " AND ".join(f"{k} IS NOT NULL AND {k} <> ''" for k in keys)
-        if also_present is not None:
-            complete += f" AND {ident(also_present)} IS NOT NULL"
-        row = first(
-            self.spark,
-            "SELECT coalesce(sum(_n), 0), coalesce(sum(CAST(_n AS DOUBLE) * (_n - 1)), 0) FROM "
-            f"(SELECT count(*) AS _n FROM records WHERE {complete} GROUP BY {', '.join(keys)}) _g",
-        )
+        row = first(self.spark, results.agreement_sql(columns, also_present, SPARK))
         return int(row[0]), float(row[1])
 
     def random_level_counts(self, n_pairs: int, seed: int) -> dict[str, dict[int, int]]:
@@ -155,9 +130,7 @@ class SparkEngine:
         )
         out: dict[str, dict[int, int]] = {}
         for c in self.spec.comparisons:
-            rows = self.spark.sql(
-                f"SELECT gamma_{c.name}, count(*) FROM _random WHERE gamma_{c.name} >= 0 GROUP BY 1"
-            ).collect()
+            rows = self.spark.sql(results.level_counts_sql(c.name, "_random")).collect()
             out[c.name] = {int(g): int(n) for g, n in rows}
         random.unpersist()
         drop(self.spark, "_random", "_random_pairs")
@@ -174,6 +147,7 @@ class SparkEngine:
             rng = np.random.default_rng(seed)
             keep = np.sort(rng.choice(count, size=limit, replace=False))
             source = keep_positions(self.spark, source, ["row_l", "row_r"], keep)
+            self._held.append(source)
         source.createOrReplaceTempView("_patterns")
         result = small(
             self.spark.sql(
@@ -182,9 +156,7 @@ class SparkEngine:
             )
         )
         drop(self.spark, "_patterns")
-        schema: dict[str, pl.DataType] = {f"gamma_{n}": pl.Int8() for n in names}
-        schema["_n"] = pl.UInt32()
-        return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
+        return results.patterns(result, names)
 
     # --- scoring, clustering, results ------------------------------------------------------
 
@@ -199,33 +171,15 @@ class SparkEngine:
         )
 
     def pairs_above(self, model: MatchModel, threshold: float) -> pl.DataFrame:
-        names = [c.name for c in model.comparisons]
-        result = small(
-            self.spark.sql(
-                "SELECT l.record_id AS record_id_l, r.record_id AS record_id_r, match_weight, "
-                f"match_probability, {rule_labels(self.spec, SPARK)} AS blocking_rule, "
-                + ", ".join([f"gamma_{n}" for n in names] + [f"bf_{n}" for n in names])
-                + " FROM scored s JOIN records l ON l._row = s.row_l "
-                "JOIN records r ON r._row = s.row_r "
-                f"WHERE match_probability >= {float(threshold)!r} ORDER BY s.row_l, s.row_r"
-            )
-        )
-        schema: dict[str, pl.DataType] = {"record_id_l": pl.String(), "record_id_r": pl.String()}
-        schema |= {"blocking_rule": pl.String()} | {f"gamma_{n}": pl.Int8() for n in names}
-        return result.with_columns(pl.col(name).cast(kind) for name, kind in schema.items())
+        above = results.above_sql(self.spec, model, threshold, SPARK)
+        return results.pairs_above(small(self.spark.sql(above)), model)
 
     def recall(self, model: MatchModel, seed: int) -> dict[str, Any]:
         n = self.records()
         loose, size = loose_pairs(self.spark, self.spec, n, seed)
         keep = ["row_l", "row_r", "_in"]
-        scored = compare_sql(self.spec, self._types, "_loose_in", keep, SPARK)
-        found, missed = first(
-            self.spark,
-            "SELECT coalesce(sum(CASE WHEN _in THEN match_probability END), 0), "
-            "coalesce(sum(CASE WHEN NOT _in THEN match_probability END), 0) FROM ("
-            + score_sql(model, f"({scored})")
-            + f") _s WHERE match_probability >= {HIGH!r}",
-        ) or (0.0, 0.0)
+        compared = compare_sql(self.spec, self._types, "_loose_in", keep, SPARK)
+        found, missed = first(self.spark, sums_sql(score_sql(model, f"({compared})"))) or (0, 0)
         drop(self.spark, "_loose", "_loose_in")
         return recall_summary(n, size, loose, float(found), float(missed))
 

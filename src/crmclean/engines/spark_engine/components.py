@@ -21,8 +21,9 @@ from crmclean.core.matching.reach import reachability
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.engines.spark_engine.sql import drop, first, ident, number, small, table
+from crmclean.engines.sql import components
+from crmclean.engines.sql.dialect import SPARK
 
-_MAX_ROUNDS = 10_000
 _EMPTY = "SELECT CAST(0 AS BIGINT) AS row_l, CAST(0 AS BIGINT) AS row_r WHERE false"
 
 
@@ -47,34 +48,11 @@ def _rows(spark: SparkSession, name: str, ids: np.ndarray, decided: pl.DataFrame
 
 def _components(spark: SparkSession) -> DataFrame:
     """`_label (node, label)`: the smallest node of each edge node's component."""
-    label = table(
-        spark,
-        "_label",
-        "SELECT node, node AS label FROM "
-        "(SELECT row_l AS node FROM _edges UNION SELECT row_r FROM _edges) _n",
-    )
-    for _ in range(_MAX_ROUNDS):
-        spark.sql(
-            "WITH offers AS ("
-            " SELECT e.row_l AS node, b.label FROM _edges e JOIN _label b ON b.node = e.row_r"
-            " UNION ALL"
-            " SELECT e.row_r AS node, a.label FROM _edges e JOIN _label a ON a.node = e.row_l),"
-            " best AS (SELECT node, min(label) AS label FROM offers GROUP BY node) "
-            "SELECT l.node, least(l.label, coalesce(b.label, l.label)) AS label "
-            "FROM _label l LEFT JOIN best b ON b.node = l.node"
-        ).createOrReplaceTempView("_offered")
-        # pointer jumping: a node takes its label's label (halves the remaining distance)
-        jumped = table(
-            spark,
-            "_next",
-            "SELECT n.node, least(n.label, p.label) AS label "
-            "FROM _offered n JOIN _offered p ON p.node = n.label",
-        )
-        changed = first(
-            spark,
-            "SELECT count(*) FROM _next n JOIN _label l ON l.node = n.node "
-            "WHERE n.label <> l.label",
-        )
+    label = table(spark, "_label", components.START_SQL)
+    for _ in range(components.MAX_ROUNDS):
+        spark.sql(components.OFFERED_SQL).createOrReplaceTempView("_offered")
+        jumped = table(spark, "_next", components.jumped_sql("_offered"))
+        changed = first(spark, components.CHANGED_SQL)
         label.unpersist()
         label = jumped
         label.createOrReplaceTempView("_label")
@@ -94,14 +72,7 @@ def _repair(
 ) -> tuple[np.ndarray, np.ndarray, pl.DataFrame, dict[str, Any]]:
     """Guard repair of the few components that need it, engine-free: their rows and final
     label rows, the edges cut (with ids), and the repair's stats."""
-    big = small(
-        spark.sql(
-            "SELECT node FROM _label WHERE label IN (SELECT label FROM _label GROUP BY label "
-            "HAVING count(*) >= 3 UNION SELECT a.label FROM _cannot c "
-            "JOIN _label a ON a.node = c.row_l JOIN _label b ON b.node = c.row_r "
-            "WHERE a.label = b.label)"
-        )
-    )
+    big = small(spark.sql(f"SELECT node FROM _label WHERE label IN ({components.GUARDED_SQL})"))
     rows = np.sort(big.get_column("node").cast(pl.Int64).to_numpy())
     local_of = {int(r): i for i, r in enumerate(rows)}
     spark.createDataFrame(pl.DataFrame({"_row": rows}).to_arrow()).createOrReplaceTempView("_nodes")
@@ -170,13 +141,7 @@ def cluster_spark(
     handed) from the `scored` pairs and the decisions."""
     must = _rows(spark, "_must", ids, must_link)
     cannot = _rows(spark, "_cannot", ids, cannot_link)
-    edges = table(
-        spark,
-        "_edges",
-        "SELECT row_l, row_r FROM (SELECT row_l, row_r FROM scored WHERE match_probability >= "
-        f"{number(spec.thresholds.auto_merge)} EXCEPT ALL SELECT row_l, row_r FROM _cannot) _e "
-        "UNION ALL SELECT row_l, row_r FROM _must",
-    )
+    edges = table(spark, "_edges", components.edges_sql(spec.thresholds.auto_merge, SPARK))
     merge_edges = edges.count()
     label = _components(spark)
     found = small(label.select("node", "label"))  # two integers per record with a merge edge

@@ -18,6 +18,8 @@ class Dialect:
     quote: str  # around identifiers
     string_type: str  # what CAST(... AS ?) makes text
     backslash_escapes: bool  # string literals read \\ and \' (Spark) or are verbatim (DuckDB)
+    int_div: str  # integer division: `//` (DuckDB) or `DIV` (Spark)
+    semi_join: str  # `SEMI JOIN` (DuckDB) or `LEFT SEMI JOIN` (Spark)
     # rapidfuzz metric name -> the SQL function computing the same score, where built in
     built_in: dict[str, str] = field(default_factory=dict)
 
@@ -65,6 +67,17 @@ class Dialect:
             return f"abs(date_diff('day', {a}, {b}))"
         return f"abs(datediff({b}, {a}))"
 
+    def array(self, items: str) -> str:
+        """An array of comma-separated expressions."""
+        return f"[{items}]" if self.name == "duckdb" else f"array({items})"
+
+    def words(self, expression: str, alias: str, i: int) -> tuple[str, str]:
+        """One row per space-separated word of `expression`, named `alias`: what goes into the
+        SELECT list and what follows FROM (DuckDB unnests in the list, Spark in a LATERAL VIEW)."""
+        if self.name == "duckdb":
+            return f"unnest(string_split({expression}, ' ')) AS {alias}", ""
+        return alias, f"LATERAL VIEW explode(split({expression}, ' ')) _w{i} AS {alias}"
+
     def metric_function(self, metric: str) -> str:
         """The SQL function of a rapidfuzz metric: built in, else `rapidfuzz_<name>` (a UDF the
         engine registers over metrics.metric_scores)."""
@@ -76,6 +89,8 @@ DUCKDB = Dialect(
     quote='"',
     string_type="VARCHAR",
     backslash_escapes=False,
+    int_div="//",
+    semi_join="SEMI JOIN",
     built_in={
         "jaro_winkler": "jaro_winkler_similarity",
         "jaro": "jaro_similarity",
@@ -89,5 +104,7 @@ SPARK = Dialect(
     quote="`",
     string_type="STRING",
     backslash_escapes=True,
+    int_div="DIV",
+    semi_join="LEFT SEMI JOIN",
     built_in={"levenshtein": "levenshtein"},
 )

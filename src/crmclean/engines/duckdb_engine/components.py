@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID, REVIEW_SCHEMA
@@ -133,16 +132,8 @@ def cluster_sql(
     )
     con.unregister("_repaired")
     sizes = clusters.group_by("cluster_id").len().get_column("len").to_numpy()
-    stats = {
-        "clusters": int(sizes.size),
-        "singletons": int(np.sum(sizes == 1)),
-        "largest_cluster": int(sizes.max()) if sizes.size else 0,
-        "merge_edges": int(merge_edges[0]) if merge_edges else 0,
-        "edges_cut": repaired["edges_cut"],
-        "clusters_split": repaired["clusters_split"],
-        "decision_conflicts": repaired["decision_conflicts"],
-        "decisions_applied": {"must_link": must, "cannot_link": cannot},
-    }
+    merged = int(merge_edges[0]) if merge_edges else 0
+    stats = components.clustering_stats(sizes, merged, repaired, must, cannot)
     for table in ("_edges", "_label", "_big", "_nodes", "_must", "_cannot"):
         run(con, f"DROP TABLE IF EXISTS {table}")
     return Clustering(clusters.cast({RECORD_ID: pl.String, "cluster_id": pl.String}), review, stats)

@@ -159,16 +159,7 @@ def cluster_spark(
     )
     sizes = np.bincount(final, minlength=len(ids))
     sizes = sizes[sizes > 0]
-    stats = {
-        "clusters": int(sizes.size),
-        "singletons": int(np.sum(sizes == 1)),
-        "largest_cluster": int(sizes.max()) if sizes.size else 0,
-        "merge_edges": int(merge_edges),
-        "edges_cut": repaired["edges_cut"],
-        "clusters_split": repaired["clusters_split"],
-        "decision_conflicts": repaired["decision_conflicts"],
-        "decisions_applied": {"must_link": len(must), "cannot_link": len(cannot)},
-    }
+    stats = components.clustering_stats(sizes, merge_edges, repaired, len(must), len(cannot))
     edges.unpersist()
     label.unpersist()
     drop(spark, "_edges", "_label", "_must", "_cannot")

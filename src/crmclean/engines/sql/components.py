@@ -5,6 +5,10 @@ keeps the new labels its own way (a table, a checkpointed frame) and stops when 
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from crmclean.engines.sql.dialect import Dialect
 
 MAX_ROUNDS = 10_000
@@ -59,3 +63,20 @@ GUARDED_SQL = (
     "JOIN _label a ON a.node = c.row_l JOIN _label b ON b.node = c.row_r "
     "WHERE a.label = b.label"
 )
+
+
+def clustering_stats(
+    sizes: np.ndarray, merge_edges: int, repaired: dict[str, Any], must: int, cannot: int
+) -> dict[str, Any]:
+    """The clustering's stats from the cluster sizes, the merge edges, the guards' repair stats
+    and the decisions applied."""
+    return {
+        "clusters": int(sizes.size),
+        "singletons": int(np.sum(sizes == 1)),
+        "largest_cluster": int(sizes.max()) if sizes.size else 0,
+        "merge_edges": int(merge_edges),
+        "edges_cut": repaired["edges_cut"],
+        "clusters_split": repaired["clusters_split"],
+        "decision_conflicts": repaired["decision_conflicts"],
+        "decisions_applied": {"must_link": must, "cannot_link": cannot},
+    }

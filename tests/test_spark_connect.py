@@ -42,7 +42,7 @@ def test_matching_on_spark_connect_gives_the_polars_engines_results() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1500,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -31,7 +31,7 @@ from crmclean.engines.spark_engine.components import cluster_spark
 from crmclean.engines.spark_engine.positions import keep_positions
 from crmclean.engines.spark_engine.recall import loose_pairs
 from crmclean.engines.spark_engine.session import session
-from crmclean.engines.spark_engine.sql import drop, first, small, table
+from crmclean.engines.spark_engine.sql import drop, first, frame_of, small, table
 from crmclean.engines.sql import results
 from crmclean.engines.sql.dialect import SPARK
 from crmclean.engines.sql.recall import sums_sql
@@ -76,7 +76,7 @@ class SparkEngine:
         )
         self._ids = ordered.get_column(RECORD_ID).cast(pl.String).to_numpy()
         arrow = ordered.to_arrow(compat_level=pl.CompatLevel.oldest())
-        records = self.spark.createDataFrame(arrow).localCheckpoint(eager=True)
+        records = frame_of(self.spark, arrow).localCheckpoint(eager=True)
         records.createOrReplaceTempView("records")
         self._held.append(records)
         self._types = {name: kind.upper() for name, kind in records.dtypes}
@@ -122,7 +122,7 @@ class SparkEngine:
 
     def random_level_counts(self, n_pairs: int, seed: int) -> dict[str, dict[int, int]]:
         pairs = random_pairs(self.records(), n_pairs, seed).cast(pl.Int64)
-        self.spark.createDataFrame(pairs.to_arrow()).createOrReplaceTempView("_random_pairs")
+        frame_of(self.spark, pairs).createOrReplaceTempView("_random_pairs")
         random = table(
             self.spark,
             "_random",

@@ -20,7 +20,7 @@ from crmclean.core.matching.engine import Clustering
 from crmclean.core.matching.reach import reachability
 from crmclean.core.matching.scoring import MatchModel
 from crmclean.core.matching.spec import MatchingSpec
-from crmclean.engines.spark_engine.sql import drop, first, ident, number, small, table
+from crmclean.engines.spark_engine.sql import drop, first, frame_of, ident, number, small, table
 from crmclean.engines.sql import components
 from crmclean.engines.sql.dialect import SPARK
 
@@ -40,7 +40,7 @@ def _rows(spark: SparkSession, name: str, ids: np.ndarray, decided: pl.DataFrame
         pairs = np.stack([at_l[known], at_r[known]], axis=1).astype(np.int64)
     if pairs.shape[0]:
         frame = pl.DataFrame({"row_l": pairs[:, 0], "row_r": pairs[:, 1]})
-        spark.createDataFrame(frame.to_arrow()).createOrReplaceTempView(name)
+        frame_of(spark, frame).createOrReplaceTempView(name)
     else:
         spark.sql(_EMPTY).createOrReplaceTempView(name)
     return pairs
@@ -75,7 +75,7 @@ def _repair(
     big = small(spark.sql(f"SELECT node FROM _label WHERE label IN ({components.GUARDED_SQL})"))
     rows = np.sort(big.get_column("node").cast(pl.Int64).to_numpy())
     local_of = {int(r): i for i, r in enumerate(rows)}
-    spark.createDataFrame(pl.DataFrame({"_row": rows}).to_arrow()).createOrReplaceTempView("_nodes")
+    frame_of(spark, pl.DataFrame({"_row": rows})).createOrReplaceTempView("_nodes")
     selected = ", ".join(f"r.{ident(c)}" for c in columns)
     nodes = small(
         spark.sql(

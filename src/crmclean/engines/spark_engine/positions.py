@@ -12,7 +12,7 @@ import polars as pl
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from crmclean.engines.spark_engine.sql import small
+from crmclean.engines.spark_engine.sql import frame_of, small
 
 _PLACE_BITS = 33  # monotonically_increasing_id: partition << 33 | place in the partition
 
@@ -36,11 +36,11 @@ def keep_positions(
         pl.col("_p").cast(pl.Int64),
         (pl.col("count").cum_sum() - pl.col("count")).cast(pl.Int64).alias("_offset"),
     )
-    keep = spark.createDataFrame(pl.DataFrame({"_i": positions.astype(np.int64)}).to_arrow())
+    keep = frame_of(spark, pl.DataFrame({"_i": positions.astype(np.int64)}))
     place = F.col("_m").bitwiseAND((1 << _PLACE_BITS) - 1)
-    ranked = numbered.join(
-        F.broadcast(spark.createDataFrame(offsets.to_arrow())), on="_p"
-    ).withColumn("_i", F.col("_offset") + place)
+    ranked = numbered.join(F.broadcast(frame_of(spark, offsets)), on="_p").withColumn(
+        "_i", F.col("_offset") + place
+    )
     kept = ranked.join(keep, on="_i", how="left_semi").select(*columns).localCheckpoint(eager=True)
     numbered.unpersist()
     return kept

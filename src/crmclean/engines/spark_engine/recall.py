@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 from crmclean.core.matching.recall import LOOSE_PAIR_BUDGET, loose_columns, sampled_records
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.engines.spark_engine.positions import keep_positions
-from crmclean.engines.spark_engine.sql import table
+from crmclean.engines.spark_engine.sql import frame_of, table
 from crmclean.engines.sql.dialect import SPARK
 from crmclean.engines.sql.recall import IN_SQL, loose_sql
 
@@ -19,9 +19,9 @@ from crmclean.engines.sql.recall import IN_SQL, loose_sql
 def loose_pairs(spark: SparkSession, spec: MatchingSpec, n: int, seed: int) -> tuple[int, int]:
     """View `_loose_in (row_l, row_r, _in)`; how many pairs, how many sampled records."""
     sample = sampled_records(n, seed)
-    spark.createDataFrame(
-        pl.DataFrame({"_row": sample.astype(np.int64)}).to_arrow()
-    ).createOrReplaceTempView("_sample")
+    frame_of(spark, pl.DataFrame({"_row": sample.astype(np.int64)})).createOrReplaceTempView(
+        "_sample"
+    )
     loose = table(spark, "_loose", loose_sql(spec, loose_columns(spec), SPARK))
     count = loose.count()
     if count > LOOSE_PAIR_BUDGET:  # keep the cost bounded: fewer pairs, same shares

@@ -6,11 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.pandas.types import from_arrow_schema
 
 from crmclean.engines.sql.dialect import SPARK
 
 ident, text, number, key = SPARK.ident, SPARK.text, SPARK.number, SPARK.key
+
+
+def frame_of(spark: SparkSession, data: pl.DataFrame | pa.Table) -> DataFrame:
+    """A frame from the driver as a Spark frame, also when it is empty (Spark Connect infers
+    no schema from an empty Arrow table: the schema is given)."""
+    arrow = data.to_arrow() if isinstance(data, pl.DataFrame) else data
+    if arrow.num_rows:
+        return spark.createDataFrame(arrow)
+    return spark.createDataFrame([], schema=from_arrow_schema(arrow.schema))
 
 
 def table(spark: SparkSession, name: str, query: str) -> DataFrame:

@@ -42,7 +42,7 @@ wheel-check: $(STAMP)
 # to end, the driver-collection guard) in one local[2] session per worker: minutes, not seconds,
 # so they run here rather than in `make test`. Java is installed (as root) if absent.
 test-spark: $(STAMP) java
-	$(BIN)/pytest -n 2 -q -m spark
+	$(BIN)/pytest -n 2 -q -m "spark and not slow"
 
 # Heavier tests: large data and the HTML report in headless Chromium.
 test-slow: $(STAMP)

@@ -18,6 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 
 @pytest.mark.spark
+@pytest.mark.slow  # a Connect server of its own: 15 min at load 30; `make test-slow` (Java)
 def test_matching_on_spark_connect_gives_the_polars_engines_results() -> None:
     reason = missing() or (
         None if importlib.util.find_spec("grpc") else "pyspark[connect] is not installed"

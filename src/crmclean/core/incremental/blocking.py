@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from crmclean.core.contracts import RECORD_ID, source_of
+from crmclean.core.contracts import PAIR_KEYS, RECORD_ID, source_of
 from crmclean.core.matching.blocking import BlockingTooLarge, record_keys
 from crmclean.core.matching.spec import MatchingSpec
 
@@ -134,22 +134,38 @@ def delta_blocking(
     closed = sizes.filter(was_open & (pl.col("_old") >= 2) & ~is_open).select(_BLOCK)
     reopened = sizes.filter(~was_open & is_open).select(_BLOCK)
     members = now.join(opened.select(_BLOCK), on=_BLOCK, how="semi")
-    found = pl.concat(
+    # a new or changed record's blocks are all touched: joining its keys with the members of
+    # the open ones gives its pairs and every open block they share, no other block needed
+    shared = (
+        delta_keys.join(members, on=_BLOCK, suffix="_o")
+        .filter(pl.col(RECORD_ID) != pl.col(f"{RECORD_ID}_o"))
+        .select(
+            pl.min_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_l"),
+            pl.max_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_r"),
+            "_rule",
+        )
+    )
+    others = pl.concat(
         [
-            delta_keys.join(members, on=_BLOCK, suffix="_o")
-            .filter(pl.col(RECORD_ID) != pl.col(f"{RECORD_ID}_o"))
-            .select(
-                pl.min_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_l"),
-                pl.max_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_r"),
-            ),
             _member_pairs(members.join(reopened, on=_BLOCK, how="semi")),
             _member_pairs(now.join(closed, on=_BLOCK, how="semi")),
         ]
     ).unique()
     if spec.mode == "link_only":
-        found = found.filter(source_of(pl.col("record_id_l")) != source_of(pl.col("record_id_r")))
-    pairs = _first_rules(found, today, sizes.select(*_BLOCK, "_new"), spec)
-    unblocked = found.join(pairs, on=["record_id_l", "record_id_r"], how="anti")
+        apart = source_of(pl.col("record_id_l")) != source_of(pl.col("record_id_r"))
+        shared, others = shared.filter(apart), others.filter(apart)
+    found = pl.concat([shared.select(PAIR_KEYS), others]).unique()
+    # pairs of unchanged records only (a block opened or closed): their blocks are counted
+    delta_ids = delta_keys.get_column(RECORD_ID).unique().implode()
+    unchanged = others.filter(
+        ~pl.col("record_id_l").is_in(delta_ids) & ~pl.col("record_id_r").is_in(delta_ids)
+    )
+    known = sizes.select(*_BLOCK, "_new")
+    pairs = pl.concat(
+        [_united(shared, len(spec.blocking)), _first_rules(unchanged, today, known, spec)]
+    )
+    pairs = pairs.sort(PAIR_KEYS)
+    unblocked = found.join(pairs, on=PAIR_KEYS, how="anti")
     return DeltaBlocking(today, pairs, unblocked.sort("record_id_l", "record_id_r"), totals)
 
 
@@ -178,6 +194,8 @@ def _first_rules(
     """The pairs of `found` that share an open block today, with the first rule that holds
     (`_rule`) and the bitmask of all of them (`_rules`), as `block` unites them. `known`:
     today's sizes (`_new`) of the touched blocks; other blocks are counted here."""
+    if found.is_empty():
+        return _united(found.with_columns(pl.lit(0, pl.UInt8).alias("_rule")), len(spec.blocking))
     ids = pl.concat([found["record_id_l"], found["record_id_r"]]).unique()
     held = today.join(pl.DataFrame({RECORD_ID: ids}), on=RECORD_ID, how="semi")
     shared = found.join(held.rename({RECORD_ID: "record_id_l"}), on="record_id_l").join(
@@ -193,15 +211,19 @@ def _first_rules(
         .join(_limits(spec), on="_rule")
         .filter((pl.col("_new") >= 2) & (pl.col("_new") <= pl.col("_limit")))
     )
-    bits = {index: 1 << index for index in range(len(spec.blocking))}
+    return _united(shared.join(counts.select(_BLOCK), on=_BLOCK, how="semi"), len(spec.blocking))
+
+
+def _united(shared: pl.DataFrame, rules: int) -> pl.DataFrame:
+    """Per pair (`record_id_l, record_id_r, _rule`: one row per open block they share), the
+    first rule that holds (`_rule`) and the bitmask of all of them (`_rules`)."""
+    bits = {index: 1 << index for index in range(rules)}
     return (
-        shared.join(counts.select(_BLOCK), on=_BLOCK, how="semi")
-        .select("record_id_l", "record_id_r", "_rule")
+        shared.select(*PAIR_KEYS, "_rule")
         .unique()
-        .group_by("record_id_l", "record_id_r")
+        .group_by(PAIR_KEYS)
         .agg(
             pl.col("_rule").min().alias("_rule"),
             pl.col("_rule").replace_strict(bits, return_dtype=pl.UInt32).sum().alias("_rules"),
         )
-        .sort("record_id_l", "record_id_r")
     )

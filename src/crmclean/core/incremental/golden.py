@@ -53,7 +53,7 @@ def golden_again(
     )
     base = built.golden.columns
     carried = state.golden.filter(~_in(was, "golden_id"))
-    golden = _by_golden_id(
+    golden = in_golden_id_order(
         pl.concat(
             [carried.select([c for c in base if c in carried.columns]), built.golden],
             how="diagonal_relaxed",
@@ -77,7 +77,7 @@ def golden_again(
         [state.crosswalk.filter(~_in(was, "golden_id")).cast(links.schema), links]
     ).sort("golden_id", RECORD_ID)
     kept_lineage = state.lineage.filter(~_in(was, "golden_id")).cast(built.lineage.schema)
-    lineage = _by_golden_id(pl.concat([kept_lineage, built.lineage]), kept_lineage.height)
+    lineage = in_golden_id_order(pl.concat([kept_lineage, built.lineage]), kept_lineage.height)
     step = GoldenStep(golden, every, lineage, changes, assignment.state)
     thresholds = rules.matching.thresholds if rules.matching is not None else None
     fresh = review_queue(
@@ -99,7 +99,7 @@ def golden_again(
     return step, review
 
 
-def _by_golden_id(frame: pl.DataFrame, carried: int) -> pl.DataFrame:
+def in_golden_id_order(frame: pl.DataFrame, carried: int) -> pl.DataFrame:
     """`frame` (the first `carried` rows carried over, the rest built again; no golden id in
     both) sorted by golden_id as a stable sort would: merged, not sorted again, when the
     carried rows are in golden_id order already (a previous incremental run wrote them so)."""

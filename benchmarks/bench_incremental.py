@@ -127,7 +127,9 @@ def main(argv: list[str]) -> int:
         entry["command"] = " ".join([".venv/bin/python", "benchmarks/bench_incremental.py", *argv])
         entry["git_commit"] = git_state()
         results = json.loads(args.results.read_text()) if args.results.exists() else {"sizes": {}}
-        results.setdefault("incremental", {})[f"{args.rows} at {args.changed}"] = entry
+        # one row per commit measured: the table shows what each change did
+        key = f"{args.rows} at {args.changed} ({str(entry['git_commit'])[:10]})"
+        results.setdefault("incremental", {})[key] = entry
         args.results.write_text(json.dumps(results, indent=2, default=str) + "\n")
         if "machine" in results:
             args.markdown.write_text(render_markdown(results))

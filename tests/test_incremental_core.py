@@ -4,12 +4,15 @@ night built from yesterday's equal the pairs blocking today's records from scrat
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from crmclean.core.incremental import block_keys, content_hashes, pair_totals
 from crmclean.core.incremental.blocking import delta_blocking
 from crmclean.core.incremental.changes import record_changes
+from crmclean.core.incremental.golden import in_golden_id_order
 from crmclean.core.matching.blocking import block
 from crmclean.core.matching.spec import MatchingSpec
 
@@ -90,3 +93,17 @@ def test_a_nights_pairs_equal_blocking_from_scratch(
     kept = {p for p in yesterday if not (set(p) & gone)} - unblocked
     assert kept | rescored == _pairs(today)
     assert night.pair_totals == pair_totals(block_keys(today, SPEC), SPEC)
+
+
+@pytest.mark.parametrize(
+    "carried", [["G2", "G2", "G5", "G9"], ["G9", "G2", "G5", "G2"]], ids=["in order", "not"]
+)
+def test_carried_and_rebuilt_rows_come_out_as_a_stable_sortin_golden_id_order(
+    carried: list[str],
+) -> None:
+    rebuilt = ["G7", "G1", "G7", "G6"]
+    frame = pl.DataFrame(
+        {"golden_id": [*carried, *rebuilt], "row": list(range(len(carried) + len(rebuilt)))}
+    )
+    merged = in_golden_id_order(frame, len(carried))
+    assert_frame_equal(merged, frame.sort("golden_id", maintain_order=True))

@@ -394,8 +394,13 @@ def validate_changed(
     positions = frame.select(
         RECORD_ID, pl.int_range(frame.height, dtype=pl.Int64).alias("__position")
     )
-    kept = carried.join(delta.select(RECORD_ID), on=RECORD_ID, how="anti")
-    kept = kept.join(positions, on=RECORD_ID, how="semi")  # deleted rows: gone
+    # each carried row's position today, joined once (deleted rows: gone); the changed rows'
+    # positions are the few the fresh violations need
+    kept = carried.join(delta.select(RECORD_ID), on=RECORD_ID, how="anti").cast(
+        VIOLATIONS_SCHEMA  # type: ignore[arg-type]
+    )
+    kept = kept.join(positions, on=RECORD_ID, how="inner", maintain_order="left")
+    delta_positions = positions.join(delta.select(RECORD_ID), on=RECORD_ID, how="semi")
     clock = now or datetime.now(UTC)
     env_whole, env_delta = Environment(reference or {}, clock), Environment(reference or {}, clock)
     results: list[RuleResult] = []
@@ -406,10 +411,11 @@ def validate_changed(
             violations, checked = rule_violations(rule, ctx, whole)
         else:
             fresh, _ = rule_violations(rule, context(rules, rule, env_delta), delta)
+            fresh = fresh.cast(VIOLATIONS_SCHEMA).join(  # type: ignore[arg-type]
+                delta_positions, on=RECORD_ID, how="left", maintain_order="left"
+            )
             violations = (
                 pl.concat([kept.filter(pl.col("rule_id") == rule.rule_id), fresh])
-                .cast(VIOLATIONS_SCHEMA)  # type: ignore[arg-type]
-                .join(positions, on=RECORD_ID, how="left", maintain_order="left")
                 .sort("__position", maintain_order=True, nulls_last=True)
                 .drop("__position")
             )

@@ -183,7 +183,10 @@ def read_state(previous: Previous, rules: RuleFile) -> PreviousState:
         "changes": tables["changes.parquet"],
         "violations": tables["violations.parquet"],
         "crosswalk": _parquet(folder / "crosswalk.parquet"),
-        "golden": _parquet(folder / "golden.parquet"),
+        # read_previous read the golden records already (and checked them)
+        "golden": previous.run.golden
+        if previous.run.golden is not None
+        else _parquet(folder / "golden.parquet"),
         "lineage": tables["lineage.parquet"],
         "review": tables["review.parquet"],
         "id_state": previous.run.id_state,

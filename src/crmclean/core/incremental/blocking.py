@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from crmclean.core.contracts import RECORD_ID, source_of
+from crmclean.core.contracts import PAIR_KEYS, RECORD_ID, source_of
 from crmclean.core.matching.blocking import BlockingTooLarge, record_keys
 from crmclean.core.matching.spec import MatchingSpec
 
@@ -106,13 +106,20 @@ def delta_blocking(
     `gone`: changed and deleted record ids, whose previous keys no longer hold. Raises
     BlockingTooLarge as `block` does.
     """
-    gone_now = pl.col(RECORD_ID).is_in(gone.implode())
-    today = pl.concat([previous_keys.filter(~gone_now), delta_keys.cast(KEYS_SCHEMA)])
+    delta_keys = delta_keys.cast(KEYS_SCHEMA)
+    # two passes over the previous keys: which of them are gone, and the previous members of
+    # the blocks the changes touch; everything else reads those few blocks
+    gone_ids = gone.cast(pl.String).implode()
+    is_gone = previous_keys.get_column(RECORD_ID).is_in(gone_ids)
+    today = pl.concat([previous_keys.filter(~is_gone), delta_keys])
     touched = pl.concat(
-        [delta_keys.select(_BLOCK), previous_keys.filter(gone_now).select(_BLOCK)]
+        [delta_keys.select(_BLOCK), previous_keys.filter(is_gone).select(_BLOCK)]
     ).unique()
-    old_n = previous_keys.join(touched, on=_BLOCK, how="semi").group_by(_BLOCK).len("_old")
-    new_n = today.join(touched, on=_BLOCK, how="semi").group_by(_BLOCK).len("_new")
+    before = previous_keys.join(touched, on=_BLOCK, how="semi")
+    # today's members of the touched blocks (the new ids are in no previous block)
+    now = pl.concat([before.filter(~pl.col(RECORD_ID).is_in(gone_ids)), delta_keys])
+    old_n = before.group_by(_BLOCK).len("_old")
+    new_n = now.group_by(_BLOCK).len("_new")
     sizes = (
         touched.join(old_n, on=_BLOCK, how="left")
         .join(new_n, on=_BLOCK, how="left")
@@ -126,23 +133,39 @@ def delta_blocking(
     # a block that closed (grew past its limit): its pairs may have no block left
     closed = sizes.filter(was_open & (pl.col("_old") >= 2) & ~is_open).select(_BLOCK)
     reopened = sizes.filter(~was_open & is_open).select(_BLOCK)
-    members = today.join(opened.select(_BLOCK), on=_BLOCK, how="semi")
-    found = pl.concat(
+    members = now.join(opened.select(_BLOCK), on=_BLOCK, how="semi")
+    # a new or changed record's blocks are all touched: joining its keys with the members of
+    # the open ones gives its pairs and every open block they share, no other block needed
+    shared = (
+        delta_keys.join(members, on=_BLOCK, suffix="_o")
+        .filter(pl.col(RECORD_ID) != pl.col(f"{RECORD_ID}_o"))
+        .select(
+            pl.min_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_l"),
+            pl.max_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_r"),
+            "_rule",
+        )
+    )
+    others = pl.concat(
         [
-            delta_keys.join(members, on=_BLOCK, suffix="_o")
-            .filter(pl.col(RECORD_ID) != pl.col(f"{RECORD_ID}_o"))
-            .select(
-                pl.min_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_l"),
-                pl.max_horizontal(RECORD_ID, f"{RECORD_ID}_o").alias("record_id_r"),
-            ),
             _member_pairs(members.join(reopened, on=_BLOCK, how="semi")),
-            _member_pairs(today.join(closed, on=_BLOCK, how="semi")),
+            _member_pairs(now.join(closed, on=_BLOCK, how="semi")),
         ]
     ).unique()
     if spec.mode == "link_only":
-        found = found.filter(source_of(pl.col("record_id_l")) != source_of(pl.col("record_id_r")))
-    pairs = _first_rules(found, today, spec)
-    unblocked = found.join(pairs, on=["record_id_l", "record_id_r"], how="anti")
+        apart = source_of(pl.col("record_id_l")) != source_of(pl.col("record_id_r"))
+        shared, others = shared.filter(apart), others.filter(apart)
+    found = pl.concat([shared.select(PAIR_KEYS), others]).unique()
+    # pairs of unchanged records only (a block opened or closed): their blocks are counted
+    delta_ids = delta_keys.get_column(RECORD_ID).unique().implode()
+    unchanged = others.filter(
+        ~pl.col("record_id_l").is_in(delta_ids) & ~pl.col("record_id_r").is_in(delta_ids)
+    )
+    known = sizes.select(*_BLOCK, "_new")
+    pairs = pl.concat(
+        [_united(shared, len(spec.blocking)), _first_rules(unchanged, today, known, spec)]
+    )
+    pairs = pairs.sort(PAIR_KEYS)
+    unblocked = found.join(pairs, on=PAIR_KEYS, how="anti")
     return DeltaBlocking(today, pairs, unblocked.sort("record_id_l", "record_id_r"), totals)
 
 
@@ -165,29 +188,42 @@ def _totals(sizes: pl.DataFrame, spec: MatchingSpec, previous: list[int], force:
     return totals
 
 
-def _first_rules(found: pl.DataFrame, today: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
+def _first_rules(
+    found: pl.DataFrame, today: pl.DataFrame, known: pl.DataFrame, spec: MatchingSpec
+) -> pl.DataFrame:
     """The pairs of `found` that share an open block today, with the first rule that holds
-    (`_rule`) and the bitmask of all of them (`_rules`), as `block` unites them."""
+    (`_rule`) and the bitmask of all of them (`_rules`), as `block` unites them. `known`:
+    today's sizes (`_new`) of the touched blocks; other blocks are counted here."""
+    if found.is_empty():
+        return _united(found.with_columns(pl.lit(0, pl.UInt8).alias("_rule")), len(spec.blocking))
     ids = pl.concat([found["record_id_l"], found["record_id_r"]]).unique()
-    held = today.filter(pl.col(RECORD_ID).is_in(ids.implode()))
-    counts = (
-        today.join(held.select(_BLOCK).unique(), on=_BLOCK, how="semi")
-        .group_by(_BLOCK)
-        .len("_n")
-        .join(_limits(spec), on="_rule")
-        .filter((pl.col("_n") >= 2) & (pl.col("_n") <= pl.col("_limit")))
+    held = today.join(pl.DataFrame({RECORD_ID: ids}), on=RECORD_ID, how="semi")
+    shared = found.join(held.rename({RECORD_ID: "record_id_l"}), on="record_id_l").join(
+        held.rename({RECORD_ID: "record_id_r"}), on=["record_id_r", *_BLOCK]
     )
-    open_keys = held.join(counts.select(_BLOCK), on=_BLOCK, how="semi")
-    bits = {index: 1 << index for index in range(len(spec.blocking))}
+    blocks = shared.select(_BLOCK).unique()
+    unknown = blocks.join(known, on=_BLOCK, how="anti")
+    if unknown.height:  # blocks no change touched (pairs of a block that opened or closed)
+        counted = today.join(unknown, on=_BLOCK, how="semi").group_by(_BLOCK).len("_new")
+        known = pl.concat([known, counted.cast(known.schema)])
+    counts = (
+        blocks.join(known, on=_BLOCK)
+        .join(_limits(spec), on="_rule")
+        .filter((pl.col("_new") >= 2) & (pl.col("_new") <= pl.col("_limit")))
+    )
+    return _united(shared.join(counts.select(_BLOCK), on=_BLOCK, how="semi"), len(spec.blocking))
+
+
+def _united(shared: pl.DataFrame, rules: int) -> pl.DataFrame:
+    """Per pair (`record_id_l, record_id_r, _rule`: one row per open block they share), the
+    first rule that holds (`_rule`) and the bitmask of all of them (`_rules`)."""
+    bits = {index: 1 << index for index in range(rules)}
     return (
-        found.join(open_keys.rename({RECORD_ID: "record_id_l"}), on="record_id_l")
-        .join(open_keys.rename({RECORD_ID: "record_id_r"}), on=["record_id_r", *_BLOCK])
-        .select("record_id_l", "record_id_r", "_rule")
+        shared.select(*PAIR_KEYS, "_rule")
         .unique()
-        .group_by("record_id_l", "record_id_r")
+        .group_by(PAIR_KEYS)
         .agg(
             pl.col("_rule").min().alias("_rule"),
             pl.col("_rule").replace_strict(bits, return_dtype=pl.UInt32).sum().alias("_rules"),
         )
-        .sort("record_id_l", "record_id_r")
     )

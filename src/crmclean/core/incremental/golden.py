@@ -53,13 +53,12 @@ def golden_again(
     )
     base = built.golden.columns
     carried = state.golden.filter(~_in(was, "golden_id"))
-    golden = (
+    golden = in_golden_id_order(
         pl.concat(
             [carried.select([c for c in base if c in carried.columns]), built.golden],
             how="diagonal_relaxed",
-        )
-        .select(base)
-        .sort("golden_id")
+        ).select(base),
+        carried.height,
     )
     changes = describe_changes(assignment, state.golden.filter(_in(was, "golden_id")), built.golden)
     steward = decided.filter(pl.col("decision") == "match")
@@ -77,9 +76,8 @@ def golden_again(
     every = pl.concat(
         [state.crosswalk.filter(~_in(was, "golden_id")).cast(links.schema), links]
     ).sort("golden_id", RECORD_ID)
-    lineage = pl.concat(
-        [state.lineage.filter(~_in(was, "golden_id")).cast(built.lineage.schema), built.lineage]
-    ).sort("golden_id", maintain_order=True)
+    kept_lineage = state.lineage.filter(~_in(was, "golden_id")).cast(built.lineage.schema)
+    lineage = in_golden_id_order(pl.concat([kept_lineage, built.lineage]), kept_lineage.height)
     step = GoldenStep(golden, every, lineage, changes, assignment.state)
     thresholds = rules.matching.thresholds if rules.matching is not None else None
     fresh = review_queue(
@@ -99,6 +97,17 @@ def golden_again(
     ).select(fresh.columns)
     review = review.sort(["match_probability", *PAIR_KEYS], descending=[True, False, False])
     return step, review
+
+
+def in_golden_id_order(frame: pl.DataFrame, carried: int) -> pl.DataFrame:
+    """`frame` (the first `carried` rows carried over, the rest built again; no golden id in
+    both) sorted by golden_id as a stable sort would: merged, not sorted again, when the
+    carried rows are in golden_id order already (a previous incremental run wrote them so)."""
+    old, new = frame.head(carried), frame.slice(carried)
+    if not old.get_column("golden_id").is_sorted():
+        return frame.sort("golden_id", maintain_order=True)
+    new = new.sort("golden_id", maintain_order=True)
+    return old.merge_sorted(new, "golden_id", maintain_order=True)
 
 
 def dedupe_stats(

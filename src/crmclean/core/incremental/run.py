@@ -73,14 +73,18 @@ def run_incremental(
         changes = record_changes(hashes, state.hashes)
         delta, gone = changes.delta, changes.gone
         cleaned = clean(frame.filter(_in(delta)), rules)
-        kept = state.clean.filter(~_in(gone) & _in(frame.get_column(RECORD_ID)))
-        if kept.height != changes.unchanged:  # the state does not agree with itself
-            raise IncrementalUnsafe(
-                f"the previous run's clean.parquet holds {kept.height:,} of the "
-                f"{changes.unchanged:,} unchanged records"
-            )
+        kept = state.clean.filter(~_in(gone))
         whole = pl.concat([kept, cleaned.frame], how="vertical_relaxed")
-        whole = frame.select(RECORD_ID).join(whole, on=RECORD_ID, how="left", maintain_order="left")
+        # today's position of every row (a join of the ids alone), then the rows in that order
+        where = frame.select(RECORD_ID).with_row_index("__row")
+        at = whole.select(RECORD_ID).join(where, on=RECORD_ID, how="left", maintain_order="left")
+        rows = at.get_column("__row")
+        if kept.height != changes.unchanged or rows.null_count():  # the state disagrees
+            raise IncrementalUnsafe(
+                f"the previous run's clean.parquet holds {kept.height - rows.null_count():,} "
+                f"of the {changes.unchanged:,} unchanged records"
+            )
+        whole = whole.gather(rows.arg_sort())
         carried = state.changes.filter(~_in(gone))
         all_changes = pl.concat([carried, cleaned.changes], how="vertical_relaxed")
         cleaning = CleanResult(whole, all_changes, cleaned.step_stats)

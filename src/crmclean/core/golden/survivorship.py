@@ -263,14 +263,15 @@ def build_golden(
             ],
         )
     ]
+    del candidates, single  # multi and the singles' part hold the rows now
     if multi.height:
-        winners = multi.select("__g", key).unique("__g")
+        # each ranking has one row per golden record in `__g` order: side by side, not joined
+        # one after the other (every join copied the growing frame again)
+        ranked = [multi.select("__g", key).unique("__g").sort("__g")]
         for target in targets(settings, records.columns):
-            winners = winners.join(
-                _rank(multi, target, settings, invalid, src), on="__g", how="left"
-            )
-        parts.append(winners.drop("__g"))
-    del candidates, single, multi  # the wide frame holds what is still needed
+            ranked.append(_rank(multi, target, settings, invalid, src).drop("__g"))
+        parts.append(pl.concat(ranked, how="horizontal").drop("__g"))
+    del multi
     wide = pl.concat(parts, how="diagonal_relaxed").sort(key)
     del parts
     golden = wide.select(key, *columns)

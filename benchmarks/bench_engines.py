@@ -77,6 +77,7 @@ def run_engine(
         "command": command,
         "memory_option": memory,
         "wall_seconds": outcome.wall_s,
+        "cpu_seconds": outcome.cpu_s,
         "peak_rss_gb": round((outcome.peak_rss_mb or 0.0) / 1024, 3),
         "candidate_pairs": summary["stats"]["candidate_pairs"],
         "pairwise_f1": round(asdict(scores.pairwise)["f1"], 4),
@@ -104,7 +105,9 @@ def run_size(rows: int, engines: list[str], command: str, memory: str) -> list[d
         for engine in engines:
             load = [round(x, 1) for x in os.getloadavg()]
             result = run_engine(engine, command, data, truth, work, memory)
+            after = [round(x, 1) for x in os.getloadavg()]
             result |= {"rows": rows, "synth_seconds": synth.wall_s, "load_average": load}
+            result |= {"load_average_after": after}
             if "error" not in result:
                 clusters[engine] = pl.read_parquet(work / f"out_{engine}" / "clusters.parquet")
             results.append(result)

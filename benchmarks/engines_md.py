@@ -12,7 +12,8 @@ INTRO = """\
 `--memory` caps DuckDB itself; the Python side - reading, cleaning, golden records - is not
 capped), each in its own process on `crmclean synth -n N` data. Peak RSS is the process's own
 (DuckDB's memory included). F1 is pairwise against the generator's truth; "agree" the pairwise
-agreement of the two engines' clusterings. Reproduce:
+agreement of the two engines' clusterings. CPU s is user + system of all the process's threads
+(shown since 2026-12-07 20:45; load inflates it less than the wall time). Reproduce:
 `.venv/bin/python benchmarks/bench_engines.py --sizes 100000 1000000 --record`.
 """
 
@@ -23,17 +24,21 @@ def engines_section(results: dict[str, Any]) -> list[str]:
         return [INTRO, "Not run yet.", ""]
     lines = [
         INTRO,
-        "| rows | engine | command | wall s | peak RSS GB | pairwise F1 | agree | "
-        "load at start | recorded | commit |",
-        "|---:|---|---|---:|---:|---:|---:|---|---|---|",
+        "| rows | engine | command | wall s | CPU s | peak RSS GB | pairwise F1 | agree | "
+        "load at start / end | recorded | commit |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for run in sorted(runs, key=lambda r: (r["rows"], r["date"], r["engine"])):
         agree = run.get("agreement_between_engines")
+        cpu = run.get("cpu_seconds")
+        load = ", ".join(str(x) for x in run.get("load_average", []))
+        if run.get("load_average_after"):
+            load += " / " + ", ".join(str(x) for x in run["load_average_after"])
         lines.append(
             f"| {run['rows']:,} | {run['engine']} | {run['command']} | "
-            f"{run['wall_seconds']:.1f} | {run['peak_rss_gb']:.2f} | {run['pairwise_f1']:.4f} | "
-            f"{'' if agree is None else f'{agree:.5f}'} | "
-            f"{', '.join(str(x) for x in run.get('load_average', []))} | {run['date']} | "
+            f"{run['wall_seconds']:.1f} | {'' if cpu is None else f'{cpu:.1f}'} | "
+            f"{run['peak_rss_gb']:.2f} | {run['pairwise_f1']:.4f} | "
+            f"{'' if agree is None else f'{agree:.5f}'} | {load} | {run['date']} | "
             f"{run.get('git_commit', '')} |"
         )
     return [*lines, ""]

@@ -33,7 +33,7 @@ _, status, usage = os.wait4(pid, 0)
 code = os.waitstatus_to_exitcode(status)
 with open(result_path, "w") as f:
     json.dump({"wall_s": time.perf_counter() - start, "maxrss_kb": usage.ru_maxrss,
-               "exit_code": code}, f)
+               "cpu_s": usage.ru_utime + usage.ru_stime, "exit_code": code}, f)
 sys.exit(code if code >= 0 else 128 - code)
 """
 
@@ -44,6 +44,7 @@ class Outcome:
     status: str  # ok | failed | over_budget | skipped
     wall_s: float | None = None
     peak_rss_mb: float | None = None
+    cpu_s: float | None = None  # user + system of the tool's process (all its threads)
     exit_code: int | None = None
     command: str = ""
     error: str | None = None
@@ -112,6 +113,7 @@ def run_measured(
         wall_s=round(measured.get("wall_s", wall), 2),
         peak_rss_mb=round(measured["maxrss_kb"] / 1024 if measured else sampled_peak, 1),
         exit_code=measured.get("exit_code", proc.returncode),
+        cpu_s=round(measured["cpu_s"], 1) if "cpu_s" in measured else None,
         command=" ".join(argv).replace(f"{cwd}/", ""),
     )
     lines = out_path.read_text(errors="replace").strip().splitlines()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -63,6 +64,32 @@ DelimiterOpt = Annotated[
         show_default=False,
     ),
 ]
+
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="The run's clock, an ISO date-time (2026-12-07T06:00, UTC unless it names an "
+        "offset): not_in_future and the other date checks read it instead of now, so the same "
+        "input and clock give byte-identical outputs.",
+        show_default=False,
+    ),
+]
+
+
+def as_of_clock(given: str | None) -> datetime | None:
+    """--as-of as an aware datetime (UTC when no offset is given); None: the wall clock."""
+    if given is None:
+        return None
+    try:
+        clock = datetime.fromisoformat(given.strip())
+    except ValueError:
+        raise UsageError(
+            f"--as-of {given!r} is not an ISO date-time",
+            hint="write it as 2026-12-07 or 2026-12-07T06:00 (UTC) or 2026-12-07T06:00+01:00",
+        ) from None
+    return clock.replace(tzinfo=UTC) if clock.tzinfo is None else clock.astimezone(UTC)
+
 
 DELIMITER_WORDS = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
 

@@ -35,6 +35,7 @@ from crmclean.cli.engine_choice import (
 from crmclean.cli.incremental_run import NightState, Outcome, asked_of, attempt, night_state
 from crmclean.cli.input_errors import told
 from crmclean.cli.options import (
+    AsOfOpt,
     DelimiterOpt,
     EncodingOpt,
     QuietOpt,
@@ -42,6 +43,7 @@ from crmclean.cli.options import (
     ShowValuesOpt,
     TableOrJson,
     TableOrJsonOpt,
+    as_of_clock,
     delimiter_char,
     examples,
 )
@@ -152,6 +154,7 @@ def run(
     engine: EngineOpt = None,
     memory: MemoryOpt = None,
     spark_master: SparkMasterOpt = None,
+    as_of: AsOfOpt = None,
     show_values: ShowValuesOpt = False,
     output_format: TableOrJsonOpt = TableOrJson.table,
     quiet: QuietOpt = False,
@@ -168,6 +171,7 @@ def run(
     is locked).
     """
     started_at = datetime.now(UTC)
+    clock = as_of_clock(as_of)  # exit 2 for a malformed clock, before anything is read
     # exit 2 for a malformed URL, before anything is opened
     source = given_location(input_path)
     publish_to = parse_publish_url(publish) if publish is not None else None
@@ -196,6 +200,7 @@ def run(
                 source, loaded, out, earlier, publish_to, quarantine, seed, retrain, force,
                 fail_on, report, show_values, quiet, log, started_at, lock, output_format,
                 encoding, delimiter_char(delimiter), engine, memory, incremental, spark_master,
+                clock,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -238,6 +243,7 @@ class RunRequest:
     memory: str | None = None  # --memory: the duckdb engine's budget
     incremental: bool = False  # --incremental (docs/nightly.md)
     spark_master: str | None = None  # --spark-master: where the spark engine runs
+    as_of: datetime | None = None  # --as-of: the run's clock (else the wall clock)
 
 
 def _on_engine(
@@ -320,6 +326,7 @@ def _run_locked(request: RunRequest) -> int:
             reference=prepared.reference,
             force=request.force,
             movements=prepared.movements,
+            now=request.as_of,
         )
         result, outcome = _matched(
             request,

@@ -20,6 +20,7 @@ from crmclean.cli.closed_pipe import verdict_decided
 from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
 from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, batches_of
 from crmclean.cli.options import (
+    AsOfOpt,
     DelimiterOpt,
     EncodingOpt,
     Format,
@@ -27,6 +28,7 @@ from crmclean.cli.options import (
     QuietOpt,
     RulesOpt,
     ShowValuesOpt,
+    as_of_clock,
     delimiter_char,
     examples,
 )
@@ -74,9 +76,11 @@ def validate_command(
     delimiter: DelimiterOpt = None,
     engine: EngineOpt = None,
     memory: MemoryOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Check data against the rule file's checks; report per rule, write violations with --out."""
     started = datetime.now(UTC)
+    clock = as_of_clock(as_of) or started  # --as-of: the same input and clock, the same output
     source = given_location(input_path)
     loaded = load_rules(rules)
     one_input(source, loaded)
@@ -84,7 +88,7 @@ def validate_command(
     # the one setup step: exit 2 if the rules do not fit
     data = prepare(loaded, source, encoding, delimiter_char(delimiter))
     result = data.plan.validate(
-        data.frame, reference=data.reference, now=started, batch_rows=batch_rows
+        data.frame, reference=data.reference, now=clock, batch_rows=batch_rows
     )
     facts = json_report.RunFacts(
         input=data.read.info.to_dict(),

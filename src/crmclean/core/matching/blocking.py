@@ -100,7 +100,7 @@ def _keyed(
         "_row", pl.concat_str(parts, separator="\x1f").hash(seed=0).alias("_key")
     )
     if rule.any_word:
-        keyed = keyed.unique()
+        keyed = keyed.unique(maintain_order=True)  # the same order every run (blocking_keys)
     return keyed
 
 

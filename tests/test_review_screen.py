@@ -146,3 +146,37 @@ def test_order_value_needs_a_value_column_the_queue_has(run_out: Path) -> None:
     assert done.exit_code == 2 and "--value-column" in done.stderr
     done = runner.invoke(app, ["review", str(run_out), "--order", "value", "--value-column", "x"])
     assert done.exit_code == 2 and "no such column" in done.stderr
+
+
+def test_a_precision_sample_shows_its_weights_on_screen_and_no_id_or_match_key_rows(
+    run_out: Path, tmp_path: Path
+) -> None:
+    """`review --sample`: the prior and `= match weight` rows carry weights that fit 80
+    columns; the source id and the match keys `derive:` makes are no field rows."""
+    from crmclean.cli.review_precision import sample_queue
+    from crmclean.config import load_rules
+    from crmclean.io.review_folder import read_reviewed
+
+    reviewed = read_reviewed(run_out)
+    loaded = load_rules(run_out.parent / "rules.yaml")
+    queue = sample_queue(reviewed, loaded.rules, None, 3, 1)
+    session = ReviewSession(queue, DecisionsLog(tmp_path / "decisions.csv"), "anna")
+    review = ReviewApp(session, make_masker({}, False), {}, None)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with review.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            seen["rows"] = rows(review)
+            seen["width"] = review.query_one("#fields", DataTable).virtual_size.width
+
+    try:
+        asyncio.run(main())
+    finally:
+        session.log.close()
+    fields = [r[0] for r in seen["rows"]]
+    assert "customer_id" not in fields and not [f for f in fields if f.endswith("_key")]
+    assert not set(loaded.rules.derive) & set(fields)
+    by_field = {r[0]: r for r in seen["rows"]}
+    assert by_field["prior"][4] and by_field["= match weight"][4]
+    assert seen["width"] <= 80  # the weight column is on screen, not scrolled off

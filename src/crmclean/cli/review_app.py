@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static
 
 from crmclean.cli.review_session import ReviewSession
-from crmclean.report.review_fields import field_rows
+from crmclean.report.review_fields import field_rows, value_width
 from crmclean.report.value_mask import Masker
 
 CLUSTER_ROWS = 4
@@ -88,7 +88,8 @@ class ReviewApp(App[None]):
         )
         fields = self.query_one("#fields", DataTable)
         fields.clear()
-        for row in field_rows(pair, self.mask, self.levels):
+        width = value_width(pair, self.size.width)
+        for row in field_rows(pair, self.mask, self.levels, width):
             weight = "" if row.weight is None else f"{row.weight:+.2f}"
             fields.add_row(row.field, row.left, row.right, row.agreement, weight)
         self._show_cluster(pair)

@@ -153,7 +153,7 @@ def review(
     if path is not None:
         is_present(path, "decisions file")  # a FIFO or device there would block the appends
     if sample is not None:  # label random automatic merges: the precision estimate
-        queue = sample_queue(reviewed, path, sample, seed)
+        queue = sample_queue(reviewed, loaded.rules, path, sample, seed)
     if output_format is ReviewFormat.csv and import_file is None:
         # exporting needs no decisions file: without one, every pair of the queue is pending
         pending = undecided(queue, path) if path is not None else queue

@@ -13,12 +13,13 @@ from typing import Any
 import polars as pl
 from rapidfuzz.distance import JaroWinkler
 
-from crmclean.core.masking import cap_value
 from crmclean.report.review_console import comparison_names, value_columns
 from crmclean.report.value_mask import Masker
 
 SIMILAR = 0.85  # Jaro-Winkler similarity above which two different values read as similar
-SHOWN = 24  # characters of a value on an 80-column screen
+SHOWN = 24  # characters of a value at most, on a wide screen
+PADDING = 10  # a DataTable pads each of the 5 columns by one character on either side
+AGREE_WIDTH, WEIGHT_WIDTH = len("different"), len("+12.34")
 
 
 class Order(StrEnum):
@@ -69,11 +70,23 @@ def level_agreement(gamma: int | None, top: int | None) -> str:
     return "different" if gamma == 0 else "similar"
 
 
+def value_width(pair: Mapping[str, Any], screen: int) -> int:
+    """How many characters of each value fit beside the field name, the agreement and the
+    weight on a screen `screen` columns wide (so the weight is never scrolled off)."""
+    names = [*value_columns(list(pair)), *comparison_names(list(pair)), "= match weight"]
+    name_width = max(len(n) for n in names)
+    room = screen - PADDING - name_width - AGREE_WIDTH - WEIGHT_WIDTH
+    return max(6, min(SHOWN, room // 2))
+
+
 def field_rows(
-    pair: Mapping[str, Any], mask: Masker, levels: Mapping[str, Mapping[int, str]]
+    pair: Mapping[str, Any],
+    mask: Masker,
+    levels: Mapping[str, Mapping[int, str]],
+    width: int = SHOWN,
 ) -> list[FieldRow]:
     """The comparisons first (with their weights), then the prior and the match weight, then
-    the other columns of both records."""
+    the other columns of both records; values cut to `width` characters."""
     columns = list(pair)
     rows: list[FieldRow] = []
     shown = value_columns(columns)
@@ -91,8 +104,8 @@ def field_rows(
         rows.append(
             FieldRow(
                 name,
-                _masked(name, left, mask) if name in shown else "",
-                _masked(name, right, mask) if name in shown else "",
+                _masked(name, left, mask, width) if name in shown else "",
+                _masked(name, right, mask, width) if name in shown else "",
                 level_agreement(gamma, top),
                 label,
                 None if weight is None else float(weight),
@@ -108,8 +121,8 @@ def field_rows(
         rows.append(
             FieldRow(
                 name,
-                _masked(name, left, mask),
-                _masked(name, right, mask),
+                _masked(name, left, mask, width),
+                _masked(name, right, mask, width),
                 value_agreement(left, right),
                 "",
                 None,
@@ -125,11 +138,12 @@ def weights(pair: Mapping[str, Any], comparisons: Sequence[str]) -> tuple[float,
     return total - fields, total
 
 
-def _masked(column: str, value: Any, mask: Masker) -> str:
+def _masked(column: str, value: Any, mask: Masker, width: int) -> str:
     text = _text(value)
     if text is None:
         return "–"
-    return cap_value(mask(column, text) or "", SHOWN) or ""
+    shown = mask(column, text) or ""
+    return shown if len(shown) <= width else f"{shown[: width - 1]}…"
 
 
 def ordered(queue: pl.DataFrame, order: Order, value_column: str | None = None) -> pl.DataFrame:

@@ -180,3 +180,31 @@ def test_a_precision_sample_shows_its_weights_on_screen_and_no_id_or_match_key_r
     by_field = {r[0]: r for r in seen["rows"]}
     assert by_field["prior"][4] and by_field["= match weight"][4]
     assert seen["width"] <= 80  # the weight column is on screen, not scrolled off
+
+
+def test_the_csv_export_has_agreement_and_weights_in_the_screens_order(run_out: Path) -> None:
+    """A spreadsheet steward sees `S*** / S***` too: the sheet says whether the values agree
+    and what each comparison weighs, and lists the pairs in the order --order gives."""
+    done = runner.invoke(app, ["review", str(run_out), "-f", "csv"])
+    assert done.exit_code == 0, done.stderr
+    sheet = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert sheet and "customer_id_l" not in sheet[0]
+    words = {"same", "similar", "different", "missing"}
+    for row in sheet:
+        assert {row["first_name_agree"], row["email_agree"], row["city_agree"]} <= words
+        weights = sum(float(row[f"{c}_weight"]) for c in ("first_name", "last_name", "email"))
+        weights += float(row["city_weight"]) + float(row["prior"])
+        assert weights == pytest.approx(float(row["match_weight"]), abs=0.05)
+    # masked values, yet the agreement is judged on the real ones
+    queue = pl.read_parquet(run_out / "review.parquet")
+    assert all("***" in r["first_name_l"] or not r["first_name_l"] for r in sheet)
+    distance = [abs(float(r["match_probability"]) - 0.5) for r in sheet]
+    assert distance == sorted(distance)  # --order uncertainty, the screen's default
+    as_run = runner.invoke(app, ["review", str(run_out), "-f", "csv", "--order", "queue"])
+    pairs = [
+        (r["record_id_l"], r["record_id_r"]) for r in csv.DictReader(io.StringIO(as_run.stdout))
+    ]
+    assert pairs == list(queue.select("record_id_l", "record_id_r").iter_rows())
+    sample = runner.invoke(app, ["review", str(run_out), "--sample", "2", "-f", "csv"])
+    assert sample.exit_code == 0, sample.stderr
+    assert "customer_id_l" not in sample.stdout.splitlines()[0]

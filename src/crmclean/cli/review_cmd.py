@@ -46,8 +46,9 @@ from crmclean.io.review_folder import (
 )
 from crmclean.io.run_folder import read_model_document, run_rule_file
 from crmclean.io.writers import csv_text
-from crmclean.report.review_console import pair_view, session_summary, value_columns
+from crmclean.report.review_console import pair_view, session_summary
 from crmclean.report.review_fields import Order
+from crmclean.report.review_sheet import WEIGHT, sheet_columns, with_agreement
 from crmclean.report.value_mask import make_masker
 
 ANSWERS = {
@@ -157,9 +158,10 @@ def review(
     if output_format is ReviewFormat.csv and import_file is None:
         # exporting needs no decisions file: without one, every pair of the queue is pending
         pending = undecided(queue, path) if path is not None else queue
+        pending = in_order(pending, order, value_column)  # the sheet in the screen's order
         if output is not None:  # never over the decisions, rules, input or a run's files
             guard_export(output, reviewed, loaded, path, force=force)
-        _export(pending, output, pii, show_values, (sep or ",", quiet))
+        _export(pending, output, pii, show_values, (sep or ",", quiet, _level_names(out)))
         return
     if path is None:
         raise UsageError(
@@ -361,29 +363,42 @@ def _export(
     output: Path | None,
     pii: dict[str, MaskKind],
     show_values: bool,
-    how: tuple[str, bool],
+    how: tuple[str, bool, dict[str, dict[int, str]]],
 ) -> None:
-    """The queue as a spreadsheet-safe CSV with an empty `decision` column to fill in; with a
-    `;` delimiter the probability has a decimal comma, as Excel in a German locale reads it."""
-    delimiter, quiet = how
-    probability = pl.col("match_probability").round(4)
-    if delimiter == ";":
-        probability = probability.cast(pl.String).str.replace(".", ",", literal=True)
-    shown = [c for c in value_columns(pending.columns) if c not in ("golden_id",)]
-    masked = pending.select(
+    """The queue as a spreadsheet-safe CSV with an empty `decision` column to fill in: per field
+    both (masked) values, whether they agree and the comparison's weight, so a steward can
+    decide from the sheet; with a `;` delimiter numbers have a decimal comma, as Excel in a
+    German locale reads them."""
+    delimiter, quiet, levels = how
+    sheet = with_agreement(pending, levels)
+    columns = sheet_columns(sheet)
+    numbers = {"match_probability", "match_weight", "prior", "customer_value"} | {
+        c for c in columns if c.endswith(WEIGHT)
+    }
+
+    def shown(column: str) -> pl.Expr:
+        if column in numbers:
+            number = pl.col(column).round(4 if column == "match_probability" else 2)
+            if delimiter == ";":
+                return number.cast(pl.String).str.replace(".", ",", literal=True).alias(column)
+            return number
+        name = column[:-2] if column[-2:] in ("_l", "_r") else None
+        if name is None:
+            return pl.col(column)
+        value = pl.col(column)
+        if not show_values and name in pii:
+            value = mask_expr(value, pii[name])
+        return cap_expr(value).alias(column)
+
+    head = [
         *PAIR_KEYS,
-        probability.alias("match_probability"),
-        *([pl.col("reason")] if "reason" in pending.columns else []),
-        *[
-            cap_expr(
-                pl.col(f"{c}_{side}")
-                if show_values or c not in pii
-                else mask_expr(pl.col(f"{c}_{side}"), pii[c])
-            ).alias(f"{c}_{side}")
-            for c in shown
-            for side in ("l", "r")
-        ],
-        pl.lit("", pl.String).alias("decision"),
+        "match_probability",
+        *(["match_weight", "prior"] if "match_weight" in sheet.columns else []),
+        *(["reason"] if "reason" in sheet.columns else []),
+        *[c for c in ("key_account", "customer_value") if c in sheet.columns],
+    ]
+    masked = sheet.select(
+        *[shown(c) for c in [*head, *columns]], pl.lit("", pl.String).alias("decision")
     )
     if output is not None:
         write_export(masked, output, delimiter)

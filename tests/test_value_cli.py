@@ -266,3 +266,53 @@ def test_a_movement_table_may_be_a_database_table(
         pl.read_parquet(tmp_path / "db" / "golden.parquet"),
         pl.read_parquet(tmp_path / "csv" / "golden.parquet"),
     )
+
+
+def test_review_lists_key_accounts_and_value_first_and_orders_by_a_golden_measure(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """The README's promise: with a rollup the review queue lists duplicate key accounts first,
+    on the screen and in the sheet, without asking; --value-column may name a measure of the
+    golden records (the queue itself does not hold it)."""
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from crmclean.cli.main import app
+
+    data, rules, _ = case
+    out = tmp_path / "out"
+    assert crmclean("run", data, "--rules", rules, "--out", out, "-q")[0] in (0, 1)
+    runner = CliRunner()
+
+    def sheet(*extra: str) -> list[dict[str, str]]:
+        done = runner.invoke(app, ["review", str(out), "-f", "csv", *extra])
+        assert done.exit_code == 0, done.stderr
+        return list(csv.DictReader(io.StringIO(done.stdout)))
+
+    rows = sheet()
+    assert len(rows) >= 2
+    ranked = [(r["key_account"] == "true", float(r["customer_value"])) for r in rows]
+    assert ranked == sorted(ranked, reverse=True)  # key accounts, then value: the default
+    golden = pl.read_parquet(out / "golden.parquet").select("golden_id", "orders")
+    queue = pl.read_parquet(out / "review.parquet").select(
+        "record_id_l", "record_id_r", "golden_id_l", "golden_id_r"
+    )
+    by_orders = sheet("--order", "value", "--value-column", "orders")
+    counts = dict(golden.iter_rows())
+    sides = {(r[0], r[1]): (r[2], r[3]) for r in queue.iter_rows()}
+    value = [
+        counts[sides[(r["record_id_l"], r["record_id_r"])][0]]
+        + (
+            0
+            if sides[(r["record_id_l"], r["record_id_r"])][0]
+            == sides[(r["record_id_l"], r["record_id_r"])][1]
+            else counts[sides[(r["record_id_l"], r["record_id_r"])][1]]
+        )
+        for r in by_orders
+    ]
+    assert value == sorted(value, reverse=True)
+    wrong = runner.invoke(app, ["review", str(out), "--order", "value", "--value-column", "x"])
+    assert wrong.exit_code == 2
+    assert "revenue" in wrong.stderr and "orders" in wrong.stderr  # golden measures named

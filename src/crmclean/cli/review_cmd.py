@@ -39,6 +39,7 @@ from crmclean.io.readers import read_table
 from crmclean.io.regular_file import is_present
 from crmclean.io.review_folder import (
     ReviewedFolder,
+    read_golden_values,
     read_members,
     read_queue,
     read_record_ids,
@@ -115,14 +116,20 @@ def review(
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     order: Annotated[
-        Order,
+        Order | None,
         typer.Option(
-            help="uncertainty: probability nearest 0.5 first; value: the "
-            "customer's value first (--value-column); queue: as the run wrote it."
+            help="value: key accounts and the customer's value first (the run's rollup, or "
+            "--value-column); uncertainty: probability nearest 0.5 first; queue: as the run "
+            "wrote it. Default: value when the run rolled up a customer value, else uncertainty.",
+            show_default=False,
         ),
-    ] = Order.uncertainty,
+    ] = None,
     value_column: Annotated[
-        str | None, typer.Option(help="With --order value: the column holding the value.")
+        str | None,
+        typer.Option(
+            help="With --order value: a numeric column of the data or of the golden records "
+            "(a rollup measure such as revenue_12m)."
+        ),
     ] = None,
     plain: Annotated[
         bool, typer.Option(help="One pair after another as lines, not the full screen.")
@@ -158,7 +165,7 @@ def review(
     if output_format is ReviewFormat.csv and import_file is None:
         # exporting needs no decisions file: without one, every pair of the queue is pending
         pending = undecided(queue, path) if path is not None else queue
-        pending = in_order(pending, order, value_column)  # the sheet in the screen's order
+        pending = in_order(pending, order, value_column, lambda: read_golden_values(reviewed))
         if output is not None:  # never over the decisions, rules, input or a run's files
             guard_export(output, reviewed, loaded, path, force=force)
         _export(pending, output, pii, show_values, (sep or ",", quiet, _level_names(out)))
@@ -174,7 +181,9 @@ def review(
         _import(import_file, path, steward, known, (encoding, sep), quiet)
         _say_precision(reviewed, path, quiet)
         return
-    pending = in_order(undecided(queue, path), order, value_column)
+    pending = in_order(
+        undecided(queue, path), order, value_column, lambda: read_golden_values(reviewed)
+    )
     if not sys.stdin.isatty():
         raise UsageError(
             "review needs a terminal", "export with --format csv and read back with --import"

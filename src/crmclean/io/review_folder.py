@@ -135,6 +135,20 @@ def read_golden_ids(reviewed: ReviewedFolder) -> pl.DataFrame:
     return crosswalk(_clusters(reviewed), _parquet(reviewed, "pairs.parquet"))
 
 
+def read_golden_values(reviewed: ReviewedFolder) -> pl.DataFrame | None:
+    """golden_id and the numeric columns of a run's golden records (a rollup's measures such as
+    revenue_12m), what `review --order value --value-column` may order by; None for a dedupe
+    folder or a run without golden records."""
+    path = reviewed.folder / "golden.parquet"
+    if not reviewed.is_run or not is_present(path, "golden records"):
+        return None
+    schema = pl.read_parquet_schema(path)
+    numeric = [c for c, t in schema.items() if t.is_numeric()]
+    return pl.read_parquet(path, columns=["golden_id", *numeric]).with_columns(
+        pl.col("golden_id").cast(pl.String)
+    )
+
+
 def read_record_ids(reviewed: ReviewedFolder) -> pl.Series:
     """Every record id the folder's run or dedupe saw: what an imported decision may name."""
     if reviewed.is_run:

@@ -146,10 +146,35 @@ def _masked(column: str, value: Any, mask: Masker, width: int) -> str:
     return shown if len(shown) <= width else f"{shown[: width - 1]}…"
 
 
+VALUE = "customer_value"  # a run with a rollup: both golden records' value together
+KEY_ACCOUNT = "key_account"  # either side is a key account
+SORT_VALUE = "__value"  # a --value-column's value, joined from the golden records
+
+
+def default_order(queue: pl.DataFrame) -> Order:
+    """Key accounts and the customer's value first when the run rolled them up (`rollup:` with
+    `order_review_by`), else uncertainty."""
+    return Order.value if VALUE in queue.columns else Order.uncertainty
+
+
 def ordered(queue: pl.DataFrame, order: Order, value_column: str | None = None) -> pl.DataFrame:
-    """The queue in the order a steward works it; ties keep the run's order."""
+    """The queue in the order a steward works it; ties keep the run's order. `value` sorts by
+    `value_column` (its `_l`/`_r` values, or a `__value` column joined for it), or without one
+    by the run's key accounts and `customer_value`."""
     if order is Order.uncertainty and "match_probability" in queue.columns:
         return queue.sort((pl.col("match_probability") - 0.5).abs(), maintain_order=True)
+    if order is Order.value and value_column is None and VALUE in queue.columns:
+        keys = [KEY_ACCOUNT] if KEY_ACCOUNT in queue.columns else []
+        return queue.sort(
+            [*keys, VALUE],
+            descending=True,
+            nulls_last=True,
+            maintain_order=True,
+        )
+    if order is Order.value and SORT_VALUE in queue.columns:
+        return queue.sort(SORT_VALUE, descending=True, nulls_last=True, maintain_order=True).drop(
+            SORT_VALUE
+        )
     if order is Order.value and value_column is not None:
         value = pl.max_horizontal(
             pl.col(f"{value_column}_l").cast(pl.Float64, strict=False),

@@ -26,9 +26,7 @@ def _blank_is_null(column: str, alias: str) -> pl.Expr:
 def value_agreement(queue: pl.DataFrame, column: str) -> pl.Series:
     """same / similar / different / missing for each pair, judged on the real values."""
     pair = queue.select(_blank_is_null(f"{column}_l", "a"), _blank_is_null(f"{column}_r", "b"))
-    folded = pair.select(
-        pl.col(c).str.to_lowercase().fill_null("").alias(c) for c in ("a", "b")
-    )
+    folded = pair.select(pl.col(c).str.to_lowercase().fill_null("").alias(c) for c in ("a", "b"))
     similarity = process.cpdist(
         folded.get_column("a").to_list(),
         folded.get_column("b").to_list(),
@@ -67,9 +65,7 @@ def level_agreement(name: str, top: int | None) -> pl.Expr:
     )
 
 
-def with_agreement(
-    queue: pl.DataFrame, levels: Mapping[str, Mapping[int, str]]
-) -> pl.DataFrame:
+def with_agreement(queue: pl.DataFrame, levels: Mapping[str, Mapping[int, str]]) -> pl.DataFrame:
     """The queue with `<field>_agree` for every field shown on both sides or scored by a
     comparison, `<comparison>_weight` (log2 Bayes factor), and `prior` (what the weights leave
     of the match weight)."""

@@ -208,3 +208,34 @@ def test_the_csv_export_has_agreement_and_weights_in_the_screens_order(run_out: 
     sample = runner.invoke(app, ["review", str(run_out), "--sample", "2", "-f", "csv"])
     assert sample.exit_code == 0, sample.stderr
     assert "customer_id_l" not in sample.stdout.splitlines()[0]
+
+
+def test_a_value_cleaned_to_empty_reads_invalid_not_missing(run_out: Path, tmp_path: Path) -> None:
+    """Both records show an e-mail, yet the comparison met the null level (one was no e-mail
+    and was cleaned to empty): the screen and the sheet say `invalid`, not `missing`."""
+    from crmclean.report.review_sheet import with_agreement
+
+    queue = pl.read_parquet(run_out / "review.parquet").head(1)
+    queue = queue.with_columns(
+        pl.lit("not an address").alias("email_l"),
+        pl.lit("anna@example.com").alias("email_r"),
+        pl.lit(-1).cast(queue.schema["gamma_email"]).alias("gamma_email"),
+    )
+    session = ReviewSession(queue, DecisionsLog(tmp_path / "decisions.csv"), "anna")
+    review = ReviewApp(session, make_masker({"email": "email"}, False), {}, None)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with review.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            seen["rows"] = rows(review)
+
+    try:
+        asyncio.run(main())
+    finally:
+        session.log.close()
+    email = {r[0]: r for r in seen["rows"]}["email"]
+    assert email[1] != "–" and email[2] != "–" and email[3] == "invalid"
+    assert with_agreement(queue, {})["email_agree"].to_list() == ["invalid"]
+    nothing = queue.with_columns(pl.lit(None, pl.String).alias("email_l"))
+    assert with_agreement(nothing, {})["email_agree"].to_list() == ["missing"]

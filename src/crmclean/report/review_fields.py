@@ -16,6 +16,7 @@ from rapidfuzz.distance import JaroWinkler
 from crmclean.report.review_console import comparison_names, value_columns
 from crmclean.report.value_mask import Masker
 
+INVALID = "invalid"  # both records hold a value the comparison could not use (cleaned to empty)
 SIMILAR = 0.85  # Jaro-Winkler similarity above which two different values read as similar
 SHOWN = 24  # characters of a value at most, on a wide screen
 PADDING = 10  # a DataTable pads each of the 5 columns by one character on either side
@@ -101,12 +102,15 @@ def field_rows(
             (pair.get(f"{name}_l"), pair.get(f"{name}_r")) if name in shown else (None, None)
         )
         weight = pair.get(f"bf_{name}")
+        agreement = level_agreement(gamma, top)
+        if agreement == "missing" and _text(left) is not None and _text(right) is not None:
+            agreement = INVALID  # both hold a value, yet the comparison saw none: cleaned away
         rows.append(
             FieldRow(
                 name,
                 _masked(name, left, mask, width) if name in shown else "",
                 _masked(name, right, mask, width) if name in shown else "",
-                level_agreement(gamma, top),
+                agreement,
                 label,
                 None if weight is None else float(weight),
             )

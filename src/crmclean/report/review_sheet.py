@@ -12,7 +12,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from crmclean.report.review_console import comparison_names, value_columns
-from crmclean.report.review_fields import SIMILAR
+from crmclean.report.review_fields import INVALID, SIMILAR
 
 AGREE = "_agree"
 WEIGHT = "_weight"
@@ -65,12 +65,28 @@ def level_agreement(name: str, top: int | None) -> pl.Expr:
     )
 
 
+def _invalid(name: str, word: pl.Expr) -> pl.Expr:
+    """`invalid` where both records hold a value the comparison could not use (an e-mail that
+    was no e-mail, cleaned to empty), not `missing`: the sheet shows both values."""
+    both = pl.all_horizontal(
+        _blank_is_null(f"{name}_{s}", f"__{s}").is_not_null() for s in ("l", "r")
+    )
+    gamma = pl.col(f"gamma_{name}").cast(pl.Int64)
+    return pl.when((gamma < 0) & both).then(pl.lit(INVALID)).otherwise(word).alias(f"{name}{AGREE}")
+
+
 def with_agreement(queue: pl.DataFrame, levels: Mapping[str, Mapping[int, str]]) -> pl.DataFrame:
     """The queue with `<field>_agree` for every field shown on both sides or scored by a
     comparison, `<comparison>_weight` (log2 Bayes factor), and `prior` (what the weights leave
     of the match weight)."""
     scored = [c for c in comparison_names(queue.columns) if f"gamma_{c}" in queue.columns]
-    words = [level_agreement(c, max(levels[c]) if levels.get(c) else None) for c in scored]
+    shown = set(value_columns(queue.columns))
+    words = [
+        _invalid(c, level_agreement(c, max(levels[c]) if levels.get(c) else None))
+        if c in shown
+        else level_agreement(c, max(levels[c]) if levels.get(c) else None)
+        for c in scored
+    ]
     fields = sum((pl.col(f"bf_{c}").fill_null(0.0) for c in scored), pl.lit(0.0))
     out = queue.with_columns(
         *words,

@@ -227,15 +227,35 @@ def test_if_missing_skip_runs_with_empty_measures_and_says_so(
     assert golden.get_column("orders").fill_null(0).sum() == 0
 
 
-def test_company_rules_copied_elsewhere_still_run(tmp_path: Path) -> None:
-    """rules/company.yaml is what most users copy; its sample orders are optional."""
+def test_company_rules_read_no_sample_file_and_the_demo_rules_roll_up_its_orders(
+    tmp_path: Path,
+) -> None:
+    """rules/company.yaml is what users copy for their own data: it must not roll the sample's
+    orders up onto their customers (whose ids may collide). rules/demo.yaml, which `make demo`
+    runs, extends it with the sample's orders; a copy of it without them still runs."""
+    from crmclean.config import load_rules
+
     root = Path(__file__).resolve().parents[1]
-    copy = tmp_path / "company.yaml"
-    copy.write_text((root / "rules" / "company.yaml").read_text(encoding="utf-8"))
+    company = (root / "rules" / "company.yaml").read_text(encoding="utf-8")
+    assert load_rules(root / "rules" / "company.yaml").rules.rollup is None
+    assert "sample_data" not in company
     data = root / "sample_data" / "customers.csv"
-    code, err = crmclean("run", data, "--rules", copy, "--out", tmp_path / "out", "-q")
-    assert code == 1, err  # the sample's defects fail error rules, as with the original
-    assert any("rollup table 'orders'" in line for line in err)
+    copy = tmp_path / "company.yaml"
+    copy.write_text(company, encoding="utf-8")
+    code, err = crmclean("run", data, "--rules", copy, "--out", tmp_path / "mine", "-q")
+    assert code == 1, err  # the sample's defects fail error rules
+    manifest = json.loads((tmp_path / "mine" / "manifest.json").read_text(encoding="utf-8"))
+    assert not manifest.get("movements")
+    assert not (tmp_path / "mine" / "unmatched_movements.parquet").exists()
+
+    demo = load_rules(root / "rules" / "demo.yaml").rules.rollup
+    assert demo is not None and "orders" in demo.tables
+    (tmp_path / "demo.yaml").write_text(
+        (root / "rules" / "demo.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    code, err = crmclean("run", data, "--rules", tmp_path / "demo.yaml", "-o", tmp_path / "d", "-q")
+    assert code == 1, err
+    assert any("rollup table 'orders'" in line for line in err)  # no orders beside the copy
 
 
 def test_a_movement_table_may_be_a_database_table(

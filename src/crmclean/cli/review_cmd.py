@@ -144,7 +144,7 @@ def review(
     ] = None,
     seed: Annotated[int, typer.Option(help="With --sample: the same seed draws the same.")] = 1,
 ) -> None:
-    """Decide the pairs in the review band: y match, n no match, s skip, u undo, q quit.
+    """Decide the review band: y match, n no, s skip, u undo, c note, / search, q quit.
 
     Decisions go to the rule file's `matching.decisions` file as they are made; the next
     `crmclean run` honours them. Personal values are masked unless --show-values.

@@ -38,8 +38,8 @@ def in_order(
             values = golden_values()
             if values is None or value_column not in values.columns:
                 raise UsageError(
-                    f"--value-column {value_column}: no such column in the review queue or the golden "
-                    "records",
+                    f"--value-column {value_column}: no such column in the review queue or "
+                    "the golden records",
                     _columns_hint(pending, values),
                 )
             pending = _with_golden_value(pending, values, value_column)

@@ -149,7 +149,7 @@ def test_evaluate_without_truth_id_points_at_the_option_not_a_rule_file(
     done = runner.invoke(
         app, ["evaluate", str(case[2] / "clusters.parquet"), "--truth", str(truth)]
     )
-    assert done.exit_code == 3
+    assert done.exit_code == 2  # the fix is an option: a usage error, not an unreadable file
     assert "--truth-id" in done.stderr and "rule file" not in done.stderr, done.stderr
 
 
@@ -196,3 +196,29 @@ def test_rules_init_and_match_read_a_semicolon_csv_with_delimiter(tmp_path: Path
     assert done.exit_code == 0, done.stderr
     assert "first_name:" in done.stdout and not done.stderr  # columns found, no summary
     assert "customer_id;" not in done.stdout
+
+
+def test_a_wrong_delimiter_is_named_when_the_file_reads_as_one_column() -> None:
+    done = runner.invoke(
+        app,
+        [
+            "validate",
+            str(ROOT / "sample_data" / "customers.csv"),
+            "-r",
+            str(ROOT / "rules" / "company.yaml"),
+            "--delimiter",
+            ";",
+        ],
+    )
+    assert done.exit_code == 3, done.stderr
+    assert "is the delimiter ','?" in done.stderr and "--delimiter ','" in done.stderr
+
+
+def test_a_column_the_data_lacks_is_reported_once(tmp_path: Path) -> None:
+    data = tmp_path / "customers.csv"
+    frame = pl.read_csv(ROOT / "sample_data" / "customers.csv", infer_schema_length=0).head(200)
+    frame.drop("salutation").write_csv(data)
+    done = runner.invoke(app, ["validate", str(data), "-r", str(ROOT / "rules" / "company.yaml")])
+    assert done.exit_code == 2, done.stderr
+    said = [line for line in done.stderr.splitlines() if "column 'salutation' is not in" in line]
+    assert len(said) == 1, said

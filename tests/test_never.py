@@ -46,9 +46,7 @@ def test_a_run_leaves_every_input_byte_for_byte_unchanged(tmp_path: Path) -> Non
     # team-emea.yaml (extends company.yaml) with demo.yaml's rollup: of the sample's orders
     demo = (inputs / "rules" / "demo.yaml").read_text(encoding="utf-8")
     rules = inputs / "rules" / "night.yaml"
-    rules.write_text(
-        "extends: team-emea.yaml\n" + demo[demo.index("rollup:") :], encoding="utf-8"
-    )
+    rules.write_text("extends: team-emea.yaml\n" + demo[demo.index("rollup:") :], encoding="utf-8")
     before = _state(inputs)
     out = tmp_path / "out"
     for _ in range(2):  # the first night, then the cron recipe with --previous

@@ -239,3 +239,50 @@ def test_a_value_cleaned_to_empty_reads_invalid_not_missing(run_out: Path, tmp_p
     assert with_agreement(queue, {})["email_agree"].to_list() == ["invalid"]
     nothing = queue.with_columns(pl.lit(None, pl.String).alias("email_l"))
     assert with_agreement(nothing, {})["email_agree"].to_list() == ["missing"]
+
+
+def test_the_help_line_offers_pgdn_within_80_columns_and_the_cluster_shows_values(
+    run_out: Path, tmp_path: Path
+) -> None:
+    """At 80x24 the last fields lie below the fold: the help line says PgDn (and it fits),
+    PgDn scrolls the fields; each record around the pair shows its (masked) compared values."""
+    from textual.widgets._footer import FooterKey
+
+    from crmclean.io.review_folder import read_members, read_reviewed
+    from crmclean.report.review_fields import cluster_columns
+
+    queue = ordered(pl.read_parquet(run_out / "review.parquet"), Order.uncertainty)
+    columns = cluster_columns(queue.columns)
+    members = read_members(read_reviewed(run_out), "source_system", columns)
+    assert members is not None and "first_name" in columns
+    session = ReviewSession(queue, DecisionsLog(tmp_path / "decisions.csv"), "anna")
+    review = ReviewApp(session, make_masker({"first_name": "text"}, False), {}, members)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with review.run_test(size=(80, 12)) as pilot:  # a short screen: fields overflow
+            for _ in range(50):  # the help line is laid out a moment after the screen
+                await pilot.pause(0.1)
+                keys = {k.key_display: k.region for k in review.query(FooterKey)}
+                if keys and all(r.width for r in keys.values()):
+                    break
+            seen["pgdn"] = keys.get("PgDn")
+            seen["right"] = max(r.right for r in keys.values())
+            cluster = review.query_one("#cluster", DataTable)
+            seen["cluster"] = [str(c.label) for c in cluster.columns.values()]
+            seen["row"] = [str(c) for c in cluster.get_row_at(0)]
+            fields = review.query_one("#fields", DataTable)
+            before = fields.scroll_y
+            await pilot.press("pagedown")
+            await pilot.pause()
+            seen["scrolled"] = fields.scroll_y > before
+
+    try:
+        asyncio.run(main())
+    finally:
+        session.log.close()
+    assert seen["pgdn"] is not None and seen["right"] <= 80
+    assert seen["scrolled"]
+    assert "first_name" in seen["cluster"]
+    shown = seen["row"][seen["cluster"].index("first_name")]
+    assert shown == "–" or "***" in shown  # masked

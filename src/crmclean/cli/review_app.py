@@ -36,6 +36,8 @@ class ReviewApp(App[None]):
         Binding("c", "ask('note')", "note"),
         Binding("slash", "ask('search')", "search id"),
         Binding("q", "quit", "quit"),
+        Binding("pagedown", "fields('down')", "more", key_display="PgDn", priority=True),
+        Binding("pageup", "fields('up')", "back", key_display="PgUp", show=False, priority=True),
     ]
 
     def __init__(
@@ -63,6 +65,8 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         fields = self.query_one("#fields", DataTable)
         fields.add_columns("field", "left", "right", "agree", "weight")
+        for table in self.query(DataTable):  # the keys are the app's: PgDn shows in the help
+            table.can_focus = False
         self.show()
 
     def show(self, status: str = "") -> None:
@@ -113,6 +117,14 @@ class ReviewApp(App[None]):
         if more > 0:
             cluster.add_row(f"+{more} more", *[""] * len(shown))
         cluster.display = True
+
+    def action_fields(self, where: str) -> None:
+        """PgDn / PgUp: the fields below the fold on a 24-line screen (city, dates ...)."""
+        fields = self.query_one("#fields", DataTable)
+        if where == "down":
+            fields.scroll_page_down(animate=False)
+        else:
+            fields.scroll_page_up(animate=False)
 
     def action_decide(self, decision: str) -> None:
         self.session.decide(decision)

@@ -48,7 +48,7 @@ from crmclean.io.review_folder import (
 from crmclean.io.run_folder import read_model_document, run_rule_file
 from crmclean.io.writers import csv_text
 from crmclean.report.review_console import pair_view, session_summary
-from crmclean.report.review_fields import Order
+from crmclean.report.review_fields import Order, cluster_columns
 from crmclean.report.review_sheet import WEIGHT, sheet_columns, with_agreement
 from crmclean.report.value_mask import make_masker
 
@@ -193,7 +193,7 @@ def review(
         _session(pending, path, steward, mask, _level_names(out))
     else:
         source = reviewed.source_column or loaded.rules.dataset.source_column
-        members = read_members(reviewed, source)
+        members = read_members(reviewed, source, cluster_columns(pending.columns))
         full_screen(pending, path, steward, mask, _level_names(out), members)
     _say_precision(reviewed, path, quiet)
 

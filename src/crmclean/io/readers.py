@@ -175,8 +175,7 @@ def check_required_columns(
         shown = "tab" if split == "\t" else split
         fix = (
             f"the file reads as one column whose name holds {shown!r}: is the delimiter "
-            f"{shown!r}? pass --delimiter '{shown}' or leave --delimiter out to detect it; "
-            + fix
+            f"{shown!r}? pass --delimiter '{shown}' or leave --delimiter out to detect it; " + fix
         )
     raise InputError(
         f"{path}: lacks column(s) {'the rules need' if hint is None else 'needed'}: "

@@ -71,6 +71,17 @@ def level_agreement(gamma: int | None, top: int | None) -> str:
     return "different" if gamma == 0 else "similar"
 
 
+CLUSTER_VALUES = 3  # values per record in the golden records around a pair (80 columns)
+
+
+def cluster_columns(columns: Sequence[str]) -> list[str]:
+    """The columns shown for each record around a pair: those the comparisons score (what a
+    steward compares), first few."""
+    shown = value_columns(columns)
+    scored = [c for c in comparison_names(columns) if c in shown]
+    return scored[:CLUSTER_VALUES]
+
+
 def value_width(pair: Mapping[str, Any], screen: int) -> int:
     """How many characters of each value fit beside the field name, the agreement and the
     weight on a screen `screen` columns wide (so the weight is never scrolled off)."""

@@ -54,11 +54,13 @@ def level_agreement(name: str, top: int | None) -> pl.Expr:
     """A comparison's level as a word, as the screen says it: the top level same, level 0
     different, the null level missing, anything between similar."""
     gamma = pl.col(f"gamma_{name}").cast(pl.Int64)
-    word = pl.when(gamma < 0).then(pl.lit("missing"))
-    if top is not None:
-        word = word.when(gamma >= top).then(pl.lit("same"))
+    top_level = gamma >= top if top is not None else pl.lit(False)
     return (
-        word.when(gamma == 0)
+        pl.when(gamma < 0)
+        .then(pl.lit("missing"))
+        .when(top_level)
+        .then(pl.lit("same"))
+        .when(gamma == 0)
         .then(pl.lit("different"))
         .otherwise(pl.lit("similar"))
         .alias(f"{name}{AGREE}")

@@ -14,7 +14,13 @@ from crmclean.cli.review_session import ReviewSession
 from crmclean.errors import UsageError
 from crmclean.io.decisions_file import DecisionsLog
 from crmclean.report.review_console import session_summary, value_columns
-from crmclean.report.review_fields import SORT_VALUE, VALUE, Order, default_order, ordered
+from crmclean.report.review_fields import (
+    VALUE,
+    Order,
+    default_order,
+    ordered,
+    with_golden_value,
+)
 
 
 def in_order(
@@ -42,27 +48,8 @@ def in_order(
                     "the golden records",
                     _columns_hint(pending, values),
                 )
-            pending = _with_golden_value(pending, values, value_column)
+            pending = with_golden_value(pending, values, value_column)
     return ordered(pending, order, value_column)
-
-
-def _with_golden_value(pending: pl.DataFrame, values: pl.DataFrame, column: str) -> pl.DataFrame:
-    side = values.select("golden_id", pl.col(column).cast(pl.Float64, strict=False))
-    ranked = pending
-    for s in ("l", "r"):
-        ranked = ranked.join(
-            side.rename({"golden_id": f"golden_id_{s}", column: f"__{s}"}),
-            on=f"golden_id_{s}",
-            how="left",
-            maintain_order="left",
-        )
-    same = pl.col("golden_id_l") == pl.col("golden_id_r")  # already one customer: count once
-    return ranked.with_columns(
-        pl.when(same)
-        .then(pl.col("__l"))
-        .otherwise(pl.col("__l").fill_null(0) + pl.col("__r").fill_null(0))
-        .alias(SORT_VALUE)
-    ).drop("__l", "__r")
 
 
 def _columns_hint(pending: pl.DataFrame, golden: pl.DataFrame | None) -> str:

@@ -197,3 +197,24 @@ def ordered(queue: pl.DataFrame, order: Order, value_column: str | None = None) 
         )
         return queue.sort(value, descending=True, nulls_last=True, maintain_order=True)
     return queue
+
+
+def with_golden_value(pending: pl.DataFrame, values: pl.DataFrame, column: str) -> pl.DataFrame:
+    """The queue with `__value`: `column` of both golden records together (once when the pair
+    is already one golden record), what `--order value --value-column` sorts by."""
+    side = values.select("golden_id", pl.col(column).cast(pl.Float64, strict=False))
+    ranked = pending
+    for s in ("l", "r"):
+        ranked = ranked.join(
+            side.rename({"golden_id": f"golden_id_{s}", column: f"__{s}"}),
+            on=f"golden_id_{s}",
+            how="left",
+            maintain_order="left",
+        )
+    same = pl.col("golden_id_l") == pl.col("golden_id_r")  # already one customer: count once
+    return ranked.with_columns(
+        pl.when(same)
+        .then(pl.col("__l"))
+        .otherwise(pl.col("__l").fill_null(0) + pl.col("__r").fill_null(0))
+        .alias(SORT_VALUE)
+    ).drop("__l", "__r")

@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 # The sample data has defects on purpose: exit 1 (an error rule failed) is the expected outcome.
 demo: $(STAMP)
-	$(BIN)/crmclean run sample_data/customers.csv --rules rules/company.yaml --out out/ \
+	$(BIN)/crmclean run sample_data/customers.csv --rules rules/demo.yaml --out out/ \
 	  || [ $$? -eq 1 ]
 
 lint: $(STAMP)

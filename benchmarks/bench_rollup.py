@@ -4,7 +4,7 @@
 
 Builds 1.5M source records in 1M golden records (a crosswalk as `run` makes it) and orders as
 a CSV export gives them (every column text; 2 % name an unknown id, a few have a bad date or
-amount), then times the rollup of rules/company.yaml's `rollup:` section: matching the orders
+amount), then times the rollup of rules/demo.yaml's `rollup:` section: matching the orders
 to the records (per source system), the measures per golden record, key accounts. Reading the
 file is `run`'s read step and not timed here. Budget: <= 10 s wall on this machine (2 cores);
 exit 1 when over. Results go to results.json ("rollup") and RESULTS.md.
@@ -89,8 +89,8 @@ def orders(records: pl.DataFrame, rows: int, seed: int) -> pl.DataFrame:
 
 
 def measure(orders_n: int, golden_n: int, seed: int) -> dict[str, Any]:
-    spec = load_rules(ROOT / "rules" / "company.yaml").rules.rollup
-    assert spec is not None, "rules/company.yaml has no rollup: section"
+    spec = load_rules(ROOT / "rules" / "demo.yaml").rules.rollup
+    assert spec is not None, "rules/demo.yaml has no rollup: section"
     records, crosswalk = customers(golden_n, seed)
     table = orders(records, orders_n, seed)
     held = records.clear()

@@ -8,7 +8,7 @@ from typing import Any
 INTRO = """## Customer value: rollup (`benchmarks/bench_rollup.py`)
 
 10M order rows (text columns, as read from a CSV: 2 % unknown ids) rolled up onto 1M golden
-records (1.8M source records) with the `rollup:` section of `rules/company.yaml` (7 measures,
+records (1.8M source records) with the `rollup:` section of `rules/demo.yaml` (7 measures,
 key accounts): matching the orders to the records per source system, then the measures per
 golden record. Reading the file is `run`'s read step and not timed. Budget (issue 17): <= 10 s.
 CPU seconds are user + system of all threads; on a shared machine they show the work better

@@ -92,3 +92,7 @@ def test_every_command_refuses_an_unknown_format(args: list[str], tmp_path: Path
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert "--format" in result.output and "is not one of" in result.output
+    # one plain sentence naming the option, not click's usage block with "Value error, "
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crmclean: error: --format: "), lines
+    assert "Value error" not in result.stderr and f"crmclean {args[0]} --help" in lines[0]

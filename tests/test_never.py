@@ -30,7 +30,7 @@ def _state(folder: Path) -> dict[str, tuple[str, int]]:
 def test_a_run_leaves_every_input_byte_for_byte_unchanged(tmp_path: Path) -> None:
     inputs = tmp_path / "inputs"
     shutil.copytree(ROOT / "rules", inputs / "rules")
-    # company.yaml's rollup: reads ../sample_data/orders.csv: an input that must stay as it is too
+    # demo.yaml's rollup: reads ../sample_data/orders.csv: an input that must stay as it is too
     (inputs / "sample_data").mkdir()
     shutil.copy(ROOT / "sample_data" / "orders.csv", inputs / "sample_data" / "orders.csv")
     data = inputs / "customers.csv"
@@ -43,7 +43,10 @@ def test_a_run_leaves_every_input_byte_for_byte_unchanged(tmp_path: Path) -> Non
         "steward,2026-12-01T00:00:00+00:00\n",
         encoding="utf-8",
     )
-    rules = inputs / "rules" / "team-emea.yaml"  # extends company.yaml
+    # team-emea.yaml (extends company.yaml) with demo.yaml's rollup: of the sample's orders
+    demo = (inputs / "rules" / "demo.yaml").read_text(encoding="utf-8")
+    rules = inputs / "rules" / "night.yaml"
+    rules.write_text("extends: team-emea.yaml\n" + demo[demo.index("rollup:") :], encoding="utf-8")
     before = _state(inputs)
     out = tmp_path / "out"
     for _ in range(2):  # the first night, then the cron recipe with --previous

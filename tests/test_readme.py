@@ -89,3 +89,12 @@ def test_every_promise_in_what_crmclean_never_does_names_a_test_that_exists() ->
         for path, name in cited:
             source = (ROOT / path).read_text(encoding="utf-8")
             assert re.search(rf"^def {name}\(", source, flags=re.M), f"{path}::{name} is gone"
+
+
+def test_readme_and_docs_never_say_standard_input_is_refused() -> None:
+    """The tour pipes a file into `crmclean validate -`: no page may still call `-` refused."""
+    pages = [README, *(ROOT / "docs").glob("*.md")]
+    for page in pages:
+        text = " ".join(page.read_text(encoding="utf-8").split())
+        assert not re.search(r"`-`[^.;]{0,40}(is )?refused", text), page.name
+        assert "(`-`) is refused" not in text, page.name

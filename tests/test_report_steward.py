@@ -176,3 +176,30 @@ def test_runs_with_previous_carry_a_history_the_report_charts(tmp_path: Path) ->
     args = ["run", str(data), "-r", str(rules), "--out", str(fresh), "-q"]
     assert runner.invoke(app, args).exit_code in (0, 1)
     assert len(json.loads((fresh / "history.json").read_text())["nights"]) == 1
+
+
+def test_uncertain_pairs_name_each_level_and_the_explain_command_names_the_folder(
+    tmp_path: Path,
+) -> None:
+    """Not `contact 11` or `-1`: each field's level reads as the review screen says it (same /
+    similar / different / missing and the level's name), and the suggested command runs."""
+    data, rules = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, ["run", str(data), "-r", str(rules), "--out", str(out), "-q"])
+    assert done.exit_code == 0, done.stderr
+    page, document = _build(out)
+    section = page[page.index("<h3>Most uncertain pairs</h3>") :]
+    section = section[: section.index("</section>")]
+    cells = re.findall(r"<tr><td>([a-z_]+)</td><td>([^<]*)</td>", section)
+    levels = [level for field, level in cells if field != "prior"]
+    assert levels
+    words = ("same (", "similar (", "different (", "missing (null)")
+    assert all(level.startswith(words) for level in levels), levels
+    assert "explain OUT" not in section and f"crmclean explain {out} " in section
+    contributions = document["review"]["top_pairs"][0]["contributions"]
+    assert {c["agreement"] for c in contributions[1:]} <= {
+        "same",
+        "similar",
+        "different",
+        "missing",
+    }

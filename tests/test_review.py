@@ -126,7 +126,7 @@ def test_csv_export_is_spreadsheet_safe_and_import_reads_it_back(
         .alias("source_system_r"),
     )
     evil.write_parquet(out / "review.parquet")
-    result = runner.invoke(app, ["review", str(out), "--format", "csv"])
+    result = runner.invoke(app, ["review", str(out), "--format", "csv", "--order", "queue"])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("record_id_l,record_id_r,match_probability")

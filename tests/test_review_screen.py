@@ -146,3 +146,143 @@ def test_order_value_needs_a_value_column_the_queue_has(run_out: Path) -> None:
     assert done.exit_code == 2 and "--value-column" in done.stderr
     done = runner.invoke(app, ["review", str(run_out), "--order", "value", "--value-column", "x"])
     assert done.exit_code == 2 and "no such column" in done.stderr
+
+
+def test_a_precision_sample_shows_its_weights_on_screen_and_no_id_or_match_key_rows(
+    run_out: Path, tmp_path: Path
+) -> None:
+    """`review --sample`: the prior and `= match weight` rows carry weights that fit 80
+    columns; the source id and the match keys `derive:` makes are no field rows."""
+    from crmclean.cli.review_precision import sample_queue
+    from crmclean.config import load_rules
+    from crmclean.io.review_folder import read_reviewed
+
+    reviewed = read_reviewed(run_out)
+    loaded = load_rules(run_out.parent / "rules.yaml")
+    queue = sample_queue(reviewed, loaded.rules, None, 3, 1)
+    session = ReviewSession(queue, DecisionsLog(tmp_path / "decisions.csv"), "anna")
+    review = ReviewApp(session, make_masker({}, False), {}, None)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with review.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            seen["rows"] = rows(review)
+            seen["width"] = review.query_one("#fields", DataTable).virtual_size.width
+
+    try:
+        asyncio.run(main())
+    finally:
+        session.log.close()
+    fields = [r[0] for r in seen["rows"]]
+    assert "customer_id" not in fields and not [f for f in fields if f.endswith("_key")]
+    assert not set(loaded.rules.derive) & set(fields)
+    by_field = {r[0]: r for r in seen["rows"]}
+    assert by_field["prior"][4] and by_field["= match weight"][4]
+    assert seen["width"] <= 80  # the weight column is on screen, not scrolled off
+
+
+def test_the_csv_export_has_agreement_and_weights_in_the_screens_order(run_out: Path) -> None:
+    """A spreadsheet steward sees `S*** / S***` too: the sheet says whether the values agree
+    and what each comparison weighs, and lists the pairs in the order --order gives."""
+    done = runner.invoke(app, ["review", str(run_out), "-f", "csv"])
+    assert done.exit_code == 0, done.stderr
+    sheet = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert sheet and "customer_id_l" not in sheet[0]
+    words = {"same", "similar", "different", "missing"}
+    for row in sheet:
+        assert {row["first_name_agree"], row["email_agree"], row["city_agree"]} <= words
+        weights = sum(float(row[f"{c}_weight"]) for c in ("first_name", "last_name", "email"))
+        weights += float(row["city_weight"]) + float(row["prior"])
+        assert weights == pytest.approx(float(row["match_weight"]), abs=0.05)
+    # masked values, yet the agreement is judged on the real ones
+    queue = pl.read_parquet(run_out / "review.parquet")
+    assert all("***" in r["first_name_l"] or not r["first_name_l"] for r in sheet)
+    distance = [abs(float(r["match_probability"]) - 0.5) for r in sheet]
+    assert distance == sorted(distance)  # --order uncertainty, the screen's default
+    as_run = runner.invoke(app, ["review", str(run_out), "-f", "csv", "--order", "queue"])
+    pairs = [
+        (r["record_id_l"], r["record_id_r"]) for r in csv.DictReader(io.StringIO(as_run.stdout))
+    ]
+    assert pairs == list(queue.select("record_id_l", "record_id_r").iter_rows())
+    sample = runner.invoke(app, ["review", str(run_out), "--sample", "2", "-f", "csv"])
+    assert sample.exit_code == 0, sample.stderr
+    assert "customer_id_l" not in sample.stdout.splitlines()[0]
+
+
+def test_a_value_cleaned_to_empty_reads_invalid_not_missing(run_out: Path, tmp_path: Path) -> None:
+    """Both records show an e-mail, yet the comparison met the null level (one was no e-mail
+    and was cleaned to empty): the screen and the sheet say `invalid`, not `missing`."""
+    from crmclean.report.review_sheet import with_agreement
+
+    queue = pl.read_parquet(run_out / "review.parquet").head(1)
+    queue = queue.with_columns(
+        pl.lit("not an address").alias("email_l"),
+        pl.lit("anna@example.com").alias("email_r"),
+        pl.lit(-1).cast(queue.schema["gamma_email"]).alias("gamma_email"),
+    )
+    session = ReviewSession(queue, DecisionsLog(tmp_path / "decisions.csv"), "anna")
+    review = ReviewApp(session, make_masker({"email": "email"}, False), {}, None)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with review.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            seen["rows"] = rows(review)
+
+    try:
+        asyncio.run(main())
+    finally:
+        session.log.close()
+    email = {r[0]: r for r in seen["rows"]}["email"]
+    assert email[1] != "–" and email[2] != "–" and email[3] == "invalid"
+    assert with_agreement(queue, {})["email_agree"].to_list() == ["invalid"]
+    nothing = queue.with_columns(pl.lit(None, pl.String).alias("email_l"))
+    assert with_agreement(nothing, {})["email_agree"].to_list() == ["missing"]
+
+
+def test_the_help_line_offers_pgdn_within_80_columns_and_the_cluster_shows_values(
+    run_out: Path, tmp_path: Path
+) -> None:
+    """At 80x24 the last fields lie below the fold: the help line says PgDn (and it fits),
+    PgDn scrolls the fields; each record around the pair shows its (masked) compared values."""
+    from textual.widgets._footer import FooterKey
+
+    from crmclean.io.review_folder import read_members, read_reviewed
+    from crmclean.report.review_fields import cluster_columns
+
+    queue = ordered(pl.read_parquet(run_out / "review.parquet"), Order.uncertainty)
+    columns = cluster_columns(queue.columns)
+    members = read_members(read_reviewed(run_out), "source_system", columns)
+    assert members is not None and "first_name" in columns
+    session = ReviewSession(queue, DecisionsLog(tmp_path / "decisions.csv"), "anna")
+    review = ReviewApp(session, make_masker({"first_name": "text"}, False), {}, members)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with review.run_test(size=(80, 12)) as pilot:  # a short screen: fields overflow
+            for _ in range(50):  # the help line is laid out a moment after the screen
+                await pilot.pause(0.1)
+                keys = {k.key_display: k.region for k in review.query(FooterKey)}
+                if keys and all(r.width for r in keys.values()):
+                    break
+            seen["pgdn"] = keys.get("PgDn")
+            seen["right"] = max(r.right for r in keys.values())
+            cluster = review.query_one("#cluster", DataTable)
+            seen["cluster"] = [str(c.label) for c in cluster.columns.values()]
+            seen["row"] = [str(c) for c in cluster.get_row_at(0)]
+            fields = review.query_one("#fields", DataTable)
+            before = fields.scroll_y
+            await pilot.press("pagedown")
+            await pilot.pause()
+            seen["scrolled"] = fields.scroll_y > before
+
+    try:
+        asyncio.run(main())
+    finally:
+        session.log.close()
+    assert seen["pgdn"] is not None and seen["right"] <= 80
+    assert seen["scrolled"]
+    assert "first_name" in seen["cluster"]
+    shown = seen["row"][seen["cluster"].index("first_name")]
+    assert shown == "–" or "***" in shown  # masked

@@ -231,5 +231,6 @@ def test_on_standardised_checks_the_cleaned_frame_and_run_checks_it_always() -> 
 def test_standardised_checks_need_their_steps_to_fit() -> None:
     spec = {**STAGED, "dataset": {"country_column": "land"}}
     problems = setup_problems(rules(spec), ["record_id", "phone", "country"])
-    hint = "add it to the data, or take it out of the rule file; the data has: country, phone"
+    # in the data's own column order, as every other missing-column hint
+    hint = "add it to the data, or take it out of the rule file; the data has: phone, country"
     assert (("dataset", "country_column"), "column 'land' is not in the data", hint) in problems

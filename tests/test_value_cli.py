@@ -227,15 +227,35 @@ def test_if_missing_skip_runs_with_empty_measures_and_says_so(
     assert golden.get_column("orders").fill_null(0).sum() == 0
 
 
-def test_company_rules_copied_elsewhere_still_run(tmp_path: Path) -> None:
-    """rules/company.yaml is what most users copy; its sample orders are optional."""
+def test_company_rules_read_no_sample_file_and_the_demo_rules_roll_up_its_orders(
+    tmp_path: Path,
+) -> None:
+    """rules/company.yaml is what users copy for their own data: it must not roll the sample's
+    orders up onto their customers (whose ids may collide). rules/demo.yaml, which `make demo`
+    runs, extends it with the sample's orders; a copy of it without them still runs."""
+    from crmclean.config import load_rules
+
     root = Path(__file__).resolve().parents[1]
-    copy = tmp_path / "company.yaml"
-    copy.write_text((root / "rules" / "company.yaml").read_text(encoding="utf-8"))
+    company = (root / "rules" / "company.yaml").read_text(encoding="utf-8")
+    assert load_rules(root / "rules" / "company.yaml").rules.rollup is None
+    assert "sample_data" not in company
     data = root / "sample_data" / "customers.csv"
-    code, err = crmclean("run", data, "--rules", copy, "--out", tmp_path / "out", "-q")
-    assert code == 1, err  # the sample's defects fail error rules, as with the original
-    assert any("rollup table 'orders'" in line for line in err)
+    copy = tmp_path / "company.yaml"
+    copy.write_text(company, encoding="utf-8")
+    code, err = crmclean("run", data, "--rules", copy, "--out", tmp_path / "mine", "-q")
+    assert code == 1, err  # the sample's defects fail error rules
+    manifest = json.loads((tmp_path / "mine" / "manifest.json").read_text(encoding="utf-8"))
+    assert not manifest.get("movements")
+    assert not (tmp_path / "mine" / "unmatched_movements.parquet").exists()
+
+    demo = load_rules(root / "rules" / "demo.yaml").rules.rollup
+    assert demo is not None and "orders" in demo.tables
+    (tmp_path / "demo.yaml").write_text(
+        (root / "rules" / "demo.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    code, err = crmclean("run", data, "--rules", tmp_path / "demo.yaml", "-o", tmp_path / "d", "-q")
+    assert code == 1, err
+    assert any("rollup table 'orders'" in line for line in err)  # no orders beside the copy
 
 
 def test_a_movement_table_may_be_a_database_table(
@@ -266,3 +286,53 @@ def test_a_movement_table_may_be_a_database_table(
         pl.read_parquet(tmp_path / "db" / "golden.parquet"),
         pl.read_parquet(tmp_path / "csv" / "golden.parquet"),
     )
+
+
+def test_review_lists_key_accounts_and_value_first_and_orders_by_a_golden_measure(
+    case: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    """The README's promise: with a rollup the review queue lists duplicate key accounts first,
+    on the screen and in the sheet, without asking; --value-column may name a measure of the
+    golden records (the queue itself does not hold it)."""
+    import csv
+    import io
+
+    from typer.testing import CliRunner
+
+    from crmclean.cli.main import app
+
+    data, rules, _ = case
+    out = tmp_path / "out"
+    assert crmclean("run", data, "--rules", rules, "--out", out, "-q")[0] in (0, 1)
+    runner = CliRunner()
+
+    def sheet(*extra: str) -> list[dict[str, str]]:
+        done = runner.invoke(app, ["review", str(out), "-f", "csv", *extra])
+        assert done.exit_code == 0, done.stderr
+        return list(csv.DictReader(io.StringIO(done.stdout)))
+
+    rows = sheet()
+    assert len(rows) >= 2
+    ranked = [(r["key_account"] == "true", float(r["customer_value"])) for r in rows]
+    assert ranked == sorted(ranked, reverse=True)  # key accounts, then value: the default
+    golden = pl.read_parquet(out / "golden.parquet").select("golden_id", "orders")
+    queue = pl.read_parquet(out / "review.parquet").select(
+        "record_id_l", "record_id_r", "golden_id_l", "golden_id_r"
+    )
+    by_orders = sheet("--order", "value", "--value-column", "orders")
+    counts = dict(golden.iter_rows())
+    sides = {(r[0], r[1]): (r[2], r[3]) for r in queue.iter_rows()}
+    value = [
+        counts[sides[(r["record_id_l"], r["record_id_r"])][0]]
+        + (
+            0
+            if sides[(r["record_id_l"], r["record_id_r"])][0]
+            == sides[(r["record_id_l"], r["record_id_r"])][1]
+            else counts[sides[(r["record_id_l"], r["record_id_r"])][1]]
+        )
+        for r in by_orders
+    ]
+    assert value == sorted(value, reverse=True)
+    wrong = runner.invoke(app, ["review", str(out), "--order", "value", "--value-column", "x"])
+    assert wrong.exit_code == 2
+    assert "revenue" in wrong.stderr and "orders" in wrong.stderr  # golden measures named

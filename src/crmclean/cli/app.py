@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException  # typer vendors click
+from typer._click.exceptions import BadParameter, ClickException  # typer vendors click
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
@@ -62,12 +62,28 @@ def _env_values_scrubbed() -> Iterator[None]:
         forget_all()
 
 
+_VALUE_ERROR = "Value error, "  # how typer words a value outside an option's choices
+
+
 @contextlib.contextmanager
 def _usage_errors_shown() -> Iterator[None]:
     """A usage error (unknown option, missing argument) is shown here, inside the closed-pipe
     boundary, so a reader going away while it is printed keeps its exit code 2."""
     try:
         yield
+    except BadParameter as exc:
+        verdict_decided()
+        if not exc.message.startswith(_VALUE_ERROR):
+            exc.show()
+        else:  # a choice: one plain sentence naming the option, not click's usage block
+            option = exc.param.opts[0] if exc.param is not None and exc.param.opts else None
+            command = exc.ctx.command_path if exc.ctx is not None else "crmclean"
+            value = exc.message[len(_VALUE_ERROR) :].rstrip(".")
+            stderr_console().print(
+                f"crmclean: error: {option or 'a value'}: {value} (see {command} --help)",
+                markup=False,
+            )
+        raise typer.Exit(exc.exit_code) from None
     except ClickException as exc:
         verdict_decided()
         exc.show()

@@ -71,10 +71,16 @@ def load_entry_check(folder: Path) -> LoadedEntryCheck:
     return LoadedEntryCheck(check, run, loaded, note)
 
 
-def read_records(location: str | Path, id_column: str | None) -> pl.DataFrame:
+def read_records(
+    location: str | Path,
+    id_column: str | None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> pl.DataFrame:
     """New records from a file (CSV, Parquet, NDJSON, Excel) or a database URL, as text,
-    `record_id` first: the id column's value where the table has one, else the row number."""
-    frame = read_location(location).frame
+    `record_id` first: the id column's value where the table has one, else the row number;
+    `encoding`/`delimiter` for a CSV (detected if not given)."""
+    frame = read_location(location, encoding=encoding, delimiter=delimiter).frame
     if id_column is not None and id_column in frame.columns:
         frame = frame.with_columns(
             pl.col(id_column).cast(pl.String).fill_null(pl.col(RECORD_ID)).alias(RECORD_ID)

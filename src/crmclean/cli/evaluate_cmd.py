@@ -22,7 +22,7 @@ from crmclean.cli.options import (
     examples,
 )
 from crmclean.core.matching.evaluation import evaluate
-from crmclean.errors import DataFailed, InputError
+from crmclean.errors import DataFailed, InputError, UsageError
 from crmclean.io.readers import read_table
 from crmclean.report.matching_console import print_evaluation
 
@@ -62,14 +62,20 @@ def evaluate_command(
         clusters_path, id_column="record_id", required_columns=["cluster_id"]
     ).frame
     clusters = clusters.select("record_id", "cluster_id")
-    truth_frame = read_table(
-        truth,
-        id_column=truth_id,
-        required_columns=["entity_id"],
-        encoding=encoding,
-        delimiter=delimiter_char(delimiter),
-        hint=TRUTH_ID_HINT,
-    ).frame
+    try:
+        truth_frame = read_table(
+            truth,
+            id_column=truth_id,
+            required_columns=["entity_id"],
+            encoding=encoding,
+            delimiter=delimiter_char(delimiter),
+            hint=TRUTH_ID_HINT,
+        ).frame
+    except InputError as exc:
+        if (exc.hint or "").startswith(TRUTH_ID_HINT):
+            # the file reads fine; the fix is an option (--truth-id) or a column: usage, exit 2
+            raise UsageError(exc.message, exc.hint) from None
+        raise
     if "entity_id" not in truth_frame.columns:
         raise InputError(f"{truth}: no entity_id column")
     shared = clusters.join(truth_frame.select("record_id"), on="record_id", how="semi").height

@@ -14,7 +14,13 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.entry_setup import load_entry_check, read_records
-from crmclean.cli.options import ShowValuesOpt, examples
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    ShowValuesOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.errors import UsageError
 from crmclean.report.match_answers import masked, print_answers, shown, to_json
 
@@ -62,6 +68,8 @@ def match_command(
         MatchFormat, typer.Option("--format", "-f", help="table, json or ndjson (one per line).")
     ] = MatchFormat.table,
     show_values: ShowValuesOpt = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
 ) -> None:
     """Look new records up in a run: candidate golden records, why, and the decision."""
     if (record is None) == (records is None):
@@ -78,7 +86,7 @@ def match_command(
         frame = check.records(items)
     else:
         assert records is not None
-        frame = read_records(records, check.id_column)
+        frame = read_records(records, check.id_column, encoding, delimiter_char(delimiter))
     answers = check.check(frame, limit=limit, min_probability=min_probability)
     answers = shown(answers) if show_values else masked(answers, loaded.pii, check.id_column)
     if output_format is MatchFormat.json:

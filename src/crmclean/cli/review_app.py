@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static
 
 from crmclean.cli.review_session import ReviewSession
-from crmclean.report.review_fields import field_rows
+from crmclean.report.review_fields import field_rows, value_width
 from crmclean.report.value_mask import Masker
 
 CLUSTER_ROWS = 4
@@ -36,6 +36,8 @@ class ReviewApp(App[None]):
         Binding("c", "ask('note')", "note"),
         Binding("slash", "ask('search')", "search id"),
         Binding("q", "quit", "quit"),
+        Binding("pagedown", "fields('down')", "more", key_display="PgDn", priority=True),
+        Binding("pageup", "fields('up')", "back", key_display="PgUp", show=False, priority=True),
     ]
 
     def __init__(
@@ -63,6 +65,8 @@ class ReviewApp(App[None]):
     def on_mount(self) -> None:
         fields = self.query_one("#fields", DataTable)
         fields.add_columns("field", "left", "right", "agree", "weight")
+        for table in self.query(DataTable):  # the keys are the app's: PgDn shows in the help
+            table.can_focus = False
         self.show()
 
     def show(self, status: str = "") -> None:
@@ -88,7 +92,8 @@ class ReviewApp(App[None]):
         )
         fields = self.query_one("#fields", DataTable)
         fields.clear()
-        for row in field_rows(pair, self.mask, self.levels):
+        width = value_width(pair, self.size.width)
+        for row in field_rows(pair, self.mask, self.levels, width):
             weight = "" if row.weight is None else f"{row.weight:+.2f}"
             fields.add_row(row.field, row.left, row.right, row.agreement, weight)
         self._show_cluster(pair)
@@ -112,6 +117,14 @@ class ReviewApp(App[None]):
         if more > 0:
             cluster.add_row(f"+{more} more", *[""] * len(shown))
         cluster.display = True
+
+    def action_fields(self, where: str) -> None:
+        """PgDn / PgUp: the fields below the fold on a 24-line screen (city, dates ...)."""
+        fields = self.query_one("#fields", DataTable)
+        if where == "down":
+            fields.scroll_page_down(animate=False)
+        else:
+            fields.scroll_page_up(animate=False)
 
     def action_decide(self, decision: str) -> None:
         self.session.decide(decision)

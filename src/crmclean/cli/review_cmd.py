@@ -39,6 +39,7 @@ from crmclean.io.readers import read_table
 from crmclean.io.regular_file import is_present
 from crmclean.io.review_folder import (
     ReviewedFolder,
+    read_golden_values,
     read_members,
     read_queue,
     read_record_ids,
@@ -46,8 +47,9 @@ from crmclean.io.review_folder import (
 )
 from crmclean.io.run_folder import read_model_document, run_rule_file
 from crmclean.io.writers import csv_text
-from crmclean.report.review_console import pair_view, session_summary, value_columns
-from crmclean.report.review_fields import Order
+from crmclean.report.review_console import pair_view, session_summary
+from crmclean.report.review_fields import Order, cluster_columns
+from crmclean.report.review_sheet import WEIGHT, sheet_columns, with_agreement
 from crmclean.report.value_mask import make_masker
 
 ANSWERS = {
@@ -114,14 +116,20 @@ def review(
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
     order: Annotated[
-        Order,
+        Order | None,
         typer.Option(
-            help="uncertainty: probability nearest 0.5 first; value: the "
-            "customer's value first (--value-column); queue: as the run wrote it."
+            help="value: key accounts and the customer's value first (the run's rollup, or "
+            "--value-column); uncertainty: probability nearest 0.5 first; queue: as the run "
+            "wrote it. Default: value when the run rolled up a customer value, else uncertainty.",
+            show_default=False,
         ),
-    ] = Order.uncertainty,
+    ] = None,
     value_column: Annotated[
-        str | None, typer.Option(help="With --order value: the column holding the value.")
+        str | None,
+        typer.Option(
+            help="With --order value: a numeric column of the data or of the golden records "
+            "(a rollup measure such as revenue_12m)."
+        ),
     ] = None,
     plain: Annotated[
         bool, typer.Option(help="One pair after another as lines, not the full screen.")
@@ -136,7 +144,7 @@ def review(
     ] = None,
     seed: Annotated[int, typer.Option(help="With --sample: the same seed draws the same.")] = 1,
 ) -> None:
-    """Decide the pairs in the review band: y match, n no match, s skip, u undo, q quit.
+    """Decide the review band: y match, n no, s skip, u undo, c note, / search, q quit.
 
     Decisions go to the rule file's `matching.decisions` file as they are made; the next
     `crmclean run` honours them. Personal values are masked unless --show-values.
@@ -153,13 +161,14 @@ def review(
     if path is not None:
         is_present(path, "decisions file")  # a FIFO or device there would block the appends
     if sample is not None:  # label random automatic merges: the precision estimate
-        queue = sample_queue(reviewed, path, sample, seed)
+        queue = sample_queue(reviewed, loaded.rules, path, sample, seed)
     if output_format is ReviewFormat.csv and import_file is None:
         # exporting needs no decisions file: without one, every pair of the queue is pending
         pending = undecided(queue, path) if path is not None else queue
+        pending = in_order(pending, order, value_column, lambda: read_golden_values(reviewed))
         if output is not None:  # never over the decisions, rules, input or a run's files
             guard_export(output, reviewed, loaded, path, force=force)
-        _export(pending, output, pii, show_values, (sep or ",", quiet))
+        _export(pending, output, pii, show_values, (sep or ",", quiet, _level_names(out)))
         return
     if path is None:
         raise UsageError(
@@ -172,7 +181,9 @@ def review(
         _import(import_file, path, steward, known, (encoding, sep), quiet)
         _say_precision(reviewed, path, quiet)
         return
-    pending = in_order(undecided(queue, path), order, value_column)
+    pending = in_order(
+        undecided(queue, path), order, value_column, lambda: read_golden_values(reviewed)
+    )
     if not sys.stdin.isatty():
         raise UsageError(
             "review needs a terminal", "export with --format csv and read back with --import"
@@ -182,7 +193,7 @@ def review(
         _session(pending, path, steward, mask, _level_names(out))
     else:
         source = reviewed.source_column or loaded.rules.dataset.source_column
-        members = read_members(reviewed, source)
+        members = read_members(reviewed, source, cluster_columns(pending.columns))
         full_screen(pending, path, steward, mask, _level_names(out), members)
     _say_precision(reviewed, path, quiet)
 
@@ -361,29 +372,42 @@ def _export(
     output: Path | None,
     pii: dict[str, MaskKind],
     show_values: bool,
-    how: tuple[str, bool],
+    how: tuple[str, bool, dict[str, dict[int, str]]],
 ) -> None:
-    """The queue as a spreadsheet-safe CSV with an empty `decision` column to fill in; with a
-    `;` delimiter the probability has a decimal comma, as Excel in a German locale reads it."""
-    delimiter, quiet = how
-    probability = pl.col("match_probability").round(4)
-    if delimiter == ";":
-        probability = probability.cast(pl.String).str.replace(".", ",", literal=True)
-    shown = [c for c in value_columns(pending.columns) if c not in ("golden_id",)]
-    masked = pending.select(
+    """The queue as a spreadsheet-safe CSV with an empty `decision` column to fill in: per field
+    both (masked) values, whether they agree and the comparison's weight, so a steward can
+    decide from the sheet; with a `;` delimiter numbers have a decimal comma, as Excel in a
+    German locale reads them."""
+    delimiter, quiet, levels = how
+    sheet = with_agreement(pending, levels)
+    columns = sheet_columns(sheet)
+    numbers = {"match_probability", "match_weight", "prior", "customer_value"} | {
+        c for c in columns if c.endswith(WEIGHT)
+    }
+
+    def shown(column: str) -> pl.Expr:
+        if column in numbers:
+            number = pl.col(column).round(4 if column == "match_probability" else 2)
+            if delimiter == ";":
+                return number.cast(pl.String).str.replace(".", ",", literal=True).alias(column)
+            return number
+        name = column[:-2] if column[-2:] in ("_l", "_r") else None
+        if name is None:
+            return pl.col(column)
+        value = pl.col(column)
+        if not show_values and name in pii:
+            value = mask_expr(value, pii[name])
+        return cap_expr(value).alias(column)
+
+    head = [
         *PAIR_KEYS,
-        probability.alias("match_probability"),
-        *([pl.col("reason")] if "reason" in pending.columns else []),
-        *[
-            cap_expr(
-                pl.col(f"{c}_{side}")
-                if show_values or c not in pii
-                else mask_expr(pl.col(f"{c}_{side}"), pii[c])
-            ).alias(f"{c}_{side}")
-            for c in shown
-            for side in ("l", "r")
-        ],
-        pl.lit("", pl.String).alias("decision"),
+        "match_probability",
+        *(["match_weight", "prior"] if "match_weight" in sheet.columns else []),
+        *(["reason"] if "reason" in sheet.columns else []),
+        *[c for c in ("key_account", "customer_value") if c in sheet.columns],
+    ]
+    masked = sheet.select(
+        *[shown(c) for c in [*head, *columns]], pl.lit("", pl.String).alias("decision")
     )
     if output is not None:
         write_export(masked, output, delimiter)

@@ -3,6 +3,7 @@ on the full screen (Textual, loaded only here) with the golden records around ea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +14,56 @@ from crmclean.cli.review_session import ReviewSession
 from crmclean.errors import UsageError
 from crmclean.io.decisions_file import DecisionsLog
 from crmclean.report.review_console import session_summary, value_columns
-from crmclean.report.review_fields import Order, ordered
+from crmclean.report.review_fields import (
+    VALUE,
+    Order,
+    default_order,
+    ordered,
+    with_golden_value,
+)
 
 
-def in_order(pending: pl.DataFrame, order: Order, value_column: str | None) -> pl.DataFrame:
-    if order is Order.value:
-        if value_column is None:
-            raise UsageError(
-                "--order value needs --value-column COLUMN", "e.g. --value-column revenue"
-            )
+def in_order(
+    pending: pl.DataFrame,
+    order: Order | None,
+    value_column: str | None,
+    golden_values: Callable[[], pl.DataFrame | None],
+) -> pl.DataFrame:
+    """The queue in `order` (None: key accounts and value first when the run has them, else
+    uncertainty). A `--value-column` the queue lacks is read from the golden records (a
+    rollup's measure such as revenue_12m): both golden records' value together, as the run's
+    own `customer_value`."""
+    order = default_order(pending) if order is None else order
+    if order is Order.value and value_column is None and VALUE not in pending.columns:
+        raise UsageError(
+            "--order value needs --value-column COLUMN (the run rolled up no customer value)",
+            _columns_hint(pending, None),
+        )
+    if order is Order.value and value_column is not None:
         if f"{value_column}_l" not in pending.columns:
-            raise UsageError(
-                f"--value-column {value_column}: the review queue has no such column",
-                "name a column of the data: " + ", ".join(value_columns(pending.columns)),
-            )
+            values = golden_values()
+            if values is None or value_column not in values.columns:
+                raise UsageError(
+                    f"--value-column {value_column}: no such column in the review queue or "
+                    "the golden records",
+                    _columns_hint(pending, values),
+                )
+            pending = with_golden_value(pending, values, value_column)
     return ordered(pending, order, value_column)
+
+
+def _columns_hint(pending: pl.DataFrame, golden: pl.DataFrame | None) -> str:
+    """The numeric columns a value could come from: the queue's and the golden records'."""
+    numeric = [
+        c
+        for c in value_columns(pending.columns)
+        if pending.schema[f"{c}_l"].is_numeric() and c != "golden_id"
+    ]
+    if golden is not None:
+        numeric += [c for c, t in golden.schema.items() if t.is_numeric() and c not in numeric]
+    if not numeric:
+        return "the run holds no numeric column to order by: use --order uncertainty or queue"
+    return "name one of: " + ", ".join(numeric)
 
 
 def full_screen(

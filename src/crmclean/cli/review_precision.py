@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 
+from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.precision import (
     PrecisionEstimate,
@@ -15,6 +16,7 @@ from crmclean.core.matching.precision import (
     pairs_with_values,
     sample_to_label,
 )
+from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError, UsageError
 from crmclean.io.decisions_file import read_decisions
 from crmclean.io.regular_file import is_present
@@ -40,17 +42,21 @@ def _decided(decisions: Path | None) -> pl.DataFrame:
 
 
 def sample_queue(
-    reviewed: ReviewedFolder, decisions: Path | None, size: int, seed: int
+    reviewed: ReviewedFolder, rules: RuleFile, decisions: Path | None, size: int, seed: int
 ) -> pl.DataFrame:
     """`size` auto-merged pairs no steward labelled yet, drawn at random (same seed, same
-    sample), with both records' values."""
+    sample), with both records' values: the data's columns as in the queue, not the source id
+    (the record ids head the pair) or the match keys `derive:` makes."""
     pairs = read_pairs(reviewed)
     if pairs is None:
         raise InputError(f"{reviewed.folder / 'pairs.parquet'}: missing", HINT)
     merged = merged_pairs(pairs, _auto_merge(reviewed))
     picked = sample_to_label(merged, _decided(decisions), size, seed)
     rows = pairs.join(picked, on=["record_id_l", "record_id_r"], how="semi")
-    return pairs_with_values(rows, read_records(reviewed), read_golden_ids(reviewed))
+    records = read_records(reviewed)
+    skip = {rules.dataset.id_column, *rules.derive} - {RECORD_ID}
+    records = records.drop([c for c in records.columns if c in skip])
+    return pairs_with_values(rows, records, read_golden_ids(reviewed))
 
 
 def precision_of(reviewed: ReviewedFolder, decisions: Path | None) -> PrecisionEstimate | None:

@@ -4,13 +4,21 @@ write a starting rule file (with a matching section) chosen from a profile of th
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from crmclean.cli.app import app, stderr_console
-from crmclean.cli.options import InputArg, examples
+from crmclean.cli.options import (
+    DelimiterOpt,
+    EncodingOpt,
+    InputArg,
+    QuietOpt,
+    delimiter_char,
+    examples,
+)
 from crmclean.config import load_rules
 from crmclean.config.rule_setup import located
 from crmclean.core.profile import profile_frame
@@ -22,6 +30,12 @@ from crmclean.errors import InputError
 from crmclean.io.locations import location_files, parse_location, read_location
 from crmclean.io.text_files import check_new_file, write_new_text
 from crmclean.report.rules_init_report import print_summary, rule_file_yaml
+
+
+class CheckFormat(StrEnum):
+    table = "table"
+    json = "json"
+
 
 rules_app = typer.Typer(help="Work with rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
@@ -37,6 +51,11 @@ app.add_typer(rules_app, name="rules")
 )
 def check(
     rule_file: Annotated[Path, typer.Argument(help="The YAML rule file to lint.")],
+    output_format: Annotated[
+        CheckFormat,
+        typer.Option("--format", "-f", help="table: one line on stderr; json: on stdout."),
+    ] = CheckFormat.table,
+    quiet: QuietOpt = False,
 ) -> None:
     """Validate a rule file; every problem is listed as file:line:col path: problem (hint)."""
     loaded = load_rules(rule_file)
@@ -45,11 +64,21 @@ def check(
     if problems:
         raise located(loaded, problems)
     n_checks = sum(len(c.checks) for c in rules.columns.values()) + len(rules.checks)
-    stderr_console().print(
-        f"{rule_file}: ok ({len(rules.columns)} columns, {n_checks} checks, "
-        f"{len(loaded.files)} file(s))",
-        markup=False,
-    )
+    if output_format is CheckFormat.json:
+        document = {
+            "rule_file": str(rule_file),
+            "ok": True,
+            "columns": len(rules.columns),
+            "checks": n_checks,
+            "files": [str(f) for f in loaded.files],
+        }
+        typer.echo(json.dumps(document, indent=2))
+    elif not quiet:
+        stderr_console().print(
+            f"{rule_file}: ok ({len(rules.columns)} columns, {n_checks} checks, "
+            f"{len(loaded.files)} file(s))",
+            markup=False,
+        )
 
 
 @rules_app.command(
@@ -89,6 +118,9 @@ def init(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
+    encoding: EncodingOpt = None,
+    delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Write a complete starting rule file for INPUT: standardisation and checks per detected
     column type, placeholders as null tokens, matching keys, blocking rules within a budget of
@@ -98,7 +130,7 @@ def init(
         check_new_file(
             out, force=force, inputs=tuple(location_files(source))
         )  # before the data is read
-    result = read_location(source)
+    result = read_location(source, encoding=encoding, delimiter=delimiter_char(delimiter))
     try:
         made = init_rules(result.frame, profile_frame(result.frame))
     except NothingToMatch as exc:
@@ -108,4 +140,5 @@ def init(
         typer.echo(text, nl=False)
     else:
         write_new_text(out, text, force=force, inputs=tuple(location_files(source)))
-    print_summary(stderr_console(), made, str(out) if out else "stdout")
+    if not quiet:
+        print_summary(stderr_console(), made, str(out) if out else "stdout")

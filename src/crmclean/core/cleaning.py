@@ -51,19 +51,19 @@ def setup_problems(rules: RuleFile, columns: list[str]) -> list[SetupProblem]:
             SetupProblem(
                 ("dataset", "country_column"),
                 f"column {country!r} is not in the data",
-                _close(country, present),
+                _close(country, columns),
             )
         )
     for name, column in rules.columns.items():
         # a required column that is absent is as fatal here as in validate and run
         if (column.standardise or column.required) and name not in present:
-            hint = _close(name, present)
+            hint = _close(name, columns)
             at: Path_ = ("columns", name, "required") if column.required else ("columns", name)
             problems.append(SetupProblem(at, f"column {name!r} is not in the data", hint))
     for name, spec in rules.derive.items():
         for source in spec.sources:
             if source not in present:
-                hint = _close(source, present)
+                hint = _close(source, columns)
                 problems.append(
                     SetupProblem(("derive", name, "from"), f"column {source!r} is not here", hint)
                 )
@@ -71,8 +71,9 @@ def setup_problems(rules: RuleFile, columns: list[str]) -> list[SetupProblem]:
     return problems
 
 
-def _close(name: str, present: set[str]) -> str:
-    return missing_column_hint(name, sorted(present))
+def _close(name: str, columns: list[str]) -> str:
+    """In the data's own column order, as validation words it: one problem, said once."""
+    return missing_column_hint(name, columns)
 
 
 def _uses_country(rules: RuleFile) -> bool:

@@ -170,11 +170,26 @@ def check_required_columns(
         suggestion = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
         parts.append(f"{name!r}{suggestion}")
     fix = hint or "rename the column in the file or in the rule file"
+    split = _one_column_split_by(columns)
+    if split is not None:  # `--delimiter ';'` on a comma file: the header is one long name
+        shown = "tab" if split == "\t" else split
+        fix = (
+            f"the file reads as one column whose name holds {shown!r}: is the delimiter "
+            f"{shown!r}? pass --delimiter '{shown}' or leave --delimiter out to detect it; " + fix
+        )
     raise InputError(
         f"{path}: lacks column(s) {'the rules need' if hint is None else 'needed'}: "
         + ", ".join(parts),
         f"{fix}; the file has: {shown_column_names(columns)}",
     )
+
+
+def _one_column_split_by(columns: Sequence[str]) -> str | None:
+    """The usual delimiter inside the name of a file's only column, if any: the sign that the
+    file was split by the wrong one."""
+    if len(columns) != 1:
+        return None
+    return next((d for d in (",", ";", "\t", "|") if d in columns[0]), None)
 
 
 def _has_bytes(path: Path) -> bool:

@@ -10,6 +10,7 @@ links, with both records' values; its clusters stand in for golden records.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,9 +106,12 @@ def read_queue(reviewed: ReviewedFolder, rules: RuleFile) -> pl.DataFrame:
     )
 
 
-def read_members(reviewed: ReviewedFolder, source: str | None) -> pl.DataFrame | None:
-    """golden_id, record_id, how (and the `source` column's value) of every record, for the
-    golden records around a pair; None when the folder lacks them."""
+def read_members(
+    reviewed: ReviewedFolder, source: str | None, values: Sequence[str] = ()
+) -> pl.DataFrame | None:
+    """golden_id, record_id, how (and the `source` column's value, then the `values` columns
+    the records hold: the fields a steward compares) of every record, for the golden records
+    around a pair; None when the folder lacks them."""
     if reviewed.is_run:
         path = reviewed.folder / "crosswalk.parquet"
         if not is_present(path, "crosswalk"):
@@ -116,11 +120,13 @@ def read_members(reviewed: ReviewedFolder, source: str | None) -> pl.DataFrame |
     else:
         members = read_golden_ids(reviewed).select("golden_id", "record_id", "how")
     clean_path = reviewed.folder / "clean.parquet"
-    if source and is_present(clean_path, "clean records"):
-        clean = read_present_parquet(clean_path, HINT)
-        if source in clean.columns:
+    if (source or values) and is_present(clean_path, "clean records"):
+        names = pl.read_parquet_schema(clean_path)
+        wanted = [c for c in dict.fromkeys([source, *values]) if c and c in names]
+        if wanted:
+            clean = pl.read_parquet(clean_path, columns=[RECORD_ID, *wanted])
             members = members.join(
-                clean.select(RECORD_ID, pl.col(source).cast(pl.String)),
+                clean.select(RECORD_ID, *[pl.col(c).cast(pl.String) for c in wanted]),
                 on=RECORD_ID,
                 how="left",
             )
@@ -133,6 +139,20 @@ def read_golden_ids(reviewed: ReviewedFolder) -> pl.DataFrame:
     if reviewed.is_run:
         return read_present_parquet(reviewed.folder / "crosswalk.parquet", HINT)
     return crosswalk(_clusters(reviewed), _parquet(reviewed, "pairs.parquet"))
+
+
+def read_golden_values(reviewed: ReviewedFolder) -> pl.DataFrame | None:
+    """golden_id and the numeric columns of a run's golden records (a rollup's measures such as
+    revenue_12m), what `review --order value --value-column` may order by; None for a dedupe
+    folder or a run without golden records."""
+    path = reviewed.folder / "golden.parquet"
+    if not reviewed.is_run or not is_present(path, "golden records"):
+        return None
+    schema = pl.read_parquet_schema(path)
+    numeric = [c for c, t in schema.items() if t.is_numeric()]
+    return pl.read_parquet(path, columns=["golden_id", *numeric]).with_columns(
+        pl.col("golden_id").cast(pl.String)
+    )
 
 
 def read_record_ids(reviewed: ReviewedFolder) -> pl.Series:

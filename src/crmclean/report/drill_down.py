@@ -5,12 +5,14 @@ field adds. The full lists stay in violations.parquet and review.parquet."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import polars as pl
 
 from crmclean.io.run_outputs import RunOutputs
 from crmclean.report.figures_matching import example_pair
 from crmclean.report.report_model import ExamplePair, RecordValue, Review, RuleResult
+from crmclean.report.review_fields import level_agreement
 from crmclean.report.value_mask import Masker
 
 RECORDS_PER_RULE = 20
@@ -80,4 +82,33 @@ def with_records(
 
 
 def with_top_pairs(review: Review | None, outputs: RunOutputs) -> Review | None:
-    return replace(review, top_pairs=review_pairs(outputs)) if review is not None else None
+    if review is None:
+        return None
+    levels = level_names(outputs.summary("model"))
+    pairs = [_named(p, levels) for p in review_pairs(outputs)]
+    return replace(review, top_pairs=pairs, folder=str(outputs.folder))
+
+
+def level_names(model: dict[str, Any] | None) -> dict[str, dict[int, str]]:
+    """Comparison -> gamma -> the level's name, from the run's model.json (empty without)."""
+    try:
+        return {
+            str(c["name"]): {int(lv["gamma"]): str(lv["label"]) for lv in c["levels"]}
+            for c in (model or {}).get("comparisons", [])
+        }
+    except (KeyError, TypeError, ValueError):
+        return {}  # an older format: the report shows level numbers
+
+
+def _named(pair: ExamplePair, levels: dict[str, dict[int, str]]) -> ExamplePair:
+    """Each contribution with its level's name and agreement word, as the review screen says."""
+    named = []
+    for c in pair.contributions:
+        if c.level is None:
+            named.append(c)
+            continue
+        names = levels.get(c.comparison, {})
+        top = max(names) if names else None
+        label = "null" if c.level < 0 else names.get(c.level)
+        named.append(replace(c, label=label, agreement=level_agreement(c.level, top) or None))
+    return replace(pair, contributions=named)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from crmclean.report.html_sections import esc, num, table
 from crmclean.report.html_verdict import rule_anchor
-from crmclean.report.report_model import ExamplePair, Review, RuleResult
+from crmclean.report.report_model import Contribution, ExamplePair, Review, RuleResult
 
 
 def rule_records(rules: list[RuleResult]) -> str:
@@ -43,7 +43,8 @@ def review_pairs(part: Review) -> str:
     return shown + (
         "<h3>Most uncertain pairs</h3><p>Match probability nearest 50%: where a steward's "
         "decision counts most. Each field's weight (log2 Bayes factor) and the prior add up to "
-        "the match weight.</p>" + "".join(_pair(i, p) for i, p in enumerate(part.top_pairs))
+        "the match weight.</p>"
+        + "".join(_pair(i, p, part.folder or "OUT") for i, p in enumerate(part.top_pairs))
     )
 
 
@@ -52,9 +53,9 @@ def _precision(part: Review) -> str:
     p = part.precision
     if p is None:
         return (
-            '<p class="muted">No automatic merge is labelled yet: <code>crmclean review OUT '
-            "--sample 50</code> asks a steward about 50 random ones and estimates their "
-            "precision.</p>"
+            '<p class="muted">No automatic merge is labelled yet: <code>crmclean review '
+            f"{esc(part.folder or 'OUT')} --sample 50</code> asks a steward about 50 random "
+            "ones and estimates their precision.</p>"
         )
     return (
         '<p class="verdict pass">Automatic merges: estimated precision '
@@ -66,12 +67,23 @@ def _precision(part: Review) -> str:
     )
 
 
-def _pair(index: int, pair: ExamplePair) -> str:
+def _level(c: Contribution) -> str:
+    """The level as the review screen says it: `same (exact)`, `missing (null)`; its number
+    only when the run's model names none."""
+    if c.level is None:
+        return "–"
+    if c.agreement is None and c.label is None:
+        return esc(c.level)
+    words = [w for w in (c.agreement, f"({c.label})" if c.label else None) if w]
+    return esc(" ".join(words))
+
+
+def _pair(index: int, pair: ExamplePair, folder: str) -> str:
     p = f"review.top_pairs.{index}"
     rows = [
         [
             esc(c.comparison),
-            "–" if c.level is None else esc(c.level),
+            _level(c),
             num(f"{p}.contributions.{k}.match_weight", c.match_weight, "float"),
         ]
         for k, c in enumerate(pair.contributions)
@@ -81,6 +93,6 @@ def _pair(index: int, pair: ExamplePair) -> str:
         f"<details><summary>{esc(pair.record_id_l)} vs {esc(pair.record_id_r)}: probability "
         f"{num(f'{p}.match_probability', pair.match_probability, 'pct')}</summary>"
         f'<div class="scroll">{table(["Field", "Level", "Weight"], rows)}</div>'
-        f'<p class="muted">crmclean explain OUT {esc(pair.record_id_l)} '
-        f"{esc(pair.record_id_r)} shows the values.</p></details>"
+        f'<p class="muted"><code>crmclean explain {esc(folder)} {esc(pair.record_id_l)} '
+        f"{esc(pair.record_id_r)}</code> shows the values.</p></details>"
     )

@@ -114,6 +114,8 @@ class Contribution:
     comparison: str
     level: int | None  # gamma: comparison level index, -1 = null level
     match_weight: float  # the level's log2 Bayes factor
+    label: str | None = None  # the level's name in model.json ("exact", "jaro_winkler >= 0.9")
+    agreement: str | None = None  # same / similar / different / missing, as `review` says it
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ class Review:
     pairs: int
     top_pairs: list[ExamplePair] = field(default_factory=list)  # most uncertain first
     precision: Precision | None = None  # of the automatic merges, from a steward's labels
+    folder: str | None = None  # the run folder, for the commands the report suggests
 
 
 @dataclass(frozen=True)

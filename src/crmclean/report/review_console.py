@@ -111,6 +111,8 @@ def pair_view(
         named = (levels or {}).get(name, {})
         if gamma is None:
             level = "—"
+        elif gamma == -1 and _text(pair.get(f"{name}_l")) and _text(pair.get(f"{name}_r")):
+            level = "invalid: a value the comparison could not use (cleaned to empty)"
         elif gamma == -1:
             level = "missing on one side"
         else:

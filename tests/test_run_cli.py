@@ -206,6 +206,19 @@ def test_the_summary_table_is_not_cut_off_a_terminal(tmp_path: Path) -> None:
     assert f"crmclean run -> {out}" in done.stdout
 
 
+def test_the_summary_gives_the_whole_runs_time_before_its_steps(tmp_path: Path) -> None:
+    data, rules = write_case(tmp_path)
+    out = tmp_path / "out"
+    done = runner.invoke(app, ["run", str(data), "--rules", str(rules), "--out", str(out)])
+    assert done.exit_code == 0
+    cells = [[c.strip() for c in line.split("│")] for line in done.stdout.splitlines()]
+    row = next(" ".join(c) for c in cells if len(c) > 2 and c[1] == "time")
+    total = float(row.split("time", 1)[1].split("s in all:", 1)[0])
+    steps = manifest(out)["steps"]
+    assert total >= sum(steps.values()) - 0.05  # rounded to 0.1 s
+    assert all(name in row for name in steps)
+
+
 def test_previous_may_be_the_out_folder_itself(tmp_path: Path) -> None:
     data, rules = write_case(tmp_path)
     out = tmp_path / "out"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,10 +87,21 @@ def run_summary(manifest: Mapping[str, Any], out: Path) -> Table:
             table.add_row("key accounts", f"{moves['key_accounts']:,}")
     timings = manifest.get("steps", {})
     if timings:
-        table.add_row("time", ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()))
+        steps = ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
+        table.add_row("time", f"{_total_seconds(manifest, timings):.1f}s in all: {steps}")
     code = int(manifest.get("exit_code", 0))
     table.add_row("exit", f"{code} ({EXIT_WORDS.get(code, '?')})")
     return table
+
+
+def _total_seconds(manifest: Mapping[str, Any], timings: Mapping[str, float]) -> float:
+    """The whole run by its start and end (which the steps leave gaps between), else the steps."""
+    try:
+        started = datetime.fromisoformat(str(manifest["started_at"]))
+        finished = datetime.fromisoformat(str(manifest["finished_at"]))
+    except (KeyError, ValueError):
+        return float(sum(timings.values()))
+    return max((finished - started).total_seconds(), float(sum(timings.values())))
 
 
 def where_lines(out: Path, report: Path | None, files: Sequence[str]) -> list[str]:

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
+from crmclean.config.loader import load_rules
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[1]
@@ -197,6 +198,12 @@ def test_steps_that_changed_nothing_are_folded_away_but_json_lists_them() -> Non
     assert table[0].split()[:2] == ["column", "step"]
     assert all(row.split()[2] != "0" or row.split()[3] != "0" for row in table[1:]), table
     listed = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)["steps"]
-    idle = [s for s in listed if not s["changed"] and not s["failed"]]
-    assert idle and len(table) - 1 == len(listed) - len(idle)
+    derived = set(load_rules(root / "rules" / "company.yaml").rules.derive)
+    keys = [s for s in listed if s["column"] in derived and not s["failed"]]
+    rest = [s for s in listed if s["column"] not in derived or s["failed"]]
+    idle = [s for s in rest if not s["changed"] and not s["failed"]]
+    assert idle and keys and len(table) - 1 == len(rest) - len(idle)
+    assert not {row.split()[0] for row in table[1:]} & derived  # no match key step in the table
     assert f"{len(idle)} step(s) changed nothing" in shown.stdout
+    built = len({s["column"] for s in keys})
+    assert f"match keys (derive:): {len(keys)} step(s) built {built} column(s)" in shown.stdout

@@ -103,7 +103,8 @@ def clean_command(
         typer.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif not quiet:
         shown = clean_console.examples(changes) if dry_run else None
-        clean_console.render(document, shown, _console(), dry_run)
+        derived = frozenset(loaded.rules.derive)
+        clean_console.render(document, shown, _console(), dry_run, derived)
 
 
 def _write(

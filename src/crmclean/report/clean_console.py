@@ -145,11 +145,16 @@ def render(
     shown: pl.DataFrame | None,
     console: Console,
     dry_run: bool = False,
+    derived: frozenset[str] = frozenset(),
 ) -> None:
     """Steps table, examples (dry run), and the summary line. Steps that changed nothing and
-    failed nothing are folded into one line (clean.json and --format json list them all)."""
-    acted = [s for s in document["steps"] if s["changed"] or s["failed"]]
-    idle = len(document["steps"]) - len(acted)
+    failed nothing are folded into one line, and so are the steps that build the `derive:`
+    columns (match keys) without failing: they change every value by design, which tells a
+    steward nothing (clean.json and --format json list them all)."""
+    keys = [s for s in document["steps"] if s["column"] in derived and not s["failed"]]
+    rest = [s for s in document["steps"] if s not in keys]
+    acted = [s for s in rest if s["changed"] or s["failed"]]
+    idle = len(rest) - len(acted)
     steps = [_step_cells(s) for s in acted]
     rows = [
         [*(_shown(v) for v in r[:-1]), r[-1] or ""]  # the error column: empty when none
@@ -164,6 +169,13 @@ def render(
         if rows:
             console.print("", markup=False)
             _plain(console, EXAMPLE_HEADERS, rows)
+    if keys:
+        columns = len({s["column"] for s in keys})
+        console.print(
+            f"match keys (derive:): {len(keys)} step(s) built {columns} column(s), not shown "
+            "(--format json lists every step)",
+            markup=False,
+        )
     if idle:
         console.print(
             f"{idle} step(s) changed nothing and are not shown (--format json lists every step)",

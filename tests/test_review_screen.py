@@ -135,6 +135,25 @@ def test_keys_write_decide_skip_undo_note_and_search(run_out: Path, tmp_path: Pa
     assert review.session.counts == {"match": 1, "no_match": 1, "skipped": 0}
 
 
+def test_quitting_with_a_note_on_an_undecided_pair_warns_once(
+    run_out: Path, tmp_path: Path
+) -> None:
+    async def keys(pilot: Pilot[None], review: ReviewApp) -> None:
+        await pilot.press("c", *"call her first", "enter")
+        await pilot.press("q")
+        await pilot.pause()
+        assert review.is_running  # the first q only warns
+        assert "1 note(s) on undecided pairs are not saved" in str(
+            review.query_one("#status", Static).render()
+        )
+        await pilot.press("y")  # deciding saves the note
+        await pilot.press("q")
+
+    review, decisions = screen(run_out, tmp_path, keys)
+    assert [d["note"] for d in saved(decisions)] == ["call her first"]
+    assert review.session.unsaved_notes() == 0
+
+
 def test_uncertainty_order_puts_the_probability_nearest_one_half_first(run_out: Path) -> None:
     queue = ordered(pl.read_parquet(run_out / "review.parquet"), Order.uncertainty)
     distance = (queue["match_probability"] - 0.5).abs().to_list()

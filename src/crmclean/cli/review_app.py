@@ -53,6 +53,7 @@ class ReviewApp(App[None]):
         self.levels = levels
         self.members = members  # record_id, golden_id (+ a few values): the clusters around
         self._asking = ""
+        self._warned = False  # q with unsaved notes warns once
 
     def compose(self) -> ComposeResult:
         yield Static(id="head")
@@ -136,6 +137,17 @@ class ReviewApp(App[None]):
 
     def action_undo(self) -> None:
         self.show(self.session.undo())
+
+    async def action_quit(self) -> None:
+        """A note only reaches the file with its pair's decision: warn once before it is lost."""
+        unsaved = self.session.unsaved_notes()
+        if unsaved and not self._warned:
+            self._warned = True
+            self.show(
+                f"{unsaved} note(s) on undecided pairs are not saved: decide (y/n), or q again"
+            )
+            return
+        self.exit()
 
     def action_ask(self, what: str) -> None:
         self._asking = what

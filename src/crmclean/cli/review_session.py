@@ -74,6 +74,11 @@ class ReviewSession:
     def note(self, text: str) -> None:
         self.notes[self.index] = text
 
+    def unsaved_notes(self) -> int:
+        """Notes typed for pairs that were not decided since: they reach no file."""
+        decided = {i for i, what, _ in self.history if what != "skipped"}
+        return sum(1 for i, text in self.notes.items() if text and i not in decided)
+
     def find(self, record_id: str) -> bool:
         """Jump to the first pair from here on (then from the start) holding `record_id`."""
         ids = self.pending.select(

@@ -203,3 +203,18 @@ def test_uncertain_pairs_name_each_level_and_the_explain_command_names_the_folde
         "different",
         "missing",
     }
+
+
+def test_a_rule_on_the_whole_data_set_is_not_given_a_share_of_rows() -> None:
+    """freshness and row_count judge the data set once: "100.0% of checked rows" says nothing."""
+    from crmclean.report.html_verdict import _item
+    from crmclean.report.report_model import RuleResult
+
+    def rule(check: str) -> RuleResult:
+        return RuleResult(check, check, None, "error", "fail", 1, 1, 1.0, None, None, [])
+
+    assert "the data set as a whole does not meet it" in _item(0, rule("freshness"))
+    assert "of checked rows" not in _item(0, rule("row_count"))
+    assert "1 violation(s), 100.0% of checked rows" in re.sub(
+        "<[^>]+>", "", _item(0, rule("not_null"))
+    )

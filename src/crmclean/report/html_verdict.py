@@ -3,6 +3,7 @@ their records), then the score. A run that exited 1 never opens with a green car
 
 from __future__ import annotations
 
+from crmclean.core.checks import checks
 from crmclean.report.html_sections import esc, num
 from crmclean.report.report_model import ReportModel, RuleResult
 
@@ -43,8 +44,19 @@ def _failed_headline(failed: int, warned: int, code: int | None) -> str:
 
 def _item(index: int, rule: RuleResult) -> str:
     where = f" in {rule.column}" if rule.column else ""
+    head = f'<li class="{esc(rule.status)}"><a href="#{rule_anchor(index)}">{esc(rule.rule_id)}</a>'
+    if _whole_data_set(rule):  # freshness, row_count: "100 % of checked rows" says nothing
+        return f"{head}{esc(where)}: the data set as a whole does not meet it</li>"
     return (
-        f'<li class="{esc(rule.status)}"><a href="#{rule_anchor(index)}">{esc(rule.rule_id)}</a>'
-        f"{esc(where)}: {num(f'rules.{index}.violations', rule.violations)} violation(s), "
+        f"{head}{esc(where)}: {num(f'rules.{index}.violations', rule.violations)} violation(s), "
         f"{num(f'rules.{index}.share', rule.share, 'pct')} of checked rows</li>"
+    )
+
+
+def _whole_data_set(rule: RuleResult) -> bool:
+    """A check that judges the data set once (its `scope` in the check registry)."""
+    return (
+        rule.check is not None
+        and rule.check in checks
+        and checks.get(rule.check).scope == "dataset"
     )

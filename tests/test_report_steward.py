@@ -218,3 +218,12 @@ def test_a_rule_on_the_whole_data_set_is_not_given_a_share_of_rows() -> None:
     assert "1 violation(s), 100.0% of checked rows" in re.sub(
         "<[^>]+>", "", _item(0, rule("not_null"))
     )
+
+
+def test_a_run_report_says_its_checks_ran_on_the_cleaned_data(tmp_path: Path) -> None:
+    """validate on the raw file counts more failures than run: the report says why."""
+    html, _ = _build(write_full_run(tmp_path))
+    verdict = html[
+        html.index('class="verdict') : html.index("</div>", html.index('class="verdict'))
+    ]
+    assert "These checks ran on the cleaned data" in verdict and "docs/run.md" in verdict

@@ -28,6 +28,12 @@ def verdict_block(model: ReportModel) -> str:
         headline += f" · exit {code}"
     items = [_item(i, r) for i, r in failed] + [_item(i, r) for i, r in warned]
     listed = f"<ul>{''.join(items)}</ul>" if items else ""
+    if model.summary.command == "run" and rules:
+        listed += (
+            '<p class="muted">These checks ran on the cleaned data, so they count fewer '
+            "violations than <code>crmclean validate</code> on the raw file: a value cleaning "
+            "fixed or set aside no longer fails (docs/run.md).</p>"
+        )
     return (
         f'<div class="verdict {kind}" role="status"><p class="headline">{esc(headline)}</p>'
         f"{listed}</div>"

@@ -227,3 +227,13 @@ def test_a_run_report_says_its_checks_ran_on_the_cleaned_data(tmp_path: Path) ->
         html.index('class="verdict') : html.index("</div>", html.index('class="verdict'))
     ]
     assert "These checks ran on the cleaned data" in verdict and "docs/run.md" in verdict
+
+
+def test_a_queue_too_long_to_decide_one_by_one_says_how_to_work_it() -> None:
+    from crmclean.report.html_drill_down import LARGE_QUEUE, review_pairs
+    from crmclean.report.report_model import Review
+
+    long = review_pairs(Review(pairs=LARGE_QUEUE + 1, folder="out/night"))
+    assert f"{LARGE_QUEUE + 1:,} pairs wait for review" in long
+    assert "crmclean review out/night --order value" in long and "--sample 150" in long
+    assert "pairs wait for review" not in review_pairs(Review(pairs=LARGE_QUEUE, folder="o"))

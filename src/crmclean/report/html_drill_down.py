@@ -36,8 +36,12 @@ def _rule(index: int, rule: RuleResult) -> str:
     )
 
 
+# More pairs than stewards decide one by one in a day or two: the report says how to work them.
+LARGE_QUEUE = 2_000
+
+
 def review_pairs(part: Review) -> str:
-    shown = _precision(part)
+    shown = _large_queue(part) + _precision(part)
     if not part.top_pairs:
         return shown
     return shown + (
@@ -45,6 +49,21 @@ def review_pairs(part: Review) -> str:
         "decision counts most. Each field's weight (log2 Bayes factor) and the prior add up to "
         "the match weight.</p>"
         + "".join(_pair(i, p, part.folder or "OUT") for i, p in enumerate(part.top_pairs))
+    )
+
+
+def _large_queue(part: Review) -> str:
+    if part.pairs <= LARGE_QUEUE:
+        return ""
+    folder = esc(part.folder or "OUT")
+    return (
+        f'<p class="note">{part.pairs:,} pairs wait for review: more than stewards decide one by '
+        f"one. Decide the ones that matter first (<code>crmclean review {folder} --order "
+        "value</code>: key accounts and the most valuable customers first, when the run rolled "
+        f"value up), label a random sample (<code>crmclean review {folder} --sample 150</code>) "
+        "to learn how the band's pairs usually end, and when nearly all end one way, move "
+        "<code>thresholds.review</code> or <code>auto_merge</code> (docs/matching.md, "
+        "choosing thresholds).</p>"
     )
 
 

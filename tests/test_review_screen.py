@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer, Input, Static
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
@@ -133,6 +133,22 @@ def test_keys_write_decide_skip_undo_note_and_search(run_out: Path, tmp_path: Pa
     ]
     assert written[1]["note"] == "same shop" and written[0]["decided_by"] == "anna"
     assert review.session.counts == {"match": 1, "no_match": 1, "skipped": 0}
+
+
+def test_nothing_holds_the_focus_so_the_keys_are_the_apps(run_out: Path, tmp_path: Path) -> None:
+    """A hidden prompt with the focus swallowed y/n/s/u/q in a real terminal; the prompt takes
+    the focus only while it asks, and gives it back."""
+
+    async def keys(pilot: Pilot[None], review: ReviewApp) -> None:
+        await pilot.pause()
+        assert review.focused is None, review.focused
+        assert not review.query_one("#prompt", Input).can_focus
+        await pilot.press("c", *"x", "enter")
+        assert review.focused is None and not review.query_one("#prompt", Input).can_focus
+        await pilot.press("y", "q")
+
+    _, decisions = screen(run_out, tmp_path, keys)
+    assert [d["decision"] for d in saved(decisions)] == ["match"]
 
 
 def test_quitting_with_a_note_on_an_undecided_pair_warns_once(

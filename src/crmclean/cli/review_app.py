@@ -20,6 +20,9 @@ CLUSTER_ROWS = 4
 
 class ReviewApp(App[None]):
     TITLE = "crmclean review"
+    # nothing takes the focus by itself: the keys are the app's, and a hidden prompt holding
+    # the focus would swallow y/n/s/u/q in a real terminal
+    AUTO_FOCUS = None
     CSS = """
     #head { height: 2; padding: 0 1; background: $panel; }
     #fields { height: 1fr; }
@@ -68,6 +71,8 @@ class ReviewApp(App[None]):
         fields.add_columns("field", "left", "right", "agree", "weight")
         for table in self.query(DataTable):  # the keys are the app's: PgDn shows in the help
             table.can_focus = False
+        self.query_one("#prompt", Input).can_focus = False  # only while it asks (c, /)
+        self.set_focus(None)
         self.show()
 
     def show(self, status: str = "") -> None:
@@ -157,11 +162,13 @@ class ReviewApp(App[None]):
         )
         prompt.value = ""
         prompt.add_class("open")
+        prompt.can_focus = True
         prompt.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         prompt = self.query_one("#prompt", Input)
         prompt.remove_class("open")
+        prompt.can_focus = False
         text = event.value.strip()
         if self._asking == "note":
             self.session.note(text)

@@ -589,7 +589,7 @@ def _build_report(tmp: Path, out: Path, show_values: bool, log: JsonLog) -> Path
     from crmclean.report.html import build_report
 
     try:
-        built = build_report(tmp, show_values=show_values)
+        built = build_report(tmp, show_values=show_values, shown_as=out)
     except Exception as exc:  # any report bug must not cost the night's data
         log.event("report_failed", level="warning", error=str(exc), kind=type(exc).__name__)
         stderr_console().print(

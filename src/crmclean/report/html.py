@@ -8,6 +8,7 @@ the same model).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from crmclean.io.run_outputs import write_report_file
@@ -163,9 +164,14 @@ def report_json(model: ReportModel) -> str:
     return json.dumps(model.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def build_report(out_dir: Path, *, show_values: bool = False) -> Path:
-    """Write report.json and report.html into a run's outputs folder; return the HTML's path."""
+def build_report(out_dir: Path, *, show_values: bool = False, shown_as: Path | None = None) -> Path:
+    """Write report.json and report.html into a run's outputs folder; return the HTML's path.
+
+    `shown_as`: the folder the commands the report suggests should name, when `out_dir` is a
+    temporary folder that will be renamed to it (`run` builds its report before the swap)."""
     model = build_model(load_run_outputs(out_dir), show_values=show_values)
+    if shown_as is not None and model.review is not None:
+        model = replace(model, review=replace(model.review, folder=str(shown_as)))
     write_report_file(out_dir / REPORT_JSON, report_json(model))
     target = out_dir / REPORT_HTML
     write_report_file(target, render_html(model))

@@ -237,3 +237,16 @@ def test_a_queue_too_long_to_decide_one_by_one_says_how_to_work_it() -> None:
     assert f"{LARGE_QUEUE + 1:,} pairs wait for review" in long
     assert "crmclean review out/night --order value" in long and "--sample 150" in long
     assert "pairs wait for review" not in review_pairs(Review(pairs=LARGE_QUEUE, folder="o"))
+
+
+def test_why_pairs_matched_names_levels_as_the_review_screen_does(tmp_path: Path) -> None:
+    """The example pairs' bars read `email: same (exact)`, not `email (level 3)`; and a run's
+    own report (built in its temp folder) names the --out folder in the commands it suggests."""
+    data, rules = write_case(tmp_path / "case")
+    out = tmp_path / "out"
+    done = CliRunner().invoke(app, ["run", str(data), "-r", str(rules), "--out", str(out), "-q"])
+    assert done.exit_code == 0, done.stderr
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert ".tmp-" not in page and f"crmclean explain {out} " in page
+    assert "(level " not in page
+    assert re.search(r"[a-z_]+: (same|similar|different|missing) \(", page)

@@ -303,6 +303,7 @@ def test_the_help_line_offers_pgdn_within_80_columns_and_the_cluster_shows_value
                     break
             seen["pgdn"] = keys.get("PgDn")
             seen["right"] = max(r.right for r in keys.values())
+            seen["keys"] = {k for k, r in keys.items() if r.width and r.right <= 80}
             cluster = review.query_one("#cluster", DataTable)
             seen["cluster"] = [str(c.label) for c in cluster.columns.values()]
             seen["row"] = [str(c) for c in cluster.get_row_at(0)]
@@ -317,6 +318,7 @@ def test_the_help_line_offers_pgdn_within_80_columns_and_the_cluster_shows_value
     finally:
         session.log.close()
     assert seen["pgdn"] is not None and seen["right"] <= 80
+    assert {"y", "n", "s", "u", "c", "q", "PgDn"} <= seen["keys"], seen["keys"]
     assert seen["scrolled"]
     assert "first_name" in seen["cluster"]
     shown = seen["row"][seen["cluster"].index("first_name")]

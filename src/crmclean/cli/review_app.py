@@ -23,6 +23,8 @@ class ReviewApp(App[None]):
     # nothing takes the focus by itself: the keys are the app's, and a hidden prompt holding
     # the focus would swallow y/n/s/u/q in a real terminal
     AUTO_FOCUS = None
+    # the help line holds the review's own keys, PgDn included, within 80 columns
+    ENABLE_COMMAND_PALETTE = False
     CSS = """
     #head { height: 2; padding: 0 1; background: $panel; }
     #fields { height: 1fr; }
@@ -37,7 +39,7 @@ class ReviewApp(App[None]):
         Binding("s", "skip", "skip"),
         Binding("u", "undo", "undo"),
         Binding("c", "ask('note')", "note"),
-        Binding("slash", "ask('search')", "search id"),
+        Binding("slash", "ask('search')", "search"),
         Binding("q", "quit", "quit"),
         Binding("pagedown", "fields('down')", "more", key_display="PgDn", priority=True),
         Binding("pageup", "fields('up')", "back", key_display="PgUp", show=False, priority=True),

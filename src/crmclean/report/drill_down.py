@@ -11,7 +11,13 @@ import polars as pl
 
 from crmclean.io.run_outputs import RunOutputs
 from crmclean.report.figures_matching import example_pair
-from crmclean.report.report_model import ExamplePair, RecordValue, Review, RuleResult
+from crmclean.report.report_model import (
+    ExamplePair,
+    Matching,
+    RecordValue,
+    Review,
+    RuleResult,
+)
 from crmclean.report.review_fields import level_agreement
 from crmclean.report.value_mask import Masker
 
@@ -79,6 +85,14 @@ def with_records(
     return [
         replace(r, records=records.get(r.rule_id, [])) if r.status != "pass" else r for r in rules
     ]
+
+
+def with_named_examples(matching: Matching | None, outputs: RunOutputs) -> Matching | None:
+    """The example pairs' levels named as the review screen names them."""
+    if matching is None or not matching.example_pairs:
+        return matching
+    levels = level_names(outputs.summary("model"))
+    return replace(matching, example_pairs=[_named(p, levels) for p in matching.example_pairs])
 
 
 def with_top_pairs(review: Review | None, outputs: RunOutputs) -> Review | None:

@@ -76,7 +76,9 @@ def build_model(outputs: RunOutputs, *, show_values: bool = False) -> ReportMode
         rules=rules,
         columns=column_profile(outputs, typed, rows, rules, counts),
         standardisation=standardisation(outputs),
-        matching=matching_section(outputs, mask, typed.dedupe),
+        matching=drill_down.with_named_examples(
+            matching_section(outputs, mask, typed.dedupe), outputs
+        ),
         golden=golden_section(outputs),
         review=with_precision(drill_down.with_top_pairs(review_section(outputs), outputs), outputs),
         by_source=source_figures(outputs, counts),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from crmclean.report import svg
 from crmclean.report.html_sections import esc, figure, num, section, table
-from crmclean.report.report_model import ClusterView, ExamplePair, Golden, Matching, Review
+from crmclean.report.report_model import (
+    ClusterView,
+    Contribution,
+    ExamplePair,
+    Golden,
+    Matching,
+    Review,
+)
 
 
 def _cluster(view: ClusterView, i: int) -> str:
@@ -31,12 +38,18 @@ def _member_cell(value: str | None, first: str | None) -> str:
     return f'<td class="differs">{esc(value)}</td>' if value != first else f"<td>{esc(value)}</td>"
 
 
+def _bar_label(c: Contribution) -> str:
+    """`email: same (exact)` as the review screen says it; the level's number only when the
+    run's model names none."""
+    if c.level is None:
+        return c.comparison
+    words = [w for w in (c.agreement, f"({c.label})" if c.label else None) if w]
+    return f"{c.comparison}: {' '.join(words)}" if words else f"{c.comparison} (level {c.level})"
+
+
 def _pair(pair: ExamplePair, i: int) -> str:
     chart = svg.bar_chart(
-        [
-            c.comparison + (f" (level {c.level})" if c.level is not None else "")
-            for c in pair.contributions
-        ],
+        [_bar_label(c) for c in pair.contributions],
         [c.match_weight for c in pair.contributions],
         title=f"Match weight contributions: {pair.record_id_l} vs {pair.record_id_r}",
         value_format=lambda v: f"{v:+.2f}",

@@ -273,3 +273,50 @@ def test_an_older_run_folder_without_the_index_is_built_on_load_and_said(
     )
     code, _, err = _run("match", foreign, "--record", record)
     assert code == 3 and "does not fit the run" in err and "Traceback" not in err
+
+
+def _tampered(frame: pl.DataFrame, how: str) -> pl.DataFrame:
+    n = pl.col("n") if "n" in frame.columns else None
+    return {
+        "reversed": frame.reverse,
+        "shuffled": lambda: frame.sample(fraction=1.0, shuffle=True, seed=3),
+        "empty": lambda: frame.head(0),
+        "huge": lambda: frame.with_columns(pl.lit(2**62).alias("n")),
+        "zero": lambda: frame.with_columns(pl.lit(0).alias("n")),
+        "doubled": lambda: frame.with_columns(n * 2) if n is not None else frame,
+        "null": lambda: frame.with_columns(pl.lit(None, pl.Int64).alias("n")),
+        "values as counts": lambda: frame.with_columns(pl.col("value").alias("n")),
+    }[how]()
+
+
+@pytest.mark.parametrize(
+    ("table", "how"),
+    [
+        ("match_index.parquet", "reversed"),
+        ("match_index.parquet", "shuffled"),
+        ("match_index.parquet", "empty"),
+        ("term_counts.parquet", "reversed"),
+        ("term_counts.parquet", "empty"),
+        ("term_counts.parquet", "huge"),
+        ("term_counts.parquet", "zero"),
+        ("term_counts.parquet", "doubled"),
+        ("term_counts.parquet", "null"),
+        ("term_counts.parquet", "values as counts"),
+    ],
+)
+def test_lookup_tables_not_as_the_run_wrote_them_are_refused(
+    run_dir: Path, tmp_path: Path, table: str, how: str
+) -> None:
+    """A lookup table is searched by bisection and weighs every exact agreement: unsorted,
+    emptied or recounted, it would answer wrongly with exit 0; it is refused, naming the file,
+    and never quoting the values it holds."""
+    folder = _copy(run_dir, tmp_path)
+    path = folder / table
+    frame = pl.read_parquet(path)
+    _tampered(frame, how).write_parquet(path)
+    code, out, err = _run("match", folder, "--record", json.dumps({"last_name": "Schmidt"}))
+    assert code == 3, (out, err)
+    assert f"{table}:" in err and "Traceback" not in err
+    if table == "term_counts.parquet":
+        values = frame.get_column("value").to_list()
+        assert not [v for v in values if len(v) > 4 and v in err]  # no value quoted

@@ -63,8 +63,9 @@ def load_entry_check(folder: Path) -> LoadedEntryCheck:
         try:
             index = MatchIndex.from_tables(run.records, run.spec, run.model, run.tables)
         except ValueError as exc:
+            table = TABLES[1] if getattr(exc, "table", "") == "terms" else TABLES[0]
             raise InputError(
-                f"{folder / TABLES[0]}: does not fit the run ({exc})",
+                f"{folder / table}: does not fit the run ({exc})",
                 "run `crmclean run` again: the folder is not as the run wrote it",
             ) from None
     check = EntryCheck.build(plan, index, run.input_columns, run.golden)

@@ -16,6 +16,7 @@ import numpy as np
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
+from crmclean.core.masking import redact_engine_message
 from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, model_from_dict
 from crmclean.core.matching.lookup import LookupTables, needed_columns
 from crmclean.errors import InputError
@@ -128,7 +129,7 @@ def _records(
     try:
         cleaned = pl.read_parquet(path, columns=[RECORD_ID, *needed_columns(spec)], glob=False)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        reason = redact_engine_message((str(exc).splitlines() or [type(exc).__name__])[0])
         raise InputError(f"{path}: not readable as the run's cleaned records ({reason})") from None
     joined = cleaned.with_columns(pl.col(RECORD_ID).cast(pl.String)).join(
         crosswalk, on=RECORD_ID, how="left", maintain_order="left"

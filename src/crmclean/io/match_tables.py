@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
+from crmclean.core.masking import redact_engine_message
 from crmclean.core.matching.lookup_tables import (
     KEY_INDEX_SCHEMA,
     TERM_COUNTS_SCHEMA,
@@ -69,5 +70,10 @@ def _table(path: Path, schema: pl.Schema) -> pl.DataFrame:
         frame = pl.read_parquet(path, columns=list(schema), glob=False)
         return frame.cast(schema)
     except (OSError, pl.exceptions.PolarsError) as exc:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"{path}: not readable as the run's lookup table ({reason})") from None
+        # polars quotes the cells it failed on (e-mails, names): never repeat them
+        reason = redact_engine_message((str(exc).splitlines() or [type(exc).__name__])[0])
+        columns = ", ".join(f"{name} {dtype}" for name, dtype in schema.items())
+        raise InputError(
+            f"{path}: not readable as the run's lookup table ({reason}; expected {columns})",
+            "run `crmclean run` again: the folder is not as the run wrote it",
+        ) from None

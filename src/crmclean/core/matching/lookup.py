@@ -86,6 +86,8 @@ class MatchIndex:
         row i (-1: a record without a golden record). ValueError when the tables do not fit."""
         kept = _kept(records, spec)
         keys = tables.keys
+        _check_keys(keys, kept.height, spec)
+        _check_terms(tables.terms, kept, spec)
         rule = keys.get_column("_rule").to_numpy()
         clean_rows = keys.get_column("_row").to_numpy()
         if len(rule) and int(rule[-1]) >= len(spec.blocking):
@@ -119,6 +121,52 @@ class MatchIndex:
     @property
     def size(self) -> int:
         return self.records.height
+
+
+class TablesDoNotFit(ValueError):
+    """A lookup table that is not as the run wrote it; `table` names which one."""
+
+    def __init__(self, table: str, reason: str) -> None:
+        super().__init__(reason)
+        self.table = table
+
+
+def _check_keys(keys: pl.DataFrame, records: int, spec: MatchingSpec) -> None:
+    """The block-key index is found by binary search: unsorted or empty, it would answer
+    wrongly without a word, so it is refused."""
+    if keys.null_count().sum_horizontal().item():
+        raise TablesDoNotFit("index", "it holds empty cells")
+    if keys.height == 0 and records and spec.blocking:
+        raise TablesDoNotFit("index", f"it holds no block key for {records:,} records")
+    rule = keys.get_column("_rule").to_numpy().astype(np.int64)
+    key = keys.get_column("_key").to_numpy()
+    step = np.diff(rule)
+    if np.any(step < 0) or np.any((step == 0) & (key[1:] < key[:-1])):
+        raise TablesDoNotFit("index", "its rows are not sorted by blocking rule and key")
+
+
+def _check_terms(terms: pl.DataFrame, kept: pl.DataFrame, spec: MatchingSpec) -> None:
+    """Term counts weigh every exact agreement: each value once, sorted, counted at least once,
+    and the counts of a column add up to the records holding a value there."""
+    if terms.null_count().sum_horizontal().item():
+        raise TablesDoNotFit("terms", "it holds empty cells")
+    if terms.height and terms.get_column("n").min() < 1:  # type: ignore[operator]
+        raise TablesDoNotFit("terms", "it holds counts below 1")
+    before = pl.col("column").shift(), pl.col("value").shift()
+    ordered = (pl.col("column") > before[0]) | (
+        (pl.col("column") == before[0]) & (pl.col("value") > before[1])
+    )
+    if not terms.select(ordered.fill_null(True).all()).item():
+        raise TablesDoNotFit("terms", "its rows are not sorted by column and value, each once")
+    totals = dict(terms.group_by("column").agg(pl.col("n").sum()).iter_rows())
+    for column in term_columns(spec):
+        held = int(kept.get_column(column).is_not_null().sum()) if column in kept.columns else 0
+        if int(totals.get(column, 0)) != held:
+            raise TablesDoNotFit(
+                "terms",
+                f"its counts for {column} add up to {int(totals.get(column, 0)):,}, "
+                f"not to the {held:,} records that hold a value",
+            )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from crmclean.cli.main import app
@@ -48,6 +49,28 @@ def test_a_clock_that_is_no_date_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--as-of 'yesterday' is not an ISO date-time" in result.output
+
+
+@pytest.mark.parametrize(
+    ("clock", "says"),
+    [
+        ("0001-01-01T00:00+01:00", "is not an ISO date-time"),  # before year 1 in UTC
+        ("9999-12-31T23:59-05:00", "is not an ISO date-time"),  # after 9999 in UTC
+        ("0001-01-01", "is out of range"),
+        ("9999-12-31", "is out of range"),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_clock_far_outside_the_years_data_lives_in_is_one_usage_error(
+    tmp_path: Path, command: str, clock: str, says: str
+) -> None:
+    """Those crashed `run` with an OverflowError in the rollup's date arithmetic."""
+    args = [command, str(SAMPLE), "-r", str(REPO / "rules" / "demo.yaml"), "--as-of", clock]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert says in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2
+    assert not (tmp_path / "out").exists()
 
 
 def test_run_twice_on_one_clock_writes_the_same_bytes(tmp_path: Path) -> None:

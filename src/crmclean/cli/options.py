@@ -81,14 +81,22 @@ def as_of_clock(given: str | None) -> datetime | None:
     """--as-of as an aware datetime (UTC when no offset is given); None: the wall clock."""
     if given is None:
         return None
+    hint = "write it as 2026-12-07 or 2026-12-07T06:00 (UTC) or 2026-12-07T06:00+01:00"
     try:
         clock = datetime.fromisoformat(given.strip())
-    except ValueError:
+        clock = clock.replace(tzinfo=UTC) if clock.tzinfo is None else clock.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 in UTC
+        raise UsageError(f"--as-of {given!r} is not an ISO date-time", hint=hint) from None
+    # windows and ages are reckoned back and forth from the clock: keep it where dates live
+    if not AS_OF_YEARS[0] <= clock.year <= AS_OF_YEARS[1]:
         raise UsageError(
-            f"--as-of {given!r} is not an ISO date-time",
-            hint="write it as 2026-12-07 or 2026-12-07T06:00 (UTC) or 2026-12-07T06:00+01:00",
-        ) from None
-    return clock.replace(tzinfo=UTC) if clock.tzinfo is None else clock.astimezone(UTC)
+            f"--as-of {given!r} is out of range (years {AS_OF_YEARS[0]} to {AS_OF_YEARS[1]})",
+            hint=hint,
+        )
+    return clock
+
+
+AS_OF_YEARS = (1900, 2999)
 
 
 DELIMITER_WORDS = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}

@@ -9,11 +9,13 @@ crmclean did not write. A table the run reads from is never replaced (exit 2).
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 
@@ -37,7 +39,8 @@ def refuse_input_tables(target: PublishTarget, reads: Iterable[DatabaseUrl]) -> 
         parts = where.table.split(".")
         name, schema = parts[-1], parts[-2] if len(parts) > 1 else "public"
         database = parts[0] if len(parts) > 2 else _database(where.connect)
-        same_database = database == _database(target.connect)
+        target_database = _database(target.connect)
+        same_database = database is None or target_database is None or database == target_database
         if same_database and schema == target.schema and name in (*TABLES, RUN_TABLE):
             raise UsageError(
                 f"--publish {target}: would replace {schema}.{name}, which this run reads "
@@ -52,9 +55,16 @@ def _refuse_query_reading(target: PublishTarget, where: DatabaseUrl) -> None:
     that only mentions the word (a column called `review`): the steward renames it or publishes
     elsewhere, and no input is ever overwritten. A bare name counts where the default search
     path would find it (the user's own schema, public)."""
-    if _database(where.connect) != _database(target.connect) or where.query is None:
+    if not _may_be_same_database(where.connect, target.connect) or where.query is None:
         return
-    text = where.query.lower().replace('"', "")
+    text = _plain_sql(where.query)
+    if 'u&"' in text or "query_to_xml" in text:
+        raise UsageError(
+            f"--publish {target}: this run's query names tables in a way crmclean cannot check "
+            f'(U&"..." or query_to_xml) ({where})',
+            "spell table names plainly in the query, or publish into another schema",
+        )
+    text = text.replace('"', "")
     for name in (*TABLES, RUN_TABLE):
         qualified = rf"\b{re.escape(target.schema.lower())}\s*\.\s*{name}\b"
         bare = rf"(?<![\w.]){name}\b" if target.schema in _search_path(where) else None
@@ -113,10 +123,42 @@ def _published(cursor: Any, schema: str) -> set[str]:
     return {RUN_TABLE, *(str(name) for name in tables)}
 
 
+def _plain_sql(query: str) -> str:
+    """The query in lower case without comments (`/* */`, nested too, and `--` lines) and with
+    its whitespace collapsed, so that `public/**/.golden` reads as `public.golden`."""
+    text = query.lower()
+    while True:
+        stripped = re.sub(r"/\*(?:(?!/\*|\*/).)*\*/", " ", text, flags=re.S)
+        if stripped == text:
+            break
+        text = stripped
+    text = re.sub(r"--[^\n]*", " ", text)
+    return re.sub(r"\s+", " ", text)
+
+
 def _search_path(where: DatabaseUrl) -> tuple[str, ...]:
     """PostgreSQL's default search path: a schema named like the user, then public."""
-    return (urlsplit(where.connect).username or "", "public")
+    return (_user(where.connect), "public")
 
 
-def _database(connect: str) -> str:
-    return urlsplit(connect).path.lstrip("/")
+def _user(connect: str) -> str:
+    """Who libpq connects as: the URL's user, else PGUSER, else the operating-system user."""
+    parts = urlsplit(connect)
+    given = parts.username or parse_qs(parts.query).get("user", [""])[0]
+    return given or os.environ.get("PGUSER") or getpass.getuser()
+
+
+def _database(connect: str) -> str | None:
+    """The database libpq connects to: the URL's, else PGDATABASE, else one named like the
+    user; None when a service file decides (not known here)."""
+    parts = urlsplit(connect)
+    query = parse_qs(parts.query)
+    if "service" in query or (not parts.path.strip("/") and os.environ.get("PGSERVICE")):
+        return None
+    given = parts.path.lstrip("/") or query.get("dbname", [""])[0]
+    return given or os.environ.get("PGDATABASE") or _user(connect)
+
+
+def _may_be_same_database(one: str, other: str) -> bool:
+    first, second = _database(one), _database(other)
+    return first is None or second is None or first == second

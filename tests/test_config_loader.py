@@ -73,6 +73,13 @@ def test_unknown_step_type_suggests_the_close_name(tmp_path: Path) -> None:
     assert "unknown type 'trm'" in issue and "'trim'" in issue
 
 
+def test_a_check_without_a_type_never_offers_an_empty_list(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.yaml", "checks: [{column: x, rule: not_null}]\n")
+    [issue] = issues_of(path)
+    assert "checks[0]: needs a 'type'" in issue and "one of: )" not in issue
+    assert "crmclean rules schema" in issue
+
+
 def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
     path = write(tmp_path, "r.yaml", "columns:\n  email:\n    pii: [true\n")
     [issue] = issues_of(path)

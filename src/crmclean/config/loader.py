@@ -224,7 +224,8 @@ def _describe(err: Any, data: Any, ypath: Path_) -> tuple[str, str | None]:
         expected = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
         expected = [t for t in expected if t]
         if kind == "union_tag_not_found":
-            return "needs a 'type'", "one of: " + ", ".join(expected)
+            listed = "one of: " + ", ".join(expected) if expected else None
+            return "needs a 'type'", listed or "`crmclean rules schema` lists the types"
         hint = did_you_mean_hint(tag, expected)
         return f"unknown type {tag!r}", hint or ("known: " + ", ".join(expected))
     if kind == "literal_error" and ypath and ypath[-1] == "type":

@@ -323,3 +323,45 @@ def test_the_help_line_offers_pgdn_within_80_columns_and_the_cluster_shows_value
     assert "first_name" in seen["cluster"]
     shown = seen["row"][seen["cluster"].index("first_name")]
     assert shown == "–" or "***" in shown  # masked
+
+
+def test_the_cluster_panel_shows_the_pairs_own_records_first_and_how_many_more(
+    run_out: Path, tmp_path: Path
+) -> None:
+    """A large cluster on the left once hid the right record of the pair below the panel."""
+    from crmclean.cli.review_app import CLUSTER_ROWS
+
+    queue = ordered(pl.read_parquet(run_out / "review.parquet"), Order.uncertainty)
+    pair = queue.row(0, named=True)
+    left, right = str(pair["record_id_l"]), str(pair["record_id_r"])
+    others = [f"X{i}" for i in range(CLUSTER_ROWS + 1)]
+    members = pl.DataFrame(
+        {
+            "golden_id": [str(pair["golden_id_l"])] * (len(others) + 1)
+            + [str(pair["golden_id_r"])],
+            "record_id": [*others, left, right],
+        }
+    )
+    session = ReviewSession(queue, DecisionsLog(tmp_path / "decisions.csv"), "anna")
+    review = ReviewApp(session, make_masker({}, False), {}, members)
+    seen: dict[str, Any] = {}
+
+    async def main() -> None:
+        async with review.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            table = review.query_one("#cluster", DataTable)
+            labels = [str(c.label) for c in table.columns.values()]
+            seen["rows"] = [
+                dict(zip(labels, map(str, table.get_row_at(i)), strict=True))
+                for i in range(table.row_count)
+            ]
+            await pilot.press("q")
+
+    try:
+        asyncio.run(main())
+    finally:
+        session.log.close()
+    shown = seen["rows"]
+    assert len(shown) == CLUSTER_ROWS
+    assert {shown[0]["record_id"], shown[1]["record_id"]} == {left, right}
+    assert shown[-1]["golden_id"] == f"+{len(others) + 2 - (CLUSTER_ROWS - 1)} more"

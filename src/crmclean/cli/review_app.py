@@ -114,16 +114,21 @@ class ReviewApp(App[None]):
             return
         golden = [pair.get("golden_id_l"), pair.get("golden_id_r")]
         around = self.members.filter(pl.col("golden_id").is_in([g for g in golden if g]))
+        pair_ids = [str(pair.get("record_id_l")), str(pair.get("record_id_r"))]
+        if "record_id" in around.columns:  # the pair's own two records first, then the others
+            first = pl.col("record_id").cast(pl.String).is_in(pair_ids)
+            around = around.sort(first, descending=True, maintain_order=True)
         shown = [c for c in around.columns if c != "golden_id"]
         cluster.add_columns("golden_id", *shown)
-        for row in around.head(CLUSTER_ROWS).iter_rows(named=True):
+        # the panel holds CLUSTER_ROWS rows: the last says how many more when they do not fit
+        fits = CLUSTER_ROWS if around.height <= CLUSTER_ROWS else CLUSTER_ROWS - 1
+        for row in around.head(fits).iter_rows(named=True):
             cluster.add_row(
                 str(row["golden_id"]),
                 *[self.mask(c, None if row[c] is None else str(row[c])) or "–" for c in shown],
             )
-        more = around.height - CLUSTER_ROWS
-        if more > 0:
-            cluster.add_row(f"+{more} more", *[""] * len(shown))
+        if around.height > fits:
+            cluster.add_row(f"+{around.height - fits} more", *[""] * len(shown))
         cluster.display = True
 
     def action_fields(self, where: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -365,3 +366,28 @@ def test_the_cluster_panel_shows_the_pairs_own_records_first_and_how_many_more(
     assert len(shown) == CLUSTER_ROWS
     assert {shown[0]["record_id"], shown[1]["record_id"]} == {left, right}
     assert shown[-1]["golden_id"] == f"+{len(others) + 2 - (CLUSTER_ROWS - 1)} more"
+
+
+def test_the_weight_column_is_never_cut_and_esc_closes_a_prompt(
+    run_out: Path, tmp_path: Path
+) -> None:
+    """Column widths of an earlier pair once stayed and cut later pairs' weights (`weigh`,
+    `-12.0`), and the fields' scrollbar took two more columns; Esc typed into the prompt."""
+    widths: list[int] = []
+
+    async def keys(pilot: Pilot[None], review: ReviewApp) -> None:
+        for _ in range(6):
+            await pilot.pause()
+            table = review.query_one("#fields", DataTable)
+            widths.append(sum(c.get_render_width(table) for c in table.columns.values()))
+            assert all(re.fullmatch(r"[+-]\d+\.\d\d", r[4]) for r in rows(review) if r[4]), rows(
+                review
+            )
+            await pilot.press("s")
+        await pilot.press("c", "x", "escape", "s")
+        await pilot.pause()
+        assert review.session.notes.get(6) is None and review.session.counts["skipped"] == 7
+        await pilot.press("q")
+
+    screen(run_out, tmp_path, keys)
+    assert widths and max(widths) <= 80 - 2, widths

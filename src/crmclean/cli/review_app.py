@@ -15,7 +15,8 @@ from crmclean.cli.review_session import ReviewSession
 from crmclean.report.review_fields import field_rows, value_width
 from crmclean.report.value_mask import Masker
 
-CLUSTER_ROWS = 4
+# the panel's 6 lines: its border, column names, these rows and a horizontal scrollbar
+CLUSTER_ROWS = 3
 
 
 class ReviewApp(App[None]):
@@ -43,6 +44,7 @@ class ReviewApp(App[None]):
         Binding("q", "quit", "quit"),
         Binding("pagedown", "fields('down')", "more", key_display="PgDn", priority=True),
         Binding("pageup", "fields('up')", "back", key_display="PgUp", show=False, priority=True),
+        Binding("escape", "cancel", "cancel", show=False, priority=True),
     ]
 
     def __init__(
@@ -69,8 +71,6 @@ class ReviewApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        fields = self.query_one("#fields", DataTable)
-        fields.add_columns("field", "left", "right", "agree", "weight")
         for table in self.query(DataTable):  # the keys are the app's: PgDn shows in the help
             table.can_focus = False
         self.query_one("#prompt", Input).can_focus = False  # only while it asks (c, /)
@@ -99,7 +99,8 @@ class ReviewApp(App[None]):
             + (f" · note: {note}" if note else "")
         )
         fields = self.query_one("#fields", DataTable)
-        fields.clear()
+        fields.clear(columns=True)  # widths from the pair before would cut this one's weights
+        fields.add_columns("field", "left", "right", "agree", "weight")
         width = value_width(pair, self.size.width)
         for row in field_rows(pair, self.mask, self.levels, width):
             weight = "" if row.weight is None else f"{row.weight:+.2f}"
@@ -171,6 +172,17 @@ class ReviewApp(App[None]):
         prompt.add_class("open")
         prompt.can_focus = True
         prompt.focus()
+
+    def action_cancel(self) -> None:
+        """Esc closes the note or search prompt without keeping what was typed."""
+        prompt = self.query_one("#prompt", Input)
+        if not prompt.has_class("open"):
+            return
+        prompt.remove_class("open")
+        prompt.can_focus = False
+        self._asking = ""
+        self.set_focus(None)
+        self.show("")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         prompt = self.query_one("#prompt", Input)

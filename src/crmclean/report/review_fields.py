@@ -82,12 +82,15 @@ def cluster_columns(columns: Sequence[str]) -> list[str]:
     return scored[:CLUSTER_VALUES]
 
 
+SCROLLBAR = 2  # the fields table's vertical scrollbar, shown when the fields run below the fold
+
+
 def value_width(pair: Mapping[str, Any], screen: int) -> int:
     """How many characters of each value fit beside the field name, the agreement and the
     weight on a screen `screen` columns wide (so the weight is never scrolled off)."""
     names = [*value_columns(list(pair)), *comparison_names(list(pair)), "= match weight"]
     name_width = max(len(n) for n in names)
-    room = screen - PADDING - name_width - AGREE_WIDTH - WEIGHT_WIDTH
+    room = screen - PADDING - SCROLLBAR - name_width - AGREE_WIDTH - WEIGHT_WIDTH
     return max(6, min(SHOWN, room // 2))
 
 

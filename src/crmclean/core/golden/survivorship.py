@@ -263,44 +263,34 @@ def build_golden(
             ],
         )
     ]
-    del candidates, single  # multi and the singles' part hold the rows now
     if multi.height:
-        # each ranking has one row per golden record in `__g` order: side by side, not joined
-        # one after the other (every join copied the growing frame again)
-        ranked = [multi.select("__g", key).unique("__g").sort("__g")]
+        winners = multi.select("__g", key).unique("__g")
         for target in targets(settings, records.columns):
-            ranked.append(_rank(multi, target, settings, invalid, src).drop("__g"))
-        parts.append(pl.concat(ranked, how="horizontal").drop("__g"))
-    del multi
+            winners = winners.join(
+                _rank(multi, target, settings, invalid, src), on="__g", how="left"
+            )
+        parts.append(winners.drop("__g"))
     wide = pl.concat(parts, how="diagonal_relaxed").sort(key)
-    del parts
     golden = wide.select(key, *columns)
+    # column by column (cheap), then into golden-record order by an integer position
+    n = len(columns)
+    lineage = pl.concat(
+        [
+            wide.select(
+                pl.col(key).cast(pl.String).alias("golden_id"),
+                pl.lit(c, pl.String).alias("column"),
+                pl.col(f"__rid_{c}").cast(pl.String).alias("record_id"),
+                pl.col(f"__src_{c}").cast(pl.String).alias("source_system"),
+                pl.col(f"__how_{c}").cast(pl.String).alias("strategy"),
+                (pl.int_range(pl.len(), dtype=pl.Int64) * n + i).alias("__pos"),
+            )
+            for i, c in enumerate(columns)
+        ]
+        or [pl.DataFrame(schema={**LINEAGE_SCHEMA, "__pos": pl.Int64})]
+    )
+    lineage = lineage.sort("__pos").drop("__pos").cast(LINEAGE_SCHEMA)
     return GoldenResult(
-        golden.rename({key: "golden_id"}) if key != "golden_id" else golden,
-        _lineage(wide, key, columns),
-    )
-
-
-def _lineage(wide: pl.DataFrame, key: str, columns: list[str]) -> pl.DataFrame:
-    """One row per golden cell, in golden-record order and column order within each: a list of
-    per-column structs exploded (no sort over the millions of cells, no second copy of them)."""
-    if not columns:
-        return pl.DataFrame(schema=LINEAGE_SCHEMA)
-    cells = pl.concat_list(
-        pl.struct(
-            pl.lit(c, pl.String).alias("column"),
-            pl.col(f"__rid_{c}").cast(pl.String).alias("record_id"),
-            pl.col(f"__src_{c}").cast(pl.String).alias("source_system"),
-            pl.col(f"__how_{c}").cast(pl.String).alias("strategy"),
-        )
-        for c in columns
-    )
-    return (
-        wide.select(pl.col(key).cast(pl.String).alias("golden_id"), cells.alias("__cell"))
-        .explode("__cell")
-        .unnest("__cell")
-        .select(list(LINEAGE_SCHEMA))
-        .cast(LINEAGE_SCHEMA)
+        golden.rename({key: "golden_id"}) if key != "golden_id" else golden, lineage
     )
 
 
@@ -320,18 +310,17 @@ def _rank(
         .unique()
         .with_columns(pl.lit(True).alias("__invalid"))
     )
-    # carry only what ranking and lineage read through the join and sort, not every data
-    # column (a copy of every column per target was most of the golden step's time)
-    wanted = {"__g", "__rid", RECORD_ID, "__row", "__complete", *target.columns}
-    wanted |= {c for st in target.strategies for c in needed_columns(st, cands)}
-    wanted |= {settings.source_column} if settings.source_column else set()
-    frame = multi.select([c for c in multi.columns if c in wanted])
     if bad.height:
-        frame = frame.join(bad, on=RECORD_ID, how="left").with_columns(
+        frame = multi.join(bad, on=RECORD_ID, how="left").with_columns(
             pl.col("__invalid").fill_null(False)
         )
     else:
-        frame = frame.with_columns(pl.lit(False).alias("__invalid"))
+        frame = multi.with_columns(pl.lit(False).alias("__invalid"))
+    # carry only what ranking and lineage read through the sort, not every data column
+    wanted = {"__g", "__rid", RECORD_ID, "__row", "__complete", "__invalid", *target.columns}
+    wanted |= {c for st in target.strategies for c in needed_columns(st, cands)}
+    wanted |= {settings.source_column} if settings.source_column else set()
+    frame = frame.select([c for c in frame.columns if c in wanted])
     names = ["__k0", *[f"__k{i + 1}" for i in range(len(target.strategies))], "__rid"]
     labels = [ONLY_VALUE, *[s.type for s in target.strategies], TIE_BREAK]
     keys = [(cands.filled > 0).alias("__k0")]

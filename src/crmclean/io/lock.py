@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeGuard
 
 from crmclean.errors import OutputError
 from crmclean.io.interrupts import signals_deferred
@@ -42,6 +43,27 @@ class Lock:
     # names this holder's temp folders (`.<out>.tmp-<token>`, `.<out>.old-<token>`): the next
     # holder removes a dead run's folders only when its lock record names them
     token: str
+    # the dead runs' tokens this holder took over (also in its own record until it ends, so a
+    # run killed before clearing them passes them on)
+    inherited: tuple[str, ...] = ()
+
+
+_INHERITED_CAP = 32  # a chain of runs each killed before clearing its predecessors' folders
+
+
+def _is_token(value: object) -> TypeGuard[str]:
+    return (
+        isinstance(value, str) and len(value) == 8 and all(ch in "0123456789abcdef" for ch in value)
+    )
+
+
+def dead_tokens(stale: dict[str, object] | None) -> tuple[str, ...]:
+    """The tokens of a dead holder's record: its own, then those it had taken over."""
+    if not stale:
+        return ()
+    passed = stale.get("inherited")
+    tokens = [stale.get("token"), *(passed if isinstance(passed, list) else [])]
+    return tuple(dict.fromkeys(t for t in tokens if _is_token(t)))[:_INHERITED_CAP]
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -220,8 +242,9 @@ def output_lock(out: Path, command: str = "run") -> Iterator[Lock]:
             fd = _acquire(path, out)
             stale = _holder(fd)
             token = uuid.uuid4().hex[:8]
-            _write_holder(fd, path, command, token)
-        yield Lock(path, stale, token)
+            inherited = dead_tokens(stale)
+            _write_holder(fd, path, command, token, inherited)
+        yield Lock(path, stale, token, inherited)
     finally:
         if fd >= 0:
             _release(fd, path)
@@ -235,9 +258,12 @@ def _blocked_by(folder: Path) -> str | None:
     return None
 
 
-def _write_holder(fd: int, path: Path, command: str, token: str) -> None:
-    info = {
+def _write_holder(
+    fd: int, path: Path, command: str, token: str, inherited: tuple[str, ...] = ()
+) -> None:
+    info: dict[str, object] = {
         "token": token,
+        "inherited": list(inherited),
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "command": command,

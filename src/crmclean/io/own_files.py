@@ -44,6 +44,34 @@ _LEGACY_FILES: dict[str, frozenset[str]] = {
 _SHOWN = 5  # entries named in the refusal; the rest are counted
 
 
+# A temp folder's marker while its command is still writing (io/writers.py). It is rewritten
+# with the published list before the swap, so an `out` never carries it; a killed command's
+# temp folder does, and may hold any of the command's files, named as they are published.
+_IN_PROGRESS = "being written by crmclean"
+_OUTPUT_NAME = re.compile(r"[a-z][a-z0-9_-]*\.(?:parquet|csv|json|html|xlsx)")
+
+
+def in_progress_text(command: str) -> str:
+    """The marker of a temp folder `command` is writing into."""
+    return f"{_IN_PROGRESS} {command}\n"
+
+
+def holds_only_unfinished_output(folder: Path) -> bool:
+    """True when `folder` carries an in-progress marker and holds nothing but plain files named
+    like crmclean's outputs (a command killed while writing left it)."""
+    text = small_text(folder / MARKER)
+    if not (isinstance(text, str) and text.startswith(_IN_PROGRESS)):
+        return False
+    for path in folder.iterdir():
+        if path.name == MARKER:
+            continue
+        if path.is_symlink() or not path.is_file():
+            return False
+        if not (_OUTPUT_NAME.fullmatch(path.name) or _REPORT_LEFTOVER.fullmatch(path.name)):
+            return False
+    return True
+
+
 def marker_text(command: str, names: Iterable[str]) -> str:
     """The marker of a folder `command` wrote, listing the files it published."""
     listed = sorted(name for name in names if name != MARKER)

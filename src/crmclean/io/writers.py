@@ -9,7 +9,9 @@ Crash windows of the swap (POSIX rename is atomic, a swap of two folders is two 
      complete) exist beside it; the next command renames the old one back (claim_target);
   2. after the swap, before the old folder is deleted: `out` is complete and a stale
      `.<name>.old-<token>` folder is left over, which the next command removes.
-A crash while writing leaves only a `.<name>.tmp-<token>` folder; the previous `out` is untouched.
+A crash while writing leaves only a `.<name>.tmp-<token>` folder, its marker saying `being written
+by crmclean <command>` (rewritten with the published files' list just before the swap); the
+previous `out` is untouched.
 Only folders the dead holder's lock record names, holding nothing but crmclean's own files, are
 ever removed; anything merely named like them is somebody's.
 """
@@ -37,6 +39,8 @@ from crmclean.io.lock import Lock, output_lock
 from crmclean.io.output_guard import guard_output, real_out
 from crmclean.io.own_files import (
     describe_unexpected,
+    holds_only_unfinished_output,
+    in_progress_text,
     manifest_says_run,
     marker_problem,
     marker_text,
@@ -81,7 +85,7 @@ def atomic_output_dir(
                     f"{out}: cannot create the output folder: {exc.strerror}"
                 ) from None
             marker = tmp / MARKER
-            _write(lambda: marker.write_text(f"written by crmclean {command}\n"), marker)
+            _write(lambda: marker.write_text(in_progress_text(command)), marker)
             yield tmp
             # the marker lists what was published: the next command replaces only those files
             listed = marker_text(command, os.listdir(tmp))
@@ -113,22 +117,23 @@ def _held(out: Path, command: str, lock: Lock | None) -> Iterator[Lock]:
 def claim_target(out: Path, command: str, lock: Lock) -> None:
     """Under a freshly taken lock: put back the outputs a dead run had moved aside, refuse an
     `out` holding anything crmclean did not write (check_target), and only then remove the dead
-    run's temp folders: those its lock record names (`token`) and that hold nothing but
-    crmclean's own files. A folder merely named like one (`.out.old-20261206`) is never touched.
+    runs' temp folders: those the lock records name (`token`, and the tokens a run killed
+    before clearing them had taken over) and that hold nothing but crmclean's own files. A
+    folder merely named like one (`.out.old-20261206`) is never touched.
     """
     out = real_out(out)
-    token = (lock.stale_holder or {}).get("token")
-    if not (isinstance(token, str) and _is_hex8(token)):
-        check_target(out, command)
-        return
-    old = out.parent / f".{out.name}.old-{token}"
-    tmp = out.parent / f".{out.name}.tmp-{token}"
-    if not os.path.lexists(out) and _real_folder(old):
-        os.rename(old, out)  # killed between the two renames of the swap: the previous outputs
+    for token in lock.inherited:
+        old = out.parent / f".{out.name}.old-{token}"
+        if not os.path.lexists(out) and _real_folder(old):
+            os.rename(old, out)  # killed between the two renames of the swap: the previous outputs
     check_target(out, command)
-    for leftover in (old, tmp):
-        if _real_folder(leftover) and _only_own(leftover):
-            shutil.rmtree(leftover, ignore_errors=True)
+    for token in lock.inherited:
+        for leftover in (
+            out.parent / f".{out.name}.old-{token}",
+            out.parent / f".{out.name}.tmp-{token}",
+        ):
+            if _real_folder(leftover) and _only_own(leftover):
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _real_folder(path: Path) -> bool:
@@ -136,9 +141,9 @@ def _real_folder(path: Path) -> bool:
 
 
 def _only_own(folder: Path) -> bool:
-    """A folder crmclean wrote (its marker) holding nothing else, or an empty one (a run killed
-    right after making it)."""
-    if not os.listdir(folder):
+    """A folder crmclean wrote (its marker) holding nothing else, an unfinished one (killed while
+    writing: any of its command's files), or an empty one (killed right after making it)."""
+    if not os.listdir(folder) or holds_only_unfinished_output(folder):
         return True
     return written_by_crmclean(folder) and not unexpected_entries(folder)
 
@@ -183,10 +188,6 @@ def check_target(out: Path, command: str) -> None:
     )
 
 
-def _is_hex8(text: str) -> bool:
-    return len(text) == 8 and all(ch in "0123456789abcdef" for ch in text)
-
-
 def _swap_into_place(tmp: Path, out: Path, token: str) -> None:
     aside = out.parent / f".{out.name}.old-{token}"
     try:
@@ -218,7 +219,8 @@ def _discard_aside(aside: Path, out: Path) -> None:
             if not os.path.lexists(out / name):
                 with suppress(OSError):
                     os.rename(aside / name, out / name)
-        for name in os.listdir(aside):
+        # the marker goes last: killed in between, the rest is still known as crmclean's
+        for name in sorted(os.listdir(aside), key=lambda name: name == MARKER):
             if name not in kept:
                 (aside / name).unlink()  # crmclean writes no folders into its outputs
         aside.rmdir()  # fails, keeping them, while anything of somebody's is left inside

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from crmclean.io.lock import output_lock
 from crmclean.io.writers import atomic_output_dir
 
 # write a file no old crmclean wrote, then die by SIGKILL inside the temp folder
 _KILLED_WHILE_WRITING = """
 import os, signal, sys
 from pathlib import Path
+from crmclean.io.lock import output_lock
 from crmclean.io.writers import atomic_output_dir
 with atomic_output_dir(Path(sys.argv[1])) as tmp:
     for name in sys.argv[2:]:
@@ -112,3 +114,66 @@ def test_the_previous_outputs_marker_is_removed_last(
     monkeypatch.setattr(Path, "unlink", recording)
     _publish(out)
     assert removed and removed[-1] == ".crmclean-output", removed
+
+
+def _dead_run(tmp_path: Path, token: str) -> Path:
+    """The lock file a run killed by SIGKILL leaves (its record, no OS lock) and its temp
+    folder, empty."""
+    record = {"token": token, "pid": 2**22 + 1, "host": "h", "command": "run", "started": "x"}
+    (tmp_path / "out.lock").write_text(json.dumps(record))
+    folder = tmp_path / f".out.tmp-{token}"
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {},  # killed right after making the folder
+        {".crmclean-output.new": ""},  # killed while staging its first marker
+        {".crmclean-output.new": "being written by crmclean run\n"},
+        {
+            ".crmclean-output": "being written by crmclean run\n",
+            ".crmclean-output.new": "written by crmclean run\ngolden.parquet\n",  # the last one
+            "golden.parquet": "PAR1",
+        },
+    ],
+)
+def test_a_run_killed_while_writing_its_marker_is_cleared(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    folder = _dead_run(tmp_path, "0f1e2d3c")
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    _publish(tmp_path / "out")
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {".crmclean-output.new": "", "notes.txt": "mine"},  # only outputs' names are ours
+        {".crmclean-output": "", "golden.parquet": "PAR1"},  # never written by crmclean now
+        {".crmclean-output": "my notes\n", "golden.parquet": "PAR1"},
+    ],
+)
+def test_a_dead_runs_folder_not_looking_like_crmclean_wrote_it_is_kept(
+    tmp_path: Path, files: dict[str, str]
+) -> None:
+    folder = _dead_run(tmp_path, "0f1e2d3c")
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    _publish(tmp_path / "out")
+    assert {p.name: p.read_text() for p in folder.iterdir()} == files
+
+
+def test_the_lock_record_is_written_over_the_dead_ones_in_one_write(tmp_path: Path) -> None:
+    """No truncate first (killed in between, the dead runs' tokens would be lost): the new
+    record is padded to the old one's length and still reads as JSON."""
+    tokens = [f"{n:08x}" for n in range(20)]
+    record = {"token": "0f1e2d3c", "inherited": tokens, "pid": 2**22 + 1, "host": "h" * 300}
+    (tmp_path / "out.lock").write_text(json.dumps({**record, "started": "x"}))
+    with output_lock(tmp_path / "out", "run") as lock:
+        assert lock.inherited == ("0f1e2d3c", *tokens)
+        raw = (tmp_path / "out.lock").read_bytes()
+        assert json.loads(raw)["token"] == lock.token

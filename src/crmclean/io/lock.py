@@ -269,10 +269,14 @@ def _write_holder(
         "command": command,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    record = json.dumps(info).encode("utf-8")
     try:
-        os.ftruncate(fd, 0)
+        # one write over the dead holder's record, padded with blanks to its length (JSON
+        # allows them): killed before it, the old record still names the dead run's folders;
+        # a truncate first would lose them if killed in between
+        old = os.fstat(fd).st_size
         os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, json.dumps(info).encode("utf-8"))
+        os.write(fd, record.ljust(old, b" "))
         os.fsync(fd)
     except OSError as exc:  # disk full, quota, read-only: the caller removes the empty file
         raise OutputError(f"{path}: cannot write the lock file: {exc.strerror or exc}") from None

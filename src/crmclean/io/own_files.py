@@ -10,6 +10,7 @@ files) is somebody's data and the command stops with exit 3 instead of deleting 
 from __future__ import annotations
 
 import json
+import os
 import re
 import stat
 from collections.abc import Iterable
@@ -48,6 +49,8 @@ _SHOWN = 5  # entries named in the refusal; the rest are counted
 # with the published list before the swap, so an `out` never carries it; a killed command's
 # temp folder does, and may hold any of the command's files, named as they are published.
 _IN_PROGRESS = "being written by crmclean"
+# the marker is written here first and renamed into place, so it is never seen half-written
+STAGED_MARKER = f"{MARKER}.new"
 _OUTPUT_NAME = re.compile(r"[a-z][a-z0-9_-]*\.(?:parquet|csv|json|html|xlsx)")
 
 
@@ -57,17 +60,21 @@ def in_progress_text(command: str) -> str:
 
 
 def holds_only_unfinished_output(folder: Path) -> bool:
-    """True when `folder` carries an in-progress marker and holds nothing but plain files named
-    like crmclean's outputs (a command killed while writing left it)."""
-    text = small_text(folder / MARKER)
-    if not (isinstance(text, str) and text.startswith(_IN_PROGRESS)):
+    """True when `folder` is a temp folder a command was killed in while writing: its
+    in-progress marker (or, killed before that was in place, only the marker being staged)
+    and plain files named like crmclean's outputs, nothing else."""
+    names = set(os.listdir(folder))
+    if MARKER in names:
+        text = small_text(folder / MARKER)
+        if not (isinstance(text, str) and text.startswith(_IN_PROGRESS)):
+            return False
+    elif names != {STAGED_MARKER}:
         return False
-    for path in folder.iterdir():
-        if path.name == MARKER:
-            continue
+    for name in names - {MARKER, STAGED_MARKER}:
+        path = folder / name
         if path.is_symlink() or not path.is_file():
             return False
-        if not (_OUTPUT_NAME.fullmatch(path.name) or _REPORT_LEFTOVER.fullmatch(path.name)):
+        if not (_OUTPUT_NAME.fullmatch(name) or _REPORT_LEFTOVER.fullmatch(name)):
             return False
     return True
 

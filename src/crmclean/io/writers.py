@@ -38,6 +38,7 @@ from crmclean.io.interrupts import outputs_published, signals_deferred
 from crmclean.io.lock import Lock, output_lock
 from crmclean.io.output_guard import guard_output, real_out
 from crmclean.io.own_files import (
+    STAGED_MARKER,
     describe_unexpected,
     holds_only_unfinished_output,
     in_progress_text,
@@ -85,11 +86,11 @@ def atomic_output_dir(
                     f"{out}: cannot create the output folder: {exc.strerror}"
                 ) from None
             marker = tmp / MARKER
-            _write(lambda: marker.write_text(in_progress_text(command)), marker)
+            _write_marker(marker, in_progress_text(command))
             yield tmp
             # the marker lists what was published: the next command replaces only those files
             listed = marker_text(command, os.listdir(tmp))
-            _write(lambda: marker.write_text(listed, encoding="utf-8"), marker)
+            _write_marker(marker, listed)
             # a file saved into `out` while this command wrote is somebody's: keep it, exit 3
             check_target(out, command)
         except OutputError as exc:  # name the file as it would have been published, not tmp
@@ -134,6 +135,18 @@ def claim_target(out: Path, command: str, lock: Lock) -> None:
         ):
             if _real_folder(leftover) and _only_own(leftover):
                 shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _write_marker(marker: Path, text: str) -> None:
+    """Stage the marker beside itself and rename it into place: a command killed meanwhile
+    leaves the old marker (or the staged one) whole, never a half-written one."""
+    staged = marker.with_name(STAGED_MARKER)
+
+    def action() -> None:
+        staged.write_text(text, encoding="utf-8")
+        os.replace(staged, marker)
+
+    _write(action, marker)
 
 
 def _real_folder(path: Path) -> bool:

@@ -14,7 +14,14 @@ from typer.testing import CliRunner
 
 from crmclean.cli.entry_setup import load_entry_check
 from crmclean.cli.main import app
-from crmclean.core.matching.lookup import MatchIndex, score_candidates
+from crmclean.core.matching.lookup import (
+    MatchIndex,
+    Thresholds,
+    _scored_one,
+    lookup,
+    lookup_frames,
+    score_candidates,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "customers.csv"
@@ -56,6 +63,9 @@ def test_a_lookup_scores_pairs_exactly_as_the_run_did(run_dir: Path) -> None:
         query = cleaned.filter(pl.col("record_id") == record_id)
         scored, _ = score_candidates(index, query)
         found = dict(scored.select("record_id", "match_probability").iter_rows())
+        one = _scored_one(index, query)  # the entry form's path, pair by pair
+        assert one is not None
+        assert {pair["record_id"]: pair["match_probability"] for pair in one} == found
         expected = pairs.filter(
             (pl.col("record_id_l") == record_id) | (pl.col("record_id_r") == record_id)
         )
@@ -70,6 +80,38 @@ def test_a_lookup_scores_pairs_exactly_as_the_run_did(run_dir: Path) -> None:
         )
         above = {r for r, p in found.items() if p >= review}
         assert above <= run_pairs - {record_id}
+
+
+def _edited(cleaned: pl.DataFrame) -> pl.DataFrame:
+    """Records as typed again: names swapped, lower-cased, an e-mail or phone left out, a
+    letter dropped from the surname."""
+    edits = [
+        {"first_name_key": pl.col("last_name_key"), "last_name_key": pl.col("first_name_key")},
+        {"last_name_key": pl.col("last_name_key").str.to_uppercase(), "email_key": pl.lit(" ")},
+        {"phone_key": pl.lit(None, pl.String), "street": pl.col("street").str.slice(1)},
+        {"last_name_key": pl.col("last_name_key").str.slice(0, 5), "dob_iso": pl.lit("")},
+    ]
+    parts = [cleaned.with_columns(**edit) for edit in edits]
+    return pl.concat([cleaned, *parts], how="vertical")
+
+
+def test_one_record_is_answered_as_a_batch_of_frames_answers_it(run_dir: Path) -> None:
+    """The entry form's one record is compared pair by pair (level_scalar); the answer is the
+    one the frames give, candidates, probabilities and explanations alike."""
+    loaded = load_entry_check(run_dir)
+    index = loaded.check.index
+    spec = index.spec
+    cleaned = pl.read_parquet(run_dir / "clean.parquet").sample(40, seed=3)
+    thresholds = Thresholds(spec.thresholds.review, spec.thresholds.auto_merge)
+    answered = 0
+    for row in range(0, 200):
+        query = _edited(cleaned).slice(row, 1)
+        one = lookup(index, query, limit=50, min_probability=0.0)
+        frames = lookup_frames(index, query, thresholds, 0.0, 50)
+        assert one == frames
+        assert _scored_one(index, query) is not None  # not the frames again
+        answered += bool(one[0]["candidates"])
+    assert answered > 150
 
 
 def test_an_existing_customer_is_found_in_its_golden_record(run_dir: Path) -> None:

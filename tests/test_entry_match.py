@@ -362,3 +362,39 @@ def test_lookup_tables_not_as_the_run_wrote_them_are_refused(
     if table == "term_counts.parquet":
         values = frame.get_column("value").to_list()
         assert not [v for v in values if len(v) > 4 and v in err]  # no value quoted
+
+
+def test_answers_are_masked_value_by_value_as_mask_value_masks() -> None:
+    """`masked` masks the values of a kind in one call: each as mask_value masks it alone."""
+    from crmclean.core.masking import mask_value
+    from crmclean.report.match_answers import masked
+
+    field = {"column": "email", "value": "a.b@x.de", "candidate_value": " ", "name": "email"}
+    phone = {"column": "phone", "value": "+49 151 2345", "candidate_value": None, "name": "p"}
+    city = {"column": "city", "value": "x" * 300, "candidate_value": "Köln", "name": "c"}
+    golden = {"golden_id": "G1", "email": "q@y.org", "first_name": "Özlem", "date_of_birth": 1}
+    answers = [
+        {
+            "record": "C1",
+            "candidates": [{"record_id": "C7", "fields": [field, phone, city], "golden": golden}],
+        }
+    ]
+    pii = {"email": "email", "phone": "phone", "first_name": "text", "date_of_birth": "date",
+           "customer_id": "text"}  # fmt: skip
+    shown = masked(answers, pii, "customer_id")  # type: ignore[arg-type]
+    candidate = shown[0]["candidates"][0]
+    assert shown[0]["record"] == mask_value("C1", "text")
+    assert candidate["record_id"] == mask_value("C7", "text")
+    assert candidate["fields"][0]["value"] == mask_value("a.b@x.de", "email")
+    assert candidate["fields"][0]["candidate_value"] == mask_value(" ", "email")
+    assert candidate["fields"][1]["value"] == mask_value("+49 151 2345", "phone")
+    assert candidate["fields"][1]["candidate_value"] is None
+    assert candidate["fields"][2]["value"] != "x" * 300  # capped, not masked
+    assert candidate["fields"][2]["candidate_value"] == "Köln"
+    assert candidate["golden"] == {
+        "golden_id": "G1",
+        "email": mask_value("q@y.org", "email"),
+        "first_name": mask_value("Özlem", "text"),
+        "date_of_birth": mask_value("1", "date"),
+    }
+    assert golden["email"] == "q@y.org"  # the run's golden record is not changed

@@ -213,6 +213,16 @@ def _per_value(
     return compute
 
 
+# Up to this many values and without a cross-batch cache, a slow function is applied to each
+# value directly: for the entry check's one record, finding distinct values and joining the
+# answers back costs more than the function (the answers are the same: it is pure).
+FEW_VALUES = 4
+
+
+def _few(values: pl.Series | pl.DataFrame, ctx: StepContext | None) -> bool:
+    return len(values) <= FEW_VALUES and (ctx is None or ctx.cache is None)
+
+
 def _joined(values: pl.Series, answers: pl.DataFrame) -> pl.DataFrame:
     keyed = values.cast(pl.String).alias("__value").to_frame()
     return keyed.join(answers, on="__value", how="left", maintain_order="left")
@@ -229,6 +239,11 @@ def map_unique(
     Returns the mapped series (same length and order) and the number of distinct values computed
     (with `ctx`'s cross-batch cache: those not answered by an earlier batch).
     """
+    if _few(values, ctx):
+        texts = values.cast(pl.String).to_list()
+        mapped = [None if v is None else fn(v) for v in texts]
+        computed = len({v for v in texts if v is not None})
+        return pl.Series(values.name, mapped, dtype=dtype or pl.String), computed
     compute = _per_value(lambda v: (fn(v),), ("__out",), dtype)
     distinct = _distinct_frame(values)
     if ctx is None:
@@ -257,6 +272,12 @@ def map_unique_columns(
 ) -> tuple[pl.DataFrame, int]:
     """Apply `fn` (one value -> one tuple) to each distinct non-null value; a frame with one
     column per name, aligned with `values` (all null where the value is null)."""
+    if _few(values, ctx):
+        texts = values.cast(pl.String).to_list()
+        each = [(None,) * len(names) if v is None else fn(v) for v in texts]
+        computed = len({v for v in texts if v is not None})
+        columns = {name: [a[i] for a in each] for i, name in enumerate(names)}
+        return pl.DataFrame(columns, schema=dict.fromkeys(names, pl.String)), computed
     compute = _per_value(fn, names)
     distinct = _distinct_frame(values)
     if ctx is None:
@@ -275,6 +296,10 @@ def on_distinct(
     repeat a lot in customer data (dates of birth, postcodes, streets), so this is the cheap way
     to run a chain of regular expressions.
     """
+    if keys.height == 1 and (ctx is None or ctx.cache is None):
+        answers = compute(keys)  # one row is distinct: no join back when it comes back alone
+        if answers.height == 1 and answers.select(*keys.columns).equals(keys):
+            return answers.select(*keys.columns, pl.exclude(keys.columns))
     distinct = keys.unique()
     answers = (
         compute(distinct)

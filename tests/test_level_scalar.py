@@ -89,7 +89,7 @@ _VALUE = st.one_of(st.none(), st.sampled_from(_WORDS), st.text(max_size=6))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.fixed_dictionaries({c: _VALUE for c in COLUMNS}), min_size=2, max_size=6))
+@given(st.lists(st.fixed_dictionaries(dict.fromkeys(COLUMNS, _VALUE)), min_size=2, max_size=6))
 def test_a_pair_gets_the_gamma_compare_gives(records: list[dict[str, Any]]) -> None:
     """compare() on a frame of records (blank text missing, value codes, levels per distinct
     pair) against comparison_test on each pair of records."""

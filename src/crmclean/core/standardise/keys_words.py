@@ -56,8 +56,7 @@ def _letters(value: pl.Expr) -> pl.Expr:
 
 def name_words(values: pl.Series, max_words: int = 8) -> pl.Series:
     """`NameWordsStep` over a String series, computed once per distinct value."""
-    # one lazy plan, collected once: a lookup's one record pays for one call, not twenty
-    distinct = values.drop_nulls().unique().to_frame("_v").with_row_index("_i").lazy()
+    distinct = values.drop_nulls().unique().to_frame("_v").with_row_index("_i")
     tokens = distinct.select("_i", pl.col("_v").str.split(" ").alias("_t")).explode("_t")
     is_email = pl.col("_t").str.contains("@", literal=True)
     names = (
@@ -105,13 +104,13 @@ def name_words(values: pl.Series, max_words: int = 8) -> pl.Series:
         pl.col("_w").sort().head(max_words).str.join(" ").alias("_out")
     )
     table = distinct.join(joined, on="_i", how="left").select("_v", "_out")
-    out = values.to_frame("_v").lazy().join(table, on="_v", how="left", maintain_order="left")
-    return out.collect().get_column("_out").alias(values.name)
+    out = values.to_frame("_v").join(table, on="_v", how="left", maintain_order="left")
+    return out.get_column("_out").alias(values.name)
 
 
 def word_pairs(values: pl.Series, max_words: int = 6) -> pl.Series:
     """`WordPairsStep` over a String series, computed once per distinct value."""
-    distinct = values.drop_nulls().unique().to_frame("_v").with_row_index("_i").lazy()
+    distinct = values.drop_nulls().unique().to_frame("_v").with_row_index("_i")
     words = (
         distinct.select(
             "_i",
@@ -131,8 +130,8 @@ def word_pairs(values: pl.Series, max_words: int = 6) -> pl.Series:
         .agg(pl.concat_str("_w", "_w_r", separator="+").sort().str.join(" ").alias("_out"))
     )
     table = distinct.join(pairs, on="_i", how="left").select("_v", "_out")
-    out = values.to_frame("_v").lazy().join(table, on="_v", how="left", maintain_order="left")
-    return out.collect().get_column("_out").alias(values.name)
+    out = values.to_frame("_v").join(table, on="_v", how="left", maintain_order="left")
+    return out.get_column("_out").alias(values.name)
 
 
 def _name_words_step(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:

@@ -188,6 +188,28 @@ def step_expression(apply: StepFn) -> ExprBuild | None:
     return _EXPRESSIONS.get(apply)
 
 
+ValueBuild = Callable[[StepSpec, StepContext], Callable[[str], str | None]]
+_VALUE_FUNCTIONS: dict[StepFn, ValueBuild] = {}  # the steps value_step made, and their function
+
+
+def value_step(build: ValueBuild) -> StepFn:
+    """A step that maps each value by a pure Python function (names, phonetic codes), run
+    once per distinct value."""
+
+    def apply(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
+        values, distinct = map_unique(column_values(frame, ctx), build(spec, ctx), ctx=ctx)
+        return StepResult(values.alias(ctx.column), unique_inputs=distinct)
+
+    _VALUE_FUNCTIONS[apply] = build
+    return apply
+
+
+def step_value_function(apply: StepFn) -> ValueBuild | None:
+    """The per-value function of a step value_step made (None for any other step): a caller
+    cleaning a few records maps its values inside one lazy plan instead of collecting it."""
+    return _VALUE_FUNCTIONS.get(apply)
+
+
 def _name(fn: Callable[..., object]) -> str:
     return getattr(fn, "__qualname__", type(fn).__name__)
 

@@ -20,11 +20,11 @@ from crmclean.core.standardise.base import (
     StepResult,
     StepSpec,
     column_values,
-    map_unique,
     map_unique_columns,
     map_unique_pairs,
     register,
     register_key,
+    value_step,
 )
 
 # Lower-case name particles (kept lower case unless they are the last word of the value).
@@ -179,10 +179,9 @@ def nickname_table() -> dict[str, str]:
     return table
 
 
-@register("person_name", PersonNameStep, "person-name casing", aliases=["name_case"])
-def _person_name(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    values, distinct = map_unique(column_values(frame, ctx), person_case, ctx=ctx)
-    return StepResult(values.alias(ctx.column), unique_inputs=distinct)
+register("person_name", PersonNameStep, "person-name casing", aliases=["name_case"])(
+    value_step(lambda spec, ctx: person_case)
+)
 
 
 @register("split_name", SplitNameStep, "full name -> first and last name columns")

@@ -14,7 +14,14 @@ from typer.testing import CliRunner
 
 from crmclean.cli.entry_setup import load_entry_check
 from crmclean.cli.main import app
-from crmclean.core.matching.lookup import MatchIndex, score_candidates
+from crmclean.core.matching.lookup import (
+    MatchIndex,
+    Thresholds,
+    _scored_one,
+    lookup,
+    lookup_frames,
+    score_candidates,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "customers.csv"
@@ -56,6 +63,9 @@ def test_a_lookup_scores_pairs_exactly_as_the_run_did(run_dir: Path) -> None:
         query = cleaned.filter(pl.col("record_id") == record_id)
         scored, _ = score_candidates(index, query)
         found = dict(scored.select("record_id", "match_probability").iter_rows())
+        one = _scored_one(index, query)  # the entry form's path, pair by pair
+        assert one is not None
+        assert {pair["record_id"]: pair["match_probability"] for pair in one} == found
         expected = pairs.filter(
             (pl.col("record_id_l") == record_id) | (pl.col("record_id_r") == record_id)
         )
@@ -70,6 +80,38 @@ def test_a_lookup_scores_pairs_exactly_as_the_run_did(run_dir: Path) -> None:
         )
         above = {r for r, p in found.items() if p >= review}
         assert above <= run_pairs - {record_id}
+
+
+def _edited(cleaned: pl.DataFrame) -> pl.DataFrame:
+    """Records as typed again: names swapped, lower-cased, an e-mail or phone left out, a
+    letter dropped from the surname."""
+    edits = [
+        {"first_name_key": pl.col("last_name_key"), "last_name_key": pl.col("first_name_key")},
+        {"last_name_key": pl.col("last_name_key").str.to_uppercase(), "email_key": pl.lit(" ")},
+        {"phone_key": pl.lit(None, pl.String), "street": pl.col("street").str.slice(1)},
+        {"last_name_key": pl.col("last_name_key").str.slice(0, 5), "dob_iso": pl.lit("")},
+    ]
+    parts = [cleaned.with_columns(**edit) for edit in edits]
+    return pl.concat([cleaned, *parts], how="vertical")
+
+
+def test_one_record_is_answered_as_a_batch_of_frames_answers_it(run_dir: Path) -> None:
+    """The entry form's one record is compared pair by pair (level_scalar); the answer is the
+    one the frames give, candidates, probabilities and explanations alike."""
+    loaded = load_entry_check(run_dir)
+    index = loaded.check.index
+    spec = index.spec
+    cleaned = pl.read_parquet(run_dir / "clean.parquet").sample(40, seed=3)
+    thresholds = Thresholds(spec.thresholds.review, spec.thresholds.auto_merge)
+    answered = 0
+    for row in range(0, 200):
+        query = _edited(cleaned).slice(row, 1)
+        one = lookup(index, query, limit=50, min_probability=0.0)
+        frames = lookup_frames(index, query, thresholds, 0.0, 50)
+        assert one == frames
+        assert _scored_one(index, query) is not None  # not the frames again
+        answered += bool(one[0]["candidates"])
+    assert answered > 150
 
 
 def test_an_existing_customer_is_found_in_its_golden_record(run_dir: Path) -> None:
@@ -320,3 +362,39 @@ def test_lookup_tables_not_as_the_run_wrote_them_are_refused(
     if table == "term_counts.parquet":
         values = frame.get_column("value").to_list()
         assert not [v for v in values if len(v) > 4 and v in err]  # no value quoted
+
+
+def test_answers_are_masked_value_by_value_as_mask_value_masks() -> None:
+    """`masked` masks the values of a kind in one call: each as mask_value masks it alone."""
+    from crmclean.core.masking import mask_value
+    from crmclean.report.match_answers import masked
+
+    field = {"column": "email", "value": "a.b@x.de", "candidate_value": " ", "name": "email"}
+    phone = {"column": "phone", "value": "+49 151 2345", "candidate_value": None, "name": "p"}
+    city = {"column": "city", "value": "x" * 300, "candidate_value": "Köln", "name": "c"}
+    golden = {"golden_id": "G1", "email": "q@y.org", "first_name": "Özlem", "date_of_birth": 1}
+    answers = [
+        {
+            "record": "C1",
+            "candidates": [{"record_id": "C7", "fields": [field, phone, city], "golden": golden}],
+        }
+    ]
+    pii = {"email": "email", "phone": "phone", "first_name": "text", "date_of_birth": "date",
+           "customer_id": "text"}  # fmt: skip
+    shown = masked(answers, pii, "customer_id")  # type: ignore[arg-type]
+    candidate = shown[0]["candidates"][0]
+    assert shown[0]["record"] == mask_value("C1", "text")
+    assert candidate["record_id"] == mask_value("C7", "text")
+    assert candidate["fields"][0]["value"] == mask_value("a.b@x.de", "email")
+    assert candidate["fields"][0]["candidate_value"] == mask_value(" ", "email")
+    assert candidate["fields"][1]["value"] == mask_value("+49 151 2345", "phone")
+    assert candidate["fields"][1]["candidate_value"] is None
+    assert candidate["fields"][2]["value"] != "x" * 300  # capped, not masked
+    assert candidate["fields"][2]["candidate_value"] == "Köln"
+    assert candidate["golden"] == {
+        "golden_id": "G1",
+        "email": mask_value("q@y.org", "email"),
+        "first_name": mask_value("Özlem", "text"),
+        "date_of_birth": mask_value("1", "date"),
+    }
+    assert golden["email"] == "q@y.org"  # the run's golden record is not changed

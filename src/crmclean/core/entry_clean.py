@@ -18,7 +18,7 @@ import polars as pl
 
 from crmclean.core.cleaning import column_order, derive_source, step_context
 from crmclean.core.standardise import StepSpec, derive_steps
-from crmclean.core.standardise.base import StepContext, step_expression
+from crmclean.core.standardise.base import StepContext, step_expression, step_value_function
 
 if TYPE_CHECKING:
     from crmclean.core.rules.rule_file import RuleFile
@@ -34,6 +34,21 @@ class _Plan:
         if build is not None:
             value = build(spec, ctx).cast(pl.String).alias(ctx.column)
             self.lazy = self.lazy.with_columns(value)
+            return
+        per_value = step_value_function(apply)
+        if per_value is not None:  # mapped inside the plan: no collect
+            fn = per_value(spec, ctx)
+            mapped = (
+                pl.col(ctx.column)
+                .cast(pl.String)
+                .map_batches(
+                    lambda s: pl.Series(
+                        [None if v is None else fn(v) for v in s.to_list()], dtype=pl.String
+                    ),
+                    return_dtype=pl.String,
+                )
+            )
+            self.lazy = self.lazy.with_columns(mapped.alias(ctx.column))
             return
         frame = self.lazy.collect()
         result = apply(spec, frame, ctx)

@@ -8,11 +8,12 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import polars as pl
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crmclean.core.masking import MaskKind, cap_value, mask_value
+from crmclean.core.masking import MaskKind, cap_value, mask_series
 
 DECISION_WORDS = {"same_customer": "same customer", "review": "review", "new": "new customer"}
 
@@ -20,24 +21,34 @@ DECISION_WORDS = {"same_customer": "same customer", "review": "review", "new": "
 def masked(
     answers: list[dict[str, Any]], pii: Mapping[str, MaskKind], id_column: str | None
 ) -> list[dict[str, Any]]:
-    """The answers with every personal value masked (and long values capped), in place."""
+    """The answers with every personal value masked (and long values capped), in place: the
+    values of one kind are masked together, in one call (a lookup shows a few dozen)."""
+    todo: dict[MaskKind, list[tuple[dict[str, Any], str, str]]] = {}
 
-    def hide(column: str | None, value: Any) -> Any:
+    def hide(place: dict[str, Any], key: str, column: str | None) -> None:
+        value = place[key]
         kind = pii.get(column) if column is not None else None
         if value is None or kind is None:
-            return _capped(value)
-        return mask_value(str(value), kind)
+            place[key] = _capped(value)
+        else:
+            todo.setdefault(kind, []).append((place, key, str(value)))
 
     for answer in answers:
-        answer["record"] = hide(id_column, answer["record"])
+        hide(answer, "record", id_column)
         for candidate in answer["candidates"]:
-            candidate["record_id"] = hide(id_column, candidate["record_id"])
+            hide(candidate, "record_id", id_column)
             for field in candidate["fields"]:
                 for side in ("value", "candidate_value"):
-                    field[side] = hide(field["column"], field[side])
+                    hide(field, side, field["column"])
             golden = candidate.get("golden")
             if golden is not None:
-                candidate["golden"] = {c: hide(c, v) for c, v in golden.items()}
+                candidate["golden"] = dict(golden)
+                for column in golden:
+                    hide(candidate["golden"], column, column)
+    for kind, places in todo.items():
+        values = mask_series(pl.Series([value for _, _, value in places], dtype=pl.String), kind)
+        for (place, key, _), value in zip(places, values.to_list(), strict=True):
+            place[key] = value
     return answers
 
 

@@ -9,12 +9,15 @@ rule that would still generate too many pairs is refused before a single pair is
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import polars as pl
 
 from crmclean.core.contracts import source_of
 from crmclean.core.matching.spec import BlockingRule
 from crmclean.errors import UsageError
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,7 @@ def _keys(
     return keys, names
 
 
-def _keyed(
-    keys: pl.DataFrame, names: dict[tuple[str, bool], str], rule: BlockingRule
-) -> pl.DataFrame:
+def _keyed(keys: Frame, names: dict[tuple[str, bool], str], rule: BlockingRule) -> Frame:
     """Each record's complete keys under `rule` (`_row`, `_key`). Records are grouped by a
     64-bit hash of the key (a collision could only add candidate pairs, never lose one). A column
     under `any_word` is split at spaces first: the record joins one block per word."""
@@ -121,9 +122,11 @@ def _blocks(
 
 def record_keys(frame: pl.DataFrame, rules: list[BlockingRule]) -> list[pl.DataFrame]:
     """Per rule, every record's block keys (`_row` into `frame`, `_key`: the hash `block` groups
-    by), so a lookup can find the blocks a new record joins without pairing `frame` again."""
+    by), so a lookup can find the blocks a new record joins without pairing `frame` again.
+    The rules' keys are collected together: for a lookup's one record, one call instead of a
+    few per rule."""
     keys, names = _keys(frame, rules)
-    return [_keyed(keys, names, rule) for rule in rules]
+    return pl.collect_all([_keyed(keys.lazy(), names, rule) for rule in rules])
 
 
 def _rule_pairs(members: pl.DataFrame, unique: bool) -> pl.DataFrame:

@@ -11,6 +11,7 @@ frequency counts the run's records holding the value.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -20,6 +21,7 @@ import polars as pl
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching.blocking import record_keys
 from crmclean.core.matching.comparing import compare, comparison_levels, exact_level, used_columns
+from crmclean.core.matching.level_scalar import NoTwin, comparison_test, record_row
 from crmclean.core.matching.lookup_tables import term_columns, value_counts
 from crmclean.core.matching.scoring import MatchModel, score
 from crmclean.core.matching.spec import MatchingSpec
@@ -138,10 +140,16 @@ def _check_keys(keys: pl.DataFrame, records: int, spec: MatchingSpec) -> None:
         raise TablesDoNotFit("index", "it holds empty cells")
     if keys.height == 0 and records and spec.blocking:
         raise TablesDoNotFit("index", f"it holds no block key for {records:,} records")
-    rule = keys.get_column("_rule").to_numpy().astype(np.int64)
+    rule = keys.get_column("_rule").to_numpy()
     key = keys.get_column("_key").to_numpy()
-    step = np.diff(rule)
-    if np.any(step < 0) or np.any((step == 0) & (key[1:] < key[:-1])):
+    # rule by rule, not over a rule-and-key comparison of every row (ten times the work at
+    # 15 million keys: the largest part of loading a run once)
+    ordered = bool(np.all(rule[1:] >= rule[:-1]))
+    bounds = np.flatnonzero(rule[1:] != rule[:-1]) + 1
+    starts, stops = np.concatenate([[0], bounds]), np.concatenate([bounds, [len(rule)]])
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        ordered = ordered and bool(np.all(key[start + 1 : stop] >= key[start : stop - 1]))
+    if not ordered:
         raise TablesDoNotFit("index", "its rows are not sorted by blocking rule and key")
 
 
@@ -201,6 +209,14 @@ class _TermCounts:
         """From (value, n) sorted by value (lookup_tables.value_counts)."""
         counts = table.get_column("n").cast(pl.Int64).to_numpy()
         return cls(table.get_column("value"), counts, int(counts.sum()))
+
+    def of_one(self, wanted: str) -> int:
+        """How many hold `wanted` (binary search: polars sorts text by its bytes, which is
+        Python's order of code points)."""
+        at = bisect.bisect_left(self.values, wanted)
+        if at < len(self.values) and self.values[at] == wanted:
+            return int(self.counts[at])
+        return 0
 
     def of(self, wanted: pl.Series) -> np.ndarray[Any, np.dtype[np.int64]]:
         if not len(self.values):
@@ -335,9 +351,24 @@ def lookup(
 ) -> list[dict[str, Any]]:
     """Per query (cleaned records, in order): the decision the thresholds imply and its best
     `limit` candidate golden records at or above `min_probability` (default: the review
-    threshold), each with the member record that matched best and why, field by field."""
+    threshold), each with the member record that matched best and why, field by field.
+
+    One record (the entry form's case) is compared pair by pair without frames
+    (`_scored_one`); several in one batch of frames. Both give the same answers."""
     thresholds = Thresholds(index.spec.thresholds.review, index.spec.thresholds.auto_merge)
     floor = thresholds.review if min_probability is None else min_probability
+    if queries.height == 1:
+        one = _scored_one(index, queries)
+        if one is not None:
+            cleaned = queries.row(0, named=True)
+            return [_answer_one(index.spec, thresholds, floor, limit, cleaned, one)]
+    return lookup_frames(index, queries, thresholds, floor, limit)
+
+
+def lookup_frames(
+    index: MatchIndex, queries: pl.DataFrame, thresholds: Thresholds, floor: float, limit: int
+) -> list[dict[str, Any]]:
+    """`lookup` for a batch of records, through frames."""
     scored, shown = score_candidates(index, queries)
     best = (
         scored.sort(["query", "match_probability", RECORD_ID], descending=[False, True, False])
@@ -399,3 +430,108 @@ def _fields(
             }
         )
     return out
+
+
+def _scored_one(index: MatchIndex, query: pl.DataFrame) -> list[dict[str, Any]] | None:
+    """One cleaned record's candidate pairs scored without a frame per comparison: its blocks
+    by binary search, each pair's levels by `level_scalar`'s twins of the comparisons, the run's
+    term frequencies by binary search, and the model's `score` on one small frame. Per pair
+    (best first: probability, then record id) its scores and `_candidate` record; None when
+    a comparison has no twin or a value is one only the frames read alike (the caller then
+    takes `score_candidates`, which gives the same answer)."""
+    columns = needed_columns(index.spec)
+    schema = index.records.schema
+    if any(schema[c] != pl.String for c in columns):
+        return None
+    tests = [comparison_test(c) for c in index.spec.comparisons]
+    if any(test is None for test in tests):
+        return None
+    values = query.row(0, named=True)
+    raw = {c: _as_text(values.get(c)) for c in columns}
+    left = record_row(raw)
+    one = pl.DataFrame({c: [raw[c]] for c in columns}, schema=dict.fromkeys(columns, pl.String))
+    found = _candidates(index, one)
+    rows = found.get_column("row").to_list()
+    rules = found.get_column("rule").to_list()
+    shown = index.records[rows].to_dicts() if rows else []
+    gammas: dict[str, list[int]] = {c.name: [] for c in index.spec.comparisons}
+    try:
+        for candidate in shown:
+            right = record_row({c: candidate[c] for c in columns})
+            for comparison, test in zip(index.spec.comparisons, tests, strict=True):
+                gammas[comparison.name].append(test(left, right))  # type: ignore[misc]
+    except NoTwin:
+        return None
+    frame = pl.DataFrame(
+        {
+            **{f"gamma_{name}": pl.Series(g, dtype=pl.Int8) for name, g in gammas.items()},
+            **_term_frequencies_one(index, shown, gammas),
+        }
+    )
+    scored = score(frame, index.model).to_dicts() if shown else []
+    labels = [rule.label for rule in index.spec.blocking]
+    for pair, candidate, rule in zip(scored, shown, rules, strict=True):
+        pair[RECORD_ID] = candidate[RECORD_ID]
+        pair["golden_id"] = candidate["golden_id"]
+        pair["blocking_rule"] = labels[rule]
+        pair["_candidate"] = candidate
+    scored.sort(key=lambda pair: (-pair["match_probability"], pair[RECORD_ID]))
+    return scored
+
+
+def _as_text(value: Any) -> str | None:
+    return None if value is None else value if isinstance(value, str) else str(value)
+
+
+def _term_frequencies_one(
+    index: MatchIndex, shown: list[dict[str, Any]], gammas: dict[str, list[int]]
+) -> dict[str, pl.Series]:
+    """_run_term_frequencies for one record's pairs: at the exact level, the share of the
+    run's records holding the candidate's (lower-cased) value."""
+    out = {}
+    for comparison in index.spec.comparisons:
+        exact = exact_level(comparison)
+        if not comparison.term_frequency or exact is None:
+            continue
+        counts = index.term_counts[comparison.column]
+        shares = [
+            counts.of_one(str(candidate[comparison.column]).lower()) / max(counts.total, 1)
+            if gamma == exact.gamma
+            else None
+            for candidate, gamma in zip(shown, gammas[comparison.name], strict=True)
+        ]
+        out[f"tf_{comparison.name}"] = pl.Series(shares, dtype=pl.Float64)
+    return out
+
+
+def _answer_one(
+    spec: MatchingSpec,
+    thresholds: Thresholds,
+    floor: float,
+    limit: int,
+    cleaned: dict[str, Any],
+    scored: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """`lookup`'s answer for one record from its pairs, best first."""
+    best: dict[str, dict[str, Any]] = {}
+    for pair in scored:  # the first pair of a golden record is its best
+        best.setdefault(pair["golden_id"], pair)
+    top = scored[0]["match_probability"] if scored else None
+    kept = [pair for pair in best.values() if pair["match_probability"] >= floor][:limit]
+    return {
+        "decision": thresholds.decide(top),
+        "best_probability": top,
+        "compared": len(scored),
+        "candidates": [
+            {
+                "golden_id": pair["golden_id"],
+                "record_id": pair[RECORD_ID],
+                "match_probability": pair["match_probability"],
+                "match_weight": pair["match_weight"],
+                "decision": thresholds.decide(pair["match_probability"]),
+                "blocking_rule": pair["blocking_rule"],
+                "fields": _fields(spec, pair, cleaned, pair["_candidate"]),
+            }
+            for pair in kept
+        ],
+    }

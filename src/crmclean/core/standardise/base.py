@@ -188,6 +188,28 @@ def step_expression(apply: StepFn) -> ExprBuild | None:
     return _EXPRESSIONS.get(apply)
 
 
+ValueBuild = Callable[[StepSpec, StepContext], Callable[[str], str | None]]
+_VALUE_FUNCTIONS: dict[StepFn, ValueBuild] = {}  # the steps value_step made, and their function
+
+
+def value_step(build: ValueBuild) -> StepFn:
+    """A step that maps each value by a pure Python function (names, phonetic codes), run
+    once per distinct value."""
+
+    def apply(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
+        values, distinct = map_unique(column_values(frame, ctx), build(spec, ctx), ctx=ctx)
+        return StepResult(values.alias(ctx.column), unique_inputs=distinct)
+
+    _VALUE_FUNCTIONS[apply] = build
+    return apply
+
+
+def step_value_function(apply: StepFn) -> ValueBuild | None:
+    """The per-value function of a step value_step made (None for any other step): a caller
+    cleaning a few records maps its values inside one lazy plan instead of collecting it."""
+    return _VALUE_FUNCTIONS.get(apply)
+
+
 def _name(fn: Callable[..., object]) -> str:
     return getattr(fn, "__qualname__", type(fn).__name__)
 
@@ -213,6 +235,16 @@ def _per_value(
     return compute
 
 
+# Up to this many values and without a cross-batch cache, a slow function is applied to each
+# value directly: for the entry check's one record, finding distinct values and joining the
+# answers back costs more than the function (the answers are the same: it is pure).
+FEW_VALUES = 4
+
+
+def _few(values: pl.Series | pl.DataFrame, ctx: StepContext | None) -> bool:
+    return len(values) <= FEW_VALUES and (ctx is None or ctx.cache is None)
+
+
 def _joined(values: pl.Series, answers: pl.DataFrame) -> pl.DataFrame:
     keyed = values.cast(pl.String).alias("__value").to_frame()
     return keyed.join(answers, on="__value", how="left", maintain_order="left")
@@ -229,6 +261,11 @@ def map_unique(
     Returns the mapped series (same length and order) and the number of distinct values computed
     (with `ctx`'s cross-batch cache: those not answered by an earlier batch).
     """
+    if _few(values, ctx):
+        texts = values.cast(pl.String).to_list()
+        mapped = [None if v is None else fn(v) for v in texts]
+        computed = len({v for v in texts if v is not None})
+        return pl.Series(values.name, mapped, dtype=dtype or pl.String), computed
     compute = _per_value(lambda v: (fn(v),), ("__out",), dtype)
     distinct = _distinct_frame(values)
     if ctx is None:
@@ -257,6 +294,12 @@ def map_unique_columns(
 ) -> tuple[pl.DataFrame, int]:
     """Apply `fn` (one value -> one tuple) to each distinct non-null value; a frame with one
     column per name, aligned with `values` (all null where the value is null)."""
+    if _few(values, ctx):
+        texts = values.cast(pl.String).to_list()
+        each = [(None,) * len(names) if v is None else fn(v) for v in texts]
+        computed = len({v for v in texts if v is not None})
+        columns = {name: [a[i] for a in each] for i, name in enumerate(names)}
+        return pl.DataFrame(columns, schema=dict.fromkeys(names, pl.String)), computed
     compute = _per_value(fn, names)
     distinct = _distinct_frame(values)
     if ctx is None:
@@ -275,6 +318,10 @@ def on_distinct(
     repeat a lot in customer data (dates of birth, postcodes, streets), so this is the cheap way
     to run a chain of regular expressions.
     """
+    if keys.height == 1 and (ctx is None or ctx.cache is None):
+        answers = compute(keys)  # one row is distinct: no join back when it comes back alone
+        if answers.height == 1 and answers.select(*keys.columns).equals(keys):
+            return answers.select(*keys.columns, pl.exclude(keys.columns))
     distinct = keys.unique()
     answers = (
         compute(distinct)

@@ -62,9 +62,19 @@ def alias_table() -> dict[str, str]:
     return table
 
 
+@cache
+def _alias_series() -> tuple[pl.Series, pl.Series]:
+    """alias_table as two Series, made once: every step reading a country column (phone,
+    postcode, street) builds the expression again, and for one record converting the table
+    cost more than using it."""
+    table = alias_table()
+    return pl.Series(list(table), dtype=pl.String), pl.Series(table.values(), dtype=pl.String)
+
+
 def alpha2_expr(value: pl.Expr) -> pl.Expr:
     """Alpha-2 code of a country text; null where unknown or missing."""
-    return key_expr(value).replace_strict(alias_table(), default=None, return_dtype=pl.String)
+    keys, codes = _alias_series()
+    return key_expr(value).replace_strict(keys, codes, default=None, return_dtype=pl.String)
 
 
 def region_expr(ctx: StepContext, column: str | None = None) -> pl.Expr:

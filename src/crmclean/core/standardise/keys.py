@@ -16,12 +16,10 @@ from pydantic import Field
 from crmclean.core.standardise import phonetic
 from crmclean.core.standardise.base import (
     StepContext,
-    StepResult,
     StepSpec,
-    column_values,
     expr_step,
-    map_unique,
     register_key,
+    value_step,
 )
 
 _FOLD_ALWAYS = {
@@ -166,11 +164,7 @@ def _per_word(code: Callable[[str], str]) -> Callable[[str], str | None]:
     return apply
 
 
-def _phonetic(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    values, distinct = map_unique(
-        column_values(frame, ctx), _per_word(_PHONETIC[spec.type]), ctx=ctx
-    )
-    return StepResult(values, unique_inputs=distinct)
+_phonetic = value_step(lambda spec, ctx: _per_word(_PHONETIC[spec.type]))
 
 
 def _empty_to_null(value: pl.Expr) -> pl.Expr:

@@ -20,11 +20,12 @@ from crmclean.core.standardise.base import (
     StepResult,
     StepSpec,
     column_values,
-    map_unique,
+    expr_step,
     map_unique_columns,
     map_unique_pairs,
     register,
     register_key,
+    value_step,
 )
 
 # Lower-case name particles (kept lower case unless they are the last word of the value).
@@ -179,10 +180,9 @@ def nickname_table() -> dict[str, str]:
     return table
 
 
-@register("person_name", PersonNameStep, "person-name casing", aliases=["name_case"])
-def _person_name(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    values, distinct = map_unique(column_values(frame, ctx), person_case, ctx=ctx)
-    return StepResult(values.alias(ctx.column), unique_inputs=distinct)
+register("person_name", PersonNameStep, "person-name casing", aliases=["name_case"])(
+    value_step(lambda spec, ctx: person_case)
+)
 
 
 @register("split_name", SplitNameStep, "full name -> first and last name columns")
@@ -235,10 +235,19 @@ def nickname_expr(value: pl.Expr) -> pl.Expr:
     """Replace the first word by the name it is a nickname of ("Bob Smith" -> "Robert Smith")."""
     parts = value.str.extract_groups(r"^(\S+)(.*)$")
     first, rest = parts.struct.field("1"), parts.struct.field("2")
-    full = first.str.to_lowercase().replace_strict(nickname_table(), default=None)
+    nicknames, names = _nickname_series()
+    full = first.str.to_lowercase().replace_strict(nicknames, names, default=None)
     return pl.when(full.is_not_null()).then(pl.concat_str(full, rest)).otherwise(value)
 
 
-@register_key("nickname", NicknameStep, "nickname -> full first name (Bob -> Robert)")
-def _nickname(spec: StepSpec, frame: pl.DataFrame, ctx: StepContext) -> StepResult:
-    return StepResult(frame.select(nickname_expr(pl.col(ctx.column).cast(pl.String))).to_series())
+@cache
+def _nickname_series() -> tuple[pl.Series, pl.Series]:
+    """nickname_table as two Series, made once (not converted again for every expression)."""
+    table = nickname_table()
+    return pl.Series(list(table), dtype=pl.String), pl.Series(table.values(), dtype=pl.String)
+
+
+# one expression: the entry check's one record runs it inside its lazy plan
+register_key("nickname", NicknameStep, "nickname -> full first name (Bob -> Robert)")(
+    expr_step(lambda spec, ctx: nickname_expr(pl.col(ctx.column).cast(pl.String)))
+)

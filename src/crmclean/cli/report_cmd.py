@@ -11,6 +11,7 @@ from crmclean.cli.app import app, stderr_console
 from crmclean.cli.options import QuietOpt, ShowValuesOpt, examples
 from crmclean.io.lock import folder_lock
 from crmclean.io.output_owner import require_written_by_crmclean
+from crmclean.io.run_folder import require_complete_run
 from crmclean.report.html import build_report
 
 EXAMPLES = examples(
@@ -39,6 +40,7 @@ def report(
     with folder_lock(out_dir, "report") as lock:
         if lock is not None:  # a folder: never replace a report.html crmclean did not write
             require_written_by_crmclean(out_dir, "report", "report.html and report.json")
+            require_complete_run(out_dir)  # a run folder is read only once its manifest is whole
         path = build_report(out_dir, show_values=show_values)
     if not quiet:
         stderr_console().print(f"report written: {path}", markup=False)

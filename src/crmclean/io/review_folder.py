@@ -22,7 +22,12 @@ from crmclean.core.golden.step import crosswalk, review_queue
 from crmclean.core.rules.rule_file import RuleFile
 from crmclean.errors import InputError
 from crmclean.io.regular_file import is_present, require_regular_file
-from crmclean.io.run_folder import read_present_parquet, read_review_queue, run_record_ids
+from crmclean.io.run_folder import (
+    read_present_parquet,
+    read_review_queue,
+    require_complete_run,
+    run_record_ids,
+)
 from crmclean.io.summary_files import read_summary
 from crmclean.summaries import DedupeSummary, RunManifest
 
@@ -48,7 +53,9 @@ class ReviewedFolder:
 
 
 def read_reviewed(out: Path) -> ReviewedFolder:
-    """The folder's summary (exit 3 naming what is wrong when it holds neither kind)."""
+    """The folder's summary (exit 3 naming what is wrong when it holds neither kind, or a run
+    whose manifest.json is missing or lists outputs the folder lacks)."""
+    require_complete_run(out)
     try:
         manifest = read_summary(out, RunManifest)
         if manifest is not None:

@@ -53,6 +53,11 @@ _HINT = (
     "crmclean will not guess them (a new, empty --out starts ids afresh)"
 )
 
+_UNFINISHED = (
+    "the run that wrote it did not finish (a run's manifest.json is written last) or a file "
+    "was removed since: run it again, or restore the folder from a backup"
+)
+
 
 @dataclass(frozen=True)
 class RunFolder:
@@ -111,6 +116,9 @@ def read_run_folder(folder: Path, *, other_tables: bool = True) -> RunFolder:
     if missing:
         raise _broken(folder, f"{', '.join(missing)} missing")
     manifest = _manifest(folder)
+    lost = missing_outputs(folder, manifest)
+    if lost:
+        raise _broken(folder, _lost(lost))
     try:
         crosswalk = pl.read_parquet(
             folder / "crosswalk.parquet", columns=[RECORD_ID, "golden_id"], glob=False
@@ -178,6 +186,39 @@ def _other_id_problems(folder: Path, state: IdState) -> list[str]:
         if ids is not None:
             problems += id_problems(ids.drop_nulls(), state, name)
     return problems
+
+
+def missing_outputs(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """The files the manifest lists as the run's outputs that the folder lacks: the manifest
+    is written last, so a folder missing one was never completely published (or lost a file
+    since). A manifest without an `outputs` list (runs before it was recorded) lists none."""
+    listed = manifest.get("outputs")
+    names = [str(n) for n in listed] if isinstance(listed, list) else []
+    return [n for n in names if n != MANIFEST and not is_present(folder / n, n)]
+
+
+def _lost(names: list[str]) -> str:
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"{MANIFEST} lists outputs that are missing ({shown})"
+
+
+def require_complete_run(folder: Path) -> None:
+    """A folder that holds a run is read only when its run is complete: manifest.json present
+    and readable, and every output it lists there (exit 3 naming what is wrong otherwise).
+    A folder holding no run (a `validate` or `dedupe` folder) passes."""
+    if not (folder.is_dir() and holds_run(folder)):
+        return
+    try:
+        if not is_present(folder / MANIFEST, MANIFEST):
+            raise InputError(f"{MANIFEST} missing")
+        lost = missing_outputs(folder, _manifest(folder))
+    except InputError as exc:
+        problem = exc.message.removeprefix(
+            f"{folder}: holds an incomplete or inconsistent previous run: "
+        )
+        raise InputError(f"{folder}: holds an incomplete run: {problem}", _UNFINISHED) from None
+    if lost:
+        raise InputError(f"{folder}: holds an incomplete run: {_lost(lost)}", _UNFINISHED)
 
 
 def _manifest(folder: Path) -> dict[str, Any]:

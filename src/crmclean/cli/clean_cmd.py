@@ -19,8 +19,14 @@ import typer
 
 from crmclean.cli.app import app, stdout_console
 from crmclean.cli.closed_pipe import Console
-from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
-from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, batches_of
+from crmclean.cli.data_input import (
+    DataArg,
+    given_location,
+    input_files,
+    one_input,
+    spark_input,
+)
+from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, batches_of, engine_name
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
@@ -81,6 +87,7 @@ def clean_command(
     loaded = load_rules(rules)
     one_input(source, loaded)
     batch_rows = batches_of(engine, memory, loaded)  # a wrong engine is said before any work
+    spark_input(source, engine_name(engine, loaded), "clean")  # a URI: the spark engine's
     # the one setup step: exit 2 if the rules do not fit
     data = prepare(loaded, source, encoding, delimiter_char(delimiter))
     result = data.plan.clean(data.frame, batch_rows=batch_rows)

@@ -11,15 +11,18 @@ import typer
 
 from crmclean.config.loader import LoadedRules
 from crmclean.config.source_reads import source_locations
+from crmclean.engines import start_spark
 from crmclean.errors import UsageError
 from crmclean.io.locations import Location, location_files, parse_location
+from crmclean.io.storage_uri import StorageUri
 
 DataArg = Annotated[
     str | None,
     typer.Argument(
         help="Customer data: a CSV, Parquet, NDJSON or Excel file ('-' reads standard input), "
         "or a database URL (postgresql://user@host/db?table=schema.table, "
-        "sqlite:///file.db?table=t, duckdb:///file.duckdb?query=SELECT ...); leave out when "
+        "sqlite:///file.db?table=t, duckdb:///file.duckdb?query=SELECT ...), or with "
+        "--engine spark a URI Spark reads (hdfs://, s3a://, file://...); leave out when "
         "the rule file has a sources: section.",
         show_default=False,
     ),
@@ -59,3 +62,26 @@ def input_files(source: Location | None, loaded: LoadedRules) -> list[Path]:
     if source is not None:
         return location_files(source)
     return [f for where in source_locations(loaded).values() for f in location_files(where)]
+
+
+def spark_input(
+    source: Location | None, engine: str | None, command: str, master: str | None = None
+) -> None:
+    """INPUT at a URI only Spark reads (hdfs://, s3a://, file://): exit 2 unless the command
+    runs on the spark engine (`engine`: its name; None: a command without --engine), whose
+    session (on --spark-master) is then started to read it."""
+    if not isinstance(source, StorageUri):
+        return
+    if engine is None:
+        raise UsageError(
+            f"{source.shown}: a URI only Spark reads; `crmclean {command}` reads files and "
+            "database URLs",
+            "copy the table to a local file first",
+        )
+    if engine != "spark":
+        raise UsageError(
+            f"{source.shown}: a URI only Spark reads, and `crmclean {command}` runs on the "
+            f"{engine} engine",
+            "add --engine spark (docs/spark.md)",
+        )
+    start_spark(master)

@@ -14,7 +14,13 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
-from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
+from crmclean.cli.data_input import (
+    DataArg,
+    given_location,
+    input_files,
+    one_input,
+    spark_input,
+)
 from crmclean.cli.engine_choice import (
     EngineOpt,
     MemoryOpt,
@@ -93,7 +99,8 @@ def dedupe_command(
     source = given_location(input_path)
     loaded = load_rules(rules)
     one_input(source, loaded)
-    engine_name(engine, loaded)  # a wrong or missing engine is said before any work
+    # a wrong or missing engine is said before any work; a URI input needs the spark engine
+    spark_input(source, engine_name(engine, loaded), "dedupe", spark_master)
     # the one setup step: exit 2 if rules do not fit
     prepared = prepare(loaded, source, encoding, delimiter_char(delimiter))
     spec = matching_spec(loaded)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from crmclean.cli.app import app, stdout_console
-from crmclean.cli.data_input import DataArg, given_location, one_input
+from crmclean.cli.data_input import DataArg, given_location, one_input, spark_input
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
@@ -66,6 +66,7 @@ def profile(
     source = given_location(input_path)
     loaded = load_rules(rules) if rules is not None else None
     one_input(source, loaded)
+    spark_input(source, None, "profile")
     if source is None:
         assert loaded is not None  # one_input: no INPUT, so a rule file with sources:
         result, _ = read_sources(loaded)  # the sources combined, as `run` reads them

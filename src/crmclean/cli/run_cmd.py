@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,6 +23,7 @@ from crmclean.cli.data_input import (
     input_files,
     input_locations,
     one_input,
+    spark_input,
 )
 from crmclean.cli.engine_choice import (
     EngineOpt,
@@ -55,6 +56,7 @@ from crmclean.cli.run_targets import (
     previous_of,
     publish_run,
 )
+from crmclean.cli.uri_run import staged_uris, uri_targets
 from crmclean.config import load_rules
 from crmclean.config.loader import LoadedRules
 from crmclean.config.rule_setup import Prepared, prepare
@@ -72,6 +74,8 @@ from crmclean.io.lock import Lock, output_lock
 from crmclean.io.match_tables import write_match_tables
 from crmclean.io.output_guard import guard_output, resolved
 from crmclean.io.run_folder import Previous, read_previous
+from crmclean.io.spark_files import publish_staged
+from crmclean.io.storage_uri import StorageUri
 from crmclean.io.writers import (
     atomic_output_dir,
     claim_target,
@@ -104,16 +108,22 @@ EXAMPLES = examples(
 @app.command("run", epilog=EXAMPLES)
 def run(
     rules: RulesOpt,
-    out: Annotated[
-        Path,
-        typer.Option("--out", "-o", help="Folder for the outputs; replaced as a whole."),
+    out_text: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder for the outputs; replaced as a whole. With --engine spark also a URI "
+            "Spark writes (hdfs://, s3a://, file://), published with its manifest.json last.",
+            show_default=False,
+        ),
     ],
     input_path: DataArg = None,
     previous: Annotated[
         str | None,
         typer.Option(
-            help="The previous run's --out folder, or the URL it was published to: golden ids "
-            "stay stable."
+            help="The previous run's --out folder (with --engine spark also its URI), or the "
+            "URL it was published to: golden ids stay stable."
         ),
     ] = None,
     publish: Annotated[
@@ -175,18 +185,29 @@ def run(
     # exit 2 for a malformed URL, before anything is opened
     source = given_location(input_path)
     publish_to = parse_publish_url(publish) if publish is not None else None
-    earlier = previous_of(previous)
-    previous_dir = folder_of(earlier)
+    # --out and --previous at a URI: local copies, published back by Spark (uri_run.py)
+    out_uri, previous_uri = uri_targets(out_text, previous)
+    earlier = previous_of(previous) if previous_uri is None else None
+    out = Path(out_text)
     # the log is opened once nothing this run reads or writes can be it (crmclean.io.json_log)
     given = location_files(source) if source is not None else []
-    log = JsonLog(log_json, reads=[*given, rules], folders=[out, previous_dir])
+    local = [out if out_uri is None else None, folder_of(earlier)]
+    log = JsonLog(log_json, reads=[*given, rules], folders=local)
     console = stderr_console()
+    stack = ExitStack()
     try:
         given_as = str(source) if source is not None else "sources:"
-        log.event("run_started", input=given_as, rules=str(rules), out=str(out))
+        shown_out = out_uri.shown if out_uri is not None else str(out)
+        log.event("run_started", input=given_as, rules=str(rules), out=shown_out)
         loaded = load_rules(rules)
         one_input(source, loaded)
-        engine_name(engine, loaded)  # a wrong or missing engine is said before any work
+        used = engine_name(engine, loaded)  # a wrong or missing engine is said before any work
+        spark_input(source, used, "run", spark_master)  # a URI input: the spark engine's
+        staged = stack.enter_context(staged_uris(out_uri, previous_uri, used, spark_master))
+        if staged is not None:  # the run works on local copies of the URI folders
+            out = staged.out or out
+            earlier = staged.previous if previous_uri is not None else earlier
+        previous_dir = folder_of(earlier)
         inputs = input_files(source, loaded)
         # refuse an --out holding anything this run reads, before any work (and again at write)
         guard_output(out, [*inputs, *rule_file_inputs(loaded), log_json], previous_dir)
@@ -200,7 +221,7 @@ def run(
                 source, loaded, out, earlier, publish_to, quarantine, seed, retrain, force,
                 fail_on, report, show_values, quiet, log, started_at, lock, output_format,
                 encoding, delimiter_char(delimiter), engine, memory, incremental, spark_master,
-                clock,
+                clock, out_uri,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -209,6 +230,7 @@ def run(
         )
         raise
     finally:
+        stack.close()  # the local copies of URI folders
         log.close()
     if not quiet:
         console.print(f"crmclean run: exit {code}", markup=False)
@@ -244,6 +266,12 @@ class RunRequest:
     incremental: bool = False  # --incremental (docs/nightly.md)
     spark_master: str | None = None  # --spark-master: where the spark engine runs
     as_of: datetime | None = None  # --as-of: the run's clock (else the wall clock)
+    out_uri: StorageUri | None = None  # --out at a URI: `out` is its local copy, published
+
+    @property
+    def shown_out(self) -> Path | str:
+        """--out as the user gave it (the URI, not its local copy)."""
+        return self.out_uri.shown if self.out_uri is not None else self.out
 
 
 def _on_engine(
@@ -373,8 +401,10 @@ def _run_locked(request: RunRequest) -> int:
                 request.started_at,
                 outcome.manifest(request.incremental),
             )
-            manifest["decisions_file"] = str(decisions_path) if decisions_path else None
-            manifest["quarantine_enabled"] = request.quarantine
+            manifest.update(
+                decisions_file=str(decisions_path) if decisions_path else None,
+                quarantine_enabled=request.quarantine,
+            )
             manifest["input_columns"] = list(read.info.columns)
             if manifest.get("movements"):
                 manifest["movements"]["skipped_tables"] = prepared.skipped_tables
@@ -386,10 +416,11 @@ def _run_locked(request: RunRequest) -> int:
             _publish(request, progress, result, manifest, timings, history)
             write_json(request.loaded.scrub(manifest), tmp / "manifest.json")
             report_path = (
-                _build_report(tmp, request.out, request.show_values, request.log)
+                _build_report(tmp, request.shown_out, request.show_values, request.log)
                 if request.report
                 else None
             )
+    _publish_uri(request)
     request.log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
     if request.output_format is TableOrJson.json:  # a machine format: even with --quiet
         typer.echo(
@@ -397,10 +428,17 @@ def _run_locked(request: RunRequest) -> int:
         )
     elif not request.quiet:  # the result: stdout, so `crmclean run ... > summary.txt` keeps it
         results = stdout_console()
-        results.print(run_summary(manifest, request.out))
-        for line in where_lines(request.out, report_path, manifest["outputs"]):
+        results.print(run_summary(manifest, request.shown_out))
+        for line in where_lines(request.shown_out, report_path, manifest["outputs"]):
             results.print(line, markup=False)
     return code
+
+
+def _publish_uri(request: RunRequest) -> None:
+    """--out at a URI: the run written to its local copy, copied up with manifest.json last."""
+    if request.out_uri is not None:
+        publish_staged(request.out, request.out_uri, request.spark_master)
+        request.log.event("published_to_uri", to=request.out_uri.shown)
 
 
 def _matched(
@@ -580,7 +618,7 @@ def _manifest(
     }
 
 
-def _build_report(tmp: Path, out: Path, show_values: bool, log: JsonLog) -> Path | None:
+def _build_report(tmp: Path, out: Path | str, show_values: bool, log: JsonLog) -> Path | str | None:
     """report.html inside the temp folder, so it is swapped in with the data it describes.
 
     The report is a view of the outputs, not one of them: if it cannot be built the night's
@@ -598,4 +636,4 @@ def _build_report(tmp: Path, out: Path, show_values: bool, log: JsonLog) -> Path
             markup=False,
         )
         return None
-    return out / built.name
+    return f"{out.rstrip('/')}/{built.name}" if isinstance(out, str) else out / built.name

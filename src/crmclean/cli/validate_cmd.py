@@ -17,8 +17,14 @@ import typer
 
 from crmclean.cli.app import app, stderr_console, stdout_console
 from crmclean.cli.closed_pipe import verdict_decided
-from crmclean.cli.data_input import DataArg, given_location, input_files, one_input
-from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, batches_of
+from crmclean.cli.data_input import (
+    DataArg,
+    given_location,
+    input_files,
+    one_input,
+    spark_input,
+)
+from crmclean.cli.engine_choice import EngineOpt, MemoryOpt, batches_of, engine_name
 from crmclean.cli.options import (
     AsOfOpt,
     DelimiterOpt,
@@ -85,6 +91,7 @@ def validate_command(
     loaded = load_rules(rules)
     one_input(source, loaded)
     batch_rows = batches_of(engine, memory, loaded)  # a wrong engine is said before any work
+    spark_input(source, engine_name(engine, loaded), "validate")  # a URI: the spark engine's
     # the one setup step: exit 2 if the rules do not fit
     data = prepare(loaded, source, encoding, delimiter_char(delimiter))
     result = data.plan.validate(

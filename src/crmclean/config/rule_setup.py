@@ -28,6 +28,7 @@ from crmclean.io.movement_files import read_movements
 from crmclean.io.named_files import NamedFileProblem
 from crmclean.io.readers import ReadInfo, ReadResult
 from crmclean.io.reference_files import read_reference
+from crmclean.io.storage_uri import StorageUri
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def located(loaded: LoadedRules, problems: list[SetupProblem]) -> RuleSetupError
 
 def prepare(
     loaded: LoadedRules,
-    location: Path | str | DatabaseUrl | None,
+    location: Path | str | DatabaseUrl | StorageUri | None,
     encoding: str | None = None,
     delimiter: str | None = None,
     *,

@@ -62,6 +62,15 @@ def open_engine(
     return PolarsEngine()
 
 
+def start_spark(master: str | None) -> None:
+    """Start (or find) the Spark session the spark engine will run in: `master` is
+    --spark-master (None: the active session, SPARK_REMOTE, else local[*])."""
+    check_engine("spark")
+    from crmclean.engines.spark_engine.session import session
+
+    session(master)
+
+
 # Memory allowed per batch row through clean and validate: `clean` of 100k rows with
 # company.yaml peaked 0.26 GB above the interpreter's 0.21 GB (about 2.6 KB a row, input and
 # output included); 10 KB a row leaves room for wider rule files. 4GB gives 400,000-row batches.

@@ -164,7 +164,9 @@ def report_json(model: ReportModel) -> str:
     return json.dumps(model.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def build_report(out_dir: Path, *, show_values: bool = False, shown_as: Path | None = None) -> Path:
+def build_report(
+    out_dir: Path, *, show_values: bool = False, shown_as: Path | str | None = None
+) -> Path:
     """Write report.json and report.html into a run's outputs folder; return the HTML's path.
 
     `shown_as`: the folder the commands the report suggests should name, when `out_dir` is a

@@ -49,7 +49,7 @@ class StepProgress:
             yield self
 
 
-def run_summary(manifest: Mapping[str, Any], out: Path) -> Table:
+def run_summary(manifest: Mapping[str, Any], out: Path | str) -> Table:
     """The figures a steward checks after a night: rows in and out, golden records, timings."""
     rows = manifest.get("rows", {})
     table = Table(title=f"crmclean run -> {out}", show_header=False, title_justify="left")
@@ -104,8 +104,8 @@ def _total_seconds(manifest: Mapping[str, Any], timings: Mapping[str, float]) ->
     return max((finished - started).total_seconds(), float(sum(timings.values())))
 
 
-def where_lines(out: Path, report: Path | None, files: Sequence[str]) -> list[str]:
-    lines = [f"outputs: {out}/ ({', '.join(files)})"]
+def where_lines(out: Path | str, report: Path | str | None, files: Sequence[str]) -> list[str]:
+    lines = [f"outputs: {str(out).rstrip('/')}/ ({', '.join(files)})"]
     if report is not None:
         lines.append(f"report:  {report}")
     lines.append(f"review:  crmclean review {out}")

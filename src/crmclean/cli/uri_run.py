@@ -1,0 +1,41 @@
+"""`run --out` and `--previous` at a URI Spark writes and reads (hdfs://, s3a://, file://):
+the run works on local copies and publishes its folder back, manifest.json last
+(crmclean.io.spark_files). Only the spark engine reaches such URIs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from crmclean.engines import start_spark
+from crmclean.errors import UsageError
+from crmclean.io.spark_files import StagedRun, staged_run
+from crmclean.io.storage_uri import StorageUri, storage_uri
+
+
+def uri_targets(out: str, previous: str | None) -> tuple[StorageUri | None, StorageUri | None]:
+    """--out and --previous when they are URIs only Spark reaches (None: a local folder, or
+    for --previous also a database URL)."""
+    return storage_uri(out), storage_uri(previous) if previous is not None else None
+
+
+@contextmanager
+def staged_uris(
+    out: StorageUri | None, previous: StorageUri | None, engine: str, master: str | None
+) -> Iterator[StagedRun | None]:
+    """Local copies of the run folders at the URIs (None when neither is one); exit 2 unless
+    the run is on the spark engine."""
+    if out is None and previous is None:
+        yield None
+        return
+    if engine != "spark":
+        option, uri = ("--out", out) if out is not None else ("--previous", previous)
+        assert uri is not None
+        raise UsageError(
+            f"{option} {uri.shown}: a URI only Spark writes and reads, and this run is on the "
+            f"{engine} engine",
+            "add --engine spark (docs/spark.md), or give a local folder",
+        )
+    start_spark(master)
+    with staged_run(out, previous, master) as staged:
+        yield staged

@@ -221,7 +221,7 @@ def run(
                 source, loaded, out, earlier, publish_to, quarantine, seed, retrain, force,
                 fail_on, report, show_values, quiet, log, started_at, lock, output_format,
                 encoding, delimiter_char(delimiter), engine, memory, incremental, spark_master,
-                clock, out_uri,
+                clock, out_uri, previous_uri,
             )  # fmt: skip
             code = _run_locked(request)
     except (Exception, KeyboardInterrupt) as exc:  # KeyboardInterrupt: Ctrl-C and SIGTERM
@@ -267,6 +267,13 @@ class RunRequest:
     spark_master: str | None = None  # --spark-master: where the spark engine runs
     as_of: datetime | None = None  # --as-of: the run's clock (else the wall clock)
     out_uri: StorageUri | None = None  # --out at a URI: `out` is its local copy, published
+    previous_uri: StorageUri | None = None  # --previous at a URI: `previous` is its local copy
+
+    def previous_shown(self, previous: Previous | None) -> Path | str | None:
+        """The previous run as the manifest names it: --previous's URI, not its local copy."""
+        if previous is None or previous.folder is None:
+            return None
+        return self.previous_uri.shown if self.previous_uri is not None else previous.folder
 
     @property
     def shown_out(self) -> Path | str:
@@ -395,7 +402,7 @@ def _run_locked(request: RunRequest) -> int:
                 request.loaded,
                 manifest_inputs(prepared),
                 result,
-                previous.folder if previous else None,
+                request.previous_shown(previous),
                 request.seed,
                 code,
                 request.started_at,

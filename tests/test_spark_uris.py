@@ -97,7 +97,7 @@ def test_a_uri_folder_without_a_complete_manifest_is_refused(
 ) -> None:
     """A run that died while copying up leaves the folder without its manifest (removed first,
     written last) or with listed outputs missing: both are refused in one line, exit 3, and the
-    folder is left as it is."""
+    folder is left as it is; so is an --out URI holding files crmclean did not write."""
     spark_session()
     data, rules, polars = case
     lost = tmp_path / "lost"
@@ -106,13 +106,20 @@ def test_a_uri_folder_without_a_complete_manifest_is_refused(
     half = tmp_path / "half"
     shutil.copytree(polars, half)
     (half / "manifest.json").unlink()
+    foreign = tmp_path / "foreign"
+    shutil.copytree(polars, foreign)
+    (foreign / "notes.txt").write_text("a steward's notes")
     expected = {
-        lost: "manifest.json lists outputs that are missing (golden.parquet)",
-        half: "holds files but no manifest.json",
+        lost: (
+            "manifest.json lists outputs that are missing (golden.parquet)",
+            ("--out", "--previous"),
+        ),
+        half: ("holds files but no manifest.json", ("--out", "--previous")),
+        foreign: ("holds files crmclean did not write (notes.txt)", ("--out",)),
     }
-    for folder, words in expected.items():
+    for folder, (words, options) in expected.items():
         before = sorted(p.name for p in folder.iterdir())
-        for option in ("--out", "--previous"):
+        for option in options:
             target = ["--out", _uri(folder)]
             if option == "--previous":
                 target = ["--out", str(tmp_path / "new"), "--previous", _uri(folder)]

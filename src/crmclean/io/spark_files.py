@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from crmclean.errors import InputError, UsageError
+from crmclean.io.own_files import REPORT_FILES
 from crmclean.io.readers import ReadInfo, ReadResult, frame_table
 from crmclean.io.run_folder import MANIFEST, MARKER
 from crmclean.io.storage_uri import StorageUri
@@ -105,7 +106,7 @@ def staged_run(
         local_out = root / "out" if out is not None else None
         if out is not None and local_out is not None:
             with hadoop_folder(spark, out.text) as folder:
-                _fetch_run(folder, out, local_out, required=False)
+                _fetch_run(folder, out, local_out, required=False, replaced=True)
         local_previous: Path | None = None
         same = out is not None and previous is not None and _same(out, previous)
         if same:
@@ -123,9 +124,12 @@ def _same(one: StorageUri, other: StorageUri) -> bool:
     return one.text.rstrip("/") == other.text.rstrip("/")
 
 
-def _fetch_run(folder: Any, uri: StorageUri, local: Path, *, required: bool) -> None:
+def _fetch_run(
+    folder: Any, uri: StorageUri, local: Path, *, required: bool, replaced: bool = False
+) -> None:
     """Copy the complete run at `uri` into `local`; nothing when there is no folder (unless
-    `required`); exit 3 for a folder without a complete manifest."""
+    `required`); exit 3 for a folder without a complete manifest, and for a folder the run
+    will replace (`replaced`) that holds files the run did not write."""
     names = folder.names() or []
     if not names:
         if required:
@@ -155,6 +159,16 @@ def _fetch_run(folder: Any, uri: StorageUri, local: Path, *, required: bool) -> 
             f"{uri.shown}: holds an incomplete run: {MANIFEST} lists outputs that are missing "
             f"({shown})",
             _HINT,
+        )
+    foreign = sorted(set(names) - {*wanted, MANIFEST, MARKER, *REPORT_FILES})
+    if replaced and foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise InputError(
+            f"{uri.shown}: holds files crmclean did not write ({shown}); run would replace the "
+            "folder",
+            "give an --out of its own to the run, or move those files",
         )
     for name in [*wanted, *([MARKER] if MARKER in names else [])]:
         folder.fetch(name, local / name)

@@ -45,6 +45,9 @@ class Outcome:
     wall_s: float | None = None
     peak_rss_mb: float | None = None
     cpu_s: float | None = None  # user + system of the tool's process (all its threads)
+    # the summed RSS of the tool's whole process group, sampled every ~0.5 s: with a JVM (the
+    # spark engine) and its Python workers beside the tool, ru_maxrss sees only the largest one
+    group_peak_rss_mb: float | None = None
     exit_code: int | None = None
     command: str = ""
     error: str | None = None
@@ -112,6 +115,7 @@ def run_measured(
         status="ok",
         wall_s=round(measured.get("wall_s", wall), 2),
         peak_rss_mb=round(measured["maxrss_kb"] / 1024 if measured else sampled_peak, 1),
+        group_peak_rss_mb=round(sampled_peak, 1),
         exit_code=measured.get("exit_code", proc.returncode),
         cpu_s=round(measured["cpu_s"], 1) if "cpu_s" in measured else None,
         command=" ".join(argv).replace(f"{cwd}/", ""),

@@ -59,6 +59,14 @@ def test_other_commands_refuse_a_uri_input_off_spark(
         assert code == 2 and "only Spark reads" in err[0], (command, err)
 
 
+def test_other_commands_write_no_uri_out(case: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    data, rules, _ = case
+    for command in ("validate", "clean", "dedupe"):
+        code, err = crmclean(command, data, "-r", rules, "--out", "s3a://lake/out/")
+        assert code == 2 and "writes a local folder" in err[0], (command, err)
+    assert not Path("s3a:").exists()
+
+
 @pytest.mark.spark
 def test_a_run_between_uris_equals_the_local_run_and_keeps_ids_next_night(
     case: tuple[Path, Path, Path], tmp_path: Path

@@ -23,6 +23,7 @@ from crmclean.cli.data_input import (
     DataArg,
     given_location,
     input_files,
+    local_out,
     one_input,
     spark_input,
 )
@@ -86,6 +87,7 @@ def clean_command(
     source = given_location(input_path)
     loaded = load_rules(rules)
     one_input(source, loaded)
+    local_out(out, "clean")
     batch_rows = batches_of(engine, memory, loaded)  # a wrong engine is said before any work
     spark_input(source, engine_name(engine, loaded), "clean")  # a URI: the spark engine's
     # the one setup step: exit 2 if the rules do not fit

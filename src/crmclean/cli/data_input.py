@@ -14,7 +14,7 @@ from crmclean.config.source_reads import source_locations
 from crmclean.engines import start_spark
 from crmclean.errors import UsageError
 from crmclean.io.locations import Location, location_files, parse_location
-from crmclean.io.storage_uri import StorageUri
+from crmclean.io.storage_uri import StorageUri, uri_as_path
 
 DataArg = Annotated[
     str | None,
@@ -85,3 +85,13 @@ def spark_input(
             "add --engine spark (docs/spark.md)",
         )
     start_spark(master)
+
+
+def local_out(out: Path | None, command: str) -> None:
+    """--out of a command that writes a local folder: a URI is exit 2 (only `run` publishes a
+    folder to a URI), not a folder named `s3a:` in the working directory."""
+    if out is not None and uri_as_path(out):
+        raise UsageError(
+            f"--out {out}: `crmclean {command}` writes a local folder",
+            "give a local folder; `crmclean run --engine spark` publishes a run to a URI",
+        )

@@ -18,6 +18,7 @@ from crmclean.cli.data_input import (
     DataArg,
     given_location,
     input_files,
+    local_out,
     one_input,
     spark_input,
 )
@@ -99,6 +100,7 @@ def dedupe_command(
     source = given_location(input_path)
     loaded = load_rules(rules)
     one_input(source, loaded)
+    local_out(out, "dedupe")
     # a wrong or missing engine is said before any work; a URI input needs the spark engine
     spark_input(source, engine_name(engine, loaded), "dedupe", spark_master)
     # the one setup step: exit 2 if rules do not fit

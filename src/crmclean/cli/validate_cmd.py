@@ -21,6 +21,7 @@ from crmclean.cli.data_input import (
     DataArg,
     given_location,
     input_files,
+    local_out,
     one_input,
     spark_input,
 )
@@ -90,6 +91,7 @@ def validate_command(
     source = given_location(input_path)
     loaded = load_rules(rules)
     one_input(source, loaded)
+    local_out(out, "validate")
     batch_rows = batches_of(engine, memory, loaded)  # a wrong engine is said before any work
     spark_input(source, engine_name(engine, loaded), "validate")  # a URI: the spark engine's
     # the one setup step: exit 2 if the rules do not fit

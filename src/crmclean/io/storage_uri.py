@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # The file systems Hadoop and the clouds' Spark distributions ship connectors for.
 SCHEMES = frozenset(
@@ -42,3 +43,11 @@ def storage_uri(text: str) -> StorageUri | None:
     if found is None or found.group(1).lower() not in SCHEMES:
         return None
     return StorageUri(text)
+
+
+def uri_as_path(path: Path) -> bool:
+    """True when `path` is a URI an option typed as a path took in (`s3a://b/x` became
+    `s3a:/b/x`): a command that writes only local folders refuses it rather than create a
+    folder named `s3a:`."""
+    found = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*):/", str(path))
+    return found is not None and found.group(1).lower() in SCHEMES

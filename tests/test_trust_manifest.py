@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from run_fixtures import crmclean, write_case
@@ -55,8 +56,13 @@ def _readers(data: Path, rules: Path, out: Path, tmp: Path) -> dict[str, list[st
     }
 
 
-@pytest.mark.parametrize("reader", ["report", "review", "match", "previous"])
-@pytest.mark.parametrize("damage", list(DAMAGE))
+@pytest.mark.parametrize(
+    ("reader", "damage"),
+    [
+        *[(reader, damage) for reader in ("report", "review", "match") for damage in DAMAGE],
+        ("previous", "no_manifest"),
+    ],
+)
 def test_a_run_folder_without_a_complete_manifest_is_refused_by_every_reader(
     night1: tuple[Path, Path, Path], tmp_path: Path, damage: str, reader: str
 ) -> None:
@@ -79,3 +85,22 @@ def test_a_complete_run_folder_is_read(night1: tuple[Path, Path, Path], tmp_path
     for reader, args in _readers(data, rules, out, tmp_path).items():
         code, err = crmclean(*args)
         assert code == 0, (reader, err)
+
+
+def test_a_previous_run_that_lost_a_table_the_night_does_not_need_is_still_read(
+    night1: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    """`--previous` needs the manifest, the crosswalk and the golden records (golden ids); a
+    previous folder that lost another table since (a steward moved violations.parquet away) is
+    still read, its golden ids kept; an incremental night falls back to a full one
+    (tests/test_run_incremental.py)."""
+    data, rules, first = night1
+    out = tmp_path / "out"
+    shutil.copytree(first, out)
+    _lost_listed_output(out)
+    args = _readers(data, rules, out, tmp_path)["previous"]
+    code, err = crmclean(*args)
+    assert code == 0, err
+    before = pl.read_parquet(first / "crosswalk.parquet").sort("record_id")
+    after = pl.read_parquet(tmp_path / "next" / "crosswalk.parquet").sort("record_id")
+    assert before["golden_id"].to_list() == after["golden_id"].to_list()

@@ -28,6 +28,7 @@ from crmclean.io.run_folder import (
     input_columns,
     read_present_json,
     read_run_folder,
+    require_complete_run,
 )
 from crmclean.io.summary_files import read_summary
 from crmclean.summaries import DedupeSummary
@@ -73,6 +74,7 @@ def read_match_run(folder: Path) -> MatchRun:
             _HINT,
         )
     stamp = manifest_stamp(folder)
+    require_complete_run(folder)  # every output its manifest lists, or exit 3
     # complete and agreeing with itself, or exit 3 (lineage and review are not read here)
     run = read_run_folder(folder, other_tables=False)
     summary = read_summary(folder, DedupeSummary)

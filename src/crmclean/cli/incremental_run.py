@@ -15,7 +15,7 @@ from crmclean.config.rule_setup import Prepared
 from crmclean.core.incremental import (
     IncrementalRun,
     IncrementalUnsafe,
-    block_keys,
+    block_keys_and_index,
     content_hashes,
     pair_totals,
     run_incremental,
@@ -75,6 +75,8 @@ class NightState:
     hashes: pl.DataFrame
     keys: pl.DataFrame | None
     totals: list[int]
+    # the entry lookup's block-key index, when made with the keys (else built from them)
+    index: pl.DataFrame | None = None
 
     def write(self, tmp: Path) -> list[str]:
         write_parquet(self.hashes, tmp / HASHES)
@@ -111,8 +113,8 @@ def night_state(
     if spec is None:
         return NightState(content_hashes(frame), None, [])
     cleaned = result.cleaning.frame
-    keys = block_keys(cleaned.select("record_id", *needed_columns(spec)), spec)
-    return NightState(content_hashes(frame), keys, pair_totals(keys, spec))
+    keys, index = block_keys_and_index(cleaned.select("record_id", *needed_columns(spec)), spec)
+    return NightState(content_hashes(frame), keys, pair_totals(keys, spec), index)
 
 
 def incremental_facts(

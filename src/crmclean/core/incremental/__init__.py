@@ -5,6 +5,7 @@ from crmclean.core.incremental.blocking import (
     KEYS_SCHEMA,
     IncrementalUnsafe,
     block_keys,
+    block_keys_and_index,
     pair_totals,
 )
 from crmclean.core.incremental.changes import HASH_SCHEMA, RecordChanges, content_hashes
@@ -19,6 +20,7 @@ __all__ = [
     "PreviousState",
     "RecordChanges",
     "block_keys",
+    "block_keys_and_index",
     "content_hashes",
     "pair_totals",
     "run_incremental",

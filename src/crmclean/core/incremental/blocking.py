@@ -13,6 +13,7 @@ import polars as pl
 
 from crmclean.core.contracts import PAIR_KEYS, RECORD_ID, source_of
 from crmclean.core.matching.blocking import BlockingTooLarge, record_keys
+from crmclean.core.matching.lookup_tables import KEY_INDEX_SCHEMA
 from crmclean.core.matching.spec import MatchingSpec
 
 KEYS_SCHEMA = pl.Schema({RECORD_ID: pl.String, "_rule": pl.UInt8, "_key": pl.UInt64})
@@ -25,14 +26,37 @@ class IncrementalUnsafe(Exception):
 def block_keys(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     """Every record's complete block keys under each rule (KEYS_SCHEMA): the hash `block`
     groups by, so blocks of the previous run and of today's new records meet."""
+    return _keys_of(frame, record_keys(frame, spec.blocking))
+
+
+def block_keys_and_index(
+    frame: pl.DataFrame, spec: MatchingSpec
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """`block_keys`, and the same keys by row of `frame` (the entry lookup's block-key index,
+    KEY_INDEX_SCHEMA, sorted by rule, key and row), from one hashing of the records: the index
+    then needs no join of the keys back to their rows by record_id."""
+    keyed = record_keys(frame, spec.blocking)
+    rows = [
+        each.select(pl.lit(index, pl.UInt8).alias("_rule"), "_key", "_row")
+        for index, each in enumerate(keyed)
+    ]
+    index = (
+        pl.concat(rows).cast(KEY_INDEX_SCHEMA).sort("_rule", "_key", "_row")
+        if rows
+        else pl.DataFrame(schema=KEY_INDEX_SCHEMA)
+    )
+    return _keys_of(frame, keyed), index
+
+
+def _keys_of(frame: pl.DataFrame, keyed: list[pl.DataFrame]) -> pl.DataFrame:
     ids = frame.get_column(RECORD_ID).cast(pl.String)
     parts = [
-        keyed.select(
-            ids.gather(keyed.get_column("_row")).alias(RECORD_ID),
+        each.select(
+            ids.gather(each.get_column("_row")).alias(RECORD_ID),
             pl.lit(index, pl.UInt8).alias("_rule"),
             "_key",
         )
-        for index, keyed in enumerate(record_keys(frame, spec.blocking))
+        for index, each in enumerate(keyed)
     ]
     if not parts:
         return pl.DataFrame(schema=KEYS_SCHEMA)

@@ -11,8 +11,10 @@ from polars.testing import assert_frame_equal
 
 from crmclean.core.incremental import (
     block_keys,
-    block_keys_and_index,
     content_hashes,
+    index_of,
+    keyed_rows,
+    keys_of,
     pair_totals,
 )
 from crmclean.core.incremental.blocking import delta_blocking
@@ -118,9 +120,10 @@ def test_keys_and_their_index_from_one_hashing_equal_the_index_joined_by_record_
         },
         schema={"record_id": pl.String, "a": pl.String, "b": pl.String, "words": pl.String},
     )
-    keys, index = block_keys_and_index(frame, SPEC)
+    keyed = keyed_rows(frame, SPEC)
+    keys = keys_of(frame, keyed)
     assert_frame_equal(keys, block_keys(frame, SPEC))
-    assert_frame_equal(index, key_index(keys, frame.get_column("record_id")))
+    assert_frame_equal(index_of(keyed), key_index(keys, frame.get_column("record_id")))
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def write_match_tables(
     """Write both tables into the run's temp folder; their names for the manifest. `cleaned` is
     clean.parquet's frame (its row order is the index's `_row`), `keys` the block keys the run
     keeps for the next night, `crosswalk` says which records were matched; `index`, when the
-    keys were made from `cleaned` itself, is their index already (block_keys_and_index)."""
+    keys were made from `cleaned` itself, is their index already (incremental.index_of)."""
     if index is None:
         index = key_index(keys, cleaned.get_column(RECORD_ID))
     write_parquet(index, tmp / KEY_INDEX)

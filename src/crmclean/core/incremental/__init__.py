@@ -5,7 +5,9 @@ from crmclean.core.incremental.blocking import (
     KEYS_SCHEMA,
     IncrementalUnsafe,
     block_keys,
-    block_keys_and_index,
+    index_of,
+    keyed_rows,
+    keys_of,
     pair_totals,
 )
 from crmclean.core.incremental.changes import HASH_SCHEMA, RecordChanges, content_hashes
@@ -20,8 +22,10 @@ __all__ = [
     "PreviousState",
     "RecordChanges",
     "block_keys",
-    "block_keys_and_index",
     "content_hashes",
+    "index_of",
+    "keyed_rows",
+    "keys_of",
     "pair_totals",
     "run_incremental",
 ]

@@ -26,29 +26,30 @@ class IncrementalUnsafe(Exception):
 def block_keys(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     """Every record's complete block keys under each rule (KEYS_SCHEMA): the hash `block`
     groups by, so blocks of the previous run and of today's new records meet."""
-    return _keys_of(frame, record_keys(frame, spec.blocking))
+    return keys_of(frame, record_keys(frame, spec.blocking))
 
 
-def block_keys_and_index(
-    frame: pl.DataFrame, spec: MatchingSpec
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """`block_keys`, and the same keys by row of `frame` (the entry lookup's block-key index,
-    KEY_INDEX_SCHEMA, sorted by rule, key and row), from one hashing of the records: the index
-    then needs no join of the keys back to their rows by record_id."""
-    keyed = record_keys(frame, spec.blocking)
+def keyed_rows(frame: pl.DataFrame, spec: MatchingSpec) -> list[pl.DataFrame]:
+    """Per rule, every record's block keys by row of `frame` (`_row`, `_key`): one hashing of
+    the records, from which both `keys_of` (what the next night reads) and `index_of` (the
+    entry lookup's index) are made, the index without joining keys back to rows by id."""
+    return record_keys(frame, spec.blocking)
+
+
+def index_of(keyed: list[pl.DataFrame]) -> pl.DataFrame:
+    """The block-key index (KEY_INDEX_SCHEMA, sorted by rule, key and row) from `keyed_rows`:
+    what lookup_tables.key_index makes of the keys and the same frame's record ids."""
     rows = [
         each.select(pl.lit(index, pl.UInt8).alias("_rule"), "_key", "_row")
         for index, each in enumerate(keyed)
     ]
-    index = (
-        pl.concat(rows).cast(KEY_INDEX_SCHEMA).sort("_rule", "_key", "_row")
-        if rows
-        else pl.DataFrame(schema=KEY_INDEX_SCHEMA)
-    )
-    return _keys_of(frame, keyed), index
+    if not rows:
+        return pl.DataFrame(schema=KEY_INDEX_SCHEMA)
+    return pl.concat(rows).cast(KEY_INDEX_SCHEMA).sort("_rule", "_key", "_row")
 
 
-def _keys_of(frame: pl.DataFrame, keyed: list[pl.DataFrame]) -> pl.DataFrame:
+def keys_of(frame: pl.DataFrame, keyed: list[pl.DataFrame]) -> pl.DataFrame:
+    """`block_keys` of `frame` from its `keyed_rows`."""
     ids = frame.get_column(RECORD_ID).cast(pl.String)
     parts = [
         each.select(

@@ -9,11 +9,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from crmclean.core.incremental import block_keys, content_hashes, pair_totals
+from crmclean.core.incremental import (
+    block_keys,
+    content_hashes,
+    index_of,
+    keyed_rows,
+    keys_of,
+    pair_totals,
+)
 from crmclean.core.incremental.blocking import delta_blocking
 from crmclean.core.incremental.changes import record_changes
 from crmclean.core.incremental.golden import in_golden_id_order
 from crmclean.core.matching.blocking import block
+from crmclean.core.matching.lookup_tables import key_index
 from crmclean.core.matching.spec import MatchingSpec
 
 SPEC = MatchingSpec.model_validate(
@@ -93,6 +101,29 @@ def test_a_nights_pairs_equal_blocking_from_scratch(
     kept = {p for p in yesterday if not (set(p) & gone)} - unblocked
     assert kept | rescored == _pairs(today)
     assert night.pair_totals == pair_totals(block_keys(today, SPEC), SPEC)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record, max_size=14))
+def test_keys_and_their_index_from_one_hashing_equal_the_index_joined_by_record_id(
+    rows: list[tuple[str | None, ...]],
+) -> None:
+    """The run writes match_index.parquet from the rows the keys were hashed from; a lookup
+    reads it as key_index builds it from the kept keys (ids not in row order on purpose)."""
+    columns = list(zip(*rows, strict=True)) or [[], [], []]
+    frame = pl.DataFrame(
+        {
+            "record_id": [f"r{(7 * i) % 97:02d}" for i in range(len(rows))],
+            "a": columns[0],
+            "b": columns[1],
+            "words": columns[2],
+        },
+        schema={"record_id": pl.String, "a": pl.String, "b": pl.String, "words": pl.String},
+    )
+    keyed = keyed_rows(frame, SPEC)
+    keys = keys_of(frame, keyed)
+    assert_frame_equal(keys, block_keys(frame, SPEC))
+    assert_frame_equal(index_of(keyed), key_index(keys, frame.get_column("record_id")))
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,10 @@ from crmclean.config.rule_setup import Prepared
 from crmclean.core.incremental import (
     IncrementalRun,
     IncrementalUnsafe,
-    block_keys,
     content_hashes,
+    index_of,
+    keyed_rows,
+    keys_of,
     pair_totals,
     run_incremental,
 )
@@ -75,6 +77,13 @@ class NightState:
     hashes: pl.DataFrame
     keys: pl.DataFrame | None
     totals: list[int]
+    # the keys by row of the cleaned records, when made from them (the lookup index's source)
+    keyed: list[pl.DataFrame] | None = None
+
+    def index(self) -> pl.DataFrame | None:
+        """The entry lookup's block-key index, made when written (not held through the run's
+        other writes); None: build it from `keys` (an incremental night's)."""
+        return index_of(self.keyed) if self.keyed is not None else None
 
     def write(self, tmp: Path) -> list[str]:
         write_parquet(self.hashes, tmp / HASHES)
@@ -111,8 +120,10 @@ def night_state(
     if spec is None:
         return NightState(content_hashes(frame), None, [])
     cleaned = result.cleaning.frame
-    keys = block_keys(cleaned.select("record_id", *needed_columns(spec)), spec)
-    return NightState(content_hashes(frame), keys, pair_totals(keys, spec))
+    records = cleaned.select("record_id", *needed_columns(spec))
+    keyed = keyed_rows(records, spec)
+    keys = keys_of(records, keyed)
+    return NightState(content_hashes(frame), keys, pair_totals(keys, spec), keyed)
 
 
 def incremental_facts(

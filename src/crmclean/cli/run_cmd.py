@@ -574,7 +574,9 @@ def _write_outputs(
         files += ["model.json", "dedupe.json"]
         if night.keys is not None:  # what `match` and `serve` load (docs/entry.md)
             cleaned, spec = result.cleaning.frame, loaded.rules.matching
-            files += write_match_tables(tmp, cleaned, night.keys, golden.crosswalk, spec)
+            files += write_match_tables(
+                tmp, cleaned, night.keys, golden.crosswalk, spec, night.index()
+            )
     return files, validate_document
 
 

@@ -70,7 +70,8 @@ class RunOptions:
     reference: Mapping[str, Sequence[str]] | None = None
     now: datetime | None = None
     force: bool = False  # run blocking rules above their pair limit
-    engine: MatchingEngine | None = None  # where matching runs (polars in memory by default)
+    # where matching runs (polars in memory by default); closed as soon as dedupe returns
+    engine: MatchingEngine | None = None
     movements: Mapping[str, pl.DataFrame] | None = None  # the rollup's tables, by name
     batch_rows: int | None = None  # clean and validate in batches of this many rows
 
@@ -164,6 +165,10 @@ def run_pipeline(
                 engine=options.engine,
             )
             clusters = result.clusters
+            if options.engine is not None:
+                # the result is collected: release the engine's pairs and comparison columns
+                # now, not after the golden step (the caller's close is then a no-op)
+                options.engine.close()
         else:
             clusters = kept.select(RECORD_ID, pl.col(RECORD_ID).alias("cluster_id"))
     matched: MatchedMovements | None = None

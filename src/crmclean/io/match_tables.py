@@ -34,11 +34,15 @@ def write_match_tables(
     keys: pl.DataFrame,
     crosswalk: pl.DataFrame,
     spec: MatchingSpec,
+    index: pl.DataFrame | None = None,
 ) -> list[str]:
     """Write both tables into the run's temp folder; their names for the manifest. `cleaned` is
     clean.parquet's frame (its row order is the index's `_row`), `keys` the block keys the run
-    keeps for the next night, `crosswalk` says which records were matched."""
-    write_parquet(key_index(keys, cleaned.get_column(RECORD_ID)), tmp / KEY_INDEX)
+    keeps for the next night, `crosswalk` says which records were matched; `index`, when the
+    keys were made from `cleaned` itself, is their index already (incremental.index_of)."""
+    if index is None:
+        index = key_index(keys, cleaned.get_column(RECORD_ID))
+    write_parquet(index, tmp / KEY_INDEX)
     matched = cleaned  # every record has a golden record, unless some were set aside
     if crosswalk.height != cleaned.height:
         ids = crosswalk.select(pl.col(RECORD_ID).cast(pl.String))

@@ -5,6 +5,9 @@ from crmclean.core.incremental.blocking import (
     KEYS_SCHEMA,
     IncrementalUnsafe,
     block_keys,
+    index_of,
+    keyed_rows,
+    keys_of,
     pair_totals,
 )
 from crmclean.core.incremental.changes import HASH_SCHEMA, RecordChanges, content_hashes
@@ -20,6 +23,9 @@ __all__ = [
     "RecordChanges",
     "block_keys",
     "content_hashes",
+    "index_of",
+    "keyed_rows",
+    "keys_of",
     "pair_totals",
     "run_incremental",
 ]

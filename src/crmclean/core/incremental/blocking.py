@@ -13,6 +13,7 @@ import polars as pl
 
 from crmclean.core.contracts import PAIR_KEYS, RECORD_ID, source_of
 from crmclean.core.matching.blocking import BlockingTooLarge, record_keys
+from crmclean.core.matching.lookup_tables import KEY_INDEX_SCHEMA
 from crmclean.core.matching.spec import MatchingSpec
 
 KEYS_SCHEMA = pl.Schema({RECORD_ID: pl.String, "_rule": pl.UInt8, "_key": pl.UInt64})
@@ -25,14 +26,38 @@ class IncrementalUnsafe(Exception):
 def block_keys(frame: pl.DataFrame, spec: MatchingSpec) -> pl.DataFrame:
     """Every record's complete block keys under each rule (KEYS_SCHEMA): the hash `block`
     groups by, so blocks of the previous run and of today's new records meet."""
+    return keys_of(frame, record_keys(frame, spec.blocking))
+
+
+def keyed_rows(frame: pl.DataFrame, spec: MatchingSpec) -> list[pl.DataFrame]:
+    """Per rule, every record's block keys by row of `frame` (`_row`, `_key`): one hashing of
+    the records, from which both `keys_of` (what the next night reads) and `index_of` (the
+    entry lookup's index) are made, the index without joining keys back to rows by id."""
+    return record_keys(frame, spec.blocking)
+
+
+def index_of(keyed: list[pl.DataFrame]) -> pl.DataFrame:
+    """The block-key index (KEY_INDEX_SCHEMA, sorted by rule, key and row) from `keyed_rows`:
+    what lookup_tables.key_index makes of the keys and the same frame's record ids."""
+    rows = [
+        each.select(pl.lit(index, pl.UInt8).alias("_rule"), "_key", "_row")
+        for index, each in enumerate(keyed)
+    ]
+    if not rows:
+        return pl.DataFrame(schema=KEY_INDEX_SCHEMA)
+    return pl.concat(rows).cast(KEY_INDEX_SCHEMA).sort("_rule", "_key", "_row")
+
+
+def keys_of(frame: pl.DataFrame, keyed: list[pl.DataFrame]) -> pl.DataFrame:
+    """`block_keys` of `frame` from its `keyed_rows`."""
     ids = frame.get_column(RECORD_ID).cast(pl.String)
     parts = [
-        keyed.select(
-            ids.gather(keyed.get_column("_row")).alias(RECORD_ID),
+        each.select(
+            ids.gather(each.get_column("_row")).alias(RECORD_ID),
             pl.lit(index, pl.UInt8).alias("_rule"),
             "_key",
         )
-        for index, keyed in enumerate(record_keys(frame, spec.blocking))
+        for index, each in enumerate(keyed)
     ]
     if not parts:
         return pl.DataFrame(schema=KEYS_SCHEMA)

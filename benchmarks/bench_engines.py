@@ -29,6 +29,7 @@ from typing import Any
 
 import polars as pl
 from measure import run_measured
+from rss_steps import per_step, step_windows
 
 from crmclean.core.matching.evaluation import evaluate
 
@@ -53,24 +54,49 @@ def agreement(a: pl.DataFrame, b: pl.DataFrame) -> float:
 
 
 def run_engine(
-    engine: str, command: str, data: Path, truth: pl.DataFrame, work: Path, memory: str
+    engine: str,
+    command: str,
+    data: Path,
+    truth: pl.DataFrame,
+    work: Path,
+    memory: str,
+    limits: tuple[float, float] = (3600, 20.0),
 ) -> dict[str, Any]:
-    out = work / f"out_{engine}"
+    """One measured run; `limits` (seconds, GB) stop it (then the result says where it was)."""
+    out, log = work / f"out_{engine}", work / f"steps_{engine}.jsonl"
     argv = [str(CRMCLEAN), command, str(data), "--rules", str(RULES), "--out", str(out)]
     argv += ["--engine", engine, "-q", *(["--memory", memory] if engine == "duckdb" else [])]
+    argv += ["--log-json", str(log)]
     if command == "run":
         argv.append("--no-report")
+    samples: list[tuple[float, float]] = []
     outcome = run_measured(
         argv,
         work / f"log_{engine}",
         cwd=ROOT,
-        budget_s=3600,
-        mem_limit_mb=20_000,
+        budget_s=limits[0],
+        mem_limit_mb=limits[1] * 1024,
         ok_exit_codes=(0, 1),  # run: error rules fail on the synthetic defects
+        samples=samples,
     )
+    summary_path = out / "dedupe.json"
+    parts = {}
+    if summary_path.exists():  # the dedupe step's parts, to split its window by
+        parts = json.loads(summary_path.read_text())["stats"]["seconds"]
+    steps = per_step(step_windows(log, parts), samples) if log.exists() and samples else []
     if outcome.status != "ok":
-        return {"engine": engine, "error": outcome.error}
-    summary = json.loads((out / ("dedupe.json")).read_text(encoding="utf-8"))
+        return {
+            "engine": engine,
+            "command": command,
+            "memory_option": memory,
+            "error": outcome.error,
+            "wall_seconds": outcome.wall_s,
+            "cpu_seconds": outcome.cpu_s,
+            "peak_rss_gb": round((outcome.peak_rss_mb or 0.0) / 1024, 3),
+            "stopped_in_step": steps[-1]["step"] if steps else None,
+            "steps": steps,
+        }
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
     scores = evaluate(pl.read_parquet(out / "clusters.parquet"), truth)
     return {
         "engine": engine,
@@ -83,10 +109,13 @@ def run_engine(
         "pairwise_f1": round(asdict(scores.pairwise)["f1"], 4),
         "bcubed_f1": round(asdict(scores.bcubed)["f1"], 4),
         "dedupe_seconds": {k: round(v, 2) for k, v in summary["stats"]["seconds"].items()},
+        "steps": steps,  # per step: seconds, RSS at its start and its peak (rss_steps.py)
     }
 
 
-def run_size(rows: int, engines: list[str], command: str, memory: str) -> list[dict[str, Any]]:
+def run_size(
+    rows: int, engines: list[str], command: str, memory: str, limits: tuple[float, float]
+) -> list[dict[str, Any]]:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_engines_") as tmp:
         work = Path(tmp)
@@ -104,7 +133,7 @@ def run_size(rows: int, engines: list[str], command: str, memory: str) -> list[d
         clusters: dict[str, pl.DataFrame] = {}
         for engine in engines:
             load = [round(x, 1) for x in os.getloadavg()]
-            result = run_engine(engine, command, data, truth, work, memory)
+            result = run_engine(engine, command, data, truth, work, memory, limits)
             after = [round(x, 1) for x in os.getloadavg()]
             result |= {"rows": rows, "synth_seconds": synth.wall_s, "load_average": load}
             result |= {"load_average_after": after}
@@ -127,13 +156,23 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["polars", "duckdb"])
     parser.add_argument("--command", choices=["run", "dedupe"], default="run")
     parser.add_argument("--memory", default="4GB", help="--memory for the duckdb engine")
+    parser.add_argument("--budget-s", type=float, default=3600, help="Stop a run after this.")
+    parser.add_argument(
+        "--mem-limit-gb", type=float, default=20.0, help="Stop a run above this RSS (shared box)."
+    )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     parser.add_argument("--record", action="store_true", help="Keep them in RESULTS.md.")
     args = parser.parse_args()
     results: list[dict[str, Any]] = []
     for rows in args.sizes:
-        results += run_size(rows, args.engines, args.command, args.memory)
+        limits = (args.budget_s, args.mem_limit_gb)
+        results += run_size(rows, args.engines, args.command, args.memory, limits)
     ok = [r for r in results if "error" not in r]
+    for r in results:
+        for step in r.get("steps", []):
+            print(f"{r.get('rows', 0):>11,} {r.get('engine', '')} {json.dumps(step)}")
+        if "error" in r:
+            print(f"{r.get('rows', 0):>11,} {r.get('engine', '')} stopped: {r['error']}")
     print(f"\n{'rows':>11} {'engine':>7} {'wall s':>8} {'RSS GB':>7} {'F1':>7} {'agree':>8}")
     for r in ok:
         print(
@@ -143,8 +182,8 @@ def main() -> None:
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    if args.record:
-        record(ok)
+    if args.record:  # runs that did not finish too: where they stopped is a result
+        record([r for r in results if "engine" in r])
 
 
 def record(runs: list[dict[str, Any]]) -> None:

@@ -28,6 +28,8 @@ from measure import group_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 CRMCLEAN = Path(sys.executable).with_name("crmclean")
+# the parts core/matching's dedupe() times, in the order it runs them
+DEDUPE_PARTS = ("block", "compare", "train", "score", "cluster", "recall_estimate")
 
 
 def sample(argv: list[str], every_s: float = 0.5) -> tuple[int, list[tuple[float, float]]]:
@@ -49,11 +51,11 @@ def step_windows(log: Path, dedupe_seconds: dict[str, float]) -> list[tuple[str,
             when = datetime.fromisoformat(event["ts"].replace("Z", "+00:00")).timestamp()
             if event["step"] == "dedupe" and dedupe_seconds:
                 at = when
-                for part, seconds in dedupe_seconds.items():
-                    if part == "total":
-                        continue
-                    starts.append((f"dedupe.{part}", at))
-                    at += seconds
+                for part in DEDUPE_PARTS:  # dedupe.json sorts its keys: the order they ran in
+                    if part in dedupe_seconds:
+                        starts.append((f"dedupe.{part}", at))
+                        at += dedupe_seconds[part]
+                starts.append(("dedupe.rest", at))  # the review pairs, the summary
             else:
                 starts.append((event["step"], when))
     return starts

@@ -164,6 +164,8 @@ def run_pipeline(
                 engine=options.engine,
             )
             clusters = result.clusters
+            if options.engine is not None:  # matching is done: free what the engine holds
+                options.engine.close()  # (DuckDB's buffers) before the golden records
         else:
             clusters = kept.select(RECORD_ID, pl.col(RECORD_ID).alias("cluster_id"))
     matched: MatchedMovements | None = None

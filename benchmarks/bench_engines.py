@@ -10,6 +10,11 @@ together by either engine that both place together).
     .venv/bin/python benchmarks/bench_engines.py --sizes 10000000 --engines duckdb --memory 4GB
     .venv/bin/python benchmarks/bench_engines.py --sizes 1000000 --engines polars spark  # local[*]
     .venv/bin/python benchmarks/bench_engines.py --sizes 100000 --record   # into RESULTS.md
+    .venv/bin/python benchmarks/bench_engines.py --data d10m/ --engines duckdb --mem-limit-gb 10
+
+Each run also samples its RSS twice a second and keeps, per step (read, clean, validate, the
+dedupe parts, golden, write), the RSS at its start and its peak (`steps`); a run stopped by
+`--budget-s` or `--mem-limit-gb` is kept too (`--record`), with the step it was in.
 
 `--record` keeps the runs in results.json (`engines`) and rewrites RESULTS.md, whose section
 "Engines: the cost curve" lists them (engines_md.py).
@@ -57,7 +62,7 @@ def run_engine(
     engine: str,
     command: str,
     data: Path,
-    truth: pl.DataFrame,
+    truth: Path,
     work: Path,
     memory: str,
     limits: tuple[float, float] = (3600, 20.0),
@@ -97,7 +102,9 @@ def run_engine(
             "steps": steps,
         }
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    scores = evaluate(pl.read_parquet(out / "clusters.parquet"), truth)
+    scores = evaluate(
+        pl.read_parquet(out / "clusters.parquet"), pl.read_csv(truth, infer_schema=False)
+    )
     return {
         "engine": engine,
         "command": command,
@@ -114,28 +121,37 @@ def run_engine(
 
 
 def run_size(
-    rows: int, engines: list[str], command: str, memory: str, limits: tuple[float, float]
+    rows: int,
+    engines: list[str],
+    command: str,
+    memory: str,
+    limits: tuple[float, float],
+    given: Path | None = None,
 ) -> list[dict[str, Any]]:
+    """Each engine on `rows` synth rows (`given`: a `crmclean synth` folder already written)."""
     results = []
     with tempfile.TemporaryDirectory(prefix="bench_engines_") as tmp:
         work = Path(tmp)
-        synth = run_measured(
-            [str(CRMCLEAN), "synth", "-n", str(rows), "--out", str(work / "data"), "-q"],
-            work / "log_synth",
-            cwd=ROOT,
-            budget_s=7200,
-            mem_limit_mb=20_000,
-        )
-        if synth.status != "ok":
-            return [{"rows": rows, "error": f"synth: {synth.error}"}]
-        data = work / "data" / "customers.csv"
-        truth = pl.read_csv(work / "data" / "truth.csv", infer_schema=False)
+        folder, synth_seconds = given, None
+        if folder is None:
+            synth = run_measured(
+                [str(CRMCLEAN), "synth", "-n", str(rows), "--out", str(work / "data"), "-q"],
+                work / "log_synth",
+                cwd=ROOT,
+                budget_s=7200,
+                mem_limit_mb=20_000,
+            )
+            if synth.status != "ok":
+                return [{"rows": rows, "error": f"synth: {synth.error}"}]
+            folder, synth_seconds = work / "data", synth.wall_s
+        data = folder / "customers.csv"
+        truth = folder / "truth.csv"
         clusters: dict[str, pl.DataFrame] = {}
         for engine in engines:
             load = [round(x, 1) for x in os.getloadavg()]
             result = run_engine(engine, command, data, truth, work, memory, limits)
             after = [round(x, 1) for x in os.getloadavg()]
-            result |= {"rows": rows, "synth_seconds": synth.wall_s, "load_average": load}
+            result |= {"rows": rows, "synth_seconds": synth_seconds, "load_average": load}
             result |= {"load_average_after": after}
             if "error" not in result:
                 clusters[engine] = pl.read_parquet(work / f"out_{engine}" / "clusters.parquet")
@@ -160,13 +176,18 @@ def main() -> None:
     parser.add_argument(
         "--mem-limit-gb", type=float, default=20.0, help="Stop a run above this RSS (shared box)."
     )
+    parser.add_argument(
+        "--data", type=Path, help="A `crmclean synth` folder to use (one size: its rows)."
+    )
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     parser.add_argument("--record", action="store_true", help="Keep them in RESULTS.md.")
     args = parser.parse_args()
+    if args.data is not None:  # the folder's own size
+        args.sizes = [json.loads((args.data / "synth.json").read_text())["records"]]
     results: list[dict[str, Any]] = []
     for rows in args.sizes:
         limits = (args.budget_s, args.mem_limit_gb)
-        results += run_size(rows, args.engines, args.command, args.memory, limits)
+        results += run_size(rows, args.engines, args.command, args.memory, limits, args.data)
     ok = [r for r in results if "error" not in r]
     for r in results:
         for step in r.get("steps", []):

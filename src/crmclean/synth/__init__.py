@@ -238,11 +238,12 @@ def _own_mailboxes(entities: pl.DataFrame, given: pl.Series | None = None) -> pl
     Jan Jansen signs up as jan.jansen7@ziggo.nl. Only people who share a mailbox on purpose (a
     household's family address) keep the same one. `taken`: addresses earlier parts of the
     data set gave out, which keep their owners (mailbox -1 ranks first)."""
-    if given is not None and given.len():
+    if given is not None and given.len():  # on the three columns it reads, not the whole frame
+        narrow = entities.select("email", "mailbox", "email_num")
         before = pl.DataFrame({"email": given, "mailbox": pl.repeat(-1, given.len(), eager=True)})
-        marked = pl.concat([entities.with_columns(_taken=False), before], how="diagonal_relaxed")
-        marked = _own_mailboxes(marked.with_columns(pl.col("_taken").fill_null(True)))
-        return marked.filter(~pl.col("_taken")).drop("_taken")
+        marked = pl.concat([narrow, before], how="diagonal_relaxed")
+        owned = _own_mailboxes(marked).get_column("email").head(entities.height)
+        return entities.with_columns(owned)
     for round_ in range(1, 4):
         taken = pl.col("mailbox").rank("dense").over("email") - 1
         if entities.select(taken.max()).item() == 0:

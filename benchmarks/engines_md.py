@@ -29,6 +29,8 @@ def engines_section(results: dict[str, Any]) -> list[str]:
         "|---:|---|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for run in sorted(runs, key=lambda r: (r["rows"], r["date"], r["engine"])):
+        if "error" in run:
+            continue  # listed below, with where it stopped
         agree = run.get("agreement_between_engines")
         cpu = run.get("cpu_seconds")
         load = ", ".join(str(x) for x in run.get("load_average", []))
@@ -41,4 +43,43 @@ def engines_section(results: dict[str, Any]) -> list[str]:
             f"{'' if agree is None else f'{agree:.5f}'} | {load} | {run['date']} | "
             f"{run.get('git_commit', '')} |"
         )
+    return [*lines, "", *_stopped(runs), *_steps(runs)]
+
+
+def _stopped(runs: list[dict[str, Any]]) -> list[str]:
+    """Runs that did not finish: what stopped them, in which step, and what they used."""
+    stopped = [r for r in runs if "error" in r]
+    if not stopped:
+        return []
+    lines = ["Runs that did not finish:", ""]
+    for run in stopped:
+        cpu = run.get("cpu_seconds")
+        lines.append(
+            f"- {run['rows']:,} rows, {run['engine']} (`--memory {run.get('memory_option')}`), "
+            f"{run['date']}, {run.get('git_commit', '')}: {run['error']}, in step "
+            f"`{run.get('stopped_in_step')}`, after {run.get('wall_seconds') or 0:.0f} s "
+            f"({'?' if cpu is None else f'{cpu:.0f}'} CPU s), peak RSS "
+            f"{run.get('peak_rss_gb') or 0:.2f} GB; load at start "
+            f"{', '.join(str(x) for x in run.get('load_average', []))}"
+        )
+    return [*lines, ""]
+
+
+def _steps(runs: list[dict[str, Any]]) -> list[str]:
+    """Per step of each run that sampled them: where the memory goes as the rows grow."""
+    sampled = [r for r in runs if r.get("steps")]
+    if not sampled:
+        return []
+    lines = [
+        "Memory per step (`steps`: RSS sampled twice a second, steps timed by the run's "
+        "`--log-json`, dedupe split by its own seconds; GB at the step's start / its peak):",
+        "",
+    ]
+    for run in sorted(sampled, key=lambda r: (r["rows"], r["date"], r["engine"])):
+        cells = ", ".join(
+            f"{s['step']} {s['rss_at_start_gb']:.2f}/{s['peak_rss_gb'] or 0:.2f}"
+            f" ({s['seconds'] or 0:.0f} s)"
+            for s in run["steps"]
+        )
+        lines.append(f"- {run['rows']:,} {run['engine']} ({run['date']}): {cells}")
     return [*lines, ""]

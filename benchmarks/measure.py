@@ -77,8 +77,10 @@ def run_measured(
     budget_s: float,
     mem_limit_mb: float,
     ok_exit_codes: tuple[int, ...] = (0,),
+    samples: list[tuple[float, float]] | None = None,
 ) -> Outcome:
-    """Run `argv` with stdout/stderr to `<log_stem>.out/.err`; stop it past time or memory."""
+    """Run `argv` with stdout/stderr to `<log_stem>.out/.err`; stop it past time or memory.
+    `samples` collects (unix time, MB) of the process group's RSS twice a second."""
     log_stem.parent.mkdir(parents=True, exist_ok=True)
     out_path, err_path = log_stem.with_suffix(".out"), log_stem.with_suffix(".err")
     result_path = log_stem.with_suffix(".measure.json")
@@ -98,7 +100,10 @@ def run_measured(
         while proc.poll() is None:
             polls += 1
             if polls % 10 == 0:
-                sampled_peak = max(sampled_peak, group_rss_mb(proc.pid))
+                now_mb = group_rss_mb(proc.pid)
+                sampled_peak = max(sampled_peak, now_mb)
+                if samples is not None:
+                    samples.append((time.time(), now_mb))
             if stopped is None and time.perf_counter() - start > budget_s:
                 stopped = f"stopped after the {budget_s:.0f} s time budget"
             elif stopped is None and sampled_peak > mem_limit_mb:

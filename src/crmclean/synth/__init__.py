@@ -9,7 +9,8 @@ vectorised throughout (a million rows in seconds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -64,6 +65,7 @@ BOOKKEEPING_COLUMNS = ("customer_id", "source_system", "created_at", "updated_at
 DEFAULT_DUP_SHARE = 1 / 3
 DEFAULT_HARD_SHARE = 0.08
 DEFAULT_BAD_SHARE = 0.03
+CHUNK_ROWS = 1_000_000  # records per part of a larger data set (generate_chunks)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class SynthResult:
     differences: record_id, kind - the kinds of difference drawn for each record (moved,
     married, nickname, typo, initial ...); one that finds nothing to change (a nickname for a
     name without one) leaves the record as it was.
+    mailboxes: the customers' own e-mail addresses (before any noise), one per entity.
     """
 
     customers: pl.DataFrame
@@ -82,6 +85,7 @@ class SynthResult:
     entities: pl.DataFrame
     defects: pl.DataFrame
     differences: pl.DataFrame
+    mailboxes: pl.Series = field(default_factory=lambda: pl.Series("email", [], pl.String))
 
 
 def generate(
@@ -126,28 +130,84 @@ def generate_detailed(
     placeholders of synth.world (off: the classic data, byte-identical to earlier versions).
     """
     _check(rows, dup_share, max_dups, hard_share, bad_share)
-    rng = np.random.default_rng(seed)
+    knobs = _Knobs(dup_share, max_dups, hard_share, bad_share, world)
+    return _generate(rows, np.random.default_rng(seed), knobs, _Offsets())
+
+
+def generate_chunks(
+    rows: int,
+    seed: int = 7,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    dup_share: float = DEFAULT_DUP_SHARE,
+    max_dups: int = 4,
+    hard_share: float = DEFAULT_HARD_SHARE,
+    bad_share: float = DEFAULT_BAD_SHARE,
+    world: bool = False,
+) -> Iterator[SynthResult]:
+    """The data set in parts of at most `chunk_rows` records, so ten million customers are
+    generated and written in the memory of one million. Up to `chunk_rows` records: one part,
+    exactly generate_detailed's. Beyond: each part is a data set of its own (its own draws from
+    the seed, its customers' duplicates and hard cases within it, shuffled within it), numbered
+    on from the parts before (customer and entity ids), and no e-mail address of one part's
+    customers is another part's: mailboxes stay one person's across the whole set."""
+    _check(rows, dup_share, max_dups, hard_share, bad_share)
+    if chunk_rows < 1:
+        raise UsageError(f"chunk_rows must be at least 1, got {chunk_rows}")
+    knobs = _Knobs(dup_share, max_dups, hard_share, bad_share, world)
+    offsets = _Offsets()
+    taken: list[pl.Series] = []
+    for part, start in enumerate(range(0, rows, chunk_rows)):
+        rng = np.random.default_rng(seed if part == 0 else [seed, part])
+        offsets = _Offsets(start, offsets.entities, pl.concat(taken) if taken else None)
+        result = _generate(min(chunk_rows, rows - start), rng, knobs, offsets)
+        taken.append(result.mailboxes)
+        offsets = _Offsets(start, offsets.entities + result.entities.height)
+        yield result
+
+
+@dataclass(frozen=True)
+class _Knobs:
+    dup_share: float
+    max_dups: int
+    hard_share: float
+    bad_share: float
+    world: bool
+
+
+@dataclass(frozen=True)
+class _Offsets:
+    """Where a part starts: records and entities before it, and the e-mail addresses taken."""
+
+    records: int = 0
+    entities: int = 0
+    taken: pl.Series | None = None
+
+
+def _generate(rows: int, rng: np.random.Generator, k: _Knobs, at: _Offsets) -> SynthResult:
     t = tables()
-    dups = plan_duplicates(rows, dup_share, max_dups, rng)
-    entities = _entities(len(dups), hard_share, rng, t)
-    summary = _entity_summary(entities, 1 + dups)
-    frame, is_dup, drawn = _records(entities, dups, rng, t, world)
+    dups = plan_duplicates(rows, k.dup_share, k.max_dups, rng)
+    entities = _entities(len(dups), k.hard_share, rng, t, at.taken)
+    mailboxes = entities.get_column("email")
+    summary = _entity_summary(entities, 1 + dups, at.entities)
+    frame, is_dup, drawn = _records(entities, dups, rng, t, k.world)
     del entities  # the parts are rendered; free them before the string noise
     masks = choose(TEXT_NOISE, is_dup, rng)
     _at_least_one_change(masks, is_dup)
     frame = apply_all(frame, TEXT_NOISE, masks, rng, t)
     drawn |= {noise.name: mask for noise, mask in zip(TEXT_NOISE, masks, strict=True)}
-    if world:
+    if k.world:
         masks = choose(WORLD_NOISE, is_dup, rng)
         frame = apply_all(frame, WORLD_NOISE, masks, rng, t)
         drawn |= {noise.name: mask for noise, mask in zip(WORLD_NOISE, masks, strict=True)}
-    frame = source_gaps(frame, rng, WORLD_SOURCE_GAPS) if world else source_gaps(frame, rng)
-    frame, defects = add_bad_values(frame, bad_share, rng)
-    if world:
+    frame = source_gaps(frame, rng, WORLD_SOURCE_GAPS) if k.world else source_gaps(frame, rng)
+    frame, defects = add_bad_values(frame, k.bad_share, rng)
+    if k.world:
         frame, defects = add_placeholders(frame, defects, rng)
     # Its own generator: how many copies need fixing must not shift the shuffle's draws.
     frame = _no_verbatim_copies(frame, is_dup, np.random.default_rng(rng.integers(2**63)))
-    return _shuffle(frame, defects, summary, _drawn_log(drawn), rng)
+    result = _shuffle(frame, defects, summary, _drawn_log(drawn), rng, at)
+    return replace(result, mailboxes=mailboxes)
 
 
 def _drawn_log(drawn: dict[str, np.ndarray]) -> pl.DataFrame:
@@ -163,18 +223,27 @@ def _drawn_log(drawn: dict[str, np.ndarray]) -> pl.DataFrame:
     )
 
 
-def _entities(n: int, hard_share: float, rng: np.random.Generator, t: Tables) -> pl.DataFrame:
+def _entities(
+    n: int, hard_share: float, rng: np.random.Generator, t: Tables, taken: pl.Series | None
+) -> pl.DataFrame:
     """The true customers: clean values and the parts their records are rendered from."""
     columns = draw_people(n, rng, t)
     derive_hard_cases(columns, hard_share, rng, t)
     entities = entity_frame(columns, t).with_columns(email=email_expr(), company=company_expr())
-    return _own_mailboxes(entities).drop("mailbox")
+    return _own_mailboxes(entities, taken).drop("mailbox")
 
 
-def _own_mailboxes(entities: pl.DataFrame) -> pl.DataFrame:
+def _own_mailboxes(entities: pl.DataFrame, given: pl.Series | None = None) -> pl.DataFrame:
     """One address, one mailbox: a provider hands jan.jansen@ziggo.nl to one person, so the next
     Jan Jansen signs up as jan.jansen7@ziggo.nl. Only people who share a mailbox on purpose (a
-    household's family address) keep the same one."""
+    household's family address) keep the same one. `taken`: addresses earlier parts of the
+    data set gave out, which keep their owners (mailbox -1 ranks first)."""
+    if given is not None and given.len():  # on the three columns it reads, not the whole frame
+        narrow = entities.select("email", "mailbox", "email_num")
+        before = pl.DataFrame({"email": given, "mailbox": pl.repeat(-1, given.len(), eager=True)})
+        marked = pl.concat([narrow, before], how="diagonal_relaxed")
+        owned = _own_mailboxes(marked).get_column("email").head(entities.height)
+        return entities.with_columns(owned)
     for round_ in range(1, 4):
         taken = pl.col("mailbox").rank("dense").over("email") - 1
         if entities.select(taken.max()).item() == 0:
@@ -341,17 +410,20 @@ def _shuffle(
     summary: pl.DataFrame,
     drawn: pl.DataFrame,
     rng: np.random.Generator,
+    at: _Offsets,
 ) -> SynthResult:
     """Shuffle the rows (duplicates are not adjacent) and number them in the new order."""
     n = frame.height
     order = rng.permutation(n)
     position = np.empty(n, dtype=np.int64)
     position[order] = np.arange(n)
-    ids = pl.Series("customer_id", np.arange(1, n + 1)).cast(pl.String).str.zfill(8)
+    first = at.records + 1
+    ids = pl.Series("customer_id", np.arange(first, first + n)).cast(pl.String).str.zfill(8)
     ids = ("C" + ids).alias("customer_id")
     kept = [c for c in CUSTOMER_COLUMNS if c != "customer_id"]
     shuffled = frame.select(*kept, "entity")[order].with_columns(customer_id=ids)
-    entity_id = ("E" + (shuffled["entity"] + 1).cast(pl.String).str.zfill(8)).alias("entity_id")
+    entity = shuffled["entity"] + 1 + at.entities
+    entity_id = ("E" + entity.cast(pl.String).str.zfill(8)).alias("entity_id")
     customers = shuffled.select(CUSTOMER_COLUMNS)
     truth = pl.DataFrame({"record_id": ids, "entity_id": entity_id})
     defects = defects.select(
@@ -363,11 +435,11 @@ def _shuffle(
     return SynthResult(customers, truth, summary, defects, differences)
 
 
-def _entity_summary(entities: pl.DataFrame, records: np.ndarray) -> pl.DataFrame:
+def _entity_summary(entities: pl.DataFrame, records: np.ndarray, before: int = 0) -> pl.DataFrame:
     """entity_id, kind, related_entity_id, records (how many records the entity has)."""
 
     def as_id(column: str) -> pl.Expr:
-        return "E" + (pl.col(column) + 1).cast(pl.String).str.zfill(8)
+        return "E" + (pl.col(column) + 1 + before).cast(pl.String).str.zfill(8)
 
     return entities.select(
         entity_id=as_id("entity"),

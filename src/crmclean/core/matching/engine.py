@@ -77,5 +77,7 @@ class MatchingEngine(TrainingData, Protocol):
         ...
 
     def close(self) -> None:
-        """Release what the engine holds (tables, temp files)."""
+        """Release what the engine holds (tables, temp files). Safe to call more than once:
+        the run pipeline closes the engine as soon as matching is done (its memory is the
+        golden step's), and the caller closes it again whatever happened."""
         ...

@@ -613,7 +613,9 @@ def _manifest(
         "thresholds": (
             {
                 "review_threshold": matching.thresholds.review,
-                "auto_merge_threshold": matching.thresholds.auto_merge,
+                "auto_merge_threshold": (
+                    result.dedupe.auto_merge if result.dedupe else matching.thresholds.merge_at
+                ),
             }
             if matching
             else {}

@@ -243,7 +243,7 @@ def _golden(
         records,
         golden.crosswalk.select(RECORD_ID, "golden_id"),
         review=thresholds.review if thresholds else 0.0,
-        auto_merge=thresholds.auto_merge if thresholds else 0.0,
+        auto_merge=result.auto_merge if result else 0.0,
         decided=normalise_decisions(options.decisions) if options.decisions is not None else None,
         cut=result.review if result else None,
     )

@@ -90,6 +90,14 @@ def print_explain(console: Console, explanation: dict[str, Any]) -> None:
             f"{row['bayes_factor']:+.2f}",
         )
     table.add_row("prior", "", "", "", f"{explanation['prior_weight']:+.2f}")
+    if explanation.get("household_weight") is not None:
+        table.add_row(
+            "household",
+            "",
+            "",
+            "different people of one household?",
+            f"{explanation['household_weight']:+.2f}",
+        )
     table.add_row("total", "", "", "", f"{explanation['match_weight']:+.2f}")
     console.print(table)
     console.print(

@@ -85,7 +85,7 @@ def golden_again(
         records,
         every.select(RECORD_ID, "golden_id"),
         review=thresholds.review if thresholds else 0.0,
-        auto_merge=thresholds.auto_merge if thresholds else 0.0,
+        auto_merge=thresholds.merge_at if thresholds else 0.0,
         decided=decided,
         cut=cut,
     )
@@ -139,7 +139,7 @@ def dedupe_stats(
         "records": clusters.height,
         "incremental_candidate_pairs": compared,
         "pairs_above_review": pairs.height,
-        "pairs_above_auto_merge": int((p >= thresholds.auto_merge).sum()),
+        "pairs_above_auto_merge": int((p >= thresholds.merge_at).sum()),
         "trained": False,
         "clustering_incremental": clustering,
         "cluster_size_histogram": histogram,

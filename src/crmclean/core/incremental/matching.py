@@ -104,7 +104,7 @@ def recluster(
     edges = _rows(
         records, pairs.filter(inside).select("record_id_l", "record_id_r", "match_probability")
     )
-    auto_merge = spec.thresholds.auto_merge
+    auto_merge = spec.thresholds.merge_at
     labels, cut, stats = cluster(
         records.height,
         edges.select("row_l", "row_r", "match_probability"),

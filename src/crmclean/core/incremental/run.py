@@ -173,7 +173,7 @@ def _match(
         .join(blocked.unblocked, on=PAIR_KEYS, how="anti")  # no block holds them now
     )
     pairs = pl.concat([carried, above], how="vertical_relaxed").sort(PAIR_KEYS)
-    strong = pairs.filter(pl.col("match_probability") >= spec.thresholds.auto_merge)
+    strong = pairs.filter(pl.col("match_probability") >= spec.thresholds.merge_at)
     # records whose pairs were scored again or dropped: their clusters may change too
     moved = pl.concat([blocked.pairs.select(PAIR_KEYS), blocked.unblocked])
     also = pl.concat([moved["record_id_l"], moved["record_id_r"], gone]).unique()

@@ -17,9 +17,11 @@ from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge
 from crmclean.core.matching.comparing import used_columns
 from crmclean.core.matching.engine import MatchingEngine
 from crmclean.core.matching.engine_polars import PolarsEngine
+from crmclean.core.matching.household import blocked_posterior
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.scoring import MatchModel, train
-from crmclean.core.matching.spec import MatchingSpec
+from crmclean.core.matching.spec import AutoMergeTarget, MatchingSpec
+from crmclean.core.matching.threshold_choice import choose_auto_merge
 from crmclean.core.problems import RuleSetupError, SetupProblem, YamlPath
 from crmclean.errors import InputError, RepeatedIds, shown_column_names
 
@@ -46,6 +48,7 @@ class DedupeResult:
     review: pl.DataFrame  # merge-level pairs the clustering guards cut (REVIEW_SCHEMA)
     stats: dict[str, Any] = field(default_factory=dict)
     blocking: list[BlockingRuleStats] = field(default_factory=list)
+    auto_merge: float = 0.0  # the merge threshold used: fixed, or chosen (`stats.auto_merge`)
 
 
 def column_problems(columns: list[str], spec: MatchingSpec) -> list[SetupProblem]:
@@ -137,6 +140,7 @@ def dedupe(
     timings["train"] = time.perf_counter() - mark
     mark = time.perf_counter()
     engine.score(model)
+    spec, choice = _chosen_threshold(engine, model, spec)
     timings["score"] = time.perf_counter() - mark
     mark = time.perf_counter()
     must, cannot = _decided(decisions if decisions is not None else decisions_.empty())
@@ -160,8 +164,9 @@ def dedupe(
         "blocking_recall": recall,
         "pairs_above_review": pairs.height,
         "pairs_above_auto_merge": int(
-            (pairs.get_column("match_probability") >= spec.thresholds.auto_merge).sum()
+            (pairs.get_column("match_probability") >= spec.thresholds.merge_at).sum()
         ),
+        "auto_merge": choice,
         "comparisons": n_comparisons,
         "comparisons_per_second": n_comparisons / timings["compare"] if timings["compare"] else 0.0,
         "trained": trained,
@@ -179,7 +184,29 @@ def dedupe(
         "review_cut_edges": review.height,
         "seconds": {**timings, "total": total},
     }
-    return DedupeResult(pairs, clusters, model, review, stats, rules)
+    return DedupeResult(
+        pairs, clusters, model, review, stats, rules, spec.thresholds.merge_at
+    )
+
+
+def _chosen_threshold(
+    engine: MatchingEngine, model: MatchModel, spec: MatchingSpec
+) -> tuple[MatchingSpec, dict[str, Any]]:
+    """`auto_merge: {precision: ...}` resolved to a number from the scored pairs (the engine
+    clusters with it from here on); a fixed number is reported as it is."""
+    target = spec.thresholds.auto_merge
+    if not isinstance(target, AutoMergeTarget):
+        return spec, {"chosen": target, "bound": "fixed"}
+    above = engine.pairs_above(model, target.floor)
+    estimates = (
+        blocked_posterior(above, spec.comparisons, model.household[0]) if model.household else None
+    )
+    choice = choose_auto_merge(above.get_column("match_probability"), target, estimates)
+    thresholds = spec.thresholds.model_copy(update={"auto_merge": choice.threshold})
+    resolved = spec.model_copy(update={"thresholds": thresholds})
+    engine.retarget(resolved)
+    estimated_by = "household classes" if model.household else "match probability"
+    return resolved, {**choice.as_dict(), "estimated_by": estimated_by}
 
 
 def _histogram(clusters: pl.DataFrame) -> dict[str, int]:

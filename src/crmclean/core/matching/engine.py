@@ -61,6 +61,10 @@ class MatchingEngine(TrainingData, Protocol):
         """Bayes factors, match weight and probability per candidate pair."""
         ...
 
+    def retarget(self, spec: MatchingSpec) -> None:
+        """Use `spec` from here on: the prepared one with `auto_merge` chosen (a number)."""
+        ...
+
     def cluster(
         self, model: MatchModel, must_link: pl.DataFrame, cannot_link: pl.DataFrame
     ) -> Clustering:

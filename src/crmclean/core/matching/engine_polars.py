@@ -120,6 +120,9 @@ class PolarsEngine:
             .select("row_l", "row_r")
         )
 
+    def retarget(self, spec: MatchingSpec) -> None:
+        self._spec = spec
+
     def cluster(
         self, model: MatchModel, must_link: pl.DataFrame, cannot_link: pl.DataFrame
     ) -> Clustering:
@@ -129,10 +132,10 @@ class PolarsEngine:
             self._records.height,
             self._pairs.select("row_l", "row_r", "match_probability"),
             spec.clustering,
-            spec.thresholds.auto_merge,
+            spec.thresholds.merge_at,
             must_link=must,
             cannot_link=cannot,
-            reach=reachability(self._records, spec, model, spec.thresholds.auto_merge),
+            reach=reachability(self._records, spec, model, spec.thresholds.merge_at),
         )
         ids = self._records.get_column(RECORD_ID)
         clusters = pl.DataFrame({RECORD_ID: ids, "cluster_id": ids.gather(labels)})

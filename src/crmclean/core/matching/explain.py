@@ -13,7 +13,7 @@ import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching.comparing import compare, comparison_levels
-from crmclean.core.matching.scoring import MatchModel, score
+from crmclean.core.matching.scoring import HOUSEHOLD, MatchModel, score
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.errors import UsageError
 
@@ -85,6 +85,9 @@ def explain_pair(
         "record_id_r": high,
         "comparisons": rows,
         "prior_weight": model.prior_weight,
+        # the third class (training.household): how much the chance that the two are different
+        # people of one household takes from the weight; prior + bayes factors + this = total
+        "household_weight": float(scored[HOUSEHOLD]) if HOUSEHOLD in scored else None,
         "match_weight": float(scored["match_weight"]),
         "match_probability": float(scored["match_probability"]),
         "blocking_rules": blocking_rules_holding(left, right, spec),
@@ -99,19 +102,19 @@ def verdict(
     thresholds = spec.thresholds
     if decision is not None:
         return f"steward decision: {decision}" + (" (same cluster)" if same_cluster else "")
-    if same_cluster and p >= thresholds.auto_merge:
-        return f"merged: probability {p:.4f} >= auto_merge {thresholds.auto_merge}"
+    if same_cluster and p >= thresholds.merge_at:
+        return f"merged: probability {p:.4f} >= auto_merge {thresholds.merge_at}"
     if same_cluster:
         return "same cluster through other records (transitively), not by this pair alone"
     if not explanation["blocking_rules"]:
         return "never compared: no blocking rule puts them in one block"
-    if p >= thresholds.auto_merge:
+    if p >= thresholds.merge_at:
         return (
             "above auto_merge but kept apart by a cluster guard (size cap, chain, bridge or "
             "cannot-link: review.parquet's reason names it)"
         )
     if p >= thresholds.review:
         return (
-            f"for review: {thresholds.review} <= probability < auto_merge {thresholds.auto_merge}"
+            f"for review: {thresholds.review} <= probability < auto_merge {thresholds.merge_at}"
         )
     return f"no match: probability {p:.4f} < review {thresholds.review}"

@@ -355,7 +355,7 @@ def lookup(
 
     One record (the entry form's case) is compared pair by pair without frames
     (`_scored_one`); several in one batch of frames. Both give the same answers."""
-    thresholds = Thresholds(index.spec.thresholds.review, index.spec.thresholds.auto_merge)
+    thresholds = Thresholds(index.spec.thresholds.review, index.spec.thresholds.merge_at)
     floor = thresholds.review if min_probability is None else min_probability
     if queries.height == 1:
         one = _scored_one(index, queries)

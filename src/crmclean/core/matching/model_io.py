@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crmclean.core.matching.household import HouseholdParams
 from crmclean.core.matching.scoring import (
     ComparisonParams,
     LevelParams,
@@ -58,6 +59,20 @@ def model_to_dict(model: MatchModel) -> dict[str, Any]:
             }
             for c in model.comparisons
         ],
+        "household": [
+            {
+                "prior": k.prior,
+                "differ": k.differ,
+                "allowed": k.allowed,
+                "h": _levels(k.h),
+                "blocked_share": k.blocked_share,
+                "match_share": k.match_share,
+                "unrelated_share": k.unrelated_share,
+                "match_m": _levels(k.match_m),
+                "unrelated": _levels(k.unrelated),
+            }
+            for k in model.household
+        ],
         "training": model.training,
     }
 
@@ -96,6 +111,23 @@ def model_from_dict(document: Any, spec: MatchingSpec) -> MatchModel:
             for c in document["comparisons"]
         )
         prior = float(document["prior"])
+        household = tuple(
+            HouseholdParams(
+                prior=float(stored["prior"]),
+                h=_read_levels(stored["h"]),
+                blocked_share=float(stored.get("blocked_share", 0.0)),
+                match_share=float(stored.get("match_share", 0.0)),
+                unrelated_share=float(stored.get("unrelated_share", 0.0)),
+                match_m=_read_levels(stored.get("match_m") or {}),
+                unrelated=_read_levels(stored.get("unrelated") or {}),
+                differ={
+                    str(name): [int(g) for g in gammas]
+                    for name, gammas in (stored.get("differ") or {}).items()
+                },
+                allowed=float(stored.get("allowed", 1.0)),
+            )
+            for stored in document.get("household") or []
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelMismatch(f"model file is malformed: {exc!r}") from None
     if not 0.0 < prior < 1.0:
@@ -104,4 +136,18 @@ def model_from_dict(document: Any, spec: MatchingSpec) -> MatchModel:
         for lv in c.levels:
             if not (0.0 < lv.m <= 1.0 and 0.0 < lv.u <= 1.0):
                 raise ModelMismatch(f"model level {c.name}[{lv.gamma}] has m/u outside (0, 1]")
-    return MatchModel(prior, comparisons, expected, dict(document.get("training") or {}))
+    for k in household:
+        if not 0.0 < k.prior < 1.0:
+            raise ModelMismatch(f"model household prior {k.prior} is not a probability")
+    return MatchModel(prior, comparisons, expected, dict(document.get("training") or {}), household)
+
+
+def _levels(shares: dict[str, dict[int, float]]) -> dict[str, dict[str, float]]:
+    return {name: {str(g): v for g, v in levels.items()} for name, levels in shares.items()}
+
+
+def _read_levels(stored: Any) -> dict[str, dict[int, float]]:
+    return {
+        str(name): {int(g): float(v) for g, v in levels.items()}
+        for name, levels in stored.items()
+    }

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,11 @@ from crmclean.core.matching.em import (
     mirrored_swaps,
     monotone,
     run_em,
+)
+from crmclean.core.matching.household import (
+    HouseholdParams,
+    collapsed,
+    fit_household,
 )
 from crmclean.core.matching.spec import BlockingRule, ComparisonSpec, MatchingSpec
 from crmclean.core.matching.training_data import TrainingData
@@ -85,6 +90,7 @@ class MatchModel:
     comparisons: tuple[ComparisonParams, ...]
     fingerprint: str
     training: dict[str, Any] = field(default_factory=dict)
+    household: tuple[HouseholdParams, ...] = ()  # household classes, when trained and usable
 
     @property
     def prior_weight(self) -> float:
@@ -201,6 +207,22 @@ def train(data: TrainingData, spec: MatchingSpec, *, seed: int) -> MatchModel:
         )
         m.update({c.name: fit.m[c.name] for c in missing})
     prior, blocked_prior = _prior(data, spec, u, m, seed)
+    household, household_warning = _household(data, spec, u, m, blocked_prior, seed)
+    if household:  # scored with the m learnt beside the household class
+        m = {
+            c.name: floor_disagreement(
+                monotone(household[0].match_m[c.name], u[c.name], graded_levels(c), {}),
+                u[c.name],
+                graded_levels(c),
+            )
+            for c in spec.comparisons
+        }
+        for name, levels in mirrored_swaps(spec.comparisons).items():
+            m[name].update({g: u[name][g] for g in levels})
+    if household:
+        prior = min(
+            max(household[0].match_share * data.pair_count() / _all_pairs(data), 1e-12), 0.5
+        )
     fixed = {
         c.name: {lv.gamma: lv.spec.m_probability for lv in comparison_levels(c)}
         for c in spec.comparisons
@@ -244,7 +266,9 @@ def train(data: TrainingData, spec: MatchingSpec, *, seed: int) -> MatchModel:
             for s in sessions
         ],
         "all_pairs_session": fallback or None,
-        "warnings": [
+        "household": _household_report(household, household_warning),
+        "warnings": ([household_warning] if household_warning else [])
+        + [
             f"training session {s.rule}: an EM start as likely as the canonical one ends "
             f"{s.report['spread']:.2f} away on the {s.report['spread_parameter']}; small changes "
             "to the levels may flip the model (add a level that tells the classes apart, fix "
@@ -253,7 +277,67 @@ def train(data: TrainingData, spec: MatchingSpec, *, seed: int) -> MatchModel:
             if s.report.get("unstable")
         ],
     }
-    return MatchModel(prior, params, fingerprint(spec), stats)
+    usable = () if household_warning else tuple(household)
+    return MatchModel(prior, params, fingerprint(spec), stats, usable)
+
+
+def _all_pairs(data: TrainingData) -> float:
+    n = data.records()
+    return max(n * (n - 1) / 2, 1.0)
+
+
+def _household(
+    data: TrainingData,
+    spec: MatchingSpec,
+    u: dict[str, dict[int, float]],
+    m: dict[str, dict[int, float]],
+    blocked_prior: float,
+    seed: int,
+) -> tuple[list[HouseholdParams], str]:
+    """The household class learnt on the blocked pairs (m, u fixed), and a warning when it
+    collapsed (then scoring leaves it out)."""
+    wanted = spec.training.household
+    if wanted is None or data.pair_count() == 0:
+        return [], ""
+    names = _names(spec.comparisons)
+    patterns = data.gamma_patterns(names, None, spec.training.em_max_pairs, seed)
+    fit = fit_household(
+        patterns,
+        spec.comparisons,
+        u,
+        m,
+        min(max(blocked_prior, 1e-6), 1 - 1e-6),
+        wanted,
+        max_iterations=spec.training.em_max_iterations,
+        tolerance=spec.training.em_tolerance,
+    )
+    params = [replace(k, prior=k.blocked_share * data.pair_count() / _all_pairs(data)) for k in fit]
+    why = [f"{k.report['seeded_by']}: {collapsed(k.blocked_share, k.h, m)}" for k in params]
+    why = [w for w, k in zip(why, params, strict=True) if collapsed(k.blocked_share, k.h, m)]
+    if not params:
+        why = ["no blocked pairs"]
+    warning = f"household classes not used: {'; '.join(why)} (training.household)" if why else ""
+    return params, warning
+
+
+def _household_report(classes: list[HouseholdParams], warning: str) -> list[dict[str, Any]]:
+    return [_household_class(k, warning) for k in classes]
+
+
+def _household_class(household: HouseholdParams, warning: str) -> dict[str, Any]:
+    return {
+        **household.report,
+        "used": not warning,
+        "prior": household.prior,
+        "blocked_share": household.blocked_share,
+        "match_share": household.match_share,
+        "seeded_pairs": household.seeded_pairs,
+        "iterations": household.iterations,
+        "converged": household.converged,
+        "differ": household.differ,
+        "allowed": household.allowed,
+        "h": {name: {str(g): v for g, v in levels.items()} for name, levels in household.h.items()},
+    }
 
 
 def floor_disagreement(
@@ -454,6 +538,34 @@ def agreeing_gammas(c: ComparisonParams) -> list[int]:
     return [lv.gamma for lv in c.levels if 0 < lv.gamma <= c.given_gamma and lv.m > lv.u]
 
 
+HOUSEHOLD = "bf_household"
+
+
+def household_weight(model: MatchModel) -> pl.Expr:
+    """-log2(1 + pi_h prod h / (pi_u prod u')): the evidence that the pair is one household's
+    different people rather than unrelated, taken from the match weight. Per comparison
+    log2(h / u') = bf - log2(m / h), so term frequency and conditional u count as in bf."""
+    classes = model.household
+    unrelated = max(1.0 - model.prior - sum(k.prior for k in classes), 1e-12)
+    first = classes[0]
+    one_person = pl.lit(bool(first.differ))
+    for name, gammas in first.differ.items():
+        one_person = one_person & pl.col(f"gamma_{name}").is_in(gammas)
+    total = pl.lit(0.0)
+    for household in classes:
+        ratio = pl.lit(math.log2(household.prior / household.allowed / unrelated))
+        for c in model.comparisons:
+            h = household.h.get(c.name, {})
+            mapping = {lv.gamma: math.log2(lv.m / h[lv.gamma]) for lv in c.levels if lv.gamma in h}
+            gap = pl.col(f"gamma_{c.name}").replace_strict(
+                mapping, default=0.0, return_dtype=pl.Float64
+            )
+            ratio = ratio + pl.col(f"bf_{c.name}") - gap
+        total = total + pl.lit(2.0).pow(ratio.clip(upper_bound=1000.0))
+    # -log2(1 + sum 2^r); nothing where the pair is one person's
+    return pl.when(one_person).then(0.0).otherwise(-(1.0 + total).log(2))
+
+
 def score(pairs: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
     """Add `bf_<name>` (log2 Bayes factor), `match_weight` and `match_probability`."""
     bfs: list[pl.Expr] = []
@@ -483,9 +595,11 @@ def score(pairs: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
                 break
         bfs.append(bf.alias(f"bf_{c.name}"))
     scored = pairs.with_columns(bfs)
-    weight = pl.lit(model.prior_weight) + pl.sum_horizontal(
-        f"bf_{c.name}" for c in model.comparisons
-    )
+    terms = [f"bf_{c.name}" for c in model.comparisons]
+    if model.household:
+        scored = scored.with_columns(household_weight(model).alias(HOUSEHOLD))
+        terms.append(HOUSEHOLD)
+    weight = pl.lit(model.prior_weight) + pl.sum_horizontal(terms)
     return scored.with_columns(weight.alias("match_weight")).with_columns(
         (1.0 / (1.0 + pl.lit(2.0).pow(-pl.col("match_weight")))).alias("match_probability")
     )

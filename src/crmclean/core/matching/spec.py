@@ -114,6 +114,19 @@ class ComparisonSpec(Spec):
         return self
 
 
+class HouseholdSpec(Spec):
+    """A third class of pairs, different people of one household (docs/matching.md)."""
+
+    shared: list[str] = Field(
+        min_length=1,
+        description="Comparisons a household's members agree on (last name, address or phone)",
+    )
+    differ: list[str] = Field(
+        min_length=1,
+        description="Comparisons on which at least one disagrees (first name, birth date)",
+    )
+
+
 class TrainingSpec(Spec):
     """How the model learns without labels."""
 
@@ -132,6 +145,28 @@ class TrainingSpec(Spec):
     prior: float | None = Field(
         None, gt=0, lt=1, description="Fix the probability that two random records match"
     )
+    household: HouseholdSpec | None = Field(
+        None, description="Learn a household class beside match and unrelated (three classes)"
+    )
+
+
+class AutoMergeTarget(Spec):
+    """`auto_merge: {precision: 0.98}`: the threshold chosen per data set from the model's own
+    estimate of precision (threshold_choice.py, docs/matching.md "Choosing thresholds")."""
+
+    precision: float = Field(
+        gt=0.5, lt=1, description="Expected share of merged pairs that are one customer"
+    )
+    floor: float = Field(0.5, gt=0, lt=1, description="Never merge below this probability")
+    ceiling: float = Field(
+        0.999, gt=0, lt=1, description="Merge from here when the target is never reached"
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> AutoMergeTarget:
+        if self.floor > self.ceiling:
+            raise ValueError("floor must not exceed ceiling")
+        return self
 
 
 class ThresholdSpec(Spec):
@@ -139,7 +174,11 @@ class ThresholdSpec(Spec):
     thresholds"): merging needs overwhelming evidence, because at a million records the prior
     is one in a million and a wrong merge is harder to undo than a missed one."""
 
-    auto_merge: float = Field(0.997, gt=0, lt=1, description="Merged without review from here")
+    auto_merge: float | AutoMergeTarget = Field(
+        0.997,
+        description="Merged without review from here: a probability in (0, 1), or "
+        "{precision: 0.98} to choose it from the model's estimate of precision",
+    )
     review: float = Field(
         0.5,
         ge=0,
@@ -147,11 +186,26 @@ class ThresholdSpec(Spec):
         description="Kept as a candidate pair from here (0: every candidate pair, to inspect)",
     )
 
+    @field_validator("auto_merge")
+    @classmethod
+    def _probability(cls, value: float | AutoMergeTarget) -> float | AutoMergeTarget:
+        if isinstance(value, float) and not 0.0 < value < 1.0:
+            raise ValueError("must be a probability between 0 and 1 (exclusive)")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> ThresholdSpec:
-        if self.review > self.auto_merge:
-            raise ValueError("review must not exceed auto_merge")
+        if self.review > self.merge_at:
+            where = "auto_merge.floor" if isinstance(self.auto_merge, AutoMergeTarget) else "auto_merge"
+            raise ValueError(f"review must not exceed {where}")
         return self
+
+    @property
+    def merge_at(self) -> float:
+        """The merge threshold: the fixed number, or (until dedupe chose one) the target's floor."""
+        if isinstance(self.auto_merge, AutoMergeTarget):
+            return self.auto_merge.floor
+        return self.auto_merge
 
 
 class ClusteringSpec(Spec):
@@ -214,6 +268,17 @@ class MatchingSpec(Spec):
                     + ", ".join(unknown)
                     + " (known: "
                     + ", ".join(labels)
+                    + ")"
+                )
+        household = self.training.household
+        if household is not None:
+            unknown = [n for n in household.shared + household.differ if n not in names]
+            if unknown:
+                raise ValueError(
+                    "training.household names unknown comparisons: "
+                    + ", ".join(unknown)
+                    + " (known: "
+                    + ", ".join(names)
                     + ")"
                 )
         return self

@@ -187,6 +187,9 @@ class DuckDBEngine:
         run(self.con, "CREATE OR REPLACE TABLE scored AS " + score_sql(model, "compared"))
 
     @translated
+    def retarget(self, spec: MatchingSpec) -> None:
+        self._spec = spec
+
     def cluster(
         self, model: MatchModel, must_link: pl.DataFrame, cannot_link: pl.DataFrame
     ) -> Clustering:

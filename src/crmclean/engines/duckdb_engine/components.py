@@ -71,7 +71,7 @@ def _repair(
         f"SELECT n._local, n._row, r.record_id, {selected} FROM _nodes n "
         "JOIN records r ON r._row = n._row ORDER BY n._local",
     )
-    auto = spec.thresholds.auto_merge
+    auto = spec.thresholds.merge_at
 
     def local(table: str, extra: str = "") -> pl.DataFrame:
         return frame(
@@ -118,7 +118,7 @@ def cluster_sql(
     """Clusters of every record from the `scored` pairs (and the decisions by record_id)."""
     must = _decision_rows(con, "_must", must_link)
     cannot = _decision_rows(con, "_cannot", cannot_link)
-    edges = components.edges_sql(spec.thresholds.auto_merge, DUCKDB)
+    edges = components.edges_sql(spec.thresholds.merge_at, DUCKDB)
     run(con, f"CREATE OR REPLACE TABLE _edges AS {edges}")
     merge_edges = first(con, "SELECT count(*) FROM _edges")
     _components(con)

@@ -163,6 +163,9 @@ class SparkEngine:
     def score(self, model: MatchModel) -> None:
         self._table("scored", score_sql(model, "compared"))
 
+    def retarget(self, spec: MatchingSpec) -> None:
+        self._spec = spec
+
     def cluster(
         self, model: MatchModel, must_link: pl.DataFrame, cannot_link: pl.DataFrame
     ) -> Clustering:

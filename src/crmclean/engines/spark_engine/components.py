@@ -83,7 +83,7 @@ def _repair(
             "JOIN _nodes n ON n._row = r._row"
         )
     ).sort("_row")
-    auto = spec.thresholds.auto_merge
+    auto = spec.thresholds.merge_at
     strong = small(
         spark.sql(
             "SELECT e.row_l, e.row_r, e.match_probability FROM scored e "
@@ -141,7 +141,7 @@ def cluster_spark(
     handed) from the `scored` pairs and the decisions."""
     must = _rows(spark, "_must", ids, must_link)
     cannot = _rows(spark, "_cannot", ids, cannot_link)
-    edges = table(spark, "_edges", components.edges_sql(spec.thresholds.auto_merge, SPARK))
+    edges = table(spark, "_edges", components.edges_sql(spec.thresholds.merge_at, SPARK))
     merge_edges = edges.count()
     label = _components(spark)
     found = small(label.select("node", "label"))  # two integers per record with a merge edge

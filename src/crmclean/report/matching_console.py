@@ -98,6 +98,14 @@ def print_explain(console: Console, explanation: dict[str, Any]) -> None:
             "different people of one household?",
             f"{explanation['household_weight']:+.2f}",
         )
+    if explanation.get("blocked_weight") is not None:
+        table.add_row(
+            "blocked pairs",
+            "",
+            "",
+            "no surer than among the pairs blocking finds",
+            f"{explanation['blocked_weight']:+.2f}",
+        )
     table.add_row("total", "", "", "", f"{explanation['match_weight']:+.2f}")
     console.print(table)
     console.print(

@@ -17,7 +17,7 @@ from crmclean.core.matching.blocking import BlockingRuleStats, BlockingTooLarge
 from crmclean.core.matching.comparing import used_columns
 from crmclean.core.matching.engine import MatchingEngine
 from crmclean.core.matching.engine_polars import PolarsEngine
-from crmclean.core.matching.household import blocked_posterior
+from crmclean.core.matching.household import blocked_log_odds
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.scoring import MatchModel, train
 from crmclean.core.matching.spec import AutoMergeTarget, MatchingSpec
@@ -184,9 +184,7 @@ def dedupe(
         "review_cut_edges": review.height,
         "seconds": {**timings, "total": total},
     }
-    return DedupeResult(
-        pairs, clusters, model, review, stats, rules, spec.thresholds.merge_at
-    )
+    return DedupeResult(pairs, clusters, model, review, stats, rules, spec.thresholds.merge_at)
 
 
 def _chosen_threshold(
@@ -198,9 +196,10 @@ def _chosen_threshold(
     if not isinstance(target, AutoMergeTarget):
         return spec, {"chosen": target, "bound": "fixed"}
     above = engine.pairs_above(model, target.floor)
-    estimates = (
-        blocked_posterior(above, spec.comparisons, model.household[0]) if model.household else None
-    )
+    estimates = None
+    if model.household:  # the blocked pairs' three-class posterior, calibrated on them
+        odds = above.select(blocked_log_odds(model.household[0]).alias("o")).get_column("o")
+        estimates = (1.0 / (1.0 + np.power(2.0, -odds.to_numpy()))) if above.height else None
     choice = choose_auto_merge(above.get_column("match_probability"), target, estimates)
     thresholds = spec.thresholds.model_copy(update={"auto_merge": choice.threshold})
     resolved = spec.model_copy(update={"thresholds": thresholds})

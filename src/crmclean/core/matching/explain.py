@@ -13,7 +13,7 @@ import polars as pl
 
 from crmclean.core.contracts import RECORD_ID
 from crmclean.core.matching.comparing import compare, comparison_levels
-from crmclean.core.matching.scoring import HOUSEHOLD, MatchModel, score
+from crmclean.core.matching.scoring import BLOCKED, HOUSEHOLD, MatchModel, score
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.errors import UsageError
 
@@ -88,6 +88,8 @@ def explain_pair(
         # the third class (training.household): how much the chance that the two are different
         # people of one household takes from the weight; prior + bayes factors + this = total
         "household_weight": float(scored[HOUSEHOLD]) if HOUSEHOLD in scored else None,
+        # never surer than the blocked pairs' three-class posterior: what that takes away
+        "blocked_weight": float(scored[BLOCKED]) if BLOCKED in scored else None,
         "match_weight": float(scored["match_weight"]),
         "match_probability": float(scored["match_probability"]),
         "blocking_rules": blocking_rules_holding(left, right, spec),
@@ -114,7 +116,5 @@ def verdict(
             "cannot-link: review.parquet's reason names it)"
         )
     if p >= thresholds.review:
-        return (
-            f"for review: {thresholds.review} <= probability < auto_merge {thresholds.merge_at}"
-        )
+        return f"for review: {thresholds.review} <= probability < auto_merge {thresholds.merge_at}"
     return f"no match: probability {p:.4f} < review {thresholds.review}"

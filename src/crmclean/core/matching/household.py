@@ -57,6 +57,7 @@ class HouseholdParams:
     # share of the blocked pairs: with m, h and the shares above, P(match | gamma, blocked)
     unrelated: dict[str, dict[int, float]] = field(default_factory=dict)
     unrelated_share: float = 0.0
+    mirrored: dict[str, list[int]] = field(default_factory=dict)  # levels EM reads as missing
 
 
 def _agreeing(c: ComparisonSpec, m: dict[int, float], u: dict[int, float]) -> list[int]:
@@ -187,44 +188,44 @@ def fit_household(
                 m,
                 v,
                 max(1.0 - pi_m - sum(pi_h), 1e-9),
+                {name: sorted(levels) for name, levels in mirrors.items()},
             )
         )
     return out
 
 
-def blocked_posterior(
-    pairs: pl.DataFrame, comparisons: list[ComparisonSpec], household: HouseholdParams
-) -> Any:
-    """P(match | gamma) among the blocked pairs as the three-class EM sees them: match, household
-    and *blocked* unrelated pairs, each with the level shares it learnt there. Scoring weighs
-    unrelated pairs against random pairs (term frequencies, conditional u), which ranks pairs
-    well but reads a blocked namesake's shared name as rare; this is the model's own estimate of
-    how many of the pairs it scores are one customer (threshold_choice.py)."""
-    mirrors = mirrored_swaps(comparisons)
-    grids = {
-        c.name: _as_missing(
-            pairs.get_column(f"gamma_{c.name}").to_numpy().astype(np.int64),
-            mirrors.get(c.name, set()),
-        )
-        for c in comparisons
-    }
-    allowed = np.zeros(pairs.height, dtype=bool)
+def blocked_log_odds(household: HouseholdParams) -> pl.Expr:
+    """log2 of P(match | gamma) / (1 - P(match | gamma)) among the blocked pairs, as the
+    three-class EM sees them: match, household and *blocked* unrelated pairs, each with the
+    level shares it learnt there (a missing side, or a mirrored swap, weighs nothing). Scoring
+    weighs unrelated pairs against random pairs (term frequencies, conditional u), which ranks
+    well but reads a blocked namesake's shared name as rare evidence; this is calibrated on the
+    pairs blocking finds (docs/matching.md, round 5)."""
+    allowed = pl.lit(not household.differ)
     for name, gammas in household.differ.items():
-        allowed |= ~np.isin(grids[name], gammas)
-    lm = math.log(max(household.match_share, 1e-12)) + _log_class(
-        grids, comparisons, household.match_m
+        allowed = allowed | ~pl.col(f"gamma_{name}").is_in(gammas)
+    log_m = pl.lit(math.log(max(household.match_share, 1e-12)))
+    log_h = pl.lit(
+        math.log(max(household.blocked_share, 1e-12)) - math.log(max(household.allowed, 1e-12))
     )
-    lh = np.where(
-        allowed,
-        math.log(max(household.blocked_share, 1e-12))
-        - math.log(max(household.allowed, 1e-12))
-        + _log_class(grids, comparisons, household.h),
-        -np.inf,
-    )
-    lv = math.log(max(household.unrelated_share, 1e-12)) + _log_class(
-        grids, comparisons, household.unrelated
-    )
-    return np.exp(lm - np.logaddexp(np.logaddexp(lm, lh), lv))
+    log_v = pl.lit(math.log(max(household.unrelated_share, 1e-12)))
+    for name in household.match_m:
+        mirrored = set(household.mirrored.get(name, []))
+        gamma = pl.col(f"gamma_{name}")
+
+        def term(
+            shares: dict[int, float], gamma: pl.Expr = gamma, skip: set[int] = mirrored
+        ) -> pl.Expr:
+            mapping = {g: math.log(max(v, 1e-12)) for g, v in shares.items() if g not in skip}
+            return gamma.replace_strict(mapping, default=0.0, return_dtype=pl.Float64)
+
+        log_m = log_m + term(household.match_m[name])
+        log_h = log_h + term(household.h.get(name, {}))
+        log_v = log_v + term(household.unrelated.get(name, {}))
+    # log(e^h + e^v), h left out where the pair agrees on every differ comparison
+    top = pl.when(allowed).then(pl.max_horizontal(log_h, log_v)).otherwise(log_v)
+    rest = (log_v - top).exp() + pl.when(allowed).then((log_h - top).exp()).otherwise(0.0)
+    return (log_m - top - rest.log()) / math.log(2.0)
 
 
 def _allowed(h: dict[str, dict[int, float]], differ: dict[str, list[int]]) -> float:
@@ -240,7 +241,6 @@ def collapsed(pi_h: float, h: dict[str, dict[int, float]], m: dict[str, dict[int
     if distance < COLLAPSED_DISTANCE:
         return f"its level shares are within {distance:.3f} of the match class's"
     return ""
-
 
 
 def _log_class(

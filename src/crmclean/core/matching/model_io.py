@@ -70,6 +70,7 @@ def model_to_dict(model: MatchModel) -> dict[str, Any]:
                 "unrelated_share": k.unrelated_share,
                 "match_m": _levels(k.match_m),
                 "unrelated": _levels(k.unrelated),
+                "mirrored": k.mirrored,
             }
             for k in model.household
         ],
@@ -120,6 +121,10 @@ def model_from_dict(document: Any, spec: MatchingSpec) -> MatchModel:
                 unrelated_share=float(stored.get("unrelated_share", 0.0)),
                 match_m=_read_levels(stored.get("match_m") or {}),
                 unrelated=_read_levels(stored.get("unrelated") or {}),
+                mirrored={
+                    str(name): [int(g) for g in levels]
+                    for name, levels in (stored.get("mirrored") or {}).items()
+                },
                 differ={
                     str(name): [int(g) for g in gammas]
                     for name, gammas in (stored.get("differ") or {}).items()
@@ -148,6 +153,5 @@ def _levels(shares: dict[str, dict[int, float]]) -> dict[str, dict[str, float]]:
 
 def _read_levels(stored: Any) -> dict[str, dict[int, float]]:
     return {
-        str(name): {int(g): float(v) for g, v in levels.items()}
-        for name, levels in stored.items()
+        str(name): {int(g): float(v) for g, v in levels.items()} for name, levels in stored.items()
     }

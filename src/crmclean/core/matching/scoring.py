@@ -36,6 +36,7 @@ from crmclean.core.matching.em import (
 )
 from crmclean.core.matching.household import (
     HouseholdParams,
+    blocked_log_odds,
     collapsed,
     fit_household,
 )
@@ -539,6 +540,7 @@ def agreeing_gammas(c: ComparisonParams) -> list[int]:
 
 
 HOUSEHOLD = "bf_household"
+BLOCKED = "bf_blocked"
 
 
 def household_weight(model: MatchModel) -> pl.Expr:
@@ -600,6 +602,10 @@ def score(pairs: pl.DataFrame, model: MatchModel) -> pl.DataFrame:
         scored = scored.with_columns(household_weight(model).alias(HOUSEHOLD))
         terms.append(HOUSEHOLD)
     weight = pl.lit(model.prior_weight) + pl.sum_horizontal(terms)
+    if model.household:  # never surer than the blocked pairs' own three-class posterior
+        blocked = blocked_log_odds(model.household[0])
+        scored = scored.with_columns(pl.min_horizontal(blocked - weight, 0.0).alias(BLOCKED))
+        weight = weight + pl.col(BLOCKED)
     return scored.with_columns(weight.alias("match_weight")).with_columns(
         (1.0 / (1.0 + pl.lit(2.0).pow(-pl.col("match_weight")))).alias("match_probability")
     )

@@ -196,7 +196,9 @@ class ThresholdSpec(Spec):
     @model_validator(mode="after")
     def _ordered(self) -> ThresholdSpec:
         if self.review > self.merge_at:
-            where = "auto_merge.floor" if isinstance(self.auto_merge, AutoMergeTarget) else "auto_merge"
+            where = (
+                "auto_merge.floor" if isinstance(self.auto_merge, AutoMergeTarget) else "auto_merge"
+            )
             raise ValueError(f"review must not exceed {where}")
         return self
 

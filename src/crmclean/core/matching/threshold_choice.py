@@ -70,9 +70,7 @@ def choose_auto_merge(
     return _at(p, e, chosen, target, "target")
 
 
-def _at(
-    p: Any, e: Any, threshold: float, target: AutoMergeTarget, bound: str
-) -> ThresholdChoice:
+def _at(p: Any, e: Any, threshold: float, target: AutoMergeTarget, bound: str) -> ThresholdChoice:
     kept = e[p >= threshold]
     estimate = float(kept.mean()) if kept.size else 1.0
     return ThresholdChoice(threshold, target.precision, estimate, int(kept.size), bound)

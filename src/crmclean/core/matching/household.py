@@ -75,15 +75,19 @@ def fit_household(
     max_iterations: int,
     tolerance: float,
 ) -> list[HouseholdParams]:
-    """EM over match, household and unrelated classes on gamma patterns, m fixed. One household
-    class per `differ` comparison: seeded from the pairs agreeing on every `shared` comparison
-    whose first disagreeing `differ` comparison (in the listed order) is that one (first name:
-    spouses, siblings, twins; birth date with the first name agreeing: juniors and seniors);
-    a single class assumes first name and address independent among households, which they are
-    not (a junior shares the first name and the address, a spouse the phone). `prior` is the
-    two-class match share of these pairs, which starts the match and unrelated classes; each
-    result's `prior` is its class's share of these pairs (the caller scales it)."""
+    """EM over match, household and blocked unrelated pairs on gamma patterns (u fixed; m learnt
+    beside the class, for scoring). The household class starts from the pairs agreeing on every
+    `shared` comparison and disagreeing on a `differ` one; it never holds a pair agreeing on
+    every `differ` comparison (one first name and one birth date are one person) and holds only
+    agreeing levels of `shared`. `prior` is the two-class match share of these pairs, which
+    splits the rest between match and unrelated at the start. Blocked unrelated pairs are not
+    random pairs (they agree on a blocking key: namesakes), so that class learns its own shares
+    `v`; scoring weighs unrelated pairs against the random-pair u, and the blocked posterior
+    (blocked_log_odds) against `v`. Empty when there are no patterns."""
     weights = patterns.get_column("_n").to_numpy().astype(np.float64)
+    total = float(weights.sum())
+    if total <= 0:
+        return []
     mirrors = mirrored_swaps(comparisons)
     grids = {
         c.name: _as_missing(
@@ -94,104 +98,80 @@ def fit_household(
     }
     by_name = {c.name: c for c in comparisons}
     differ = {n: _agreeing(by_name[n], m[n], u[n]) for n in spec.differ}
-    shared = np.ones(weights.shape, dtype=bool)
-    for name in spec.shared:
-        shared &= np.isin(grids[name], _agreeing(by_name[name], m[name], u[name]))
-    # Different people: a household pair never agrees on every `differ` comparison (one first
-    # name and one birth date are one person); such patterns are the match class's alone.
-    allowed = np.zeros(weights.shape, dtype=bool)
-    taken = np.zeros(weights.shape, dtype=bool)
-    seeds = []
-    for name, gammas in differ.items():
-        g = grids[name]
-        allowed |= ~np.isin(g, gammas)
-        disagree = (g >= 0) & ~np.isin(g, gammas) & ~taken
-        seeds.append(shared & disagree)
-        taken |= disagree
-    seeds = [np.logical_or.reduce(seeds)]
-    log_m = _log_class(grids, comparisons, m)
-    log_u = _log_class(grids, comparisons, u)
-    # start: seeded pairs are households; the rest split between match and unrelated as the
-    # two-class model splits them. Blocked unrelated pairs are not random pairs (they agree on
-    # a blocking key: namesakes), so in training that class learns its own shares `v` too;
-    # scoring weighs unrelated pairs against the random-pair u, as the two-class model does.
+    support = {n: _agreeing(by_name[n], m[n], u[n]) for n in spec.shared}
+    seed, allowed = _seed(grids, differ, support)
     odds = math.log(prior / (1 - prior))
-    p_match = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m - odds, -700, 700)))
-    resp_h = [seed.astype(np.float64) for seed in seeds]
-    resp_m = (1 - sum(resp_h)) * p_match
-    resp_v = 1 - sum(resp_h) - resp_m
-    support = _support(comparisons, spec, m, u)
-    h = [_shares(grids, comparisons, weights * r, u, support) for r in resp_h]
-    v = _shares(grids, comparisons, weights * resp_v, u, {})
-    total = weights.sum()
+    log_gap = _log_class(grids, comparisons, u) - _log_class(grids, comparisons, m)
+    resp_h = seed.astype(np.float64)
+    resp_m = (1 - resp_h) / (1.0 + np.exp(np.clip(log_gap - odds, -700, 700)))
+    h = _shares(grids, comparisons, weights * resp_h, u, support)
+    v = _shares(grids, comparisons, weights * (1 - resp_h - resp_m), u, {})
     pi_m = max(float((weights * resp_m).sum() / total), 1e-9)
-    pi_h = [max(float((weights * r).sum() / total), 1e-9) for r in resp_h]
-    seeded = [int(weights[seed].sum()) for seed in seeds]
+    pi_h = max(float((weights * resp_h).sum() / total), 1e-9)
     iteration, converged = 0, False
-    if total <= 0:
-        return []
     for iteration in range(1, max_iterations + 1):  # noqa: B007  (iterations, not rows)
-        pi_v = max(1.0 - pi_m - sum(pi_h), 1e-9)
-        lm = math.log(pi_m) + log_m
-        lh = [
-            np.where(
-                allowed,
-                math.log(p)
-                - math.log(max(_allowed(hk, differ), 1e-12))
-                + _log_class(grids, comparisons, hk),
-                -np.inf,
-            )
-            for p, hk in zip(pi_h, h, strict=True)
-        ]
-        lv = math.log(pi_v) + _log_class(grids, comparisons, v)
-        norm = np.logaddexp(lm, lv)
-        for lk in lh:
-            norm = np.logaddexp(norm, lk)
-        resp_m, resp_v = np.exp(lm - norm), np.exp(lv - norm)
-        resp_h = [np.exp(lk - norm) for lk in lh]
-        new_h = [_shares(grids, comparisons, weights * r, u, support) for r in resp_h]
-        v = _shares(grids, comparisons, weights * resp_v, u, {})
+        lm = math.log(pi_m) + _log_class(grids, comparisons, m)
+        lh = np.where(
+            allowed,
+            math.log(pi_h)
+            - math.log(max(_allowed(h, differ), 1e-12))
+            + _log_class(grids, comparisons, h),
+            -np.inf,
+        )
+        lv = math.log(max(1.0 - pi_m - pi_h, 1e-9)) + _log_class(grids, comparisons, v)
+        norm = np.logaddexp(np.logaddexp(lm, lv), lh)
+        resp_m, resp_h = np.exp(lm - norm), np.exp(lh - norm)
+        new_h = _shares(grids, comparisons, weights * resp_h, u, support)
+        v = _shares(grids, comparisons, weights * np.exp(lv - norm), u, {})
         m = _shares(grids, comparisons, weights * resp_m, u, {})
-        log_m = _log_class(grids, comparisons, m)
         new_pi_m = float((weights * resp_m).sum() / total)
-        new_pi_h = [float((weights * r).sum() / total) for r in resp_h]
+        new_pi_h = float((weights * resp_h).sum() / total)
         change = max(
             abs(new_pi_m - pi_m),
-            *(abs(a - b) for a, b in zip(new_pi_h, pi_h, strict=True)),
-            *(
-                abs(a[n][g] - b[n][g])
-                for a, b in zip(new_h, h, strict=True)
-                for n in a
-                for g in a[n]
-            ),
+            abs(new_pi_h - pi_h),
+            *(abs(new_h[n][g] - h[n][g]) for n in h for g in h[n]),
         )
-        h, pi_m, pi_h = new_h, max(new_pi_m, 1e-12), [max(p, 1e-12) for p in new_pi_h]
+        h, pi_m, pi_h = new_h, max(new_pi_m, 1e-12), max(new_pi_h, 1e-12)
         if change < tolerance:
             converged = True
             break
-    out = []
-    for k, name in enumerate(list(differ)[: len(h)]):
-        for comparison, levels in mirrors.items():  # a mirrored swap weighs nothing anywhere
-            h[k][comparison].update({g: u[comparison][g] for g in levels})
-        out.append(
-            HouseholdParams(
-                pi_h[k],
-                h[k],
-                pi_h[k],
-                pi_m,
-                seeded[k],
-                iteration,
-                converged,
-                differ,
-                _allowed(h[k], differ),
-                {"seeded_by": name},
-                m,
-                v,
-                max(1.0 - pi_m - sum(pi_h), 1e-9),
-                {name: sorted(levels) for name, levels in mirrors.items()},
-            )
+    for comparison, levels in mirrors.items():  # a mirrored swap weighs nothing anywhere
+        h[comparison].update({g: u[comparison][g] for g in levels})
+    return [
+        HouseholdParams(
+            prior=pi_h,
+            h=h,
+            blocked_share=pi_h,
+            match_share=pi_m,
+            seeded_pairs=int(weights[seed].sum()),
+            iterations=iteration,
+            converged=converged,
+            differ=differ,
+            allowed=_allowed(h, differ),
+            report={"seeded_by": list(differ)},
+            match_m=m,
+            unrelated=v,
+            unrelated_share=max(1.0 - pi_m - pi_h, 1e-9),
+            mirrored={name: sorted(levels) for name, levels in mirrors.items()},
         )
-    return out
+    ]
+
+
+def _seed(
+    grids: dict[str, Any], differ: dict[str, list[int]], support: dict[str, list[int]]
+) -> tuple[Any, Any]:
+    """(the pairs the class starts from, the pairs it may hold at all)."""
+    shape = next(iter(grids.values())).shape
+    shared = np.ones(shape, dtype=bool)
+    for name, gammas in support.items():
+        shared &= np.isin(grids[name], gammas)
+    allowed = np.zeros(shape, dtype=bool)
+    disagree = np.zeros(shape, dtype=bool)
+    for name, gammas in differ.items():
+        g = grids[name]
+        allowed |= ~np.isin(g, gammas)
+        disagree |= (g >= 0) & ~np.isin(g, gammas)
+    return shared & disagree, allowed
 
 
 def blocked_log_odds(household: HouseholdParams) -> pl.Expr:
@@ -256,17 +236,6 @@ def _log_class(
             table[gamma] = math.log(max(value, 1e-12))
         out += table[np.where(g >= 0, g, size)]
     return out
-
-
-def _support(
-    comparisons: list[ComparisonSpec],
-    spec: HouseholdSpec,
-    m: dict[str, dict[int, float]],
-    u: dict[str, dict[int, float]],
-) -> dict[str, list[int]]:
-    """The levels a household pair can hold on its `shared` comparisons: the agreeing ones."""
-    by_name = {c.name: c for c in comparisons}
-    return {name: _agreeing(by_name[name], m[name], u[name]) for name in spec.shared}
 
 
 def _shares(

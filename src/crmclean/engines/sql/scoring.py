@@ -7,7 +7,8 @@ from __future__ import annotations
 import math
 
 from crmclean.core.matching.comparing import exact_level
-from crmclean.core.matching.scoring import MatchModel, agreeing_gammas
+from crmclean.core.matching.household import HouseholdParams
+from crmclean.core.matching.scoring import BLOCKED, HOUSEHOLD, MatchModel, agreeing_gammas
 from crmclean.core.matching.spec import MatchingSpec
 from crmclean.engines.sql.dialect import DUCKDB, Dialect
 from crmclean.engines.sql.levels import Sides, gamma_sql
@@ -120,11 +121,79 @@ def score_sql(model: MatchModel, source: str) -> str:
         bfs.append(f"{bf} AS bf_{c.name}")
     total = " + ".join(f"bf_{c.name}" for c in model.comparisons) or number(0.0)
     weight = f"({number(model.prior_weight)} + ({total}))"
+    if not model.household:
+        return (
+            f"SELECT *, {weight} AS match_weight, "
+            f"1.0 / (1.0 + pow(2.0, -({weight}))) AS match_probability "
+            f"FROM (SELECT *, {', '.join(bfs)} FROM {source}) _bf"
+        )
+    # scoring.household_weight and household.blocked_log_odds, term for term
+    household = model.household[0]
+    inner = f"(SELECT *, {', '.join(bfs)} FROM {source}) _bf"
+    with_household = f"(SELECT *, {_household_sql(model)} AS {HOUSEHOLD} FROM {inner}) _hh"
+    two = f"({weight} + {HOUSEHOLD})"
+    cap = f"least({_blocked_sql(household)} - {two}, 0.0)"
+    capped = f"(SELECT *, {cap} AS {BLOCKED} FROM {with_household}) _bl"
+    final = f"({two} + {BLOCKED})"
     return (
-        f"SELECT *, {weight} AS match_weight, "
-        f"1.0 / (1.0 + pow(2.0, -({weight}))) AS match_probability "
-        f"FROM (SELECT *, {', '.join(bfs)} FROM {source}) _bf"
+        f"SELECT *, {final} AS match_weight, "
+        f"1.0 / (1.0 + pow(2.0, -({final}))) AS match_probability FROM {capped}"
     )
+
+
+def _household_sql(model: MatchModel) -> str:
+    """-log2(1 + 2^ratio) unless the pair agrees on every differ comparison (scoring.py)."""
+    number = Dialect.number
+    household = model.household[0]
+    unrelated = max(1.0 - model.prior - sum(k.prior for k in model.household), 1e-12)
+    one_person = (
+        " AND ".join(
+            f"gamma_{name} IN ({', '.join(str(g) for g in gammas) or 'NULL'})"
+            for name, gammas in household.differ.items()
+        )
+        or "FALSE"
+    )
+    ratio = [number(math.log2(household.prior / household.allowed / unrelated))]
+    for c in model.comparisons:
+        h = household.h.get(c.name, {})
+        gap = {lv.gamma: math.log2(lv.m / h[lv.gamma]) for lv in c.levels if lv.gamma in h}
+        ratio.append(f"bf_{c.name} - {_case(f'gamma_{c.name}', gap)}")
+    total = f"least({' + '.join(ratio)}, 1000.0)"
+    return f"(CASE WHEN {one_person} THEN 0.0 ELSE -log2(1.0 + pow(2.0, {total})) END)"
+
+
+def _blocked_sql(household: HouseholdParams) -> str:
+    """log2 odds of one customer among the blocked pairs (household.blocked_log_odds)."""
+    number = Dialect.number
+    differ = household.differ
+    allowed = (
+        "TRUE"
+        if not differ or not all(differ.values())  # nothing to agree on: always allowed
+        else " OR ".join(
+            f"gamma_{name} NOT IN ({', '.join(str(g) for g in gammas)})"
+            for name, gammas in differ.items()
+        )
+    )
+    log_m = [number(math.log(max(household.match_share, 1e-12)))]
+    log_h = [
+        number(
+            math.log(max(household.blocked_share, 1e-12)) - math.log(max(household.allowed, 1e-12))
+        )
+    ]
+    log_v = [number(math.log(max(household.unrelated_share, 1e-12)))]
+    for name in household.match_m:
+        skip = set(household.mirrored.get(name, []))
+        for terms, shares in (
+            (log_m, household.match_m[name]),
+            (log_h, household.h.get(name, {})),
+            (log_v, household.unrelated.get(name, {})),
+        ):
+            mapping = {g: math.log(max(v, 1e-12)) for g, v in shares.items() if g not in skip}
+            terms.append(_case(f"gamma_{name}", mapping))
+    lm, lh, lv = (f"({' + '.join(t)})" for t in (log_m, log_h, log_v))
+    top = f"(CASE WHEN {allowed} THEN greatest({lh}, {lv}) ELSE {lv} END)"
+    rest = f"(exp({lv} - {top}) + CASE WHEN {allowed} THEN exp({lh} - {top}) ELSE 0.0 END)"
+    return f"(({lm} - {top} - ln({rest})) / {number(math.log(2.0))})"
 
 
 def rule_labels(spec: MatchingSpec, dialect: Dialect = DUCKDB) -> str:

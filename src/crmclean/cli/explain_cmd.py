@@ -19,6 +19,7 @@ from crmclean.cli.options import QuietOpt, ShowValuesOpt, TableOrJson, TableOrJs
 from crmclean.core.masking import MaskKind, cap_value, mask_value
 from crmclean.core.matching import MatchingSpec, model_from_dict
 from crmclean.core.matching.explain import explain_pair, verdict
+from crmclean.core.matching.threshold_choice import with_auto_merge
 from crmclean.errors import InputError
 from crmclean.io.decisions_file import decision_of
 from crmclean.io.run_folder import read_present_json, read_present_parquet
@@ -50,7 +51,10 @@ def explain_command(
     summary = read_summary(out, DedupeSummary)
     if summary is None:
         raise InputError(f"{out / 'dedupe.json'}: missing", hint=DEDUPE_HINT)
-    spec = MatchingSpec.model_validate(summary.matching)
+    # a precision target's auto_merge as the run chose it
+    spec = with_auto_merge(
+        MatchingSpec.model_validate(summary.matching), summary.thresholds.get("auto_merge")
+    )
     model = model_from_dict(read_present_json(out / "model.json", DEDUPE_HINT), spec)
     frame = read_present_parquet(out / "clean.parquet", DEDUPE_HINT)
     clusters = read_present_parquet(out / "clusters.parquet", DEDUPE_HINT)

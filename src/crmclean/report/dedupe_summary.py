@@ -39,7 +39,8 @@ def dedupe_summary(
     return DedupeSummary(
         rule_file=str(loaded.path.resolve()),  # explain finds it from any folder
         rules_digest=loaded.digest,
-        thresholds=spec.thresholds.model_dump(),
+        # the numbers the run used: a precision target's chosen auto_merge (stats.auto_merge)
+        thresholds={"auto_merge": result.auto_merge, "review": spec.thresholds.review},
         prior=result.model.prior,
         fingerprint=result.model.fingerprint,
         pii=dict(personal_columns(loaded.rules)),

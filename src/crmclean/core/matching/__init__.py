@@ -21,7 +21,7 @@ from crmclean.core.matching.household import blocked_log_odds
 from crmclean.core.matching.model_io import ModelMismatch, model_from_dict, model_to_dict
 from crmclean.core.matching.scoring import MatchModel, train
 from crmclean.core.matching.spec import AutoMergeTarget, MatchingSpec
-from crmclean.core.matching.threshold_choice import choose_auto_merge
+from crmclean.core.matching.threshold_choice import choose_auto_merge, with_auto_merge
 from crmclean.core.problems import RuleSetupError, SetupProblem, YamlPath
 from crmclean.errors import InputError, RepeatedIds, shown_column_names
 
@@ -201,8 +201,7 @@ def _chosen_threshold(
         odds = above.select(blocked_log_odds(model.household[0]).alias("o")).get_column("o")
         estimates = (1.0 / (1.0 + np.power(2.0, -odds.to_numpy()))) if above.height else None
     choice = choose_auto_merge(above.get_column("match_probability"), target, estimates)
-    thresholds = spec.thresholds.model_copy(update={"auto_merge": choice.threshold})
-    resolved = spec.model_copy(update={"thresholds": thresholds})
+    resolved = with_auto_merge(spec, choice.threshold)
     engine.retarget(resolved)
     estimated_by = "household classes" if model.household else "match probability"
     return resolved, {**choice.as_dict(), "estimated_by": estimated_by}

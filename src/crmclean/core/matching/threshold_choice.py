@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from crmclean.core.matching.spec import AutoMergeTarget
+from crmclean.core.matching.spec import AutoMergeTarget, MatchingSpec
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,12 @@ def _at(p: Any, e: Any, threshold: float, target: AutoMergeTarget, bound: str) -
     kept = e[p >= threshold]
     estimate = float(kept.mean()) if kept.size else 1.0
     return ThresholdChoice(threshold, target.precision, estimate, int(kept.size), bound)
+
+
+def with_auto_merge(spec: MatchingSpec, chosen: float | None) -> MatchingSpec:
+    """`spec` with the auto_merge a run chose (dedupe.json `thresholds.auto_merge`) in place of
+    its precision target; unchanged when nothing was chosen."""
+    if chosen is None or not isinstance(spec.thresholds.auto_merge, AutoMergeTarget):
+        return spec
+    thresholds = spec.thresholds.model_copy(update={"auto_merge": float(chosen)})
+    return spec.model_copy(update={"thresholds": thresholds})

@@ -19,6 +19,7 @@ from crmclean.core.contracts import RECORD_ID
 from crmclean.core.masking import redact_engine_message
 from crmclean.core.matching import MatchingSpec, MatchModel, ModelMismatch, model_from_dict
 from crmclean.core.matching.lookup import LookupTables, needed_columns
+from crmclean.core.matching.threshold_choice import with_auto_merge
 from crmclean.errors import InputError
 from crmclean.io.match_tables import read_match_tables
 from crmclean.io.output_owner import written_by
@@ -91,6 +92,8 @@ def read_match_run(folder: Path) -> MatchRun:
         model = model_from_dict(read_present_json(folder / "model.json", _HINT), spec)
     except ModelMismatch as exc:
         raise InputError(f"{folder / 'model.json'}: {exc}", _HINT) from None
+    # a precision target's auto_merge as the run chose it: lookups decide as the run merged
+    spec = with_auto_merge(spec, summary.thresholds.get("auto_merge"))
     records, row_of = _records(folder, run.crosswalk, spec)
     written = read_match_tables(folder)
     tables = None if written is None else LookupTables(*written, row_of)

@@ -23,6 +23,7 @@ from crmclean.core.incremental.state import IncrementalRun, PreviousState
 from crmclean.core.matching import DedupeResult, MatchingSpec, MatchModel
 from crmclean.core.matching import decisions as decisions_
 from crmclean.core.matching.lookup import needed_columns
+from crmclean.core.matching.threshold_choice import with_auto_merge
 from crmclean.core.pipeline import RunOptions, RunResult, add_rollup
 from crmclean.core.validation import validate_changed
 from crmclean.core.value import match_movements
@@ -46,6 +47,14 @@ class _Matched:
     pair_totals: tuple[int, ...] = ()
 
 
+def _as_chosen(rules: RuleFile, state: PreviousState) -> RuleFile:
+    """A precision target's auto_merge as the previous run chose it (its model is reused too)."""
+    if rules.matching is None:
+        return rules
+    chosen = (state.dedupe_stats.get("auto_merge") or {}).get("chosen")
+    return rules.model_copy(update={"matching": with_auto_merge(rules.matching, chosen)})
+
+
 def run_incremental(
     frame: pl.DataFrame,
     rules: RuleFile,
@@ -56,6 +65,7 @@ def run_incremental(
     """`frame`: today's typed records. Raises IncrementalUnsafe when it cannot give what a
     full run gives (the caller then runs a full one)."""
     timings: dict[str, float] = {}
+    rules = _as_chosen(rules, state)
 
     @contextmanager
     def step(name: str) -> Iterator[None]:
@@ -194,7 +204,9 @@ def _match(
     stats = dedupe_stats(
         state, blocked.pairs.height, pairs, clusters, redone.stats, spec.thresholds
     )
-    result = DedupeResult(pairs, clusters, model, redone.cut, stats, state.blocking)
+    result = DedupeResult(
+        pairs, clusters, model, redone.cut, stats, state.blocking, spec.thresholds.merge_at
+    )
     return _Matched(
         members,
         old_members,

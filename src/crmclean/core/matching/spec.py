@@ -281,6 +281,6 @@ class MatchingSpec(Spec):
                     + ", ".join(unknown)
                     + " (known: "
                     + ", ".join(names)
-                    + ")"
+                    + "; name yours, or `household: null` to train without the class)"
                 )
         return self

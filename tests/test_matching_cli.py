@@ -109,7 +109,7 @@ def _rules_with(tmp_path: Path, matching_patch: str) -> Path:
 def test_a_model_for_other_comparisons_is_refused(run_dir: Path, tmp_path: Path) -> None:
     rules = _rules_with(
         tmp_path,
-        "matching:\n  blocking: [[email_key]]\n  training: {household: null}\n"
+        "matching:\n  blocking: [[email_key]]\n"
         "  comparisons:\n    - {name: email, column: email_key, levels: [exact, else]}\n",
     )
     code, _, err = _run(
@@ -129,7 +129,7 @@ def test_a_model_for_other_comparisons_is_refused(run_dir: Path, tmp_path: Path)
 def test_a_missing_column_is_a_located_rule_error(tmp_path: Path) -> None:
     rules = _rules_with(
         tmp_path,
-        "matching:\n  blocking: [[email_key]]\n  training: {household: null}\n"
+        "matching:\n  blocking: [[email_key]]\n"
         "  comparisons:\n    - {name: shoe, column: shoe_size, levels: [exact, else]}\n",
     )
     code, _, err = _run("dedupe", SAMPLE, "--rules", rules, "--out", tmp_path / "o")
@@ -141,7 +141,7 @@ def test_a_too_large_blocking_rule_is_refused_unless_forced(tmp_path: Path) -> N
     rules = _rules_with(
         tmp_path,
         "matching:\n  blocking: [[country]]\n  max_pairs_per_rule: 1000\n"
-        "  max_block_size: 100000\n  training: {household: null}\n"
+        "  max_block_size: 100000\n"
         "  comparisons:\n    - {name: email, column: email_key, levels: [exact, else]}\n",
     )
     code, _, err = _run("dedupe", SAMPLE, "--rules", rules, "--out", tmp_path / "o")

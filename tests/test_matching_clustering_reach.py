@@ -74,7 +74,6 @@ STAR_CSV = HEADER + (
 )
 STAR_MATCHING = """matching:
   blocking: [[country]]
-  training: {household: null}
   comparisons:
     - {name: first_name, column: first_name_key, levels: [exact, else]}
     - {name: email, column: email_key, levels: [exact, else]}

@@ -77,7 +77,6 @@ def test_dedupe_scores_missing_phones_by_their_postcode(tmp_path: Path) -> None:
     rules.write_text(
         f"extends: {ROOT / 'rules' / 'company.yaml'}\n"
         "matching:\n  blocking: [[email_key]]\n  thresholds: {auto_merge: 0.9, review: 0.01}\n"
-        "  training: {household: null}\n"
         "  comparisons:\n"
         "    - name: contact\n      column: street\n      levels:\n"
         "        - {type: null, columns: [street, phone]}\n"

@@ -55,7 +55,8 @@ def test_bounded_by_floor_and_ceiling() -> None:
 def test_degenerate_inputs() -> None:
     assert _choose([], precision=0.98, floor=0.6) == (0.6, 1.0, 0, "floor")
     assert _choose([0.1, 0.2], precision=0.98, floor=0.6) == (0.6, 1.0, 0, "floor")
-    choice = choose_auto_merge(pl.Series([None, 0.99], dtype=pl.Float64), AutoMergeTarget(precision=0.9))
+    probabilities = pl.Series([None, 0.99], dtype=pl.Float64)
+    choice = choose_auto_merge(probabilities, AutoMergeTarget(precision=0.9))
     assert choice.pairs_at_or_above == 1
 
 
@@ -101,9 +102,12 @@ def test_config_accepts_a_number_or_a_target_and_names_what_is_wrong() -> None:
         MatchingSpec.model_validate({**base, "thresholds": {"auto_merge": {"precison": 0.98}}})
     with pytest.raises(ValueError, match="floor must not exceed ceiling"):
         MatchingSpec.model_validate(
-            {**base, "thresholds": {"auto_merge": {"precision": 0.98, "floor": 0.9, "ceiling": 0.8}}}
+            {
+                **base,
+                "thresholds": {"auto_merge": {"precision": 0.98, "floor": 0.9, "ceiling": 0.8}},
+            }
         )
-    with pytest.raises(ValueError, match="review must not exceed auto_merge.floor"):
+    with pytest.raises(ValueError, match=r"review must not exceed auto_merge\.floor"):
         MatchingSpec.model_validate(
             {**base, "thresholds": {"auto_merge": {"precision": 0.98, "floor": 0.6}, "review": 0.7}}
         )

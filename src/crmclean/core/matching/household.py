@@ -1,20 +1,18 @@
-"""A third class for the model: pairs of one household or family (issue 10, round 4).
+"""A third class for the model: pairs of one household or family (issue 10, rounds 4 and 5).
 
 Fellegi-Sunter with two classes treats the comparisons as independent among non-matches. A
 junior and a senior, twins or spouses share the last name, the address and the phone at a rate
 far above the product of the random-pair u's, so "same full name, same address, other birth
-date" scores as one customer. Here the non-matches are two classes: unrelated pairs (the
-random-pair u, as before) and household pairs, whose level shares `h` are learnt by EM on the
-blocked pairs' gamma patterns with m and u fixed. A pair is merged on P(match) only:
+date" scores as one customer. `fit_household` runs EM on the blocked pairs' gamma patterns
+(aggregates every engine hands to training) with three classes: match (m learnt again beside
+the class), household (level shares `h`) and blocked unrelated pairs (their own shares `v`).
+Scoring adds the household term
 
-    P(match | gamma) = pi_m * prod m / (pi_m * prod m + pi_h * prod h + pi_u * prod u)
+    -log2(1 + pi_h * prod h / (pi_u * prod u'))    (u': the u scoring uses)
 
-so the match weight is the two-class weight plus a household term
--log2(1 + pi_h * prod h / (pi_u * prod u')) (u' the u scoring uses: term frequency and
-conditional u included), which `explain` shows as one more line. The class is seeded from the
-pairs that agree on every `shared` comparison (last name, address or phone) and disagree on at
-least one `differ` comparison (first name, birth date); it reads only aggregates, so every
-engine trains the same model.
+and caps the weight by `blocked_log_odds`, the three-class posterior among the blocked pairs,
+which reads a namesake's shared name against the namesakes blocking brings together rather than
+against random pairs (docs/matching.md, "The model" and round 5).
 """
 
 from __future__ import annotations

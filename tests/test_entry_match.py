@@ -195,6 +195,7 @@ def test_records_from_a_database_table_answer_as_from_a_file(run_dir: Path, tmp_
         (["--record", '{"shoe_size": 44}'], "unknown column(s) shoe_size"),
         (["--record", '{"first_name": ["a"]}'], "is not a text, number or null"),
         (["--record", "[1]"], "record 1: is not a JSON object"),
+        (["--record", '{"first_name": "\\ud800", "last_name": "Koch"}'], "lone surrogate"),
         ([], "give either --record JSON or a file of records"),
     ],
 )
@@ -408,3 +409,19 @@ def test_answers_are_masked_value_by_value_as_mask_value_masks() -> None:
         "date_of_birth": mask_value("1", "date"),
     }
     assert golden["email"] == "q@y.org"  # the run's golden record is not changed
+
+
+def test_a_dedupe_folder_is_named_as_no_run_not_as_a_broken_one(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    """`dedupe` writes no golden ids: `match` says the folder holds no run and what to pass,
+    not "incomplete ... restore from a backup" (a newcomer's finding)."""
+    folder = tmp_path / "dedupe-out"
+    folder.mkdir()
+    for name in ("pairs.parquet", "clusters.parquet", "model.json", "dedupe.json"):
+        shutil.copy(run_dir / name, folder / name)
+    (folder / ".crmclean-output").write_text("written by crmclean dedupe\n")
+    record = json.dumps({"first_name": "Jon", "last_name": "Smith"})
+    code, _, err = _run("match", folder, "--record", record)
+    assert code == 3, err
+    assert "holds no `crmclean run`" in err and "backup" not in err, err

@@ -134,6 +134,7 @@ def test_a_list_of_records_gets_one_answer_each(service: tuple[str, subprocess.P
         (b'{"shoe_size": 44}', TOKEN, 422, "unknown column(s) shoe_size"),
         (b'{"first_name": {"a": 1}}', TOKEN, 422, "not a text, number or null"),
         (b'"just text"', TOKEN, 422, "not a JSON object"),
+        (b'{"first_name": "\\ud800"}', TOKEN, 422, "lone surrogate"),  # was a 500
         (json.dumps([{"first_name": "A"}] * 11).encode(), TOKEN, 413, "at most 10"),
         (json.dumps({"first_name": "A" * 30000}).encode(), TOKEN, 413, "larger than 20,000"),
         (b"[" * 15000, TOKEN, 400, "nested too deeply"),  # was a RecursionError: 500

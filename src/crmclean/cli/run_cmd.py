@@ -74,7 +74,6 @@ from crmclean.io.lock import Lock, output_lock
 from crmclean.io.match_tables import write_match_tables
 from crmclean.io.output_guard import guard_output, resolved
 from crmclean.io.run_folder import Previous, read_previous
-from crmclean.io.spark_files import publish_staged
 from crmclean.io.storage_uri import StorageUri
 from crmclean.io.writers import (
     atomic_output_dir,
@@ -427,7 +426,6 @@ def _run_locked(request: RunRequest) -> int:
                 if request.report
                 else None
             )
-    _publish_uri(request)
     request.log.event("run_finished", exit_code=code, rows=manifest["rows"], steps=timings)
     if request.output_format is TableOrJson.json:  # a machine format: even with --quiet
         typer.echo(
@@ -439,13 +437,6 @@ def _run_locked(request: RunRequest) -> int:
         for line in where_lines(request.shown_out, report_path, manifest["outputs"]):
             results.print(line, markup=False)
     return code
-
-
-def _publish_uri(request: RunRequest) -> None:
-    """--out at a URI: the run written to its local copy, copied up with manifest.json last."""
-    if request.out_uri is not None:
-        publish_staged(request.out, request.out_uri, request.spark_master)
-        request.log.event("published_to_uri", to=request.out_uri.shown)
 
 
 def _matched(

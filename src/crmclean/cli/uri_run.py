@@ -16,7 +16,17 @@ from crmclean.io.storage_uri import StorageUri, storage_uri
 def uri_targets(out: str, previous: str | None) -> tuple[StorageUri | None, StorageUri | None]:
     """--out and --previous when they are URIs only Spark reaches (None: a local folder, or
     for --previous also a database URL)."""
-    return storage_uri(out), storage_uri(previous) if previous is not None else None
+    out_uri = storage_uri(out)
+    if out_uri is not None:
+        # publishing by copying up could not keep the local guarantees (a steward's file saved
+        # meanwhile, a run killed while copying, the input inside --out, the folder's lock):
+        # refused until it can (an attacker's review; docs/spark.md)
+        raise UsageError(
+            f"--out {out_uri.shown}: crmclean does not publish a run to a URI yet (copying up "
+            "cannot keep the previous run whole if it is killed, nor files saved there meanwhile)",
+            "give a local --out folder and copy it up with your platform's tools afterwards",
+        )
+    return None, storage_uri(previous) if previous is not None else None
 
 
 @contextmanager

@@ -93,6 +93,12 @@ class EntryCheck:
                     raise UsageError(f"record {position}: {key} is not a text, number or null")
                 if isinstance(value, float) and not math.isfinite(value):
                     raise UsageError(f"record {position}: {key} is not a finite number")
+                if isinstance(value, str) and not _encodable(value):
+                    raise UsageError(
+                        f"record {position}: {key} holds a lone surrogate (\\ud800-\\udfff), "
+                        "which is no character",
+                        "send the text as UTF-8, with surrogate pairs joined",
+                    )
                 row[key] = None if value is None else _text(value)
             rows.append(row)
         schema = dict.fromkeys(self.input_columns, pl.String)
@@ -139,6 +145,15 @@ class EntryCheck:
         if at >= len(self.golden_ids) or self.golden_ids[at] != golden_id:
             return None
         return self.golden.row(at, named=True)
+
+
+def _encodable(text: str) -> bool:
+    """False for a JSON string holding a lone surrogate (`"\\ud800"`): not UTF-8 text."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(value: str | int | float | bool) -> str:

@@ -26,6 +26,7 @@ from crmclean.io.output_owner import written_by
 from crmclean.io.run_folder import (
     MANIFEST,
     MARKER,
+    holds_run,
     input_columns,
     read_present_json,
     read_run_folder,
@@ -72,6 +73,12 @@ def read_match_run(folder: Path) -> MatchRun:
         raise InputError(
             f"{folder}: is not a folder crmclean wrote (no {MARKER} marker naming a command, "
             f"no run {MANIFEST})",
+            _HINT,
+        )
+    if not holds_run(folder):  # a `dedupe` or `clean` folder: nothing is broken, it is no run
+        raise InputError(
+            f"{folder}: holds no `crmclean run` (no manifest.json, crosswalk or golden records; "
+            "a `dedupe` folder has no golden ids to answer with)",
             _HINT,
         )
     stamp = manifest_stamp(folder)

@@ -172,26 +172,3 @@ def _fetch_run(
         )
     for name in [*wanted, *([MARKER] if MARKER in names else [])]:
         folder.fetch(name, local / name)
-
-
-def publish_staged(local: Path, out: StorageUri, master: str | None) -> list[str]:
-    """Copy the run written to `local` up to `out`: the old manifest removed first, then the
-    files the new run does not have, then every new file, manifest.json last. The names
-    copied."""
-    from crmclean.engines.spark_engine.storage import hadoop_folder
-
-    files = sorted(p.name for p in local.iterdir() if p.is_file())
-    if MANIFEST not in files:
-        raise InputError(f"{local}: the run wrote no {MANIFEST}; nothing was published")
-    with hadoop_folder(_spark(master), out.text) as folder:
-        there = folder.names() or []
-        if MANIFEST in there:
-            folder.delete(MANIFEST)  # from here on readers refuse the folder until the end
-        for name in there:
-            if name not in files and name != MANIFEST:
-                folder.delete(name)
-        for name in files:
-            if name != MANIFEST:
-                folder.put(local / name, name)
-        folder.put(local / MANIFEST, MANIFEST)
-    return files

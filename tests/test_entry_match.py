@@ -314,6 +314,8 @@ def test_an_older_run_folder_without_the_index_is_built_on_load_and_said(
     assert code == 0, err
     assert "note:" in err and "built while loading" in err
     assert json.loads(older_out) == json.loads(out)
+    code, quiet_out, err = _run("match", older, "--record", record, "-f", "json", "-q")
+    assert code == 0 and err == "" and json.loads(quiet_out) == json.loads(out)  # -q: no note
 
     half = _copy(run_dir, tmp_path / "half")
     _unlist(half, "term_counts.parquet")

@@ -17,6 +17,7 @@ from crmclean.cli.entry_setup import load_entry_check, read_records
 from crmclean.cli.options import (
     DelimiterOpt,
     EncodingOpt,
+    QuietOpt,
     ShowValuesOpt,
     delimiter_char,
     examples,
@@ -70,12 +71,13 @@ def match_command(
     show_values: ShowValuesOpt = False,
     encoding: EncodingOpt = None,
     delimiter: DelimiterOpt = None,
+    quiet: QuietOpt = False,
 ) -> None:
     """Look new records up in a run: candidate golden records, why, and the decision."""
     if (record is None) == (records is None):
         raise UsageError("give either --record JSON or a file of records, not both or neither")
     loaded = load_entry_check(out)
-    if loaded.note is not None:
+    if loaded.note is not None and not quiet:
         stderr_console().print(f"crmclean match: note: {loaded.note}", markup=False)
     check = loaded.check
     if record is not None:

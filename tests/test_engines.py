@@ -317,6 +317,17 @@ def test_engine_options_are_checked_before_any_work(
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", ["dedupe", "validate", "run"])
+def test_memory_on_the_polars_engine_is_said_to_cap_nothing(tmp_path: Path, command: str) -> None:
+    """A newcomer's finding: `--memory 1GB` without an engine that honours it passed silently."""
+    rules = ROOT / "rules" / "company.yaml"
+    args = [command, str(ROOT / "sample_data" / "customers.csv"), "--rules", str(rules)]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "out"), "--memory", "1GB", "-q"])
+    assert result.exit_code in (0, 1), result.stderr
+    said = [line for line in result.stderr.splitlines() if "--memory 1GB is ignored" in line]
+    assert len(said) == 1 and "--engine duckdb" in said[0], result.stderr
+
+
 def test_the_rule_files_engine_is_located(tmp_path: Path) -> None:
     rules = tmp_path / "rules.yaml"
     rules.write_text(f"extends: {ROOT / 'rules' / 'company.yaml'}\nengine: flink\n", "utf-8")

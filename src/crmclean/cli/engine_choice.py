@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from crmclean.cli.app import stderr_console
 from crmclean.config.loader import LoadedRules
 from crmclean.core.matching import MatchingEngine
 from crmclean.engines import DEFAULT, batch_rows, check_engine, open_engine
@@ -67,10 +68,21 @@ def _checked_memory(memory: str | None) -> None:
         )
 
 
+def _say_memory_unused(name: str, memory: str | None) -> None:
+    """--memory with the polars engine caps nothing: say so rather than let it seem to."""
+    if memory is not None and name == "polars":
+        stderr_console().print(
+            f"crmclean: warning: --memory {memory} is ignored: the polars engine holds the data "
+            "in memory; add --engine duckdb to cap it",
+            markup=False,
+        )
+
+
 def batches_of(option: str | None, memory: str | None, loaded: LoadedRules) -> int | None:
     """Rows per batch of clean and validate on the engine asked for (None: all at once)."""
     name = engine_name(option, loaded)
     _checked_memory(memory)
+    _say_memory_unused(name, memory)
     return batch_rows(name, memory)
 
 
@@ -80,10 +92,15 @@ def choose_engine(
     loaded: LoadedRules,
     out: Path | None,
     spark_master: str | None = None,
+    *,
+    said: bool = False,
 ) -> MatchingEngine:
-    """A fresh engine for this command (the caller closes it); DuckDB's files go beside --out."""
+    """A fresh engine for this command (the caller closes it); DuckDB's files go beside --out.
+    `said`: batches_of has already warned about an unused --memory."""
     name = engine_name(option, loaded)
     _checked_memory(memory)
+    if not said:
+        _say_memory_unused(name, memory)
     if spark_master is not None and name != "spark":
         raise UsageError(
             f"--spark-master: the {name} engine does not run on Spark",

@@ -290,8 +290,9 @@ def _on_engine(
     """The pipeline on the matching engine asked for (closed again whatever happens)."""
     rows = batches_of(request.engine, request.memory, request.loaded)
     runs_on = choose_engine(
-        request.engine, request.memory, request.loaded, request.out, request.spark_master
-    )
+        request.engine, request.memory, request.loaded, request.out, request.spark_master,
+        said=True,
+    )  # fmt: skip
     try:
         return plan.run(frame, replace(options, engine=runs_on, batch_rows=rows), on_step=on_step)
     except InputError as exc:  # e.g. repeated record ids: name the file they are in

@@ -17,7 +17,7 @@ import polars as pl
 from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 
-from crmclean.errors import CrmcleanError, InputError, OutputError, UsageError
+from crmclean.errors import CrmcleanError, InputError, UsageError
 
 # what Spark's CSV reader takes as crmclean's CSV reader does: a header, every column text
 _CSV = {"header": "true", "inferSchema": "false", "mode": "FAILFAST", "multiLine": "true"}
@@ -95,15 +95,6 @@ class HadoopFolder:
         """Copy the file `name` to the local path `to`."""
         with self._java(f"{self.uri}/{name}: cannot read it"):
             self._fs.copyToLocalFile(False, self._at(name), self._path(str(to)), True)
-
-    def put(self, local: Path, name: str) -> None:
-        """Copy the local file to `name` in the folder, replacing what is there."""
-        with self._java(f"{self.uri}/{name}: cannot write it", OutputError):
-            self._fs.copyFromLocalFile(False, True, self._path(str(local)), self._at(name))
-
-    def delete(self, name: str) -> None:
-        with self._java(f"{self.uri}/{name}: cannot remove it", OutputError):
-            self._fs.delete(self._at(name), True)
 
     def close(self) -> None:
         self._fs.close()

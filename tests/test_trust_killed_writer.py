@@ -116,13 +116,15 @@ def test_the_previous_outputs_marker_is_removed_last(
     assert removed and removed[-1] == ".crmclean-output", removed
 
 
-def _dead_run(tmp_path: Path, token: str) -> Path:
+def _dead_run(tmp_path: Path, token: str, files: dict[str, str]) -> Path:
     """The lock file a run killed by SIGKILL leaves (its record, no OS lock) and its temp
-    folder, empty."""
+    folder, holding `files` (name: text)."""
     record = {"token": token, "pid": 2**22 + 1, "host": "h", "command": "run", "started": "x"}
     (tmp_path / "out.lock").write_text(json.dumps(record))
     folder = tmp_path / f".out.tmp-{token}"
     folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
     return folder
 
 
@@ -142,9 +144,7 @@ def _dead_run(tmp_path: Path, token: str) -> Path:
 def test_a_run_killed_while_writing_its_marker_is_cleared(
     tmp_path: Path, files: dict[str, str]
 ) -> None:
-    folder = _dead_run(tmp_path, "0f1e2d3c")
-    for name, text in files.items():
-        (folder / name).write_text(text)
+    _dead_run(tmp_path, "0f1e2d3c", files)
     _publish(tmp_path / "out")
     assert _leftovers(tmp_path) == []
 
@@ -160,9 +160,7 @@ def test_a_run_killed_while_writing_its_marker_is_cleared(
 def test_a_dead_runs_folder_not_looking_like_crmclean_wrote_it_is_kept(
     tmp_path: Path, files: dict[str, str]
 ) -> None:
-    folder = _dead_run(tmp_path, "0f1e2d3c")
-    for name, text in files.items():
-        (folder / name).write_text(text)
+    folder = _dead_run(tmp_path, "0f1e2d3c", files)
     _publish(tmp_path / "out")
     assert {p.name: p.read_text() for p in folder.iterdir()} == files
 
